@@ -1,0 +1,91 @@
+/* vmc-config.h — the gateway configuration (GKeyFile), shared by the gateway and the admin tool.
+ *
+ * Every key has a default; an unknown key, a bad value, or a [vm NAME] section
+ * with an invalid name is an error naming the file, the line (where it can be
+ * found) and the key.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VMC_CONFIG_ERROR (vmc_config_error_quark())
+GQuark vmc_config_error_quark(void);
+
+typedef enum {
+    VMC_CONFIG_ERROR_IO,        /* the file cannot be read */
+    VMC_CONFIG_ERROR_SYNTAX,    /* not a key file */
+    VMC_CONFIG_ERROR_UNKNOWN,   /* unknown group or key */
+    VMC_CONFIG_ERROR_VALUE,     /* bad value for a known key */
+} VmcConfigError;
+
+#define VMC_CONFIG_MAX_BYTES (1024 * 1024) /* a config file larger than this is refused */
+#define VMC_CONFIG_MAX_VMS 4096
+#define VMC_VM_NAME_MAX 64
+
+typedef enum {
+    VMC_TAKEOVER_DENY,
+    VMC_TAKEOVER_ALLOW,
+} VmcTakeover;
+
+typedef struct {
+    char *name;      /* valid VM name (vmc_vm_name_is_valid) */
+    char *socket;    /* absolute path, or NULL: from socket-pattern */
+    char *title;     /* or NULL: the VM name */
+    char *acl;       /* stored ACL policy text ("group:spicex:rw,user:bob:rw") or NULL */
+    char **channels; /* Spice channel names the relay lets through (never NULL) */
+} VmcVmConfig;
+
+typedef struct {
+    char *path;              /* file it came from (for messages) */
+    char *socket_pattern;    /* absolute, exactly one %s, in the final component */
+    char *viewer;            /* absolute path */
+    char *log;               /* absolute path */
+    char *run_dir;           /* absolute path */
+    VmcTakeover takeover;
+    guint max_sessions_per_identity; /* >= 1 */
+    GPtrArray *vms;          /* of VmcVmConfig*, in file order */
+} VmcConfig;
+
+/* Defaults (DESIGN.md): used for every key that a file does not set. */
+#define VMC_CONFIG_DEFAULT_SOCKET_PATTERN "/var/spicex/%s.sock"
+#define VMC_CONFIG_DEFAULT_VIEWER "/usr/bin/remote-viewer"
+#define VMC_CONFIG_DEFAULT_LOG "/var/log/vmconsole/sessions.jsonl"
+#define VMC_CONFIG_DEFAULT_RUN_DIR "/run/vmconsole"
+#define VMC_CONFIG_DEFAULT_MAX_SESSIONS 4
+#define VMC_CONFIG_DEFAULT_CHANNELS "main display inputs cursor playback record"
+
+/* TRUE for a VM name of the request grammar: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. Pure. */
+gboolean vmc_vm_name_is_valid(const char *name);
+
+/* TRUE when name is a Spice channel name the config accepts (main, display,
+ * inputs, cursor, playback, record, tunnel, smartcard, usbredir, port, webdav). */
+gboolean vmc_config_channel_is_known(const char *name);
+
+/* A config with every default and no VMs. */
+VmcConfig *vmc_config_new_default(void);
+
+/* Parse config text; source names it in messages. Pure. */
+VmcConfig *vmc_config_load_data(const char *data, gsize length, const char *source,
+                                GError **error);
+
+/* Read and parse a file (bounded by VMC_CONFIG_MAX_BYTES). */
+VmcConfig *vmc_config_load(const char *path, GError **error);
+
+void vmc_config_free(VmcConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcConfig, vmc_config_free)
+
+/* The [vm NAME] section for name, or NULL. */
+const VmcVmConfig *vmc_config_find_vm(const VmcConfig *config, const char *name);
+
+/* The socket path of a VM: its socket key, else socket-pattern with the name.
+ * name must be valid. */
+char *vmc_config_socket_path(const VmcConfig *config, const char *name);
+
+/* The VMs the config knows: every [vm] section, plus each name whose socket
+ * exists in the socket-pattern's directory (entries that fit the pattern and
+ * give a valid name). Sorted, without duplicates. Reads the directory. */
+GPtrArray *vmc_config_list_vm_names(const VmcConfig *config);
+
+G_END_DECLS

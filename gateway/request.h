@@ -1,0 +1,55 @@
+/* request.h — the gateway's request grammar (SSH_ORIGINAL_COMMAND), DESIGN.md.
+ *
+ *   request  = "" | "help" | "list" | "version" | open
+ *   open     = vm *( " " option )
+ *   option   = "--takeover" | "--audio=off" | "--pulse=tcp:" port | "--pulse-cookie=stdin"
+ *   vm       = [A-Za-z0-9][A-Za-z0-9._-]{0,63}
+ *
+ * Pure: a function of its input bytes, tested with tables and fuzzed.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VMC_REQUEST_ERROR (vmc_request_error_quark())
+GQuark vmc_request_error_quark(void);
+
+typedef enum {
+    VMC_REQUEST_ERROR_INVALID,
+} VmcRequestError;
+
+#define VMC_REQUEST_MAX_BYTES 1024
+
+typedef enum {
+    VMC_REQUEST_HELP,
+    VMC_REQUEST_LIST,
+    VMC_REQUEST_VERSION,
+    VMC_REQUEST_OPEN,
+} VmcRequestKind;
+
+typedef struct {
+    VmcRequestKind kind;
+    char vm[64 + 1];            /* OPEN only */
+    gboolean takeover;          /* --takeover */
+    gboolean audio_off;         /* --audio=off */
+    guint16 pulse_port;         /* --pulse=tcp:PORT (1..65535); 0 = not given */
+    gboolean pulse_cookie_stdin; /* --pulse-cookie=stdin */
+} VmcRequest;
+
+/* Parse length bytes (not NUL-terminated; a NUL byte is refused). On success
+ * fills ret_request; on failure returns FALSE with VMC_REQUEST_ERROR_INVALID
+ * and a message that says what is wrong (quoting input only escaped and capped)
+ * and leaves ret_request untouched. Refused: more than VMC_REQUEST_MAX_BYTES,
+ * any byte outside printable ASCII, empty words (double or edge spaces),
+ * unknown or repeated options, a port outside 1..65535 or with a leading zero,
+ * --audio=off with --pulse*, and --pulse-cookie=stdin without --pulse. */
+gboolean vmc_request_parse(const char *bytes, gsize length, VmcRequest *ret_request,
+                           GError **error);
+
+/* The canonical text of a request (options in grammar order); parsing it gives
+ * the same request back. */
+char *vmc_request_to_string(const VmcRequest *request);
+
+G_END_DECLS
