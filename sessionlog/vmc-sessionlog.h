@@ -23,6 +23,8 @@ typedef enum {
 #define VMC_RECORD_VERSION 1
 #define VMC_RECORD_MAX_STRING 1024   /* longer strings are cut, marked with "..." */
 #define VMC_RECORD_MAX_LINE (256 * 1024)
+#define VMC_RECORD_MAX_SUMMARY 1000      /* bytes of vmc_record_summary() */
+#define VMC_RECORD_SUMMARY_VALUE_MAX 200 /* bytes of one escaped summary value */
 
 typedef struct _VmcRecord VmcRecord;
 
@@ -37,18 +39,40 @@ void vmc_record_set_string(VmcRecord *record, const char *key, const char *value
 void vmc_record_set_int(VmcRecord *record, const char *key, gint64 value);
 void vmc_record_set_double(VmcRecord *record, const char *key, double value);
 void vmc_record_set_bool(VmcRecord *record, const char *key, gboolean value);
+/* (A NaN or infinite double is stored as null: JSON has no such numbers.) */
 /* Takes ownership of node (an object or array built by the caller). */
+/* A sanitized deep copy is stored: every string in it (member names too)
+ * gets the rules above, non-finite doubles become null. Keys must be valid
+ * UTF-8 (g_return). */
 void vmc_record_take_node(VmcRecord *record, const char *key, JsonNode *node);
 
 /* The underlying object (for tests and readers). */
+/* Members set on it directly bypass the sanitizing above. */
 JsonObject *vmc_record_get_object(const VmcRecord *record);
 
 /* The record as one line of JSON ending in '\n'; never contains another '\n'. */
+/* No raw control byte either: json-glib escapes U+0000..U+001F and U+007F, and
+ * C1 controls (U+0080..U+009F), U+2028 and U+2029 are written as \uXXXX too.
+ * The line, '\n' included, is at most VMC_RECORD_MAX_LINE bytes: a longer
+ * record (a caller's bug: downsample the series) loses its "series" member;
+ * if still too long, the line holds only the scalar members v, event, time,
+ * session, identity and vm plus "truncated": true. NULL only on a bug
+ * (g_return). *ret_length, when given, is the line's length. */
 char *vmc_record_to_line(const VmcRecord *record, gsize *ret_length);
 
 /* A one-line human summary for syslog, e.g.
  * "denied identity=bob vm=debianx reason=..." (strings escaped, capped). */
+/* "EVENT key=value ..." for session, identity, account, vm, client, reason,
+ * exit, duration_s, bytes_total when present. Strings go through
+ * vmc_text_escape() capped at VMC_RECORD_SUMMARY_VALUE_MAX and are put in
+ * double quotes (inner quotes as \") when they hold a space or a quote or are
+ * empty. At most VMC_RECORD_MAX_SUMMARY bytes; fields that do not fit are
+ * left out whole and " ..." ends the summary. */
 char *vmc_record_summary(const VmcRecord *record);
+
+/* time as RFC 3339 UTC with milliseconds, e.g. "2026-11-29T10:02:03.123Z"
+ * (the format of "time" and of any other time member a caller sets). */
+char *vmc_record_format_time(GDateTime *time);
 
 void vmc_record_free(VmcRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRecord, vmc_record_free)
@@ -62,9 +86,17 @@ VmcSessionLog *vmc_sessionlog_open(const char *path, GError **error);
 
 /* Append one record: a single write(2) of the whole line, then fsync; then
  * mirror the summary to syslog (LOG_AUTHPRIV) when enabled. */
+/* A short write is VMC_SESSIONLOG_ERROR_WRITE and is never completed by a
+ * second write (which could interleave with another process's record); the
+ * next append on this handle then starts with '\n' so the fragment stays on
+ * its own (damaged) line. Syslog gets LOG_NOTICE for "denied", else LOG_INFO,
+ * ident "vmconsole" (openlog() on first use). */
 gboolean vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GError **error);
 
 /* Mirror records to syslog (default: on). */
+/* The environment variable VMC_NO_SYSLOG=1, read by vmc_sessionlog_open(),
+ * turns it off too: for tests only; programs must not pass it on from
+ * untrusted environments. */
 void vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled);
 
 void vmc_sessionlog_close(VmcSessionLog *log);
@@ -74,10 +106,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSessionLog, vmc_sessionlog_close)
  * printable ASCII passes (backslash doubled), everything else becomes \n, \t,
  * \e or \xNN; the result is at most max_bytes long (plus "..." when cut).
  * length -1: s is NUL-terminated. */
+/* \r is escaped as \r too; bytes >= 0x80 (so all UTF-8) as \xNN. An escape
+ * is never cut in half. The result is printable ASCII. */
 char *vmc_text_escape(const char *s, gssize length, gsize max_bytes);
 
 /* s made valid UTF-8: invalid bytes become "\xNN" text; cut at max_bytes on a
  * character boundary (plus "..."). length -1: NUL-terminated. */
+/* Invalid: bytes that do not start a complete, shortest-form encoding of a
+ * Unicode scalar value (so overlong forms, surrogates, > U+10FFFF), and NUL
+ * bytes inside a length-given s (as "\x00"). Lossy: a backslash is kept, so
+ * an input that already holds the text "\x41" reads the same as byte 0x41
+ * made invalid would; fine for an audit record, not reversible. */
 char *vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes);
 
 G_END_DECLS

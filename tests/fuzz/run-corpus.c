@@ -5,10 +5,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CORPUS_MAX_FILE (1024 * 1024)
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static int
 run_dir(const char *dir_path, guint *count)
@@ -23,7 +30,7 @@ run_dir(const char *dir_path, guint *count)
     const char *name;
     while ((name = g_dir_read_name(dir)) != NULL)
         g_ptr_array_add(names, g_strdup(name));
-    g_ptr_array_sort_values(names, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(names, compare_names);
 
     for (guint i = 0; i < names->len; i++) {
         g_autofree char *path = g_build_filename(dir_path, names->pdata[i], NULL);

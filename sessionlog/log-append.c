@@ -1,0 +1,172 @@
+/* log-append.c — the thin I/O part: append records to the session log with one
+ * write(2) each on an O_APPEND fd, fsync, and mirror a summary to syslog. */
+#include "vmc-sessionlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+/* Paths in messages are the admin's, but escaped and capped all the same. */
+#define PATH_MAX_SHOWN 512
+
+struct _VmcSessionLog {
+    int fd;
+    char *path;             /* escaped, for messages */
+    gboolean syslog;        /* mirror summaries to syslog */
+    gboolean after_partial; /* a short write left a line without its '\n' */
+};
+
+G_DEFINE_QUARK(vmc - sessionlog - error - quark, vmc_sessionlog_error)
+
+static void
+set_open_error(GError **error, const char *path, const char *cause)
+{
+    g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN,
+                "cannot open the session log %s for appending: %s; the audit trail is "
+                "required: ask the admin to run `vmconsole-admin check`",
+                path, cause);
+}
+
+VmcSessionLog *
+vmc_sessionlog_open(const char *path, GError **error)
+{
+    g_return_val_if_fail(path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    g_autofree char *shown = vmc_text_escape(path, -1, PATH_MAX_SHOWN);
+    /* O_NONBLOCK: a FIFO put in the log's place must not block the open. */
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    int fd = open(path, flags | O_NONBLOCK, 0640);
+    if (fd < 0) {
+        int saved = errno;
+        /* O_NOFOLLOW reports a symlink as ELOOP, O_NONBLOCK a FIFO without a
+         * reader as ENXIO: say those in plain words. */
+        const char *cause = saved == ELOOP   ? "it is a symbolic link"
+                            : saved == ENXIO ? "it is not a regular file (a FIFO or device?)"
+                                             : g_strerror(saved);
+        set_open_error(error, shown, cause);
+        return NULL;
+    }
+
+    struct stat st;
+    const char *cause = NULL;
+    if (fstat(fd, &st) < 0)
+        cause = g_strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        cause = "it is not a regular file";
+    else if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+        cause = g_strerror(errno);
+    if (cause != NULL) {
+        set_open_error(error, shown, cause);
+        close(fd);
+        return NULL;
+    }
+
+    VmcSessionLog *log = g_new0(VmcSessionLog, 1);
+    log->fd = fd;
+    log->path = g_steal_pointer(&shown);
+    log->syslog = g_strcmp0(g_getenv("VMC_NO_SYSLOG"), "1") != 0;
+    return log;
+}
+
+void
+vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled)
+{
+    g_return_if_fail(log != NULL);
+    log->syslog = enabled;
+}
+
+static void
+mirror_to_syslog(const VmcRecord *record)
+{
+    static gsize opened = 0;
+    if (g_once_init_enter(&opened)) {
+        openlog("vmconsole", LOG_PID, LOG_AUTHPRIV);
+        g_once_init_leave(&opened, 1);
+    }
+
+    const char *event =
+        json_object_get_string_member_with_default(vmc_record_get_object(record), "event", "");
+    int priority = g_strcmp0(event, "denied") == 0 ? LOG_NOTICE : LOG_INFO;
+    g_autofree char *summary = vmc_record_summary(record);
+    syslog(LOG_AUTHPRIV | priority, "%s", summary);
+}
+
+/* All of data with one write(2), or an error: a short write is not completed,
+ * since a second write could land after another process's record. */
+static gboolean
+write_once(VmcSessionLog *log, const char *data, gsize len, GError **error)
+{
+    ssize_t n;
+    do {
+        n = write(log->fd, data, len);
+    } while (n < 0 && errno == EINTR);
+
+    if (n < 0) {
+        int saved = errno;
+        g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE,
+                    "cannot write to the session log %s: %s", log->path, g_strerror(saved));
+        return FALSE;
+    }
+    if ((gsize)n != len) {
+        log->after_partial = n > 0;
+        g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE,
+                    "short write to the session log %s (%zd of %zu bytes): is the disk full?",
+                    log->path, n, len);
+        return FALSE;
+    }
+    log->after_partial = FALSE;
+    return TRUE;
+}
+
+gboolean
+vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GError **error)
+{
+    g_return_val_if_fail(log != NULL, FALSE);
+    g_return_val_if_fail(record != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    gsize len = 0;
+    g_autofree char *line = vmc_record_to_line(record, &len);
+    if (line == NULL) {
+        g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE,
+                    "cannot format the record for the session log %s (a bug)", log->path);
+        return FALSE;
+    }
+    if (log->after_partial) {
+        g_autofree char *old = g_steal_pointer(&line);
+        line = g_strconcat("\n", old, NULL);
+        len += 1;
+    }
+
+    if (!write_once(log, line, len, error))
+        return FALSE;
+
+    int r;
+    do {
+        r = fsync(log->fd);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        int saved = errno;
+        g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE,
+                    "cannot flush the session log %s to disk: %s", log->path, g_strerror(saved));
+        return FALSE;
+    }
+
+    if (log->syslog)
+        mirror_to_syslog(record);
+    return TRUE;
+}
+
+void
+vmc_sessionlog_close(VmcSessionLog *log)
+{
+    if (log == NULL)
+        return;
+    close(log->fd);
+    g_free(log->path);
+    g_free(log);
+}

@@ -1,0 +1,99 @@
+/* text-escape.c — outside text made safe: for terminals and log lines
+ * (vmc_text_escape) and for JSON strings (vmc_text_to_utf8). Pure functions. */
+#include "vmc-sessionlog.h"
+
+#include <string.h>
+
+#define ELLIPSIS "..."
+
+/* The escaped form of one byte into buf (NUL-terminated); returns its length. */
+static gsize
+escape_byte(guchar c, char buf[5])
+{
+    switch (c) {
+    case '\\':
+        return g_strlcpy(buf, "\\\\", 5);
+    case '\n':
+        return g_strlcpy(buf, "\\n", 5);
+    case '\t':
+        return g_strlcpy(buf, "\\t", 5);
+    case '\r':
+        return g_strlcpy(buf, "\\r", 5);
+    case 0x1b:
+        return g_strlcpy(buf, "\\e", 5);
+    default:
+        break;
+    }
+    if (c >= 0x20 && c <= 0x7e) {
+        buf[0] = (char)c;
+        buf[1] = '\0';
+        return 1;
+    }
+    return (gsize)g_snprintf(buf, 5, "\\x%02x", c);
+}
+
+/* Append piece unless that would make out longer than max_bytes; in that case
+ * append "..." instead and return FALSE (stop). */
+static gboolean
+append_capped(GString *out, const char *piece, gsize piece_len, gsize max_bytes)
+{
+    if (out->len + piece_len > max_bytes) {
+        g_string_append(out, ELLIPSIS);
+        return FALSE;
+    }
+    g_string_append_len(out, piece, (gssize)piece_len);
+    return TRUE;
+}
+
+char *
+vmc_text_escape(const char *s, gssize length, gsize max_bytes)
+{
+    g_return_val_if_fail(s != NULL || length == 0, NULL);
+
+    gsize len = length < 0 ? strlen(s) : (gsize)length;
+    GString *out = g_string_sized_new(MIN(len, max_bytes) + sizeof(ELLIPSIS));
+
+    for (gsize i = 0; i < len; i++) {
+        char piece[5];
+        gsize piece_len = escape_byte((guchar)s[i], piece);
+        if (!append_capped(out, piece, piece_len, max_bytes))
+            break;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Lossy by design: an invalid byte 0xNN and the valid text "\xNN" come out
+ * the same, and a backslash in the input is kept as it is. The result is data
+ * for a JSON string, not something to decode back to the original bytes. */
+char *
+vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes)
+{
+    g_return_val_if_fail(s != NULL || length == 0, NULL);
+
+    gsize len = length < 0 ? strlen(s) : (gsize)length;
+    GString *out = g_string_sized_new(MIN(len, max_bytes) + sizeof(ELLIPSIS));
+    gsize i = 0;
+
+    while (i < len) {
+        const char *p = s + i;
+        gunichar c = g_utf8_get_char_validated(p, (gssize)(len - i));
+        gboolean ok;
+
+        /* g_utf8_get_char_validated() rejects overlong forms, surrogates and
+         * code points above U+10FFFF, reports a NUL byte as -2 and a sequence
+         * cut short by the end as -2: all of those are escaped byte by byte. */
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            char piece[5];
+            g_snprintf(piece, sizeof(piece), "\\x%02x", (guchar)*p);
+            ok = append_capped(out, piece, 4, max_bytes);
+            i += 1;
+        } else {
+            gsize n = (gsize)(g_utf8_next_char(p) - p);
+            ok = append_capped(out, p, n, max_bytes);
+            i += n;
+        }
+        if (!ok)
+            break;
+    }
+    return g_string_free(out, FALSE);
+}

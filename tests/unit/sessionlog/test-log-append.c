@@ -1,0 +1,303 @@
+/* Appending to the session log: lines, refusals (symlink, directory, FIFO,
+ * missing directory), a short write, and many writers at once. */
+#include "vmc-sessionlog.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WRITERS 8
+#define RECORDS_PER_WRITER 200
+
+typedef struct {
+    char *dir;
+    char *path; /* dir/sessions.jsonl, not created */
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    f->dir = g_dir_make_tmp("vmc-sessionlog-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->path = g_build_filename(f->dir, "sessions.jsonl", NULL);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *p = g_build_filename(f->dir, name, NULL);
+        g_assert_cmpint(remove(p), ==, 0);
+    }
+    g_assert_cmpint(rmdir(f->dir), ==, 0);
+    g_free(f->path);
+    g_free(f->dir);
+}
+
+static VmcSessionLog *
+open_ok(const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    VmcSessionLog *log = vmc_sessionlog_open(path, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(log);
+    vmc_sessionlog_set_syslog(log, FALSE);
+    return log;
+}
+
+static void
+append_ok(VmcSessionLog *log, const VmcRecord *record)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(vmc_sessionlog_append(log, record, &error));
+    g_assert_no_error(error);
+}
+
+/* The file's lines (without their '\n'); asserts it ends in '\n'. */
+static GStrv
+read_lines(const char *path)
+{
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_file_get_contents(path, &contents, &len, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(len, >, 0);
+    g_assert_cmpint(contents[len - 1], ==, '\n');
+    contents[len - 1] = '\0';
+    return g_strsplit(contents, "\n", -1);
+}
+
+static JsonObject *
+parse_object(JsonParser *parser, const char *line)
+{
+    g_autoptr(GError) error = NULL;
+    if (!json_parser_load_from_data(parser, line, -1, &error))
+        g_error("unparseable line '%.200s': %s", line, error->message);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)));
+    return json_node_get_object(json_parser_get_root(parser));
+}
+
+static void
+test_three_records(Fixture *f, gconstpointer data)
+{
+    static const char *const events[] = {"start", "end", "denied"};
+    g_autoptr(VmcSessionLog) log = open_ok(f->path);
+    for (gsize i = 0; i < G_N_ELEMENTS(events); i++) {
+        g_autoptr(VmcRecord) record = vmc_record_new(events[i]);
+        vmc_record_set_string(record, "identity", "bob\nx\x1b\xff");
+        append_ok(log, record);
+    }
+
+    struct stat st;
+    g_assert_cmpint(stat(f->path, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 07777, ==, 0640);
+
+    g_auto(GStrv) lines = read_lines(f->path);
+    g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(events));
+    for (gsize i = 0; i < G_N_ELEMENTS(events); i++) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonObject *object = parse_object(parser, lines[i]);
+        g_assert_cmpstr(json_object_get_string_member(object, "event"), ==, events[i]);
+        g_assert_cmpstr(json_object_get_string_member(object, "identity"), ==, "bob\nx\x1b\\xff");
+    }
+}
+
+/* Appends go to the end of what is there, and the file's mode is kept. */
+static void
+test_existing_file(Fixture *f, gconstpointer data)
+{
+    g_assert_true(g_file_set_contents(f->path, "{\"v\":1}\n", -1, NULL));
+    g_assert_cmpint(chmod(f->path, 0600), ==, 0);
+    {
+        g_autoptr(VmcSessionLog) log = open_ok(f->path);
+        g_autoptr(VmcRecord) record = vmc_record_new("end");
+        append_ok(log, record);
+    }
+    g_auto(GStrv) lines = read_lines(f->path);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2);
+    g_assert_cmpstr(lines[0], ==, "{\"v\":1}");
+    struct stat st;
+    g_assert_cmpint(stat(f->path, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+}
+
+static void
+assert_open_fails(const char *path, const char *cause)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcSessionLog) log = vmc_sessionlog_open(path, &error);
+    g_assert_null(log);
+    g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, path));
+    g_assert_nonnull(strstr(error->message, cause));
+    g_assert_nonnull(strstr(error->message, "vmconsole-admin check"));
+}
+
+static void
+test_refuse_symlink(Fixture *f, gconstpointer data)
+{
+    g_autofree char *target = g_build_filename(f->dir, "target", NULL);
+    g_assert_true(g_file_set_contents(target, "", 0, NULL));
+    g_assert_cmpint(symlink(target, f->path), ==, 0);
+    assert_open_fails(f->path, "symbolic link");
+
+    /* A dangling symlink must not create its target either. */
+    g_assert_cmpint(remove(target), ==, 0);
+    assert_open_fails(f->path, "symbolic link");
+    g_assert_false(g_file_test(target, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_refuse_directory(Fixture *f, gconstpointer data)
+{
+    g_assert_cmpint(mkdir(f->path, 0700), ==, 0);
+    assert_open_fails(f->path, g_strerror(EISDIR));
+}
+
+static void
+test_refuse_fifo(Fixture *f, gconstpointer data)
+{
+    /* Without a reader, a blocking open would hang here. */
+    g_assert_cmpint(mkfifo(f->path, 0600), ==, 0);
+    assert_open_fails(f->path, "not a regular file");
+}
+
+static void
+test_refuse_missing_dir(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(f->dir, "missing", "sessions.jsonl", NULL);
+    assert_open_fails(path, g_strerror(ENOENT));
+}
+
+/* A short write (file size limit) is an error, is not completed, and the next
+ * record starts on a line of its own. In a child: it changes RLIMIT_FSIZE. */
+static void
+short_write_child(const char *path)
+{
+    g_autoptr(VmcSessionLog) log = open_ok(path);
+    g_autoptr(VmcRecord) record = vmc_record_new("end");
+    vmc_record_set_string(record, "reason", "0123456789012345678901234567890123456789");
+    append_ok(log, record);
+
+    struct stat st;
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    struct rlimit old;
+    g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    struct rlimit small = {.rlim_cur = (rlim_t)st.st_size + 10, .rlim_max = old.rlim_max};
+    signal(SIGXFSZ, SIG_IGN);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+
+    g_autoptr(GError) error = NULL;
+    g_assert_false(vmc_sessionlog_append(log, record, &error));
+    g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE);
+    g_assert_nonnull(strstr(error->message, "short write"));
+
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    append_ok(log, record);
+}
+
+static void
+test_short_write(Fixture *f, gconstpointer data)
+{
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        short_write_child(f->path);
+        _exit(0);
+    }
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    g_auto(GStrv) lines = read_lines(f->path);
+    g_assert_cmpuint(g_strv_length(lines), ==, 3);
+    /* The fragment: the first 10 bytes of the record, alone on its line. */
+    g_assert_cmpuint(strlen(lines[1]), ==, 10);
+    g_assert_true(g_str_has_prefix(lines[0], lines[1]));
+    for (int i = 0; i < 3; i += 2) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonObject *object = parse_object(parser, lines[i]);
+        g_assert_cmpstr(json_object_get_string_member(object, "event"), ==, "end");
+    }
+}
+
+static void
+writer_child(const char *path, int writer)
+{
+    g_autoptr(VmcSessionLog) log = open_ok(path);
+    for (int i = 0; i < RECORDS_PER_WRITER; i++) {
+        g_autoptr(VmcRecord) record = vmc_record_new("end");
+        vmc_record_set_int(record, "writer", writer);
+        vmc_record_set_int(record, "seq", i);
+        /* Sizes across page boundaries make torn writes likelier to show. */
+        g_autofree char *pad = g_strnfill((gsize)(i * 37 % 1000), (char)('a' + writer));
+        vmc_record_set_string(record, "pad", pad);
+        append_ok(log, record);
+    }
+}
+
+static void
+test_concurrent(Fixture *f, gconstpointer data)
+{
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        g_assert_cmpint(pids[w], >=, 0);
+        if (pids[w] == 0) {
+            writer_child(f->path, w);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status = 0;
+        g_assert_cmpint(waitpid(pids[w], &status, 0), ==, pids[w]);
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+
+    g_auto(GStrv) lines = read_lines(f->path);
+    g_assert_cmpuint(g_strv_length(lines), ==, WRITERS * RECORDS_PER_WRITER);
+    int next_seq[WRITERS] = {0};
+    for (char **line = lines; *line != NULL; line++) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonObject *object = parse_object(parser, *line);
+        gint64 w = json_object_get_int_member(object, "writer");
+        gint64 seq = json_object_get_int_member(object, "seq");
+        g_assert_cmpint(w, >=, 0);
+        g_assert_cmpint(w, <, WRITERS);
+        /* Each writer's records in its order, none lost or doubled. */
+        g_assert_cmpint(seq, ==, next_seq[w]);
+        next_seq[w]++;
+        const char *pad = json_object_get_string_member(object, "pad");
+        g_assert_cmpuint(strspn(pad, (char[]){(char)('a' + w), '\0'}), ==, strlen(pad));
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_setenv("VMC_NO_SYSLOG", "1", TRUE);
+    umask(022);
+
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    ADD("/log-append/three-records", test_three_records);
+    ADD("/log-append/existing-file", test_existing_file);
+    ADD("/log-append/refuse/symlink", test_refuse_symlink);
+    ADD("/log-append/refuse/directory", test_refuse_directory);
+    ADD("/log-append/refuse/fifo", test_refuse_fifo);
+    ADD("/log-append/refuse/missing-dir", test_refuse_missing_dir);
+    ADD("/log-append/short-write", test_short_write);
+    ADD("/log-append/concurrent", test_concurrent);
+#undef ADD
+    return g_test_run();
+}
