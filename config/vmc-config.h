@@ -23,6 +23,11 @@ typedef enum {
 #define VMC_CONFIG_MAX_BYTES (1024 * 1024) /* a config file larger than this is refused */
 #define VMC_CONFIG_MAX_VMS 4096
 #define VMC_VM_NAME_MAX 64
+#define VMC_CONFIG_MAX_SESSIONS 1000   /* upper bound of max-sessions-per-identity */
+#define VMC_CONFIG_TITLE_MAX 200       /* bytes of a [vm] title */
+#define VMC_CONFIG_ACL_MAX_ENTRIES 64  /* entries of a [vm] acl */
+#define VMC_CONFIG_PATH_MAX 4095       /* bytes of any path key */
+#define VMC_CONFIG_MAX_DIR_ENTRIES 16384 /* directory entries list_vm_names reads at most */
 
 typedef enum {
     VMC_TAKEOVER_DENY,

@@ -1,0 +1,40 @@
+/* vmc-config-priv.h — the config module's value checks, shared by the parser
+ * and the unit tests. Every check is pure: on success it returns TRUE and fills
+ * its ret_ outputs; on failure it returns FALSE, leaves them untouched and puts
+ * a sentence saying what is wrong (no file, line or key: the caller adds those)
+ * in *ret_why.
+ */
+#pragma once
+
+#include "vmc-config.h"
+
+/* An absolute path of at most VMC_CONFIG_PATH_MAX bytes, with no ".."
+ * component and only printable characters. */
+gboolean vmc_config_check_path(const char *value, char **ret_why);
+
+/* A path (as above) with exactly one "%s", in its final component, and no
+ * other '%'. */
+gboolean vmc_config_check_socket_pattern(const char *value, char **ret_why);
+
+/* Printable UTF-8 text of 1 to VMC_CONFIG_TITLE_MAX bytes. */
+gboolean vmc_config_check_title(const char *value, char **ret_why);
+
+/* Entries (user|u|group|g):NAME:PERMS separated by commas and/or spaces, at
+ * most VMC_CONFIG_ACL_MAX_ENTRIES, no NAME twice per kind. *ret_acl is the
+ * normalised text, e.g. "group:spicex:rw-,user:bob:r--". */
+gboolean vmc_config_normalise_acl(const char *value, char **ret_acl, char **ret_why);
+
+/* Space-separated known channel names, no duplicates, "main" among them. */
+gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char **ret_why);
+
+/* "deny" or "allow". */
+gboolean vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **ret_why);
+
+/* A decimal number from 1 to VMC_CONFIG_MAX_SESSIONS. */
+gboolean vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why);
+
+/* s with every byte outside printable ASCII (and \ and ') escaped as \xNN,
+ * capped at 80 input bytes ("..." marks a cut): safe to put in a message. */
+char *vmc_config_quote(const char *s);
+
+void vmc_vm_config_free(VmcVmConfig *vm);
