@@ -112,13 +112,16 @@ typedef struct {
     gboolean has_mask;
     guint mask_perm;          /* meaningful when has_mask */
     guint n_matching_groups;  /* group-class entries that matched the subject */
+    guint want;               /* the permissions asked for (masked to rwx) */
 } VmcAclVerdict;
 
 /* The acl(5) ACCESS CHECK ALGORITHM for the permissions in want, exactly as the
  * Linux kernel evaluates it for a process with the identity's credentials:
  * owner, then named users (masked), then the owning group and named groups
  * (masked; a match that does not grant denies), then other. No root bypass and
- * no capabilities. Pure. */
+ * no capabilities. Pure. Like the kernel (acl_permission_check), an empty group
+ * class (mask ---, or group::--- without a mask) skips the named entries: the
+ * owning group then gets ---, everyone else other. */
 VmcAclVerdict vmc_acl_check(const VmcAcl *acl, const VmcIdentity *identity, guint want);
 
 /* The verdict in words, naming the deciding entry, e.g.
