@@ -1,0 +1,184 @@
+/* commands.c — what each request does and what the person sees. */
+#include "gateway-priv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vmc-build-config.h"
+#include "session-priv.h"
+#include "vmc-sessionlog.h"
+
+#define VMC_LOGGED_REQUEST_MAX 256 /* bytes of a refused request kept in the record */
+
+VmcExit
+vmc_gateway_help(const VmcGateway *gateway)
+{
+    const char *a = gateway->account;
+    const char *h = gateway->host;
+    printf("vmconsole on %s: the graphical console of a VM, through SSH.\n"
+           "\n"
+           "  ssh -X %s@%s VM          open VM's console (remote-viewer, on your screen)\n"
+           "  ssh %s@%s list           the VMs you may open, and which are running\n"
+           "  ssh %s@%s help           this text\n"
+           "  ssh %s@%s version        the gateway's version\n"
+           "\n"
+           "Options after the VM name:\n"
+           "  --takeover            take over the console from whoever has it open\n"
+           "                        (only where the admin allows it)\n"
+           "  --audio=off           no sound\n"
+           "  --pulse=tcp:PORT      play the VM's sound on your PulseAudio, reached\n"
+           "                        through the reverse tunnel on PORT (ssh -R)\n"
+           "  --pulse-cookie=stdin  the PulseAudio cookie for that tunnel comes on stdin\n"
+           "\n"
+           "Example, with sound through your laptop's PulseAudio:\n"
+           "  ssh -X -R 4713:localhost:4713 %s@%s 'debianx --pulse=tcp:4713'\n"
+           "The laptop launcher sets all of this up for you: vmconsole %s VM\n",
+           h, a, h, a, h, a, h, a, h, a, h, h);
+    return VMC_EXIT_OK;
+}
+
+VmcExit
+vmc_gateway_version(const VmcGateway *gateway)
+{
+    printf("vmconsole-gateway %s\n", VMC_VERSION);
+    return VMC_EXIT_OK;
+}
+
+/* The identity of this request; on failure say so (it is the admin's error). */
+static VmcIdentity *
+resolve_identity(const VmcGateway *gateway, GError **error)
+{
+    VmcIdentity *identity = vmc_identity_resolve(gateway->identity_name, error);
+    if (identity == NULL)
+        fprintf(stderr, "vmconsole: this key's identity is not usable on %s: %s\n"
+                        "vmconsole: tell the host's admin (the authorized_keys line is wrong)\n",
+                gateway->host, (*error)->message);
+    return identity;
+}
+
+static void
+print_permitted(const GPtrArray *names, FILE *out, const char *prefix)
+{
+    if (names->len == 0) {
+        fprintf(out, "%syou may open no VM here; ask the host's admin for access.\n", prefix);
+        return;
+    }
+    fprintf(out, "%sVMs you may open:", prefix);
+    for (guint i = 0; i < names->len; i++)
+        fprintf(out, "%s %s", i == 0 ? "" : ",", (const char *)names->pdata[i]);
+    fputc('\n', out);
+}
+
+VmcExit
+vmc_gateway_list(const VmcGateway *gateway)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcIdentity) identity = resolve_identity(gateway, &error);
+    if (identity == NULL)
+        return VMC_EXIT_INTERNAL;
+
+    g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
+    if (names->len == 0) {
+        print_permitted(names, stdout, "");
+        return VMC_EXIT_OK;
+    }
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = names->pdata[i];
+        const VmcVmConfig *vm = vmc_config_find_vm(gateway->config, name);
+        g_autoptr(VmcAccessDecision) decision = vmc_access_decide(gateway->config, identity, name);
+        gboolean running = decision->pinned_fd >= 0 &&
+                           vmc_access_socket_answers(decision->pinned_fd);
+        printf("%-24s %-11s %s\n", name, running ? "running" : "not running",
+               vm != NULL && vm->title != NULL ? vm->title : "");
+    }
+    return VMC_EXIT_OK;
+}
+
+gboolean
+vmc_gateway_record_denied(const VmcGateway *gateway, VmcSessionLog *log, const char *vm,
+                          const char *reason, VmcExit code, GError **error)
+{
+    g_autoptr(VmcSessionLog) own_log = NULL;
+    if (log == NULL) {
+        log = own_log = vmc_sessionlog_open(gateway->config->log, error);
+        if (log == NULL)
+            return FALSE;
+    }
+
+    g_autoptr(VmcRecord) record = vmc_record_new("denied");
+    vmc_record_set_string(record, "identity", gateway->identity_name);
+    vmc_record_set_string(record, "account", gateway->account);
+    vmc_record_set_string(record, "key", gateway->ssh->key_fingerprint);
+    vmc_record_set_string(record, "key_type", gateway->ssh->key_type);
+    vmc_record_set_string(record, "client", gateway->ssh->client);
+    if (gateway->raw_request != NULL) {
+        g_autofree char *request = vmc_text_escape(gateway->raw_request,
+                                                   (gssize)gateway->raw_length,
+                                                   VMC_LOGGED_REQUEST_MAX);
+        vmc_record_set_string(record, "request", request);
+    }
+    vmc_record_set_string(record, "vm", vm);
+    vmc_record_set_string(record, "reason", reason);
+    vmc_record_set_int(record, "exit", code);
+    return vmc_sessionlog_append(log, record, error);
+}
+
+VmcExit
+vmc_gateway_refuse_request(const VmcGateway *gateway, const GError *parse_error)
+{
+    fprintf(stderr, "vmconsole: %s\nvmconsole: try 'ssh %s@%s help'\n", parse_error->message,
+            gateway->account, gateway->host);
+    g_autoptr(GError) error = NULL;
+    if (!vmc_gateway_record_denied(gateway, NULL, NULL, parse_error->message,
+                                   VMC_EXIT_BAD_REQUEST, &error))
+        g_printerr("vmconsole: (the audit log could not be written either: tell the host's "
+                   "admin)\n");
+    return VMC_EXIT_BAD_REQUEST;
+}
+
+static VmcExit
+refuse_open(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *identity,
+            const char *vm, const char *reason)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vmc_gateway_record_denied(gateway, log, vm, reason, VMC_EXIT_NOT_PERMITTED, &error)) {
+        fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
+                        "opened; tell the host's admin\n");
+        return VMC_EXIT_NO_AUDIT_LOG;
+    }
+    /* One answer for "no such VM" and "not permitted": no enumeration. */
+    fprintf(stderr, "vmconsole: %s is not a VM you may open on %s.\n", vm, gateway->host);
+    g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
+    print_permitted(names, stderr, "vmconsole: ");
+    return VMC_EXIT_NOT_PERMITTED;
+}
+
+VmcExit
+vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request)
+{
+    g_autoptr(GError) error = NULL;
+
+    /* The audit trail fails closed: no log, no console. */
+    g_autoptr(VmcSessionLog) log = vmc_sessionlog_open(gateway->config->log, &error);
+    if (log == NULL) {
+        fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
+                        "opened; tell the host's admin\n");
+        g_printerr("vmconsole-gateway: %s\n", error->message);
+        return VMC_EXIT_NO_AUDIT_LOG;
+    }
+
+    g_autoptr(VmcIdentity) identity = resolve_identity(gateway, &error);
+    if (identity == NULL) {
+        g_autoptr(GError) log_error = NULL;
+        vmc_gateway_record_denied(gateway, log, request->vm, error->message, VMC_EXIT_INTERNAL,
+                                  &log_error);
+        return VMC_EXIT_INTERNAL;
+    }
+
+    g_autoptr(VmcAccessDecision) decision =
+        vmc_access_decide(gateway->config, identity, request->vm);
+    if (decision->result != VMC_ACCESS_GRANTED)
+        return refuse_open(gateway, log, identity, request->vm, decision->reason);
+
+    return vmc_session_run(gateway, log, identity, decision, request);
+}

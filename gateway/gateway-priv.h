@@ -1,0 +1,36 @@
+/* gateway-priv.h — the gateway program's commands (not part of the library). */
+#pragma once
+
+#include "vmc-gateway.h"
+
+G_BEGIN_DECLS
+
+/* Everything one gateway run knows: the admin's argv and config, and what
+ * came from outside (request, SSH context). */
+typedef struct {
+    const VmcConfig *config;
+    const char *identity_name; /* --identity, else the running account */
+    const char *account;       /* the account the gateway runs as */
+    const char *host;          /* this host's name, for messages */
+    const VmcSshContext *ssh;
+    const char *raw_request;   /* SSH_ORIGINAL_COMMAND as received (may be NULL) */
+    gsize raw_length;
+} VmcGateway;
+
+/* Each command prints what the person sees and returns the exit code. */
+VmcExit vmc_gateway_help(const VmcGateway *gateway);
+VmcExit vmc_gateway_version(const VmcGateway *gateway);
+VmcExit vmc_gateway_list(const VmcGateway *gateway);
+VmcExit vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request);
+
+/* Append a denied record to log (opened here when NULL); FALSE when the
+ * audit log cannot take it. */
+struct _VmcSessionLog;
+gboolean vmc_gateway_record_denied(const VmcGateway *gateway, struct _VmcSessionLog *log,
+                                   const char *vm, const char *reason, VmcExit code,
+                                   GError **error);
+
+/* Refuse a request that did not parse: tell the person, write a denied record. */
+VmcExit vmc_gateway_refuse_request(const VmcGateway *gateway, const GError *parse_error);
+
+G_END_DECLS

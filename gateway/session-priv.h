@@ -1,0 +1,69 @@
+/* session-priv.h — the console session: records, the viewer, the lifecycle. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "gateway-priv.h"
+#include "vmc-sessionlog.h"
+#include "vmc-spice.h"
+
+G_BEGIN_DECLS
+
+#define VMC_VIEWER_STOP_TIMEOUT_MS 2000 /* SIGTERM, then SIGKILL after this */
+#define VMC_TAKEOVER_TIMEOUT_MS 5000    /* wait for the holder to let go */
+#define VMC_DISPLAY_MAX 64              /* bytes of $DISPLAY accepted */
+
+/* ---- pure formatting (session-record.c) ---- */
+
+/* "512 B", "9.9 KiB", "43 MiB", "1.2 GiB": one decimal below 10, none above. */
+char *vmc_format_bytes(guint64 bytes);
+/* "42s", "5m03s", "1h02m" */
+char *vmc_format_duration(gint64 seconds);
+/* "85.3 MiB/s" */
+char *vmc_format_rate(double bytes_per_second);
+/* RFC 3339, UTC, milliseconds: "2026-11-29T10:02:03.123Z" */
+char *vmc_format_time_us(gint64 real_time_us);
+
+/* The line the person sees at the end:
+ * "session 1h02m, display 1.2 GiB, audio 43 MiB, peak 85.3 MiB/s". */
+char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
+
+/* The counters of a record: "channels" {name: {to_vm, from_vm, connections}},
+ * "bytes_total", "rate_mean", "rate_peak", "rate_peak_time", "series"
+ * {"step_s", "bytes"[]}, "rejected_connections". */
+void vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats);
+
+/* ---- the viewer (viewer.c) ---- */
+
+/* TRUE for a DISPLAY value we pass on: printable, no '/', at most VMC_DISPLAY_MAX. */
+gboolean vmc_viewer_display_is_valid(const char *display);
+
+/* The viewer's fixed argv: viewer --title TITLE --spice-disable-usbredir
+ * [--spice-disable-audio] spice+unix://SOCKET. */
+GStrv vmc_viewer_argv(const char *viewer, const char *title, const char *spice_socket,
+                      gboolean audio);
+
+/* The whitelisted environment: DISPLAY, XAUTHORITY, HOME and XDG_RUNTIME_DIR
+ * (= session_dir), LANG (when sane), PATH; nothing else. */
+GStrv vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority);
+
+/* Write a private authority file holding only display's cookie, taken from
+ * the account's ($XAUTHORITY or ~/.Xauthority) with xauth(1). */
+gboolean vmc_viewer_write_xauthority(char **parent_env, const char *display, const char *path,
+                                     GError **error);
+
+/* Start the viewer in its own process group, stdin from /dev/null, output to
+ * log_path, dying with the gateway (PR_SET_PDEATHSIG). */
+gboolean vmc_viewer_spawn(GStrv argv, GStrv envp, const char *cwd, const char *log_path,
+                          GPid *ret_pid, GError **error);
+
+/* ---- the lifecycle (session.c) ---- */
+
+/* Run an allowed open to its end and return the exit code. log is open,
+ * decision is GRANTED. */
+VmcExit vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log,
+                        const VmcIdentity *identity, VmcAccessDecision *decision,
+                        const VmcRequest *request);
+
+G_END_DECLS

@@ -1,0 +1,141 @@
+/* session-record.c — what a session's records and its closing line say. Pure. */
+#include "session-priv.h"
+
+
+static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+
+/* value scaled below 1024 (from 1024 B on), and the index of its unit. */
+static double
+scale(double value, guint *ret_unit)
+{
+    guint unit = 0;
+    while (value >= 1024.0 && unit + 1 < G_N_ELEMENTS(units)) {
+        value /= 1024.0;
+        unit++;
+    }
+    *ret_unit = unit;
+    return value;
+}
+
+char *
+vmc_format_bytes(guint64 bytes)
+{
+    if (bytes < 1024)
+        return g_strdup_printf("%" G_GUINT64_FORMAT " B", bytes);
+    guint unit;
+    double value = scale((double)bytes, &unit);
+    /* Decide on the rounded value, so 1023.96 KiB does not print as "1024 KiB". */
+    if (value < 9.95)
+        return g_strdup_printf("%.1f %s", value, units[unit]);
+    if (value < 1023.5 || unit + 1 == G_N_ELEMENTS(units))
+        return g_strdup_printf("%.0f %s", value, units[unit]);
+    return g_strdup_printf("1.0 %s", units[unit + 1]);
+}
+
+char *
+vmc_format_duration(gint64 seconds)
+{
+    if (seconds < 0)
+        seconds = 0;
+    if (seconds < 60)
+        return g_strdup_printf("%" G_GINT64_FORMAT "s", seconds);
+    if (seconds < 3600)
+        return g_strdup_printf("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", seconds / 60,
+                               seconds % 60);
+    return g_strdup_printf("%" G_GINT64_FORMAT "h%02" G_GINT64_FORMAT "m", seconds / 3600,
+                           (seconds % 3600) / 60);
+}
+
+char *
+vmc_format_rate(double bytes_per_second)
+{
+    if (!(bytes_per_second >= 1.0)) /* also NaN */
+        return g_strdup("0 B/s");
+    if (bytes_per_second < 1024.0)
+        return g_strdup_printf("%.0f B/s", bytes_per_second);
+    guint unit;
+    double value = scale(bytes_per_second, &unit);
+    return g_strdup_printf("%.1f %s/s", value, units[unit]);
+}
+
+char *
+vmc_format_time_us(gint64 real_time_us)
+{
+    g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(real_time_us / G_USEC_PER_SEC);
+    if (time == NULL)
+        return g_strdup("1970-01-01T00:00:00.000Z");
+    g_autofree char *seconds = g_date_time_format(time, "%Y-%m-%dT%H:%M:%S");
+    return g_strdup_printf("%s.%03dZ", seconds, (int)((real_time_us % G_USEC_PER_SEC) / 1000));
+}
+
+static guint64
+channel_bytes(const VmcRelayStats *stats, guint type)
+{
+    return stats->channels[type].bytes_to_vm + stats->channels[type].bytes_from_vm;
+}
+
+char *
+vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s)
+{
+    g_autofree char *duration = vmc_format_duration(duration_s);
+    g_autofree char *display = vmc_format_bytes(channel_bytes(stats, VMC_SPICE_CHANNEL_DISPLAY));
+    g_autofree char *audio = vmc_format_bytes(channel_bytes(stats, VMC_SPICE_CHANNEL_PLAYBACK) +
+                                              channel_bytes(stats, VMC_SPICE_CHANNEL_RECORD));
+    g_autofree char *peak = vmc_format_rate(stats->peak_rate);
+    return g_strdup_printf("session %s, display %s, audio %s, peak %s", duration, display, audio,
+                           peak);
+}
+
+static JsonNode *
+channels_node(const VmcRelayStats *stats)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_object(builder);
+    for (guint type = 1; type <= VMC_SPICE_CHANNEL_MAX; type++) {
+        const VmcRelayChannelStats *c = &stats->channels[type];
+        if (c->connections == 0 && c->bytes_to_vm == 0 && c->bytes_from_vm == 0)
+            continue;
+        json_builder_set_member_name(builder, vmc_spice_channel_name(type));
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "to_vm");
+        json_builder_add_int_value(builder, (gint64)c->bytes_to_vm);
+        json_builder_set_member_name(builder, "from_vm");
+        json_builder_add_int_value(builder, (gint64)c->bytes_from_vm);
+        json_builder_set_member_name(builder, "connections");
+        json_builder_add_int_value(builder, c->connections);
+        json_builder_end_object(builder);
+    }
+    json_builder_end_object(builder);
+    return json_builder_get_root(builder);
+}
+
+static JsonNode *
+series_node(const VmcRelayStats *stats)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_object(builder);
+    json_builder_set_member_name(builder, "step_s");
+    json_builder_add_int_value(builder, stats->series_step_s);
+    json_builder_set_member_name(builder, "bytes");
+    json_builder_begin_array(builder);
+    for (guint i = 0; stats->series != NULL && i < stats->series->len; i++)
+        json_builder_add_int_value(builder, (gint64)g_array_index(stats->series, guint64, i));
+    json_builder_end_array(builder);
+    json_builder_end_object(builder);
+    return json_builder_get_root(builder);
+}
+
+void
+vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats)
+{
+    vmc_record_take_node(record, "channels", channels_node(stats));
+    vmc_record_set_int(record, "bytes_total", (gint64)stats->bytes_total);
+    vmc_record_set_double(record, "rate_mean", stats->mean_rate);
+    vmc_record_set_double(record, "rate_peak", stats->peak_rate);
+    if (stats->peak_rate > 0) {
+        g_autofree char *peak_time = vmc_format_time_us(stats->peak_time_us);
+        vmc_record_set_string(record, "rate_peak_time", peak_time);
+    }
+    vmc_record_take_node(record, "series", series_node(stats));
+    vmc_record_set_int(record, "rejected_connections", stats->rejected);
+}

@@ -1,0 +1,630 @@
+/* session.c — one console session from lock to end record (DESIGN.md, step by step).
+ *
+ * Every way a session ends (viewer exit, SSH gone, VM gone, signal, takeover)
+ * goes through session_end(): the viewer and its group are ended, the relay
+ * closed, the end record written once, the session dir removed and the lock
+ * released.
+ */
+#include "session-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <dirent.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef enum {
+    END_NONE,
+    END_VIEWER_EXIT,
+    END_SSH_CLOSED,
+    END_VM_CLOSED,
+    END_SIGNAL,
+    END_TAKEOVER,
+    END_FAILED,
+} EndReason;
+
+static const char *const end_reason_names[] = {
+    [END_NONE] = "none",
+    [END_VIEWER_EXIT] = "viewer-exit",
+    [END_SSH_CLOSED] = "ssh-closed",
+    [END_VM_CLOSED] = "vm-closed",
+    [END_SIGNAL] = "signal",
+    [END_TAKEOVER] = "takeover",
+    [END_FAILED] = "start-failed",
+};
+
+typedef struct {
+    const VmcGateway *gateway;
+    const VmcRequest *request;
+    const VmcIdentity *identity;
+    VmcAccessDecision *decision;
+    VmcSessionLog *log;
+
+    char *id;
+    char *dir;
+    char *takeover_of;      /* the session this one took over */
+    gint64 start_real_us;
+    gint64 start_mono_us;
+
+    VmcConsoleLock *lock;
+    VmcRelay *relay;
+    GPid viewer_pid;        /* 0 when not running */
+    int viewer_status;      /* wait status once it exited */
+    gboolean viewer_exited;
+
+    GMainLoop *loop;
+    EndReason end_reason;
+    char *end_detail;
+    char *taken_over_by;
+    guint sources[6];
+    guint n_sources;
+} Session;
+
+static void
+session_finish(Session *session, EndReason reason, char *detail)
+{
+    if (session->end_reason == END_NONE) {
+        session->end_reason = reason;
+        session->end_detail = detail;
+    } else {
+        g_free(detail);
+    }
+    g_main_loop_quit(session->loop);
+}
+
+/* ---- the events that end a session ---- */
+
+static void
+on_viewer_exit(GPid pid, gint status, gpointer data)
+{
+    Session *session = data;
+    session->viewer_exited = TRUE;
+    session->viewer_status = status;
+    g_spawn_close_pid(pid);
+    session_finish(session, END_VIEWER_EXIT, g_strdup("the viewer exited"));
+}
+
+static gboolean
+on_stdout_gone(gint fd, GIOCondition condition, gpointer data)
+{
+    session_finish(data, END_SSH_CLOSED, g_strdup("the SSH connection went away"));
+    return G_SOURCE_REMOVE;
+}
+
+static char *
+read_takeover_note(Session *session)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.takeover", session->gateway->config->run_dir,
+                                            session->request->vm);
+    g_autofree char *text = NULL;
+    gsize length = 0;
+    if (!g_file_get_contents(path, &text, &length, NULL))
+        return NULL;
+    g_autoptr(VmcLockInfo) taker = vmc_lock_info_parse(text, length);
+    if (taker == NULL || g_strcmp0(taker->session, session->id) == 0)
+        return NULL;
+    return g_strdup_printf("%s|%s", taker->session, taker->identity);
+}
+
+static gboolean
+on_terminate(gpointer data)
+{
+    Session *session = data;
+    g_autofree char *taker = read_takeover_note(session);
+    if (taker != NULL) {
+        char *bar = strchr(taker, '|');
+        *bar = '\0';
+        session->taken_over_by = g_strdup(taker);
+        session_finish(session, END_TAKEOVER,
+                       g_strdup_printf("taken over by %s (session %s)", bar + 1, taker));
+    } else {
+        session_finish(session, END_SIGNAL, g_strdup("ended by a signal"));
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hangup(gpointer data)
+{
+    session_finish(data, END_SSH_CLOSED, g_strdup("the SSH connection hung up (SIGHUP)"));
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+on_relay_event(VmcRelay *relay, VmcRelayEvent event, const char *detail, gpointer data)
+{
+    Session *session = data;
+    if (event == VMC_RELAY_EVENT_VM_CLOSED)
+        session_finish(session, END_VM_CLOSED, g_strdup("the VM side closed"));
+    else
+        g_printerr("vmconsole: refused a connection to the console relay: %s\n", detail);
+}
+
+/* ---- setting up ---- */
+
+static int
+listen_in(const char *path, GError **error)
+{
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof address.sun_path) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
+                    "the session socket path %s is too long: choose a shorter run-dir", path);
+        return -1;
+    }
+    strcpy(address.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+        listen(fd, 16) != 0) {
+        int saved = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+                    "cannot listen on %s: %s", path, g_strerror(saved));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static gboolean
+allowed_channels(const VmcConfig *config, const char *vm, gboolean *allowed)
+{
+    const VmcVmConfig *vm_config = vmc_config_find_vm(config, vm);
+    g_auto(GStrv) defaults = g_strsplit(VMC_CONFIG_DEFAULT_CHANNELS, " ", 0);
+    char **names = vm_config != NULL ? vm_config->channels : defaults;
+    memset(allowed, 0, sizeof(gboolean) * (VMC_SPICE_CHANNEL_MAX + 1));
+    for (guint i = 0; names[i] != NULL; i++) {
+        guint type = vmc_spice_channel_from_name(names[i]);
+        if (type != 0)
+            allowed[type] = TRUE;
+    }
+    return allowed[VMC_SPICE_CHANNEL_MAIN];
+}
+
+static gboolean
+start_viewer(Session *session, GError **error)
+{
+    const VmcConfig *config = session->gateway->config;
+    const VmcVmConfig *vm_config = vmc_config_find_vm(config, session->request->vm);
+    const char *title = vm_config != NULL && vm_config->title != NULL ? vm_config->title
+                                                                      : session->request->vm;
+    g_auto(GStrv) env = g_get_environ();
+    const char *display = g_environ_getenv(env, "DISPLAY");
+    g_autofree char *xauthority = g_build_filename(session->dir, "Xauthority", NULL);
+    g_autofree char *socket_path = g_build_filename(session->dir, "spice.sock", NULL);
+    g_autofree char *log_path = g_build_filename(session->dir, "viewer.log", NULL);
+
+    if (!vmc_viewer_write_xauthority(env, display, xauthority, error))
+        return FALSE;
+    g_auto(GStrv) argv = vmc_viewer_argv(config->viewer, title, socket_path, FALSE);
+    g_auto(GStrv) viewer_env = vmc_viewer_env(env, session->dir, xauthority);
+    if (!vmc_viewer_spawn(argv, viewer_env, session->dir, log_path, &session->viewer_pid, error))
+        return FALSE;
+    vmc_relay_set_peer_pid(session->relay, session->viewer_pid);
+    session->sources[session->n_sources++] =
+        g_child_watch_add(session->viewer_pid, on_viewer_exit, session);
+    return TRUE;
+}
+
+static gboolean
+start_relay(Session *session, GError **error)
+{
+    gboolean allowed[VMC_SPICE_CHANNEL_MAX + 1];
+    if (!allowed_channels(session->gateway->config, session->request->vm, allowed)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "the config lets no main channel through for %s", session->request->vm);
+        return FALSE;
+    }
+    g_autofree char *path = g_build_filename(session->dir, "spice.sock", NULL);
+    int fd = listen_in(path, error);
+    if (fd < 0)
+        return FALSE;
+    /* The pid is set once the viewer exists; until then nobody may connect. */
+    session->relay = vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event,
+                                   session);
+    return TRUE;
+}
+
+static void
+watch_for_the_end(Session *session)
+{
+    session->sources[session->n_sources++] = g_unix_signal_add(SIGTERM, on_terminate, session);
+    session->sources[session->n_sources++] = g_unix_signal_add(SIGINT, on_terminate, session);
+    session->sources[session->n_sources++] = g_unix_signal_add(SIGHUP, on_hangup, session);
+    /* The SSH connection is gone when stdout reports an error or hang-up (not
+     * at stdin EOF, which `ssh -n` gives at once). */
+    session->sources[session->n_sources++] =
+        g_unix_fd_add(STDOUT_FILENO, G_IO_HUP | G_IO_ERR, on_stdout_gone, session);
+}
+
+/* ---- ending ---- */
+
+static gboolean
+on_stop_timeout(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* End the viewer's process group: SIGTERM, then SIGKILL after the timeout. */
+static void
+stop_viewer(Session *session)
+{
+    if (session->viewer_pid == 0)
+        return;
+    GMainContext *context = g_main_context_default();
+    for (int sig = SIGTERM; !session->viewer_exited; sig = SIGKILL) {
+        kill(-session->viewer_pid, sig);
+        gboolean timed_out = FALSE;
+        guint timer = g_timeout_add(sig == SIGTERM ? VMC_VIEWER_STOP_TIMEOUT_MS : 5000,
+                                    on_stop_timeout, &timed_out);
+        while (!session->viewer_exited && !timed_out)
+            g_main_context_iteration(context, TRUE);
+        if (!timed_out)
+            g_source_remove(timer);
+        if (sig == SIGKILL)
+            break;
+    }
+    kill(-session->viewer_pid, SIGKILL); /* whatever the viewer left in its group */
+}
+
+/* Remove a tree without following symlinks (the viewer may have made config
+ * and cache dirs under its HOME, the session dir). */
+static gboolean
+remove_tree_at(int parent_fd, const char *name, int depth)
+{
+    if (unlinkat(parent_fd, name, 0) == 0 || errno == ENOENT)
+        return TRUE;
+    if (errno != EISDIR || depth > 32)
+        return FALSE;
+    int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (dir == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return FALSE;
+    }
+    gboolean ok = TRUE;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL)
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+            ok = remove_tree_at(dirfd(dir), entry->d_name, depth + 1) && ok;
+    closedir(dir);
+    return unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 && ok;
+}
+
+/* ---- records ---- */
+
+static void
+record_common(const Session *session, VmcRecord *record)
+{
+    const VmcGateway *gateway = session->gateway;
+    vmc_record_set_string(record, "session", session->id);
+    vmc_record_set_string(record, "identity", session->identity->name);
+    vmc_record_set_string(record, "account", gateway->account);
+    vmc_record_set_string(record, "key", gateway->ssh->key_fingerprint);
+    vmc_record_set_string(record, "client", gateway->ssh->client);
+    vmc_record_set_string(record, "vm", session->request->vm);
+}
+
+static gboolean
+write_start_record(const Session *session, const VmcLockInfo *stale, GError **error)
+{
+    g_autoptr(VmcRecord) record = vmc_record_new("start");
+    record_common(session, record);
+    vmc_record_set_string(record, "key_type", session->gateway->ssh->key_type);
+    vmc_record_set_string(record, "socket", session->decision->socket_path);
+    vmc_record_set_string(record, "mode", "x11");
+    vmc_record_set_string(record, "audio", "off");
+    vmc_record_set_string(record, "viewer", session->gateway->config->viewer);
+    vmc_record_set_string(record, "takeover_of", session->takeover_of);
+    if (stale != NULL)
+        vmc_record_set_string(record, "stale_session", stale->session);
+    return vmc_sessionlog_append(session->log, record, error);
+}
+
+static void
+record_viewer_status(VmcRecord *record, const Session *session)
+{
+    if (!session->viewer_exited)
+        return;
+    int status = session->viewer_status;
+    if (WIFEXITED(status))
+        vmc_record_set_int(record, "viewer_exit", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        vmc_record_set_string(record, "viewer_signal", g_strsignal(WTERMSIG(status)));
+}
+
+static gboolean
+write_end_record(const Session *session, const VmcRelayStats *stats, gint64 duration_s,
+                 GError **error)
+{
+    g_autoptr(VmcRecord) record = vmc_record_new("end");
+    record_common(session, record);
+    g_autofree char *start = vmc_format_time_us(session->start_real_us);
+    vmc_record_set_string(record, "start", start);
+    vmc_record_set_int(record, "duration_s", duration_s);
+    vmc_record_set_string(record, "reason", end_reason_names[session->end_reason]);
+    vmc_record_set_string(record, "reason_text", session->end_detail);
+    vmc_record_set_string(record, "taken_over_by", session->taken_over_by);
+    record_viewer_status(record, session);
+    vmc_session_record_stats(record, stats);
+    return vmc_sessionlog_append(session->log, record, error);
+}
+
+/* ---- the console lock, busy and takeover ---- */
+
+static char *
+describe_holder(const char *vm, const VmcLockInfo *holder)
+{
+    if (holder->session == NULL)
+        return g_strdup_printf("%s is being opened by someone else right now", vm);
+    g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(holder->since_us /
+                                                                 G_USEC_PER_SEC);
+    g_autofree char *when = since ? g_date_time_format(since, "%Y-%m-%d %H:%M") : g_strdup("?");
+    g_autofree char *identity = vmc_text_escape(holder->identity, -1, 64);
+    g_autofree char *client = holder->client ? g_strndup(holder->client,
+                                                         strcspn(holder->client, " "))
+                                             : g_strdup("an unknown address");
+    g_autofree char *escaped_client = vmc_text_escape(client, -1, 64);
+    return g_strdup_printf("%s is in use by %s since %s from %s (session %.8s...)", vm, identity,
+                           when, escaped_client, holder->session);
+}
+
+static gboolean
+same_program(gint pid)
+{
+    g_autofree char *link = g_strdup_printf("/proc/%d/exe", pid);
+    g_autofree char *theirs = g_file_read_link(link, NULL);
+    g_autofree char *ours = g_file_read_link("/proc/self/exe", NULL);
+    return theirs != NULL && ours != NULL && strcmp(theirs, ours) == 0;
+}
+
+/* Ask the holder to end (it writes its own end record naming us), then take
+ * the lock. */
+static VmcConsoleLock *
+take_over(Session *session, const VmcLockInfo *mine, const VmcLockInfo *holder,
+          VmcLockInfo **ret_stale, GError **error)
+{
+    const char *run_dir = session->gateway->config->run_dir;
+    const char *vm = session->request->vm;
+    g_autofree char *note_path = g_strdup_printf("%s/%s.takeover", run_dir, vm);
+    g_autofree char *note = vmc_lock_info_format(mine);
+
+    if (holder->session == NULL || !same_program(holder->pid) ||
+        !g_file_set_contents_full(note_path, note, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                  error) ||
+        kill(holder->pid, SIGTERM) != 0) {
+        if (error != NULL && *error == NULL)
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                        "the holder's gateway (pid %d) cannot be asked to end", holder->pid);
+        g_unlink(note_path);
+        return NULL;
+    }
+    VmcConsoleLock *lock = NULL;
+    for (guint waited = 0; lock == NULL && waited < VMC_TAKEOVER_TIMEOUT_MS; waited += 50) {
+        g_autoptr(VmcLockInfo) still = NULL;
+        lock = vmc_console_lock_acquire(run_dir, vm, mine, &still, ret_stale, error);
+        if (lock == NULL && still == NULL)
+            break; /* an I/O error */
+        if (lock == NULL)
+            g_usleep(50 * 1000);
+    }
+    g_unlink(note_path);
+    if (lock == NULL && error != NULL && *error == NULL)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                    "the holder did not let go within %d s", VMC_TAKEOVER_TIMEOUT_MS / 1000);
+    if (lock != NULL)
+        session->takeover_of = g_strdup(holder->session);
+    return lock;
+}
+
+static guint
+sessions_of(const char *run_dir, const char *identity)
+{
+    g_autoptr(GPtrArray) vms = NULL;
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(run_dir, &vms);
+    guint count = 0;
+    for (guint i = 0; i < held->len; i++) {
+        const VmcLockInfo *info = held->pdata[i];
+        count += g_strcmp0(info->identity, identity) == 0;
+    }
+    return count;
+}
+
+/* Take the console, or say why not. VMC_EXIT_OK when session->lock is held. */
+static VmcExit
+acquire_console(Session *session, VmcLockInfo **ret_stale)
+{
+    const VmcConfig *config = session->gateway->config;
+    const char *vm = session->request->vm;
+    VmcLockInfo mine = {
+        .session = session->id,
+        .identity = session->identity->name,
+        .client = session->gateway->ssh->client,
+        .since_us = session->start_real_us,
+        .pid = getpid(),
+    };
+    guint open_now = sessions_of(config->run_dir, mine.identity);
+    if (open_now >= config->max_sessions_per_identity) {
+        fprintf(stderr, "vmconsole: you have %u consoles open already (the limit is %u); "
+                        "close one first\n", open_now, config->max_sessions_per_identity);
+        return VMC_EXIT_BUSY;
+    }
+
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcLockInfo) holder = NULL;
+    session->lock = vmc_console_lock_acquire(config->run_dir, vm, &mine, &holder, ret_stale,
+                                             &error);
+    if (session->lock != NULL)
+        return VMC_EXIT_OK;
+    if (holder == NULL) {
+        fprintf(stderr, "vmconsole: internal error; tell the host's admin\n");
+        g_printerr("vmconsole-gateway: %s\n", error->message);
+        return VMC_EXIT_INTERNAL;
+    }
+    g_autofree char *busy = describe_holder(vm, holder);
+    if (!session->request->takeover) {
+        fprintf(stderr, "vmconsole: %s\n", busy);
+        return VMC_EXIT_BUSY;
+    }
+    if (config->takeover != VMC_TAKEOVER_ALLOW) {
+        fprintf(stderr, "vmconsole: %s; taking over is not allowed on this host\n", busy);
+        return VMC_EXIT_BUSY;
+    }
+    session->lock = take_over(session, &mine, holder, ret_stale, &error);
+    if (session->lock == NULL) {
+        fprintf(stderr, "vmconsole: %s; taking over failed: %s\n", busy, error->message);
+        return VMC_EXIT_BUSY;
+    }
+    fprintf(stderr, "vmconsole: took over %s from session %.8s...\n", vm, holder->session);
+    return VMC_EXIT_OK;
+}
+
+static VmcExit
+session_end(Session *session)
+{
+    stop_viewer(session);
+    for (guint i = 0; i < session->n_sources; i++)
+        g_source_remove(session->sources[i]);
+    session->n_sources = 0;
+
+    gint64 duration_s = (g_get_monotonic_time() - session->start_mono_us) / G_USEC_PER_SEC;
+    g_autoptr(VmcRelayStats) stats = NULL;
+    if (session->relay != NULL) {
+        stats = vmc_relay_get_stats(session->relay);
+        g_clear_pointer(&session->relay, vmc_relay_free);
+    } else {
+        stats = g_new0(VmcRelayStats, 1);
+    }
+
+    g_autoptr(GError) error = NULL;
+    gboolean recorded = write_end_record(session, stats, duration_s, &error);
+    if (!recorded)
+        g_printerr("vmconsole-gateway: the end record could not be written: %s\n",
+                   error->message);
+    if (!remove_tree_at(AT_FDCWD, session->dir, 0))
+        g_printerr("vmconsole-gateway: could not remove the session dir %s\n", session->dir);
+    g_clear_pointer(&session->lock, vmc_console_lock_release);
+
+    g_autofree char *summary = vmc_session_summary(stats, duration_s);
+    fprintf(stderr, "vmconsole: %s: %s\n", session->end_detail, summary);
+    if (!recorded)
+        return VMC_EXIT_NO_AUDIT_LOG;
+    return session->end_reason == END_FAILED ? VMC_EXIT_INTERNAL : VMC_EXIT_OK;
+}
+
+/* Checks that need no lock: the X11 forward and a running VM. */
+static VmcExit
+check_preconditions(const Session *session)
+{
+    const char *display = g_getenv("DISPLAY");
+    if (!vmc_viewer_display_is_valid(display)) {
+        fprintf(stderr, "vmconsole: no X11 forward: connect with ssh -X (or -Y), e.g.\n"
+                        "  ssh -X %s@%s %s\n",
+                session->gateway->account, session->gateway->host, session->request->vm);
+        return VMC_EXIT_NO_X11;
+    }
+    if (!vmc_access_socket_answers(session->decision->pinned_fd)) {
+        fprintf(stderr, "vmconsole: %s is not running (its Spice socket does not answer); "
+                        "start the VM and try again\n", session->request->vm);
+        return VMC_EXIT_NOT_RUNNING;
+    }
+    return VMC_EXIT_OK;
+}
+
+static const char *
+refusal_reason(VmcExit code)
+{
+    switch (code) {
+    case VMC_EXIT_NO_X11:
+        return "no X11 forward";
+    case VMC_EXIT_NOT_RUNNING:
+        return "the VM is not running";
+    case VMC_EXIT_BUSY:
+        return "the console is busy or the identity's session limit is reached";
+    default:
+        return "internal error before the session started";
+    }
+}
+
+/* Everything up to the running main loop; on failure the exit code. */
+static VmcExit
+session_start(Session *session)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcLockInfo) stale = NULL;
+    VmcExit code = check_preconditions(session);
+    if (code == VMC_EXIT_OK)
+        code = acquire_console(session, &stale);
+    if (code != VMC_EXIT_OK) {
+        vmc_gateway_record_denied(session->gateway, session->log, session->request->vm,
+                                  refusal_reason(code), code, NULL);
+        return code;
+    }
+    if (stale != NULL)
+        fprintf(stderr, "vmconsole: note: the previous session %.8s... on %s (%s) ended without "
+                        "an end record: its gateway was killed\n",
+                stale->session, session->request->vm, stale->identity);
+
+    session->dir = g_strdup_printf("%s/session-%s", session->gateway->config->run_dir,
+                                   session->id);
+    if (g_mkdir(session->dir, 0700) != 0) {
+        fprintf(stderr, "vmconsole: internal error; tell the host's admin\n");
+        g_printerr("vmconsole-gateway: cannot create %s: %s\n", session->dir, g_strerror(errno));
+        g_clear_pointer(&session->lock, vmc_console_lock_release);
+        return VMC_EXIT_INTERNAL;
+    }
+    if (!write_start_record(session, stale, &error)) {
+        fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
+                        "opened; tell the host's admin\n");
+        remove_tree_at(AT_FDCWD, session->dir, 0);
+        g_clear_pointer(&session->lock, vmc_console_lock_release);
+        return VMC_EXIT_NO_AUDIT_LOG;
+    }
+    return VMC_EXIT_OK;
+}
+
+VmcExit
+vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *identity,
+                VmcAccessDecision *decision, const VmcRequest *request)
+{
+    Session session = {
+        .gateway = gateway,
+        .request = request,
+        .identity = identity,
+        .decision = decision,
+        .log = log,
+        .id = vmc_session_id_new(),
+        .start_real_us = g_get_real_time(),
+        .start_mono_us = g_get_monotonic_time(),
+    };
+    VmcExit code = session_start(&session);
+    if (code == VMC_EXIT_OK) {
+        g_autoptr(GError) error = NULL;
+        session.loop = g_main_loop_new(NULL, FALSE);
+        fprintf(stderr, "vmconsole: opening %s for %s...\n", request->vm, identity->name);
+        watch_for_the_end(&session);
+        if (start_relay(&session, &error) && start_viewer(&session, &error))
+            g_main_loop_run(session.loop);
+        else
+            session_finish(&session, END_FAILED,
+                           g_strdup_printf("the console could not be started: %s",
+                                           error->message));
+        code = session_end(&session);
+        g_main_loop_unref(session.loop);
+    }
+    g_free(session.id);
+    g_free(session.dir);
+    g_free(session.takeover_of);
+    g_free(session.end_detail);
+    g_free(session.taken_over_by);
+    return code;
+}

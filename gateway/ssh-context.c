@@ -1,0 +1,153 @@
+/* ssh-context.c — what sshd tells the forced command: client address and key. */
+#include "vmc-gateway.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VMC_SSH_KEY_BLOB_MAX 16384 /* base64 text of one public key, at most */
+
+static gboolean
+is_address_char(char c)
+{
+    return g_ascii_isxdigit(c) || c == '.' || c == ':' || c == '%' || g_ascii_isalnum(c);
+}
+
+static gboolean
+is_all(const char *s, gboolean (*ok)(char))
+{
+    if (*s == '\0')
+        return FALSE;
+    for (; *s != '\0'; s++)
+        if (!ok(*s))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+is_digit(char c)
+{
+    return g_ascii_isdigit(c);
+}
+
+static gboolean
+is_graph(char c)
+{
+    return g_ascii_isgraph(c);
+}
+
+char *
+vmc_ssh_parse_connection(const char *value)
+{
+    if (value == NULL || strlen(value) > 4 * VMC_SSH_CLIENT_MAX)
+        return NULL;
+    g_auto(GStrv) words = g_strsplit(value, " ", 0);
+    if (g_strv_length(words) != 4)
+        return NULL;
+    if (!is_all(words[0], is_address_char) || !is_all(words[1], is_digit) ||
+        strlen(words[0]) + strlen(words[1]) + 1 > VMC_SSH_CLIENT_MAX)
+        return NULL;
+    return g_strdup_printf("%s %s", words[0], words[1]);
+}
+
+static char *
+fingerprint_of_blob(const char *base64)
+{
+    gsize blob_length = 0;
+    if (strlen(base64) > VMC_SSH_KEY_BLOB_MAX)
+        return NULL;
+    for (const char *p = base64; *p != '\0'; p++)
+        if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' && *p != '=')
+            return NULL;
+    g_autofree guchar *blob = g_base64_decode(base64, &blob_length);
+    if (blob == NULL || blob_length == 0)
+        return NULL;
+
+    guint8 digest[32];
+    gsize digest_length = sizeof digest;
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, blob, blob_length);
+    g_checksum_get_digest(sum, digest, &digest_length);
+
+    g_autofree char *encoded = g_base64_encode(digest, digest_length);
+    char *end = encoded + strlen(encoded);
+    while (end > encoded && end[-1] == '=')
+        *--end = '\0';
+    return g_strconcat("SHA256:", encoded, NULL);
+}
+
+gboolean
+vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint, char **ret_type)
+{
+    g_autofree char *copy = g_strndup(text, length);
+    g_auto(GStrv) lines = g_strsplit(copy, "\n", 0);
+
+    for (guint i = 0; lines[i] != NULL; i++) {
+        g_auto(GStrv) words = g_strsplit(lines[i], " ", 4);
+        if (g_strv_length(words) < 3 || strcmp(words[0], "publickey") != 0)
+            continue;
+        if (strlen(words[1]) > 64 || !is_all(words[1], is_graph))
+            continue;
+        char *fingerprint = fingerprint_of_blob(words[2]);
+        if (fingerprint == NULL)
+            continue;
+        *ret_fingerprint = fingerprint;
+        *ret_type = g_strdup(words[1]);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* Read $SSH_USER_AUTH safely: no symlinks, a regular file of ours, bounded. */
+static char *
+read_user_auth(const char *path, gsize *ret_length)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *buffer = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        st.st_size <= VMC_SSH_USER_AUTH_MAX) {
+        buffer = g_malloc(VMC_SSH_USER_AUTH_MAX + 1);
+        ssize_t n;
+        do
+            n = read(fd, buffer, VMC_SSH_USER_AUTH_MAX);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            g_clear_pointer(&buffer, g_free);
+        else
+            *ret_length = (gsize)n;
+    }
+    close(fd);
+    return buffer;
+}
+
+VmcSshContext *
+vmc_ssh_context_from_env(char **env)
+{
+    VmcSshContext *context = g_new0(VmcSshContext, 1);
+    context->client = vmc_ssh_parse_connection(g_environ_getenv(env, "SSH_CONNECTION"));
+
+    const char *auth_path = g_environ_getenv(env, "SSH_USER_AUTH");
+    if (auth_path != NULL && g_path_is_absolute(auth_path)) {
+        gsize length = 0;
+        g_autofree char *text = read_user_auth(auth_path, &length);
+        if (text != NULL)
+            vmc_ssh_parse_user_auth(text, length, &context->key_fingerprint, &context->key_type);
+    }
+    return context;
+}
+
+void
+vmc_ssh_context_free(VmcSshContext *context)
+{
+    if (context == NULL)
+        return;
+    g_free(context->client);
+    g_free(context->key_fingerprint);
+    g_free(context->key_type);
+    g_free(context);
+}

@@ -1,0 +1,148 @@
+/* viewer.c — remote-viewer: fixed argv, whitelisted environment, private X cookie. */
+#include "session-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define VMC_XAUTH "/usr/bin/xauth"
+#define VMC_VIEWER_PATH "/usr/local/bin:/usr/bin:/bin"
+#define VMC_LANG_MAX 64
+
+gboolean
+vmc_viewer_display_is_valid(const char *display)
+{
+    if (display == NULL || *display == '\0' || strlen(display) > VMC_DISPLAY_MAX)
+        return FALSE;
+    for (const char *p = display; *p != '\0'; p++)
+        if (!g_ascii_isalnum(*p) && strchr(":.-_", *p) == NULL)
+            return FALSE;
+    return strchr(display, ':') != NULL;
+}
+
+GStrv
+vmc_viewer_argv(const char *viewer, const char *title, const char *spice_socket, gboolean audio)
+{
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+    g_strv_builder_add_many(builder, viewer, "--title", title, "--spice-disable-usbredir", NULL);
+    if (!audio)
+        g_strv_builder_add(builder, "--spice-disable-audio");
+    g_autofree char *uri = g_strconcat("spice+unix://", spice_socket, NULL);
+    g_strv_builder_add(builder, uri);
+    return g_strv_builder_end(builder);
+}
+
+static gboolean
+lang_is_sane(const char *lang)
+{
+    if (lang == NULL || *lang == '\0' || strlen(lang) > VMC_LANG_MAX)
+        return FALSE;
+    for (const char *p = lang; *p != '\0'; p++)
+        if (!g_ascii_isalnum(*p) && strchr("_.@-", *p) == NULL)
+            return FALSE;
+    return TRUE;
+}
+
+GStrv
+vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority)
+{
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+    const char *display = g_environ_getenv(parent_env, "DISPLAY");
+    const char *lang = g_environ_getenv(parent_env, "LANG");
+
+    if (vmc_viewer_display_is_valid(display))
+        g_strv_builder_take(builder, g_strconcat("DISPLAY=", display, NULL));
+    g_strv_builder_take(builder, g_strconcat("XAUTHORITY=", xauthority, NULL));
+    g_strv_builder_take(builder, g_strconcat("HOME=", session_dir, NULL));
+    g_strv_builder_take(builder, g_strconcat("XDG_RUNTIME_DIR=", session_dir, NULL));
+    g_strv_builder_add(builder, "PATH=" VMC_VIEWER_PATH);
+    if (lang_is_sane(lang))
+        g_strv_builder_take(builder, g_strconcat("LANG=", lang, NULL));
+    return g_strv_builder_end(builder);
+}
+
+/* The account's authority file: $XAUTHORITY when absolute, else ~/.Xauthority. */
+static char *
+account_xauthority(char **parent_env)
+{
+    const char *path = g_environ_getenv(parent_env, "XAUTHORITY");
+    if (path != NULL && g_path_is_absolute(path))
+        return g_strdup(path);
+    return g_build_filename(g_get_home_dir(), ".Xauthority", NULL);
+}
+
+static gboolean
+run_xauth(const char *const *argv, GBytes *input, GBytes **ret_output, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    const char *env[] = {"PATH=/usr/bin:/bin", NULL};
+    g_subprocess_launcher_set_environ(launcher, (char **)env);
+    g_autoptr(GSubprocess) process = g_subprocess_launcher_spawnv(launcher, argv, error);
+    if (process == NULL)
+        return FALSE;
+    if (!g_subprocess_communicate(process, input, NULL, ret_output, NULL, error))
+        return FALSE;
+    if (!g_subprocess_get_if_exited(process) || g_subprocess_get_exit_status(process) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s %s failed", argv[0], argv[3]);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vmc_viewer_write_xauthority(char **parent_env, const char *display, const char *path,
+                            GError **error)
+{
+    g_autofree char *source = account_xauthority(parent_env);
+    const char *extract[] = {VMC_XAUTH, "-f", source, "nextract", "-", display, NULL};
+    g_autoptr(GBytes) cookie = NULL;
+    g_autoptr(GBytes) nothing = g_bytes_new_static("", 0);
+
+    if (!run_xauth(extract, nothing, &cookie, error))
+        return FALSE;
+    if (cookie == NULL || g_bytes_get_size(cookie) == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "no X11 cookie for display %s in %s", display, source);
+        return FALSE;
+    }
+    const char *merge[] = {VMC_XAUTH, "-f", path, "nmerge", "-", NULL};
+    g_autoptr(GBytes) unused = NULL;
+    return run_xauth(merge, cookie, &unused, error);
+}
+
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
+static void
+viewer_child_setup(gpointer data)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+gboolean
+vmc_viewer_spawn(GStrv argv, GStrv envp, const char *cwd, const char *log_path, GPid *ret_pid,
+                 GError **error)
+{
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    gboolean ok = FALSE;
+
+    if (null_fd < 0 || log_fd < 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+                    "cannot prepare the viewer's stdin/stdout: %s", g_strerror(errno));
+    } else {
+        ok = g_spawn_async_with_fds(cwd, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD,
+                                    viewer_child_setup, NULL, ret_pid, null_fd, log_fd, log_fd,
+                                    error);
+    }
+    if (null_fd >= 0)
+        close(null_fd);
+    if (log_fd >= 0)
+        close(log_fd);
+    return ok;
+}

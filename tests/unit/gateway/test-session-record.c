@@ -1,0 +1,130 @@
+/* test-session-record.c — units, durations and the counters in a record. */
+#include <glib.h>
+#include <string.h>
+
+#include "session-priv.h"
+
+static void
+test_bytes(void)
+{
+    static const struct {
+        guint64 bytes;
+        const char *want;
+    } cases[] = {
+        {0, "0 B"},
+        {1023, "1023 B"},
+        {1024, "1.0 KiB"},
+        {1536, "1.5 KiB"},
+        {10 * 1024, "10 KiB"},
+        {1048575, "1.0 MiB"},
+        {43 * 1048576ull, "43 MiB"},
+        {(guint64)(1.2 * 1073741824.0), "1.2 GiB"},
+        {G_MAXUINT64, "16 EiB"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = vmc_format_bytes(cases[i].bytes);
+        g_assert_cmpstr(got, ==, cases[i].want);
+    }
+}
+
+static void
+test_duration(void)
+{
+    static const struct {
+        gint64 seconds;
+        const char *want;
+    } cases[] = {
+        {-5, "0s"}, {0, "0s"}, {59, "59s"}, {60, "1m00s"}, {303, "5m03s"},
+        {3599, "59m59s"}, {3600, "1h00m"}, {3720, "1h02m"}, {90000, "25h00m"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = vmc_format_duration(cases[i].seconds);
+        g_assert_cmpstr(got, ==, cases[i].want);
+    }
+}
+
+static void
+test_rate(void)
+{
+    g_autofree char *zero = vmc_format_rate(0.0);
+    g_autofree char *nan = vmc_format_rate(0.0 / 0.0);
+    g_autofree char *small = vmc_format_rate(600.0);
+    g_autofree char *audio = vmc_format_rate(600.0 * 1024);
+    g_autofree char *peak = vmc_format_rate(85.3 * 1048576.0);
+    g_assert_cmpstr(zero, ==, "0 B/s");
+    g_assert_cmpstr(nan, ==, "0 B/s");
+    g_assert_cmpstr(small, ==, "600 B/s");
+    g_assert_cmpstr(audio, ==, "600.0 KiB/s");
+    g_assert_cmpstr(peak, ==, "85.3 MiB/s");
+}
+
+static void
+test_time(void)
+{
+    g_autofree char *t = vmc_format_time_us(1764410523123456);
+    g_assert_cmpstr(t, ==, "2025-11-29T10:02:03.123Z");
+}
+
+static VmcRelayStats *
+sample_stats(void)
+{
+    VmcRelayStats *stats = g_new0(VmcRelayStats, 1);
+    stats->channels[VMC_SPICE_CHANNEL_MAIN] = (VmcRelayChannelStats){100, 2000, 1};
+    stats->channels[VMC_SPICE_CHANNEL_DISPLAY] = (VmcRelayChannelStats){500, (guint64)(1.2 * 1073741824.0), 1};
+    stats->channels[VMC_SPICE_CHANNEL_PLAYBACK] = (VmcRelayChannelStats){0, 43 * 1048576ull, 1};
+    stats->bytes_total = 100 + 2000 + 500 + (guint64)(1.2 * 1073741824.0) + 43 * 1048576ull;
+    stats->peak_rate = 85.3 * 1048576.0;
+    stats->peak_time_us = 1764410523000000;
+    stats->mean_rate = 1000.0;
+    stats->series = g_array_new(FALSE, FALSE, sizeof(guint64));
+    guint64 values[] = {1, 2, 3};
+    g_array_append_vals(stats->series, values, 3);
+    stats->series_step_s = 1;
+    return stats;
+}
+
+static void
+test_summary(void)
+{
+    g_autoptr(VmcRelayStats) stats = sample_stats();
+    g_autofree char *summary = vmc_session_summary(stats, 3720);
+    g_assert_cmpstr(summary, ==, "session 1h02m, display 1.2 GiB, audio 43 MiB, peak 85.3 MiB/s");
+}
+
+static void
+test_record(void)
+{
+    g_autoptr(VmcRelayStats) stats = sample_stats();
+    g_autoptr(VmcRecord) record = vmc_record_new("end");
+    vmc_session_record_stats(record, stats);
+    JsonObject *object = vmc_record_get_object(record);
+    JsonObject *channels = json_object_get_object_member(object, "channels");
+    g_assert_true(json_object_has_member(channels, "main"));
+    g_assert_true(json_object_has_member(channels, "display"));
+    g_assert_false(json_object_has_member(channels, "inputs")); /* never used: left out */
+    JsonObject *main_channel = json_object_get_object_member(channels, "main");
+    g_assert_cmpint(json_object_get_int_member(main_channel, "from_vm"), ==, 2000);
+    g_assert_cmpint(json_object_get_int_member(main_channel, "to_vm"), ==, 100);
+    g_assert_cmpint(json_object_get_int_member(object, "bytes_total"), ==, stats->bytes_total);
+    g_assert_cmpstr(json_object_get_string_member(object, "rate_peak_time"), ==,
+                    "2025-11-29T10:02:03.000Z");
+    JsonArray *series = json_object_get_array_member(
+        json_object_get_object_member(object, "series"), "bytes");
+    g_assert_cmpuint(json_array_get_length(series), ==, 3);
+    gsize length;
+    g_autofree char *line = vmc_record_to_line(record, &length);
+    g_assert_nonnull(strstr(line, "\"channels\""));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/session-record/bytes", test_bytes);
+    g_test_add_func("/session-record/duration", test_duration);
+    g_test_add_func("/session-record/rate", test_rate);
+    g_test_add_func("/session-record/time", test_time);
+    g_test_add_func("/session-record/summary", test_summary);
+    g_test_add_func("/session-record/record", test_record);
+    return g_test_run();
+}
