@@ -47,6 +47,14 @@ lang_is_sane(const char *lang)
     return TRUE;
 }
 
+/* g_strv_builder_take() is GLib 2.80; we stay on 2.74. */
+static void
+add_pair(GStrvBuilder *builder, const char *name, const char *value)
+{
+    g_autofree char *pair = g_strconcat(name, "=", value, NULL);
+    g_strv_builder_add(builder, pair);
+}
+
 GStrv
 vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority)
 {
@@ -55,13 +63,13 @@ vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthorit
     const char *lang = g_environ_getenv(parent_env, "LANG");
 
     if (vmc_viewer_display_is_valid(display))
-        g_strv_builder_take(builder, g_strconcat("DISPLAY=", display, NULL));
-    g_strv_builder_take(builder, g_strconcat("XAUTHORITY=", xauthority, NULL));
-    g_strv_builder_take(builder, g_strconcat("HOME=", session_dir, NULL));
-    g_strv_builder_take(builder, g_strconcat("XDG_RUNTIME_DIR=", session_dir, NULL));
+        add_pair(builder, "DISPLAY", display);
+    add_pair(builder, "XAUTHORITY", xauthority);
+    add_pair(builder, "HOME", session_dir);
+    add_pair(builder, "XDG_RUNTIME_DIR", session_dir);
     g_strv_builder_add(builder, "PATH=" VMC_VIEWER_PATH);
     if (lang_is_sane(lang))
-        g_strv_builder_take(builder, g_strconcat("LANG=", lang, NULL));
+        add_pair(builder, "LANG", lang);
     return g_strv_builder_end(builder);
 }
 

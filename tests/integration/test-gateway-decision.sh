@@ -37,7 +37,7 @@ title = Customer A desktop
 CONF
 
 gw() { # gw IDENTITY REQUEST -> sets OUT ERR RC
-    OUT=$(SSH_ORIGINAL_COMMAND=$2 "$GW" --config "$D/gateway.conf" \
+    OUT=$(env -u DISPLAY SSH_ORIGINAL_COMMAND="$2" "$GW" --config "$D/gateway.conf" \
           --identity "$1" 2>"$D/stderr"); RC=$?
     ERR=$(cat "$D/stderr")
 }
@@ -97,8 +97,9 @@ check "alice has only r on winx: exit 3" [ "$RC" = 3 ]
 check "reason names the group entry" grep -q "${P}sx" <<<"$(last_record reason)"
 
 gw "$ALICE" debianx
-check "alice opening debianx is allowed, then exit 1 (no sessions yet)" [ "$RC" = 1 ]
-check "she is told sessions are not available" grep -q "not available in this build" <<<"$ERR"
+check "alice may open debianx; without an X11 forward: exit 7" [ "$RC" = 7 ]
+check "she is told to use ssh -X" grep -q "ssh -X" <<<"$ERR"
+check "the refusal is recorded with exit 7" [ "$(last_record exit)" = 7 ]
 
 # --- hostile requests: exit 2, one denied record each, escaped
 before=$(records denied)
