@@ -492,8 +492,12 @@ static VmcExit
 session_end(Session *session)
 {
     stop_viewer(session);
-    for (guint i = 0; i < session->n_sources; i++)
-        g_source_remove(session->sources[i]);
+    /* The child watch and the stdout watch may be gone already (they fired). */
+    for (guint i = 0; i < session->n_sources; i++) {
+        GSource *source = g_main_context_find_source_by_id(NULL, session->sources[i]);
+        if (source != NULL && !g_source_is_destroyed(source))
+            g_source_destroy(source);
+    }
     session->n_sources = 0;
 
     gint64 duration_s = (g_get_monotonic_time() - session->start_mono_us) / G_USEC_PER_SEC;

@@ -147,6 +147,7 @@ stop_pids() { # stop_pids [-t TENTHS] PID...
 # "A B C" minus WORD
 vmc_words_without() { # vmc_words_without WORD WORDS...
     local w=$1 x out=""; shift
+    # shellcheck disable=SC2048,SC2086 # the words are split on purpose
     for x in $*; do [ "$x" = "$w" ] || out="$out $x"; done
     echo "${out# }"
 }
@@ -289,9 +290,9 @@ window_id() { # window_id DISPLAY TITLE-REGEX
 }
 
 wait_for_window() { # wait_for_window DISPLAY TITLE-REGEX TIMEOUT-S
-    local tenths i
+    local tenths
     tenths=$(awk -v s="$3" 'BEGIN { printf "%d", s * 10 }')
-    for i in $(seq "$tenths"); do
+    for _ in $(seq "$tenths"); do
         window_id "$1" "$2" >/dev/null && return 0
         sleep 0.1
     done

@@ -5,7 +5,7 @@
 # Usage: test-gateway-decision.sh GATEWAY-BINARY
 . "$(dirname "$0")/lib.sh"
 need_root
-GW=$1
+GW=$(realpath "$1")
 
 P=$(vmc_prefix g)
 VMC_T_DIR=$(mktemp -d /tmp/vmc-gw-XXXXXX)
@@ -156,9 +156,11 @@ SSH_ORIGINAL_COMMAND=debianx SSH_USER_AUTH=$D/auth-link \
 check "a symlinked SSH_USER_AUTH is not read" [ -z "$(last_record key)" ]
 
 # --- per-person accounts: no --identity, the running account decides
+# (a copy of the binary: the build dir may not be reachable for other users)
 chmod 0666 "$D/log/sessions.jsonl"; chmod 0755 "$D/log"
+install -m 0755 "$GW" "$D/vmconsole-gateway"; chmod 0644 "$D/gateway.conf"
 OUT=$(cd / && SSH_ORIGINAL_COMMAND=list setpriv --reuid="$ALICE" --regid="${P}sx" \
-      --init-groups "$GW" --config "$D/gateway.conf" 2>"$D/stderr"); RC=$?
+      --init-groups "$D/vmconsole-gateway" --config "$D/gateway.conf" 2>"$D/stderr"); RC=$?
 check "per-person account: list as alice herself" [ "$RC" = 0 ]
 check "per-person account: alice's VMs" [ "$(names)" = "debianx elsewhere " ]
 

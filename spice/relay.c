@@ -1,0 +1,653 @@
+/* relay.c — the byte-counting Spice relay: accept from the one allowed pid,
+ * check the link message before a byte is forwarded, connect to the pinned VM
+ * socket, then move bytes both ways through two bounded buffers per
+ * connection, counting per channel type and per second.
+ *
+ * Each connection is one GSource holding its two fds; what it polls for
+ * follows the buffers (no input watched while the buffer toward the other
+ * side is full: backpressure), and an fd with nothing to wait for is not
+ * polled at all, so a hung-up peer can't make the loop spin. The link
+ * deadline and connect retries use the same source's ready time. The hot
+ * path reads and sends straight through the buffers: no allocation, no
+ * logging. */
+#include "relay-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define ACCEPTS_PER_DISPATCH 16
+/* Reads per direction per dispatch, so that one busy connection can't starve
+ * the others (16 x 64 KiB). */
+#define READS_PER_DISPATCH 16
+/* A full VM backlog (EAGAIN on an AF_UNIX connect) is retried briefly. */
+#define CONNECT_TRIES 20
+#define CONNECT_RETRY_US (5 * 1000)
+
+typedef enum {
+    CONN_LINK,       /* reading the client's link message */
+    CONN_CONNECTING, /* connecting to the VM (retrying a full backlog) */
+    CONN_RELAY,
+} ConnState;
+
+/* The link message, plus whatever came with it, read before relaying. */
+#define LINK_READ_MAX (VMC_SPICE_LINK_HEADER_SIZE + VMC_SPICE_LINK_MESS_MAX)
+
+/* One direction: the link bytes first (from Conn.link, up only), then bytes
+ * spliced socket -> pipe -> socket, the pipe being the bounded buffer. */
+typedef struct {
+    gsize start;     /* link bytes still to send are link[start..end) */
+    gsize end;
+    int fds[2];      /* the pipe; -1 until relaying */
+    gsize in_pipe;
+    gboolean full;   /* the pipe took no more though input waits (slots) */
+    gboolean eof;    /* no more input: the reading side ended (or the output died) */
+    gboolean done;   /* output shut down (or dead): this direction is finished */
+} Pipe;
+
+typedef struct {
+    VmcRelay *relay;
+    GSource *source;
+    int client_fd;
+    int vm_fd;
+    gpointer client_tag;
+    gpointer vm_tag;
+    GIOCondition client_events;
+    GIOCondition vm_events;
+    ConnState state;
+    guint type;
+    guint connect_tries;
+    gint64 deadline_us;
+    gboolean client_ended; /* the client's input ended before the VM's */
+    gboolean vm_ended;
+    Pipe up;   /* client -> VM */
+    Pipe down; /* VM -> client */
+    guint8 link[LINK_READ_MAX];
+} Conn;
+
+typedef struct {
+    GSource source;
+    Conn *conn;
+} ConnSource;
+
+struct _VmcRelay {
+    GMainContext *context;
+    int listen_fd;
+    GSource *listen_source;
+    int vm_pinned_fd;
+    gboolean allowed[VMC_SPICE_CHANNEL_MAX + 1];
+    pid_t peer_pid;
+    VmcRelayCallback callback;
+    gpointer user_data;
+    GPtrArray *conns; /* of Conn, owned */
+    guint link_timeout_ms;
+    gboolean vm_closed_sent;
+    gboolean sigpipe_raised; /* splice to a closed socket raised SIGPIPE */
+    VmcRelayChannelStats channels[VMC_SPICE_CHANNEL_MAX + 1];
+    guint rejected;
+    VmcRelayRate rate;
+    gsize buffered_peak;
+};
+
+/* ---- events ---- */
+
+static void
+emit(VmcRelay *relay, VmcRelayEvent event, const char *detail)
+{
+    if (relay->callback != NULL)
+        relay->callback(relay, event, detail, relay->user_data);
+}
+
+G_GNUC_PRINTF(2, 3)
+static void
+reject(VmcRelay *relay, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    g_autofree char *detail = g_strdup_vprintf(format, args);
+    va_end(args);
+    relay->rejected++;
+    emit(relay, VMC_RELAY_EVENT_REJECTED, detail);
+}
+
+/* The VM side of a connection ended. For the main channel, when the client
+ * had not ended first, the VM went away: say so, once per relay. */
+static void
+note_vm_ended(Conn *conn, const char *detail)
+{
+    VmcRelay *relay = conn->relay;
+    if (conn->vm_ended)
+        return;
+    conn->vm_ended = TRUE;
+    if (conn->type != VMC_SPICE_CHANNEL_MAIN || conn->client_ended || relay->vm_closed_sent)
+        return;
+    relay->vm_closed_sent = TRUE;
+    emit(relay, VMC_RELAY_EVENT_VM_CLOSED, detail);
+}
+
+/* ---- connections ---- */
+
+static void
+conn_close(Conn *conn)
+{
+    g_ptr_array_remove_fast(conn->relay->conns, conn);
+    g_source_destroy(conn->source);
+    g_source_unref(conn->source);
+    if (conn->client_fd >= 0)
+        close(conn->client_fd);
+    if (conn->vm_fd >= 0)
+        close(conn->vm_fd);
+    Pipe *pipes[] = {&conn->up, &conn->down};
+    for (guint i = 0; i < G_N_ELEMENTS(pipes); i++)
+        for (guint j = 0; j < 2; j++)
+            if (pipes[i]->fds[j] >= 0)
+                close(pipes[i]->fds[j]);
+    g_free(conn);
+}
+
+static void
+set_watch(Conn *conn, gpointer *tag, GIOCondition *current, int fd, GIOCondition events)
+{
+    if (*tag == NULL ? events == 0 : events == *current)
+        return;
+    if (events == 0) {
+        g_source_remove_unix_fd(conn->source, *tag);
+        *tag = NULL;
+    } else if (*tag == NULL) {
+        *tag = g_source_add_unix_fd(conn->source, fd, events);
+    } else {
+        g_source_modify_unix_fd(conn->source, *tag, events);
+    }
+    *current = events;
+}
+
+/* Poll for input only where the buffer toward the other side has room, for
+ * output only where bytes wait; not at all for an fd with neither. */
+static gboolean
+pipe_has_room(const Pipe *pipe)
+{
+    return !pipe->eof && !pipe->full && pipe->start == pipe->end &&
+           pipe->in_pipe < VMC_RELAY_BUFFER_SIZE;
+}
+
+static gboolean
+pipe_has_output(const Pipe *pipe)
+{
+    return pipe->start < pipe->end || pipe->in_pipe > 0;
+}
+
+static void
+conn_update_watches(Conn *conn)
+{
+    GIOCondition client = 0, vm = 0;
+    if (pipe_has_room(&conn->up))
+        client |= G_IO_IN;
+    if (pipe_has_output(&conn->down))
+        client |= G_IO_OUT;
+    if (pipe_has_room(&conn->down))
+        vm |= G_IO_IN;
+    if (pipe_has_output(&conn->up))
+        vm |= G_IO_OUT;
+    set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, client);
+    if (conn->vm_fd >= 0)
+        set_watch(conn, &conn->vm_tag, &conn->vm_events, conn->vm_fd, vm);
+}
+
+static void
+note_buffered(Conn *conn)
+{
+    gsize buffered = (conn->up.end - conn->up.start) + conn->up.in_pipe + conn->down.in_pipe;
+    if (buffered > conn->relay->buffered_peak)
+        conn->relay->buffered_peak = buffered;
+}
+
+static void
+count_bytes(Conn *conn, gboolean to_vm, gsize n, gint64 now_us)
+{
+    VmcRelayChannelStats *channel = &conn->relay->channels[conn->type];
+    if (to_vm)
+        channel->bytes_to_vm += n;
+    else
+        channel->bytes_from_vm += n;
+    vmc_relay_rate_add(&conn->relay->rate, now_us, n);
+}
+
+/* ---- relaying ---- */
+
+/* Send what is pending while the output takes it; at the end of the input,
+ * once all is sent, shut the output down (half-close). FALSE when the output
+ * died: the direction is abandoned. */
+static gboolean
+pipe_flush(Conn *conn, Pipe *pipe, int to, gboolean to_vm, gboolean *can_write, gint64 now_us)
+{
+    while (*can_write && pipe_has_output(pipe)) {
+        gboolean link = pipe->start < pipe->end;
+        ssize_t n = link ? send(to, conn->link + pipe->start, pipe->end - pipe->start,
+                                MSG_NOSIGNAL | MSG_DONTWAIT)
+                         : splice(pipe->fds[0], NULL, to, NULL, pipe->in_pipe,
+                                  SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            if (link)
+                pipe->start += (gsize)n;
+            else
+                pipe->in_pipe -= (gsize)n;
+            count_bytes(conn, to_vm, (gsize)n, now_us);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            *can_write = FALSE;
+        } else if (n != 0 || errno != EINTR) {
+            if (n < 0 && errno == EPIPE)
+                conn->relay->sigpipe_raised = TRUE;
+            if (to_vm)
+                note_vm_ended(conn, "the VM's Spice socket stopped taking data");
+            else
+                conn->client_ended = conn->client_ended || !conn->vm_ended;
+            pipe->start = pipe->end = pipe->in_pipe = 0;
+            pipe->eof = pipe->done = TRUE;
+            return FALSE;
+        }
+    }
+    if (pipe->in_pipe == 0)
+        pipe->full = FALSE;
+    if (!pipe_has_output(pipe) && pipe->eof && !pipe->done) {
+        shutdown(to, SHUT_WR);
+        pipe->done = TRUE;
+    }
+    return TRUE;
+}
+
+/* EAGAIN from splice is either side: input waiting means the pipe is full. */
+static gboolean
+input_waiting(int fd)
+{
+    int available = 0;
+    return ioctl(fd, FIONREAD, &available) == 0 && available > 0;
+}
+
+static void
+pipe_move(Conn *conn, Pipe *pipe, int from, int to, gboolean to_vm, gboolean can_read,
+          gboolean can_write, gint64 now_us)
+{
+    for (guint round = 0;; round++) {
+        if (!pipe_flush(conn, pipe, to, to_vm, &can_write, now_us))
+            return;
+        if (!can_read || !pipe_has_room(pipe) || round == READS_PER_DISPATCH)
+            return;
+        ssize_t n = splice(from, NULL, pipe->fds[1], NULL, VMC_RELAY_BUFFER_SIZE - pipe->in_pipe,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            pipe->in_pipe += (gsize)n;
+            can_write = TRUE; /* try at once: the output usually takes it */
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (input_waiting(from))
+                pipe->full = TRUE;
+            else
+                can_read = FALSE;
+        } else if (n == 0 || errno != EINTR) {
+            pipe->eof = TRUE;
+            if (to_vm)
+                conn->client_ended = conn->client_ended || !conn->vm_ended;
+            else
+                note_vm_ended(conn, "the VM's Spice server closed the main channel");
+        }
+    }
+}
+
+static gboolean
+ready(GIOCondition revents, GIOCondition wanted)
+{
+    return (revents & (wanted | G_IO_HUP | G_IO_ERR)) != 0;
+}
+
+static void
+conn_relay_step(Conn *conn, GIOCondition client_revents, GIOCondition vm_revents)
+{
+    gint64 now_us = g_source_get_time(conn->source);
+    /* Without pending output, sending is tried at once rather than polled for. */
+    gboolean up_can_write = conn->up.start == conn->up.end || ready(vm_revents, G_IO_OUT);
+    gboolean down_can_write = conn->down.start == conn->down.end || ready(client_revents, G_IO_OUT);
+
+    pipe_move(conn, &conn->up, conn->client_fd, conn->vm_fd, TRUE, ready(client_revents, G_IO_IN),
+              up_can_write, now_us);
+    pipe_move(conn, &conn->down, conn->vm_fd, conn->client_fd, FALSE,
+              ready(vm_revents, G_IO_IN), down_can_write, now_us);
+    note_buffered(conn);
+    if (conn->up.done && conn->down.done) {
+        conn_close(conn);
+        return;
+    }
+    conn_update_watches(conn);
+}
+
+/* ---- connecting to the VM ---- */
+
+static gboolean
+pipe_open(Pipe *pipe)
+{
+    if (pipe2(pipe->fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        return FALSE;
+    /* the default; set in case the system's differs */
+    fcntl(pipe->fds[1], F_SETPIPE_SZ, VMC_RELAY_BUFFER_SIZE);
+    return TRUE;
+}
+
+static void
+conn_start_relaying(Conn *conn)
+{
+    if (!pipe_open(&conn->up) || !pipe_open(&conn->down)) {
+        g_autofree char *detail = g_strdup_printf("cannot relay: %s", g_strerror(errno));
+        note_vm_ended(conn, detail);
+        conn_close(conn);
+        return;
+    }
+    conn->state = CONN_RELAY;
+    conn->relay->channels[conn->type].connections++;
+    g_source_set_ready_time(conn->source, -1);
+    /* The validated bytes go out first, exactly as received. */
+    conn_relay_step(conn, G_IO_IN, G_IO_IN | G_IO_OUT);
+}
+
+static void
+conn_connect_step(Conn *conn)
+{
+    VmcRelay *relay = conn->relay;
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+
+    snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", relay->vm_pinned_fd);
+    if (conn->vm_fd < 0)
+        conn->vm_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int saved = EMFILE;
+    if (conn->vm_fd >= 0) {
+        if (connect(conn->vm_fd, (struct sockaddr *)&address, sizeof address) == 0 ||
+            errno == EISCONN) {
+            conn_start_relaying(conn);
+            return;
+        }
+        saved = errno;
+    }
+    /* AF_UNIX connects at once or fails; EAGAIN means the backlog is full. */
+    if ((saved == EAGAIN || saved == EINPROGRESS || saved == EALREADY) &&
+        ++conn->connect_tries < CONNECT_TRIES) {
+        g_source_set_ready_time(conn->source, g_get_monotonic_time() + CONNECT_RETRY_US);
+        return;
+    }
+    g_autofree char *detail =
+        g_strdup_printf("cannot connect to the VM's Spice socket: %s", g_strerror(saved));
+    note_vm_ended(conn, detail);
+    conn_close(conn);
+}
+
+/* ---- the link phase ---- */
+
+static void
+conn_link_drop(Conn *conn, const char *detail)
+{
+    VmcRelay *relay = conn->relay;
+    conn_close(conn);
+    reject(relay, "%s", detail);
+}
+
+/* Read what the client sent; nothing goes anywhere before the check passes. */
+static void
+conn_link_step(Conn *conn, GIOCondition client_revents)
+{
+    VmcRelay *relay = conn->relay;
+    Pipe *up = &conn->up;
+
+    if (ready(client_revents, G_IO_IN)) {
+        ssize_t n = read(conn->client_fd, conn->link + up->end, LINK_READ_MAX - up->end);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            conn_link_drop(conn, "the client left before its Spice link message was complete");
+            return;
+        }
+        if (n > 0)
+            up->end += (gsize)n;
+        note_buffered(conn);
+
+        g_autoptr(GError) error = NULL;
+        VmcSpiceLink link;
+        if (vmc_spice_link_check(conn->link, up->end, relay->allowed, &link, NULL, &error)) {
+            conn->type = link.channel_type;
+            conn->state = CONN_CONNECTING;
+            set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, 0);
+            g_source_set_ready_time(conn->source, -1);
+            conn_connect_step(conn);
+            return;
+        }
+        if (!g_error_matches(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_INCOMPLETE)) {
+            conn_link_drop(conn, error->message);
+            return;
+        }
+    }
+    if (g_source_get_time(conn->source) >= conn->deadline_us) {
+        g_autofree char *detail = g_strdup_printf(
+            "no complete Spice link message within %u ms", relay->link_timeout_ms);
+        conn_link_drop(conn, detail);
+    }
+}
+
+/* splice(2) to a socket has no MSG_NOSIGNAL: a peer gone raises SIGPIPE.
+ * Block it while relaying and take back the one a splice raised, so that
+ * the relay needs nothing of the program's signal handling. */
+typedef struct {
+    sigset_t sigpipe;
+    sigset_t old_mask;
+} SigpipeGuard;
+
+static void
+sigpipe_guard_enter(SigpipeGuard *guard)
+{
+    sigemptyset(&guard->sigpipe);
+    sigaddset(&guard->sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &guard->sigpipe, &guard->old_mask);
+}
+
+static void
+sigpipe_guard_leave(SigpipeGuard *guard, VmcRelay *relay)
+{
+    /* with SIGPIPE unblocked before, none could be pending but ours */
+    if (relay->sigpipe_raised && !sigismember(&guard->old_mask, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&guard->sigpipe, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    relay->sigpipe_raised = FALSE;
+    pthread_sigmask(SIG_SETMASK, &guard->old_mask, NULL);
+}
+
+static gboolean
+conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+    Conn *conn = ((ConnSource *)source)->conn;
+    VmcRelay *relay = conn->relay;
+    SigpipeGuard guard;
+    GIOCondition client = conn->client_tag != NULL
+                              ? g_source_query_unix_fd(source, conn->client_tag) : 0;
+    GIOCondition vm = conn->vm_tag != NULL ? g_source_query_unix_fd(source, conn->vm_tag) : 0;
+
+    sigpipe_guard_enter(&guard);
+    switch (conn->state) {
+    case CONN_LINK:
+        conn_link_step(conn, client);
+        break;
+    case CONN_CONNECTING:
+        conn_connect_step(conn);
+        break;
+    case CONN_RELAY:
+        conn_relay_step(conn, client, vm);
+        break;
+    }
+    sigpipe_guard_leave(&guard, relay);
+    return G_SOURCE_CONTINUE; /* a closed connection destroyed its source already */
+}
+
+static GSourceFuncs conn_source_funcs = {
+    .dispatch = conn_dispatch,
+};
+
+static void
+conn_new(VmcRelay *relay, int client_fd)
+{
+    Conn *conn = g_malloc0(sizeof *conn);
+    conn->relay = relay;
+    conn->client_fd = client_fd;
+    conn->vm_fd = -1;
+    conn->up.fds[0] = conn->up.fds[1] = conn->down.fds[0] = conn->down.fds[1] = -1;
+    conn->state = CONN_LINK;
+    conn->deadline_us = g_get_monotonic_time() + (gint64)relay->link_timeout_ms * 1000;
+    conn->source = g_source_new(&conn_source_funcs, sizeof(ConnSource));
+    ((ConnSource *)conn->source)->conn = conn;
+    g_source_set_static_name(conn->source, "vmc-relay-connection");
+    set_watch(conn, &conn->client_tag, &conn->client_events, client_fd, G_IO_IN);
+    g_source_set_ready_time(conn->source, conn->deadline_us);
+    g_ptr_array_add(relay->conns, conn);
+    g_source_attach(conn->source, relay->context);
+}
+
+/* ---- accepting ---- */
+
+static void
+admit(VmcRelay *relay, int fd)
+{
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+
+    if (relay->conns->len >= VMC_RELAY_MAX_CONNECTIONS) {
+        close(fd);
+        reject(relay, "more than %u connections at once refused", VMC_RELAY_MAX_CONNECTIONS);
+    } else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
+        int saved = errno;
+        close(fd);
+        reject(relay, "connection refused: no peer credentials (%s)", g_strerror(saved));
+    } else if (relay->peer_pid != 0 && credentials.pid != relay->peer_pid) {
+        close(fd);
+        reject(relay, "connection from pid %d refused", (int)credentials.pid);
+    } else {
+        conn_new(relay, fd);
+    }
+}
+
+static gboolean
+on_listen_ready(gint listen_fd, GIOCondition condition, gpointer user_data)
+{
+    VmcRelay *relay = user_data;
+    for (guint i = 0; i < ACCEPTS_PER_DISPATCH; i++) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0)
+            admit(relay, fd);
+        else if (errno != EINTR && errno != ECONNABORTED)
+            break;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- public ---- */
+
+VmcRelay *
+vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t peer_pid,
+              VmcRelayCallback callback, gpointer user_data)
+{
+    g_return_val_if_fail(listen_fd >= 0, NULL);
+    g_return_val_if_fail(vm_pinned_fd >= 0, NULL);
+    g_return_val_if_fail(allowed != NULL, NULL);
+
+    VmcRelay *relay = g_new0(VmcRelay, 1);
+    relay->context = g_main_context_ref_thread_default();
+    relay->listen_fd = listen_fd;
+    relay->vm_pinned_fd = vm_pinned_fd;
+    memcpy(relay->allowed, allowed, sizeof relay->allowed);
+    relay->allowed[0] = FALSE;
+    relay->peer_pid = peer_pid;
+    relay->callback = callback;
+    relay->user_data = user_data;
+    relay->conns = g_ptr_array_new();
+    relay->link_timeout_ms = VMC_RELAY_LINK_TIMEOUT_MS;
+    vmc_relay_rate_init(&relay->rate, g_get_monotonic_time(), g_get_real_time());
+
+    g_unix_set_fd_nonblocking(listen_fd, TRUE, NULL);
+    relay->listen_source = g_unix_fd_source_new(listen_fd, G_IO_IN);
+    g_source_set_callback(relay->listen_source, G_SOURCE_FUNC(on_listen_ready), relay, NULL);
+    g_source_set_static_name(relay->listen_source, "vmc-relay-listener");
+    g_source_attach(relay->listen_source, relay->context);
+    return relay;
+}
+
+void
+vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid)
+{
+    g_return_if_fail(relay != NULL);
+    relay->peer_pid = peer_pid;
+}
+
+VmcRelayStats *
+vmc_relay_get_stats(VmcRelay *relay)
+{
+    g_return_val_if_fail(relay != NULL, NULL);
+
+    VmcRelayStats *stats = g_new0(VmcRelayStats, 1);
+    memcpy(stats->channels, relay->channels, sizeof stats->channels);
+    stats->rejected = relay->rejected;
+    stats->bytes_total = relay->rate.total;
+    vmc_relay_rate_fill_stats(&relay->rate, g_get_monotonic_time(), stats);
+    return stats;
+}
+
+void
+vmc_relay_stats_free(VmcRelayStats *stats)
+{
+    if (stats == NULL)
+        return;
+    g_clear_pointer(&stats->series, g_array_unref);
+    g_free(stats);
+}
+
+void
+vmc_relay_free(VmcRelay *relay)
+{
+    if (relay == NULL)
+        return;
+    while (relay->conns->len > 0)
+        conn_close(g_ptr_array_index(relay->conns, relay->conns->len - 1));
+    g_ptr_array_unref(relay->conns);
+    g_source_destroy(relay->listen_source);
+    g_source_unref(relay->listen_source);
+    close(relay->listen_fd);
+    vmc_relay_rate_clear(&relay->rate);
+    g_main_context_unref(relay->context);
+    g_free(relay);
+}
+
+/* ---- test hooks (relay-priv.h) ---- */
+
+void
+vmc_relay_set_link_timeout_ms(VmcRelay *relay, guint timeout_ms)
+{
+    relay->link_timeout_ms = timeout_ms;
+}
+
+gsize
+vmc_relay_get_buffered_peak(VmcRelay *relay)
+{
+    return relay->buffered_peak;
+}
+
+guint
+vmc_relay_get_n_connections(VmcRelay *relay)
+{
+    return relay->conns->len;
+}
+
+guint64
+vmc_relay_get_current_second_bytes(VmcRelay *relay)
+{
+    vmc_relay_rate_advance(&relay->rate, g_get_monotonic_time());
+    return relay->rate.second_bytes;
+}

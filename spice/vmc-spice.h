@@ -1,0 +1,168 @@
+/* vmc-spice.h — Spice on the wire: the link-header check, the byte-counting
+ * relay, and a headless probe.
+ *
+ * The relay knows nothing of ACLs or sessions: it is given a listening socket,
+ * the pinned VM socket, the channel types it may let through and the one pid
+ * that may connect; it validates each connection's link header before a byte
+ * is forwarded, then moves bytes both ways with bounded buffers, counting per
+ * channel type and per second.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+#define VMC_SPICE_ERROR (vmc_spice_error_quark())
+GQuark vmc_spice_error_quark(void);
+
+typedef enum {
+    VMC_SPICE_ERROR_INCOMPLETE, /* more bytes needed (not an error of the peer yet) */
+    VMC_SPICE_ERROR_MAGIC,
+    VMC_SPICE_ERROR_VERSION,
+    VMC_SPICE_ERROR_SIZE,
+    VMC_SPICE_ERROR_CHANNEL,    /* channel type not on the allowlist */
+    VMC_SPICE_ERROR_CAPS,
+    VMC_SPICE_ERROR_IO,
+    VMC_SPICE_ERROR_TIMEOUT,
+    VMC_SPICE_ERROR_PROBE,
+} VmcSpiceError;
+
+/* Spice channel types (spice-protocol enums.h). */
+typedef enum {
+    VMC_SPICE_CHANNEL_MAIN = 1,
+    VMC_SPICE_CHANNEL_DISPLAY = 2,
+    VMC_SPICE_CHANNEL_INPUTS = 3,
+    VMC_SPICE_CHANNEL_CURSOR = 4,
+    VMC_SPICE_CHANNEL_PLAYBACK = 5,
+    VMC_SPICE_CHANNEL_RECORD = 6,
+    VMC_SPICE_CHANNEL_TUNNEL = 7,
+    VMC_SPICE_CHANNEL_SMARTCARD = 8,
+    VMC_SPICE_CHANNEL_USBREDIR = 9,
+    VMC_SPICE_CHANNEL_PORT = 10,
+    VMC_SPICE_CHANNEL_WEBDAV = 11,
+} VmcSpiceChannel;
+
+#define VMC_SPICE_CHANNEL_MAX 11 /* highest known type; arrays are indexed 0..MAX */
+
+/* "main", "display", … for a known type; NULL otherwise. */
+const char *vmc_spice_channel_name(guint type);
+/* The type of a channel name, or 0 when unknown. */
+guint vmc_spice_channel_from_name(const char *name);
+
+/* The link phase (client to server): 16-byte SpiceLinkHeader (magic "REDQ",
+ * major, minor, size; little endian) followed by a SpiceLinkMess of `size`
+ * bytes (connection_id u32, channel_type u8, channel_id u8, num_common_caps
+ * u32, num_channel_caps u32, caps_offset u32, then the caps). */
+#define VMC_SPICE_LINK_HEADER_SIZE 16
+#define VMC_SPICE_LINK_MESS_MIN 18
+#define VMC_SPICE_LINK_MESS_MAX 4096
+#define VMC_SPICE_LINK_CAPS_MAX 1024
+
+typedef struct {
+    guint32 major;
+    guint32 minor;
+    guint32 size;          /* bytes of SpiceLinkMess after the 16-byte header */
+    guint32 connection_id;
+    guint8 channel_type;
+    guint8 channel_id;
+    guint32 num_common_caps;
+    guint32 num_channel_caps;
+    guint32 caps_offset;
+} VmcSpiceLink;
+
+/* Validate the first `length` bytes a client sent. Returns TRUE with the
+ * parsed link and *ret_total = 16 + size when the whole link message is there
+ * and valid. FALSE with VMC_SPICE_ERROR_INCOMPLETE when more bytes are needed
+ * (what is there is valid so far), or another code when the bytes can never
+ * become valid: magic REDQ, major 2, 18 <= size <= 4096, channel type allowed
+ * (allowed[type] TRUE, array of VMC_SPICE_CHANNEL_MAX + 1), each caps count
+ * <= 1024, caps_offset >= 18 and caps_offset + 4*(n1+n2) <= size without
+ * overflow. Pure; never allocates. */
+gboolean vmc_spice_link_check(const guint8 *bytes, gsize length, const gboolean *allowed,
+                              VmcSpiceLink *ret_link, gsize *ret_total, GError **error);
+
+/* ---- the relay ---- */
+
+#define VMC_RELAY_BUFFER_SIZE (64 * 1024)   /* per direction per connection */
+#define VMC_RELAY_MAX_CONNECTIONS 64        /* at once */
+#define VMC_RELAY_LINK_TIMEOUT_MS 5000      /* to complete the link header */
+#define VMC_RELAY_SERIES_MAX 3600           /* per-second samples kept (then downsampled) */
+
+typedef struct {
+    guint64 bytes_to_vm;    /* client -> VM */
+    guint64 bytes_from_vm;  /* VM -> client */
+    guint connections;
+} VmcRelayChannelStats;
+
+typedef struct {
+    VmcRelayChannelStats channels[VMC_SPICE_CHANNEL_MAX + 1]; /* by type; [0] unused */
+    guint rejected;          /* connections refused: wrong peer, bad header, timeout */
+    guint64 bytes_total;
+    double peak_rate;        /* bytes/s over the busiest whole second */
+    gint64 peak_time_us;     /* wall-clock (g_get_real_time) start of that second */
+    double mean_rate;        /* bytes_total / seconds since the relay started */
+    gint64 started_us;
+    /* Per-second totals (both directions), oldest first. When more than
+     * VMC_RELAY_SERIES_MAX seconds passed, adjacent samples are merged and
+     * series_step_s doubles, so the series stays bounded. It covers every
+     * completed second (the last sample may span fewer than series_step_s);
+     * the second in progress is in bytes_total only. */
+    GArray *series;          /* of guint64 */
+    guint series_step_s;
+} VmcRelayStats;
+
+typedef struct _VmcRelay VmcRelay;
+
+typedef enum {
+    /* the VM side of a main channel closed (EOF, error, or it could not be
+     * connected) while the client was still there; once per relay */
+    VMC_RELAY_EVENT_VM_CLOSED,
+    VMC_RELAY_EVENT_REJECTED,    /* a connection was refused (detail says why) */
+} VmcRelayEvent;
+
+/* Called from the relay's sources; must not free the relay. */
+typedef void (*VmcRelayCallback)(VmcRelay *relay, VmcRelayEvent event, const char *detail,
+                                 gpointer user_data);
+
+/* A relay accepting on listen_fd (a listening SOCK_STREAM Unix socket, taken
+ * over) and connecting each accepted connection to the socket pinned as
+ * vm_pinned_fd (an O_PATH fd, not taken over) through /proc/self/fd/N. Only
+ * connections whose SO_PEERCRED pid is peer_pid are served (0: any, for
+ * tests; negative: none yet). Runs on the thread-default main context of the
+ * caller. Bytes move by splice(2); the SIGPIPE a closed peer raises is
+ * blocked and consumed, so the program's SIGPIPE handling does not matter. */
+VmcRelay *vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t peer_pid,
+                        VmcRelayCallback callback, gpointer user_data);
+
+/* Change the pid allowed to connect (the viewer is started after the relay);
+ * connections already accepted are kept. */
+void vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid);
+
+/* Counters so far (a copy; free with vmc_relay_stats_free). */
+VmcRelayStats *vmc_relay_get_stats(VmcRelay *relay);
+void vmc_relay_stats_free(VmcRelayStats *stats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRelayStats, vmc_relay_stats_free)
+
+/* Close every connection and the listener. */
+void vmc_relay_free(VmcRelay *relay);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRelay, vmc_relay_free)
+
+/* ---- the headless probe (spice-client-glib) ---- */
+
+typedef struct {
+    int width;              /* of the last primary surface */
+    int height;
+    char **channels;        /* names of the channels that came up */
+    guint64 bytes_read;     /* total over all channels */
+} VmcSpiceProbeResult;
+
+/* Connect to uri (spice+unix:///path), wait up to timeout_ms for the display's
+ * primary surface (surviving the first 640x480 being replaced), and report.
+ * Needs no X server. */
+VmcSpiceProbeResult *vmc_spice_probe(const char *uri, guint timeout_ms, GError **error);
+void vmc_spice_probe_result_free(VmcSpiceProbeResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSpiceProbeResult, vmc_spice_probe_result_free)
+
+G_END_DECLS

@@ -1,0 +1,794 @@
+/* The relay on real Unix sockets in a temp dir: a "VM" listener pinned by
+ * an O_PATH fd, clients and the VM side driven from threads with blocking
+ * I/O while the test's main loop runs the relay. Plus the rate series (pure)
+ * with synthetic times. */
+#include "relay-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define WAIT_MAX_S 30
+#define IO_TIMEOUT_S 20
+
+typedef struct {
+    char *dir;
+    char *vm_path;
+    char *relay_path;
+    int vm_listen_fd;
+    int pinned_fd;
+    VmcRelay *relay;
+    guint vm_closed;
+    guint rejected;
+    char *last_detail;
+} Fixture;
+
+/* ---- sockets ---- */
+
+static void
+fill_address(struct sockaddr_un *address, const char *path)
+{
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    g_assert_cmpuint(strlen(path), <, sizeof address->sun_path);
+    strcpy(address->sun_path, path);
+}
+
+static int
+listen_at(const char *path, int flags)
+{
+    struct sockaddr_un address;
+    fill_address(&address, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&address, sizeof address), ==, 0);
+    g_assert_cmpint(listen(fd, 128), ==, 0);
+    return fd;
+}
+
+static void
+set_io_timeout(int fd)
+{
+    struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static int
+connect_to(const char *path)
+{
+    struct sockaddr_un address;
+    fill_address(&address, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&address, sizeof address), ==, 0);
+    set_io_timeout(fd);
+    return fd;
+}
+
+static int
+accept_vm(Fixture *f)
+{
+    int fd = accept4(f->vm_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    set_io_timeout(fd);
+    return fd;
+}
+
+static void
+write_all(int fd, const guint8 *data, gsize length)
+{
+    while (length > 0) {
+        ssize_t n = send(fd, data, length, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        g_assert_cmpint(n, >, 0);
+        data += n;
+        length -= (gsize)n;
+    }
+}
+
+static void
+read_exact(int fd, guint8 *data, gsize length)
+{
+    while (length > 0) {
+        ssize_t n = read(fd, data, length);
+        if (n < 0 && errno == EINTR)
+            continue;
+        g_assert_cmpint(n, >, 0);
+        data += n;
+        length -= (gsize)n;
+    }
+}
+
+/* Reads until EOF (or a reset); returns how many bytes came. */
+static gsize
+read_to_end(int fd)
+{
+    guint8 buf[4096];
+    gsize total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            g_assert_cmpint(errno, ==, ECONNRESET);
+        if (n <= 0)
+            return total;
+        total += (gsize)n;
+    }
+}
+
+static gsize
+make_link(guint8 *buf, guint8 type)
+{
+    static const guint8 link[] = {
+        'R', 'E', 'D', 'Q', 2, 0, 0, 0, 2, 0, 0, 0, 26, 0, 0, 0, /* header, size 26 */
+        0, 0, 0, 0, 0, 0,                                       /* connection, type, id */
+        1, 0, 0, 0, 1, 0, 0, 0, 18, 0, 0, 0,                    /* 1 + 1 caps at 18 */
+        0x0b, 0, 0, 0, 0x09, 0, 0, 0,                           /* the caps */
+    };
+    memcpy(buf, link, sizeof link);
+    buf[20] = type;
+    return sizeof link;
+}
+
+static void
+fill_pattern(guint8 *data, gsize length, guint seed)
+{
+    for (gsize i = 0; i < length; i++)
+        data[i] = (guint8)((i * 7 + seed + i / 251) & 0xff);
+}
+
+/* ---- the fixture ---- */
+
+static void
+on_event(VmcRelay *relay, VmcRelayEvent event, const char *detail, gpointer user_data)
+{
+    Fixture *f = user_data;
+    g_assert_nonnull(detail);
+    if (event == VMC_RELAY_EVENT_VM_CLOSED)
+        f->vm_closed++;
+    else
+        f->rejected++;
+    g_free(f->last_detail);
+    f->last_detail = g_strdup(detail);
+}
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean allowed[VMC_SPICE_CHANNEL_MAX + 1] = {FALSE};
+    for (guint t = VMC_SPICE_CHANNEL_MAIN; t <= VMC_SPICE_CHANNEL_RECORD; t++)
+        allowed[t] = TRUE;
+
+    f->dir = g_dir_make_tmp("vmc-relay-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->vm_path = g_build_filename(f->dir, "vm.sock", NULL);
+    f->relay_path = g_build_filename(f->dir, "relay.sock", NULL);
+    f->vm_listen_fd = listen_at(f->vm_path, 0);
+    f->pinned_fd = open(f->vm_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    g_assert_cmpint(f->pinned_fd, >=, 0);
+    f->relay = vmc_relay_new(listen_at(f->relay_path, SOCK_NONBLOCK), f->pinned_fd, allowed, 0,
+                             on_event, f);
+    g_assert_nonnull(f->relay);
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+    g_clear_pointer(&f->relay, vmc_relay_free);
+    close(f->pinned_fd);
+    close(f->vm_listen_fd);
+    g_unlink(f->vm_path);
+    g_unlink(f->relay_path);
+    g_rmdir(f->dir);
+    g_free(f->vm_path);
+    g_free(f->relay_path);
+    g_free(f->dir);
+    g_free(f->last_detail);
+}
+
+/* ---- running the loop while threads do the blocking side ---- */
+
+typedef gboolean (*Condition)(Fixture *f, gpointer data);
+
+static gboolean
+on_tick(gpointer data)
+{
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+run_until(Fixture *f, Condition condition, gpointer data)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_MAX_S * G_USEC_PER_SEC;
+    guint tick = g_timeout_add(10, on_tick, NULL);
+    while (!condition(f, data)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_main_context_iteration(NULL, TRUE);
+    }
+    g_source_remove(tick);
+}
+
+static gboolean
+is_done(Fixture *f, gpointer data)
+{
+    return g_atomic_int_get((gint *)data) != 0;
+}
+
+static gboolean
+no_connections(Fixture *f, gpointer data)
+{
+    return vmc_relay_get_n_connections(f->relay) == 0;
+}
+
+static gboolean
+has_connections(Fixture *f, gpointer data)
+{
+    return vmc_relay_get_n_connections(f->relay) == GPOINTER_TO_UINT(data);
+}
+
+static gboolean
+rejected_reaches(Fixture *f, gpointer data)
+{
+    return f->rejected >= GPOINTER_TO_UINT(data);
+}
+
+static gboolean
+vm_closed_seen(Fixture *f, gpointer data)
+{
+    return f->vm_closed > 0;
+}
+
+static gboolean
+fd_readable(Fixture *f, gpointer data)
+{
+    struct pollfd p = {.fd = GPOINTER_TO_INT(data), .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) == 1;
+}
+
+/* Blocking calls in the test's own thread must wait for the relay's loop. */
+static int
+accept_vm_iterating(Fixture *f)
+{
+    run_until(f, fd_readable, GINT_TO_POINTER(f->vm_listen_fd));
+    return accept_vm(f);
+}
+
+static gboolean
+fd_hung_up(Fixture *f, gpointer data)
+{
+    struct pollfd p = {.fd = GPOINTER_TO_INT(data), .events = POLLRDHUP};
+    return poll(&p, 1, 0) == 1;
+}
+
+static void
+run_for_ms(Fixture *f, guint ms)
+{
+    gint64 end = g_get_monotonic_time() + ms * 1000;
+    guint tick = g_timeout_add(10, on_tick, NULL);
+    while (g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_source_remove(tick);
+}
+
+typedef struct {
+    Fixture *f;
+    guint8 type;
+    gsize up_bytes;
+    gsize down_bytes;
+    guint delay_ms;  /* the VM side waits this long before reading */
+    gint done;
+} Exchange;
+
+/* The client: link + up_bytes, read down_bytes, shut down, read EOF. */
+static gpointer
+client_thread(gpointer data)
+{
+    Exchange *x = data;
+    gsize link_length;
+    g_autofree guint8 *out = g_malloc(x->up_bytes + 64);
+    g_autofree guint8 *in = g_malloc(x->down_bytes + 1);
+    g_autofree guint8 *expect = g_malloc(x->down_bytes + 1);
+
+    link_length = make_link(out, x->type);
+    fill_pattern(out + link_length, x->up_bytes, 1);
+    fill_pattern(expect, x->down_bytes, 2);
+    int fd = connect_to(x->f->relay_path);
+    write_all(fd, out, link_length + x->up_bytes);
+    read_exact(fd, in, x->down_bytes);
+    g_assert_true(memcmp(in, expect, x->down_bytes) == 0);
+    shutdown(fd, SHUT_WR);
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    return NULL;
+}
+
+/* The VM side: exactly what the client sent, byte for byte, link included. */
+static gpointer
+vm_thread(gpointer data)
+{
+    Exchange *x = data;
+    g_autofree guint8 *expect = g_malloc(x->up_bytes + 64);
+    gsize link_length = make_link(expect, x->type);
+    gsize length = link_length + x->up_bytes;
+    g_autofree guint8 *in = g_malloc(length);
+    g_autofree guint8 *out = g_malloc(x->down_bytes + 1);
+
+    fill_pattern(expect + link_length, x->up_bytes, 1);
+    fill_pattern(out, x->down_bytes, 2);
+    int fd = accept_vm(x->f);
+    if (x->delay_ms > 0)
+        g_usleep(x->delay_ms * 1000);
+    read_exact(fd, in, length);
+    g_assert_true(memcmp(in, expect, length) == 0);
+    write_all(fd, out, x->down_bytes);
+    g_assert_cmpuint(read_to_end(fd), ==, 0); /* the client's half-close came through */
+    close(fd);
+    return NULL;
+}
+
+static gpointer
+exchange_thread(gpointer data)
+{
+    Exchange *x = data;
+    GThread *vm = g_thread_new("vm", vm_thread, x);
+    GThread *client = g_thread_new("client", client_thread, x);
+    g_thread_join(client);
+    g_thread_join(vm);
+    g_atomic_int_set(&x->done, 1);
+    g_main_context_wakeup(NULL);
+    return NULL;
+}
+
+static void
+run_exchange(Fixture *f, Exchange *x)
+{
+    x->f = f;
+    GThread *thread = g_thread_new("exchange", exchange_thread, x);
+    run_until(f, is_done, &x->done);
+    g_thread_join(thread);
+    run_until(f, no_connections, NULL);
+}
+
+/* ---- tests ---- */
+
+static void
+test_forward(Fixture *f, gconstpointer data)
+{
+    Exchange main_x = {.type = VMC_SPICE_CHANNEL_MAIN, .up_bytes = 100000, .down_bytes = 200000};
+    Exchange display_x = {.type = VMC_SPICE_CHANNEL_DISPLAY, .up_bytes = 5, .down_bytes = 3000000};
+    Exchange empty_x = {.type = VMC_SPICE_CHANNEL_PLAYBACK};
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+
+    run_exchange(f, &main_x);
+    run_exchange(f, &display_x);
+    run_exchange(f, &empty_x);
+
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    const VmcRelayChannelStats *ch = stats->channels;
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_MAIN].bytes_to_vm, ==, link_length + 100000);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_MAIN].bytes_from_vm, ==, 200000);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_MAIN].connections, ==, 1);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_DISPLAY].bytes_to_vm, ==, link_length + 5);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_DISPLAY].bytes_from_vm, ==, 3000000);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_DISPLAY].connections, ==, 1);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_PLAYBACK].bytes_to_vm, ==, link_length);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_PLAYBACK].bytes_from_vm, ==, 0);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_PLAYBACK].connections, ==, 1);
+    g_assert_cmpuint(ch[VMC_SPICE_CHANNEL_INPUTS].connections, ==, 0);
+    g_assert_cmpuint(stats->bytes_total, ==, 3 * link_length + 100000 + 200000 + 5 + 3000000);
+    g_assert_cmpuint(stats->rejected, ==, 0);
+    /* the clients ended first: that is no VM going away */
+    g_assert_cmpuint(f->vm_closed, ==, 0);
+    g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), <=, 2 * VMC_RELAY_BUFFER_SIZE);
+}
+
+/* Connect, send `bytes`, expect the relay to hang up without a word. */
+static void
+expect_refused_full(Fixture *f, const guint8 *bytes, gsize length, gboolean hang_up,
+                    guint rejected_before)
+{
+    int fd = connect_to(f->relay_path);
+    if (length > 0)
+        write_all(fd, bytes, length);
+    if (hang_up)
+        shutdown(fd, SHUT_WR);
+    run_until(f, rejected_reaches, GUINT_TO_POINTER(rejected_before + 1));
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    run_until(f, no_connections, NULL);
+}
+
+static void
+expect_refused(Fixture *f, const guint8 *bytes, gsize length, guint rejected_before)
+{
+    expect_refused_full(f, bytes, length, FALSE, rejected_before);
+}
+
+static void
+assert_vm_saw_nothing(Fixture *f)
+{
+    struct pollfd p = {.fd = f->vm_listen_fd, .events = POLLIN};
+    g_assert_cmpint(poll(&p, 1, 0), ==, 0);
+}
+
+static void
+test_bad_headers(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_USBREDIR);
+    static const guint8 known_bad[] = {'R', 'E', 'D', 'Q', 2, 0, 0, 0,
+                                       2, 0, 0, 0, 0xaa, 0xaa, 0xaa, 0xaa};
+
+    expect_refused(f, link, length, 0);
+    g_assert_nonnull(strstr(f->last_detail, "usbredir"));
+    expect_refused(f, known_bad, sizeof known_bad, 1);
+    g_assert_nonnull(strstr(f->last_detail, "size"));
+    expect_refused(f, (const guint8 *)"GET / HTTP/1.0\r\n\r\n", 18, 2);
+    g_assert_nonnull(strstr(f->last_detail, "REDQ"));
+    /* a bad header with a good one after it is still bad */
+    guint8 two[128];
+    gsize bad = make_link(two, 0);
+    gsize good = make_link(two + bad, VMC_SPICE_CHANNEL_MAIN);
+    expect_refused(f, two, bad + good, 3);
+    /* gone before the header was complete */
+    expect_refused_full(f, link, 10, TRUE, 4);
+    g_assert_nonnull(strstr(f->last_detail, "left"));
+
+    assert_vm_saw_nothing(f);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->rejected, ==, 5);
+    g_assert_cmpuint(stats->bytes_total, ==, 0);
+}
+
+static gpointer
+trickle_thread(gpointer data)
+{
+    int fd = GPOINTER_TO_INT(data);
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    /* a byte every 40 ms: each one valid, the whole never in time */
+    for (gsize i = 0; i + 1 < length; i++) {
+        if (send(fd, link + i, 1, MSG_NOSIGNAL) != 1)
+            break;
+        g_usleep(40 * 1000);
+    }
+    return NULL;
+}
+
+static void
+test_link_deadline(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    vmc_relay_set_link_timeout_ms(f->relay, 300);
+
+    gint64 start = g_get_monotonic_time();
+    expect_refused(f, link, length - 1, 0); /* stalls one byte short */
+    g_assert_nonnull(strstr(f->last_detail, "300 ms"));
+    g_assert_cmpint(g_get_monotonic_time() - start, >=, 280 * 1000);
+
+    int fd = connect_to(f->relay_path);
+    GThread *thread = g_thread_new("trickle", trickle_thread, GINT_TO_POINTER(fd));
+    run_until(f, rejected_reaches, GUINT_TO_POINTER(2));
+    g_thread_join(thread);
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    run_until(f, no_connections, NULL);
+
+    expect_refused(f, NULL, 0, 2); /* silent */
+    assert_vm_saw_nothing(f);
+}
+
+static void
+test_wrong_pid(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    g_autofree char *expect = g_strdup_printf("connection from pid %d refused", (int)getpid());
+
+    vmc_relay_set_peer_pid(f->relay, getpid() + 1);
+    expect_refused(f, link, length, 0);
+    g_assert_cmpstr(f->last_detail, ==, expect);
+    vmc_relay_set_peer_pid(f->relay, -1); /* nobody yet */
+    expect_refused(f, link, length, 1);
+    g_assert_cmpstr(f->last_detail, ==, expect);
+    assert_vm_saw_nothing(f);
+
+    vmc_relay_set_peer_pid(f->relay, getpid());
+    Exchange x = {.type = VMC_SPICE_CHANNEL_MAIN, .up_bytes = 10, .down_bytes = 10};
+    run_exchange(f, &x);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->rejected, ==, 2);
+    g_assert_cmpuint(stats->channels[VMC_SPICE_CHANNEL_MAIN].connections, ==, 1);
+}
+
+/* The VM side does not read for a while; the client pushes 10 MiB. */
+static void
+test_backpressure(Fixture *f, gconstpointer data)
+{
+    Exchange x = {.type = VMC_SPICE_CHANNEL_DISPLAY,
+                  .up_bytes = 10 * 1024 * 1024,
+                  .down_bytes = 10 * 1024 * 1024,
+                  .delay_ms = 700};
+    run_exchange(f, &x);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->channels[VMC_SPICE_CHANNEL_DISPLAY].bytes_from_vm, ==,
+                     10 * 1024 * 1024);
+    /* the buffer toward the VM filled up, and went no further */
+    g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), >=, VMC_RELAY_BUFFER_SIZE);
+    g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), <=, 2 * VMC_RELAY_BUFFER_SIZE);
+}
+
+static void
+test_vm_closed(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_DISPLAY);
+
+    /* a display channel closed by the VM: no event */
+    int client = connect_to(f->relay_path);
+    write_all(client, link, length);
+    int vm = accept_vm_iterating(f);
+    read_exact(vm, link, length);
+    write_all(vm, (const guint8 *)"bye", 3);
+    close(vm);
+    run_until(f, fd_hung_up, GINT_TO_POINTER(client));
+    g_assert_cmpuint(read_to_end(client), ==, 3);
+    close(client);
+    run_until(f, no_connections, NULL);
+    g_assert_cmpuint(f->vm_closed, ==, 0);
+
+    /* the main channel closed by the VM: VM_CLOSED, once */
+    for (guint i = 0; i < 2; i++) {
+        length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+        client = connect_to(f->relay_path);
+        write_all(client, link, length);
+        vm = accept_vm_iterating(f);
+        read_exact(vm, link, length);
+        close(vm);
+        run_until(f, vm_closed_seen, NULL);
+        run_until(f, fd_hung_up, GINT_TO_POINTER(client));
+        g_assert_cmpuint(read_to_end(client), ==, 0);
+        close(client);
+        run_until(f, no_connections, NULL);
+    }
+    g_assert_cmpuint(f->vm_closed, ==, 1);
+    g_assert_cmpuint(f->rejected, ==, 0);
+}
+
+/* The client goes away while the VM sends: the relay's splice to the dead
+ * socket must not kill the process (SIGPIPE) nor count as the VM closing. */
+static void
+test_client_gone(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    g_autofree guint8 *chunk = g_malloc0(VMC_RELAY_BUFFER_SIZE);
+
+    int client = connect_to(f->relay_path);
+    write_all(client, link, length);
+    int vm = accept_vm_iterating(f);
+    read_exact(vm, link, length);
+    close(client);
+    for (guint i = 0; i < 64 && vmc_relay_get_n_connections(f->relay) > 0; i++) {
+        ssize_t n = send(vm, chunk, VMC_RELAY_BUFFER_SIZE, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno != EAGAIN)
+            break;
+        run_for_ms(f, 5);
+    }
+    run_until(f, no_connections, NULL);
+    close(vm);
+    g_assert_cmpuint(f->vm_closed, ==, 0);
+    g_assert_cmpuint(f->rejected, ==, 0);
+}
+
+static void
+test_vm_gone(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+
+    close(f->vm_listen_fd); /* the VM stopped: connecting fails */
+    f->vm_listen_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int client = connect_to(f->relay_path);
+    write_all(client, link, length);
+    run_until(f, vm_closed_seen, NULL);
+    g_assert_nonnull(strstr(f->last_detail, "cannot connect"));
+    run_until(f, fd_hung_up, GINT_TO_POINTER(client));
+    g_assert_cmpuint(read_to_end(client), ==, 0);
+    close(client);
+    run_until(f, no_connections, NULL);
+}
+
+static void
+test_max_connections(Fixture *f, gconstpointer data)
+{
+    int fds[VMC_RELAY_MAX_CONNECTIONS];
+    for (guint i = 0; i < VMC_RELAY_MAX_CONNECTIONS; i++)
+        fds[i] = connect_to(f->relay_path);
+    run_until(f, has_connections, GUINT_TO_POINTER(VMC_RELAY_MAX_CONNECTIONS));
+    g_assert_cmpuint(f->rejected, ==, 0);
+    int extra = connect_to(f->relay_path);
+    run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
+    g_assert_nonnull(strstr(f->last_detail, "connections at once"));
+    g_assert_cmpuint(read_to_end(extra), ==, 0);
+    close(extra);
+    g_assert_cmpuint(vmc_relay_get_n_connections(f->relay), ==, VMC_RELAY_MAX_CONNECTIONS);
+    /* freeing the relay closes them all */
+    g_clear_pointer(&f->relay, vmc_relay_free);
+    for (guint i = 0; i < VMC_RELAY_MAX_CONNECTIONS; i++) {
+        g_assert_cmpuint(read_to_end(fds[i]), ==, 0);
+        close(fds[i]);
+    }
+}
+
+static guint64
+series_sum(const VmcRelayStats *stats)
+{
+    guint64 sum = 0;
+    for (guint i = 0; i < stats->series->len; i++)
+        sum += g_array_index(stats->series, guint64, i);
+    return sum;
+}
+
+static void
+test_series(Fixture *f, gconstpointer data)
+{
+    gint64 before = g_get_real_time();
+    for (guint i = 0; i < 3; i++) {
+        Exchange x = {.type = VMC_SPICE_CHANNEL_MAIN, .up_bytes = 1000 * (i + 1),
+                      .down_bytes = 500000 * (i + 1)};
+        run_exchange(f, &x);
+        run_for_ms(f, 700);
+    }
+    /* a second boundary between the calls would move bytes: retry then */
+    for (guint attempt = 0;; attempt++) {
+        g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+        guint64 current = vmc_relay_get_current_second_bytes(f->relay);
+        g_autoptr(VmcRelayStats) again = vmc_relay_get_stats(f->relay);
+        if (again->series->len != stats->series->len && attempt < 3)
+            continue;
+        g_assert_cmpuint(stats->series_step_s, ==, 1);
+        g_assert_cmpuint(stats->series->len, >=, 2);
+        g_assert_cmpuint(series_sum(stats) + current, ==, stats->bytes_total);
+        guint64 max = 0;
+        for (guint i = 0; i < stats->series->len; i++)
+            max = MAX(max, g_array_index(stats->series, guint64, i));
+        g_assert_cmpfloat(stats->peak_rate, ==, (double)max);
+        g_assert_cmpint(stats->peak_time_us, >=, stats->started_us);
+        g_assert_cmpint(stats->started_us, <=, before);
+        g_assert_cmpint(stats->peak_time_us, <=, g_get_real_time());
+        g_assert_cmpfloat(stats->mean_rate, >, 0);
+        g_assert_cmpfloat(stats->mean_rate, <=, (double)stats->bytes_total);
+        break;
+    }
+}
+
+/* ---- the rate series, pure ---- */
+
+#define S(x) ((gint64)((double)(x) * G_USEC_PER_SEC))
+
+static guint64
+rate_sample(VmcRelayStats *stats, guint i)
+{
+    return g_array_index(stats->series, guint64, i);
+}
+
+static void
+test_rate_basic(void)
+{
+    VmcRelayRate rate;
+    VmcRelayStats stats = {0};
+    gint64 t0 = 1000 * G_USEC_PER_SEC;
+
+    vmc_relay_rate_init(&rate, t0, 5 * G_USEC_PER_SEC);
+    vmc_relay_rate_add(&rate, t0 + S(0.5), 100);
+    vmc_relay_rate_add(&rate, t0 + S(0.999999), 1);
+    vmc_relay_rate_add(&rate, t0 + S(1.0), 300);
+    vmc_relay_rate_add(&rate, t0 + S(1.2), 5);
+    vmc_relay_rate_add(&rate, t0 + S(4.5), 7);
+    vmc_relay_rate_fill_stats(&rate, t0 + S(4.9), &stats);
+
+    g_assert_cmpuint(stats.series->len, ==, 4);
+    g_assert_cmpuint(rate_sample(&stats, 0), ==, 101);
+    g_assert_cmpuint(rate_sample(&stats, 1), ==, 305);
+    g_assert_cmpuint(rate_sample(&stats, 2), ==, 0);
+    g_assert_cmpuint(rate_sample(&stats, 3), ==, 0);
+    g_assert_cmpuint(rate.second_bytes, ==, 7);
+    g_assert_cmpuint(stats.series_step_s, ==, 1);
+    g_assert_cmpfloat(stats.peak_rate, ==, 305.0);
+    g_assert_cmpint(stats.peak_time_us, ==, 6 * G_USEC_PER_SEC);
+    g_assert_cmpint(stats.started_us, ==, 5 * G_USEC_PER_SEC);
+    g_assert_cmpfloat_with_epsilon(stats.mean_rate, 413 / 4.9, 1e-9);
+    g_clear_pointer(&stats.series, g_array_unref);
+
+    /* nothing at all */
+    vmc_relay_rate_clear(&rate);
+    vmc_relay_rate_init(&rate, t0, 0);
+    vmc_relay_rate_fill_stats(&rate, t0, &stats);
+    g_assert_cmpuint(stats.series->len, ==, 0);
+    g_assert_cmpfloat(stats.peak_rate, ==, 0);
+    g_assert_cmpint(stats.peak_time_us, ==, 0);
+    g_assert_cmpfloat(stats.mean_rate, ==, 0);
+    g_clear_pointer(&stats.series, g_array_unref);
+    vmc_relay_rate_clear(&rate);
+}
+
+/* Past VMC_RELAY_SERIES_MAX seconds the series halves and the step doubles;
+ * the sum stays the total and the peak stays per second. */
+static void
+test_rate_downsample(void)
+{
+    VmcRelayRate rate;
+    gint64 t0 = 0;
+    guint64 total = 0;
+    guint seconds = 4 * VMC_RELAY_SERIES_MAX + 123;
+
+    vmc_relay_rate_init(&rate, t0, 0);
+    for (guint s = 0; s < seconds; s++) {
+        guint64 bytes = s == 5000 ? 1000000 : s % 10;
+        vmc_relay_rate_add(&rate, t0 + S(s) + 10, bytes);
+        total += bytes;
+        VmcRelayStats stats = {0};
+        if (s == VMC_RELAY_SERIES_MAX - 1 || s == VMC_RELAY_SERIES_MAX || s == seconds - 1) {
+            vmc_relay_rate_fill_stats(&rate, t0 + S(s + 1), &stats);
+            guint64 sum = 0;
+            for (guint i = 0; i < stats.series->len; i++)
+                sum += rate_sample(&stats, i);
+            g_assert_cmpuint(sum, ==, total);
+            g_assert_cmpuint(stats.series->len, <=, VMC_RELAY_SERIES_MAX);
+            if (s == VMC_RELAY_SERIES_MAX - 1) {
+                g_assert_cmpuint(stats.series_step_s, ==, 2);
+                g_assert_cmpuint(stats.series->len, ==, VMC_RELAY_SERIES_MAX / 2);
+            }
+            if (s == seconds - 1) {
+                g_assert_cmpuint(stats.series_step_s, ==, 8);
+                g_assert_cmpfloat(stats.peak_rate, ==, 1000000.0);
+                g_assert_cmpint(stats.peak_time_us, ==, S(5000));
+            }
+            g_clear_pointer(&stats.series, g_array_unref);
+        }
+    }
+    /* a long idle gap is filled with zeros and stays bounded */
+    VmcRelayStats stats = {0};
+    vmc_relay_rate_fill_stats(&rate, t0 + S(seconds + 100000), &stats);
+    g_assert_cmpuint(stats.series->len, <=, VMC_RELAY_SERIES_MAX);
+    g_assert_cmpuint(stats.series_step_s, ==, 32);
+    guint64 sum = 0;
+    for (guint i = 0; i < stats.series->len; i++)
+        sum += rate_sample(&stats, i);
+    g_assert_cmpuint(sum, ==, total);
+    g_clear_pointer(&stats.series, g_array_unref);
+    vmc_relay_rate_clear(&rate);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+    ADD("/spice/relay/forward", test_forward);
+    ADD("/spice/relay/bad-headers", test_bad_headers);
+    ADD("/spice/relay/link-deadline", test_link_deadline);
+    ADD("/spice/relay/wrong-pid", test_wrong_pid);
+    ADD("/spice/relay/backpressure", test_backpressure);
+    ADD("/spice/relay/vm-closed", test_vm_closed);
+    ADD("/spice/relay/vm-gone", test_vm_gone);
+    ADD("/spice/relay/client-gone", test_client_gone);
+    ADD("/spice/relay/max-connections", test_max_connections);
+    ADD("/spice/relay/series", test_series);
+#undef ADD
+    g_test_add_func("/spice/relay/rate/basic", test_rate_basic);
+    g_test_add_func("/spice/relay/rate/downsample", test_rate_downsample);
+    return g_test_run();
+}
