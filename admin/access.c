@@ -307,3 +307,15 @@ vmc_admin_access(const VmcConfig *config, const char *const *vms,
     fflush(stdout);
     return code;
 }
+
+VmcAdminExit
+vmc_admin_cmd_access(const VmcAdminArgs *args)
+{
+    if (!vmc_admin_args_only(args, "access", VMC_ADMIN_OPT_IDENTITY | VMC_ADMIN_OPT_JSON))
+        return VMC_ADMIN_EXIT_USAGE;
+    g_autoptr(VmcConfig) config = vmc_admin_load_config(args);
+    if (config == NULL)
+        return VMC_ADMIN_EXIT_ERROR;
+    return vmc_admin_access(config, (const char *const *)&args->words[1],
+                            (const char *const *)args->identities, args->json);
+}

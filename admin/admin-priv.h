@@ -104,6 +104,74 @@ char *vmc_admin_access_format_table(const GPtrArray *rows);
  * strings made valid UTF-8 and capped at VMC_ADMIN_JSON_STRING_MAX, ending in '\n'. */
 char *vmc_admin_access_format_json(const GPtrArray *rows);
 
+/* ---- the command line (main.c) ---- */
+
+/* Every option of every command; main.c parses them all at once (options may
+ * come before or after the command) and each command refuses the ones it does
+ * not take (vmc_admin_args_only()). Strings are the admin's argv. */
+typedef struct {
+    char *config_path;  /* -c, --config FILE (NULL: VMC_DEFAULT_CONFIG) */
+    char *log_path;     /* --log FILE: overrides the config's log */
+    char **identities;  /* -i, --identity NAME, repeatable */
+    char **vms;         /* --vm NAME, repeatable */
+    gboolean json;      /* --json */
+    gboolean csv;       /* --csv */
+    char *by;           /* report --by identity|vm|day|month */
+    char *since;        /* --since DATE (YYYY-MM-DD or RFC 3339) */
+    char *until;        /* --until DATE */
+    char *output;       /* plot -o FILE.png|svg */
+    char *append;       /* authorize --append FILE */
+    gboolean audio;     /* authorize --audio */
+    char *audio_port;   /* authorize --audio-port PORT (a fixed port instead of localhost:*) */
+    char *from;         /* authorize --from CIDR[,CIDR...] */
+    char *expires;      /* authorize --expires DATE */
+    gboolean no_probe;  /* check --no-probe: do not connect to the VMs' Spice servers */
+    gboolean version;
+    gboolean help;
+    char **words;       /* the command and its arguments, in order */
+} VmcAdminArgs;
+
+/* Options a command may take, as a bit set checked by vmc_admin_args_only(). */
+typedef enum {
+    VMC_ADMIN_OPT_IDENTITY = 1 << 0,
+    VMC_ADMIN_OPT_VM = 1 << 1,
+    VMC_ADMIN_OPT_JSON = 1 << 2,
+    VMC_ADMIN_OPT_CSV = 1 << 3,
+    VMC_ADMIN_OPT_BY = 1 << 4,
+    VMC_ADMIN_OPT_SINCE_UNTIL = 1 << 5,
+    VMC_ADMIN_OPT_OUTPUT = 1 << 6,
+    VMC_ADMIN_OPT_AUTHORIZE = 1 << 7, /* --append --audio --audio-port --from --expires */
+    VMC_ADMIN_OPT_LOG = 1 << 8,
+    VMC_ADMIN_OPT_NO_PROBE = 1 << 9,
+} VmcAdminOpt;
+
+/* FALSE (after printing "vmconsole-admin: COMMAND does not take --X" and the
+ * usage to stderr) when args holds an option outside `allowed`. */
+gboolean vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guint allowed);
+
+/* Load the config of args (--config or the default); on failure print the
+ * error once (escaped) and return NULL. */
+VmcConfig *vmc_admin_load_config(const VmcAdminArgs *args);
+
+/* The session log to read: --log, else the config's log. */
+const char *vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config);
+
+/* One line on stderr, "vmconsole-admin: " + the text escaped and capped:
+ * text from logs, NSS and sockets may hold anything. */
+void vmc_admin_complain(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+/* ---- commands: each is `VmcAdminExit vmc_admin_cmd_NAME(const VmcAdminArgs *args)`,
+ * args->words[0] is the command, args->words[1..] its arguments. ---- */
+
+VmcAdminExit vmc_admin_cmd_access(const VmcAdminArgs *args);    /* access.c */
+VmcAdminExit vmc_admin_cmd_authorize(const VmcAdminArgs *args); /* authorize.c */
+VmcAdminExit vmc_admin_cmd_acl(const VmcAdminArgs *args);       /* acl-apply.c: `acl apply [VM...]` */
+VmcAdminExit vmc_admin_cmd_check(const VmcAdminArgs *args);     /* check.c */
+VmcAdminExit vmc_admin_cmd_sessions(const VmcAdminArgs *args);  /* sessions.c */
+VmcAdminExit vmc_admin_cmd_report(const VmcAdminArgs *args);    /* report.c */
+VmcAdminExit vmc_admin_cmd_show(const VmcAdminArgs *args);      /* show.c */
+VmcAdminExit vmc_admin_cmd_plot(const VmcAdminArgs *args);      /* plot.c */
+
 /* ---- commands (access.c: NSS, sockets, output) ---- */
 
 /* `access`: the decision for every (VM, identity), printed to stdout as a

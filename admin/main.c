@@ -3,7 +3,8 @@
  *   vmconsole-admin [--config FILE] COMMAND [ARGS]
  *
  * Options may come before or after the command. argv and the config are the
- * admin's; names from NSS and sockets are still escaped wherever printed.
+ * admin's; names from NSS, sockets and the log are still escaped wherever
+ * printed.
  */
 #include "admin-priv.h"
 
@@ -16,26 +17,32 @@
 #include "vmc-sessionlog.h"
 
 typedef struct {
-    char *config_path;
-    char **identities; /* --identity, repeatable */
-    gboolean json;
-    gboolean version;
-    gboolean help;
-    char **words;      /* the command and its arguments */
-} AdminArgs;
+    const char *name;
+    VmcAdminExit (*run)(const VmcAdminArgs *args);
+} AdminCommand;
+
+/* The commands, in the order of the usage text. */
+static const AdminCommand commands[] = {
+    {"access", vmc_admin_cmd_access},
+};
 
 static void
-admin_args_clear(AdminArgs *args)
+admin_args_clear(VmcAdminArgs *args)
 {
     g_clear_pointer(&args->config_path, g_free);
+    g_clear_pointer(&args->log_path, g_free);
     g_clear_pointer(&args->identities, g_strfreev);
+    g_clear_pointer(&args->vms, g_strfreev);
+    g_clear_pointer(&args->by, g_free);
+    g_clear_pointer(&args->since, g_free);
+    g_clear_pointer(&args->until, g_free);
+    g_clear_pointer(&args->output, g_free);
+    g_clear_pointer(&args->append, g_free);
+    g_clear_pointer(&args->audio_port, g_free);
+    g_clear_pointer(&args->from, g_free);
+    g_clear_pointer(&args->expires, g_free);
     g_clear_pointer(&args->words, g_strfreev);
 }
-
-/* Commands of DESIGN.md that this version does not have yet. */
-static const char *const planned_commands[] = {
-    "check", "authorize", "acl", "sessions", "report", "show", "plot", NULL,
-};
 
 static void
 print_usage(FILE *out)
@@ -51,25 +58,40 @@ print_usage(FILE *out)
             "\n"
             "Options (before or after the command):\n"
             "  -c, --config FILE     configuration file (default %s)\n"
-            "  -i, --identity NAME   access: only this person (repeatable)\n"
-            "      --json            access: a JSON array instead of a table\n"
+            "      --log FILE        the session log to read (default: the config's log)\n"
+            "  -i, --identity NAME   only this person (repeatable)\n"
+            "      --vm NAME         only this VM (repeatable)\n"
+            "      --json            JSON instead of a table\n"
+            "      --csv             CSV instead of a table\n"
             "      --version         the version\n"
             "  -h, --help            this text\n"
             "\n"
-            "Planned, not in this version yet: check, authorize, acl apply, sessions,\n"
-            "report, show, plot. See vmconsole-admin(8).\n",
+            "See vmconsole-admin(8).\n",
             VMC_DEFAULT_CONFIG);
 }
 
 /* Parse all of argv at once: GOption takes options wherever they are and
  * leaves the command and its arguments, in order. */
 static gboolean
-parse_args(int argc, char **argv, AdminArgs *args, GError **error)
+parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
 {
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &args->config_path, NULL, NULL},
+        {"log", 0, 0, G_OPTION_ARG_FILENAME, &args->log_path, NULL, NULL},
         {"identity", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &args->identities, NULL, NULL},
+        {"vm", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->vms, NULL, NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &args->json, NULL, NULL},
+        {"csv", 0, 0, G_OPTION_ARG_NONE, &args->csv, NULL, NULL},
+        {"by", 0, 0, G_OPTION_ARG_STRING, &args->by, NULL, NULL},
+        {"since", 0, 0, G_OPTION_ARG_STRING, &args->since, NULL, NULL},
+        {"until", 0, 0, G_OPTION_ARG_STRING, &args->until, NULL, NULL},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &args->output, NULL, NULL},
+        {"append", 0, 0, G_OPTION_ARG_FILENAME, &args->append, NULL, NULL},
+        {"audio", 0, 0, G_OPTION_ARG_NONE, &args->audio, NULL, NULL},
+        {"audio-port", 0, 0, G_OPTION_ARG_STRING, &args->audio_port, NULL, NULL},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &args->from, NULL, NULL},
+        {"expires", 0, 0, G_OPTION_ARG_STRING, &args->expires, NULL, NULL},
+        {"no-probe", 0, 0, G_OPTION_ARG_NONE, &args->no_probe, NULL, NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &args->version, NULL, NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &args->help, NULL, NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->words, NULL, NULL},
@@ -80,11 +102,13 @@ parse_args(int argc, char **argv, AdminArgs *args, GError **error)
     g_option_context_add_main_entries(context, entries, NULL);
     if (!g_option_context_parse(context, &argc, &argv, error))
         return FALSE;
-    if (args->identities != NULL) {
-        for (guint i = 0; args->identities[i] != NULL; i++) {
-            if (args->identities[i][0] == '\0') {
-                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "--identity is empty");
+    char **lists[] = {args->identities, args->vms};
+    const char *names[] = {"--identity", "--vm"};
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; lists[l] != NULL && lists[l][i] != NULL; i++) {
+            if (lists[l][i][0] == '\0') {
+                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s is empty",
+                            names[l]);
                 return FALSE;
             }
         }
@@ -105,23 +129,75 @@ usage_error(const char *format, ...)
     return VMC_ADMIN_EXIT_USAGE;
 }
 
-static int
-run_access(const AdminArgs *args)
+gboolean
+vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guint allowed)
+{
+    const struct {
+        gboolean given;
+        guint opt;
+        const char *name;
+    } options[] = {
+        {args->identities != NULL, VMC_ADMIN_OPT_IDENTITY, "--identity"},
+        {args->vms != NULL, VMC_ADMIN_OPT_VM, "--vm"},
+        {args->json, VMC_ADMIN_OPT_JSON, "--json"},
+        {args->csv, VMC_ADMIN_OPT_CSV, "--csv"},
+        {args->by != NULL, VMC_ADMIN_OPT_BY, "--by"},
+        {args->since != NULL, VMC_ADMIN_OPT_SINCE_UNTIL, "--since"},
+        {args->until != NULL, VMC_ADMIN_OPT_SINCE_UNTIL, "--until"},
+        {args->output != NULL, VMC_ADMIN_OPT_OUTPUT, "--output"},
+        {args->append != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--append"},
+        {args->audio, VMC_ADMIN_OPT_AUTHORIZE, "--audio"},
+        {args->audio_port != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--audio-port"},
+        {args->from != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--from"},
+        {args->expires != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--expires"},
+        {args->log_path != NULL, VMC_ADMIN_OPT_LOG, "--log"},
+        {args->no_probe, VMC_ADMIN_OPT_NO_PROBE, "--no-probe"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(options); i++) {
+        if (options[i].given && (allowed & options[i].opt) == 0) {
+            usage_error("%s does not take %s", command, options[i].name);
+            return FALSE;
+        }
+    }
+    if (args->json && args->csv) {
+        usage_error("--json and --csv exclude each other");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+VmcConfig *
+vmc_admin_load_config(const VmcAdminArgs *args)
 {
     const char *path = args->config_path != NULL ? args->config_path : VMC_DEFAULT_CONFIG;
     g_autoptr(GError) error = NULL;
-    g_autoptr(VmcConfig) config = vmc_config_load(path, &error);
-    if (config == NULL) {
-        g_autofree char *message = vmc_text_escape(error->message, -1, 1000);
-        g_printerr("vmconsole-admin: %s\n", message);
-        return VMC_ADMIN_EXIT_ERROR;
-    }
-    return vmc_admin_access(config, (const char *const *)&args->words[1],
-                            (const char *const *)args->identities, args->json);
+    VmcConfig *config = vmc_config_load(path, &error);
+    if (config == NULL)
+        vmc_admin_complain("%s", error->message);
+    return config;
+}
+
+const char *
+vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config)
+{
+    if (args->log_path != NULL)
+        return args->log_path;
+    return config != NULL ? config->log : NULL;
+}
+
+void
+vmc_admin_complain(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    g_autofree char *text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_autofree char *escaped = vmc_text_escape(text, -1, VMC_ADMIN_REASON_MAX);
+    g_printerr("vmconsole-admin: %s\n", escaped);
 }
 
 static int
-dispatch(const AdminArgs *args)
+dispatch(const VmcAdminArgs *args)
 {
     const char *command = args->words != NULL ? args->words[0] : NULL;
 
@@ -135,18 +211,18 @@ dispatch(const AdminArgs *args)
     }
     if (command == NULL)
         return usage_error("no command given");
-    if (strcmp(command, "access") == 0)
-        return run_access(args);
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strcmp(command, commands[i].name) == 0)
+            return commands[i].run(args);
+    }
     g_autofree char *escaped = vmc_text_escape(command, -1, VMC_ADMIN_NAME_MAX);
-    if (g_strv_contains(planned_commands, command))
-        return usage_error("'%s' is planned but not in this version yet", escaped);
     return usage_error("unknown command '%s'", escaped);
 }
 
 int
 main(int argc, char **argv)
 {
-    AdminArgs args = {0};
+    VmcAdminArgs args = {0};
     g_autoptr(GError) error = NULL;
 
     setlocale(LC_ALL, "C");
@@ -155,12 +231,6 @@ main(int argc, char **argv)
         int code = usage_error("%s", message);
         admin_args_clear(&args);
         return code;
-    }
-    const char *command = args.words != NULL ? args.words[0] : NULL;
-    if ((args.identities != NULL || args.json) && g_strcmp0(command, "access") != 0 &&
-        !args.help && !args.version) {
-        admin_args_clear(&args);
-        return usage_error("--identity and --json belong to the access command");
     }
     int code = dispatch(&args);
     admin_args_clear(&args);

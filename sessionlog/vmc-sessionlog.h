@@ -119,4 +119,87 @@ char *vmc_text_escape(const char *s, gssize length, gsize max_bytes);
  * made invalid would; fine for an audit record, not reversible. */
 char *vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes);
 
+/* ---- reading the log back (log-read.c; streaming, tolerant) ----
+ *
+ * The reader streams: it holds one line at a time (at most
+ * VMC_RECORD_MAX_LINE bytes; a longer line is damaged and skipped without
+ * being held), so memory does not grow with the log. Each line is checked
+ * as strict JSON (RFC 8259) by a small scanner that keeps only the top-level
+ * scalar members listed in VmcLogEntry and skips everything else (arrays,
+ * nested objects) without building a tree; a caller that needs the whole
+ * record (show, plot) parses entry->line with json-glib. */
+
+#define VMC_LOG_DAMAGED_LINES_MAX 100 /* line numbers of damaged lines remembered */
+
+typedef enum {
+    VMC_LOG_EVENT_START,
+    VMC_LOG_EVENT_END,
+    VMC_LOG_EVENT_DENIED,
+} VmcLogEvent;
+
+/* One good record. Strings are valid UTF-8 with JSON escapes decoded (so
+ * they may hold control characters: escape them before printing), NULL when
+ * the member is absent or not a string; numbers are -1 (or NAN for rates)
+ * when absent or of the wrong type. Everything points into the reader and is
+ * valid until the next vmc_log_reader_next() call. */
+typedef struct {
+    guint64 line_number;    /* 1-based */
+    const char *line;       /* the raw line, without '\n' */
+    gsize line_length;
+    VmcLogEvent event;
+    gint64 time_us;         /* "time", microseconds since the epoch (UTC) */
+    gint64 start_us;        /* end: "start"; -1 otherwise */
+    const char *session;
+    const char *identity;
+    const char *account;
+    const char *key;
+    const char *client;
+    const char *vm;
+    const char *reason;     /* end, denied */
+    const char *audio;      /* start: "off", "tcp:PORT", ... */
+    const char *takeover_of;
+    const char *taken_over_by;
+    gint64 duration_s;      /* end */
+    gint64 bytes_total;     /* end */
+    gint64 viewer_exit;     /* end */
+    gint64 exit_code;       /* denied: "exit" */
+    double rate_mean;       /* end, bytes/s */
+    double rate_peak;       /* end, bytes/s */
+    gint64 rate_peak_time_us;
+} VmcLogEntry;
+
+typedef struct _VmcLogReader VmcLogReader;
+
+/* Open a log for reading (O_RDONLY|O_CLOEXEC). Fails naming the path and
+ * what to do. */
+VmcLogReader *vmc_log_reader_open(const char *path, GError **error);
+
+/* Read from an fd the caller keeps owning (tests, stdin). */
+VmcLogReader *vmc_log_reader_new_for_fd(int fd);
+
+/* The next good record, or NULL at the end of the log (or on a read error,
+ * then set in error). Damaged lines — not strict JSON, not an object, no
+ * "v": 1, an unknown "event", no parseable "time", too long, invalid UTF-8,
+ * or a last line without '\n' (truncated) — are skipped and counted. Empty
+ * lines are skipped silently. */
+const VmcLogEntry *vmc_log_reader_next(VmcLogReader *reader, GError **error);
+
+/* Damaged lines seen so far, and the first VMC_LOG_DAMAGED_LINES_MAX of
+ * their line numbers (a GArray of guint64). */
+guint64 vmc_log_reader_get_n_damaged(const VmcLogReader *reader);
+const GArray *vmc_log_reader_get_damaged_lines(const VmcLogReader *reader);
+
+void vmc_log_reader_free(VmcLogReader *reader);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcLogReader, vmc_log_reader_free)
+
+/* Pure: parse one line (without '\n') into entry. FALSE when it is damaged.
+ * Strings in *ret_entry point into scratch (reset by this call) or line. The
+ * fuzz target's entry point. */
+gboolean vmc_log_entry_parse(const char *line, gsize length, GString *scratch,
+                             VmcLogEntry *ret_entry);
+
+/* Pure: an RFC 3339 time as written by vmc_record_format_time() (or with an
+ * offset) to microseconds since the epoch; -1 when it is not one. */
+gint64 vmc_log_parse_time(const char *text);
+
 G_END_DECLS

@@ -124,9 +124,9 @@ assert all(set(r) == {"vm", "identity", "allowed", "reason"} for r in rows)
 admin --config "$D/gateway.conf" frobnicate
 check "unknown command: exit 2" [ "$RC" = 2 ]
 check "... with usage" grep -q "^Usage: vmconsole-admin" <<<"$ERR"
-admin check
-check "a planned command: exit 2" [ "$RC" = 2 ]
-check "... said to be planned" grep -q "'check' is planned" <<<"$ERR"
+admin --config "$D/gateway.conf" access --by vm
+check "an option the command does not take: exit 2" [ "$RC" = 2 ]
+check "... named" grep -q "access does not take --by" <<<"$ERR"
 admin
 check "no command: exit 2" [ "$RC" = 2 ]
 admin --bogus access

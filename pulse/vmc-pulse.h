@@ -1,0 +1,108 @@
+/* vmc-pulse.h — sound through the SSH tunnel: the laptop's private endpoint
+ * and the host's probe of it (libpulse).
+ *
+ * Laptop side: connect to the person's own sound server, load a
+ * module-native-protocol-tcp on 127.0.0.1 on a free port with a fresh random
+ * cookie (cookie auth on, anonymous off, never auth-ip-acl), and unload it on
+ * every exit path. PipeWire's pulse server ignores cookies: there the
+ * endpoint is loaded anyway (auth-anonymous=1 is all it can do) and
+ * `authenticated` says FALSE, so the caller can tell the person plainly.
+ *
+ * Host side: connect to a tunnelled endpoint with a given cookie within a
+ * bounded time and report the server's name and version, or why not.
+ *
+ * Both run their own pa_mainloop with a deadline: they never touch GLib's
+ * default main context and never autospawn a server.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VMC_PULSE_ERROR (vmc_pulse_error_quark())
+GQuark vmc_pulse_error_quark(void);
+
+typedef enum {
+    VMC_PULSE_ERROR_CONNECT,  /* no server, refused, access denied, timeout */
+    VMC_PULSE_ERROR_MODULE,   /* loading the endpoint module failed */
+    VMC_PULSE_ERROR_COOKIE,   /* a cookie could not be made, written or read */
+    VMC_PULSE_ERROR_INVALID,  /* bad argument (e.g. cookie text not hex) */
+} VmcPulseError;
+
+#define VMC_PULSE_COOKIE_SIZE 256                  /* bytes, as PulseAudio's own */
+#define VMC_PULSE_COOKIE_HEX (2 * VMC_PULSE_COOKIE_SIZE) /* its hex text, no '\n' */
+#define VMC_PULSE_TIMEOUT_MS 5000                  /* default deadline */
+
+typedef enum {
+    VMC_PULSE_SERVER_PULSEAUDIO, /* "pulseaudio" */
+    VMC_PULSE_SERVER_PIPEWIRE,   /* "PulseAudio (on PipeWire x.y.z)" */
+    VMC_PULSE_SERVER_OTHER,
+} VmcPulseServerKind;
+
+typedef struct {
+    VmcPulseServerKind kind;
+    char *name;    /* as the server says (untrusted text: escape to print) */
+    char *version;
+} VmcPulseServerInfo;
+
+void vmc_pulse_server_info_free(VmcPulseServerInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseServerInfo, vmc_pulse_server_info_free)
+
+/* Pure: the kind for a server name as pa_server_info reports it. */
+VmcPulseServerKind vmc_pulse_server_kind(const char *name);
+
+/* "PulseAudio 16.1" / "PipeWire 0.3.65 (pulse server 15.0.0)" / "NAME VERSION":
+ * for progress lines; escaped, printable ASCII. */
+char *vmc_pulse_server_describe(const VmcPulseServerInfo *info);
+
+/* Pure: cookie bytes <-> hex text (lowercase, exactly VMC_PULSE_COOKIE_HEX
+ * characters; anything else is VMC_PULSE_ERROR_INVALID). */
+char *vmc_pulse_cookie_to_hex(const guint8 *cookie);
+gboolean vmc_pulse_cookie_from_hex(const char *hex, gsize length, guint8 *ret_cookie,
+                                   GError **error);
+
+/* Write cookie to path (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600). */
+gboolean vmc_pulse_cookie_write(const char *path, const guint8 *cookie, GError **error);
+
+/* ---- laptop side ---- */
+
+typedef struct _VmcPulseEndpoint VmcPulseEndpoint;
+
+/* Open a private endpoint on the person's server (server NULL: libpulse's
+ * default, i.e. $PULSE_SERVER or the user's runtime socket). The cookie is
+ * fresh random bytes, kept in a 0600 file in a new 0700 directory under
+ * $XDG_RUNTIME_DIR (else g_get_tmp_dir()). The endpoint listens on
+ * 127.0.0.1:port, a free port chosen here. */
+VmcPulseEndpoint *vmc_pulse_endpoint_open(const char *server, guint timeout_ms,
+                                          GError **error);
+
+guint16 vmc_pulse_endpoint_get_port(const VmcPulseEndpoint *endpoint);
+/* The cookie as hex text (VMC_PULSE_COOKIE_HEX chars), for the gateway's stdin. */
+const char *vmc_pulse_endpoint_get_cookie_hex(const VmcPulseEndpoint *endpoint);
+/* FALSE when the server cannot check cookies (PipeWire): anyone who can
+ * reach the port can use it. */
+gboolean vmc_pulse_endpoint_is_authenticated(const VmcPulseEndpoint *endpoint);
+const VmcPulseServerInfo *vmc_pulse_endpoint_get_server(const VmcPulseEndpoint *endpoint);
+/* The module index the server gave the endpoint (tests check it is gone). */
+guint32 vmc_pulse_endpoint_get_module_index(const VmcPulseEndpoint *endpoint);
+
+/* Unload the module (reconnecting if the connection was lost), remove the
+ * cookie file and its directory. Safe to call more than once; FALSE with
+ * error when the module could not be unloaded (the caller says so). */
+gboolean vmc_pulse_endpoint_close(VmcPulseEndpoint *endpoint, GError **error);
+
+/* Close (ignoring errors) and free. */
+void vmc_pulse_endpoint_free(VmcPulseEndpoint *endpoint);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseEndpoint, vmc_pulse_endpoint_free)
+
+/* ---- host side ---- */
+
+/* Connect to server (e.g. "tcp:127.0.0.1:47113") presenting the cookie in
+ * cookie_path (NULL: no cookie — an anonymous endpoint), ask for the server
+ * info and disconnect, all within timeout_ms. A refusal by cookie says
+ * "access denied (wrong or missing cookie)". */
+VmcPulseServerInfo *vmc_pulse_probe(const char *server, const char *cookie_path,
+                                    guint timeout_ms, GError **error);
+
+G_END_DECLS
