@@ -20,6 +20,7 @@ typedef enum {
     VALUE_CHANNELS,
     VALUE_TAKEOVER,
     VALUE_MAX_SESSIONS,
+    VALUE_RECORD,
 } ValueKind;
 
 typedef struct {
@@ -44,6 +45,7 @@ static const KeySpec vm_keys[] = {
     {"title", VALUE_TITLE, offsetof(VmcVmConfig, title)},
     {"acl", VALUE_ACL, offsetof(VmcVmConfig, acl)},
     {"channels", VALUE_CHANNELS, offsetof(VmcVmConfig, channels)},
+    {"record", VALUE_RECORD, offsetof(VmcVmConfig, record)},
     {NULL, 0, 0},
 };
 
@@ -266,6 +268,8 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_takeover(value, field, ret_why);
     case VALUE_MAX_SESSIONS:
         return vmc_config_parse_max_sessions(value, field, ret_why);
+    case VALUE_RECORD:
+        return vmc_config_parse_record(value, field, ret_why);
     }
     g_free(*(char **)field);
     *(char **)field = copy;

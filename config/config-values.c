@@ -275,6 +275,19 @@ vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **r
 }
 
 gboolean
+vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_record != NULL && ret_why != NULL, FALSE);
+    if (strcmp(value, "allow") == 0)
+        *ret_record = VMC_RECORD_ALLOW;
+    else if (strcmp(value, "deny") == 0)
+        *ret_record = VMC_RECORD_DENY;
+    else
+        return fail(ret_why, "must be allow or deny (the microphone: the Spice record channel)");
+    return TRUE;
+}
+
+gboolean
 vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_max != NULL && ret_why != NULL, FALSE);

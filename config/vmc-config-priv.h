@@ -28,6 +28,7 @@ gboolean vmc_config_normalise_acl(const char *value, char **ret_acl, char **ret_
 gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char **ret_why);
 
 /* "deny" or "allow". */
+gboolean vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why);
 gboolean vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **ret_why);
 
 /* A decimal number from 1 to VMC_CONFIG_MAX_SESSIONS. */

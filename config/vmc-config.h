@@ -34,12 +34,19 @@ typedef enum {
     VMC_TAKEOVER_ALLOW,
 } VmcTakeover;
 
+/* The microphone: whether the relay lets the record channel through. */
+typedef enum {
+    VMC_RECORD_ALLOW,
+    VMC_RECORD_DENY,
+} VmcRecordPolicy;
+
 typedef struct {
     char *name;      /* valid VM name (vmc_vm_name_is_valid) */
     char *socket;    /* absolute path, or NULL: from socket-pattern */
     char *title;     /* or NULL: the VM name */
     char *acl;       /* stored ACL policy text ("group:spicex:rw,user:bob:rw") or NULL */
     char **channels; /* Spice channel names the relay lets through (never NULL) */
+    VmcRecordPolicy record; /* record = allow|deny (default allow); deny wins over channels */
 } VmcVmConfig;
 
 typedef struct {

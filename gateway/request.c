@@ -11,7 +11,9 @@ G_DEFINE_QUARK(vmc-request-error-quark, vmc_request_error)
 #define VM_NAME_MAX (sizeof(((VmcRequest *)NULL)->vm) - 1)
 #define QUOTE_MAX 64 /* bytes of escaped input quoted in an error message */
 #define PULSE_PREFIX "--pulse=tcp:"
-#define OPTIONS_HELP "--takeover, --audio=off, --pulse=tcp:PORT, --pulse-cookie=stdin"
+#define PULSE_STDIN "--pulse=tcp:stdin"
+#define OPTIONS_HELP                                                                               \
+    "--takeover, --audio=off, --pulse=tcp:PORT, --pulse=tcp:stdin, --pulse-cookie=stdin"
 
 /* Input as it may appear in a message: printable ASCII passes, backslash is
  * doubled, anything else is \xNN; at most QUOTE_MAX bytes, then "...". */
@@ -55,8 +57,8 @@ is_vm_name(const char *word, gsize length)
 }
 
 /* PORT: 1 to 5 decimal digits, no sign, no leading zero, 1..65535. */
-static gboolean
-parse_port(const char *text, gsize length, guint16 *ret_port)
+gboolean
+vmc_request_parse_port(const char *text, gsize length, guint16 *ret_port)
 {
     guint value = 0;
     if (length == 0 || length > 5 || text[0] == '0')
@@ -108,9 +110,13 @@ parse_option(VmcRequest *request, const char *word, gsize length, GError **error
     }
     if (length < prefix || memcmp(word, PULSE_PREFIX, prefix) != 0)
         return refuse_word(error, "unknown option ", word, length, "; options are " OPTIONS_HELP);
-    if (request->pulse_port != 0)
+    if (request->pulse_port != 0 || request->pulse_port_stdin)
         return refuse_word(error, "--pulse given twice: ", word, length, "");
-    if (!parse_port(word + prefix, length - prefix, &request->pulse_port))
+    if (word_is(word, length, PULSE_STDIN)) {
+        request->pulse_port_stdin = TRUE;
+        return TRUE;
+    }
+    if (!vmc_request_parse_port(word + prefix, length - prefix, &request->pulse_port))
         return refuse_word(error, "bad port in ", word, length,
                            "; PORT is 1 to 65535 in decimal, without sign or leading zero");
     return TRUE;
@@ -194,10 +200,11 @@ static gboolean
 check_options(const VmcRequest *request, GError **error)
 {
     const char *problem = NULL;
-    if (request->audio_off && (request->pulse_port != 0 || request->pulse_cookie_stdin))
+    gboolean pulse = request->pulse_port != 0 || request->pulse_port_stdin;
+    if (request->audio_off && (pulse || request->pulse_cookie_stdin))
         problem = "bad request: --audio=off conflicts with --pulse=tcp:PORT and "
                   "--pulse-cookie=stdin";
-    else if (request->pulse_cookie_stdin && request->pulse_port == 0)
+    else if (request->pulse_cookie_stdin && !pulse)
         problem = "bad request: --pulse-cookie=stdin needs --pulse=tcp:PORT";
     if (problem == NULL)
         return TRUE;
@@ -257,6 +264,8 @@ vmc_request_to_string(const VmcRequest *request)
         g_string_append(out, " --audio=off");
     if (request->pulse_port != 0)
         g_string_append_printf(out, " " PULSE_PREFIX "%u", (guint)request->pulse_port);
+    if (request->pulse_port_stdin)
+        g_string_append(out, " " PULSE_STDIN);
     if (request->pulse_cookie_stdin)
         g_string_append(out, " --pulse-cookie=stdin");
     return g_string_free(out, FALSE);

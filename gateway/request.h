@@ -2,7 +2,12 @@
  *
  *   request  = "" | "help" | "list" | "version" | open
  *   open     = vm *( " " option )
- *   option   = "--takeover" | "--audio=off" | "--pulse=tcp:" port | "--pulse-cookie=stdin"
+ *   option   = "--takeover" | "--audio=off" | "--pulse=tcp:" ( port | "stdin" )
+ *            | "--pulse-cookie=stdin"
+ *
+ * "--pulse=tcp:stdin" (an extension of DESIGN.md's grammar): the port comes
+ * as the first line on stdin, because a launcher that lets sshd allocate the
+ * reverse forward's port (-R 0:...) learns it only after the command is sent.
  *   vm       = [A-Za-z0-9][A-Za-z0-9._-]{0,63}
  *
  * Pure: a function of its input bytes, tested with tables and fuzzed.
@@ -35,6 +40,7 @@ typedef struct {
     gboolean takeover;          /* --takeover */
     gboolean audio_off;         /* --audio=off */
     guint16 pulse_port;         /* --pulse=tcp:PORT (1..65535); 0 = not given */
+    gboolean pulse_port_stdin;  /* --pulse=tcp:stdin: the port is the first stdin line */
     gboolean pulse_cookie_stdin; /* --pulse-cookie=stdin */
 } VmcRequest;
 
@@ -44,9 +50,14 @@ typedef struct {
  * and leaves ret_request untouched. Refused: more than VMC_REQUEST_MAX_BYTES,
  * any byte outside printable ASCII, empty words (double or edge spaces),
  * unknown or repeated options, a port outside 1..65535 or with a leading zero,
- * --audio=off with --pulse*, and --pulse-cookie=stdin without --pulse. */
+ * --audio=off with --pulse*, and --pulse-cookie=stdin without --pulse, and
+ * --pulse given twice in either form. */
 gboolean vmc_request_parse(const char *bytes, gsize length, VmcRequest *ret_request,
                            GError **error);
+
+/* A TCP port as the grammar spells it: 1..65535 in decimal, no sign, no
+ * leading zero, exactly length bytes. Pure; *ret_port untouched on FALSE. */
+gboolean vmc_request_parse_port(const char *text, gsize length, guint16 *ret_port);
 
 /* The canonical text of a request (options in grammar order); parsing it gives
  * the same request back. */

@@ -29,9 +29,13 @@ char *vmc_format_time_us(gint64 real_time_us);
  * "session 1h02m, display 1.2 GiB, audio 43 MiB, peak 85.3 MiB/s". */
 char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
 
+#define VMC_SESSION_SERIES_MAX 900 /* samples per series in a record (then merged) */
+
 /* The counters of a record: "channels" {name: {to_vm, from_vm, connections}},
  * "bytes_total", "rate_mean", "rate_peak", "rate_peak_time", "series"
- * {"step_s", "bytes"[]}, "rejected_connections". */
+ * {"step_s", "bytes"[], "channels" {name: []}} (per-channel series of the
+ * same step and length; all merged to at most VMC_SESSION_SERIES_MAX
+ * samples), "rejected_connections". */
 void vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats);
 
 /* ---- the viewer (viewer.c) ---- */
@@ -45,8 +49,10 @@ GStrv vmc_viewer_argv(const char *viewer, const char *title, const char *spice_s
                       gboolean audio);
 
 /* The whitelisted environment: DISPLAY, XAUTHORITY, HOME and XDG_RUNTIME_DIR
- * (= session_dir), LANG (when sane), PATH; nothing else. */
-GStrv vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority);
+ * (= session_dir), LANG (when sane), PATH, and the given extra "NAME=VALUE"
+ * pairs (the gateway's own, e.g. PULSE_SERVER; may be NULL); nothing else. */
+GStrv vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority,
+                     const GPtrArray *extra);
 
 /* Write a private authority file holding only display's cookie, taken from
  * the account's ($XAUTHORITY or ~/.Xauthority) with xauth(1). */
@@ -57,6 +63,43 @@ gboolean vmc_viewer_write_xauthority(char **parent_env, const char *display, con
  * log_path, dying with the gateway (PR_SET_PDEATHSIG). */
 gboolean vmc_viewer_spawn(GStrv argv, GStrv envp, const char *cwd, const char *log_path,
                           GPid *ret_pid, GError **error);
+
+/* ---- sound through the tunnel (sound.c) ---- */
+
+#define VMC_SOUND_STDIN_TIMEOUT_MS 10000 /* for the port and cookie lines on stdin */
+#define VMC_SOUND_LINE_MAX 1024          /* bytes of one stdin line */
+#define VMC_SOUND_PROBE_TIMEOUT_MS 3000  /* to reach the laptop's sound server */
+#define VMC_SOUND_PROBLEM_MAX 300        /* bytes of the escaped reason for no sound */
+
+typedef struct {
+    gboolean requested;     /* --pulse=... was given */
+    guint16 port;           /* the tunnel's port on the host's loopback (0: not known) */
+    gboolean authenticated; /* a cookie was given */
+    char *endpoint;         /* "tcp:127.0.0.1:PORT" */
+    char *cookie_path;      /* in the session dir, 0600; NULL without a cookie */
+    char *client_config;    /* libpulse client.conf: no shm/memfd, no autospawn */
+    char *server;           /* what the probe found, e.g. "PulseAudio 16.1" */
+    char *problem;          /* why there is no sound though it was asked for (escaped) */
+} VmcSound;
+
+/* Read one line (without '\n', trailing '\r' dropped) of at most size - 1
+ * bytes from fd before the monotonic deadline; byte by byte, so nothing after
+ * it is consumed. */
+gboolean vmc_sound_read_line(int fd, gint64 deadline_us, char *buf, gsize size,
+                             gsize *ret_length, GError **error);
+
+/* Set sound up as the request asks: the stdin lines, the cookie and client
+ * config files in session_dir, the probe. Never fails: sound->problem says
+ * why there is no sound. */
+void vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_dir);
+gboolean vmc_sound_is_on(const VmcSound *sound);
+/* Tell the person (stderr) what became of the sound. */
+void vmc_sound_tell(const VmcSound *sound);
+/* Add the viewer's PULSE_* "NAME=VALUE" pairs (new strings) to pairs. */
+void vmc_sound_env(const VmcSound *sound, GPtrArray *pairs);
+/* "audio", "audio_authenticated", "audio_server", "audio_error" of a record. */
+void vmc_sound_record(const VmcSound *sound, VmcRecord *record);
+void vmc_sound_clear(VmcSound *sound);
 
 /* ---- the lifecycle (session.c) ---- */
 

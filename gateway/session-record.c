@@ -109,18 +109,44 @@ channels_node(const VmcRelayStats *stats)
     return json_builder_get_root(builder);
 }
 
+/* Add a series as a JSON array, summing each `factor` adjacent samples. */
+static void
+add_series(JsonBuilder *builder, const GArray *series, guint factor)
+{
+    json_builder_begin_array(builder);
+    for (guint i = 0; series != NULL && i < series->len; i += factor) {
+        guint64 sum = 0;
+        for (guint j = i; j < i + factor && j < series->len; j++)
+            sum += g_array_index(series, guint64, j);
+        json_builder_add_int_value(builder, (gint64)sum);
+    }
+    json_builder_end_array(builder);
+}
+
+/* {"step_s", "bytes": [totals], "channels": {name: [bytes]}}, downsampled to
+ * at most VMC_SESSION_SERIES_MAX samples so that a record stays bounded. */
 static JsonNode *
 series_node(const VmcRelayStats *stats)
 {
+    guint len = stats->series != NULL ? stats->series->len : 0;
+    guint factor = len > VMC_SESSION_SERIES_MAX ? (len + VMC_SESSION_SERIES_MAX - 1) /
+                                                       VMC_SESSION_SERIES_MAX
+                                                 : 1;
     g_autoptr(JsonBuilder) builder = json_builder_new();
     json_builder_begin_object(builder);
     json_builder_set_member_name(builder, "step_s");
-    json_builder_add_int_value(builder, stats->series_step_s);
+    json_builder_add_int_value(builder, (gint64)stats->series_step_s * factor);
     json_builder_set_member_name(builder, "bytes");
-    json_builder_begin_array(builder);
-    for (guint i = 0; stats->series != NULL && i < stats->series->len; i++)
-        json_builder_add_int_value(builder, (gint64)g_array_index(stats->series, guint64, i));
-    json_builder_end_array(builder);
+    add_series(builder, stats->series, factor);
+    json_builder_set_member_name(builder, "channels");
+    json_builder_begin_object(builder);
+    for (guint type = 1; type <= VMC_SPICE_CHANNEL_MAX; type++) {
+        if (stats->channel_series[type] == NULL)
+            continue;
+        json_builder_set_member_name(builder, vmc_spice_channel_name(type));
+        add_series(builder, stats->channel_series[type], factor);
+    }
+    json_builder_end_object(builder);
     json_builder_end_object(builder);
     return json_builder_get_root(builder);
 }

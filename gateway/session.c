@@ -51,6 +51,7 @@ typedef struct {
     char *id;
     char *dir;
     char *takeover_of;      /* the session this one took over */
+    VmcSound sound;
     gint64 start_real_us;
     gint64 start_mono_us;
 
@@ -185,6 +186,8 @@ allowed_channels(const VmcConfig *config, const char *vm, gboolean *allowed)
         if (type != 0)
             allowed[type] = TRUE;
     }
+    if (vm_config != NULL && vm_config->record == VMC_RECORD_DENY)
+        allowed[VMC_SPICE_CHANNEL_RECORD] = FALSE; /* no microphone into this VM */
     return allowed[VMC_SPICE_CHANNEL_MAIN];
 }
 
@@ -203,8 +206,11 @@ start_viewer(Session *session, GError **error)
 
     if (!vmc_viewer_write_xauthority(env, display, xauthority, error))
         return FALSE;
-    g_auto(GStrv) argv = vmc_viewer_argv(config->viewer, title, socket_path, FALSE);
-    g_auto(GStrv) viewer_env = vmc_viewer_env(env, session->dir, xauthority);
+    gboolean audio = vmc_sound_is_on(&session->sound);
+    g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
+    vmc_sound_env(&session->sound, extra);
+    g_auto(GStrv) argv = vmc_viewer_argv(config->viewer, title, socket_path, audio);
+    g_auto(GStrv) viewer_env = vmc_viewer_env(env, session->dir, xauthority, extra);
     if (!vmc_viewer_spawn(argv, viewer_env, session->dir, log_path, &session->viewer_pid, error))
         return FALSE;
     vmc_relay_set_peer_pid(session->relay, session->viewer_pid);
@@ -322,7 +328,7 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     vmc_record_set_string(record, "key_type", session->gateway->ssh->key_type);
     vmc_record_set_string(record, "socket", session->decision->socket_path);
     vmc_record_set_string(record, "mode", "x11");
-    vmc_record_set_string(record, "audio", "off");
+    vmc_sound_record(&session->sound, record);
     vmc_record_set_string(record, "viewer", session->gateway->config->viewer);
     vmc_record_set_string(record, "takeover_of", session->takeover_of);
     if (stale != NULL)
@@ -355,6 +361,7 @@ write_end_record(const Session *session, const VmcRelayStats *stats, gint64 dura
     vmc_record_set_string(record, "reason_text", session->end_detail);
     vmc_record_set_string(record, "taken_over_by", session->taken_over_by);
     record_viewer_status(record, session);
+    vmc_sound_record(&session->sound, record);
     vmc_session_record_stats(record, stats);
     return vmc_sessionlog_append(session->log, record, error);
 }
@@ -586,6 +593,7 @@ session_start(Session *session)
         g_clear_pointer(&session->lock, vmc_console_lock_release);
         return VMC_EXIT_INTERNAL;
     }
+    vmc_sound_setup(&session->sound, session->request, session->dir);
     if (!write_start_record(session, stale, &error)) {
         fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
                         "opened; tell the host's admin\n");
@@ -615,6 +623,7 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         g_autoptr(GError) error = NULL;
         session.loop = g_main_loop_new(NULL, FALSE);
         fprintf(stderr, "vmconsole: opening %s for %s...\n", request->vm, identity->name);
+        vmc_sound_tell(&session.sound);
         watch_for_the_end(&session);
         if (start_relay(&session, &error) && start_viewer(&session, &error))
             g_main_loop_run(session.loop);
@@ -629,6 +638,7 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
     g_free(session.dir);
     g_free(session.takeover_of);
     g_free(session.end_detail);
+    vmc_sound_clear(&session.sound);
     g_free(session.taken_over_by);
     return code;
 }

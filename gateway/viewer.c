@@ -56,7 +56,8 @@ add_pair(GStrvBuilder *builder, const char *name, const char *value)
 }
 
 GStrv
-vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority)
+vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority,
+               const GPtrArray *extra)
 {
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
     const char *display = g_environ_getenv(parent_env, "DISPLAY");
@@ -70,6 +71,8 @@ vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthorit
     g_strv_builder_add(builder, "PATH=" VMC_VIEWER_PATH);
     if (lang_is_sane(lang))
         add_pair(builder, "LANG", lang);
+    for (guint i = 0; extra != NULL && i < extra->len; i++)
+        g_strv_builder_add(builder, g_ptr_array_index(extra, i));
     return g_strv_builder_end(builder);
 }
 

@@ -32,6 +32,10 @@ void vmc_relay_rate_advance(VmcRelayRate *rate, gint64 now_us);
  * The series holds every completed second (the last sample may cover fewer
  * than step_s of them); the second in progress is not in it. */
 void vmc_relay_rate_fill_stats(VmcRelayRate *rate, gint64 now_us, VmcRelayStats *stats);
+/* The series as of now_us (a new array, the partial last sample included).
+ * Rates started at the same time and advanced to the same now_us have
+ * series of the same length and step. */
+GArray *vmc_relay_rate_copy_series(VmcRelayRate *rate, gint64 now_us);
 
 /* Count bytes at now_us (monotonic, never earlier than a previous call). */
 static inline void

@@ -71,15 +71,21 @@ vmc_relay_rate_advance(VmcRelayRate *rate, gint64 now_us)
         complete_second(rate);
 }
 
+GArray *
+vmc_relay_rate_copy_series(VmcRelayRate *rate, gint64 now_us)
+{
+    vmc_relay_rate_advance(rate, now_us);
+    GArray *series = g_array_sized_new(FALSE, FALSE, sizeof(guint64), rate->series->len + 1);
+    g_array_append_vals(series, rate->series->data, rate->series->len);
+    if (rate->group_seconds > 0)
+        g_array_append_val(series, rate->group_bytes);
+    return series;
+}
+
 void
 vmc_relay_rate_fill_stats(VmcRelayRate *rate, gint64 now_us, VmcRelayStats *stats)
 {
-    vmc_relay_rate_advance(rate, now_us);
-
-    stats->series = g_array_sized_new(FALSE, FALSE, sizeof(guint64), rate->series->len + 1);
-    g_array_append_vals(stats->series, rate->series->data, rate->series->len);
-    if (rate->group_seconds > 0)
-        g_array_append_val(stats->series, rate->group_bytes);
+    stats->series = vmc_relay_rate_copy_series(rate, now_us);
     stats->series_step_s = rate->step_s;
     stats->started_us = rate->start_real_us;
     stats->peak_rate = (double)rate->peak_bytes;

@@ -95,6 +95,7 @@ struct _VmcRelay {
     VmcRelayChannelStats channels[VMC_SPICE_CHANNEL_MAX + 1];
     guint rejected;
     VmcRelayRate rate;
+    VmcRelayRate channel_rate[VMC_SPICE_CHANNEL_MAX + 1]; /* [0]: before the link header */
     gsize buffered_peak;
 };
 
@@ -219,6 +220,7 @@ count_bytes(Conn *conn, gboolean to_vm, gsize n, gint64 now_us)
     else
         channel->bytes_from_vm += n;
     vmc_relay_rate_add(&conn->relay->rate, now_us, n);
+    vmc_relay_rate_add(&conn->relay->channel_rate[conn->type], now_us, n);
 }
 
 /* ---- relaying ---- */
@@ -570,7 +572,10 @@ vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t pe
     relay->user_data = user_data;
     relay->conns = g_ptr_array_new();
     relay->link_timeout_ms = VMC_RELAY_LINK_TIMEOUT_MS;
-    vmc_relay_rate_init(&relay->rate, g_get_monotonic_time(), g_get_real_time());
+    gint64 now_us = g_get_monotonic_time(), now_real_us = g_get_real_time();
+    vmc_relay_rate_init(&relay->rate, now_us, now_real_us);
+    for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
+        vmc_relay_rate_init(&relay->channel_rate[type], now_us, now_real_us);
 
     g_unix_set_fd_nonblocking(listen_fd, TRUE, NULL);
     relay->listen_source = g_unix_fd_source_new(listen_fd, G_IO_IN);
@@ -596,7 +601,13 @@ vmc_relay_get_stats(VmcRelay *relay)
     memcpy(stats->channels, relay->channels, sizeof stats->channels);
     stats->rejected = relay->rejected;
     stats->bytes_total = relay->rate.total;
-    vmc_relay_rate_fill_stats(&relay->rate, g_get_monotonic_time(), stats);
+    gint64 now_us = g_get_monotonic_time();
+    vmc_relay_rate_fill_stats(&relay->rate, now_us, stats);
+    for (guint type = 1; type <= VMC_SPICE_CHANNEL_MAX; type++) {
+        if (relay->channel_rate[type].total > 0)
+            stats->channel_series[type] =
+                vmc_relay_rate_copy_series(&relay->channel_rate[type], now_us);
+    }
     return stats;
 }
 
@@ -606,6 +617,8 @@ vmc_relay_stats_free(VmcRelayStats *stats)
     if (stats == NULL)
         return;
     g_clear_pointer(&stats->series, g_array_unref);
+    for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
+        g_clear_pointer(&stats->channel_series[type], g_array_unref);
     g_free(stats);
 }
 
@@ -621,6 +634,8 @@ vmc_relay_free(VmcRelay *relay)
     g_source_unref(relay->listen_source);
     close(relay->listen_fd);
     vmc_relay_rate_clear(&relay->rate);
+    for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
+        vmc_relay_rate_clear(&relay->channel_rate[type]);
     g_main_context_unref(relay->context);
     g_free(relay);
 }

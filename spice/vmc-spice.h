@@ -111,6 +111,9 @@ typedef struct {
      * the second in progress is in bytes_total only. */
     GArray *series;          /* of guint64 */
     guint series_step_s;
+    /* The same per channel type (both directions), same step and length;
+     * NULL for a channel that moved no byte. */
+    GArray *channel_series[VMC_SPICE_CHANNEL_MAX + 1];
 } VmcRelayStats;
 
 typedef struct _VmcRelay VmcRelay;

@@ -63,6 +63,7 @@ test_full(void)
                                "title = Customer A desktop #1; main\n"
                                "acl = group:spicex:rw, u:bob:r\n"
                                "channels = main display inputs\n"
+                               "record = deny\n"
                                "[vm win10]\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcConfig) config = parse(text, &error);
@@ -82,6 +83,7 @@ test_full(void)
     g_assert_cmpstr(vm->acl, ==, "group:spicex:rw-,user:bob:r--");
     g_autofree char *channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(channels, ==, "main display inputs");
+    g_assert_cmpint(vm->record, ==, VMC_RECORD_DENY);
 
     vm = vmc_config_find_vm(config, "win10");
     g_assert_nonnull(vm);
@@ -90,6 +92,7 @@ test_full(void)
     g_assert_null(vm->acl);
     g_autofree char *def_channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(def_channels, ==, VMC_CONFIG_DEFAULT_CHANNELS);
+    g_assert_cmpint(vm->record, ==, VMC_RECORD_ALLOW);
     g_assert_null(vmc_config_find_vm(config, "Win10"));
 }
 
@@ -105,7 +108,7 @@ static const ErrorCase error_cases[] = {
     /* structure */
     {"unknown-key", "[gateway]\nviewer = /x\n\n[vm debianx]\nsokcet = /x\n",
      VMC_CONFIG_ERROR_UNKNOWN, 5,
-     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels)"},
+     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, takeover, "
      "max-sessions-per-identity)"},
@@ -155,6 +158,8 @@ static const ErrorCase error_cases[] = {
      "final path component"},
     {"takeover-bad", "[gateway]\ntakeover = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[gateway] takeover = 'yes': must be deny or allow"},
+    {"bad-record", "[vm debianx]\nrecord = off\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm debianx] record = 'off': must be allow or deny"},
     {"max-zero", "[gateway]\nmax-sessions-per-identity = 0\n", VMC_CONFIG_ERROR_VALUE, 2,
      "from 1 to 1000"},
     {"max-over", "[gateway]\nmax-sessions-per-identity = 1001\n", VMC_CONFIG_ERROR_VALUE, 2,

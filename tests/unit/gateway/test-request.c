@@ -15,6 +15,7 @@ typedef struct {
     guint16 pulse_port;
     gboolean pulse_cookie_stdin;
     const char *canonical;
+    gboolean pulse_port_stdin; /* last: the older rows leave it FALSE */
 } GoodCase;
 
 static const GoodCase good_cases[] = {
@@ -39,6 +40,12 @@ static const GoodCase good_cases[] = {
      "vm --pulse=tcp:65535"},
     {"vm --pulse=tcp:10000", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 10000, FALSE,
      "vm --pulse=tcp:10000"},
+    {"vm --pulse=tcp:stdin --pulse-cookie=stdin", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 0, TRUE,
+     "vm --pulse=tcp:stdin --pulse-cookie=stdin", TRUE},
+    {"vm --pulse-cookie=stdin --takeover --pulse=tcp:stdin", VMC_REQUEST_OPEN, "vm", TRUE, FALSE, 0,
+     TRUE, "vm --takeover --pulse=tcp:stdin --pulse-cookie=stdin", TRUE},
+    {"vm --pulse=tcp:stdin", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 0, FALSE, "vm --pulse=tcp:stdin",
+     TRUE},
     {"vm --pulse=tcp:4713 --pulse-cookie=stdin", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 4713, TRUE,
      "vm --pulse=tcp:4713 --pulse-cookie=stdin"},
     {"vm --pulse-cookie=stdin --pulse=tcp:4713", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 4713, TRUE,
@@ -137,6 +144,13 @@ static const HostileCase hostile_cases[] = {
     HM("vm --pulse=tcp:1 --pulse-cookie=stdin --pulse-cookie=stdin", "given twice"),
     HM("vm --audio=on", "unknown option"),
     HM("vm --pulse=unix:/x", "unknown option"),
+    HM("vm --pulse=tcp:stdin --pulse=tcp:stdin", "twice"),
+    HM("vm --pulse=tcp:stdin --pulse=tcp:4713", "twice"),
+    HM("vm --pulse=tcp:4713 --pulse=tcp:stdin", "twice"),
+    HM("vm --audio=off --pulse=tcp:stdin", "conflicts"),
+    H("vm --pulse=tcp:STDIN"),
+    H("vm --pulse=tcp:stdin2"),
+    H("vm --pulse=stdin"),
     H("vm --Takeover"),
     H("vm --takeover=yes"),
     H("vm -t"),
@@ -218,6 +232,7 @@ assert_same_request(const VmcRequest *a, const VmcRequest *b)
     g_assert_cmpint(a->audio_off, ==, b->audio_off);
     g_assert_cmpuint(a->pulse_port, ==, b->pulse_port);
     g_assert_cmpint(a->pulse_cookie_stdin, ==, b->pulse_cookie_stdin);
+    g_assert_cmpint(a->pulse_port_stdin, ==, b->pulse_port_stdin);
 }
 
 static void
@@ -231,7 +246,8 @@ test_good(void)
                                .takeover = c->takeover,
                                .audio_off = c->audio_off,
                                .pulse_port = c->pulse_port,
-                               .pulse_cookie_stdin = c->pulse_cookie_stdin};
+                               .pulse_cookie_stdin = c->pulse_cookie_stdin,
+                               .pulse_port_stdin = c->pulse_port_stdin};
         g_strlcpy(expected.vm, c->vm, sizeof expected.vm);
 
         g_test_message("good: '%s'", c->input);

@@ -116,6 +116,45 @@ test_record(void)
     g_assert_nonnull(strstr(line, "\"channels\""));
 }
 
+static guint64
+array_sum(JsonArray *array)
+{
+    guint64 sum = 0;
+    for (guint i = 0; i < json_array_get_length(array); i++)
+        sum += (guint64)json_array_get_int_element(array, i);
+    return sum;
+}
+
+/* Per-channel series ride along; a long session is merged to a bounded
+ * number of samples with the sums kept. */
+static void
+test_series_downsampled(void)
+{
+    g_autoptr(VmcRelayStats) stats = sample_stats();
+    const guint n = 3 * VMC_SESSION_SERIES_MAX + 7;
+    g_array_set_size(stats->series, 0);
+    stats->channel_series[VMC_SPICE_CHANNEL_DISPLAY] = g_array_new(FALSE, FALSE, sizeof(guint64));
+    guint64 total = 0;
+    for (guint i = 0; i < n; i++) {
+        guint64 v = i % 5, d = i % 3;
+        g_array_append_val(stats->series, v);
+        g_array_append_val(stats->channel_series[VMC_SPICE_CHANNEL_DISPLAY], d);
+        total += v;
+    }
+    g_autoptr(VmcRecord) record = vmc_record_new("end");
+    vmc_session_record_stats(record, stats);
+    JsonObject *series = json_object_get_object_member(vmc_record_get_object(record), "series");
+    JsonArray *bytes = json_object_get_array_member(series, "bytes");
+    JsonArray *display = json_object_get_array_member(
+        json_object_get_object_member(series, "channels"), "display");
+    g_assert_cmpuint(json_array_get_length(bytes), <=, VMC_SESSION_SERIES_MAX);
+    g_assert_cmpuint(json_array_get_length(bytes), ==, json_array_get_length(display));
+    g_assert_cmpint(json_object_get_int_member(series, "step_s"), ==, 4);
+    g_assert_cmpuint(array_sum(bytes), ==, total);
+    g_assert_false(json_object_has_member(json_object_get_object_member(series, "channels"),
+                                          "main"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -126,5 +165,6 @@ main(int argc, char **argv)
     g_test_add_func("/session-record/time", test_time);
     g_test_add_func("/session-record/summary", test_summary);
     g_test_add_func("/session-record/record", test_record);
+    g_test_add_func("/session-record/series-downsampled", test_series_downsampled);
     return g_test_run();
 }

@@ -45,7 +45,7 @@ test_env(void)
     parent = g_environ_setenv(parent, "SSH_ORIGINAL_COMMAND", "debianx", TRUE);
     parent = g_environ_setenv(parent, "GTK_MODULES", "evil", TRUE);
     parent = g_environ_setenv(parent, "PATH", "/tmp/evil:/usr/bin", TRUE);
-    g_auto(GStrv) env = vmc_viewer_env(parent, "/run/vmconsole/session-1", "/run/x/Xauthority");
+    g_auto(GStrv) env = vmc_viewer_env(parent, "/run/vmconsole/session-1", "/run/x/Xauthority", NULL);
     g_strfreev(parent);
 
     const char *want[] = {"DISPLAY=localhost:10.0", "XAUTHORITY=/run/x/Xauthority",
@@ -56,11 +56,25 @@ test_env(void)
 
     char **hostile = g_environ_setenv(NULL, "LANG", "C;rm -rf /", TRUE);
     hostile = g_environ_setenv(hostile, "DISPLAY", "x:1\nLD_PRELOAD=/e", TRUE);
-    g_auto(GStrv) env2 = vmc_viewer_env(hostile, "/s", "/x");
+    g_auto(GStrv) env2 = vmc_viewer_env(hostile, "/s", "/x", NULL);
     g_strfreev(hostile);
     g_assert_null(g_environ_getenv(env2, "LANG"));
     g_assert_null(g_environ_getenv(env2, "DISPLAY"));
     g_assert_null(g_environ_getenv(env2, "LD_PRELOAD"));
+
+    /* The sound variables come only from the gateway, never from the parent. */
+    char **parent3 = g_environ_setenv(NULL, "PULSE_SERVER", "tcp:evil:1", TRUE);
+    parent3 = g_environ_setenv(parent3, "PULSE_COOKIE", "/tmp/stolen", TRUE);
+    g_auto(GStrv) env3 = vmc_viewer_env(parent3, "/s", "/x", NULL);
+    g_assert_null(g_environ_getenv(env3, "PULSE_SERVER"));
+    g_assert_null(g_environ_getenv(env3, "PULSE_COOKIE"));
+    g_autoptr(GPtrArray) extra = g_ptr_array_new();
+    g_ptr_array_add(extra, (char *)"PULSE_SERVER=tcp:127.0.0.1:40000");
+    g_ptr_array_add(extra, (char *)"PULSE_COOKIE=/s/pulse-cookie");
+    g_auto(GStrv) env4 = vmc_viewer_env(parent3, "/s", "/x", extra);
+    g_strfreev(parent3);
+    g_assert_cmpstr(g_environ_getenv(env4, "PULSE_SERVER"), ==, "tcp:127.0.0.1:40000");
+    g_assert_cmpstr(g_environ_getenv(env4, "PULSE_COOKIE"), ==, "/s/pulse-cookie");
 }
 
 int

@@ -670,6 +670,14 @@ test_series(Fixture *f, gconstpointer data)
         g_assert_cmpint(stats->peak_time_us, <=, g_get_real_time());
         g_assert_cmpfloat(stats->mean_rate, >, 0);
         g_assert_cmpfloat(stats->mean_rate, <=, (double)stats->bytes_total);
+        /* all of it went over main: its series is the total's, others absent */
+        GArray *main_series = stats->channel_series[VMC_SPICE_CHANNEL_MAIN];
+        g_assert_nonnull(main_series);
+        g_assert_cmpuint(main_series->len, ==, stats->series->len);
+        for (guint i = 0; i < main_series->len; i++)
+            g_assert_cmpuint(g_array_index(main_series, guint64, i), ==,
+                             g_array_index(stats->series, guint64, i));
+        g_assert_null(stats->channel_series[VMC_SPICE_CHANNEL_DISPLAY]);
         break;
     }
 }

@@ -1,0 +1,206 @@
+/* sound.c — a session's sound through the SSH tunnel (DESIGN.md step 7).
+ *
+ * With --pulse the viewer plays into the laptop's sound server through the
+ * reverse-forwarded port on the host's loopback. The port (with
+ * --pulse=tcp:stdin) and the cookie (with --pulse-cookie=stdin) come as lines
+ * on stdin, read with a bound and a deadline. The cookie goes into the
+ * session dir (0600) and the endpoint is probed before the viewer starts; a
+ * failure is never fatal: the person is told and the console opens without
+ * sound.
+ */
+#include "session-priv.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <gio/gio.h>
+
+#ifdef VMC_SOUND_WITHOUT_PULSE /* TEMPORARY until pulse/ lands */
+#define VMC_PULSE_COOKIE_SIZE 256
+typedef struct { int unused; } VmcPulseServerInfo;
+static void vmc_pulse_server_info_free(VmcPulseServerInfo *info) { g_free(info); }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseServerInfo, vmc_pulse_server_info_free)
+static gboolean vmc_pulse_cookie_from_hex(const char *h, gsize l, guint8 *c, GError **error)
+{ g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "sound support is not built"); return FALSE; }
+static gboolean vmc_pulse_cookie_write(const char *p, const guint8 *c, GError **error)
+{ g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "sound support is not built"); return FALSE; }
+static VmcPulseServerInfo *vmc_pulse_probe(const char *s, const char *c, guint t, GError **error)
+{ g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "sound support is not built"); return NULL; }
+static char *vmc_pulse_server_describe(const VmcPulseServerInfo *i) { return NULL; }
+#else
+#include "vmc-pulse.h"
+#endif
+
+#define CLIENT_CONFIG_TEXT "autospawn = no\nenable-shm = no\nenable-memfd = no\n"
+
+static GQuark vmc_sound_error_quark(void);
+G_DEFINE_QUARK(vmc-sound-error-quark, vmc_sound_error)
+
+/* One line from fd, without its '\n', at most max_bytes, before the deadline
+ * (monotonic). Reads byte by byte so nothing after the line is consumed. */
+gboolean
+vmc_sound_read_line(int fd, gint64 deadline_us, char *buf, gsize size, gsize *ret_length,
+                    GError **error)
+{
+    gsize length = 0;
+    for (;;) {
+        gint64 left_ms = (deadline_us - g_get_monotonic_time()) / 1000;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = left_ms > 0 ? poll(&pfd, 1, (int)left_ms) : 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            g_set_error(error, vmc_sound_error_quark(), 0, "nothing came on stdin in time");
+            return FALSE;
+        }
+        char c;
+        ssize_t got = n < 0 ? -1 : read(fd, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            g_set_error(error, vmc_sound_error_quark(), 0, "stdin ended before the line");
+            return FALSE;
+        }
+        if (c == '\n')
+            break;
+        if (length + 1 >= size) {
+            g_set_error(error, vmc_sound_error_quark(), 0,
+                        "the line on stdin is longer than %" G_GSIZE_FORMAT " bytes", size - 1);
+            return FALSE;
+        }
+        buf[length++] = c;
+    }
+    if (length > 0 && buf[length - 1] == '\r')
+        length--;
+    buf[length] = '\0';
+    *ret_length = length;
+    return TRUE;
+}
+
+/* The port and cookie lines the request announced. */
+static gboolean
+read_stdin(VmcSound *sound, const VmcRequest *request, guint8 *cookie, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + VMC_SOUND_STDIN_TIMEOUT_MS * 1000;
+    char line[VMC_SOUND_LINE_MAX + 1];
+    gsize length = 0;
+    if (request->pulse_port_stdin) {
+        if (!vmc_sound_read_line(STDIN_FILENO, deadline, line, sizeof line, &length, error))
+            return FALSE;
+        if (!vmc_request_parse_port(line, length, &sound->port)) {
+            g_set_error(error, vmc_sound_error_quark(), 0,
+                        "the port line on stdin is not a port (1 to 65535)");
+            return FALSE;
+        }
+    }
+    if (request->pulse_cookie_stdin) {
+        if (!vmc_sound_read_line(STDIN_FILENO, deadline, line, sizeof line, &length, error))
+            return FALSE;
+        if (!vmc_pulse_cookie_from_hex(line, length, cookie, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+write_files(VmcSound *sound, const char *session_dir, const guint8 *cookie, gboolean has_cookie,
+            GError **error)
+{
+    sound->client_config = g_build_filename(session_dir, "pulse-client.conf", NULL);
+    if (!g_file_set_contents_full(sound->client_config, CLIENT_CONFIG_TEXT, -1,
+                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+        return FALSE;
+    if (!has_cookie)
+        return TRUE;
+    sound->cookie_path = g_build_filename(session_dir, "pulse-cookie", NULL);
+    return vmc_pulse_cookie_write(sound->cookie_path, cookie, error);
+}
+
+void
+vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_dir)
+{
+    g_autoptr(GError) error = NULL;
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE];
+
+    memset(sound, 0, sizeof *sound);
+    if (request->pulse_port == 0 && !request->pulse_port_stdin)
+        return;
+    sound->requested = TRUE;
+    sound->port = request->pulse_port;
+    sound->authenticated = request->pulse_cookie_stdin;
+    gboolean ok = read_stdin(sound, request, cookie, &error) &&
+                  write_files(sound, session_dir, cookie, request->pulse_cookie_stdin, &error);
+    memset(cookie, 0, sizeof cookie);
+    if (ok) {
+        sound->endpoint = g_strdup_printf("tcp:127.0.0.1:%u", (guint)sound->port);
+        g_autoptr(VmcPulseServerInfo) info =
+            vmc_pulse_probe(sound->endpoint, sound->cookie_path, VMC_SOUND_PROBE_TIMEOUT_MS,
+                            &error);
+        if (info != NULL)
+            sound->server = vmc_pulse_server_describe(info);
+        ok = info != NULL;
+    }
+    if (!ok)
+        sound->problem = vmc_text_escape(error->message, -1, VMC_SOUND_PROBLEM_MAX);
+}
+
+gboolean
+vmc_sound_is_on(const VmcSound *sound)
+{
+    return sound->requested && sound->problem == NULL;
+}
+
+void
+vmc_sound_tell(const VmcSound *sound)
+{
+    if (!sound->requested)
+        return;
+    if (sound->problem != NULL) {
+        fprintf(stderr, "vmconsole: no sound: %s; the console opens without sound\n",
+                sound->problem);
+        return;
+    }
+    fprintf(stderr, "vmconsole: sound: %s through the tunnel on port %u\n", sound->server,
+            (guint)sound->port);
+    if (!sound->authenticated)
+        fprintf(stderr, "vmconsole: warning: the sound tunnel has no cookie: while the session "
+                        "runs any process on this host can play into or record from your sound "
+                        "server; the vmconsole launcher sets up a cookie for you\n");
+}
+
+void
+vmc_sound_env(const VmcSound *sound, GPtrArray *pairs)
+{
+    if (!vmc_sound_is_on(sound))
+        return;
+    g_ptr_array_add(pairs, g_strconcat("PULSE_SERVER=", sound->endpoint, NULL));
+    g_ptr_array_add(pairs, g_strconcat("PULSE_CLIENTCONFIG=", sound->client_config, NULL));
+    if (sound->cookie_path != NULL)
+        g_ptr_array_add(pairs, g_strconcat("PULSE_COOKIE=", sound->cookie_path, NULL));
+}
+
+void
+vmc_sound_record(const VmcSound *sound, VmcRecord *record)
+{
+    if (!sound->requested) {
+        vmc_record_set_string(record, "audio", "off");
+        return;
+    }
+    g_autofree char *endpoint = g_strdup_printf("tcp:127.0.0.1:%u", (guint)sound->port);
+    vmc_record_set_string(record, "audio", sound->port != 0 ? endpoint : "tcp:?");
+    vmc_record_set_bool(record, "audio_authenticated", sound->authenticated);
+    vmc_record_set_string(record, "audio_server", sound->server);
+    vmc_record_set_string(record, "audio_error", sound->problem);
+}
+
+void
+vmc_sound_clear(VmcSound *sound)
+{
+    g_clear_pointer(&sound->endpoint, g_free);
+    g_clear_pointer(&sound->cookie_path, g_free);
+    g_clear_pointer(&sound->client_config, g_free);
+    g_clear_pointer(&sound->server, g_free);
+    g_clear_pointer(&sound->problem, g_free);
+}
