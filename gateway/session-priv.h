@@ -55,9 +55,30 @@ GStrv vmc_viewer_env(char **parent_env, const char *session_dir, const char *xau
                      const GPtrArray *extra);
 
 /* Write a private authority file holding only display's cookie, taken from
- * the account's ($XAUTHORITY or ~/.Xauthority) with xauth(1). */
+ * the account's ($XAUTHORITY or ~/.Xauthority); see xauth.c. */
 gboolean vmc_viewer_write_xauthority(char **parent_env, const char *display, const char *path,
                                      GError **error);
+
+/* ---- X authority entries (xauth.c) ---- */
+
+#define VMC_XAUTH_FILE_MAX (1024 * 1024) /* bytes of an authority file read at most */
+#define VMC_XAUTH_ENTRIES_MAX 10000      /* entries looked at */
+
+/* Pure: "HOST:NUMBER[.SCREEN]" into its host ("" for ":0") and number. */
+gboolean vmc_xauth_parse_display(const char *display, char **ret_host, char **ret_number);
+
+/* Pure: the entries of an authority file (Xau format) for display, as
+ * `xauth nextract - DISPLAY` picks them: the display's number, family local
+ * with our hostname or wild, any auth name; copied verbatim. NULL when there is
+ * none, the display is not on this host, or data is longer than
+ * VMC_XAUTH_FILE_MAX. A damaged tail is ignored. */
+GBytes *vmc_xauth_select(const guint8 *data, gsize length, const char *display,
+                         const char *hostname);
+
+/* Read source (bounded, O_NOFOLLOW), write the selected entries to path
+ * (created 0600, O_EXCL). */
+gboolean vmc_xauth_copy_for_display(const char *source, const char *display, const char *path,
+                                    GError **error);
 
 /* Start the viewer in its own process group, stdin from /dev/null, output to
  * log_path, dying with the gateway (PR_SET_PDEATHSIG). */

@@ -9,7 +9,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#define VMC_XAUTH "/usr/bin/xauth"
 #define VMC_VIEWER_PATH "/usr/local/bin:/usr/bin:/bin"
 #define VMC_LANG_MAX 64
 
@@ -86,45 +85,12 @@ account_xauthority(char **parent_env)
     return g_build_filename(g_get_home_dir(), ".Xauthority", NULL);
 }
 
-static gboolean
-run_xauth(const char *const *argv, GBytes *input, GBytes **ret_output, GError **error)
-{
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-    const char *env[] = {"PATH=/usr/bin:/bin", NULL};
-    g_subprocess_launcher_set_environ(launcher, (char **)env);
-    g_autoptr(GSubprocess) process = g_subprocess_launcher_spawnv(launcher, argv, error);
-    if (process == NULL)
-        return FALSE;
-    if (!g_subprocess_communicate(process, input, NULL, ret_output, NULL, error))
-        return FALSE;
-    if (!g_subprocess_get_if_exited(process) || g_subprocess_get_exit_status(process) != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s %s failed", argv[0], argv[3]);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 gboolean
 vmc_viewer_write_xauthority(char **parent_env, const char *display, const char *path,
                             GError **error)
 {
     g_autofree char *source = account_xauthority(parent_env);
-    const char *extract[] = {VMC_XAUTH, "-f", source, "nextract", "-", display, NULL};
-    g_autoptr(GBytes) cookie = NULL;
-    g_autoptr(GBytes) nothing = g_bytes_new_static("", 0);
-
-    if (!run_xauth(extract, nothing, &cookie, error))
-        return FALSE;
-    if (cookie == NULL || g_bytes_get_size(cookie) == 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "no X11 cookie for display %s in %s", display, source);
-        return FALSE;
-    }
-    const char *merge[] = {VMC_XAUTH, "-f", path, "nmerge", "-", NULL};
-    g_autoptr(GBytes) unused = NULL;
-    return run_xauth(merge, cookie, &unused, error);
+    return vmc_xauth_copy_for_display(source, display, path, error);
 }
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
