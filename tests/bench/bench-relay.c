@@ -30,8 +30,9 @@
 #define PING_WARMUP 1000
 #define CONNECT_WAIT_US (10 * G_USEC_PER_SEC)
 
-typedef enum { PATH_DIRECT, PATH_SOCAT, PATH_RELAY, N_PATHS } PathKind;
-static const char *const path_names[N_PATHS] = {"direct Unix socket", "socat -b 65536",
+typedef enum { PATH_DIRECT, PATH_SOCAT_DEFAULT, PATH_SOCAT, PATH_RELAY, N_PATHS } PathKind;
+static const char *const path_names[N_PATHS] = {"direct Unix socket", "socat (default 8 KiB)",
+                                                "socat -b 65536",
                                                 "vmc_relay"};
 
 typedef struct {
@@ -197,8 +198,11 @@ middle_start(PathKind kind, guint index, Middle *middle)
     g_autofree char *listen_arg = g_strdup_printf("UNIX-LISTEN:%s", middle->path);
     g_autofree char *connect_arg = g_strdup_printf("UNIX-CONNECT:%s", server_path);
     const char *socat_argv[] = {"socat", "-b", "65536", listen_arg, connect_arg, NULL};
+    const char *socat_default_argv[] = {"socat", listen_arg, connect_arg, NULL};
     const char *relay_argv[] = {self, "--relay-child", middle->path, server_path, NULL};
-    const char *const *argv = kind == PATH_SOCAT ? socat_argv : relay_argv;
+    const char *const *argv = kind == PATH_SOCAT           ? socat_argv
+                              : kind == PATH_SOCAT_DEFAULT ? socat_default_argv
+                                                           : relay_argv;
     if (self == NULL ||
         !g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
                        NULL, NULL, &middle->pid, &error))
@@ -230,7 +234,7 @@ middle_stop(Middle *middle)
 static void
 middle_wait_socat(PathKind kind, Middle *middle)
 {
-    if (kind != PATH_SOCAT)
+    if (kind != PATH_SOCAT && kind != PATH_SOCAT_DEFAULT)
         return;
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
@@ -391,15 +395,24 @@ report(Sample samples[N_PATHS][16])
     }
 
     double r_direct = mib[PATH_RELAY] / mib[PATH_DIRECT];
-    double r_socat = mib[PATH_RELAY] / mib[PATH_SOCAT];
-    double r_cpu = cpu[PATH_RELAY] / cpu[PATH_SOCAT];
-    double r_rtt = rtt[PATH_RELAY] / rtt[PATH_SOCAT];
     printf("\n| ratio | value | target | |\n|---|---|---|---|\n");
     printf("| relay/direct throughput | %.2f | >= 0.6 | %s |\n", r_direct,
            verdict(r_direct >= 0.6));
-    printf("| relay/socat throughput | %.2f | >= 2 | %s |\n", r_socat, verdict(r_socat >= 2));
-    printf("| relay/socat CPU per GiB | %.2f | <= 1 | %s |\n", r_cpu, verdict(r_cpu <= 1));
-    printf("| relay/socat RTT | %.2f | <= 1 | %s |\n", r_rtt, verdict(r_rtt <= 1));
+    /* The targets name plain socat; socat with a 64 KiB buffer is the
+     * stronger baseline and is shown too. */
+    const PathKind socats[] = {PATH_SOCAT_DEFAULT, PATH_SOCAT};
+    for (guint i = 0; i < G_N_ELEMENTS(socats); i++) {
+        PathKind k = socats[i];
+        double r_socat = mib[PATH_RELAY] / mib[k];
+        double r_cpu = cpu[PATH_RELAY] / cpu[k];
+        double r_rtt = rtt[PATH_RELAY] / rtt[k];
+        printf("| relay vs %s: throughput | %.2f | >= 2 | %s |\n", path_names[k], r_socat,
+               verdict(r_socat >= 2));
+        printf("| relay vs %s: CPU per GiB | %.2f | <= 1 | %s |\n", path_names[k], r_cpu,
+               verdict(r_cpu <= 1));
+        printf("| relay vs %s: RTT | %.2f | <= 1 | %s |\n", path_names[k], r_rtt,
+               verdict(r_rtt <= 1));
+    }
 }
 
 int
