@@ -29,9 +29,9 @@ char *
 vmc_lock_info_format(const VmcLockInfo *info)
 {
     return g_strdup_printf("session=%s\nidentity=%s\nclient=%s\nsince=%" G_GINT64_FORMAT
-                           "\npid=%d\n",
+                           "\npid=%d\nbytes=%" G_GINT64_FORMAT "\n",
                            info->session, info->identity, info->client ? info->client : "-",
-                           info->since_us, info->pid);
+                           info->since_us, info->pid, MAX(info->bytes, 0));
 }
 
 static gboolean
@@ -52,6 +52,7 @@ vmc_lock_info_parse(const char *text, gsize length)
     g_autofree char *copy = g_strndup(text, length);
     g_auto(GStrv) lines = g_strsplit(copy, "\n", 8);
     g_autoptr(VmcLockInfo) info = g_new0(VmcLockInfo, 1);
+    info->bytes = -1;
     gint64 pid = 0;
     gboolean have_since = FALSE;
 
@@ -71,6 +72,9 @@ vmc_lock_info_parse(const char *text, gsize length)
             have_since = parse_int64(value, 0, G_MAXINT64, &info->since_us);
         else if (strcmp(key, "pid") == 0 && pid == 0 && parse_int64(value, 1, G_MAXINT, &pid))
             info->pid = (gint)pid;
+        else if (strcmp(key, "bytes") == 0 && info->bytes < 0 &&
+                 parse_int64(value, 0, G_MAXINT64, &info->bytes))
+            continue;
         else
             return NULL;
     }
@@ -127,6 +131,15 @@ write_lock_info(int fd, const VmcLockInfo *info, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+vmc_console_lock_update(VmcConsoleLock *lock, const VmcLockInfo *info)
+{
+    g_return_val_if_fail(lock != NULL && info != NULL, FALSE);
+    g_autofree char *text = vmc_lock_info_format(info);
+    gsize length = strlen(text);
+    return pwrite(lock->fd, text, length, 0) == (ssize_t)length;
 }
 
 VmcConsoleLock *

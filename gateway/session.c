@@ -56,6 +56,7 @@ typedef struct {
     gint64 start_mono_us;
 
     VmcConsoleLock *lock;
+    VmcLockInfo lock_info;  /* what the lock file says (strings borrowed) */
     VmcRelay *relay;
     GPid viewer_pid;        /* 0 when not running */
     int viewer_status;      /* wait status once it exited */
@@ -65,7 +66,7 @@ typedef struct {
     EndReason end_reason;
     char *end_detail;
     char *taken_over_by;
-    guint sources[6];
+    guint sources[8];
     guint n_sources;
 } Session;
 
@@ -238,9 +239,25 @@ start_relay(Session *session, GError **error)
     return TRUE;
 }
 
+/* Every VMC_LOCK_UPDATE_S: the bytes so far into the lock file, for
+ * `vmconsole-admin sessions`. */
+static gboolean
+on_lock_update(gpointer data)
+{
+    Session *session = data;
+    if (session->relay != NULL && session->lock != NULL) {
+        g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(session->relay);
+        session->lock_info.bytes = (gint64)stats->bytes_total;
+        vmc_console_lock_update(session->lock, &session->lock_info);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 static void
 watch_for_the_end(Session *session)
 {
+    session->sources[session->n_sources++] =
+        g_timeout_add_seconds(VMC_LOCK_UPDATE_S, on_lock_update, session);
     session->sources[session->n_sources++] = g_unix_signal_add(SIGTERM, on_terminate, session);
     session->sources[session->n_sources++] = g_unix_signal_add(SIGINT, on_terminate, session);
     session->sources[session->n_sources++] = g_unix_signal_add(SIGHUP, on_hangup, session);
@@ -468,6 +485,7 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
 
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcLockInfo) holder = NULL;
+    session->lock_info = mine;
     session->lock = vmc_console_lock_acquire(config->run_dir, vm, &mine, &holder, ret_stale,
                                              &error);
     if (session->lock != NULL)

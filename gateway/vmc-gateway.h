@@ -98,7 +98,11 @@ typedef struct {
     char *client;    /* "ADDR PORT" or NULL */
     gint64 since_us; /* wall-clock start (g_get_real_time) */
     gint pid;        /* the gateway holding it */
+    gint64 bytes;    /* relayed so far (the gateway updates it every
+                      * VMC_LOCK_UPDATE_S); -1 when the file does not say */
 } VmcLockInfo;
+
+#define VMC_LOCK_UPDATE_S 5 /* how often a session refreshes bytes in its lock file */
 
 /* Pure: the text stored in a lock file ("key=value" lines), and back. Parsing
  * returns NULL for anything that is not a complete, well-formed lock text. */
@@ -116,6 +120,10 @@ typedef struct _VmcConsoleLock VmcConsoleLock;
 VmcConsoleLock *vmc_console_lock_acquire(const char *run_dir, const char *vm,
                                          const VmcLockInfo *mine, VmcLockInfo **ret_holder,
                                          VmcLockInfo **ret_stale, GError **error);
+
+/* Rewrite the held lock's text with info (e.g. new bytes): one pwrite at
+ * offset 0 (the text only grows, so no truncation a reader could catch). */
+gboolean vmc_console_lock_update(VmcConsoleLock *lock, const VmcLockInfo *info);
 
 /* Empty the lock file and release the lock (the file stays: unlinking a
  * flock'ed file races with the next taker). */

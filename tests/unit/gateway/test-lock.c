@@ -29,6 +29,16 @@ test_format_parse(void)
     g_assert_cmpstr(back->client, ==, "192.0.2.7 50123");
     g_assert_cmpint(back->since_us, ==, info.since_us);
     g_assert_cmpint(back->pid, ==, getpid());
+    g_assert_cmpint(back->bytes, ==, 0);
+
+    info.bytes = 1234567890123;
+    g_autofree char *with_bytes = vmc_lock_info_format(&info);
+    g_autoptr(VmcLockInfo) back3 = vmc_lock_info_parse(with_bytes, strlen(with_bytes));
+    g_assert_cmpint(back3->bytes, ==, 1234567890123);
+    const char *older = "session=a\nidentity=b\nsince=1\npid=2\n"; /* before bytes existed */
+    g_autoptr(VmcLockInfo) back4 = vmc_lock_info_parse(older, strlen(older));
+    g_assert_nonnull(back4);
+    g_assert_cmpint(back4->bytes, ==, -1);
 
     info.client = NULL;
     g_autofree char *no_client = vmc_lock_info_format(&info);
@@ -48,6 +58,9 @@ test_parse_refuses(void)
         "session=a\nsession=c\nidentity=b\nsince=1\npid=2\n", /* repeated key */
         "session=a\x1b\nidentity=b\nsince=1\npid=2\n",       /* control byte */
         "session=\nidentity=b\nsince=1\npid=2\n",            /* empty value */
+        "session=a\nidentity=b\nsince=1\npid=2\nbytes=-5\n",  /* negative bytes */
+        "session=a\nidentity=b\nsince=1\npid=2\nbytes=1\nbytes=2\n", /* repeated */
+        "session=a\nidentity=b\nsince=1\npid=2\nbytes=x\n",   /* not a number */
         "garbage",
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -117,6 +130,14 @@ test_busy_stale_release(void)
     g_assert_nonnull(stale);
     g_assert_cmpstr(stale->session, ==, "bbbb");
     vmc_lock_info_free(stale);
+
+    /* The holder refreshes its byte count; a reader sees it. */
+    mine.bytes = 987654321;
+    g_assert_true(vmc_console_lock_update(lock, &mine));
+    g_autoptr(GPtrArray) vms_upd = NULL;
+    g_autoptr(GPtrArray) held_upd = vmc_console_locks_held(dir, &vms_upd);
+    g_assert_cmpuint(held_upd->len, ==, 1);
+    g_assert_cmpint(((VmcLockInfo *)held_upd->pdata[0])->bytes, ==, 987654321);
     vmc_console_lock_release(lock);
 
     /* Released cleanly: no stale holder, nothing held. */
