@@ -28,6 +28,7 @@ vmc_gateway_help(const VmcGateway *gateway)
            "  --audio=off           no sound\n"
            "  --pulse=tcp:PORT      play the VM's sound on your PulseAudio, reached\n"
            "                        through the reverse tunnel on PORT (ssh -R)\n"
+           "  --pulse=tcp:stdin     the same, the port being the first line on stdin\n"
            "  --pulse-cookie=stdin  the PulseAudio cookie for that tunnel comes on stdin\n"
            "\n"
            "Example, with sound through your laptop's PulseAudio:\n"
