@@ -17,21 +17,7 @@
 #include <unistd.h>
 #include <gio/gio.h>
 
-#ifdef VMC_SOUND_WITHOUT_PULSE /* TEMPORARY until pulse/ lands */
-#define VMC_PULSE_COOKIE_SIZE 256
-typedef struct { int unused; } VmcPulseServerInfo;
-static void vmc_pulse_server_info_free(VmcPulseServerInfo *info) { g_free(info); }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseServerInfo, vmc_pulse_server_info_free)
-static gboolean vmc_pulse_cookie_from_hex(const char *h, gsize l, guint8 *c, GError **error)
-{ g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "sound support is not built"); return FALSE; }
-static gboolean vmc_pulse_cookie_write(const char *p, const guint8 *c, GError **error)
-{ g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "sound support is not built"); return FALSE; }
-static VmcPulseServerInfo *vmc_pulse_probe(const char *s, const char *c, guint t, GError **error)
-{ g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "sound support is not built"); return NULL; }
-static char *vmc_pulse_server_describe(const VmcPulseServerInfo *i) { return NULL; }
-#else
 #include "vmc-pulse.h"
-#endif
 
 #define CLIENT_CONFIG_TEXT "autospawn = no\nenable-shm = no\nenable-memfd = no\n"
 

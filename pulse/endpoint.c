@@ -1,0 +1,196 @@
+/* endpoint.c — the laptop side: a private module-native-protocol-tcp on
+ * 127.0.0.1 with a fresh cookie, loaded into the person's own sound server
+ * and unloaded again. The connection is not kept open in between: close
+ * connects anew and unloads the module only if it still is ours (same index,
+ * name and argument), so a restarted server's other module is never hit. */
+#include "pulse-priv.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HINT_LAPTOP "is PulseAudio or PipeWire running?"
+
+struct _VmcPulseEndpoint {
+    char *server; /* NULL: libpulse's default */
+    guint timeout_ms;
+    VmcPulseServerInfo *info;
+    char *dir; /* private 0700 dir holding the cookie file */
+    char *cookie_path;
+    char *cookie_hex;
+    char *argument; /* the module argument, to recognise our module */
+    guint16 port;
+    guint32 module_index;
+    gboolean authenticated;
+    gboolean loaded; /* module loaded and not yet unloaded */
+};
+
+guint16
+vmc_pulse_endpoint_get_port(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->port;
+}
+
+const char *
+vmc_pulse_endpoint_get_cookie_hex(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->cookie_hex;
+}
+
+gboolean
+vmc_pulse_endpoint_is_authenticated(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->authenticated;
+}
+
+const VmcPulseServerInfo *
+vmc_pulse_endpoint_get_server(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->info;
+}
+
+guint32
+vmc_pulse_endpoint_get_module_index(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->module_index;
+}
+
+/* A loopback TCP port that is free right now (the kernel's choice). */
+static gboolean
+pick_free_port(guint16 *ret_port, GError **error)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t length = sizeof(addr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    gboolean ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&addr, &length) == 0;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        g_set_error(error, VMC_PULSE_ERROR, VMC_PULSE_ERROR_MODULE,
+                    "cannot find a free TCP port on 127.0.0.1: %s", g_strerror(saved));
+        return FALSE;
+    }
+    *ret_port = ntohs(addr.sin_port);
+    return TRUE;
+}
+
+/* A fresh cookie in a fresh private dir under $XDG_RUNTIME_DIR (else tmp). */
+static gboolean
+make_cookie(VmcPulseEndpoint *endpoint, GError **error)
+{
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE];
+    const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+    endpoint->dir = vmc_pulse_private_dir_make(
+        runtime != NULL && g_path_is_absolute(runtime) ? runtime : NULL, error);
+    if (endpoint->dir == NULL || !vmc_pulse_cookie_generate(cookie, error))
+        return FALSE;
+    endpoint->cookie_path = g_build_filename(endpoint->dir, VMC_PULSE_COOKIE_NAME, NULL);
+    gboolean ok = vmc_pulse_cookie_write(endpoint->cookie_path, cookie, error);
+    if (ok)
+        endpoint->cookie_hex = vmc_pulse_cookie_to_hex(cookie);
+    memset(cookie, 0, sizeof(cookie));
+    return ok;
+}
+
+/* Load the module on a free port; another port when the load fails (the
+ * port may have been taken between our check and the server's bind). */
+static gboolean
+load_endpoint(VmcPulseEndpoint *endpoint, VmcPulseConn *conn, GError **error)
+{
+    g_autoptr(GError) last = NULL;
+    for (int attempt = 0; attempt < VMC_PULSE_PORT_TRIES; attempt++) {
+        g_clear_error(&last);
+        if (!pick_free_port(&endpoint->port, error))
+            return FALSE;
+        g_free(endpoint->argument);
+        endpoint->argument = vmc_pulse_module_argument(
+            endpoint->port, endpoint->authenticated ? endpoint->cookie_path : NULL);
+        if (vmc_pulse_conn_load_module(conn, VMC_PULSE_MODULE, endpoint->argument,
+                                       &endpoint->module_index, &last)) {
+            endpoint->loaded = TRUE;
+            return TRUE;
+        }
+        if (!g_error_matches(last, VMC_PULSE_ERROR, VMC_PULSE_ERROR_MODULE))
+            break; /* the connection failed: another port will not help */
+    }
+    g_propagate_error(error, g_steal_pointer(&last));
+    return FALSE;
+}
+
+VmcPulseEndpoint *
+vmc_pulse_endpoint_open(const char *server, guint timeout_ms, GError **error)
+{
+    g_autoptr(VmcPulseEndpoint) endpoint = g_new0(VmcPulseEndpoint, 1);
+    endpoint->server = g_strdup(server);
+    endpoint->timeout_ms = timeout_ms;
+    g_autoptr(VmcPulseConn) conn =
+        vmc_pulse_conn_open(server, timeout_ms, HINT_LAPTOP, NULL, NULL, error);
+    if (conn == NULL)
+        return NULL;
+    endpoint->info = vmc_pulse_conn_server_info(conn, error);
+    if (endpoint->info == NULL)
+        return NULL;
+    /* PipeWire's pulse server reads only port, listen and auth-anonymous */
+    endpoint->authenticated = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
+    if (!make_cookie(endpoint, error) || !load_endpoint(endpoint, conn, error))
+        return NULL; /* the free below removes the cookie and its dir */
+    return g_steal_pointer(&endpoint);
+}
+
+static gboolean
+unload_endpoint(VmcPulseEndpoint *endpoint, GError **error)
+{
+    gboolean found = FALSE;
+    g_autoptr(VmcPulseConn) conn =
+        vmc_pulse_conn_open(endpoint->server, endpoint->timeout_ms, HINT_LAPTOP, NULL, NULL, error);
+    if (conn == NULL ||
+        !vmc_pulse_conn_module_matches(conn, endpoint->module_index, VMC_PULSE_MODULE,
+                                       endpoint->argument, &found, error))
+        return FALSE;
+    if (found && !vmc_pulse_conn_unload_module(conn, endpoint->module_index, error))
+        return FALSE;
+    return TRUE; /* unloaded, or gone already (e.g. the server restarted) */
+}
+
+gboolean
+vmc_pulse_endpoint_close(VmcPulseEndpoint *endpoint, GError **error)
+{
+    g_return_val_if_fail(endpoint != NULL, FALSE);
+    gboolean ok = TRUE;
+    if (endpoint->loaded) {
+        g_autoptr(GError) local = NULL;
+        ok = unload_endpoint(endpoint, &local);
+        if (ok) {
+            endpoint->loaded = FALSE;
+        } else {
+            g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                       "cannot remove the sound endpoint (module %u, port %u): ",
+                                       endpoint->module_index, endpoint->port);
+        }
+    }
+    if (endpoint->dir != NULL) {
+        vmc_pulse_private_dir_remove(endpoint->dir);
+        g_clear_pointer(&endpoint->dir, g_free);
+    }
+    return ok;
+}
+
+void
+vmc_pulse_endpoint_free(VmcPulseEndpoint *endpoint)
+{
+    if (endpoint == NULL)
+        return;
+    vmc_pulse_endpoint_close(endpoint, NULL);
+    vmc_pulse_server_info_free(endpoint->info);
+    g_free(endpoint->server);
+    g_free(endpoint->cookie_path);
+    if (endpoint->cookie_hex != NULL)
+        memset(endpoint->cookie_hex, 0, strlen(endpoint->cookie_hex));
+    g_free(endpoint->cookie_hex);
+    g_free(endpoint->argument);
+    g_free(endpoint);
+}

@@ -1,0 +1,122 @@
+/* vmc-pulse-tool — pulse/ from the command line, for test-pulse.sh.
+ *
+ *   vmc-pulse-tool open [SERVER]        open an endpoint (SERVER: libpulse's
+ *       default when absent); print "port P", "cookie HEX",
+ *       "module N", "authenticated yes|no", "server DESCRIPTION", "ready";
+ *       then wait for EOF on stdin or SIGTERM/SIGINT, close, print "closed".
+ *       Exit 0, or 1 with the error on stderr.
+ *   vmc-pulse-tool probe SERVER [COOKIEFILE] [TIMEOUT-MS]
+ *       print "server DESCRIPTION" and "kind pulseaudio|pipewire|other";
+ *       exit 0, or 1 with the error on stderr.
+ */
+#include "vmc-pulse.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *
+kind_name(VmcPulseServerKind kind)
+{
+    switch (kind) {
+    case VMC_PULSE_SERVER_PULSEAUDIO:
+        return "pulseaudio";
+    case VMC_PULSE_SERVER_PIPEWIRE:
+        return "pipewire";
+    default:
+        return "other";
+    }
+}
+
+static gboolean
+on_quit(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_stdin(int fd, GIOCondition condition, gpointer data)
+{
+    char buf[256];
+    if (read(fd, buf, sizeof(buf)) > 0)
+        return G_SOURCE_CONTINUE;
+    g_main_loop_quit(data); /* EOF or error */
+    return G_SOURCE_REMOVE;
+}
+
+/* Wait for EOF on stdin, SIGTERM or SIGINT. */
+static void
+wait_for_end(void)
+{
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    guint sources[] = {
+        g_unix_signal_add(SIGTERM, on_quit, loop),
+        g_unix_signal_add(SIGINT, on_quit, loop),
+        g_unix_fd_add(0, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, loop),
+    };
+    g_main_loop_run(loop);
+    for (gsize i = 0; i < G_N_ELEMENTS(sources); i++) {
+        GSource *s = g_main_context_find_source_by_id(NULL, sources[i]);
+        if (s != NULL)
+            g_source_destroy(s);
+    }
+}
+
+static int
+run_open(const char *server)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcPulseEndpoint) endpoint =
+        vmc_pulse_endpoint_open(server, VMC_PULSE_TIMEOUT_MS, &error);
+    if (endpoint == NULL) {
+        fprintf(stderr, "vmc-pulse-tool: %s\n", error->message);
+        return 1;
+    }
+    g_autofree char *describe = vmc_pulse_server_describe(vmc_pulse_endpoint_get_server(endpoint));
+    printf("port %u\n", vmc_pulse_endpoint_get_port(endpoint));
+    printf("cookie %s\n", vmc_pulse_endpoint_get_cookie_hex(endpoint));
+    printf("module %u\n", vmc_pulse_endpoint_get_module_index(endpoint));
+    printf("authenticated %s\n", vmc_pulse_endpoint_is_authenticated(endpoint) ? "yes" : "no");
+    printf("server %s\n", describe);
+    printf("ready\n");
+    fflush(stdout);
+    wait_for_end();
+    if (!vmc_pulse_endpoint_close(endpoint, &error)) {
+        fprintf(stderr, "vmc-pulse-tool: %s\n", error->message);
+        return 1;
+    }
+    printf("closed\n");
+    return 0;
+}
+
+static int
+run_probe(const char *server, const char *cookie_file, guint timeout_ms)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcPulseServerInfo) info = vmc_pulse_probe(server, cookie_file, timeout_ms, &error);
+    if (info == NULL) {
+        fprintf(stderr, "vmc-pulse-tool: %s\n", error->message);
+        return 1;
+    }
+    g_autofree char *describe = vmc_pulse_server_describe(info);
+    printf("server %s\nkind %s\n", describe, kind_name(info->kind));
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 2 && argc <= 3 && strcmp(argv[1], "open") == 0)
+        return run_open(argc == 3 ? argv[2] : NULL);
+    if (argc >= 3 && argc <= 5 && strcmp(argv[1], "probe") == 0) {
+        const char *cookie = argc >= 4 && argv[3][0] != '\0' ? argv[3] : NULL;
+        guint timeout = argc == 5 ? (guint)strtoul(argv[4], NULL, 10) : VMC_PULSE_TIMEOUT_MS;
+        return run_probe(argv[2], cookie, timeout);
+    }
+    fprintf(stderr, "usage: vmc-pulse-tool open [SERVER]\n"
+                    "       vmc-pulse-tool probe SERVER [COOKIEFILE] [TIMEOUT-MS]\n");
+    return 2;
+}

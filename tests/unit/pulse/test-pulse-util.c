@@ -1,0 +1,227 @@
+/* Tables for the pure parts of pulse/: cookie hex text, server kinds and
+ * descriptions, module arguments and the paths allowed in them. */
+#include "pulse-priv.h"
+
+#include <string.h>
+
+/* ---- cookie hex ---- */
+
+static void
+fill_pattern(guint8 *cookie, guint seed)
+{
+    for (gsize i = 0; i < VMC_PULSE_COOKIE_SIZE; i++)
+        cookie[i] = (guint8)(i * 7 + seed);
+}
+
+static void
+test_hex_round_trip(void)
+{
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE], back[VMC_PULSE_COOKIE_SIZE];
+    for (guint seed = 0; seed < 4; seed++) {
+        fill_pattern(cookie, seed * 61);
+        g_autofree char *hex = vmc_pulse_cookie_to_hex(cookie);
+        g_assert_cmpuint(strlen(hex), ==, VMC_PULSE_COOKIE_HEX);
+        for (const char *p = hex; *p != '\0'; p++)
+            g_assert_true(g_ascii_isdigit(*p) || (*p >= 'a' && *p <= 'f'));
+        g_autoptr(GError) error = NULL;
+        g_assert_true(vmc_pulse_cookie_from_hex(hex, strlen(hex), back, &error));
+        g_assert_no_error(error);
+        g_assert_cmpmem(cookie, sizeof(cookie), back, sizeof(back));
+    }
+}
+
+static void
+test_hex_known(void)
+{
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE] = {0x00, 0x0f, 0xa5, 0xff};
+    g_autofree char *hex = vmc_pulse_cookie_to_hex(cookie);
+    g_assert_true(g_str_has_prefix(hex, "000fa5ff0000"));
+}
+
+typedef struct {
+    const char *name;
+    gssize change_at; /* -1: no change */
+    char change_to;
+    gssize length; /* -1: VMC_PULSE_COOKIE_HEX */
+    const char *message_part;
+} HexCase;
+
+static const HexCase hex_rejects[] = {
+    {"empty", -1, 0, 0, "got 0 bytes"},
+    {"one-short", -1, 0, VMC_PULSE_COOKIE_HEX - 1, "got 511 bytes"},
+    {"one-long", -1, 0, VMC_PULSE_COOKIE_HEX + 1, "got 513 bytes"},
+    {"half", -1, 0, VMC_PULSE_COOKIE_SIZE, "got 256 bytes"},
+    {"uppercase-first", 0, 'A', -1, "character 1 is not"},
+    {"uppercase-last", VMC_PULSE_COOKIE_HEX - 1, 'F', -1, "character 512 is not"},
+    {"g", 10, 'g', -1, "character 11 is not"},
+    {"space", 5, ' ', -1, "character 6 is not"},
+    {"newline-last", VMC_PULSE_COOKIE_HEX - 1, '\n', -1, "character 512"},
+    {"nul-inside", 100, '\0', -1, "character 101"},
+    {"high-byte", 7, '\xc3', -1, "character 8"},
+    {"minus", 2, '-', -1, "character 3"},
+};
+
+static void
+test_hex_rejects(gconstpointer data)
+{
+    const HexCase *c = data;
+    char text[VMC_PULSE_COOKIE_HEX + 2];
+    guint8 out[VMC_PULSE_COOKIE_SIZE];
+    memset(text, 'a', sizeof(text));
+    memset(out, 0x5a, sizeof(out));
+    if (c->change_at >= 0)
+        text[c->change_at] = c->change_to;
+    gsize length = c->length >= 0 ? (gsize)c->length : VMC_PULSE_COOKIE_HEX;
+    g_autoptr(GError) error = NULL;
+    g_assert_false(vmc_pulse_cookie_from_hex(text, length, out, &error));
+    g_assert_error(error, VMC_PULSE_ERROR, VMC_PULSE_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, c->message_part));
+    g_assert_null(strstr(error->message, "aaaa")); /* the secret is never echoed */
+    for (gsize i = 0; i < sizeof(out); i++)
+        g_assert_cmpuint(out[i], ==, 0x5a); /* untouched on failure */
+}
+
+/* ---- server kinds and descriptions ---- */
+
+typedef struct {
+    const char *name;
+    VmcPulseServerKind kind;
+} KindCase;
+
+static const KindCase kind_cases[] = {
+    {"pulseaudio", VMC_PULSE_SERVER_PULSEAUDIO},
+    {"PulseAudio (on PipeWire 0.3.65)", VMC_PULSE_SERVER_PIPEWIRE},
+    {"PulseAudio (on PipeWire 1.2.7)", VMC_PULSE_SERVER_PIPEWIRE},
+    {"PulseAudio (on PipeWire )", VMC_PULSE_SERVER_OTHER},
+    {"PulseAudio (on PipeWire 0.3.65", VMC_PULSE_SERVER_OTHER},
+    {"PulseAudio (on PipeWire (x))", VMC_PULSE_SERVER_OTHER},
+    {"PulseAudio", VMC_PULSE_SERVER_OTHER},
+    {"pulseaudio ", VMC_PULSE_SERVER_OTHER},
+    {"Pulseaudio", VMC_PULSE_SERVER_OTHER},
+    {"", VMC_PULSE_SERVER_OTHER},
+    {"pipewire", VMC_PULSE_SERVER_OTHER},
+    {NULL, VMC_PULSE_SERVER_OTHER},
+};
+
+static void
+test_server_kind(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(kind_cases); i++) {
+        g_test_message("kind of '%s'", kind_cases[i].name ? kind_cases[i].name : "(null)");
+        g_assert_cmpint(vmc_pulse_server_kind(kind_cases[i].name), ==, kind_cases[i].kind);
+    }
+}
+
+typedef struct {
+    const char *name;
+    const char *version;
+    const char *expected;
+} DescribeCase;
+
+static const DescribeCase describe_cases[] = {
+    {"pulseaudio", "16.1", "PulseAudio 16.1"},
+    {"PulseAudio (on PipeWire 0.3.65)", "15.0.0", "PipeWire 0.3.65 (pulse server 15.0.0)"},
+    {"other-server", "1.0", "other-server 1.0"},
+    {"evil\x1b[2J", "1\n2", "evil\\e[2J 1\\n2"},
+    {"PulseAudio (on PipeWire \x7f)", "\xc3\xa9", "PipeWire \\x7f (pulse server \\xc3\\xa9)"},
+    {"", "", "? ?"},
+    {NULL, NULL, "? ?"},
+    {"pulseaudio", NULL, "PulseAudio ?"},
+};
+
+static void
+test_describe(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(describe_cases); i++) {
+        const DescribeCase *c = &describe_cases[i];
+        VmcPulseServerInfo info = {vmc_pulse_server_kind(c->name), (char *)c->name,
+                                   (char *)c->version};
+        g_autofree char *text = vmc_pulse_server_describe(&info);
+        g_assert_cmpstr(text, ==, c->expected);
+    }
+}
+
+static void
+test_describe_capped(void)
+{
+    g_autofree char *longname = g_strnfill(1000, 'n');
+    g_autofree char *longversion = g_strnfill(1000, '\x01');
+    VmcPulseServerInfo info = {VMC_PULSE_SERVER_OTHER, longname, longversion};
+    g_autofree char *text = vmc_pulse_server_describe(&info);
+    g_assert_cmpuint(strlen(text), <=, VMC_PULSE_DESCRIBE_MAX);
+    for (const char *p = text; *p != '\0'; p++)
+        g_assert_true(*p >= 0x20 && *p <= 0x7e);
+}
+
+/* ---- module arguments ---- */
+
+typedef struct {
+    const char *path;
+    gboolean safe;
+} PathCase;
+
+static const PathCase path_cases[] = {
+    {"/run/user/1000/vmc-pulse-Ab12_x/cookie", TRUE},
+    {"/tmp/vmc-pulse-abc.def/cookie", TRUE},
+    {"relative/cookie", FALSE},
+    {"", FALSE},
+    {NULL, FALSE},
+    {"/tmp/with space/cookie", FALSE},
+    {"/tmp/a=b", FALSE},
+    {"/tmp/quote\"", FALSE},
+    {"/tmp/quote'", FALSE},
+    {"/tmp/tab\t", FALSE},
+    {"/tmp/../etc/shadow", FALSE},
+    {"/tmp/caf\xc3\xa9", FALSE},
+    {"/tmp/semi;colon", FALSE},
+};
+
+static void
+test_path_is_safe(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(path_cases); i++) {
+        g_test_message("path '%s'", path_cases[i].path ? path_cases[i].path : "(null)");
+        g_assert_cmpint(vmc_pulse_path_is_safe(path_cases[i].path), ==, path_cases[i].safe);
+    }
+}
+
+static void
+test_path_bound(void)
+{
+    g_autofree char *a = g_strnfill(VMC_PULSE_PATH_MAX, 'a');
+    g_autofree char *longer = g_strdup_printf("/%s", a);
+    g_autofree char *fits = g_strndup(longer, VMC_PULSE_PATH_MAX);
+    g_assert_true(vmc_pulse_path_is_safe(fits));
+    g_assert_false(vmc_pulse_path_is_safe(longer));
+}
+
+static void
+test_module_argument(void)
+{
+    g_autofree char *cookie = vmc_pulse_module_argument(47113, "/run/user/1/vmc-pulse-x/cookie");
+    g_autofree char *anon = vmc_pulse_module_argument(1, NULL);
+    g_assert_cmpstr(cookie, ==,
+                    "listen=127.0.0.1 port=47113 auth-anonymous=0 auth-cookie-enabled=1 "
+                    "auth-cookie=/run/user/1/vmc-pulse-x/cookie");
+    g_assert_cmpstr(anon, ==, "listen=127.0.0.1 port=1 auth-anonymous=1");
+    g_assert_null(strstr(cookie, "ip-acl"));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/pulse/cookie-hex/round-trip", test_hex_round_trip);
+    g_test_add_func("/pulse/cookie-hex/known", test_hex_known);
+    for (gsize i = 0; i < G_N_ELEMENTS(hex_rejects); i++) {
+        g_autofree char *path = g_strdup_printf("/pulse/cookie-hex/reject/%s", hex_rejects[i].name);
+        g_test_add_data_func(path, &hex_rejects[i], test_hex_rejects);
+    }
+    g_test_add_func("/pulse/server/kind", test_server_kind);
+    g_test_add_func("/pulse/server/describe", test_describe);
+    g_test_add_func("/pulse/server/describe-capped", test_describe_capped);
+    g_test_add_func("/pulse/module/path-is-safe", test_path_is_safe);
+    g_test_add_func("/pulse/module/path-bound", test_path_bound);
+    g_test_add_func("/pulse/module/argument", test_module_argument);
+    return g_test_run();
+}
