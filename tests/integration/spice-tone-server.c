@@ -24,6 +24,7 @@
 
 #include <glib.h>
 #include <glib-unix.h>
+#include <signal.h>
 #include <spice.h>
 
 #define TONE_RATE 48000
@@ -363,6 +364,9 @@ main(int argc, char **argv)
         remove_socket(socket_path);
         return 1;
     }
+    /* libspice-server writes without MSG_NOSIGNAL: a viewer that goes away
+     * abruptly must not kill the "VM" (QEMU ignores SIGPIPE too). */
+    signal(SIGPIPE, SIG_IGN);
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
     g_unix_signal_add(SIGHUP, on_signal, loop);

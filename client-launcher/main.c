@@ -1,0 +1,455 @@
+/* main.c — vmconsole, the laptop launcher: a private sound endpoint on the
+ * person's own sound server (pulse/), then the system's OpenSSH ssh with the
+ * X11 forward, the reverse tunnel to that endpoint and the request; the port
+ * and cookie go to the gateway over ssh's stdin. Every path closes the
+ * endpoint and leaves no child: ssh's end is waited for, signals are passed
+ * on to it (SIGKILL if it does not end in time).
+ *
+ * The pure parts (command line, ssh argv, environment, stderr parsing) are in
+ * vmc-launcher.h; this file is the I/O around them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include "vmc-build-config.h"
+#include "vmc-launcher.h"
+#include "vmc-pulse.h"
+#include "vmc-sessionlog.h"
+
+#define KILL_DELAY_MS 5000   /* after passing a signal on: then SIGKILL */
+#define READ_CHUNK 4096      /* bytes of ssh's stderr read at once */
+#define SHOWN_MAX 300        /* user and server text in our own lines */
+
+typedef struct {
+    const VmcLauncherArgs *args;
+    VmcLauncherSound sound;
+    VmcPulseEndpoint *endpoint; /* borrowed; NULL without sound */
+    GMainLoop *loop;
+    GPid pid;
+    int stdin_fd;               /* -1 once written and closed */
+    int stderr_fd;              /* -1 once at its end */
+    guint stderr_source;
+    VmcLauncherLines lines;
+    gboolean exited;
+    int wait_status;
+    int signal;                 /* the first signal received, 0: none */
+    guint kill_timer;
+} Launcher;
+
+static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+say(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    g_autofree char *text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    fprintf(stderr, "vmconsole: %s\n", text);
+}
+
+/* "…" and "—" where the terminal takes UTF-8, else ASCII. */
+static const char *
+dots(void)
+{
+    return g_get_charset(NULL) ? "\u2026" : "...";
+}
+
+static const char *
+dash(void)
+{
+    return g_get_charset(NULL) ? "\u2014" : "--";
+}
+
+static void
+print_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vmconsole [options] [user@]host VM\n"
+            "       vmconsole [options] [user@]host --list\n"
+            "\n"
+            "Opens the VM's graphical console from the host's vmconsole gateway through ssh,\n"
+            "with the VM's sound on this laptop's speakers.\n"
+            "\n"
+            "Options:\n"
+            "  -l, --list            the VMs you may open on the host\n"
+            "      --takeover        take the console over from a session holding it\n"
+            "      --no-audio        no sound (no tunnel)\n"
+            "      --remote-port N   the sound tunnel's port on the host, for a key that\n"
+            "                        allows only a fixed one (permitlisten=\"localhost:N\")\n"
+            "  -C                    ssh compression (slow links)\n"
+            "  -i KEY                ssh identity file\n"
+            "  -p PORT               ssh port\n"
+            "  -o OPTION             an ssh option (repeatable), as for ssh -o\n"
+            "  -v                    say more (and ssh -v)\n"
+            "  -h, --help            this text\n"
+            "  -V, --version         the version\n"
+            "\n"
+            "Exit status: the gateway's (0 ok, 2 bad request, 3 not permitted, 4 VM not\n"
+            "running, 5 console busy, 7 no X11 forward, 8 host audit log not writable),\n"
+            "255 when ssh failed, 128+N after signal N. See vmconsole(1).\n");
+}
+
+/* ---- sound ---- */
+
+static VmcLauncherSound
+open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
+{
+    g_autoptr(GError) error = NULL;
+    if (args->no_audio)
+        return VMC_LAUNCHER_SOUND_NONE;
+    VmcPulseEndpoint *endpoint = vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, &error);
+    if (endpoint == NULL) {
+        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
+        say("no sound: %s; the console opens without sound", why);
+        return VMC_LAUNCHER_SOUND_NONE;
+    }
+    g_autofree char *server = vmc_pulse_server_describe(vmc_pulse_endpoint_get_server(endpoint));
+    if (vmc_pulse_endpoint_is_authenticated(endpoint)) {
+        say("sound: laptop %s via tunnel", server);
+    } else {
+        say("sound: laptop %s via tunnel %s WARNING: not authenticated: this sound server "
+            "cannot check a cookie, so while the session runs anyone on the host can play into "
+            "or record from it (--no-audio avoids it)", server, dash());
+    }
+    if (args->verbose)
+        say("sound endpoint: %s:%u, module %u", VMC_LAUNCHER_CONNECT_HOST,
+            vmc_pulse_endpoint_get_port(endpoint), vmc_pulse_endpoint_get_module_index(endpoint));
+    *ret_endpoint = endpoint;
+    return vmc_pulse_endpoint_is_authenticated(endpoint) ? VMC_LAUNCHER_SOUND_COOKIE
+                                                         : VMC_LAUNCHER_SOUND_OPEN;
+}
+
+static void
+close_sound(VmcPulseEndpoint *endpoint)
+{
+    g_autoptr(GError) error = NULL;
+    if (endpoint == NULL)
+        return;
+    if (!vmc_pulse_endpoint_close(endpoint, &error)) {
+        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
+        say("could not remove the sound endpoint from the laptop's sound server: %s; "
+            "remove it with: pactl unload-module %u", why,
+            vmc_pulse_endpoint_get_module_index(endpoint));
+    }
+}
+
+/* ---- ssh's stdin and stderr ---- */
+
+static void
+write_stdin(Launcher *launcher, guint16 allocated_port)
+{
+    const char *cookie = launcher->endpoint != NULL
+                             ? vmc_pulse_endpoint_get_cookie_hex(launcher->endpoint)
+                             : NULL;
+    g_autofree char *text = vmc_launcher_stdin_text(launcher->args, launcher->sound,
+                                                    allocated_port, cookie);
+    gsize done = 0, length = text != NULL ? strlen(text) : 0;
+    while (done < length) {
+        ssize_t n = write(launcher->stdin_fd, text + done, length - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* ssh is gone: its exit tells the rest */
+        done += (gsize)n;
+    }
+    if (text != NULL)
+        memset(text, 0, length); /* the cookie */
+    close(launcher->stdin_fd);
+    launcher->stdin_fd = -1;
+    say("opening %s%s", launcher->args->vm, dots());
+}
+
+static void
+on_line(const char *line, gsize length, gpointer data)
+{
+    Launcher *launcher = data;
+    guint16 port;
+    if (launcher->stdin_fd >= 0 &&
+        vmc_launcher_wants_allocated_port(launcher->args, launcher->sound) &&
+        vmc_launcher_parse_allocated_port(line, length, vmc_pulse_endpoint_get_port(
+                                                            launcher->endpoint), &port)) {
+        if (launcher->args->verbose)
+            say("the host's end of the sound tunnel: port %u", port);
+        write_stdin(launcher, port);
+        return;
+    }
+    g_autofree char *text = vmc_launcher_terminal_text(line, length);
+    fprintf(stderr, "%s\n", text);
+}
+
+/* Read what is there; FALSE at the end of the stream. */
+static gboolean
+read_stderr(Launcher *launcher)
+{
+    char chunk[READ_CHUNK];
+    for (;;) {
+        ssize_t n = read(launcher->stderr_fd, chunk, sizeof chunk);
+        if (n > 0) {
+            vmc_launcher_lines_feed(&launcher->lines, chunk, (gsize)n, on_line, launcher);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return TRUE;
+        vmc_launcher_lines_flush(&launcher->lines, on_line, launcher);
+        return FALSE;
+    }
+}
+
+static void
+stop_stderr(Launcher *launcher)
+{
+    if (launcher->stderr_source != 0)
+        g_source_remove(launcher->stderr_source);
+    launcher->stderr_source = 0;
+    if (launcher->stderr_fd >= 0) {
+        vmc_launcher_lines_flush(&launcher->lines, on_line, launcher);
+        close(launcher->stderr_fd);
+    }
+    launcher->stderr_fd = -1;
+}
+
+static gboolean
+on_stderr(gint fd, GIOCondition condition, gpointer data)
+{
+    Launcher *launcher = data;
+    if (read_stderr(launcher))
+        return G_SOURCE_CONTINUE;
+    launcher->stderr_source = 0;
+    stop_stderr(launcher);
+    return G_SOURCE_REMOVE;
+}
+
+/* ---- ssh's end and signals ---- */
+
+static void
+on_child(GPid pid, gint status, gpointer data)
+{
+    Launcher *launcher = data;
+    launcher->exited = TRUE;
+    launcher->wait_status = status;
+    g_spawn_close_pid(pid);
+    /* what ssh wrote last; a ProxyCommand's child may hold the pipe: no waiting */
+    if (launcher->stderr_fd >= 0)
+        read_stderr(launcher);
+    stop_stderr(launcher);
+    g_main_loop_quit(launcher->loop);
+}
+
+static gboolean
+on_kill_timer(gpointer data)
+{
+    Launcher *launcher = data;
+    launcher->kill_timer = 0;
+    if (!launcher->exited) {
+        say("ssh did not end within %d s: killing it", KILL_DELAY_MS / 1000);
+        kill(launcher->pid, SIGKILL);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+    Launcher *launcher;
+    int signo;
+} SignalSlot;
+
+static gboolean
+on_signal(gpointer data)
+{
+    Launcher *launcher = ((SignalSlot *)data)->launcher;
+    int signo = ((SignalSlot *)data)->signo;
+    if (launcher->signal == 0)
+        launcher->signal = signo;
+    if (launcher->pid > 0 && !launcher->exited) {
+        kill(launcher->pid, signo);
+        if (launcher->kill_timer == 0)
+            launcher->kill_timer = g_timeout_add(KILL_DELAY_MS, on_kill_timer, launcher);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* In the child before exec: the default dispositions a person's ssh expects
+ * (a shell may have started us with SIGINT ignored; SIGPIPE is ignored here). */
+static void
+child_setup(gpointer data)
+{
+    static const int reset[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+    for (gsize i = 0; i < G_N_ELEMENTS(reset); i++)
+        signal(reset[i], SIG_DFL);
+}
+
+static gboolean
+spawn_ssh(Launcher *launcher, char **argv, gboolean stdin_pipe, GError **error)
+{
+    g_auto(GStrv) parent = g_get_environ();
+    g_auto(GStrv) env = vmc_launcher_ssh_env((const char *const *)parent);
+    GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD |
+                        (stdin_pipe ? 0 : G_SPAWN_STDIN_FROM_DEV_NULL);
+    if (!g_spawn_async_with_pipes(NULL, argv, env, flags, child_setup, NULL, &launcher->pid,
+                                  stdin_pipe ? &launcher->stdin_fd : NULL, NULL,
+                                  &launcher->stderr_fd, error))
+        return FALSE;
+    g_unix_set_fd_nonblocking(launcher->stderr_fd, TRUE, NULL);
+    launcher->stderr_source = g_unix_fd_add(launcher->stderr_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                            on_stderr, launcher);
+    g_child_watch_add(launcher->pid, on_child, launcher);
+    return TRUE;
+}
+
+/* The exit status, with a word about it where ours or a hint helps. */
+static int
+report_end(const Launcher *launcher)
+{
+    if (launcher->signal != 0) {
+        say("stopped by signal %d (%s)%s%s", launcher->signal, g_strsignal(launcher->signal),
+            launcher->pid > 0 ? ": ssh has ended" : " before ssh started",
+            launcher->endpoint != NULL ? ", the sound endpoint is removed" : "");
+        return 128 + launcher->signal;
+    }
+    gboolean dynamic = vmc_launcher_wants_allocated_port(launcher->args, launcher->sound);
+    if (WIFSIGNALED(launcher->wait_status)) {
+        say("ssh failed: killed by signal %d (%s)", WTERMSIG(launcher->wait_status),
+            g_strsignal(WTERMSIG(launcher->wait_status)));
+        return 255;
+    }
+    int status = WEXITSTATUS(launcher->wait_status);
+    const char *hint = vmc_launcher_exit_hint(status, launcher->sound, dynamic);
+    if (status == 255)
+        say("ssh failed (exit status 255)%s%s", hint != NULL ? ": " : "", hint ? hint : "");
+    else if (status != 0)
+        say("the host's gateway ended with exit status %d%s%s", status,
+            hint != NULL ? ": " : "", hint ? hint : "");
+    return status;
+}
+
+#define N_SIGNALS 3
+
+static void
+install_signals(Launcher *launcher, SignalSlot slots[N_SIGNALS])
+{
+    static const int signals[N_SIGNALS] = {SIGINT, SIGTERM, SIGHUP};
+    for (gsize i = 0; i < N_SIGNALS; i++) {
+        slots[i] = (SignalSlot){launcher, signals[i]};
+        g_unix_signal_add(signals[i], on_signal, &slots[i]);
+    }
+}
+
+static void
+show_argv(char **argv)
+{
+    g_autoptr(GString) line = g_string_new("running:");
+    for (gsize i = 0; argv[i] != NULL; i++) {
+        g_autofree char *word = vmc_text_escape(argv[i], -1, SHOWN_MAX);
+        g_string_append_printf(line, " %s", word);
+    }
+    say("%s", line->str);
+}
+
+/* Run ssh for args until it ends; the endpoint (if any) stays open meanwhile. */
+static int
+run_ssh(Launcher *launcher)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ssh = g_find_program_in_path("ssh");
+    if (ssh == NULL) {
+        say("ssh failed: there is no ssh in PATH; install OpenSSH's client (openssh-client)");
+        return 255;
+    }
+    guint16 local_port = launcher->endpoint != NULL
+                             ? vmc_pulse_endpoint_get_port(launcher->endpoint) : 0;
+    g_auto(GStrv) argv = vmc_launcher_ssh_argv(ssh, launcher->args, launcher->sound, local_port);
+    if (launcher->args->verbose)
+        show_argv(argv);
+    gboolean stdin_pipe = vmc_launcher_wants_stdin(launcher->args, launcher->sound);
+    if (!spawn_ssh(launcher, argv, stdin_pipe, &error)) {
+        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
+        say("ssh failed: cannot run %s: %s", ssh, why);
+        return 255;
+    }
+    if (launcher->args->action == VMC_LAUNCHER_ACTION_OPEN) {
+        if (stdin_pipe && !vmc_launcher_wants_allocated_port(launcher->args, launcher->sound))
+            write_stdin(launcher, 0);
+        else if (!stdin_pipe)
+            say("opening %s%s", launcher->args->vm, dots());
+    }
+    g_main_loop_run(launcher->loop);
+    if (launcher->stdin_fd >= 0)
+        close(launcher->stdin_fd);
+    launcher->stdin_fd = -1;
+    if (launcher->kill_timer != 0)
+        g_source_remove(launcher->kill_timer);
+    launcher->kill_timer = 0;
+    return report_end(launcher);
+}
+
+static gboolean
+flush_pending_signals(Launcher *launcher)
+{
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    return launcher->signal == 0;
+}
+
+static int
+run(const VmcLauncherArgs *args)
+{
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    Launcher launcher = {.args = args, .loop = loop, .stdin_fd = -1, .stderr_fd = -1};
+    SignalSlot slots[N_SIGNALS];
+    install_signals(&launcher, slots);
+
+    g_autofree char *host = vmc_text_escape(args->destination, -1, SHOWN_MAX);
+    if (args->action == VMC_LAUNCHER_ACTION_OPEN) {
+        const char *display = g_getenv("DISPLAY");
+        if (display == NULL || display[0] == '\0') {
+            say("no X display here (DISPLAY is not set): the console window needs one; run "
+                "vmconsole in your graphical session");
+            return 7;
+        }
+        say("connecting to %s%s", host, dots());
+    }
+    g_autoptr(VmcPulseEndpoint) endpoint = NULL;
+    if (args->action == VMC_LAUNCHER_ACTION_OPEN)
+        launcher.sound = open_sound(args, &endpoint);
+    launcher.endpoint = endpoint;
+    int status;
+    if (!flush_pending_signals(&launcher))
+        status = report_end(&launcher);
+    else
+        status = run_ssh(&launcher);
+    close_sound(endpoint);
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    signal(SIGPIPE, SIG_IGN); /* a write to ssh's stdin after it is gone: EPIPE */
+    g_autoptr(GError) error = NULL;
+    VmcLauncherArgs args = {0};
+    if (!vmc_launcher_parse_args(argc, argv, &args, &error)) {
+        fprintf(stderr, "vmconsole: %s\nTry 'vmconsole --help'.\n", error->message);
+        return VMC_LAUNCHER_EXIT_USAGE;
+    }
+    int status = 0;
+    if (args.action == VMC_LAUNCHER_ACTION_HELP)
+        print_usage(stdout);
+    else if (args.action == VMC_LAUNCHER_ACTION_VERSION)
+        printf("vmconsole %s\n", VMC_VERSION);
+    else
+        status = run(&args);
+    vmc_launcher_args_clear(&args);
+    return status;
+}

@@ -1,0 +1,435 @@
+#!/bin/bash
+# The VM's sound on the laptop's speakers, end to end: the laptop launcher
+# `vmconsole` (a private cookie endpoint on the laptop's PulseAudio, ssh -X
+# with a dynamic reverse forward, port and cookie over ssh's stdin), a real
+# sshd with the gateway as the key's forced command, remote-viewer on the
+# "host", and a Spice "VM" that plays a 440 Hz tone (spice-tone-server). The
+# laptop is an Xvfb and a throwaway PulseAudio with a null sink whose monitor
+# we record.
+#
+#   0. --help, --version, usage errors (exit 2), no DISPLAY (exit 7)
+#   1. vmconsole opens the VM: the tone recorded on the laptop is ~440 Hz and
+#      not silent; the start record names the endpoint and says authenticated;
+#      the person sees the progress lines, not ssh's "Allocated port" line
+#   2. meanwhile a process of another user on the host connecting to the
+#      tunnelled port without the cookie is refused (with it: served)
+#   3. Ctrl-C (SIGINT) to vmconsole: exit 130, the laptop's server has no extra
+#      module, the cookie dir is gone, no child left, the session ends
+#   4. the gateway refuses (VM not permitted): its message is shown, exit 3,
+#      the laptop is clean
+#   5. no sound server on the laptop: "no sound: ...", the console still opens
+#   6. the plain-ssh way (ssh -X -R PORT:localhost:LP ... 'VM --pulse=tcp:PORT'
+#      with an anonymous TCP module on the laptop): the tone arrives
+#   7. --remote-port N (a key with a fixed permitlisten): the tone arrives; the
+#      person's ControlMaster options do not multiplex the session; it ends
+#      when the viewer window closes: exit 0, the laptop is clean
+#   8. a key without permitlisten: ssh refuses the forward, vmconsole says why,
+#      exit 255, the laptop is clean
+#   9. ssh killed under vmconsole: exit 255, "ssh failed", the laptop is clean
+#  10. --list: the VMs, no sound endpoint
+#  11. the laptop runs PipeWire: sound works, the person is warned that the
+#      tunnel is not authenticated, the module is gone afterwards
+#
+# Usage: test-sound.sh GATEWAY VMCONSOLE SPICE-TONE-SERVER  (TAP; root, else exit 77)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/sshd-lib.sh"
+. "$HERE/sound-lib.sh"
+need_root
+GW=$(realpath "$1")
+VMC=$(realpath "$2")
+TONE=$(realpath "$3")
+
+for prog in remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth setfacl python3 xwininfo \
+            xkill pulseaudio pactl parec sox runuser; do
+    if ! command -v "$prog" >/dev/null; then
+        echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
+        exit 77
+    fi
+done
+
+P=$(vmc_prefix a)
+VMC_T_DIR=$(mktemp -d /tmp/vmc-sound-XXXXXX)
+chmod 0755 "$VMC_T_DIR"
+D=$VMC_T_DIR
+BG_PIDS=""
+
+cleanup() {
+    local p
+    for p in $BG_PIDS; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null; done
+    for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
+    sshd_cleanup
+    sound_cleanup
+    stop_all_xvfb 2>/dev/null
+    cleanup_common
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ACCOUNT=${P}gw ALICE=${P}al BOB=${P}bo SPICEX=${P}sx
+TITLE="Tone test VM"
+CONF=$D/gateway.conf
+LOG=$D/log/sessions.jsonl
+RUN=$D/run
+LRUN=$D/lrun          # the laptop person's XDG_RUNTIME_DIR (the endpoint's cookie dir goes here)
+
+# ---- helpers ----
+
+diag() { # diag TAG
+    {
+        echo "--- $1: vmconsole's stderr"
+        cat "$D/$1.err" 2>/dev/null
+        echo "--- $1: exit $(cat "$D/$1.rc" 2>/dev/null)"
+        echo "--- sshd log (tail)"
+        sshd_log_tail 10
+        for f in "$RUN"/session-*/viewer.log; do [ -e "$f" ] && tail -n 10 "$f"; done
+        echo "--- laptop modules"
+        sound_pactl list modules short 2>&1
+        echo "--- the tone server (pid $SOUND_TONE_PID): $(pid_alive "$SOUND_TONE_PID" &&
+              echo running || echo gone)"
+        tail -n 5 "$SOUND_TONE_SOCKET.err" "$SOUND_TONE_OUT" 2>/dev/null
+        echo "--- last records"
+        tail -n 2 "$LOG" 2>/dev/null
+    } | sed 's/^/# /'
+}
+checkd() { # checkd TAG DESCRIPTION COMMAND...
+    local tag=$1 desc=$2; shift 2
+    if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
+}
+wait_until() { # wait_until TENTHS COMMAND...
+    local n=$1; shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+gone() { ! pid_alive "$1"; }
+
+# JSON Lines queries on the session log.
+jl() { # jl PYTHON-EXPRESSION
+    python3 -c '
+import json, sys
+R = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+def rec(event, session):
+    m = [r for r in R if r.get("event") == event and r.get("session") == session]
+    return m[-1] if m else {}
+print(eval(sys.argv[2]))' "$LOG" "$1"
+}
+last_start() { jl "([r['session'] for r in R if r['event']=='start'] or [''])[-1]"; }
+field() { jl "rec('$1', '$2').get('$3', '')"; } # field EVENT SESSION KEY
+has_end() { [ -n "$(field end "$1" reason)" ]; }
+
+# The laptop's modules, without the index column.
+modules() { sound_pactl list modules short | cut -f2- | sort; }
+laptop_clean() { # the server's modules are the baseline, no cookie dir is left
+    [ "$(modules)" = "$BASELINE" ] && [ -z "$(ls -A "$LRUN")" ]
+}
+# The live processes whose command line mentions WORD (a key path).
+procs_with() { # procs_with WORD
+    local p
+    for p in $(pgrep -f -- "$1"); do pid_alive "$p" && echo "$p"; done
+}
+
+# TRUE when the text on stdin is in some process's command line (the text
+# comes on stdin so that this check's own command line does not hold it).
+in_some_cmdline() {
+    python3 -c '
+import glob, sys
+text = sys.stdin.read().strip().encode()
+for f in glob.glob("/proc/[0-9]*/cmdline"):
+    try:
+        if text in open(f, "rb").read():
+            sys.exit(0)
+    except OSError:
+        pass
+sys.exit(1)'
+}
+
+# vmconsole in the background as the laptop person, against the laptop's
+# sound server (SERVER given: that instead). Sets LPID (vmconsole's own pid).
+launch() { # launch TAG KEY REQUEST-WORDS...
+    local tag=$1 key=$2; shift 2
+    rm -f "$D/$tag.rc"
+    # shellcheck disable=SC2046 # sound_env's words are split on purpose
+    env -i PATH="$PATH" HOME="$D/lhome" USER=root LOGNAME=root LANG=C.UTF-8 \
+        DISPLAY="$LAPTOP" XAUTHORITY="$D/laptop.xauth" XDG_RUNTIME_DIR="$LRUN" \
+        $(sound_env) ${SERVER:+PULSE_SERVER=$SERVER} \
+        "$VMC" -i "$D/keys/$key" -p "$VMC_SSHD_PORT" -o BatchMode=yes \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes \
+        "$@" </dev/null >"$D/$tag.out" 2>"$D/$tag.err" &
+    LPID=$!
+    BG_PIDS="$BG_PIDS $LPID"
+}
+# Wait for vmconsole LPID to end (bounded); its exit status in $D/TAG.rc and RC.
+reap() { # reap TAG [TENTHS]
+    local i st
+    RC=""
+    for i in $(seq "${2:-300}"); do gone "$LPID" && break; sleep 0.1; done
+    if pid_alive "$LPID"; then
+        RC=timeout
+        kill -KILL "$LPID" 2>/dev/null
+    fi
+    wait "$LPID" 2>/dev/null
+    st=$?
+    [ "$RC" = timeout ] || RC=$st
+    echo "$RC" > "$D/$1.rc"
+    BG_PIDS=$(vmc_words_without "$LPID" "$BG_PIDS")
+}
+# vmconsole's children (ssh), one pid a line.
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'; }
+
+record_tone() { # record_tone TAG: the tone arrives on the laptop's null sink
+    sound_wait_stream 300 && sleep 1 && sound_record 3 "$D/$1.wav" && sound_tone_ok "$D/$1.wav"
+}
+gateway_pid() { sed -n 's/^pid=//p' "$RUN/debianx.lock" 2>/dev/null; }
+
+# ---- setup: people, account, the "VM", the laptop (X, PulseAudio), sshd ----
+
+add_group "$SPICEX" && add_user "$ALICE" "$SPICEX" && add_user "$BOB" || exit 1
+sshd_add_account "$ACCOUNT" && gateway_prepare_dirs || exit 1
+install -d -m 0755 "$D/spicex"
+install -d -m 0700 "$D/lhome" "$LRUN"
+
+cat > "$CONF" <<EOF
+[gateway]
+socket-pattern = $D/spicex/%s.sock
+viewer = /usr/bin/remote-viewer
+log = $LOG
+run-dir = $RUN
+
+[vm debianx]
+title = $TITLE
+acl = group:$SPICEX:rw
+EOF
+chmod 0644 "$CONF"
+
+# libspice-server writes to client sockets without MSG_NOSIGNAL: like QEMU, its
+# process must ignore SIGPIPE, else a viewer that goes away abruptly (case 3)
+# kills the "VM". Ignored signals are inherited.
+trap '' PIPE
+sound_start_tone "$TONE" "$D/spicex/debianx.sock" --freq 440 || exit 1
+trap - PIPE
+setfacl -m "u:$ACCOUNT:rw,g:$SPICEX:rw" "$D/spicex/debianx.sock" || exit 1
+
+start_xvfb laptop || exit 1
+LAPTOP=$XVFB_DISPLAY
+: > "$D/laptop.xauth"
+sound_start_pulse "$D/lpulse" || exit 1
+BASELINE=$(modules)
+PA_VERSION=$(sound_pactl info | sed -n 's/^Server Version: //p')
+
+sshd_start || exit 1
+install -m 0755 "$GW" "$D/vmconsole-gateway" && GW=$D/vmconsole-gateway || exit 1
+DYN='port-forwarding,permitlisten="localhost:*"'
+FIXED_PORT=$(free_port)
+sshd_add_key alice "$GW --config $CONF --identity $ALICE" "$DYN" &&
+sshd_add_key bob "$GW --config $CONF --identity $BOB" "$DYN" &&
+sshd_add_key fixed "$GW --config $CONF --identity $ALICE" \
+    "port-forwarding,permitlisten=\"localhost:$FIXED_PORT\"" &&
+sshd_add_key nofwd "$GW --config $CONF --identity $ALICE" || exit 1
+echo "# sshd on 127.0.0.1:$VMC_SSHD_PORT, laptop display $LAPTOP, laptop PulseAudio $PA_VERSION"
+
+# ---- 0. the command line ----
+echo "# case 0: help, version, usage errors, no X display"
+"$VMC" --help >"$D/c0.out" 2>&1
+rc=$?
+checkd c0 "0: --help exits 0 (got $rc) with the usage" \
+    eval '[ $rc = 0 ] && grep -q "^Usage: vmconsole" "$D/c0.out"'
+checkd c0 "0: --version" eval '"$VMC" --version | grep -q "^vmconsole [0-9]"'
+"$VMC" -- -oProxyCommand=x debianx >"$D/c0.out" 2>"$D/c0.err"
+rc=$?
+checkd c0 "0: a host that ssh would take for an option: exit 2 (got $rc), said why" \
+    eval '[ $rc = 2 ] && grep -q "does not start with" "$D/c0.err"'
+# shellcheck disable=SC2046 # sound_env's words are split on purpose
+env -u DISPLAY $(sound_env) XDG_RUNTIME_DIR="$LRUN" "$VMC" "$ACCOUNT@127.0.0.1" debianx \
+    >"$D/c0.out" 2>"$D/c0.err"
+rc=$?
+checkd c0 "0: no DISPLAY: exit 7 (got $rc), told so, no endpoint loaded" \
+    eval '[ $rc = 7 ] && grep -q "DISPLAY is not set" "$D/c0.err" && laptop_clean'
+
+# ---- 1. vmconsole opens the VM, the tone arrives ----
+echo "# case 1: vmconsole opens debianx with sound"
+launch c1 alice "$ACCOUNT@127.0.0.1" debianx
+checkd c1 "1: the viewer window appears on the laptop" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c1 "1: the 440 Hz tone arrives on the laptop's null sink, not silent" record_tone c1
+S1=$(last_start)
+AUDIO=$(field start "$S1" audio)
+PORT=${AUDIO##*:}
+checkd c1 "1: the start record names the tunnel endpoint ($AUDIO)" \
+    eval '[[ "$AUDIO" =~ ^tcp:127\.0\.0\.1:[0-9]+$ ]]'
+checkd c1 "1: the start record says authenticated ($(field start "$S1" audio_authenticated))" \
+    [ "$(field start "$S1" audio_authenticated)" = True ]
+checkd c1 "1: the start record names the laptop's server" \
+    grep -q "PulseAudio" <<<"$(field start "$S1" audio_server)"
+checkd c1 "1: progress: connecting" \
+    grep -q "^vmconsole: connecting to $ACCOUNT@127.0.0.1" "$D/c1.err"
+checkd c1 "1: progress: sound via the laptop's PulseAudio $PA_VERSION" \
+    grep -q "^vmconsole: sound: laptop PulseAudio $PA_VERSION via tunnel$" "$D/c1.err"
+checkd c1 "1: progress: opening debianx" grep -q "^vmconsole: opening debianx" "$D/c1.err"
+checkd c1 "1: ssh's 'Allocated port' line is not shown" \
+    eval '! grep -q "Allocated port" "$D/c1.err"'
+checkd c1 "1: one extra module on the laptop: a cookie-checking TCP endpoint" \
+    eval '[ "$(modules | grep -c module-native-protocol-tcp)" = 1 ] &&
+          modules | grep module-native-protocol-tcp | grep -q "auth-anonymous=0" &&
+          ! modules | grep -q auth-ip-acl'
+
+# ---- 2. another user on the host, without the cookie ----
+echo "# case 2: a foreign process on the host connects to the tunnelled port $PORT"
+FOREIGN_HOME=$(mktemp -d "$D/foreign.XXXXXX")
+chown "$BOB" "$FOREIGN_HOME"
+FOREIGN=$(runuser -u "$BOB" -- env -i HOME="$FOREIGN_HOME" PATH=/usr/bin:/bin \
+          PULSE_SERVER="tcp:127.0.0.1:$PORT" timeout 20 pactl info 2>&1)
+FRC=$?
+echo "# foreign pactl: exit $FRC: $(head -c 200 <<<"$FOREIGN" | tr '\n' ' ')"
+checkd c1 "2: pactl without the cookie is refused (access denied)" \
+    eval '[ "$FRC" != 0 ] && grep -qi "access denied" <<<"$FOREIGN"'
+COOKIE=$(ls "$RUN"/session-*/pulse-cookie 2>/dev/null | head -1)
+checkd c1 "2: with the session's cookie the same port serves (the refusal is the cookie's)" \
+    eval 'env -i HOME="$FOREIGN_HOME" PATH=/usr/bin:/bin PULSE_SERVER="tcp:127.0.0.1:$PORT" \
+          PULSE_COOKIE="$COOKIE" timeout 20 pactl info >/dev/null 2>&1'
+
+HEX=$(od -An -tx1 -v "$COOKIE" 2>/dev/null | tr -d ' \n')
+checkd c1 "2: the gateway got the cookie (${#HEX} hex digits), and no command line holds it" \
+    eval '[ "${#HEX}" = 512 ] && in_some_cmdline <<<"$VMC_SSHD_DIR/sshd_config" &&
+          ! in_some_cmdline <<<"$HEX"'
+
+# ---- 3. Ctrl-C ----
+echo "# case 3: SIGINT to vmconsole"
+KIDS=$(children_of "$LPID")
+GWPID=$(gateway_pid)
+echo "# vmconsole $LPID, its children: $KIDS; gateway $GWPID"
+checkd c1 "3: vmconsole has its ssh child" [ -n "$KIDS" ]
+kill -INT "$LPID"
+reap c1
+checkd c1 "3: vmconsole exits 130 after SIGINT (got $RC)" [ "$RC" = 130 ]
+checkd c1 "3: the laptop's server has no extra module, the cookie dir is gone" laptop_clean
+left=""
+for k in $KIDS; do pid_alive "$k" && left="$left $k"; done
+checkd c1 "3: no child of vmconsole left${left:+ (left:$left)}" [ -z "$left" ]
+checkd c1 "3: the session on the host ends" wait_until 200 gone "$GWPID"
+checkd c1 "3: the end record is written" wait_until 100 has_end "$S1"
+checkd c1 "3: the person is told it stopped" grep -q "^vmconsole: stopped by signal 2" "$D/c1.err"
+
+# ---- 4. the gateway refuses ----
+echo "# case 4: bob may not open debianx"
+launch c4 bob "$ACCOUNT@127.0.0.1" debianx
+reap c4
+checkd c4 "4: exit 3 (got $RC)" [ "$RC" = 3 ]
+checkd c4 "4: the gateway's message is shown" grep -q "not a VM you may open" "$D/c4.err"
+checkd c4 "4: vmconsole says the gateway ended with exit 3" \
+    grep -q "^vmconsole: the host's gateway ended with exit status 3" "$D/c4.err"
+checkd c4 "4: the laptop's server has no extra module, the cookie dir is gone" laptop_clean
+checkd c4 "4: no ssh left" eval '[ -z "$(procs_with "$D/keys/bob")" ]'
+
+# ---- 5. no sound server on the laptop ----
+echo "# case 5: no sound server on the laptop"
+SERVER=unix:$D/no-such-server launch c5 alice "$ACCOUNT@127.0.0.1" debianx
+checkd c5 "5: the viewer window appears anyway" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c5 "5: the person is told: no sound" grep -q "^vmconsole: no sound: " "$D/c5.err"
+S5=$(last_start)
+checkd c5 "5: the start record says audio off ($(field start "$S5" audio))" \
+    [ "$(field start "$S5" audio)" = off ]
+GWPID=$(gateway_pid)
+kill -TERM "$LPID"
+reap c5
+checkd c5 "5: vmconsole exits 143 after SIGTERM (got $RC)" [ "$RC" = 143 ]
+checkd c5 "5: the session on the host ends" wait_until 200 gone "$GWPID"
+checkd c5 "5: the laptop is clean" laptop_clean
+
+# ---- 6. the plain-ssh way ----
+echo "# case 6: ssh -X -R PORT:localhost:LP with an anonymous TCP module on the laptop"
+LP=$(free_port)
+HP=$(free_port)
+MOD=$(sound_pactl load-module module-native-protocol-tcp listen=127.0.0.1 port="$LP" \
+      auth-anonymous=1)
+( DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth ssh_as alice -o ExitOnForwardFailure=yes \
+      -R "$HP:localhost:$LP" -- "debianx --pulse=tcp:$HP" </dev/null >"$D/c6.out" 2>"$D/c6.err"
+  echo $? > "$D/c6.rc" ) &
+C6=$!
+BG_PIDS="$BG_PIDS $C6"
+checkd c6 "6: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c6 "6: the 440 Hz tone arrives through the plain ssh tunnel" record_tone c6
+S6=$(last_start)
+checkd c6 "6: the start record: tcp:127.0.0.1:$HP, not authenticated" \
+    eval '[ "$(field start "$S6" audio)" = "tcp:127.0.0.1:$HP" ] &&
+          [ "$(field start "$S6" audio_authenticated)" = False ]'
+GWPID=$(gateway_pid)
+ssh_bg_end "$C6"
+BG_PIDS=$(vmc_words_without "$C6" "$BG_PIDS")
+checkd c6 "6: the session ends when ssh goes" wait_until 200 gone "$GWPID"
+sound_pactl unload-module "$MOD"
+
+# ---- 7. --remote-port, and a session that ends by itself ----
+echo "# case 7: --remote-port $FIXED_PORT with a key limited to it; the window is closed"
+# the person's own ControlMaster options pass through, but the session keeps a
+# connection of its own (vmconsole's ControlPath=none comes first and wins)
+launch c7 fixed --remote-port "$FIXED_PORT" -o ControlMaster=auto -o "ControlPath=$D/cm-%C" \
+    -o ControlPersist=60 "$ACCOUNT@127.0.0.1" debianx
+checkd c7 "7: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c7 "7: the tone arrives" record_tone c7
+S7=$(last_start)
+checkd c7 "7: the start record: tcp:127.0.0.1:$FIXED_PORT, authenticated" \
+    eval '[ "$(field start "$S7" audio)" = "tcp:127.0.0.1:$FIXED_PORT" ] &&
+          [ "$(field start "$S7" audio_authenticated)" = True ]'
+DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth xkill -id "$(window_id "$LAPTOP" "$TITLE")" >/dev/null
+reap c7
+checkd c7 "7: vmconsole exits 0 when the viewer is closed (got $RC)" [ "$RC" = 0 ]
+checkd c7 "7: the laptop is clean" laptop_clean
+checkd c7 "7: no ControlMaster socket was made" eval '[ -z "$(ls "$D"/cm-* 2>/dev/null)" ]'
+checkd c7 "7: the end record: viewer-exit ($(field end "$S7" reason))" \
+    [ "$(field end "$S7" reason)" = viewer-exit ]
+
+# ---- 8. a key that allows no forward ----
+echo "# case 8: a key without port-forwarding"
+launch c8 nofwd "$ACCOUNT@127.0.0.1" debianx
+reap c8
+checkd c8 "8: exit 255 (got $RC)" [ "$RC" = 255 ]
+checkd c8 "8: ssh failed, and why" \
+    eval 'grep -q "^vmconsole: ssh failed (exit status 255)" "$D/c8.err" &&
+          grep -q "permitlisten=\"localhost:\*\"" "$D/c8.err"'
+checkd c8 "8: the laptop is clean" laptop_clean
+checkd c8 "8: no ssh left" eval '[ -z "$(procs_with "$D/keys/nofwd")" ]'
+
+# ---- 9. ssh dies ----
+echo "# case 9: vmconsole's ssh is killed"
+launch c9 alice "$ACCOUNT@127.0.0.1" debianx
+checkd c9 "9: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+KIDS=$(children_of "$LPID")
+GWPID=$(gateway_pid)
+kill -KILL $KIDS
+reap c9
+checkd c9 "9: exit 255 when ssh is killed (got $RC)" [ "$RC" = 255 ]
+checkd c9 "9: told ssh failed" grep -q "^vmconsole: ssh failed: killed by signal 9" "$D/c9.err"
+checkd c9 "9: the laptop is clean" laptop_clean
+checkd c9 "9: the session on the host ends" wait_until 200 gone "$GWPID"
+
+# ---- 10. --list ----
+echo "# case 10: vmconsole HOST --list"
+launch c10 alice "$ACCOUNT@127.0.0.1" --list
+reap c10
+checkd c10 "10: --list exits 0 (got $RC) and shows debianx" \
+    eval '[ "$RC" = 0 ] && grep -q "^debianx" "$D/c10.out"'
+checkd c10 "10: --list opens no sound endpoint" laptop_clean
+
+# ---- 11. PipeWire's pulse server: works, and says it is not authenticated ----
+echo "# case 11: the laptop runs PipeWire"
+sound_stop_pulse
+if sound_start_pipewire "$D/lpw"; then
+    BASELINE=$(modules)
+    launch c11 alice "$ACCOUNT@127.0.0.1" debianx
+    checkd c11 "11: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+    checkd c11 "11: the person is warned plainly: not authenticated" \
+        grep -q "^vmconsole: sound: laptop PipeWire .* via tunnel .* WARNING: not authenticated" \
+        "$D/c11.err"
+    S11=$(last_start)
+    checkd c11 "11: no cookie was asked for: the record says not authenticated" \
+        eval '[ "$(field start "$S11" audio_authenticated)" = False ] &&
+              [[ "$(field start "$S11" audio)" =~ ^tcp:127\.0\.0\.1:[0-9]+$ ]]'
+    checkd c11 "11: the playback stream reaches PipeWire" sound_wait_stream 300
+    kill -TERM "$LPID"
+    reap c11
+    checkd c11 "11: exit 143 after SIGTERM (got $RC)" [ "$RC" = 143 ]
+    checkd c11 "11: PipeWire has no extra module, the cookie dir is gone" laptop_clean
+else
+    ok 1 "11: PipeWire's pulse server starts (see above)"
+fi
+
+finish
