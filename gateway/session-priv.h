@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 #define VMC_VIEWER_STOP_TIMEOUT_MS 2000 /* SIGTERM, then SIGKILL after this */
 #define VMC_TAKEOVER_TIMEOUT_MS 5000    /* wait for the holder to let go */
 #define VMC_DISPLAY_MAX 64              /* bytes of $DISPLAY accepted */
+#define VMC_VIEWER_QUICK_EXIT_S 5       /* a viewer gone sooner: its log tail goes in the record */
+#define VMC_VIEWER_LOG_TAIL 600         /* bytes of that tail */
 
 /* ---- pure formatting (session-record.c) ---- */
 

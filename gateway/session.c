@@ -353,8 +353,31 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     return vmc_sessionlog_append(session->log, record, error);
 }
 
+/* The last bytes the viewer wrote (its log in the session dir), for a
+ * viewer that failed or quit at once: the admin's only clue why. */
 static void
-record_viewer_status(VmcRecord *record, const Session *session)
+record_viewer_log(VmcRecord *record, const Session *session, gint64 duration_s)
+{
+    int status = session->viewer_status;
+    gboolean failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    if (session->dir == NULL || (!failed && duration_s >= VMC_VIEWER_QUICK_EXIT_S))
+        return;
+    g_autofree char *path = g_build_filename(session->dir, "viewer.log", NULL);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char tail[VMC_VIEWER_LOG_TAIL];
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof tail ? end - (off_t)sizeof tail : 0;
+    ssize_t n = pread(fd, tail, sizeof tail, from);
+    close(fd);
+    g_autofree char *text = n > 0 ? g_strndup(tail, (gsize)n) : NULL;
+    if (text != NULL)
+        vmc_record_set_string(record, "viewer_log", g_strstrip(text));
+}
+
+static void
+record_viewer_status(VmcRecord *record, const Session *session, gint64 duration_s)
 {
     if (!session->viewer_exited)
         return;
@@ -363,6 +386,7 @@ record_viewer_status(VmcRecord *record, const Session *session)
         vmc_record_set_int(record, "viewer_exit", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
         vmc_record_set_string(record, "viewer_signal", g_strsignal(WTERMSIG(status)));
+    record_viewer_log(record, session, duration_s);
 }
 
 static gboolean
@@ -377,7 +401,7 @@ write_end_record(const Session *session, const VmcRelayStats *stats, gint64 dura
     vmc_record_set_string(record, "reason", end_reason_names[session->end_reason]);
     vmc_record_set_string(record, "reason_text", session->end_detail);
     vmc_record_set_string(record, "taken_over_by", session->taken_over_by);
-    record_viewer_status(record, session);
+    record_viewer_status(record, session, duration_s);
     vmc_sound_record(&session->sound, record);
     vmc_session_record_stats(record, stats);
     return vmc_sessionlog_append(session->log, record, error);

@@ -17,6 +17,7 @@
 #   e. no cookie, an anonymous endpoint: plays, and the person is warned that
 #      the tunnel is unauthenticated; the record says not authenticated
 #   f. a bad cookie line: "no sound", the session goes on
+#   g. a viewer that fails at once: its last output lands in the end record
 #
 # Usage: test-gateway-sound.sh GATEWAY TONE-SERVER   (TAP; needs root, else 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -99,7 +100,7 @@ run_gateway() {
     printf '%s\n' "$@" | env -i PATH=/usr/bin:/bin HOME="$D" DISPLAY="$XVFB_DISPLAY" \
         XAUTHORITY="$XAUTH" SSH_ORIGINAL_COMMAND="$request" \
         SSH_CONNECTION="192.0.2.7 50000 127.0.0.1 22" \
-        "$GW" --config "$D/gateway.conf" --identity "$ALICE" \
+        "$GW" --config "${CONF:-$D/gateway.conf}" --identity "$ALICE" \
         > "$D/$tag.out" 2> "$D/$tag.err" &
     GW_PID=$!
 }
@@ -209,6 +210,18 @@ sleep 1
 check "f. a bad cookie line: no sound, said" grep -q 'no sound:' "$D/f.err"
 check "f. ... the session goes on" pid_alive "$GW_PID"
 end_gateway
+
+# ---- g. a viewer that fails at once ----
+printf '#!/bin/sh\necho "cannot open display: it broke" >&2\nexit 3\n' > "$D/broken-viewer"
+chmod 0755 "$D/broken-viewer"
+sed "s|^log = |viewer = $D/broken-viewer\nlog = |" "$D/gateway.conf" > "$D/broken.conf"
+CONF=$D/broken.conf run_gateway g "tone"
+for _ in $(seq 100); do pid_alive "$GW_PID" || break; sleep 0.1; done
+check "g. the gateway ends when the viewer fails" bash -c "! kill -0 $GW_PID 2>/dev/null"
+GW_PID=""
+check "g. end record: the viewer's exit status" [ "$(record_field end 'r["viewer_exit"]')" = 3 ]
+check "g. end record: the viewer's last output" \
+    grep -q 'cannot open display: it broke' <<<"$(record_field end 'r.get("viewer_log", "")')"
 
 check "every start has an end" \
     [ "$(grep -c '"event":"start"' "$LOG")" = "$(grep -c '"event":"end"' "$LOG")" ]
