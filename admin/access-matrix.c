@@ -194,8 +194,8 @@ add_json_string(JsonBuilder *builder, const char *member, const char *value)
 /* json-glib escapes C0 controls and DEL but passes C1 controls (a terminal may
  * take U+009B for CSI) and the JS line separators: write those as \uXXXX too
  * (valid UTF-8 text, where they can only be inside strings). Ends in '\n'. */
-static char *
-escape_json_controls(const char *text)
+char *
+vmc_admin_json_escape_controls(const char *text)
 {
     GString *out = g_string_sized_new(strlen(text) + 2);
     for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
@@ -233,5 +233,5 @@ vmc_admin_access_format_json(const GPtrArray *rows)
     json_generator_set_pretty(generator, TRUE);
     json_generator_set_root(generator, root);
     g_autofree char *text = json_generator_to_data(generator, NULL);
-    return escape_json_controls(text);
+    return vmc_admin_json_escape_controls(text);
 }

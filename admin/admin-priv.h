@@ -11,6 +11,7 @@
 #include "vmc-acl.h"
 #include "vmc-config.h"
 #include "vmc-gateway.h"
+#include "vmc-sessionlog.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,7 @@ typedef enum {
     VMC_ADMIN_EXIT_OK = 0,
     VMC_ADMIN_EXIT_ERROR = 1, /* something could not be done (config, unknown identity, ...) */
     VMC_ADMIN_EXIT_USAGE = 2, /* bad command line */
+    VMC_ADMIN_EXIT_PROBLEMS = 3, /* check: problems found (see its output) */
 } VmcAdminExit;
 
 #define VMC_ADMIN_NAME_MAX 200    /* bytes of an escaped name (VM, identity) in a table */
@@ -104,6 +106,10 @@ char *vmc_admin_access_format_table(const GPtrArray *rows);
  * strings made valid UTF-8 and capped at VMC_ADMIN_JSON_STRING_MAX, ending in '\n'. */
 char *vmc_admin_access_format_json(const GPtrArray *rows);
 
+/* JSON text (valid UTF-8) with C1 controls and U+2028/U+2029 written as
+ * \uXXXX too (json-glib escapes only C0 and DEL), plus a final '\n'. */
+char *vmc_admin_json_escape_controls(const char *text);
+
 /* ---- the command line (main.c) ---- */
 
 /* Every option of every command; main.c parses them all at once (options may
@@ -126,6 +132,7 @@ typedef struct {
     char *from;         /* authorize --from CIDR[,CIDR...] */
     char *expires;      /* authorize --expires DATE */
     gboolean no_probe;  /* check --no-probe: do not connect to the VMs' Spice servers */
+    char *sshd_config;  /* check --sshd-config FILE: sshd -T -f FILE (default: sshd's own) */
     gboolean version;
     gboolean help;
     char **words;       /* the command and its arguments, in order */
@@ -143,6 +150,7 @@ typedef enum {
     VMC_ADMIN_OPT_AUTHORIZE = 1 << 7, /* --append --audio --audio-port --from --expires */
     VMC_ADMIN_OPT_LOG = 1 << 8,
     VMC_ADMIN_OPT_NO_PROBE = 1 << 9,
+    VMC_ADMIN_OPT_SSHD_CONFIG = 1 << 10,
 } VmcAdminOpt;
 
 /* FALSE (after printing "vmconsole-admin: COMMAND does not take --X" and the
@@ -180,5 +188,300 @@ VmcAdminExit vmc_admin_cmd_plot(const VmcAdminArgs *args);      /* plot.c */
  * group). Problems go to stderr once each; returns the exit code. */
 VmcAdminExit vmc_admin_access(const VmcConfig *config, const char *const *vms,
                               const char *const *identities, gboolean json);
+
+/* ==== authorize, acl apply, check (authkeys.c, sshd-config.c, acl-policy.c,
+ * check-findings.c: pure; authorize.c, acl-apply.c, check*.c: I/O) ==== */
+
+#define VMC_ADMIN_ERROR (vmc_admin_error_quark())
+GQuark vmc_admin_error_quark(void);
+
+typedef enum {
+    VMC_ADMIN_ERROR_INVALID,   /* bad input: a key, a date, an address, a policy */
+    VMC_ADMIN_ERROR_DUPLICATE, /* the key is already in the file */
+    VMC_ADMIN_ERROR_IO,        /* a system call failed */
+} VmcAdminError;
+
+#define VMC_AUTHKEYS_LINE_MAX 16384          /* bytes of one authorized_keys line */
+#define VMC_AUTHKEYS_FILE_MAX (4 * 1024 * 1024) /* bytes of an authorized_keys file read */
+#define VMC_AUTHKEYS_MAX_OPTIONS 64          /* options on one key line */
+#define VMC_AUTHKEYS_IDENTITY_MAX 32         /* bytes of an --identity name */
+#define VMC_AUTHKEYS_MAX_FROM 32             /* patterns in --from */
+#define VMC_AUTHKEYS_COMMENT_MAX 256         /* bytes of a key comment kept */
+
+/* One option of a key line: name lower-cased, value unquoted (NULL: none). */
+typedef struct {
+    char *name;
+    char *value;
+} VmcAuthKeyOption;
+
+/* One parsed authorized_keys line. */
+typedef struct {
+    GPtrArray *options; /* of VmcAuthKeyOption*, in line order */
+    char *type;         /* a known key type, e.g. "ssh-ed25519" */
+    char *blob;         /* base64, checked: it decodes and names `type` */
+    char *comment;      /* or NULL */
+} VmcAuthKey;
+
+/* TRUE for a line with nothing to parse: empty, blanks, or a # comment. */
+gboolean vmc_authkey_line_is_blank(const char *line);
+
+/* Parse one line (no newline) as sshd does: [OPTIONS] TYPE BLOB [COMMENT].
+ * Options are NAME or NAME="VALUE" (\" inside quotes), comma-separated.
+ * Anything else, control characters, or more than VMC_AUTHKEYS_LINE_MAX
+ * bytes: NULL with VMC_ADMIN_ERROR_INVALID saying what is wrong. */
+VmcAuthKey *vmc_authkey_parse(const char *line, GError **error);
+void vmc_authkey_free(VmcAuthKey *key);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAuthKey, vmc_authkey_free)
+
+/* The option called name (case-insensitive), or NULL. */
+const VmcAuthKeyOption *vmc_authkey_find_option(const VmcAuthKey *key, const char *name);
+
+/* TRUE for an identity that may go into command="... --identity NAME":
+ * [A-Za-z0-9_][A-Za-z0-9_.-]*, at most VMC_AUTHKEYS_IDENTITY_MAX bytes. */
+gboolean vmc_authkey_identity_is_valid(const char *identity);
+
+/* The identity of a gateway command ("/ABS/vmconsole-gateway [--config FILE]
+ * --identity NAME"), newly allocated; NULL when command is anything else. */
+char *vmc_authkey_gateway_identity(const char *command);
+
+/* An expiry date (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], or OpenSSH's
+ * YYYYMMDD[HHMM[SS]]) as OpenSSH's expiry-time text (local time). */
+gboolean vmc_authkey_parse_expiry(const char *text, char **ret_expiry, GError **error);
+
+/* A --from list: comma-separated addresses or CIDR blocks. */
+gboolean vmc_authkey_check_from(const char *text, GError **error);
+
+/* What an authorize line grants. */
+typedef struct {
+    const char *gateway_path; /* absolute */
+    const char *identity;     /* valid (vmc_authkey_identity_is_valid) */
+    gboolean audio;           /* allow the reverse forward for sound */
+    guint audio_port;         /* 0: any port (localhost:*), else that one */
+    const char *from;         /* checked, or NULL */
+    const char *expiry;       /* OpenSSH form, or NULL */
+} VmcAuthorizeSpec;
+
+/* The locked-down authorized_keys line for key, without its old options:
+ * restrict,command="GATEWAY --identity NAME",X11-forwarding[,port-forwarding,
+ * permitlisten="localhost:PORT|*"][,from="..."][,expiry-time="..."] TYPE BLOB
+ * [COMMENT] (the comment only when printable ASCII). No newline. */
+char *vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key);
+
+/* ---- findings of `check` (check-findings.c, pure) ---- */
+
+typedef struct {
+    char *area;  /* "sshd", "keys", "log", "sockets", ... */
+    char *what;  /* the problem */
+    char *where; /* the file, VM or setting */
+    char *todo;  /* what to do about it */
+} VmcAdminFinding;
+
+/* Add a new finding to findings (of VmcAdminFinding*); strings are copied. */
+void vmc_admin_finding_add(GPtrArray *findings, const char *area, const char *where,
+                           const char *todo, const char *what_format, ...) G_GNUC_PRINTF(5, 6);
+void vmc_admin_finding_free(VmcAdminFinding *finding);
+
+/* "AREA: problem: WHAT on WHERE -- do: TODO", escaped and capped. */
+char *vmc_admin_finding_format(const VmcAdminFinding *finding);
+
+/* Review the lines of an authorized_keys file (text, where names it): lines
+ * that do not parse, without restrict, without the gateway as command= with
+ * --identity, an identity identity_known() says no to, options that undo the
+ * restriction, and keys that appear twice. */
+typedef gboolean (*VmcAdminNameKnownFunc)(const char *name, gpointer user_data);
+void vmc_admin_keys_review(const char *text, gsize length, const char *where,
+                           VmcAdminNameKnownFunc identity_known, gpointer user_data,
+                           GPtrArray *findings);
+
+/* The line number (1-based) of the first line of text whose key blob is
+ * blob, or 0. Lines that do not parse are skipped. */
+guint vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob);
+
+/* ---- the effective sshd config (sshd-config.c, pure) ---- */
+
+#define VMC_SSHD_OUTPUT_MAX (1024 * 1024) /* bytes of `sshd -T` output read */
+#define VMC_SSHD_MAX_LINES 4096
+
+/* Review `sshd -T` output (keyword value lines) for the gateway account:
+ * local or Unix-socket forwarding, a TTY, user rc, agent forwarding,
+ * AcceptEnv of anything, user environment, PermitOpen other than none,
+ * X11 forwarding off, ExposeAuthInfo off. where names the config. */
+void vmc_admin_sshd_review(const char *text, gsize length, const char *where,
+                           GPtrArray *findings);
+
+/* The values of keyword (lower case) in `sshd -T` output: every
+ * space-separated word of every line with that keyword, in order. */
+GStrv vmc_admin_sshd_values(const char *text, gsize length, const char *keyword);
+
+/* An AuthorizedKeysFile entry made absolute for user: %h home, %u user,
+ * %U uid, %% a percent; a relative path is under home. NULL for an unknown
+ * token. */
+char *vmc_admin_sshd_expand_keys_path(const char *pattern, const char *home, const char *user,
+                                      guint32 uid);
+
+/* ---- the stored ACL policy (acl-policy.c, pure) ---- */
+
+/* The ACL a socket should have: current's owner, owning group and other
+ * entries, the named entries (policy plus the gateway account's; the same
+ * qualifier twice merges its permissions), and a mask that is the union of
+ * the group class, so no named entry is cut. */
+VmcAcl *vmc_admin_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
+                              GError **error);
+
+/* TRUE when a and b have the same entries (they are in canonical order). */
+gboolean vmc_admin_acl_equal(const VmcAcl *a, const VmcAcl *b);
+
+/* acl(5) long text with numeric qualifiers ("user::rw-,user:1001:rw-,...")
+ * for acl_from_text(3). */
+char *vmc_admin_acl_to_text(const VmcAcl *acl);
+
+/* Entries as "user:NAME:rw-" words (named users and groups, mask, other...),
+ * names from the functions (NULL: the number). */
+typedef char *(*VmcAdminIdNameFunc)(guint32 id);
+GPtrArray *vmc_admin_acl_words(const VmcAcl *acl, VmcAdminIdNameFunc user_name,
+                               VmcAdminIdNameFunc group_name);
+
+/* "added A, B; removed C" between two word lists, or NULL when equal. */
+char *vmc_admin_words_diff(const GPtrArray *before, const GPtrArray *after);
+
+/* ---- I/O shared by acl apply and check (acl-apply.c) ---- */
+
+/* The ACL vm's socket (pinned_fd) should have: its stored policy (names
+ * through NSS) plus u:ACCOUNT:rw, on top of the socket's current ACL.
+ * vm->acl must be set. */
+VmcAcl *vmc_admin_acl_for_vm(const VmcVmConfig *vm, const VmcIdentity *account,
+                             const VmcAcl *current, GError **error);
+
+/* The ACL as words with names from NSS. */
+GPtrArray *vmc_admin_acl_named_words(const VmcAcl *acl);
+
+/* ---- reading key files (authorize.c) ---- */
+
+/* All of an open file from its start (pread), at most VMC_AUTHKEYS_FILE_MAX
+ * bytes (more: VMC_ADMIN_ERROR_INVALID), NUL-terminated; path for messages. */
+char *vmc_admin_read_fd_bounded(int fd, const char *path, gsize *ret_length, GError **error);
+
+/* ---- check's file questions (check-paths.c) ---- */
+
+/* TRUE when the account may do want (VMC_ACL_* bits) to path: search on
+ * every directory of its real path and want on the file, each by its ACL as
+ * the kernel decides. FALSE: *ret_why says which component refused. */
+gboolean vmc_admin_account_may(const VmcIdentity *account, const char *path, guint want,
+                               char **ret_why);
+
+/* NULL when path and every directory above it are root-owned and writable
+ * by nobody else (sticky directories allowed above the file); else why not. */
+char *vmc_admin_path_unsafe(const char *path);
+
+/* ---- one run of `check` (check.c, check-sshd.c) ---- */
+
+typedef struct {
+    const VmcAdminArgs *args;
+    const VmcConfig *config;
+    VmcIdentity *account; /* the gateway account, or NULL when it does not exist */
+    GPtrArray *findings;  /* of VmcAdminFinding* */
+    guint printed;        /* findings printed so far */
+} VmcAdminCheck;
+
+/* Print the findings not printed yet, then "AREA: ok: TEXT" (escaped). */
+void vmc_admin_check_ok(VmcAdminCheck *check, const char *area, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* Print the findings not printed yet, one line each. */
+void vmc_admin_check_flush(VmcAdminCheck *check);
+
+/* The sshd config for the account and its key files. */
+void vmc_admin_check_sshd(VmcAdminCheck *check);
+
+/* ==== report (report-agg.c: pure aggregation and formats; report.c: I/O) ==== */
+
+#define VMC_REPORT_MAX_OPEN 100000  /* started, not (yet) ended sessions tracked while reading */
+#define VMC_REPORT_MAX_ROWS 100000  /* keys of one report; records of later keys: total only */
+#define VMC_REPORT_MAX_LISTED 1000  /* open sessions listed one by one */
+#define VMC_REPORT_DAMAGED_SHOWN 20 /* damaged line numbers named on stderr */
+
+typedef enum {
+    VMC_REPORT_BY_IDENTITY,
+    VMC_REPORT_BY_VM,
+    VMC_REPORT_BY_DAY,   /* local date the session started (YYYY-MM-DD) */
+    VMC_REPORT_BY_MONTH, /* local month the session started (YYYY-MM) */
+} VmcReportBy;
+
+/* "identity", "vm", "day", "month" (NULL: identity); FALSE for anything else. */
+gboolean vmc_report_by_parse(const char *text, VmcReportBy *ret_by);
+
+/* What goes into a report. A session counts when its start time is in
+ * [since_us, until_us) (-1: open end) and its identity / VM is one of
+ * identities / vms (NULL-terminated; NULL: any); a denial by its time. */
+typedef struct {
+    VmcReportBy by;
+    gint64 since_us;
+    gint64 until_us;
+    const char *const *identities;
+    const char *const *vms;
+    GTimeZone *tz; /* for day and month keys (a reference is taken) */
+} VmcReportQuery;
+
+/* One row (or the total). Sessions = ended + open (live or unterminated);
+ * seconds and bytes add up ended sessions; rate_peak: NAN when none. */
+typedef struct {
+    char *key; /* "" when the records had none */
+    guint64 sessions;
+    guint64 ended;
+    gint64 seconds;
+    gint64 bytes;
+    double rate_peak;
+    gint64 rate_peak_time_us;
+    guint64 denied;
+    guint64 unterminated;
+    guint64 live;
+} VmcReportRow;
+
+/* A start without an end: live when a console lock holds it now, else
+ * unterminated (the gateway died). Strings as in the log (escape them). */
+typedef struct {
+    char *session;
+    char *identity;
+    char *vm;
+    gint64 start_us;
+    gboolean live;
+} VmcReportOpen;
+
+typedef struct _VmcReport VmcReport;
+
+VmcReport *vmc_report_new(const VmcReportQuery *query);
+
+/* Fold one record in, streaming: per-key sums, and the set of open sessions
+ * (at most VMC_REPORT_MAX_OPEN; starts beyond are counted as untracked). */
+void vmc_report_add(VmcReport *report, const VmcLogEntry *entry);
+
+/* After the last record: classify the open sessions (is_live: held by a
+ * console lock now; NULL: none is) and count them in their rows. */
+typedef gboolean (*VmcReportLiveFunc)(const char *session, gpointer user_data);
+void vmc_report_finish(VmcReport *report, VmcReportLiveFunc is_live, gpointer user_data);
+
+/* After finish: rows (of VmcReportRow*) sorted by key, the total, the open
+ * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED),
+ * starts not tracked (open set full) and records not in a row (row cap). */
+const GPtrArray *vmc_report_get_rows(const VmcReport *report);
+const VmcReportRow *vmc_report_get_total(const VmcReport *report);
+const GPtrArray *vmc_report_get_open(const VmcReport *report);
+guint64 vmc_report_get_n_untracked(const VmcReport *report);
+guint64 vmc_report_get_n_unrowed(const VmcReport *report);
+
+void vmc_report_free(VmcReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcReport, vmc_report_free)
+
+/* For people: a heading, the aligned table (KEY, SESSIONS, HOURS, BYTES,
+ * MEAN RATE, PEAK RATE, DENIED, UNTERMINATED) with a total line, then the
+ * unterminated and live sessions listed (local times in tz). Printable
+ * ASCII and '\n' only. */
+char *vmc_report_format_table(const VmcReport *report, GTimeZone *tz);
+
+/* For machines: every field, bytes as integers, times RFC 3339 UTC; the
+ * damaged lines (count and the first numbers) go into the JSON too. */
+char *vmc_report_format_json(const VmcReport *report, guint64 n_damaged,
+                             const GArray *damaged_lines);
+char *vmc_report_format_csv(const VmcReport *report);
 
 G_END_DECLS

@@ -24,6 +24,13 @@ typedef struct {
 /* The commands, in the order of the usage text. */
 static const AdminCommand commands[] = {
     {"access", vmc_admin_cmd_access},
+    {"authorize", vmc_admin_cmd_authorize},
+    {"acl", vmc_admin_cmd_acl},
+    {"check", vmc_admin_cmd_check},
+    {"sessions", vmc_admin_cmd_sessions},
+    {"report", vmc_admin_cmd_report},
+    {"show", vmc_admin_cmd_show},
+    {"plot", vmc_admin_cmd_plot},
 };
 
 static void
@@ -41,6 +48,7 @@ admin_args_clear(VmcAdminArgs *args)
     g_clear_pointer(&args->audio_port, g_free);
     g_clear_pointer(&args->from, g_free);
     g_clear_pointer(&args->expires, g_free);
+    g_clear_pointer(&args->sshd_config, g_free);
     g_clear_pointer(&args->words, g_strfreev);
 }
 
@@ -54,6 +62,28 @@ print_usage(FILE *out)
             "  access [VM...] [--identity NAME]... [--json]\n"
             "                 who may open which VM's console, and why: each VM socket's\n"
             "                 ACL evaluated for each person, as the gateway decides\n"
+            "  authorize IDENTITY KEYFILE [--audio [--audio-port PORT]] [--from CIDR[,CIDR]]\n"
+            "            [--expires DATE] [--append FILE]\n"
+            "                 the locked-down authorized_keys line for a person's key\n"
+            "  acl apply [VM...]\n"
+            "                 put each VM's stored ACL policy (config acl =) and the\n"
+            "                 gateway account's entry on its socket (after each VM start)\n"
+            "  check [--no-probe] [--sshd-config FILE]\n"
+            "                 find setup mistakes, each with what to do (exit 3: found)\n"
+            "  sessions [--vm VM]... [--identity NAME]... [--json|--csv]\n"
+            "                 who is on which VM now (console locks), since when, from\n"
+            "                 where, bytes so far; sessions the log never ended: UNTERMINATED\n"
+            "  report [--by identity|vm|day|month] [--since DATE] [--until DATE]\n"
+            "         [--identity NAME]... [--vm VM]... [--json|--csv]\n"
+            "                 sessions, hours, bytes, mean and peak rate, denials per\n"
+            "                 person, VM, day or month (local time): what to bill from;\n"
+            "                 sessions the log never ended are flagged UNTERMINATED\n"
+            "  show SESSION [--json|--csv]\n"
+            "                 one session in full (an id or a unique prefix of 4+ hex\n"
+            "                 digits), with a sparkline of its throughput\n"
+            "  plot SESSION -o FILE.png|FILE.svg\n"
+            "  plot --vm VM [--since DATE] [--until DATE] -o FILE.png|FILE.svg\n"
+            "                 throughput over time per Spice channel, drawn as an image\n"
             "  help           this text\n"
             "\n"
             "Options (before or after the command):\n"
@@ -63,6 +93,10 @@ print_usage(FILE *out)
             "      --vm NAME         only this VM (repeatable)\n"
             "      --json            JSON instead of a table\n"
             "      --csv             CSV instead of a table\n"
+            "      --since DATE      sessions that started then or later (YYYY-MM-DD or\n"
+            "                        YYYY-MM-DDTHH:MM:SS, local time unless it has an offset)\n"
+            "      --until DATE      sessions that started before then\n"
+            "  -o, --output FILE     plot: the image to write (.png or .svg)\n"
             "      --version         the version\n"
             "  -h, --help            this text\n"
             "\n"
@@ -92,6 +126,7 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
         {"from", 0, 0, G_OPTION_ARG_STRING, &args->from, NULL, NULL},
         {"expires", 0, 0, G_OPTION_ARG_STRING, &args->expires, NULL, NULL},
         {"no-probe", 0, 0, G_OPTION_ARG_NONE, &args->no_probe, NULL, NULL},
+        {"sshd-config", 0, 0, G_OPTION_ARG_FILENAME, &args->sshd_config, NULL, NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &args->version, NULL, NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &args->help, NULL, NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->words, NULL, NULL},
@@ -152,6 +187,7 @@ vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guint allowed
         {args->expires != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--expires"},
         {args->log_path != NULL, VMC_ADMIN_OPT_LOG, "--log"},
         {args->no_probe, VMC_ADMIN_OPT_NO_PROBE, "--no-probe"},
+        {args->sshd_config != NULL, VMC_ADMIN_OPT_SSHD_CONFIG, "--sshd-config"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(options); i++) {
         if (options[i].given && (allowed & options[i].opt) == 0) {

@@ -21,6 +21,7 @@ typedef enum {
     VALUE_TAKEOVER,
     VALUE_MAX_SESSIONS,
     VALUE_RECORD,
+    VALUE_ACCOUNT,
 } ValueKind;
 
 typedef struct {
@@ -34,6 +35,7 @@ static const KeySpec gateway_keys[] = {
     {"viewer", VALUE_PATH, offsetof(VmcConfig, viewer)},
     {"log", VALUE_PATH, offsetof(VmcConfig, log)},
     {"run-dir", VALUE_PATH, offsetof(VmcConfig, run_dir)},
+    {"account", VALUE_ACCOUNT, offsetof(VmcConfig, account)},
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
@@ -244,6 +246,11 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         break;
     case VALUE_SOCKET_PATTERN:
         if (!vmc_config_check_socket_pattern(value, ret_why))
+            return FALSE;
+        copy = g_strdup(value);
+        break;
+    case VALUE_ACCOUNT:
+        if (!vmc_config_check_account(value, ret_why))
             return FALSE;
         copy = g_strdup(value);
         break;

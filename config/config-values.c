@@ -141,6 +141,15 @@ acl_name_is_valid(const char *name)
     return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
 }
 
+gboolean
+vmc_config_check_account(const char *value, char **ret_why)
+{
+    if (strspn(value, "0123456789") == strlen(value) || !acl_name_is_valid(value))
+        return fail(ret_why, "not a user name: 1 to %d of a-z 0-9 _ . -, starting with a-z or _",
+                    VMC_CONFIG_ACCOUNT_MAX);
+    return TRUE;
+}
+
 /* "rw-" style, or a subset of "rwx" in order; *ret is the "rw-" form. */
 static gboolean
 acl_perms_normalise(const char *perms, char ret[4])

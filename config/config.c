@@ -34,6 +34,7 @@ vmc_config_new_default(void)
     config->viewer = g_strdup(VMC_CONFIG_DEFAULT_VIEWER);
     config->log = g_strdup(VMC_CONFIG_DEFAULT_LOG);
     config->run_dir = g_strdup(VMC_CONFIG_DEFAULT_RUN_DIR);
+    config->account = g_strdup(VMC_CONFIG_DEFAULT_ACCOUNT);
     config->takeover = VMC_TAKEOVER_DENY;
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
     config->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_vm_config_free);
@@ -50,6 +51,7 @@ vmc_config_free(VmcConfig *config)
     g_free(config->viewer);
     g_free(config->log);
     g_free(config->run_dir);
+    g_free(config->account);
     g_ptr_array_unref(config->vms);
     g_free(config);
 }

@@ -19,6 +19,9 @@ gboolean vmc_config_check_socket_pattern(const char *value, char **ret_why);
 /* Printable UTF-8 text of 1 to VMC_CONFIG_TITLE_MAX bytes. */
 gboolean vmc_config_check_title(const char *value, char **ret_why);
 
+/* A user name: [a-z_][a-z0-9_.-]*, 1 to VMC_CONFIG_ACCOUNT_MAX bytes. */
+gboolean vmc_config_check_account(const char *value, char **ret_why);
+
 /* Entries (user|u|group|g):NAME:PERMS separated by commas and/or spaces, at
  * most VMC_CONFIG_ACL_MAX_ENTRIES, no NAME twice per kind. *ret_acl is the
  * normalised text, e.g. "group:spicex:rw-,user:bob:r--". */

@@ -55,6 +55,7 @@ typedef struct {
     char *viewer;            /* absolute path */
     char *log;               /* absolute path */
     char *run_dir;           /* absolute path */
+    char *account;           /* the gateway account (user name); admin grants it u:ACCOUNT:rw */
     VmcTakeover takeover;
     guint max_sessions_per_identity; /* >= 1 */
     GPtrArray *vms;          /* of VmcVmConfig*, in file order */
@@ -65,6 +66,8 @@ typedef struct {
 #define VMC_CONFIG_DEFAULT_VIEWER "/usr/bin/remote-viewer"
 #define VMC_CONFIG_DEFAULT_LOG "/var/log/vmconsole/sessions.jsonl"
 #define VMC_CONFIG_DEFAULT_RUN_DIR "/run/vmconsole"
+#define VMC_CONFIG_DEFAULT_ACCOUNT "vmconsole"
+#define VMC_CONFIG_ACCOUNT_MAX 32      /* bytes of the account name */
 #define VMC_CONFIG_DEFAULT_MAX_SESSIONS 4
 #define VMC_CONFIG_DEFAULT_CHANNELS "main display inputs cursor playback record"
 

@@ -24,7 +24,7 @@ parse_args(int argc, char **argv, GatewayArgs *args, GError **error)
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &args->config_path,
          "Configuration file (default " VMC_DEFAULT_CONFIG ")", "FILE"},
-        {"identity", 'i', 0, G_OPTION_ARG_STRING, &args->identity,
+        {"identity", 'i', 0, G_OPTION_ARG_FILENAME, &args->identity,
          "The person behind this key (default: the account running the gateway)", "NAME"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };

@@ -18,6 +18,7 @@ GQuark vmc_sessionlog_error_quark(void);
 typedef enum {
     VMC_SESSIONLOG_ERROR_OPEN,  /* the log cannot be opened for appending */
     VMC_SESSIONLOG_ERROR_WRITE, /* write or fsync failed, or a short write */
+    VMC_SESSIONLOG_ERROR_READ,  /* reading the log back failed */
 } VmcSessionlogError;
 
 #define VMC_RECORD_VERSION 1

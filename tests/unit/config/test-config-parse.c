@@ -18,6 +18,7 @@ assert_defaults(const VmcConfig *config)
     g_assert_cmpstr(config->viewer, ==, VMC_CONFIG_DEFAULT_VIEWER);
     g_assert_cmpstr(config->log, ==, VMC_CONFIG_DEFAULT_LOG);
     g_assert_cmpstr(config->run_dir, ==, VMC_CONFIG_DEFAULT_RUN_DIR);
+    g_assert_cmpstr(config->account, ==, VMC_CONFIG_DEFAULT_ACCOUNT);
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_DENY);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, VMC_CONFIG_DEFAULT_MAX_SESSIONS);
 }
@@ -55,6 +56,7 @@ test_full(void)
                                "viewer=/opt/rv/bin/remote-viewer\n"
                                "log = /var/log/vmc/s.jsonl   \n"
                                "run-dir = /run/vmc\n"
+                               "account = spice_gw\n"
                                "takeover = allow\n"
                                "max-sessions-per-identity = 1000\n"
                                "\n"
@@ -72,6 +74,7 @@ test_full(void)
     g_assert_cmpstr(config->viewer, ==, "/opt/rv/bin/remote-viewer");
     g_assert_cmpstr(config->log, ==, "/var/log/vmc/s.jsonl");
     g_assert_cmpstr(config->run_dir, ==, "/run/vmc");
+    g_assert_cmpstr(config->account, ==, "spice_gw");
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_ALLOW);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, 1000);
     g_assert_cmpuint(config->vms->len, ==, 2);
@@ -110,7 +113,7 @@ static const ErrorCase error_cases[] = {
      VMC_CONFIG_ERROR_UNKNOWN, 5,
      "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
-     "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, takeover, "
+     "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
      "max-sessions-per-identity)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
@@ -160,6 +163,12 @@ static const ErrorCase error_cases[] = {
      "[gateway] takeover = 'yes': must be deny or allow"},
     {"bad-record", "[vm debianx]\nrecord = off\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[vm debianx] record = 'off': must be allow or deny"},
+    {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "not a user name"},
+    {"account-numeric", "[gateway]\naccount = 1000\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "not a user name"},
+    {"account-long", "[gateway]\naccount = abcdefghijklmnopqrstuvwxyz0123456\n",
+     VMC_CONFIG_ERROR_VALUE, 2, "not a user name"},
     {"max-zero", "[gateway]\nmax-sessions-per-identity = 0\n", VMC_CONFIG_ERROR_VALUE, 2,
      "from 1 to 1000"},
     {"max-over", "[gateway]\nmax-sessions-per-identity = 1001\n", VMC_CONFIG_ERROR_VALUE, 2,

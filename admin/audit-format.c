@@ -1,0 +1,381 @@
+/* audit-format.c — sessions as text for people, JSON and CSV for machines. Pure.
+ *
+ * Every string here came from the log: escaped (vmc_text_escape) before it
+ * reaches a terminal, made valid UTF-8 and capped before it goes into JSON.
+ */
+#include "audit-priv.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin-priv.h"
+#include "session-priv.h" /* vmc_format_bytes, _rate, _duration, _time_us */
+#include "vmc-sessionlog.h"
+
+char *
+vmc_audit_format_time(gint64 time_us, GTimeZone *tz)
+{
+    if (time_us < 0)
+        return g_strdup("-");
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(time_us / G_USEC_PER_SEC);
+    g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_timezone(utc, tz) : NULL;
+    if (local == NULL)
+        return g_strdup("-");
+    return g_date_time_format(local, "%Y-%m-%d %H:%M:%S");
+}
+
+const char *
+vmc_audit_state_word(VmcAuditState state)
+{
+    switch (state) {
+    case VMC_AUDIT_STATE_ENDED:
+        return "ended";
+    case VMC_AUDIT_STATE_LIVE:
+        return "live";
+    case VMC_AUDIT_STATE_UNTERMINATED:
+        break;
+    }
+    return "UNTERMINATED (the gateway died?)";
+}
+
+const char *
+vmc_audit_state_name(VmcAuditState state)
+{
+    static const char *const names[] = {"ended", "live", "unterminated"};
+    return (guint)state < G_N_ELEMENTS(names) ? names[state] : "unterminated";
+}
+
+/* ---- show ---- */
+
+/* "label       value" with value escaped; nothing for a NULL value. */
+static void
+add_field(GString *out, const char *label, const char *value)
+{
+    if (value == NULL)
+        return;
+    g_autofree char *escaped = vmc_text_escape(value, -1, VMC_AUDIT_VALUE_MAX);
+    g_string_append_printf(out, "%-11s %s\n", label, escaped);
+}
+
+static char *
+bytes_or_dash(gint64 bytes)
+{
+    return bytes >= 0 ? vmc_format_bytes((guint64)bytes) : g_strdup("-");
+}
+
+static void
+add_identity_fields(GString *out, const VmcAuditSession *s)
+{
+    add_field(out, "session", s->session);
+    add_field(out, "state", vmc_audit_state_word(s->state));
+    add_field(out, "vm", s->vm);
+    add_field(out, "identity", s->identity);
+    add_field(out, "account", s->account);
+    add_field(out, "key", s->key);
+    add_field(out, "key type", s->key_type);
+    add_field(out, "client", s->client);
+    add_field(out, "socket", s->socket);
+    add_field(out, "mode", s->mode);
+    add_field(out, "audio", s->audio);
+    add_field(out, "takeover of", s->takeover_of);
+}
+
+static void
+add_time_fields(GString *out, const VmcAuditSession *s, GTimeZone *tz)
+{
+    g_autofree char *start = vmc_audit_format_time(s->start_us, tz);
+    g_autofree char *end = s->end_line != 0 ? vmc_audit_format_time(s->end_us, tz) : NULL;
+    g_autofree char *duration = s->duration_s >= 0 ? vmc_format_duration(s->duration_s) : NULL;
+    add_field(out, "start", start);
+    add_field(out, "end", end);
+    add_field(out, "duration", duration);
+    g_autofree char *reason =
+        s->reason_text != NULL
+            ? g_strdup_printf("%s: %s", s->reason ? s->reason : "-", s->reason_text)
+            : g_strdup(s->reason);
+    add_field(out, "reason", reason);
+    add_field(out, "taken over", s->taken_over_by);
+    g_autofree char *viewer = NULL;
+    if (s->viewer_signal != NULL)
+        viewer = g_strdup_printf("killed by signal %s", s->viewer_signal);
+    else if (s->viewer_exit >= 0)
+        viewer = g_strdup_printf("exit %" G_GINT64_FORMAT, s->viewer_exit);
+    add_field(out, "viewer", viewer);
+}
+
+static void
+add_traffic_fields(GString *out, const VmcAuditSession *s, GTimeZone *tz)
+{
+    g_autofree char *bytes = s->bytes_total >= 0 ? vmc_format_bytes((guint64)s->bytes_total) : NULL;
+    add_field(out, "bytes", bytes);
+    if (!isnan(s->rate_mean) || !isnan(s->rate_peak)) {
+        g_autofree char *mean = vmc_format_rate(s->rate_mean);
+        g_autofree char *peak = vmc_format_rate(s->rate_peak);
+        g_autofree char *at = vmc_audit_format_time(s->rate_peak_time_us, tz);
+        g_autofree char *rate = g_strdup_printf("mean %s, peak %s at %s", mean, peak, at);
+        add_field(out, "rate", rate);
+    }
+    g_autofree char *rejected =
+        s->rejected >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT " connection(s)", s->rejected)
+                         : NULL;
+    add_field(out, "rejected", rejected);
+    g_autofree char *start_line = g_strdup_printf("%" G_GUINT64_FORMAT, s->start_line);
+    g_autofree char *end_line = g_strdup_printf("%" G_GUINT64_FORMAT, s->end_line);
+    g_autofree char *log =
+        g_strdup_printf("start record %s, end record %s", s->start_line ? start_line : "none",
+                        s->end_line ? end_line : "none");
+    add_field(out, "log lines", log);
+}
+
+static void
+add_channel_table(GString *out, const VmcAuditSession *s)
+{
+    if (s->channels->len == 0)
+        return;
+    static const char *const headers[] = {"CHANNEL", "TO VM", "FROM VM", "CONNECTIONS"};
+    g_autoptr(VmcAdminTable) table = vmc_admin_table_new(4, headers);
+    for (guint i = 0; i < s->channels->len; i++) {
+        const VmcAuditChannel *c = s->channels->pdata[i];
+        g_autofree char *to_vm = bytes_or_dash(c->to_vm);
+        g_autofree char *from_vm = bytes_or_dash(c->from_vm);
+        g_autofree char *connections = c->connections >= 0
+                                           ? g_strdup_printf("%" G_GINT64_FORMAT, c->connections)
+                                           : g_strdup("-");
+        vmc_admin_table_add_row(table, (const char *const[]){c->name, to_vm, from_vm, connections});
+    }
+    g_autofree char *text = vmc_admin_table_format(table);
+    g_string_append_c(out, '\n');
+    g_string_append(out, text);
+}
+
+static void
+add_sparkline(GString *out, const VmcAuditSession *s, gboolean unicode)
+{
+    if (s->total == NULL || s->total->len == 0)
+        return;
+    double peak = 0;
+    for (guint i = 0; i < s->total->len; i++)
+        peak = MAX(peak, g_array_index(s->total, double, i));
+    g_autofree char *peak_rate = vmc_format_rate(peak / (double)s->step_s);
+    g_autofree char *line = vmc_audit_sparkline(s->total, VMC_AUDIT_SPARKLINE_WIDTH, unicode);
+    g_string_append_printf(out,
+                           "\nthroughput  %u samples of %" G_GINT64_FORMAT
+                           " s, peak %s (each column the peak of its samples)\n",
+                           s->total->len, s->step_s, peak_rate);
+    g_string_append_printf(out, "|%s|\n", line);
+}
+
+char *
+vmc_audit_show_format(const VmcAuditSession *session, GTimeZone *tz, gboolean unicode)
+{
+    g_return_val_if_fail(session != NULL && tz != NULL, NULL);
+    GString *out = g_string_new(NULL);
+    add_identity_fields(out, session);
+    add_time_fields(out, session, tz);
+    add_traffic_fields(out, session, tz);
+    add_channel_table(out, session);
+    add_sparkline(out, session, unicode);
+    return g_string_free(out, FALSE);
+}
+
+/* ---- JSON ---- */
+
+static void
+json_string(JsonBuilder *builder, const char *member, const char *value)
+{
+    json_builder_set_member_name(builder, member);
+    if (value == NULL) {
+        json_builder_add_null_value(builder);
+        return;
+    }
+    g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
+    json_builder_add_string_value(builder, text);
+}
+
+/* An integer member, null when negative (absent). */
+static void
+json_int(JsonBuilder *builder, const char *member, gint64 value)
+{
+    json_builder_set_member_name(builder, member);
+    if (value < 0)
+        json_builder_add_null_value(builder);
+    else
+        json_builder_add_int_value(builder, value);
+}
+
+static void
+json_time(JsonBuilder *builder, const char *member, gint64 time_us)
+{
+    g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
+    json_string(builder, member, text);
+}
+
+static void
+json_rate(JsonBuilder *builder, const char *member, double value)
+{
+    json_builder_set_member_name(builder, member);
+    if (isnan(value))
+        json_builder_add_null_value(builder);
+    else
+        json_builder_add_double_value(builder, value);
+}
+
+static void
+json_samples(JsonBuilder *builder, const char *member, const GArray *samples)
+{
+    json_builder_set_member_name(builder, member);
+    json_builder_begin_array(builder);
+    for (guint i = 0; i < samples->len; i++)
+        json_builder_add_int_value(builder, (gint64)g_array_index(samples, double, i));
+    json_builder_end_array(builder);
+}
+
+static void
+json_channels(JsonBuilder *builder, const VmcAuditSession *s)
+{
+    json_builder_set_member_name(builder, "channels");
+    json_builder_begin_object(builder);
+    for (guint i = 0; i < s->channels->len; i++) {
+        const VmcAuditChannel *c = s->channels->pdata[i];
+        g_autofree char *name = vmc_text_to_utf8(c->name, -1, VMC_ADMIN_JSON_STRING_MAX);
+        json_builder_set_member_name(builder, name);
+        json_builder_begin_object(builder);
+        json_int(builder, "to_vm", c->to_vm);
+        json_int(builder, "from_vm", c->from_vm);
+        json_int(builder, "connections", c->connections);
+        json_builder_end_object(builder);
+    }
+    json_builder_end_object(builder);
+
+    json_builder_set_member_name(builder, "series");
+    if (s->total == NULL) {
+        json_builder_add_null_value(builder);
+        return;
+    }
+    json_builder_begin_object(builder);
+    json_int(builder, "step_s", s->step_s);
+    json_samples(builder, "bytes", s->total);
+    json_builder_set_member_name(builder, "channels");
+    json_builder_begin_object(builder);
+    for (guint i = 0; i < s->channels->len; i++) {
+        const VmcAuditChannel *c = s->channels->pdata[i];
+        if (c->series == NULL)
+            continue;
+        g_autofree char *name = vmc_text_to_utf8(c->name, -1, VMC_ADMIN_JSON_STRING_MAX);
+        json_samples(builder, name, c->series);
+    }
+    json_builder_end_object(builder);
+    json_builder_end_object(builder);
+}
+
+JsonNode *
+vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
+{
+    g_return_val_if_fail(s != NULL, NULL);
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_object(builder);
+    json_string(builder, "session", s->session);
+    json_string(builder, "state", vmc_audit_state_name(s->state));
+    json_builder_set_member_name(builder, "unterminated");
+    json_builder_add_boolean_value(builder, s->state == VMC_AUDIT_STATE_UNTERMINATED);
+    const struct {
+        const char *name;
+        const char *value;
+    } strings[] = {
+        {"vm", s->vm},
+        {"identity", s->identity},
+        {"account", s->account},
+        {"key", s->key},
+        {"key_type", s->key_type},
+        {"client", s->client},
+        {"socket", s->socket},
+        {"mode", s->mode},
+        {"audio", s->audio},
+        {"reason", s->reason},
+        {"reason_text", s->reason_text},
+        {"takeover_of", s->takeover_of},
+        {"taken_over_by", s->taken_over_by},
+        {"viewer_signal", s->viewer_signal},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
+        json_string(builder, strings[i].name, strings[i].value);
+    json_time(builder, "start", s->start_us);
+    json_time(builder, "end", s->end_line != 0 ? s->end_us : -1);
+    json_int(builder, "duration_s", s->duration_s);
+    json_int(builder, "bytes_total", s->bytes_total);
+    json_rate(builder, "rate_mean", s->rate_mean);
+    json_rate(builder, "rate_peak", s->rate_peak);
+    json_time(builder, "rate_peak_time", s->rate_peak_time_us);
+    json_int(builder, "viewer_exit", s->viewer_exit);
+    json_int(builder, "rejected_connections", s->rejected);
+    json_int(builder, "start_line", s->start_line > 0 ? (gint64)s->start_line : -1);
+    json_int(builder, "end_line", s->end_line > 0 ? (gint64)s->end_line : -1);
+    if (with_series)
+        json_channels(builder, s);
+    json_builder_end_object(builder);
+    return json_builder_get_root(builder);
+}
+
+char *
+vmc_audit_json_finish(JsonNode *root)
+{
+    g_return_val_if_fail(root != NULL, NULL);
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    json_generator_set_pretty(generator, TRUE);
+    json_generator_set_root(generator, root);
+    g_autofree char *text = json_generator_to_data(generator, NULL);
+    return vmc_admin_json_escape_controls(text);
+}
+
+char *
+vmc_audit_session_to_json(const VmcAuditSession *session)
+{
+    g_autoptr(JsonNode) root = vmc_audit_session_summary_node(session, TRUE);
+    return vmc_audit_json_finish(root);
+}
+
+/* ---- CSV ---- */
+
+void
+vmc_audit_csv_append(GString *out, const char *field)
+{
+    if (field == NULL)
+        return;
+    g_autofree char *escaped = vmc_text_escape(field, -1, VMC_AUDIT_CELL_MAX);
+    /* A spreadsheet runs a cell starting with = + - @ as a formula. */
+    gboolean inert = strchr("=+-@", escaped[0]) != NULL && escaped[0] != '\0';
+    gboolean quote = inert || strpbrk(escaped, ",\" ") != NULL;
+    if (quote)
+        g_string_append_c(out, '"');
+    if (inert)
+        g_string_append_c(out, '\'');
+    for (const char *p = escaped; *p != '\0'; p++) {
+        if (*p == '"')
+            g_string_append_c(out, '"');
+        g_string_append_c(out, *p);
+    }
+    if (quote)
+        g_string_append_c(out, '"');
+}
+
+/* ---- dates of --since/--until ---- */
+
+gboolean
+vmc_audit_parse_date(const char *text, GTimeZone *tz, gint64 *ret_us)
+{
+    g_return_val_if_fail(text != NULL && tz != NULL && ret_us != NULL, FALSE);
+    if (strlen(text) > 64)
+        return FALSE;
+    g_autoptr(GDateTime) time = NULL;
+    int year, month, day, end = 0;
+    if (sscanf(text, "%4d-%2d-%2d%n", &year, &month, &day, &end) == 3 && end == 10 &&
+        text[end] == '\0')
+        time = g_date_time_new(tz, year, month, day, 0, 0, 0);
+    else
+        time = g_date_time_new_from_iso8601(text, tz);
+    if (time == NULL)
+        return FALSE;
+    *ret_us = g_date_time_to_unix(time) * G_USEC_PER_SEC + g_date_time_get_microsecond(time);
+    return TRUE;
+}

@@ -1,0 +1,379 @@
+/* audit-session.c — a session rebuilt from its start and end records. Pure.
+ *
+ * The log reader has already checked each line as strict JSON; this parses
+ * the whole record with json-glib (channels, series) and keeps what is of the
+ * expected shape and within bounds. Anything else in a record is ignored.
+ */
+#include "audit-priv.h"
+
+#include <math.h>
+#include <string.h>
+
+#define VMC_AUDIT_MAX_DEPTH 32 /* nesting of a record parsed (the gateway writes 4) */
+
+static void
+audit_channel_free(VmcAuditChannel *channel)
+{
+    if (channel == NULL)
+        return;
+    g_free(channel->name);
+    g_clear_pointer(&channel->series, g_array_unref);
+    g_free(channel);
+}
+
+VmcAuditSession *
+vmc_audit_session_new(const char *id)
+{
+    g_return_val_if_fail(id != NULL, NULL);
+    VmcAuditSession *session = g_new0(VmcAuditSession, 1);
+    session->session = g_strdup(id);
+    session->start_us = session->end_us = -1;
+    session->duration_s = session->bytes_total = session->viewer_exit = session->rejected = -1;
+    session->rate_mean = session->rate_peak = NAN;
+    session->rate_peak_time_us = -1;
+    session->channels = g_ptr_array_new_with_free_func((GDestroyNotify)audit_channel_free);
+    session->state = VMC_AUDIT_STATE_UNTERMINATED;
+    return session;
+}
+
+void
+vmc_audit_session_free(VmcAuditSession *session)
+{
+    if (session == NULL)
+        return;
+    char **strings[] = {&session->session,
+                        &session->identity,
+                        &session->account,
+                        &session->key,
+                        &session->key_type,
+                        &session->client,
+                        &session->vm,
+                        &session->socket,
+                        &session->mode,
+                        &session->audio,
+                        &session->reason,
+                        &session->reason_text,
+                        &session->taken_over_by,
+                        &session->takeover_of,
+                        &session->viewer_signal};
+    for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
+        g_free(*strings[i]);
+    g_clear_pointer(&session->total, g_array_unref);
+    g_ptr_array_unref(session->channels);
+    g_free(session);
+}
+
+/* FALSE when brackets outside strings nest deeper than max (json-glib's
+ * parser recurses: a line of 200 000 '[' must not reach it). */
+static gboolean
+depth_is_bounded(const char *line, gsize length, guint max)
+{
+    guint depth = 0;
+    gboolean in_string = FALSE;
+    for (gsize i = 0; i < length; i++) {
+        char c = line[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = FALSE;
+        } else if (c == '"') {
+            in_string = TRUE;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                return FALSE;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return TRUE;
+}
+
+/* The line as a JSON object (a new reference), or NULL. */
+static JsonObject *
+parse_object(const char *line, gsize length)
+{
+    if (length > G_MAXSSIZE || !depth_is_bounded(line, length, VMC_AUDIT_MAX_DEPTH))
+        return NULL;
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    if (!json_parser_load_from_data(parser, line, (gssize)length, NULL))
+        return NULL;
+    JsonNode *root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+        return NULL;
+    return json_object_ref(json_node_get_object(root));
+}
+
+static const char *
+get_string(JsonObject *object, const char *name)
+{
+    JsonNode *node = json_object_get_member(object, name);
+    if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(node);
+}
+
+static gboolean
+get_int(JsonObject *object, const char *name, gint64 *ret)
+{
+    JsonNode *node = json_object_get_member(object, name);
+    if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
+        return FALSE;
+    *ret = json_node_get_int(node);
+    return TRUE;
+}
+
+static gboolean
+get_number(JsonObject *object, const char *name, double *ret)
+{
+    JsonNode *node = json_object_get_member(object, name);
+    if (node == NULL)
+        return FALSE;
+    GType type = json_node_get_value_type(node);
+    if (type == G_TYPE_INT64)
+        *ret = (double)json_node_get_int(node);
+    else if (type == G_TYPE_DOUBLE)
+        *ret = json_node_get_double(node);
+    else
+        return FALSE;
+    return isfinite(*ret);
+}
+
+/* An RFC 3339 time to microseconds since the epoch, or -1. */
+static gint64
+parse_time(const char *text)
+{
+    if (text == NULL || strlen(text) > 64)
+        return -1;
+    g_autoptr(GDateTime) time = g_date_time_new_from_iso8601(text, NULL);
+    if (time == NULL)
+        return -1;
+    gint64 seconds = g_date_time_to_unix(time);
+    if (seconds < 0 || seconds > G_MAXINT64 / G_USEC_PER_SEC - 1)
+        return -1;
+    return seconds * G_USEC_PER_SEC + g_date_time_get_microsecond(time);
+}
+
+char *
+vmc_audit_line_session_id(const char *line, gsize length)
+{
+    g_autoptr(JsonObject) record = parse_object(line, length);
+    if (record == NULL)
+        return NULL;
+    const char *event = get_string(record, "event");
+    const char *id = get_string(record, "session");
+    if (g_strcmp0(event, "start") != 0 && g_strcmp0(event, "end") != 0)
+        return NULL;
+    if (id == NULL || id[0] == '\0' || strlen(id) > VMC_AUDIT_ID_MAX)
+        return NULL;
+    return g_strdup(id);
+}
+
+static void
+take_strings(VmcAuditSession *session, JsonObject *record)
+{
+    const struct {
+        const char *name;
+        char **field;
+    } strings[] = {
+        {"identity", &session->identity},
+        {"account", &session->account},
+        {"key", &session->key},
+        {"key_type", &session->key_type},
+        {"client", &session->client},
+        {"vm", &session->vm},
+        {"socket", &session->socket},
+        {"mode", &session->mode},
+        {"audio", &session->audio},
+        {"reason", &session->reason},
+        {"reason_text", &session->reason_text},
+        {"taken_over_by", &session->taken_over_by},
+        {"takeover_of", &session->takeover_of},
+        {"viewer_signal", &session->viewer_signal},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(strings); i++) {
+        const char *value = get_string(record, strings[i].name);
+        if (value == NULL)
+            continue;
+        g_free(*strings[i].field);
+        *strings[i].field = g_strdup(value);
+    }
+}
+
+static void
+take_numbers(VmcAuditSession *session, JsonObject *record)
+{
+    gint64 value;
+    if (get_int(record, "duration_s", &value) && value >= 0)
+        session->duration_s = value;
+    if (get_int(record, "bytes_total", &value) && value >= 0)
+        session->bytes_total = value;
+    if (get_int(record, "viewer_exit", &value))
+        session->viewer_exit = value;
+    if (get_int(record, "viewer_signal", &value)) {
+        g_free(session->viewer_signal);
+        session->viewer_signal = g_strdup_printf("%" G_GINT64_FORMAT, value);
+    }
+    if (get_int(record, "rejected_connections", &value) && value >= 0)
+        session->rejected = value;
+    double rate;
+    if (get_number(record, "rate_mean", &rate) && rate >= 0)
+        session->rate_mean = rate;
+    if (get_number(record, "rate_peak", &rate) && rate >= 0)
+        session->rate_peak = rate;
+    gint64 peak_time = parse_time(get_string(record, "rate_peak_time"));
+    if (peak_time >= 0)
+        session->rate_peak_time_us = peak_time;
+}
+
+/* A JSON array of non-negative integers as doubles, or NULL (wrong shape,
+ * too long). */
+static GArray *
+parse_samples(JsonNode *node)
+{
+    if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+        return NULL;
+    JsonArray *array = json_node_get_array(node);
+    guint n = json_array_get_length(array);
+    if (n > VMC_AUDIT_MAX_SAMPLES)
+        return NULL;
+    g_autoptr(GArray) samples = g_array_sized_new(FALSE, FALSE, sizeof(double), n);
+    for (guint i = 0; i < n; i++) {
+        JsonNode *element = json_array_get_element(array, i);
+        if (json_node_get_value_type(element) != G_TYPE_INT64 || json_node_get_int(element) < 0)
+            return NULL;
+        double value = (double)json_node_get_int(element);
+        g_array_append_val(samples, value);
+    }
+    return g_steal_pointer(&samples);
+}
+
+static VmcAuditChannel *
+find_channel(VmcAuditSession *session, const char *name, gboolean create)
+{
+    for (guint i = 0; i < session->channels->len; i++) {
+        VmcAuditChannel *channel = session->channels->pdata[i];
+        if (strcmp(channel->name, name) == 0)
+            return channel;
+    }
+    if (!create || session->channels->len >= VMC_AUDIT_MAX_CHANNELS)
+        return NULL;
+    VmcAuditChannel *channel = g_new0(VmcAuditChannel, 1);
+    channel->name = g_strdup(name);
+    channel->to_vm = channel->from_vm = channel->connections = -1;
+    g_ptr_array_add(session->channels, channel);
+    return channel;
+}
+
+static void
+take_channels(VmcAuditSession *session, JsonObject *record)
+{
+    JsonNode *node = json_object_get_member(record, "channels");
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+        return;
+    JsonObject *channels = json_node_get_object(node);
+    g_autoptr(GList) names = json_object_get_members(channels);
+    for (GList *l = names; l != NULL; l = l->next) {
+        JsonNode *counts = json_object_get_member(channels, l->data);
+        if (!JSON_NODE_HOLDS_OBJECT(counts))
+            continue;
+        VmcAuditChannel *channel = find_channel(session, l->data, TRUE);
+        if (channel == NULL)
+            break;
+        JsonObject *object = json_node_get_object(counts);
+        gint64 value;
+        if (get_int(object, "to_vm", &value) && value >= 0)
+            channel->to_vm = value;
+        if (get_int(object, "from_vm", &value) && value >= 0)
+            channel->from_vm = value;
+        if (get_int(object, "connections", &value) && value >= 0)
+            channel->connections = value;
+    }
+}
+
+/* "series": {"step_s", "bytes": [], "channels": {name: []}}; per-channel
+ * series (absent in older records) must have the length of "bytes". */
+static void
+take_series(VmcAuditSession *session, JsonObject *record)
+{
+    JsonNode *node = json_object_get_member(record, "series");
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+        return;
+    JsonObject *series = json_node_get_object(node);
+    gint64 step;
+    if (!get_int(series, "step_s", &step) || step < 1 || step > VMC_AUDIT_MAX_STEP_S)
+        return;
+    GArray *total = parse_samples(json_object_get_member(series, "bytes"));
+    if (total == NULL)
+        return;
+    g_clear_pointer(&session->total, g_array_unref);
+    session->total = total;
+    session->step_s = step;
+
+    JsonNode *channels_node = json_object_get_member(series, "channels");
+    if (channels_node == NULL || !JSON_NODE_HOLDS_OBJECT(channels_node))
+        return;
+    JsonObject *channels = json_node_get_object(channels_node);
+    g_autoptr(GList) names = json_object_get_members(channels);
+    for (GList *l = names; l != NULL; l = l->next) {
+        g_autoptr(GArray) samples = parse_samples(json_object_get_member(channels, l->data));
+        if (samples == NULL || samples->len != total->len)
+            continue;
+        VmcAuditChannel *channel = find_channel(session, l->data, TRUE);
+        if (channel == NULL)
+            break;
+        g_clear_pointer(&channel->series, g_array_unref);
+        channel->series = g_steal_pointer(&samples);
+    }
+}
+
+gboolean
+vmc_audit_session_add_line(VmcAuditSession *session, const char *line, gsize length,
+                           guint64 line_number)
+{
+    g_return_val_if_fail(session != NULL && line != NULL, FALSE);
+    g_autoptr(JsonObject) record = parse_object(line, length);
+    if (record == NULL || g_strcmp0(get_string(record, "session"), session->session) != 0)
+        return FALSE;
+    const char *event = get_string(record, "event");
+    gint64 time_us = parse_time(get_string(record, "time"));
+    if (g_strcmp0(event, "start") == 0) {
+        session->start_line = line_number;
+        if (time_us >= 0)
+            session->start_us = time_us;
+    } else if (g_strcmp0(event, "end") == 0) {
+        session->end_line = line_number;
+        session->state = VMC_AUDIT_STATE_ENDED;
+        session->end_us = time_us;
+        gint64 start_us = parse_time(get_string(record, "start"));
+        if (session->start_line == 0 && start_us >= 0)
+            session->start_us = start_us;
+    } else {
+        return FALSE;
+    }
+    take_strings(session, record);
+    take_numbers(session, record);
+    take_channels(session, record);
+    take_series(session, record);
+    return TRUE;
+}
+
+gboolean
+vmc_audit_query_is_valid(const char *query)
+{
+    gsize length = query != NULL ? strlen(query) : 0;
+    if (length < VMC_AUDIT_PREFIX_MIN || length > VMC_AUDIT_ID_MAX)
+        return FALSE;
+    for (gsize i = 0; i < length; i++)
+        if (!g_ascii_isxdigit(query[i]))
+            return FALSE;
+    return TRUE;
+}
+
+gboolean
+vmc_audit_id_matches(const char *id, const char *query)
+{
+    g_return_val_if_fail(id != NULL && query != NULL, FALSE);
+    gsize length = strlen(query);
+    return strlen(id) >= length && g_ascii_strncasecmp(id, query, length) == 0;
+}

@@ -1,0 +1,240 @@
+/* authorize.c — `vmconsole-admin authorize IDENTITY KEYFILE`: the locked-down
+ * authorized_keys line for a person's public key, printed or appended to a
+ * key file (never twice the same key). */
+#include "admin-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmc-build-config.h"
+
+#define PUBKEY_FILE_MAX (64 * 1024) /* bytes of a .pub file read */
+
+static gboolean
+io_error(GError **error, const char *what, const char *path, int err)
+{
+    g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO, "cannot %s %s: %s", what, path,
+                g_strerror(err));
+    return FALSE;
+}
+
+/* The one key line of a public key file. */
+static VmcAuthKey *
+read_public_key(const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    gsize length = 0;
+    if (!g_file_get_contents(path, &text, &length, error))
+        return NULL;
+    if (length > PUBKEY_FILE_MAX || strlen(text) != length) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
+                    "%s is not a public key file (binary, or over %d bytes)", path,
+                    PUBKEY_FILE_MAX);
+        return NULL;
+    }
+    if (strstr(text, "PRIVATE KEY") != NULL) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
+                    "%s is a private key: give the person's public key (the .pub file)", path);
+        return NULL;
+    }
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    const char *found = NULL;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        g_strchomp(lines[i]);
+        if (vmc_authkey_line_is_blank(lines[i]))
+            continue;
+        if (found != NULL) {
+            g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
+                        "%s holds more than one key: give one key per authorize", path);
+            return NULL;
+        }
+        found = lines[i];
+    }
+    if (found == NULL) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID, "%s holds no key", path);
+        return NULL;
+    }
+    g_autoptr(GError) local = NULL;
+    VmcAuthKey *key = vmc_authkey_parse(found, &local);
+    if (key == NULL)
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
+                    "%s: %s (give the person's .pub file)", path, local->message);
+    return key;
+}
+
+char *
+vmc_admin_read_fd_bounded(int fd, const char *path, gsize *ret_length, GError **error)
+{
+    g_autofree char *buffer = g_malloc(VMC_AUTHKEYS_FILE_MAX + 1);
+    gsize length = 0;
+    while (length <= VMC_AUTHKEYS_FILE_MAX) {
+        ssize_t n = pread(fd, buffer + length, VMC_AUTHKEYS_FILE_MAX + 1 - length, (off_t)length);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            io_error(error, "read", path, errno);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        length += (gsize)n;
+    }
+    if (length > VMC_AUTHKEYS_FILE_MAX) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID, "%s is larger than %d bytes",
+                    path, VMC_AUTHKEYS_FILE_MAX);
+        return NULL;
+    }
+    buffer[length] = '\0';
+    *ret_length = length;
+    return g_steal_pointer(&buffer);
+}
+
+/* Open the key file to append (created 0644 if missing), never through a
+ * symlink, and only a regular file. */
+static int
+open_key_file(const char *path, GError **error)
+{
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ELOOP)
+            g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO,
+                        "%s is a symbolic link: give the key file's real path", path);
+        else
+            io_error(error, "open", path, err);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO, "%s is not a regular file", path);
+        return -1;
+    }
+    return fd;
+}
+
+static gboolean
+write_all(int fd, const char *data, gsize length, const char *path, GError **error)
+{
+    ssize_t n;
+    do
+        n = write(fd, data, length);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return io_error(error, "append to", path, errno);
+    if ((gsize)n != length) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO,
+                    "short write to %s: check the file's end by hand", path);
+        return FALSE;
+    }
+    if (fsync(fd) != 0)
+        return io_error(error, "sync", path, errno);
+    return TRUE;
+}
+
+/* Append line to path unless the key is there already. One write(2). */
+static gboolean
+append_line(const char *path, const char *line, const VmcAuthKey *key, GError **error)
+{
+    int fd = open_key_file(path, error);
+    if (fd < 0)
+        return FALSE;
+    gsize length = 0;
+    g_autofree char *text = vmc_admin_read_fd_bounded(fd, path, &length, error);
+    gboolean ok = text != NULL;
+    guint dup = ok ? vmc_admin_keys_find_blob(text, length, key->blob) : 0;
+    if (dup > 0) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_DUPLICATE,
+                    "%s already holds this key (line %u); remove that line first to replace it",
+                    path, dup);
+        ok = FALSE;
+    }
+    if (ok) {
+        gboolean newline_first = length > 0 && text[length - 1] != '\n';
+        g_autofree char *data = g_strdup_printf("%s%s\n", newline_first ? "\n" : "", line);
+        ok = write_all(fd, data, strlen(data), path, error);
+    }
+    close(fd);
+    return ok;
+}
+
+/* The spec from the command line; FALSE after complaining. */
+static gboolean
+build_spec(const VmcAdminArgs *args, VmcAuthorizeSpec *spec, char **ret_expiry)
+{
+    g_autoptr(GError) error = NULL;
+    guint64 port = 0;
+    if (args->audio_port != NULL &&
+        !g_ascii_string_to_unsigned(args->audio_port, 10, 1, 65535, &port, NULL)) {
+        vmc_admin_complain("--audio-port '%s' is not a port number from 1 to 65535",
+                           args->audio_port);
+        return FALSE;
+    }
+    if ((args->from != NULL && !vmc_authkey_check_from(args->from, &error)) ||
+        (args->expires != NULL && !vmc_authkey_parse_expiry(args->expires, ret_expiry, &error))) {
+        vmc_admin_complain("%s", error->message);
+        return FALSE;
+    }
+    spec->gateway_path = VMC_GATEWAY_PATH;
+    spec->identity = args->words[1];
+    spec->audio = args->audio || args->audio_port != NULL;
+    spec->audio_port = (guint)port;
+    spec->from = args->from;
+    spec->expiry = *ret_expiry;
+    return TRUE;
+}
+
+/* A date already past still gives a line (sshd refuses it); say so. */
+static void
+warn_if_past(const char *expiry)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *now_text = g_date_time_format(now, "%Y%m%d%H%M%S");
+    if (expiry != NULL && strcmp(expiry, now_text) <= 0)
+        vmc_admin_complain("warning: --expires %s is already past: sshd will refuse this key",
+                           expiry);
+}
+
+VmcAdminExit
+vmc_admin_cmd_authorize(const VmcAdminArgs *args)
+{
+    if (!vmc_admin_args_only(args, "authorize", VMC_ADMIN_OPT_AUTHORIZE))
+        return VMC_ADMIN_EXIT_USAGE;
+    if (g_strv_length(args->words) != 3) {
+        vmc_admin_complain("usage: authorize IDENTITY KEYFILE [--audio] [--audio-port PORT] "
+                           "[--from CIDR[,CIDR]] [--expires DATE] [--append FILE]");
+        return VMC_ADMIN_EXIT_USAGE;
+    }
+    if (!vmc_authkey_identity_is_valid(args->words[1])) {
+        vmc_admin_complain("'%s' is not a valid identity: 1 to %d of A-Z a-z 0-9 _ . -, not "
+                           "starting with - or .",
+                           args->words[1], VMC_AUTHKEYS_IDENTITY_MAX);
+        return VMC_ADMIN_EXIT_USAGE;
+    }
+    VmcAuthorizeSpec spec = {0};
+    g_autofree char *expiry = NULL;
+    if (!build_spec(args, &spec, &expiry))
+        return VMC_ADMIN_EXIT_USAGE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcAuthKey) key = read_public_key(args->words[2], &error);
+    if (key == NULL) {
+        vmc_admin_complain("%s", error->message);
+        return VMC_ADMIN_EXIT_ERROR;
+    }
+    warn_if_past(expiry);
+    g_autofree char *line = vmc_authkey_format_line(&spec, key);
+    if (args->append == NULL) {
+        printf("%s\n", line);
+        return VMC_ADMIN_EXIT_OK;
+    }
+    if (!append_line(args->append, line, key, &error)) {
+        vmc_admin_complain("%s", error->message);
+        return VMC_ADMIN_EXIT_ERROR;
+    }
+    printf("added to %s: %s\n", args->append, line);
+    return VMC_ADMIN_EXIT_OK;
+}

@@ -1,0 +1,193 @@
+/* check-findings.c — what `check` reports, and the review of an
+ * authorized_keys file's lines. Pure. */
+#include "admin-priv.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "vmc-sessionlog.h"
+
+#define FINDING_PART_MAX 600 /* bytes of each escaped part of a finding */
+
+/* Options that undo part of `restrict` in a way the gateway never needs. */
+static const char *const unsafe_options[] = {
+    "pty", "user-rc", "agent-forwarding", "environment", "permitopen", NULL,
+};
+
+void
+vmc_admin_finding_add(GPtrArray *findings, const char *area, const char *where, const char *todo,
+                      const char *what_format, ...)
+{
+    va_list args;
+    va_start(args, what_format);
+    VmcAdminFinding *finding = g_new0(VmcAdminFinding, 1);
+    finding->what = g_strdup_vprintf(what_format, args);
+    va_end(args);
+    finding->area = g_strdup(area);
+    finding->where = g_strdup(where);
+    finding->todo = g_strdup(todo);
+    g_ptr_array_add(findings, finding);
+}
+
+void
+vmc_admin_finding_free(VmcAdminFinding *finding)
+{
+    if (finding == NULL)
+        return;
+    g_free(finding->area);
+    g_free(finding->what);
+    g_free(finding->where);
+    g_free(finding->todo);
+    g_free(finding);
+}
+
+char *
+vmc_admin_finding_format(const VmcAdminFinding *finding)
+{
+    g_autofree char *area = vmc_text_escape(finding->area, -1, FINDING_PART_MAX);
+    g_autofree char *what = vmc_text_escape(finding->what, -1, FINDING_PART_MAX);
+    g_autofree char *where = vmc_text_escape(finding->where, -1, FINDING_PART_MAX);
+    g_autofree char *todo = vmc_text_escape(finding->todo, -1, FINDING_PART_MAX);
+    return g_strdup_printf("%s: problem: %s on %s -- do: %s", area, what, where, todo);
+}
+
+/* ---- authorized_keys review ---- */
+
+typedef struct {
+    const char *where; /* file name */
+    VmcAdminNameKnownFunc identity_known;
+    gpointer user_data;
+    GPtrArray *findings;
+    GHashTable *blobs; /* blob -> first line number */
+} KeysReview;
+
+static void G_GNUC_PRINTF(4, 5)
+    keys_problem(KeysReview *review, guint line, const char *todo, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    g_autofree char *what = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_autofree char *where = g_strdup_printf("%s line %u", review->where, line);
+    vmc_admin_finding_add(review->findings, "keys", where, todo, "%s", what);
+}
+
+static void
+review_command(KeysReview *review, guint line, const VmcAuthKey *key)
+{
+    const VmcAuthKeyOption *command = vmc_authkey_find_option(key, "command");
+    if (command == NULL || command->value == NULL) {
+        keys_problem(review, line, "replace it with the line `vmconsole-admin authorize` prints",
+                     "key without command= (it could run anything)");
+        return;
+    }
+    g_autofree char *identity = vmc_authkey_gateway_identity(command->value);
+    if (identity == NULL) {
+        keys_problem(review, line, "replace it with the line `vmconsole-admin authorize` prints",
+                     "command= is not the gateway with --identity NAME");
+        return;
+    }
+    if (review->identity_known != NULL && !review->identity_known(identity, review->user_data))
+        keys_problem(review, line, "fix --identity to the person's user name, or create that user",
+                     "--identity %s is not a known user", identity);
+}
+
+static void
+review_key(KeysReview *review, guint line, const VmcAuthKey *key)
+{
+    if (vmc_authkey_find_option(key, "restrict") == NULL)
+        keys_problem(review, line, "replace it with the line `vmconsole-admin authorize` prints",
+                     "key without restrict (forwarding, pty and user rc stay allowed)");
+    review_command(review, line, key);
+    for (guint i = 0; unsafe_options[i] != NULL; i++)
+        if (vmc_authkey_find_option(key, unsafe_options[i]) != NULL)
+            keys_problem(review, line, "remove the option", "key option %s undoes part of restrict",
+                         unsafe_options[i]);
+    gpointer first = g_hash_table_lookup(review->blobs, key->blob);
+    if (first != NULL)
+        keys_problem(review, line, "remove one of the two lines",
+                     "the same key as on line %u (sshd uses only the first)",
+                     GPOINTER_TO_UINT(first));
+    else
+        g_hash_table_insert(review->blobs, g_strdup(key->blob), GUINT_TO_POINTER(line));
+}
+
+/* Call func for each line of text (without its newline), at most
+ * VMC_AUTHKEYS_FILE_MAX bytes; a NUL ends the text. FALSE from func stops. */
+typedef gboolean (*LineFunc)(const char *line, guint number, gpointer data);
+
+static void
+for_each_line(const char *text, gsize length, LineFunc func, gpointer data)
+{
+    length = MIN(length, (gsize)VMC_AUTHKEYS_FILE_MAX);
+    length = strnlen(text, length);
+    guint number = 0;
+    for (gsize start = 0; start < length;) {
+        const char *nl = memchr(text + start, '\n', length - start);
+        gsize end = nl != NULL ? (gsize)(nl - text) : length;
+        g_autofree char *line = g_strndup(text + start, end - start);
+        gsize n = strlen(line);
+        if (n > 0 && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (!func(line, ++number, data))
+            return;
+        start = end + 1;
+    }
+}
+
+static gboolean
+review_line(const char *line, guint number, gpointer data)
+{
+    KeysReview *review = data;
+    if (vmc_authkey_line_is_blank(line))
+        return TRUE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcAuthKey) key = vmc_authkey_parse(line, &error);
+    if (key == NULL)
+        keys_problem(review, number, "fix or remove the line",
+                     "a line sshd may not read as "
+                     "a key: %s",
+                     error->message);
+    else
+        review_key(review, number, key);
+    return TRUE;
+}
+
+void
+vmc_admin_keys_review(const char *text, gsize length, const char *where,
+                      VmcAdminNameKnownFunc identity_known, gpointer user_data, GPtrArray *findings)
+{
+    g_return_if_fail(text != NULL && where != NULL && findings != NULL);
+    KeysReview review = {where, identity_known, user_data, findings,
+                         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    for_each_line(text, length, review_line, &review);
+    g_hash_table_unref(review.blobs);
+}
+
+typedef struct {
+    const char *blob;
+    guint found;
+} BlobSearch;
+
+static gboolean
+search_line(const char *line, guint number, gpointer data)
+{
+    BlobSearch *search = data;
+    if (vmc_authkey_line_is_blank(line))
+        return TRUE;
+    g_autoptr(VmcAuthKey) key = vmc_authkey_parse(line, NULL);
+    if (key != NULL && strcmp(key->blob, search->blob) == 0) {
+        search->found = number;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+guint
+vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob)
+{
+    g_return_val_if_fail(text != NULL && blob != NULL, 0);
+    BlobSearch search = {blob, 0};
+    for_each_line(text, length, search_line, &search);
+    return search.found;
+}

@@ -1,0 +1,135 @@
+/* check-sshd.c — `check`'s sshd part: the effective sshd config for the
+ * gateway account (`sshd -T -C user=...`), and the key files it names. */
+#include "admin-priv.h"
+
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SSHD_PATH "/usr/sbin/sshd"
+
+/* sshd -T for the account; NULL (with a finding) when it cannot run. */
+static char *
+run_sshd_t(VmcAdminCheck *check)
+{
+    g_autofree char *connection =
+        g_strdup_printf("user=%s,host=localhost,addr=127.0.0.1", check->account->name);
+    const char *argv[] = {SSHD_PATH, "-T", "-C", connection, NULL, NULL, NULL};
+    if (check->args->sshd_config != NULL) {
+        argv[4] = "-f";
+        argv[5] = check->args->sshd_config;
+    }
+    const char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_environ(launcher, (char **)env);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) child = g_subprocess_launcher_spawnv(launcher, argv, &error);
+    g_autofree char *out = NULL, *err = NULL;
+    if (child != NULL && g_subprocess_communicate_utf8(child, NULL, NULL, &out, &err, &error) &&
+        g_subprocess_get_if_exited(child) && g_subprocess_get_exit_status(child) == 0)
+        return g_steal_pointer(&out);
+    g_autofree char *why = error != NULL ? g_strdup(error->message)
+                                         : g_strdup_printf("it says: %.300s", err ? err : "");
+    vmc_admin_finding_add(check->findings, "sshd", SSHD_PATH " -T",
+                          "run check as root; fix sshd_config until `sshd -T` works",
+                          "cannot read the effective sshd config for %s: %s", check->account->name,
+                          g_strchomp(why));
+    return NULL;
+}
+
+static gboolean
+identity_known(const char *name, gpointer user_data)
+{
+    (void)user_data;
+    return getpwnam(name) != NULL;
+}
+
+/* Read a key file without following a symlink, bounded. */
+static char *
+read_key_file(const char *path, gsize *ret_length, GError **error)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO, "cannot open: %s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    char *text = vmc_admin_read_fd_bounded(fd, path, ret_length, error);
+    close(fd);
+    return text;
+}
+
+/* One key file: safe from everyone but root, and every line locked down. */
+static void
+check_key_file(VmcAdminCheck *check, const char *path)
+{
+    g_autofree char *unsafe = vmc_admin_path_unsafe(path);
+    if (unsafe != NULL)
+        vmc_admin_finding_add(check->findings, "keys", path,
+                              "make the key file and every directory above it root-owned and "
+                              "not group/world-writable (chown root; chmod go-w), e.g. with "
+                              "AuthorizedKeysFile /etc/vmconsole/authorized_keys/%u",
+                              "the account's keys could be changed by others than root: %s",
+                              unsafe);
+    g_autoptr(GError) error = NULL;
+    gsize length = 0;
+    g_autofree char *text = read_key_file(path, &length, &error);
+    if (text == NULL) {
+        vmc_admin_finding_add(check->findings, "keys", path, "make it a regular file root can read",
+                              "%s", error->message);
+        return;
+    }
+    vmc_admin_keys_review(text, length, path, identity_known, NULL, check->findings);
+    vmc_admin_check_ok(check, "keys", "%s reviewed", path);
+}
+
+static void
+check_key_files(VmcAdminCheck *check, const char *sshd_out)
+{
+    g_auto(GStrv) patterns =
+        vmc_admin_sshd_values(sshd_out, strlen(sshd_out), "authorizedkeysfile");
+    struct passwd *pw = getpwnam(check->account->name);
+    g_autofree char *home = g_strdup(pw != NULL ? pw->pw_dir : "/nonexistent");
+    guint found = 0;
+    for (guint i = 0; patterns[i] != NULL; i++) {
+        if (strcmp(patterns[i], "none") == 0)
+            continue;
+        g_autofree char *path = vmc_admin_sshd_expand_keys_path(
+            patterns[i], home, check->account->name, check->account->uid);
+        struct stat st;
+        if (path == NULL || lstat(path, &st) != 0)
+            continue; /* sshd tries the next one */
+        found++;
+        check_key_file(check, path);
+    }
+    if (found == 0)
+        vmc_admin_finding_add(check->findings, "keys", "AuthorizedKeysFile",
+                              "add the people's keys with `vmconsole-admin authorize --append`",
+                              "no authorized_keys file of %s exists: nobody can log in",
+                              check->account->name);
+}
+
+void
+vmc_admin_check_sshd(VmcAdminCheck *check)
+{
+    g_autofree char *out = run_sshd_t(check);
+    if (out == NULL)
+        return;
+    g_autofree char *where =
+        g_strdup_printf("sshd -T -C user=%s%s%s", check->account->name,
+                        check->args->sshd_config != NULL ? " -f " : "",
+                        check->args->sshd_config != NULL ? check->args->sshd_config : "");
+    guint before = check->findings->len;
+    vmc_admin_sshd_review(out, strlen(out), where, check->findings);
+    if (check->findings->len == before)
+        vmc_admin_check_ok(check, "sshd", "the effective config for %s is locked down",
+                           check->account->name);
+    vmc_admin_check_flush(check);
+    check_key_files(check, out);
+}

@@ -1,0 +1,595 @@
+/* report-agg.c — `vmconsole-admin report`'s pure part: sessions, hours,
+ * bytes, rates and denials per identity, VM, day or month, folded in one
+ * record at a time (the log is never held), and the results as a table for
+ * people, JSON and CSV for machines. */
+#include "admin-priv.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "audit-priv.h"
+#include "session-priv.h" /* vmc_format_bytes, vmc_format_rate, vmc_format_time_us */
+
+/* A started session not ended yet. */
+typedef struct {
+    char *identity;
+    char *vm;
+    gint64 start_us;
+} OpenStart;
+
+/* The local day or month of the last time asked for, and its bounds. */
+typedef struct {
+    gint64 from_us; /* -1: nothing cached */
+    gint64 to_us;
+    char key[16];
+} KeyCache;
+
+struct _VmcReport {
+    VmcReportQuery query;
+    GHashTable *rows;      /* key -> VmcReportRow* */
+    GPtrArray *sorted;     /* after finish */
+    VmcReportRow total;
+    GHashTable *open;      /* session id -> OpenStart* */
+    GPtrArray *open_list;  /* after finish: VmcReportOpen* */
+    guint64 n_untracked;
+    guint64 n_unrowed;
+    KeyCache cache;
+};
+
+static const char *const by_names[] = {"identity", "vm", "day", "month"};
+
+gboolean
+vmc_report_by_parse(const char *text, VmcReportBy *ret_by)
+{
+    g_return_val_if_fail(ret_by != NULL, FALSE);
+    for (guint i = 0; i < G_N_ELEMENTS(by_names); i++) {
+        if (text == NULL || strcmp(text, by_names[i]) == 0) {
+            *ret_by = (VmcReportBy)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static void
+row_free(VmcReportRow *row)
+{
+    g_free(row->key);
+    g_free(row);
+}
+
+static void
+open_start_free(OpenStart *start)
+{
+    g_free(start->identity);
+    g_free(start->vm);
+    g_free(start);
+}
+
+static void
+report_open_free(VmcReportOpen *open)
+{
+    g_free(open->session);
+    g_free(open->identity);
+    g_free(open->vm);
+    g_free(open);
+}
+
+VmcReport *
+vmc_report_new(const VmcReportQuery *query)
+{
+    g_return_val_if_fail(query != NULL && query->tz != NULL, NULL);
+    VmcReport *report = g_new0(VmcReport, 1);
+    report->query = *query;
+    report->query.tz = g_time_zone_ref(query->tz);
+    report->rows = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)row_free);
+    report->open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify)open_start_free);
+    report->total.rate_peak = NAN;
+    report->total.rate_peak_time_us = -1;
+    report->cache.from_us = -1;
+    return report;
+}
+
+void
+vmc_report_free(VmcReport *report)
+{
+    if (report == NULL)
+        return;
+    g_time_zone_unref(report->query.tz);
+    g_hash_table_unref(report->rows);
+    g_hash_table_unref(report->open);
+    if (report->sorted != NULL)
+        g_ptr_array_unref(report->sorted);
+    if (report->open_list != NULL)
+        g_ptr_array_unref(report->open_list);
+    g_free(report);
+}
+
+static gboolean
+in_list(const char *const *list, const char *name)
+{
+    if (list == NULL)
+        return TRUE;
+    return name != NULL && g_strv_contains(list, name);
+}
+
+static gboolean
+wanted(const VmcReport *report, const char *identity, const char *vm, gint64 time_us)
+{
+    const VmcReportQuery *q = &report->query;
+    if (q->since_us >= 0 && time_us < q->since_us)
+        return FALSE;
+    if (q->until_us >= 0 && time_us >= q->until_us)
+        return FALSE;
+    return in_list(q->identities, identity) && in_list(q->vms, vm);
+}
+
+/* The local day ("2026-11-29") or month ("2026-11") of time_us; cached per
+ * day, since a log is (mostly) in time order. */
+static const char *
+time_key(VmcReport *report, gint64 time_us)
+{
+    KeyCache *c = &report->cache;
+    if (c->from_us >= 0 && time_us >= c->from_us && time_us < c->to_us)
+        return c->key;
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(MAX(time_us, 0) / G_USEC_PER_SEC);
+    g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, report->query.tz);
+    int y, m, d;
+    g_date_time_get_ymd(local, &y, &m, &d);
+    gboolean month = report->query.by == VMC_REPORT_BY_MONTH;
+    g_autoptr(GDateTime) from = g_date_time_new(report->query.tz, y, m, month ? 1 : d, 0, 0, 0);
+    g_autoptr(GDateTime) to = from == NULL ? NULL
+                              : month      ? g_date_time_add_months(from, 1)
+                                           : g_date_time_add_days(from, 1);
+    /* no local midnight that day (a DST jump at 00:00): key right, not cached */
+    c->from_us = to != NULL ? g_date_time_to_unix(from) * G_USEC_PER_SEC : -1;
+    c->to_us = to != NULL ? g_date_time_to_unix(to) * G_USEC_PER_SEC : -1;
+    if (month)
+        g_snprintf(c->key, sizeof(c->key), "%04d-%02d", y, m);
+    else
+        g_snprintf(c->key, sizeof(c->key), "%04d-%02d-%02d", y, m, d);
+    return c->key;
+}
+
+static const char *
+key_of(VmcReport *report, const char *identity, const char *vm, gint64 time_us)
+{
+    switch (report->query.by) {
+    case VMC_REPORT_BY_IDENTITY:
+        return identity != NULL ? identity : "";
+    case VMC_REPORT_BY_VM:
+        return vm != NULL ? vm : "";
+    case VMC_REPORT_BY_DAY:
+    case VMC_REPORT_BY_MONTH:
+        break;
+    }
+    return time_key(report, time_us);
+}
+
+/* The row for key, new if needed; NULL when the row cap is reached. */
+static VmcReportRow *
+row_for(VmcReport *report, const char *key)
+{
+    VmcReportRow *row = g_hash_table_lookup(report->rows, key);
+    if (row != NULL)
+        return row;
+    if (g_hash_table_size(report->rows) >= VMC_REPORT_MAX_ROWS) {
+        report->n_unrowed++;
+        return NULL;
+    }
+    row = g_new0(VmcReportRow, 1);
+    row->key = g_strdup(key);
+    row->rate_peak = NAN;
+    row->rate_peak_time_us = -1;
+    g_hash_table_insert(report->rows, row->key, row);
+    return row;
+}
+
+static void
+add_end_to(VmcReportRow *row, const VmcLogEntry *e)
+{
+    row->sessions++;
+    row->ended++;
+    row->seconds += MAX(e->duration_s, 0);
+    row->bytes += MAX(e->bytes_total, 0);
+    if (!isnan(e->rate_peak) && (isnan(row->rate_peak) || e->rate_peak > row->rate_peak)) {
+        row->rate_peak = e->rate_peak;
+        row->rate_peak_time_us = e->rate_peak_time_us;
+    }
+}
+
+static void
+add_start(VmcReport *report, const VmcLogEntry *e)
+{
+    /* tracked whether wanted or not: its end is judged by this start's time */
+    if (e->session == NULL)
+        return;
+    if (g_hash_table_size(report->open) >= VMC_REPORT_MAX_OPEN &&
+        !g_hash_table_contains(report->open, e->session)) {
+        report->n_untracked++;
+        return;
+    }
+    OpenStart *start = g_new0(OpenStart, 1);
+    start->identity = g_strdup(e->identity);
+    start->vm = g_strdup(e->vm);
+    start->start_us = e->time_us;
+    g_hash_table_replace(report->open, g_strdup(e->session), start);
+}
+
+void
+vmc_report_add(VmcReport *report, const VmcLogEntry *e)
+{
+    g_return_if_fail(report != NULL && e != NULL);
+    if (e->event == VMC_LOG_EVENT_START) {
+        add_start(report, e);
+        return;
+    }
+    if (e->event == VMC_LOG_EVENT_END) {
+        /* a session belongs where it started: its start record's time (the
+         * end's "start" can differ by a few ms), else the end's "start",
+         * else (neither) the end's own time */
+        const OpenStart *start = e->session != NULL ? g_hash_table_lookup(report->open, e->session)
+                                                    : NULL;
+        gint64 start_us = start != NULL       ? start->start_us
+                          : e->start_us >= 0 ? e->start_us
+                                             : e->time_us;
+        if (e->session != NULL)
+            g_hash_table_remove(report->open, e->session);
+        if (!wanted(report, e->identity, e->vm, start_us))
+            return;
+        VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, start_us));
+        if (row != NULL)
+            add_end_to(row, e);
+        add_end_to(&report->total, e);
+        return;
+    }
+    if (!wanted(report, e->identity, e->vm, e->time_us))
+        return;
+    VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, e->time_us));
+    if (row != NULL)
+        row->denied++;
+    report->total.denied++;
+}
+
+static gint
+compare_rows(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(VmcReportRow *const *)a)->key, (*(VmcReportRow *const *)b)->key);
+}
+
+static gint
+compare_open(gconstpointer a, gconstpointer b)
+{
+    const VmcReportOpen *x = *(VmcReportOpen *const *)a, *y = *(VmcReportOpen *const *)b;
+    if (x->start_us != y->start_us)
+        return x->start_us < y->start_us ? -1 : 1;
+    return strcmp(x->session, y->session);
+}
+
+static void
+count_open(VmcReport *report, const char *session, const OpenStart *start, gboolean live)
+{
+    VmcReportRow *row = row_for(report, key_of(report, start->identity, start->vm,
+                                               start->start_us));
+    VmcReportRow *rows[] = {row, &report->total};
+    for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+        if (rows[i] == NULL)
+            continue;
+        rows[i]->sessions++;
+        if (live)
+            rows[i]->live++;
+        else
+            rows[i]->unterminated++;
+    }
+    VmcReportOpen *open = g_new0(VmcReportOpen, 1);
+    open->session = g_strdup(session);
+    open->identity = g_strdup(start->identity);
+    open->vm = g_strdup(start->vm);
+    open->start_us = start->start_us;
+    open->live = live;
+    g_ptr_array_add(report->open_list, open);
+}
+
+void
+vmc_report_finish(VmcReport *report, VmcReportLiveFunc is_live, gpointer user_data)
+{
+    g_return_if_fail(report != NULL && report->sorted == NULL);
+    report->open_list = g_ptr_array_new_with_free_func((GDestroyNotify)report_open_free);
+    GHashTableIter iter;
+    gpointer id, value;
+    g_hash_table_iter_init(&iter, report->open);
+    while (g_hash_table_iter_next(&iter, &id, &value)) {
+        const OpenStart *start = value;
+        if (wanted(report, start->identity, start->vm, start->start_us))
+            count_open(report, id, start, is_live != NULL && is_live(id, user_data));
+    }
+    g_ptr_array_sort(report->open_list, compare_open);
+    if (report->open_list->len > VMC_REPORT_MAX_LISTED)
+        g_ptr_array_set_size(report->open_list, VMC_REPORT_MAX_LISTED);
+    report->sorted = g_ptr_array_new();
+    g_hash_table_iter_init(&iter, report->rows);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        g_ptr_array_add(report->sorted, value);
+    g_ptr_array_sort(report->sorted, compare_rows);
+}
+
+const GPtrArray *
+vmc_report_get_rows(const VmcReport *report)
+{
+    g_return_val_if_fail(report != NULL && report->sorted != NULL, NULL);
+    return report->sorted;
+}
+
+const VmcReportRow *
+vmc_report_get_total(const VmcReport *report)
+{
+    g_return_val_if_fail(report != NULL, NULL);
+    return &report->total;
+}
+
+const GPtrArray *
+vmc_report_get_open(const VmcReport *report)
+{
+    g_return_val_if_fail(report != NULL && report->open_list != NULL, NULL);
+    return report->open_list;
+}
+
+guint64
+vmc_report_get_n_untracked(const VmcReport *report)
+{
+    g_return_val_if_fail(report != NULL, 0);
+    return report->n_untracked;
+}
+
+guint64
+vmc_report_get_n_unrowed(const VmcReport *report)
+{
+    g_return_val_if_fail(report != NULL, 0);
+    return report->n_unrowed;
+}
+
+/* ---- for people ---- */
+
+static const char *const key_headers[] = {"IDENTITY", "VM", "DAY", "MONTH"};
+
+/* Mean rate over the sessions' time: bytes / seconds; NAN without time. */
+static double
+mean_rate(const VmcReportRow *row)
+{
+    return row->seconds > 0 ? (double)row->bytes / (double)row->seconds : NAN;
+}
+
+static void
+add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
+{
+    g_autofree char *sessions = g_strdup_printf("%" G_GUINT64_FORMAT, row->sessions);
+    g_autofree char *hours = g_strdup_printf("%.2f", (double)row->seconds / 3600.0);
+    g_autofree char *bytes = vmc_format_bytes((guint64)row->bytes);
+    g_autofree char *mean = row->seconds > 0 ? vmc_format_rate(mean_rate(row)) : g_strdup("-");
+    g_autofree char *peak = !isnan(row->rate_peak) ? vmc_format_rate(row->rate_peak)
+                                                   : g_strdup("-");
+    g_autofree char *denied = g_strdup_printf("%" G_GUINT64_FORMAT, row->denied);
+    /* flagged, not just counted: a session with no end is a billing question */
+    g_autofree char *unterminated =
+        row->unterminated > 0 ? g_strdup_printf("%" G_GUINT64_FORMAT " (!)", row->unterminated)
+                              : g_strdup("0");
+    const char *cells[] = {key[0] != '\0' ? key : NULL, sessions, hours, bytes, mean, peak,
+                           denied, unterminated};
+    vmc_admin_table_add_row(table, cells);
+}
+
+static void
+append_heading(GString *out, const VmcReport *report, GTimeZone *tz)
+{
+    const VmcReportQuery *q = &report->query;
+    g_string_append_printf(out, "report by %s", by_names[q->by]);
+    if (q->since_us >= 0 || q->until_us >= 0) {
+        g_autofree char *since = vmc_audit_format_time(q->since_us, tz);
+        g_autofree char *until = vmc_audit_format_time(q->until_us, tz);
+        g_string_append_printf(out, ", sessions started from %s until %s", since, until);
+    }
+    g_string_append(out, " (local time; HOURS of ended sessions; MEAN RATE = BYTES / time)\n\n");
+}
+
+static void
+append_open_list(GString *out, const VmcReport *report, GTimeZone *tz, gboolean live)
+{
+    const VmcReportRow *t = &report->total;
+    guint64 n = live ? t->live : t->unterminated;
+    if (n == 0)
+        return;
+    g_string_append_printf(out, live ? "\nLIVE: %" G_GUINT64_FORMAT " session(s) still open "
+                                       "(counted; no hours yet):\n"
+                                     : "\nUNTERMINATED (!): %" G_GUINT64_FORMAT " session(s) "
+                                       "started and never ended, and no console lock holds them "
+                                       "(the gateway died?); their hours and bytes are unknown:\n",
+                           n);
+    static const char *const headers[] = {"SESSION", "IDENTITY", "VM", "STARTED"};
+    g_autoptr(VmcAdminTable) table = vmc_admin_table_new(4, headers);
+    for (guint i = 0; i < report->open_list->len; i++) {
+        const VmcReportOpen *o = report->open_list->pdata[i];
+        if (o->live != live)
+            continue;
+        g_autofree char *start = vmc_audit_format_time(o->start_us, tz);
+        const char *cells[] = {o->session, o->identity, o->vm, start};
+        vmc_admin_table_add_row(table, cells);
+    }
+    g_autofree char *text = vmc_admin_table_format(table);
+    g_string_append(out, text);
+}
+
+char *
+vmc_report_format_table(const VmcReport *report, GTimeZone *tz)
+{
+    g_return_val_if_fail(report != NULL && report->sorted != NULL && tz != NULL, NULL);
+    GString *out = g_string_new(NULL);
+    append_heading(out, report, tz);
+    const char *headers[] = {key_headers[report->query.by], "SESSIONS", "HOURS", "BYTES",
+                             "MEAN RATE", "PEAK RATE", "DENIED", "UNTERMINATED"};
+    g_autoptr(VmcAdminTable) table = vmc_admin_table_new(G_N_ELEMENTS(headers), headers);
+    for (guint i = 0; i < report->sorted->len; i++) {
+        const VmcReportRow *row = report->sorted->pdata[i];
+        add_table_row(table, row->key, row);
+    }
+    add_table_row(table, "(total)", &report->total);
+    g_autofree char *text = vmc_admin_table_format(table);
+    g_string_append(out, text);
+    append_open_list(out, report, tz, FALSE);
+    append_open_list(out, report, tz, TRUE);
+    if (report->n_untracked > 0)
+        g_string_append_printf(out, "\n(%" G_GUINT64_FORMAT " starts were not tracked: more than "
+                                    "%d sessions open at once; they may be unterminated)\n",
+                               report->n_untracked, VMC_REPORT_MAX_OPEN);
+    if (report->n_unrowed > 0)
+        g_string_append_printf(out, "\n(%" G_GUINT64_FORMAT " records are in the total only: "
+                                    "more than %d keys)\n",
+                               report->n_unrowed, VMC_REPORT_MAX_ROWS);
+    return g_string_free(out, FALSE);
+}
+
+/* ---- for machines ---- */
+
+static void
+json_add_string(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value == NULL) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
+    json_builder_add_string_value(b, text);
+}
+
+static void
+json_add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void
+json_add_time(JsonBuilder *b, const char *name, gint64 time_us)
+{
+    g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
+    json_add_string(b, name, text);
+}
+
+static void
+json_add_rate(JsonBuilder *b, const char *name, double rate)
+{
+    json_builder_set_member_name(b, name);
+    if (isnan(rate) || isinf(rate))
+        json_builder_add_null_value(b);
+    else
+        json_builder_add_double_value(b, rate);
+}
+
+static void
+json_add_row(JsonBuilder *b, const VmcReportRow *row, gboolean with_key)
+{
+    json_builder_begin_object(b);
+    if (with_key)
+        json_add_string(b, "key", row->key[0] != '\0' ? row->key : NULL);
+    json_add_int(b, "sessions", (gint64)row->sessions);
+    json_add_int(b, "ended", (gint64)row->ended);
+    json_add_int(b, "seconds", row->seconds);
+    json_add_rate(b, "hours", (double)row->seconds / 3600.0);
+    json_add_int(b, "bytes", row->bytes);
+    json_add_rate(b, "rate_mean", mean_rate(row));
+    json_add_rate(b, "rate_peak", row->rate_peak);
+    json_add_time(b, "rate_peak_time", row->rate_peak_time_us);
+    json_add_int(b, "denied", (gint64)row->denied);
+    json_add_int(b, "unterminated", (gint64)row->unterminated);
+    json_add_int(b, "live", (gint64)row->live);
+    json_builder_end_object(b);
+}
+
+static void
+json_add_open(JsonBuilder *b, const GPtrArray *open)
+{
+    json_builder_set_member_name(b, "open_sessions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < open->len; i++) {
+        const VmcReportOpen *o = open->pdata[i];
+        json_builder_begin_object(b);
+        json_add_string(b, "session", o->session);
+        json_add_string(b, "identity", o->identity);
+        json_add_string(b, "vm", o->vm);
+        json_add_time(b, "start", o->start_us);
+        json_add_string(b, "state", o->live ? "live" : "unterminated");
+        json_builder_set_member_name(b, "unterminated");
+        json_builder_add_boolean_value(b, !o->live);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+char *
+vmc_report_format_json(const VmcReport *report, guint64 n_damaged, const GArray *damaged_lines)
+{
+    g_return_val_if_fail(report != NULL && report->sorted != NULL, NULL);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_add_string(b, "by", by_names[report->query.by]);
+    json_add_time(b, "since", report->query.since_us);
+    json_add_time(b, "until", report->query.until_us);
+    json_builder_set_member_name(b, "rows");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < report->sorted->len; i++)
+        json_add_row(b, report->sorted->pdata[i], TRUE);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "total");
+    json_add_row(b, &report->total, FALSE);
+    json_add_open(b, report->open_list);
+    json_add_int(b, "untracked_starts", (gint64)report->n_untracked);
+    json_add_int(b, "records_not_in_a_row", (gint64)report->n_unrowed);
+    json_add_int(b, "damaged_lines", (gint64)n_damaged);
+    json_builder_set_member_name(b, "damaged_line_numbers");
+    json_builder_begin_array(b);
+    for (guint i = 0; damaged_lines != NULL && i < damaged_lines->len; i++)
+        json_builder_add_int_value(b, (gint64)g_array_index(damaged_lines, guint64, i));
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return vmc_audit_json_finish(root);
+}
+
+/* ",N" with a '.' whatever the locale; ",": none. */
+static void
+csv_add_double(GString *out, double value, const char *format)
+{
+    char text[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append_c(out, ',');
+    if (!isnan(value) && !isinf(value))
+        g_string_append(out, g_ascii_formatd(text, sizeof(text), format, value));
+}
+
+char *
+vmc_report_format_csv(const VmcReport *report)
+{
+    g_return_val_if_fail(report != NULL && report->sorted != NULL, NULL);
+    GString *out = g_string_new(NULL);
+    g_string_append_printf(out, "%s,sessions,ended,seconds,hours,bytes,rate_mean,rate_peak,"
+                                "rate_peak_time,denied,unterminated,live\n",
+                           by_names[report->query.by]);
+    for (guint i = 0; i < report->sorted->len; i++) {
+        const VmcReportRow *row = report->sorted->pdata[i];
+        vmc_audit_csv_append(out, row->key);
+        g_string_append_printf(out, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                                    ",%" G_GINT64_FORMAT,
+                               row->sessions, row->ended, row->seconds);
+        csv_add_double(out, (double)row->seconds / 3600.0, "%.4f");
+        g_string_append_printf(out, ",%" G_GINT64_FORMAT, row->bytes);
+        csv_add_double(out, mean_rate(row), "%.1f");
+        csv_add_double(out, row->rate_peak, "%.1f");
+        g_autofree char *peak_time =
+            row->rate_peak_time_us >= 0 ? vmc_format_time_us(row->rate_peak_time_us) : NULL;
+        g_string_append_printf(out, ",%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                                    ",%" G_GUINT64_FORMAT "\n",
+                               peak_time != NULL ? peak_time : "", row->denied,
+                               row->unterminated, row->live);
+    }
+    return g_string_free(out, FALSE);
+}

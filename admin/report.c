@@ -1,0 +1,130 @@
+/* report.c — `vmconsole-admin report`: the table a freelancer bills from.
+ *
+ * Streams the session log once through report-agg.c (memory does not grow
+ * with the log), asks the console locks which open sessions are live, and
+ * prints a table, JSON or CSV. Damaged lines are named on stderr and the
+ * report is still printed (exit 0); a log that cannot be read is exit 1.
+ */
+#include "admin-priv.h"
+
+#include <stdio.h>
+
+#include "audit-priv.h"
+#include "vmc-gateway.h"
+
+/* --since / --until to microseconds; FALSE after saying what is wrong. */
+static gboolean
+parse_range(const VmcAdminArgs *args, GTimeZone *tz, gint64 *ret_since, gint64 *ret_until)
+{
+    *ret_since = *ret_until = -1;
+    const char *texts[] = {args->since, args->until};
+    gint64 *values[] = {ret_since, ret_until};
+    const char *names[] = {"--since", "--until"};
+    for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+        if (texts[i] != NULL && !vmc_audit_parse_date(texts[i], tz, values[i])) {
+            vmc_admin_complain("%s '%s' is not a date: give YYYY-MM-DD (local midnight) or "
+                               "RFC 3339 (2026-11-29T10:00:00+01:00)",
+                               names[i], texts[i]);
+            return FALSE;
+        }
+    }
+    if (*ret_since >= 0 && *ret_until >= 0 && *ret_until <= *ret_since) {
+        vmc_admin_complain("--until must be after --since");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+session_is_live(const char *session, gpointer live_ids)
+{
+    return g_hash_table_contains(live_ids, session);
+}
+
+/* The ids of the sessions whose console lock is held now. */
+static GHashTable *
+live_session_ids(const VmcConfig *config)
+{
+    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) vms = NULL;
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms);
+    for (guint i = 0; held != NULL && i < held->len; i++) {
+        const VmcLockInfo *info = held->pdata[i];
+        if (info->session != NULL)
+            g_hash_table_add(ids, g_strdup(info->session));
+    }
+    return ids;
+}
+
+/* Read the whole log into report; FALSE (said on stderr) when it cannot be read. */
+static gboolean
+read_log(const char *log_path, VmcReport *report, guint64 *ret_n_damaged,
+         GArray **ret_damaged)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcLogReader) reader = vmc_log_reader_open(log_path, &error);
+    if (reader == NULL) {
+        vmc_admin_complain("%s", error->message);
+        return FALSE;
+    }
+    const VmcLogEntry *entry;
+    while ((entry = vmc_log_reader_next(reader, &error)) != NULL)
+        vmc_report_add(report, entry);
+    vmc_audit_report_damaged(reader, log_path);
+    if (error != NULL) {
+        vmc_admin_complain("%s", error->message);
+        return FALSE;
+    }
+    const GArray *damaged = vmc_log_reader_get_damaged_lines(reader);
+    *ret_n_damaged = vmc_log_reader_get_n_damaged(reader);
+    *ret_damaged = g_array_copy((GArray *)damaged);
+    return TRUE;
+}
+
+static void
+print_report(const VmcAdminArgs *args, const VmcReport *report, GTimeZone *tz,
+             guint64 n_damaged, const GArray *damaged)
+{
+    g_autofree char *text = args->json  ? vmc_report_format_json(report, n_damaged, damaged)
+                            : args->csv ? vmc_report_format_csv(report)
+                                        : vmc_report_format_table(report, tz);
+    fputs(text, stdout);
+    fflush(stdout);
+}
+
+VmcAdminExit
+vmc_admin_cmd_report(const VmcAdminArgs *args)
+{
+    guint allowed = VMC_ADMIN_OPT_BY | VMC_ADMIN_OPT_SINCE_UNTIL | VMC_ADMIN_OPT_IDENTITY |
+                    VMC_ADMIN_OPT_VM | VMC_ADMIN_OPT_JSON | VMC_ADMIN_OPT_CSV | VMC_ADMIN_OPT_LOG;
+    if (!vmc_admin_args_only(args, "report", allowed))
+        return VMC_ADMIN_EXIT_USAGE;
+    if (g_strv_length(args->words) > 1 || (args->json && args->csv)) {
+        vmc_admin_complain("usage: report [--by identity|vm|day|month] [--since DATE] "
+                           "[--until DATE] [--identity NAME]... [--vm VM]... [--json|--csv]");
+        return VMC_ADMIN_EXIT_USAGE;
+    }
+    VmcReportQuery query = {.identities = (const char *const *)args->identities,
+                            .vms = (const char *const *)args->vms};
+    if (!vmc_report_by_parse(args->by, &query.by)) {
+        vmc_admin_complain("--by '%s': give identity, vm, day or month", args->by);
+        return VMC_ADMIN_EXIT_USAGE;
+    }
+    g_autoptr(GTimeZone) tz = vmc_audit_local_tz();
+    if (!parse_range(args, tz, &query.since_us, &query.until_us))
+        return VMC_ADMIN_EXIT_USAGE;
+    query.tz = tz;
+    g_autoptr(VmcConfig) config = vmc_admin_load_config(args);
+    if (config == NULL)
+        return VMC_ADMIN_EXIT_ERROR;
+
+    g_autoptr(VmcReport) report = vmc_report_new(&query);
+    guint64 n_damaged = 0;
+    g_autoptr(GArray) damaged = NULL;
+    if (!read_log(vmc_admin_log_path(args, config), report, &n_damaged, &damaged))
+        return VMC_ADMIN_EXIT_ERROR;
+    g_autoptr(GHashTable) live = live_session_ids(config);
+    vmc_report_finish(report, session_is_live, live);
+    print_report(args, report, tz, n_damaged, damaged);
+    return VMC_ADMIN_EXIT_OK;
+}

@@ -1,0 +1,247 @@
+/* sessions.c — `vmconsole-admin sessions`: who is on which VM now.
+ *
+ * Live sessions come from the console locks in the run dir (held with flock
+ * by a running gateway: who, since when, from where, bytes so far). The log
+ * adds the sessions that started and never ended while no lock names them:
+ * a gateway that died (SIGKILL, a crash, a reboot) — flagged UNTERMINATED.
+ */
+#include "audit-priv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "admin-priv.h"
+#include "session-priv.h" /* vmc_format_bytes, vmc_format_duration, vmc_format_time_us */
+#include "vmc-gateway.h"
+
+typedef struct {
+    char *vm, *identity, *client, *session;
+    gint64 since_us;
+    gint64 bytes; /* -1: unknown */
+    gint pid;     /* 0: none */
+    VmcAuditState state;
+} SessionRow;
+
+static void
+session_row_free(SessionRow *row)
+{
+    g_free(row->vm);
+    g_free(row->identity);
+    g_free(row->client);
+    g_free(row->session);
+    g_free(row);
+}
+
+static gboolean
+wanted(const VmcAdminArgs *args, const char *vm, const char *identity)
+{
+    if (args->vms != NULL && (vm == NULL || !g_strv_contains((const char *const *)args->vms, vm)))
+        return FALSE;
+    if (args->identities != NULL &&
+        (identity == NULL || !g_strv_contains((const char *const *)args->identities, identity)))
+        return FALSE;
+    return TRUE;
+}
+
+static void
+add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows,
+              GHashTable *live_ids)
+{
+    g_autoptr(GPtrArray) vms = NULL;
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms);
+    for (guint i = 0; i < held->len; i++) {
+        const VmcLockInfo *info = held->pdata[i];
+        g_hash_table_add(live_ids, g_strdup(info->session));
+        if (!wanted(args, vms->pdata[i], info->identity))
+            continue;
+        SessionRow *row = g_new0(SessionRow, 1);
+        row->vm = g_strdup(vms->pdata[i]);
+        row->identity = g_strdup(info->identity);
+        row->client = g_strdup(info->client);
+        row->session = g_strdup(info->session);
+        row->since_us = info->since_us;
+        row->bytes = info->bytes;
+        row->pid = info->pid;
+        row->state = VMC_AUDIT_STATE_LIVE;
+        g_ptr_array_add(rows, row);
+    }
+}
+
+/* Sessions with a start and no end yet, by id (bounded). */
+static void
+track_entry(GHashTable *open, const VmcLogEntry *entry, gboolean *more)
+{
+    if (entry->session == NULL || strlen(entry->session) > VMC_AUDIT_ID_MAX)
+        return;
+    if (entry->event == VMC_LOG_EVENT_END) {
+        g_hash_table_remove(open, entry->session);
+        return;
+    }
+    if (entry->event != VMC_LOG_EVENT_START || g_hash_table_contains(open, entry->session))
+        return;
+    if (g_hash_table_size(open) >= VMC_AUDIT_MAX_OPEN) {
+        *more = TRUE;
+        return;
+    }
+    SessionRow *row = g_new0(SessionRow, 1);
+    row->vm = g_strdup(entry->vm);
+    row->identity = g_strdup(entry->identity);
+    row->client = g_strdup(entry->client);
+    row->session = g_strdup(entry->session);
+    row->since_us = entry->time_us;
+    row->bytes = -1;
+    row->state = VMC_AUDIT_STATE_UNTERMINATED;
+    g_hash_table_insert(open, row->session, row);
+}
+
+/* Add the log's unterminated sessions to rows; FALSE when the log cannot be read. */
+static gboolean
+add_unterminated_rows(const VmcAdminArgs *args, const char *log_path, GPtrArray *rows,
+                      GHashTable *live_ids)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcLogReader) reader = vmc_log_reader_open(log_path, &error);
+    if (reader == NULL) {
+        vmc_admin_complain("%s (unterminated sessions are not shown)", error->message);
+        return FALSE;
+    }
+    g_autoptr(GHashTable) open =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)session_row_free);
+    gboolean more = FALSE;
+    const VmcLogEntry *entry;
+    while ((entry = vmc_log_reader_next(reader, &error)) != NULL)
+        track_entry(open, entry, &more);
+    GHashTableIter iter;
+    gpointer key, value;
+    g_hash_table_iter_init(&iter, open);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        SessionRow *row = value;
+        if (g_hash_table_contains(live_ids, key) || !wanted(args, row->vm, row->identity))
+            continue;
+        g_hash_table_iter_steal(&iter);
+        g_ptr_array_add(rows, row);
+    }
+    if (more)
+        vmc_admin_complain("%s: more than %d sessions without an end; only the first are shown",
+                           log_path, VMC_AUDIT_MAX_OPEN);
+    vmc_audit_report_damaged(reader, log_path);
+    if (error != NULL) {
+        vmc_admin_complain("%s", error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gint
+compare_rows(gconstpointer a, gconstpointer b)
+{
+    const SessionRow *x = *(SessionRow *const *)a, *y = *(SessionRow *const *)b;
+    if (x->state != y->state)
+        return x->state == VMC_AUDIT_STATE_LIVE ? -1 : 1;
+    if (x->since_us != y->since_us)
+        return x->since_us < y->since_us ? -1 : 1;
+    return g_strcmp0(x->session, y->session);
+}
+
+/* ---- output ---- */
+
+static char *
+bytes_text(gint64 bytes)
+{
+    return bytes >= 0 ? vmc_format_bytes((guint64)bytes) : NULL;
+}
+
+static char *
+format_table(const GPtrArray *rows, GTimeZone *tz)
+{
+    static const char *const headers[] = {"VM",   "IDENTITY", "SINCE",   "FOR",
+                                          "FROM", "BYTES",    "SESSION", "STATE"};
+    g_autoptr(VmcAdminTable) table = vmc_admin_table_new(G_N_ELEMENTS(headers), headers);
+    gint64 now = g_get_real_time();
+    for (guint i = 0; i < rows->len; i++) {
+        const SessionRow *r = rows->pdata[i];
+        g_autofree char *since = vmc_audit_format_time(r->since_us, tz);
+        g_autofree char *duration = r->since_us >= 0 && r->state == VMC_AUDIT_STATE_LIVE
+                                        ? vmc_format_duration((now - r->since_us) / G_USEC_PER_SEC)
+                                        : NULL;
+        g_autofree char *bytes = bytes_text(r->bytes);
+        const char *cells[] = {r->vm,     r->identity, since,      duration,
+                               r->client, bytes,       r->session, vmc_audit_state_word(r->state)};
+        vmc_admin_table_add_row(table, cells);
+    }
+    return vmc_admin_table_format(table);
+}
+
+static char *
+format_json(const GPtrArray *rows)
+{
+    g_autoptr(JsonArray) array = json_array_new();
+    for (guint i = 0; i < rows->len; i++) {
+        const SessionRow *r = rows->pdata[i];
+        g_autoptr(VmcAuditSession) s = vmc_audit_session_new(r->session);
+        s->vm = g_strdup(r->vm);
+        s->identity = g_strdup(r->identity);
+        s->client = g_strdup(r->client);
+        s->start_us = r->since_us;
+        s->bytes_total = r->bytes;
+        s->state = r->state;
+        JsonNode *node = vmc_audit_session_summary_node(s, FALSE);
+        json_object_set_int_member(json_node_get_object(node), "pid", r->pid);
+        json_array_add_element(array, node);
+    }
+    g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+    json_node_set_array(root, array);
+    return vmc_audit_json_finish(root);
+}
+
+static char *
+format_csv(const GPtrArray *rows)
+{
+    GString *out = g_string_new("vm,identity,since,client,bytes,session,state,pid\n");
+    for (guint i = 0; i < rows->len; i++) {
+        const SessionRow *r = rows->pdata[i];
+        g_autofree char *since = r->since_us >= 0 ? vmc_format_time_us(r->since_us) : NULL;
+        g_autofree char *bytes =
+            r->bytes >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, r->bytes) : NULL;
+        g_autofree char *pid = r->pid > 0 ? g_strdup_printf("%d", r->pid) : NULL;
+        const char *fields[] = {
+            r->vm, r->identity, since, r->client, bytes, r->session, vmc_audit_state_name(r->state),
+            pid};
+        for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
+            if (f > 0)
+                g_string_append_c(out, ',');
+            vmc_audit_csv_append(out, fields[f]);
+        }
+        g_string_append_c(out, '\n');
+    }
+    return g_string_free(out, FALSE);
+}
+
+VmcAdminExit
+vmc_admin_cmd_sessions(const VmcAdminArgs *args)
+{
+    if (!vmc_admin_args_only(args, "sessions",
+                             VMC_ADMIN_OPT_VM | VMC_ADMIN_OPT_IDENTITY | VMC_ADMIN_OPT_JSON |
+                                 VMC_ADMIN_OPT_CSV | VMC_ADMIN_OPT_LOG))
+        return VMC_ADMIN_EXIT_USAGE;
+    if (args->words[1] != NULL) {
+        vmc_admin_complain("sessions takes no arguments (filter with --vm and --identity)");
+        return VMC_ADMIN_EXIT_USAGE;
+    }
+    g_autoptr(VmcConfig) config = vmc_admin_load_config(args);
+    if (config == NULL)
+        return VMC_ADMIN_EXIT_ERROR;
+
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)session_row_free);
+    g_autoptr(GHashTable) live_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    add_live_rows(args, config, rows, live_ids);
+    gboolean log_ok = add_unterminated_rows(args, vmc_admin_log_path(args, config), rows, live_ids);
+    g_ptr_array_sort(rows, compare_rows);
+
+    g_autoptr(GTimeZone) tz = vmc_audit_local_tz();
+    g_autofree char *text = args->json  ? format_json(rows)
+                            : args->csv ? format_csv(rows)
+                                        : format_table(rows, tz);
+    fputs(text, stdout);
+    return log_ok ? VMC_ADMIN_EXIT_OK : VMC_ADMIN_EXIT_ERROR;
+}

@@ -1,0 +1,543 @@
+/* log-entry.c — the pure half of the log reader: one line of the session log
+ * checked as strict JSON (RFC 8259) by a small allocation-light scanner that
+ * keeps only the top-level members VmcLogEntry has, and RFC 3339 times.
+ *
+ * No tree is built: a report over a million records must not allocate per
+ * line. Kept strings are decoded into one scratch GString as offsets and
+ * resolved into pointers only at the end (appending may move the buffer). */
+#include "vmc-sessionlog.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#define VMC_LOG_JSON_DEPTH_MAX 64 /* nesting of arrays/objects in one line */
+#define VMC_LOG_NUMBER_MAX 64     /* bytes of a number converted to a double */
+#define VMC_LOG_MAX_KEPT 32       /* kept string members of one line (repeats included) */
+
+typedef enum {
+    KEEP_STRING,
+    KEEP_INT,
+    KEEP_RATE,
+    KEEP_TIME,
+} KeepKind;
+
+typedef struct {
+    const char *name;
+    KeepKind kind;
+    gsize offset; /* in VmcLogEntry */
+} KeptMember;
+
+#define STR(n) {#n, KEEP_STRING, offsetof(VmcLogEntry, n)}
+static const KeptMember kept_members[] = {
+    STR(session), STR(identity), STR(account), STR(key), STR(client), STR(vm), STR(reason),
+    STR(audio), STR(takeover_of), STR(taken_over_by),
+    {"event", KEEP_STRING, G_MAXSIZE}, /* resolved to entry->event */
+    {"time", KEEP_TIME, offsetof(VmcLogEntry, time_us)},
+    {"start", KEEP_TIME, offsetof(VmcLogEntry, start_us)},
+    {"rate_peak_time", KEEP_TIME, offsetof(VmcLogEntry, rate_peak_time_us)},
+    {"v", KEEP_INT, G_MAXSIZE}, /* checked to be 1 */
+    {"duration_s", KEEP_INT, offsetof(VmcLogEntry, duration_s)},
+    {"bytes_total", KEEP_INT, offsetof(VmcLogEntry, bytes_total)},
+    {"viewer_exit", KEEP_INT, offsetof(VmcLogEntry, viewer_exit)},
+    {"exit", KEEP_INT, offsetof(VmcLogEntry, exit_code)},
+    {"rate_mean", KEEP_RATE, offsetof(VmcLogEntry, rate_mean)},
+    {"rate_peak", KEEP_RATE, offsetof(VmcLogEntry, rate_peak)},
+};
+#undef STR
+
+typedef struct {
+    const KeptMember *member;
+    gssize offset; /* in scratch; -1: not a string, or held U+0000 */
+} KeptString;
+
+typedef struct {
+    const char *p;
+    const char *end;
+    GString *scratch;
+    guint depth;
+    KeptString kept[VMC_LOG_MAX_KEPT];
+    guint n_kept;
+    gint64 version;
+    VmcLogEntry *entry;
+} Scanner;
+
+static gboolean scan_value(Scanner *s, const KeptMember *member);
+
+static void
+skip_ws(Scanner *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
+        s->p++;
+}
+
+/* Four hex digits after "\u". */
+static gboolean
+scan_hex4(Scanner *s, gunichar *ret)
+{
+    if (s->end - s->p < 4)
+        return FALSE;
+    gunichar c = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = g_ascii_xdigit_value(s->p[i]);
+        if (h < 0)
+            return FALSE;
+        c = (c << 4) | (gunichar)h;
+    }
+    s->p += 4;
+    *ret = c;
+    return TRUE;
+}
+
+/* \uXXXX (s->p after the 'u'), a surrogate pair as one character. */
+static gboolean
+scan_unicode_escape(Scanner *s, gunichar *ret)
+{
+    gunichar c;
+    if (!scan_hex4(s, &c))
+        return FALSE;
+    if (c >= 0xdc00 && c <= 0xdfff)
+        return FALSE; /* a low surrogate alone */
+    if (c >= 0xd800 && c <= 0xdbff) {
+        gunichar low;
+        if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+            return FALSE;
+        s->p += 2;
+        if (!scan_hex4(s, &low) || low < 0xdc00 || low > 0xdfff)
+            return FALSE;
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+    }
+    *ret = c;
+    return TRUE;
+}
+
+/* One escape (s->p after the backslash), appended to out when given. */
+static gboolean
+scan_escape(Scanner *s, GString *out, gboolean *ret_nul)
+{
+    if (s->p >= s->end)
+        return FALSE;
+    static const char names[] = "\"\\/bfnrt";
+    static const char decoded[] = "\"\\/\b\f\n\r\t";
+    char c = *s->p++;
+    const char *simple = c != '\0' ? strchr(names, c) : NULL;
+    if (simple != NULL) {
+        if (out != NULL)
+            g_string_append_c(out, decoded[simple - names]);
+        return TRUE;
+    }
+    gunichar u;
+    if (c != 'u' || !scan_unicode_escape(s, &u))
+        return FALSE;
+    if (u == 0)
+        *ret_nul = TRUE;
+    if (out != NULL)
+        g_string_append_unichar(out, u);
+    return TRUE;
+}
+
+/* A string (s->p at the opening quote). Decoded into scratch when out is
+ * given (*ret_offset: where it starts, NUL-terminated); *ret_nul when it
+ * held U+0000. Raw bytes must be valid UTF-8 and not control characters. */
+static gboolean
+scan_string(Scanner *s, GString *out, gsize *ret_offset, gboolean *ret_nul)
+{
+    s->p++;
+    if (out != NULL)
+        *ret_offset = out->len;
+    for (;;) {
+        const char *run = s->p;
+        while (s->p < s->end && *s->p != '"' && *s->p != '\\' && (guchar)*s->p >= 0x20)
+            s->p++;
+        if (s->p > run) {
+            if (!g_utf8_validate(run, s->p - run, NULL))
+                return FALSE;
+            if (out != NULL)
+                g_string_append_len(out, run, s->p - run);
+        }
+        if (s->p >= s->end || (guchar)*s->p < 0x20)
+            return FALSE;
+        if (*s->p == '"')
+            break;
+        s->p++;
+        if (!scan_escape(s, out, ret_nul))
+            return FALSE;
+    }
+    s->p++;
+    if (out != NULL)
+        g_string_append_c(out, '\0');
+    return TRUE;
+}
+
+/* Digits from p on; NULL when there is none. (Local pointers: the hot loop
+ * of a log full of per-second series.) */
+static const char *
+skip_digits(const char *p, const char *end)
+{
+    const char *start = p;
+    while (p < end && (guchar)(*p - '0') <= 9)
+        p++;
+    return p > start ? p : NULL;
+}
+
+/* A number by RFC 8259's grammar; *ret_integer: no fraction or exponent. */
+static gboolean
+scan_number(Scanner *s, gboolean *ret_integer)
+{
+    const char *p = s->p, *end = s->end;
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (p >= end || *p < '1' || *p > '9' || (p = skip_digits(p, end)) == NULL)
+        return FALSE;
+    *ret_integer = TRUE;
+    if (p < end && *p == '.') {
+        *ret_integer = FALSE;
+        if ((p = skip_digits(p + 1, end)) == NULL)
+            return FALSE;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *ret_integer = FALSE;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if ((p = skip_digits(p, end)) == NULL)
+            return FALSE;
+    }
+    s->p = p;
+    return TRUE;
+}
+
+/* text[0..length) (a checked JSON number) as a gint64; -1 when it is not an
+ * integer in range or is negative (no kept integer member may be). */
+static gint64
+number_to_int(const char *text, gsize length, gboolean integer)
+{
+    if (!integer || text[0] == '-' || length > 18)
+        return -1;
+    gint64 value = 0;
+    for (gsize i = 0; i < length; i++)
+        value = value * 10 + (text[i] - '0');
+    return value;
+}
+
+static double
+number_to_double(const char *text, gsize length)
+{
+    char copy[VMC_LOG_NUMBER_MAX + 1];
+    if (length > VMC_LOG_NUMBER_MAX)
+        return NAN;
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    return g_ascii_strtod(copy, NULL);
+}
+
+static void
+store_number(Scanner *s, const KeptMember *member, const char *text, gsize length,
+             gboolean integer)
+{
+    if (member->kind == KEEP_INT) {
+        gint64 value = number_to_int(text, length, integer);
+        if (member->offset == G_MAXSIZE)
+            s->version = value;
+        else
+            G_STRUCT_MEMBER(gint64, s->entry, member->offset) = value;
+    } else if (member->kind == KEEP_RATE) {
+        G_STRUCT_MEMBER(double, s->entry, member->offset) = number_to_double(text, length);
+    }
+}
+
+static gboolean
+scan_literal(Scanner *s, const char *word)
+{
+    gsize n = strlen(word);
+    if ((gsize)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+        return FALSE;
+    s->p += n;
+    return TRUE;
+}
+
+/* An array or object (s->p at its opening bracket); nothing in it is kept. */
+static gboolean
+scan_container(Scanner *s)
+{
+    gboolean object = *s->p == '{';
+    char close = object ? '}' : ']';
+    if (++s->depth > VMC_LOG_JSON_DEPTH_MAX)
+        return FALSE;
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return TRUE;
+    }
+    for (;;) {
+        skip_ws(s);
+        if (object) {
+            gboolean nul = FALSE;
+            if (s->p >= s->end || *s->p != '"' || !scan_string(s, NULL, NULL, &nul))
+                return FALSE;
+            skip_ws(s);
+            if (s->p >= s->end || *s->p++ != ':')
+                return FALSE;
+            skip_ws(s);
+        }
+        if (!scan_value(s, NULL))
+            return FALSE;
+        skip_ws(s);
+        if (s->p >= s->end)
+            return FALSE;
+        char c = *s->p++;
+        if (c == close)
+            break;
+        if (c != ',')
+            return FALSE;
+    }
+    s->depth--;
+    return TRUE;
+}
+
+/* Any value at s->p; member: a kept top-level member to store it in. */
+static gboolean
+scan_value(Scanner *s, const KeptMember *member)
+{
+    if (s->p >= s->end)
+        return FALSE;
+    char c = *s->p;
+    if (c == '{' || c == '[')
+        return scan_container(s);
+    if (c == '"') {
+        gboolean keep = member != NULL && member->kind != KEEP_INT && member->kind != KEEP_RATE;
+        gsize offset = 0;
+        gboolean nul = FALSE;
+        if (!scan_string(s, keep ? s->scratch : NULL, &offset, &nul))
+            return FALSE;
+        if (keep && s->n_kept < VMC_LOG_MAX_KEPT)
+            s->kept[s->n_kept++] = (KeptString){member, nul ? -1 : (gssize)offset};
+        return TRUE;
+    }
+    if (c == '-' || g_ascii_isdigit(c)) {
+        const char *start = s->p;
+        gboolean integer;
+        if (!scan_number(s, &integer))
+            return FALSE;
+        if (member != NULL)
+            store_number(s, member, start, s->p - start, integer);
+        return TRUE;
+    }
+    return scan_literal(s, "true") || scan_literal(s, "false") || scan_literal(s, "null");
+}
+
+static const KeptMember *
+find_kept(const char *name)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(kept_members); i++)
+        if (strcmp(kept_members[i].name, name) == 0)
+            return &kept_members[i];
+    return NULL;
+}
+
+/* The top-level object: each member's name decoded (into scratch, then
+ * dropped) to find whether it is kept. */
+static gboolean
+scan_top_object(Scanner *s)
+{
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != '{')
+        return FALSE;
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return TRUE;
+    }
+    for (;;) {
+        skip_ws(s);
+        gsize name_at = 0;
+        gboolean nul = FALSE;
+        if (s->p >= s->end || *s->p != '"' || !scan_string(s, s->scratch, &name_at, &nul))
+            return FALSE;
+        const KeptMember *member = nul ? NULL : find_kept(s->scratch->str + name_at);
+        g_string_truncate(s->scratch, name_at);
+        skip_ws(s);
+        if (s->p >= s->end || *s->p++ != ':')
+            return FALSE;
+        skip_ws(s);
+        if (!scan_value(s, member))
+            return FALSE;
+        skip_ws(s);
+        if (s->p >= s->end)
+            return FALSE;
+        char c = *s->p++;
+        if (c == '}')
+            return TRUE;
+        if (c != ',')
+            return FALSE;
+    }
+}
+
+static void
+entry_init(VmcLogEntry *entry, const char *line, gsize length)
+{
+    memset(entry, 0, sizeof(*entry));
+    entry->line = line;
+    entry->line_length = length;
+    entry->time_us = entry->start_us = entry->rate_peak_time_us = -1;
+    entry->duration_s = entry->bytes_total = entry->viewer_exit = entry->exit_code = -1;
+    entry->rate_mean = entry->rate_peak = NAN;
+}
+
+static gboolean
+event_from_name(const char *name, VmcLogEvent *ret_event)
+{
+    static const char *const names[] = {"start", "end", "denied"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (name != NULL && strcmp(name, names[i]) == 0) {
+            *ret_event = (VmcLogEvent)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Kept strings into the entry (now that scratch no longer moves). The last
+ * of repeated members wins; a member that is not a string stays NULL / -1. */
+static gboolean
+resolve_kept(Scanner *s)
+{
+    const char *event_name = NULL;
+    for (guint i = 0; i < s->n_kept; i++) {
+        const KeptString *k = &s->kept[i];
+        const char *text = k->offset >= 0 ? s->scratch->str + k->offset : NULL;
+        if (k->member->offset == G_MAXSIZE)
+            event_name = text;
+        else if (k->member->kind == KEEP_TIME)
+            G_STRUCT_MEMBER(gint64, s->entry, k->member->offset) =
+                text != NULL ? vmc_log_parse_time(text) : -1;
+        else
+            G_STRUCT_MEMBER(const char *, s->entry, k->member->offset) = text;
+    }
+    return event_from_name(event_name, &s->entry->event);
+}
+
+gboolean
+vmc_log_entry_parse(const char *line, gsize length, GString *scratch, VmcLogEntry *ret_entry)
+{
+    g_return_val_if_fail(line != NULL || length == 0, FALSE);
+    g_return_val_if_fail(scratch != NULL && ret_entry != NULL, FALSE);
+
+    g_string_truncate(scratch, 0);
+    VmcLogEntry entry;
+    entry_init(&entry, line, length);
+    Scanner s = {.p = line, .end = line + length, .scratch = scratch, .version = -1,
+                 .entry = &entry};
+    if (!scan_top_object(&s))
+        return FALSE;
+    skip_ws(&s);
+    if (s.p != s.end || s.version != VMC_RECORD_VERSION || !resolve_kept(&s) ||
+        entry.time_us < 0)
+        return FALSE;
+    *ret_entry = entry;
+    return TRUE;
+}
+
+/* ---- RFC 3339 times ---- */
+
+/* n digits at *p as a number, or -1. */
+static int
+take_digits(const char **p, int n)
+{
+    int value = 0;
+    for (int i = 0; i < n; i++) {
+        if (!g_ascii_isdigit((*p)[i]))
+            return -1;
+        value = value * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    return value;
+}
+
+static gboolean
+take_char(const char **p, const char *allowed)
+{
+    if (**p == '\0' || strchr(allowed, **p) == NULL)
+        return FALSE;
+    (*p)++;
+    return TRUE;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's method). */
+static gint64
+days_from_civil(gint64 y, int m, int d)
+{
+    y -= m <= 2;
+    gint64 era = y / 400;
+    gint64 yoe = y - era * 400;
+    gint64 doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    gint64 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* ".123456" (any number of digits, at least one) as microseconds. */
+static gint64
+take_fraction(const char **p)
+{
+    gint64 us = 0;
+    int n = 0;
+    if (**p != '.')
+        return 0;
+    (*p)++;
+    if (!g_ascii_isdigit(**p))
+        return -1;
+    for (; g_ascii_isdigit(**p); (*p)++, n++)
+        if (n < 6)
+            us = us * 10 + (**p - '0');
+    for (; n < 6; n++)
+        us *= 10;
+    return us;
+}
+
+/* "Z" or "+HH:MM" / "-HH:MM" as seconds east of UTC; G_MININT when bad. */
+static int
+take_offset(const char **p)
+{
+    if (take_char(p, "Zz"))
+        return 0;
+    int sign = **p == '-' ? -1 : 1;
+    if (!take_char(p, "+-"))
+        return G_MININT;
+    int hh = take_digits(p, 2);
+    if (hh < 0 || hh > 23 || !take_char(p, ":"))
+        return G_MININT;
+    int mm = take_digits(p, 2);
+    if (mm < 0 || mm > 59)
+        return G_MININT;
+    return sign * (hh * 3600 + mm * 60);
+}
+
+gint64
+vmc_log_parse_time(const char *text)
+{
+    g_return_val_if_fail(text != NULL, -1);
+    const char *p = text;
+    int year = take_digits(&p, 4);
+    int month = take_char(&p, "-") ? take_digits(&p, 2) : -1;
+    int day = take_char(&p, "-") ? take_digits(&p, 2) : -1;
+    int hour = take_char(&p, "Tt") ? take_digits(&p, 2) : -1;
+    int minute = take_char(&p, ":") ? take_digits(&p, 2) : -1;
+    int second = take_char(&p, ":") ? take_digits(&p, 2) : -1;
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
+        minute < 0 || minute > 59 || second < 0 || second > 60)
+        return -1;
+    if (day > g_date_get_days_in_month((GDateMonth)month, (GDateYear)year))
+        return -1;
+    gint64 us = take_fraction(&p);
+    int offset = us < 0 ? G_MININT : take_offset(&p);
+    if (offset == G_MININT || *p != '\0')
+        return -1;
+    gint64 seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                     second - offset;
+    return seconds < 0 ? -1 : seconds * G_USEC_PER_SEC + us;
+}

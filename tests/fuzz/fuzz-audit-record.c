@@ -1,0 +1,62 @@
+/* fuzz-audit-record.c — libFuzzer target for the audit commands' record
+ * parser: any bytes as a log line, merged into a session, then shown as
+ * text (which must be printable: ASCII, or the sparkline's UTF-8 blocks),
+ * JSON (which must parse again), and turned into plot series. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit-priv.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_printable(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if (*p == '\n' || (*p >= 0x20 && *p < 0x7f))
+            continue;
+        if (*p == 0xe2 && p[1] == 0x96 && p[2] >= 0x81 && p[2] <= 0x88) { /* U+2581..2588 */
+            p += 2;
+            continue;
+        }
+        abort();
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *line = (const char *)data;
+    g_autofree char *id = vmc_audit_line_session_id(line, size);
+    g_autoptr(VmcAuditSession) session = vmc_audit_session_new(id != NULL ? id : "abcd");
+    if (!vmc_audit_session_add_line(session, line, size, 1))
+        return 0;
+    if (id == NULL)
+        abort();                                        /* a record of a session has an id */
+    vmc_audit_session_add_line(session, line, size, 2); /* a second record merges */
+
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autofree char *text = vmc_audit_show_format(session, utc, TRUE);
+    check_printable(text);
+    g_autofree char *json = vmc_audit_session_to_json(session);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, json, -1, NULL))
+        abort();
+
+    g_autoptr(GPtrArray) sessions = g_ptr_array_new();
+    g_ptr_array_add(sessions, session);
+    g_autoptr(VmcPlotData) plot = vmc_plot_data_new(sessions);
+    if (plot != NULL) {
+        for (guint i = 0; i < plot->series->len; i++) {
+            const VmcPlotSeries *series = plot->series->pdata[i];
+            for (guint s = 0; s < series->segments->len; s++) {
+                g_autoptr(GArray) drawn =
+                    vmc_plot_downsample(series->segments->pdata[s], plot->x_min, plot->x_max, 50);
+                if (drawn->len > 50 && drawn->len > ((GArray *)series->segments->pdata[s])->len)
+                    abort();
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,267 @@
+#!/bin/bash
+# vmconsole-admin authorize, acl apply and check against the real thing:
+# real users and groups, a QEMU Spice socket, a real sshd (its -T output and
+# its logins), the libvirt hook script. `check` must name each classic
+# mistake planted one at a time, and be clean (exit 0) on a clean setup.
+# Usage: test-admin-setup.sh ADMIN-BINARY GATEWAY-BINARY LIBVIRT-HOOK
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sshd-lib.sh"
+need_root
+ADMIN=$(realpath "$1") GATEWAY=$(realpath "$2") HOOK=$(realpath "$3")
+
+P=$(vmc_prefix s)
+VMC_T_DIR=$(mktemp -d /tmp/vmc-setup-XXXXXX)
+chmod 0755 "$VMC_T_DIR"
+trap 'sshd_cleanup; cleanup_common' EXIT
+D=$VMC_T_DIR
+
+add_group "${P}sx" && add_user "${P}al" "${P}sx" && add_user "${P}bo" && add_user "${P}ca" ||
+    exit 1
+ALICE=${P}al BOB=${P}bo CAROL=${P}ca ACC=${P}gw
+sshd_add_account "$ACC" && gateway_prepare_dirs || exit 1
+install -d -m 0755 "$D/spicex"
+start_qemu debianx "$D/spicex" || exit 1
+SOCK=$D/spicex/debianx.sock
+
+write_config() { # write_config [EXTRA-GATEWAY-LINE] [EXTRA-SECTIONS]
+    cat > "$D/gateway.conf" <<CONF
+[gateway]
+socket-pattern = $D/spicex/%s.sock
+log = $D/log/sessions.jsonl
+run-dir = $D/run
+account = ${1:-$ACC}
+
+[vm debianx]
+acl = group:${P}sx:rw
+${2:-}
+CONF
+}
+write_config
+sshd_start || exit 1
+SSHD_CONF=$VMC_SSHD_DIR/sshd_config
+KEYS=$VMC_SSHD_DIR/authorized_keys
+
+admin() { # admin ARGS... -> OUT ERR RC
+    OUT=$("$ADMIN" --config "$D/gateway.conf" "$@" 2>"$D/stderr"); RC=$?
+    ERR=$(cat "$D/stderr")
+}
+has() { grep -qF -- "$2" <<<"$1"; } # has TEXT NEEDLE
+# connect to a socket as USER (real credentials, all groups); the system
+# python, which every user may run
+connect_as() { # connect_as USER SOCKET
+    setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])' "$2" 2>/dev/null
+}
+
+# ---- acl apply ----
+check "before acl apply, $ALICE cannot connect" eval '! connect_as "$ALICE" "$SOCK"'
+admin acl apply debianx
+ok $RC "acl apply exits 0 ($ERR)"
+check "acl apply reports what it added" has "$OUT" "added user:$ACC:rw-"
+check "... the stored group entry too" has "$OUT" "group:${P}sx:rw-"
+FACL=$(getfacl -cp "$SOCK" 2>/dev/null)
+check "getfacl shows the policy group" has "$FACL" "group:${P}sx:rw-"
+check "getfacl shows the gateway account" has "$FACL" "user:$ACC:rw-"
+check "getfacl: the mask cuts nothing (named rw effective)" eval \
+    '! grep -q "#effective" <<<"$FACL"'
+check "$ALICE (group ${P}sx) can connect after acl apply" connect_as "$ALICE" "$SOCK"
+check "the gateway account can connect" connect_as "$ACC" "$SOCK"
+check "$BOB (not granted) still cannot" eval '! connect_as "$BOB" "$SOCK"'
+admin acl apply
+ok $RC "acl apply without VMs (all with a policy) exits 0"
+check "a second apply changes nothing" has "$OUT" "debianx: $SOCK: unchanged"
+
+ln -s "$SOCK" "$D/spicex/linky.sock"
+write_config "" "[vm linky]
+socket = $D/spicex/linky.sock
+acl = user:$BOB:rw"
+admin acl apply linky
+check "acl apply refuses a symlinked socket" test "$RC" = 1
+check "... and says so" has "$ERR" "symbolic link"
+check "... and did not touch the target" eval '! getfacl -cp "$SOCK" | grep -q "user:$BOB"'
+rm -f "$D/spicex/linky.sock"
+admin acl apply nosuchvm
+check "acl apply of a VM without a stored policy fails, naming it" \
+    eval '[ "$RC" = 1 ] && has "$ERR" "nosuchvm has no stored ACL policy"'
+write_config
+
+# ---- the libvirt hook: QEMU recreates the socket at each start ----
+stop_qemu debianx && start_qemu debianx "$D/spicex" || exit 1
+check "after a VM restart the ACL is gone" eval '! connect_as "$ALICE" "$SOCK"'
+VMCONSOLE_ADMIN=$ADMIN VMCONSOLE_CONFIG=$D/gateway.conf sh "$HOOK" debianx stopped end - \
+    </dev/null >/dev/null 2>&1
+check "the hook ignores other operations" eval '! connect_as "$ALICE" "$SOCK"'
+VMCONSOLE_ADMIN=$ADMIN VMCONSOLE_CONFIG=$D/gateway.conf sh "$HOOK" 'x;touch '"$D"'/pwned' \
+    started begin - </dev/null >/dev/null 2>&1
+check "the hook ignores a hostile VM name" test ! -e "$D/pwned"
+VMCONSOLE_ADMIN=$ADMIN VMCONSOLE_CONFIG=$D/gateway.conf sh "$HOOK" debianx started begin - \
+    </dev/null >/dev/null 2>&1
+ok $? "the hook exits 0"
+check "the libvirt hook (started) re-applies the policy" connect_as "$ALICE" "$SOCK"
+
+# ---- authorize ----
+mkdir -p "$D/keys" && chmod 0700 "$D/keys"
+for person in "$ALICE" "$BOB" "$CAROL"; do
+    ssh-keygen -q -t ed25519 -N '' -C "$person@laptop" -f "$D/keys/$person" || exit 1
+done
+admin authorize "$ALICE" "$D/keys/$ALICE.pub"
+ok $RC "authorize prints a line"
+LINE=$OUT
+GW_IN_LINE=$(sed -n 's/^restrict,command="\([^ ]*\) --identity .*/\1/p' <<<"$LINE")
+check "the line starts restrict,command=\"/ABS/vmconsole-gateway --identity NAME\"" \
+    eval 'case $GW_IN_LINE in /*/vmconsole-gateway) true ;; *) false ;; esac'
+check "... with X11 forwarding, the key and its comment" \
+    has "$LINE" "--identity $ALICE\",X11-forwarding $(cut -d' ' -f1,2 "$D/keys/$ALICE.pub") $ALICE@laptop"
+# the real sshd must accept it: log in and see the gateway answer `list`
+for_sshd() { # the line with the build's gateway and the test config
+    sed "s|command=\"$GW_IN_LINE |command=\"$GATEWAY --config $D/gateway.conf |" <<<"$1"
+}
+for_sshd "$LINE" >> "$KEYS"
+LIST=$(ssh_as "$ALICE" -x -- list 2>&1); RC=$?
+ok $RC "sshd accepts the authorize line and runs the gateway ($LIST)"
+check "... which lists debianx for $ALICE" has "$LIST" debianx
+
+admin authorize "$CAROL" "$D/keys/$CAROL.pub" --audio --from 127.0.0.1,::1
+check "authorize --audio: a dynamic reverse port" \
+    has "$OUT" ',port-forwarding,permitlisten="localhost:*",from="127.0.0.1,::1"'
+for_sshd "$OUT" >> "$KEYS"
+ssh_as "$CAROL" -x -o ExitOnForwardFailure=yes -R 0:localhost:4713 -- list >/dev/null 2>&1
+ok $? "sshd accepts the --audio --from line, with a reverse forward"
+
+admin authorize "$BOB" "$D/keys/$BOB.pub" --expires 2001-02-03
+check "authorize --expires in the past warns" has "$ERR" "already past"
+check "... and writes OpenSSH's expiry-time" has "$OUT" 'expiry-time="20010203000000"'
+for_sshd "$OUT" >> "$KEYS"
+ssh_as "$BOB" -x -- list >/dev/null 2>&1
+check "sshd refuses the expired key" test $? = 255
+admin authorize "$BOB" "$D/keys/$BOB.pub" --expires 2099-12-31T23:59
+check "authorize --expires in the future does not warn" test -z "$ERR"
+sed -i '/expiry-time="20010203000000"/d' "$KEYS"
+for_sshd "$OUT" >> "$KEYS"
+ssh_as "$BOB" -x -- list >/dev/null 2>&1
+ok $? "... the same key with a future expiry logs in (it was the date)"
+
+admin authorize "$ALICE" "$D/keys/$ALICE.pub" --expires tomorrow
+check "authorize refuses a bad date" eval '[ "$RC" = 2 ] && has "$ERR" "not a date"'
+admin authorize 'al"ice' "$D/keys/$ALICE.pub"
+check "authorize refuses an identity with a quote" test "$RC" = 2
+admin authorize "$ALICE" "$D/keys/$ALICE"
+check "authorize refuses a private key file" eval '[ "$RC" = 1 ] && has "$ERR" "is a private key"'
+
+install -m 0644 /dev/null "$D/ak"
+admin authorize "$ALICE" "$D/keys/$ALICE.pub" --append "$D/ak"
+ok $RC "authorize --append adds the line"
+admin authorize "$ALICE" "$D/keys/$ALICE.pub" --append "$D/ak" --audio
+check "authorize --append refuses the same key again" \
+    eval '[ "$RC" = 1 ] && has "$ERR" "already holds this key (line 1)"'
+check "... and the file still has one line" test "$(wc -l < "$D/ak")" = 1
+check "... mode kept" test "$(stat -c %a "$D/ak")" = 644
+ln -s "$D/ak" "$D/ak-link"
+admin authorize "$BOB" "$D/keys/$BOB.pub" --append "$D/ak-link"
+check "authorize --append refuses a symlink" eval '[ "$RC" = 1 ] && has "$ERR" "symbolic link"'
+
+# ---- check: clean ----
+admin check --sshd-config "$SSHD_CONF"
+ok $RC "check on a clean setup exits 0 ($(grep problem <<<"$OUT" | head -3))"
+check "check says so" has "$OUT" "no problems found"
+check "check probes the VM and says it answers" has "$OUT" "debianx answers (display "
+
+# Plant MISTAKE with the shell code SETUP, expect check to exit 3 with a
+# problem line holding NEEDLE, then run UNDO.
+planted() { # planted DESCRIPTION NEEDLE SETUP UNDO [CHECK-ARGS...]
+    local desc=$1 needle=$2 setup=$3 undo=$4
+    shift 4
+    eval "$setup"
+    admin check --no-probe --sshd-config "$SSHD_CONF" "$@"
+    local line
+    line=$(grep -F -- "problem: " <<<"$OUT" | grep -F -- "$needle" | head -1)
+    if [ "$RC" = 3 ] && [ -n "$line" ] && has "$line" " -- do: "; then
+        ok 0 "check finds: $desc"
+    else
+        ok 1 "check finds: $desc (exit $RC; wanted '$needle'; got: $(grep problem <<<"$OUT"))"
+    fi
+    eval "$undo"
+}
+
+# sockets
+planted "a socket ACL that differs from the stored policy" "differs from its stored policy" \
+    'setfacl -x "g:${P}sx" "$SOCK"' '"$ADMIN" --config "$D/gateway.conf" acl apply >/dev/null'
+planted "a socket the gateway account cannot connect to" "cannot connect to VM debianx" \
+    'setfacl -m "u:$ACC:r" "$SOCK"' '"$ADMIN" --config "$D/gateway.conf" acl apply >/dev/null'
+planted "a configured VM whose socket is missing" "VM gone: cannot open" \
+    'write_config "" "[vm gone]
+socket = $D/spicex/gone.sock"' 'write_config'
+# sshd: each setting that must not be (or must be) in the effective config
+cp "$SSHD_CONF" "$D/sshd_config.good"
+for change in "AllowStreamLocalForwarding yes:allowstreamlocalforwarding" \
+        "AllowTcpForwarding yes:allowtcpforwarding" "PermitTTY yes:permittty" \
+        "PermitUserRC yes:permituserrc" "AllowAgentForwarding yes:allowagentforwarding" \
+        "AcceptEnv LANG LC_*:AcceptEnv LANG LC_*" "X11Forwarding no:x11forwarding" \
+        "ExposeAuthInfo no:exposeauthinfo" "PermitOpen any:permitopen" \
+        "PermitUserEnvironment yes:permituserenvironment"; do
+    setting=${change%%:*} needle=${change#*:}
+    planted "sshd: $setting" "$needle" \
+        '{ grep -v "^${setting%% *} " "$D/sshd_config.good"; echo "$setting"; } > "$SSHD_CONF"' \
+        'cp "$D/sshd_config.good" "$SSHD_CONF"'
+done
+# key lines
+cp "$KEYS" "$D/keys.good"
+KEY_A=$(cut -d' ' -f1,2 "$D/keys/$ALICE.pub")
+planted "a key line without restrict" "key without restrict" \
+    'echo "command=\"$GATEWAY --identity $ALICE\" $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' \
+    'cp "$D/keys.good" "$KEYS"'
+planted "a key line without command=" "key without command=" \
+    'echo "restrict $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' 'cp "$D/keys.good" "$KEYS"'
+planted "a key line with a wrong identity" "--identity ${P}zz is not a known user" \
+    'echo "restrict,command=\"$GATEWAY --identity ${P}zz\" $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' \
+    'cp "$D/keys.good" "$KEYS"'
+planted "a duplicate key" "the same key as on line 1" \
+    'echo "restrict,command=\"$GATEWAY --identity $BOB\" $KEY_A" >> "$KEYS"' \
+    'cp "$D/keys.good" "$KEYS"'
+planted "a world-writable key file" "$KEYS is writable by everyone" \
+    'chmod 0666 "$KEYS"' 'chmod 0644 "$KEYS"'
+planted "a key file not owned by root" "$KEYS is owned by uid $(id -u "$ACC")" \
+    'chown "$ACC" "$KEYS"' 'chown root "$KEYS"'
+planted "a group-writable directory above the key file" "$VMC_SSHD_DIR is writable by its group" \
+    'chmod 0775 "$VMC_SSHD_DIR"' 'chmod 0755 "$VMC_SSHD_DIR"'
+HOME_ACC=$D/home/$ACC
+planted "key file in the account's own (non-root) home" "$HOME_ACC is owned by uid" \
+    'cp "$KEYS" "$HOME_ACC/authorized_keys"
+     sed -i "s|^AuthorizedKeysFile .*|AuthorizedKeysFile %h/authorized_keys|" "$SSHD_CONF"' \
+    'cp "$D/sshd_config.good" "$SSHD_CONF"; rm -f "$HOME_ACC/authorized_keys"'
+# the log
+planted "a log directory the account can write" "$ACC can write the log directory" \
+    'setfacl -m "u:$ACC:rwx" "$D/log"' 'setfacl -b "$D/log"'
+planted "a log directory not owned by root" "the log directory is not root's alone" \
+    'chown "$ACC" "$D/log"' 'chown root "$D/log"'
+planted "a missing log file" "the session log is missing" \
+    'mv "$D/log/sessions.jsonl" "$D/log.moved"' 'mv "$D/log.moved" "$D/log/sessions.jsonl"'
+planted "a log file the account cannot append to" "$ACC cannot append to the session log" \
+    'chown root "$D/log/sessions.jsonl"' 'chown "$ACC" "$D/log/sessions.jsonl"'
+# the account
+planted "a gateway account that does not exist" "the gateway account" \
+    'write_config "${P}nobody"' 'write_config'
+
+# a VM found by the socket pattern that nobody answers on and the account
+# cannot reach: both said, with the probe
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+    "$D/spicex/plain.sock"
+chmod 0600 "$D/spicex/plain.sock"
+admin check --sshd-config "$SSHD_CONF"
+sed 's/^/# /' <<<"$OUT"
+check "check: a socket that does not answer the probe" has "$OUT" "VM plain does not answer"
+check "check: ... and the account cannot connect to it" has "$OUT" "cannot connect to VM plain"
+check "check: ... while debianx still answers" has "$OUT" "debianx answers"
+check "check: exit 3 when something is found" test "$RC" = 3
+rm -f "$D/spicex/plain.sock"
+
+admin check --sshd-config "$SSHD_CONF" --no-probe
+ok $RC "check is clean again after every undo ($(grep problem <<<"$OUT" | head -3))"
+admin check extra
+check "check refuses arguments" test "$RC" = 2
+admin acl apply --json
+check "acl refuses options it does not take" test "$RC" = 2
+
+finish

@@ -1,0 +1,153 @@
+/* audit-format.c: `show` text (escaped, flagged), JSON (controls escaped),
+ * CSV (quoting, formula cells), dates of --since/--until. */
+#include "audit-priv.h"
+
+#include <string.h>
+
+#include "audit-test-data.h"
+
+static VmcAuditSession *
+session_of(const char *id, const char *const *lines)
+{
+    VmcAuditSession *s = vmc_audit_session_new(id);
+    for (guint i = 0; lines[i] != NULL; i++)
+        g_assert_true(vmc_audit_session_add_line(s, lines[i], strlen(lines[i]), i + 1));
+    return s;
+}
+
+static gboolean
+is_printable_text(const char *text)
+{
+    for (const char *p = text; *p != '\0'; p++)
+        if (*p != '\n' && !g_ascii_isprint(*p))
+            return FALSE;
+    return TRUE;
+}
+
+static void
+test_show_ended(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(VmcAuditSession) s =
+        session_of(SESSION_ID, (const char *const[]){START_LINE, END_LINE, NULL});
+    g_autofree char *text = vmc_audit_show_format(s, utc, FALSE);
+    g_assert_true(is_printable_text(text));
+    g_assert_nonnull(strstr(text, "session     " SESSION_ID "\n"));
+    g_assert_nonnull(strstr(text, "state       ended\n"));
+    g_assert_nonnull(strstr(text, "identity    alice\n"));
+    g_assert_nonnull(strstr(text, "start       2026-11-29 10:00:00\n"));
+    g_assert_nonnull(strstr(text, "end         2026-11-29 10:00:04\n"));
+    g_assert_nonnull(strstr(text, "duration    4s\n"));
+    g_assert_nonnull(strstr(text, "bytes       3.0 MiB\n"));
+    g_assert_nonnull(strstr(text, "rate        mean 768.5 KiB/s, peak 2.9 MiB/s at "
+                                  "2026-11-29 10:00:01\n"));
+    g_assert_nonnull(strstr(text, "CHANNEL  TO VM  FROM VM  CONNECTIONS\n"));
+    g_assert_nonnull(strstr(text, "display  10 B   3.0 MiB  1\n"));
+    /* 4 samples, peak 3000000: levels 1, 8, 1, 3 */
+    g_assert_nonnull(strstr(text, "\n|_#_-|\n"));
+
+    /* a time zone moves the times, not the durations */
+    g_autoptr(GTimeZone) plus2 = g_time_zone_new_identifier("+02:00");
+    g_autofree char *shifted = vmc_audit_show_format(s, plus2, TRUE);
+    g_assert_nonnull(strstr(shifted, "start       2026-11-29 12:00:00\n"));
+    g_assert_nonnull(strstr(shifted, "|\xe2\x96\x81\xe2\x96\x88\xe2\x96\x81\xe2\x96\x83|"));
+}
+
+static void
+test_show_unterminated_hostile(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    const char *hostile =
+        "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:00:00.000Z\",\"session\":"
+        "\"abcdabcd\",\"identity\":\"ev\\u001b[2Jil\\nroot\",\"vm\":\"x\\u009b1m\","
+        "\"client\":\"\\r\\u0007\"}";
+    g_autoptr(VmcAuditSession) s = session_of("abcdabcd", (const char *const[]){hostile, NULL});
+    g_autofree char *text = vmc_audit_show_format(s, utc, TRUE);
+    g_assert_true(is_printable_text(text));
+    g_assert_nonnull(strstr(text, "state       UNTERMINATED (the gateway died?)\n"));
+    g_assert_nonnull(strstr(text, "identity    ev\\e[2Jil\\nroot\n"));
+    g_assert_nonnull(strstr(text, "vm          x\\xc2\\x9b1m\n"));
+    g_assert_nonnull(strstr(text, "client      \\r\\x07\n"));
+    g_assert_null(strstr(text, "\nend "));
+
+    g_autofree char *json = vmc_audit_session_to_json(s);
+    g_assert_true(is_printable_text(json));
+    g_assert_nonnull(strstr(json, "\"identity\" : \"ev\\u001b[2Jil\\nroot\""));
+    g_assert_nonnull(strstr(json, "\"vm\" : \"x\\u009b1m\""));
+    g_assert_nonnull(strstr(json, "\"unterminated\" : true"));
+    g_assert_nonnull(strstr(json, "\"end\" : null"));
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+}
+
+static void
+test_json_full(void)
+{
+    g_autoptr(VmcAuditSession) s =
+        session_of(SESSION_ID, (const char *const[]){START_LINE, END_LINE, NULL});
+    g_autofree char *json = vmc_audit_session_to_json(s);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "ended");
+    g_assert_false(json_object_get_boolean_member(o, "unterminated"));
+    g_assert_cmpstr(json_object_get_string_member(o, "start"), ==, "2026-11-29T10:00:00.000Z");
+    g_assert_cmpint(json_object_get_int_member(o, "bytes_total"), ==, 3147886);
+    JsonObject *series = json_object_get_object_member(o, "series");
+    g_assert_cmpint(json_object_get_int_member(series, "step_s"), ==, 1);
+    JsonArray *display =
+        json_object_get_array_member(json_object_get_object_member(series, "channels"), "display");
+    g_assert_cmpint(json_array_get_int_element(display, 1), ==, 3000000);
+}
+
+static void
+test_csv(void)
+{
+    GString *out = g_string_new(NULL);
+    const char *fields[] = {"plain", "a,b",       "say \"hi\"", "=cmd|' /C calc'!A0",
+                            "-1",    "\x1b[2J\n", NULL};
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        vmc_audit_csv_append(out, fields[i]);
+        g_string_append_c(out, ';');
+    }
+    g_assert_cmpstr(out->str, ==,
+                    "plain;\"a,b\";\"say \"\"hi\"\"\";\"'=cmd|' /C calc'!A0\";\"'-1\";"
+                    "\\e[2J\\n;;");
+    g_string_free(out, TRUE);
+}
+
+static void
+test_dates(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(GTimeZone) plus2 = g_time_zone_new_identifier("+02:00");
+    gint64 us = 0;
+    g_assert_true(vmc_audit_parse_date("2026-11-29", utc, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1795910400) * G_USEC_PER_SEC);
+    g_assert_true(vmc_audit_parse_date("2026-11-29", plus2, &us));
+    g_assert_cmpint(us, ==, (G_GINT64_CONSTANT(1795910400) - 7200) * G_USEC_PER_SEC);
+    g_assert_true(vmc_audit_parse_date("2026-11-29T10:00:00Z", plus2, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1795946400) * G_USEC_PER_SEC);
+    g_assert_true(vmc_audit_parse_date("2026-11-29T10:00:00", utc, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1795946400) * G_USEC_PER_SEC);
+    const char *bad[] = {"", "yesterday", "2026-13-01", "2026-11-29x", "2026-11-31", "29.11.2026"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_false(vmc_audit_parse_date(bad[i], utc, &us));
+
+    g_autofree char *t = vmc_audit_format_time(G_GINT64_CONSTANT(1795946400) * G_USEC_PER_SEC, utc);
+    g_assert_cmpstr(t, ==, "2026-11-29 10:00:00");
+    g_autofree char *none = vmc_audit_format_time(-1, utc);
+    g_assert_cmpstr(none, ==, "-");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/audit/format/show-ended", test_show_ended);
+    g_test_add_func("/audit/format/show-unterminated-hostile", test_show_unterminated_hostile);
+    g_test_add_func("/audit/format/json", test_json_full);
+    g_test_add_func("/audit/format/csv", test_csv);
+    g_test_add_func("/audit/format/dates", test_dates);
+    return g_test_run();
+}

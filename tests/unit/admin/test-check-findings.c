@@ -1,0 +1,111 @@
+/* check-findings.c: findings as lines, and the review of authorized_keys files. */
+#include "admin-priv.h"
+
+#include <string.h>
+
+#define ED_BLOB "AAAAC3NzaC1lZDI1NTE5AAAAIIJL+NG7BXBfnrLS4BYMxmPQ+kDpAWWC3Bply+K8Zct7"
+#define RSA_BLOB "AAAAB3NzaC1yc2E="
+#define ED_BLOB2 "AAAAC3NzaC1lZDI1NTE5AAAAIJGSxr2IbPocylsSAs7CA1plzNesa6WSSitBvVj3Fkku"
+#define GOOD(identity, blob)                                                                       \
+    "restrict,command=\"/usr/bin/vmconsole-gateway --identity " identity "\",X11-forwarding "      \
+    "ssh-ed25519 " blob " c\n"
+
+static gboolean
+known(const char *name, gpointer user_data)
+{
+    (void)user_data;
+    return strcmp(name, "ghost") != 0;
+}
+
+/* The findings of text, formatted, one per line. */
+static char *
+review(const char *text)
+{
+    g_autoptr(GPtrArray) findings =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
+    vmc_admin_keys_review(text, strlen(text), "/k", known, NULL, findings);
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < findings->len; i++) {
+        g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(findings, i));
+        g_string_append_printf(out, "%s\n", line);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static void
+test_keys_clean(void)
+{
+    g_autofree char *out = review("# the people\n\n" GOOD(
+        "alice", ED_BLOB) "restrict,command=\"/usr/bin/vmconsole-gateway --identity "
+                          "bob\",X11-forwarding,port-forwarding,permitlisten="
+                          "\"localhost:*\" ssh-rsa " RSA_BLOB "\r\n");
+    g_assert_cmpstr(out, ==, "");
+}
+
+static void
+test_keys_each_mistake(void)
+{
+    static const struct {
+        const char *text, *says;
+    } cases[] = {
+        {"command=\"/usr/bin/vmconsole-gateway --identity alice\",X11-forwarding "
+         "ssh-ed25519 " ED_BLOB,
+         "keys: problem: key without restrict (forwarding, pty and user rc stay allowed) on /k "
+         "line 1"},
+        {"restrict ssh-ed25519 " ED_BLOB,
+         "key without command= (it could run anything) on /k line 1"},
+        {"restrict,command=\"/bin/bash\" ssh-ed25519 " ED_BLOB,
+         "command= is not the gateway with --identity NAME on /k line 1"},
+        {"restrict,command=\"/usr/bin/vmconsole-gateway\" ssh-ed25519 " ED_BLOB,
+         "command= is not the gateway with --identity NAME"},
+        {GOOD("ghost", ED_BLOB), "--identity ghost is not a known user on /k line 1"},
+        {"\n" GOOD("alice", ED_BLOB) GOOD("bob", ED_BLOB),
+         "the same key as on line 2 (sshd uses only the first) on /k line 3"},
+        {"restrict,pty,command=\"/usr/bin/vmconsole-gateway --identity a\" ssh-ed25519 " ED_BLOB,
+         "key option pty undoes part of restrict"},
+        {"restrict,command=\"/usr/bin/vmconsole-gateway --identity a\",permitopen=\"x:1\" "
+         "ssh-ed25519 " ED_BLOB,
+         "key option permitopen undoes"},
+        {"ssh-ed25519 garbage!", "a line sshd may not read as a key: the key is not base64"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *out = review(cases[i].text);
+        if (strstr(out, cases[i].says) == NULL)
+            g_error("case %u: '%s' lacks '%s'", i, out, cases[i].says);
+    }
+    /* a key without restrict nor command: both said */
+    g_autofree char *bare = review("ssh-ed25519 " ED_BLOB "\n");
+    g_assert_nonnull(strstr(bare, "without restrict"));
+    g_assert_nonnull(strstr(bare, "without command="));
+}
+
+static void
+test_find_blob(void)
+{
+    const char text[] = "# x\nbroken line\n" GOOD("a", ED_BLOB2) GOOD("b", ED_BLOB);
+    g_assert_cmpuint(vmc_admin_keys_find_blob(text, strlen(text), ED_BLOB), ==, 4);
+    g_assert_cmpuint(vmc_admin_keys_find_blob(text, strlen(text), ED_BLOB2), ==, 3);
+    g_assert_cmpuint(vmc_admin_keys_find_blob(text, strlen(text), "AAAA"), ==, 0);
+    g_assert_cmpuint(vmc_admin_keys_find_blob("", 0, ED_BLOB), ==, 0);
+}
+
+static void
+test_finding_format(void)
+{
+    g_autoptr(GPtrArray) findings =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
+    vmc_admin_finding_add(findings, "log", "/var/log/\x1b[31mx", "do \n it", "bad %d", 7);
+    g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(findings, 0));
+    g_assert_cmpstr(line, ==, "log: problem: bad 7 on /var/log/\\e[31mx -- do: do \\n it");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/admin/check/keys-clean", test_keys_clean);
+    g_test_add_func("/admin/check/keys-each-mistake", test_keys_each_mistake);
+    g_test_add_func("/admin/check/find-blob", test_find_blob);
+    g_test_add_func("/admin/check/finding-format", test_finding_format);
+    return g_test_run();
+}

@@ -1,0 +1,333 @@
+/* `report`'s aggregation: sums per identity, VM, local day and month; the
+ * filters; open sessions classified live or unterminated; the open-set cap;
+ * and the three outputs (no control byte in the table, JSON that parses
+ * back, CSV that a spreadsheet cannot run). */
+#include "admin-priv.h"
+
+#include <math.h>
+#include <string.h>
+
+#define HOUR_US (3600 * G_USEC_PER_SEC)
+#define T(s) vmc_log_parse_time(s)
+
+static VmcLogEntry
+entry(VmcLogEvent event, const char *session, const char *identity, const char *vm,
+      const char *time)
+{
+    VmcLogEntry e;
+    memset(&e, 0, sizeof(e));
+    e.event = event;
+    e.session = session;
+    e.identity = identity;
+    e.vm = vm;
+    e.time_us = T(time);
+    e.start_us = e.rate_peak_time_us = -1;
+    e.duration_s = e.bytes_total = e.viewer_exit = e.exit_code = -1;
+    e.rate_mean = e.rate_peak = NAN;
+    return e;
+}
+
+/* A start and its end: duration_s seconds, bytes, peak rate. */
+static void
+add_session(VmcReport *r, const char *id, const char *identity, const char *vm,
+            const char *start, gint64 duration_s, gint64 bytes, double peak)
+{
+    VmcLogEntry s = entry(VMC_LOG_EVENT_START, id, identity, vm, start);
+    vmc_report_add(r, &s);
+    VmcLogEntry e = entry(VMC_LOG_EVENT_END, id, identity, vm, start);
+    e.start_us = T(start);
+    e.time_us = e.start_us + duration_s * G_USEC_PER_SEC;
+    e.duration_s = duration_s;
+    e.bytes_total = bytes;
+    e.rate_peak = peak;
+    e.rate_peak_time_us = e.start_us + 1;
+    vmc_report_add(r, &e);
+}
+
+static void
+add_start(VmcReport *r, const char *id, const char *identity, const char *vm, const char *time)
+{
+    VmcLogEntry s = entry(VMC_LOG_EVENT_START, id, identity, vm, time);
+    vmc_report_add(r, &s);
+}
+
+static void
+add_denied(VmcReport *r, const char *identity, const char *vm, const char *time)
+{
+    VmcLogEntry d = entry(VMC_LOG_EVENT_DENIED, NULL, identity, vm, time);
+    vmc_report_add(r, &d);
+}
+
+static gboolean
+live_if_named(const char *session, gpointer name)
+{
+    return strcmp(session, name) == 0;
+}
+
+static VmcReport *
+sample_report(VmcReportBy by, GTimeZone *tz)
+{
+    VmcReportQuery q = {.by = by, .since_us = -1, .until_us = -1, .tz = tz};
+    VmcReport *r = vmc_report_new(&q);
+    add_session(r, "s1", "alice", "debianx", "2026-11-29T09:00:00.000Z", 3600, 1000, 50.0);
+    add_session(r, "s2", "alice", "winxp", "2026-11-29T23:30:00.000Z", 1800, 2000, 80.0);
+    add_session(r, "s3", "bob", "debianx", "2026-12-01T08:00:00.000Z", 7200, 4000, 20.0);
+    add_start(r, "s4", "bob", "winxp", "2026-12-02T10:00:00.000Z");   /* the gateway died */
+    add_start(r, "s5", "alice", "debianx", "2026-12-03T10:00:00.000Z"); /* still open */
+    add_denied(r, "mallory", "debianx", "2026-11-29T12:00:00.000Z");
+    add_denied(r, NULL, NULL, "2026-11-30T12:00:00.000Z");
+    vmc_report_finish(r, live_if_named, (gpointer) "s5");
+    return r;
+}
+
+static const VmcReportRow *
+row(const VmcReport *r, guint i)
+{
+    const GPtrArray *rows = vmc_report_get_rows(r);
+    g_assert_cmpuint(i, <, rows->len);
+    return rows->pdata[i];
+}
+
+static void
+test_by_identity(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    g_autoptr(VmcReport) r = sample_report(VMC_REPORT_BY_IDENTITY, tz);
+    g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, 4); /* "", alice, bob, mallory */
+    g_assert_cmpstr(row(r, 0)->key, ==, "");
+    g_assert_cmpuint(row(r, 0)->denied, ==, 1);
+    const VmcReportRow *alice = row(r, 1);
+    g_assert_cmpstr(alice->key, ==, "alice");
+    g_assert_cmpuint(alice->sessions, ==, 3);
+    g_assert_cmpuint(alice->ended, ==, 2);
+    g_assert_cmpint(alice->seconds, ==, 5400);
+    g_assert_cmpint(alice->bytes, ==, 3000);
+    g_assert_cmpfloat(alice->rate_peak, ==, 80.0);
+    g_assert_cmpint(alice->rate_peak_time_us, ==, T("2026-11-29T23:30:00.000Z") + 1);
+    g_assert_cmpuint(alice->live, ==, 1);
+    g_assert_cmpuint(alice->unterminated, ==, 0);
+    const VmcReportRow *bob = row(r, 2);
+    g_assert_cmpuint(bob->sessions, ==, 2);
+    g_assert_cmpuint(bob->unterminated, ==, 1);
+    g_assert_cmpuint(row(r, 3)->denied, ==, 1);
+    const VmcReportRow *total = vmc_report_get_total(r);
+    g_assert_cmpuint(total->sessions, ==, 5);
+    g_assert_cmpint(total->seconds, ==, 12600);
+    g_assert_cmpint(total->bytes, ==, 7000);
+    g_assert_cmpuint(total->denied, ==, 2);
+    g_assert_cmpuint(total->unterminated, ==, 1);
+    g_assert_cmpuint(total->live, ==, 1);
+    const GPtrArray *open = vmc_report_get_open(r);
+    g_assert_cmpuint(open->len, ==, 2);
+    g_assert_cmpstr(((VmcReportOpen *)open->pdata[0])->session, ==, "s4");
+    g_assert_false(((VmcReportOpen *)open->pdata[0])->live);
+    g_assert_true(((VmcReportOpen *)open->pdata[1])->live);
+}
+
+/* Days and months are the local ones where the session started: 23:30 UTC
+ * is the next day at UTC+1. */
+static void
+test_by_day_month_local(void)
+{
+    g_autoptr(GTimeZone) plus1 = g_time_zone_new_offset(3600);
+    g_autoptr(VmcReport) days = sample_report(VMC_REPORT_BY_DAY, plus1);
+    const char *keys[] = {"2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"};
+    g_assert_cmpuint(vmc_report_get_rows(days)->len, ==, G_N_ELEMENTS(keys));
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
+        g_assert_cmpstr(row(days, i)->key, ==, keys[i]);
+    g_assert_cmpint(row(days, 0)->seconds, ==, 3600);
+    g_assert_cmpuint(row(days, 0)->denied, ==, 1);
+    g_assert_cmpint(row(days, 1)->seconds, ==, 1800); /* s2, local Nov 30 */
+    g_assert_cmpuint(row(days, 1)->denied, ==, 1);
+
+    g_autoptr(VmcReport) months = sample_report(VMC_REPORT_BY_MONTH, plus1);
+    g_assert_cmpuint(vmc_report_get_rows(months)->len, ==, 2);
+    g_assert_cmpstr(row(months, 0)->key, ==, "2026-11");
+    g_assert_cmpint(row(months, 0)->seconds, ==, 5400);
+    g_assert_cmpstr(row(months, 1)->key, ==, "2026-12");
+    g_assert_cmpuint(row(months, 1)->unterminated, ==, 1);
+
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(VmcReport) utc_days = sample_report(VMC_REPORT_BY_DAY, utc);
+    g_assert_cmpint(row(utc_days, 0)->seconds, ==, 5400); /* both on Nov 29 in UTC */
+}
+
+static void
+test_filters(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    const char *alice[] = {"alice", NULL};
+    const char *debianx[] = {"debianx", NULL};
+    VmcReportQuery q = {.by = VMC_REPORT_BY_VM, .since_us = T("2026-11-29T10:00:00Z"),
+                        .until_us = T("2026-12-03T10:00:00Z"), .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    add_session(r, "s1", "alice", "debianx", "2026-11-29T09:59:59.999Z", 60, 1, 1.0);
+    add_session(r, "s2", "alice", "debianx", "2026-11-29T10:00:00.000Z", 60, 2, 1.0);
+    add_session(r, "s3", "alice", "debianx", "2026-12-03T09:59:59.999Z", 60, 4, 1.0);
+    add_session(r, "s4", "alice", "debianx", "2026-12-03T10:00:00.000Z", 60, 8, 1.0);
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpint(vmc_report_get_total(r)->bytes, ==, 6);
+
+    q.since_us = q.until_us = -1;
+    q.identities = alice;
+    q.vms = debianx;
+    g_autoptr(VmcReport) f = vmc_report_new(&q);
+    add_session(f, "a", "alice", "debianx", "2026-11-29T10:00:00Z", 60, 1, 1.0);
+    add_session(f, "b", "alice", "winxp", "2026-11-29T10:00:00Z", 60, 2, 1.0);
+    add_session(f, "c", "bob", "debianx", "2026-11-29T10:00:00Z", 60, 4, 1.0);
+    add_start(f, "d", "bob", "debianx", "2026-11-29T10:00:00Z");
+    add_denied(f, "alice", NULL, "2026-11-29T10:00:00Z");
+    add_denied(f, "alice", "debianx", "2026-11-29T10:00:00Z");
+    vmc_report_finish(f, NULL, NULL);
+    g_assert_cmpint(vmc_report_get_total(f)->bytes, ==, 1);
+    g_assert_cmpuint(vmc_report_get_total(f)->unterminated, ==, 0);
+    g_assert_cmpuint(vmc_report_get_total(f)->denied, ==, 1);
+}
+
+/* An end without a start (the log was rotated) counts; an end removes its
+ * start from the open set even when the start was in another key. */
+static void
+test_end_without_start(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    VmcLogEntry e = entry(VMC_LOG_EVENT_END, "x", "alice", "debianx", "2026-11-29T10:00:00Z");
+    e.duration_s = 10;
+    vmc_report_add(r, &e);
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_total(r)->ended, ==, 1);
+    g_assert_cmpint(vmc_report_get_total(r)->seconds, ==, 10);
+    g_assert_cmpint(vmc_report_get_total(r)->bytes, ==, 0);
+    g_assert_true(isnan(vmc_report_get_total(r)->rate_peak));
+}
+
+static void
+test_open_cap(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_VM, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    for (guint i = 0; i < VMC_REPORT_MAX_OPEN + 5; i++) {
+        char id[32];
+        g_snprintf(id, sizeof(id), "s%u", i);
+        add_start(r, id, "alice", "debianx", "2026-11-29T10:00:00Z");
+    }
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_n_untracked(r), ==, 5);
+    g_assert_cmpuint(vmc_report_get_total(r)->unterminated, ==, VMC_REPORT_MAX_OPEN);
+    g_assert_cmpuint(vmc_report_get_open(r)->len, ==, VMC_REPORT_MAX_LISTED);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    g_assert_nonnull(strstr(table, "5 starts were not tracked"));
+}
+
+static void
+test_by_parse(void)
+{
+    VmcReportBy by;
+    g_assert_true(vmc_report_by_parse(NULL, &by) && by == VMC_REPORT_BY_IDENTITY);
+    g_assert_true(vmc_report_by_parse("month", &by) && by == VMC_REPORT_BY_MONTH);
+    g_assert_true(vmc_report_by_parse("vm", &by) && by == VMC_REPORT_BY_VM);
+    g_assert_false(vmc_report_by_parse("week", &by));
+    g_assert_false(vmc_report_by_parse("", &by));
+}
+
+/* ---- outputs ---- */
+
+static VmcReport *
+hostile_report(GTimeZone *tz)
+{
+    VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
+    VmcReport *r = vmc_report_new(&q);
+    add_session(r, "s1", "ev\033[2J\033]0;x\007il\xc2\x9b", "debianx", "2026-11-29T10:00:00Z",
+                4000, G_GINT64_CONSTANT(1288490189), 2e6);
+    add_start(r, "s2\033[31m", "=cmd|' /C calc'!A0", "debianx", "2026-11-29T11:00:00Z");
+    vmc_report_finish(r, NULL, NULL);
+    return r;
+}
+
+static void
+assert_printable(const char *text)
+{
+    for (const char *p = text; *p != '\0'; p++)
+        if (*p != '\n' && ((guchar)*p < 0x20 || (guchar)*p >= 0x7f))
+            g_error("byte 0x%02x at %d in:\n%s", (guchar)*p, (int)(p - text), text);
+}
+
+static void
+test_table(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    g_autoptr(VmcReport) r = hostile_report(tz);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    assert_printable(table);
+    g_assert_nonnull(strstr(table, "ev\\e[2J\\e]0;x\\x07il"));
+    g_assert_nonnull(strstr(table, "1.2 GiB"));
+    g_assert_nonnull(strstr(table, "1.11")); /* hours */
+    g_assert_nonnull(strstr(table, "1 (!)"));
+    g_assert_nonnull(strstr(table, "UNTERMINATED (!): 1 session(s)"));
+    g_assert_nonnull(strstr(table, "s2\\e[31m"));
+    g_assert_nonnull(strstr(table, "2026-11-29 11:00:00"));
+    g_assert_nonnull(strstr(table, "(total)"));
+}
+
+static void
+test_json(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    g_autoptr(VmcReport) r = hostile_report(tz);
+    g_autoptr(GArray) damaged = g_array_new(FALSE, FALSE, sizeof(guint64));
+    guint64 three = 3;
+    g_array_append_val(damaged, three);
+    g_autofree char *text = vmc_report_format_json(r, 1, damaged);
+    assert_printable(text); /* C0, C1 and DEL as \uXXXX; other UTF-8 would be fine */
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, text, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    JsonArray *rows = json_object_get_array_member(root, "rows");
+    g_assert_cmpuint(json_array_get_length(rows), ==, 2);
+    JsonObject *evil = json_array_get_object_element(rows, 1);
+    g_assert_cmpstr(json_object_get_string_member(evil, "key"), ==,
+                    "ev\033[2J\033]0;x\007il\xc2\x9b");
+    g_assert_cmpint(json_object_get_int_member(evil, "bytes"), ==, 1288490189);
+    g_assert_cmpint(json_object_get_int_member(evil, "seconds"), ==, 4000);
+    g_assert_cmpstr(json_object_get_string_member(evil, "rate_peak_time"), ==,
+                    "2026-11-29T10:00:00.000Z");
+    JsonObject *open = json_array_get_object_element(
+        json_object_get_array_member(root, "open_sessions"), 0);
+    g_assert_true(json_object_get_boolean_member(open, "unterminated"));
+    g_assert_cmpstr(json_object_get_string_member(open, "start"), ==, "2026-11-29T11:00:00.000Z");
+    g_assert_cmpint(json_object_get_int_member(root, "damaged_lines"), ==, 1);
+    g_assert_true(json_object_get_null_member(root, "since"));
+}
+
+static void
+test_csv(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    g_autoptr(VmcReport) r = hostile_report(tz);
+    g_autofree char *csv = vmc_report_format_csv(r);
+    assert_printable(csv);
+    g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 4); /* header, 2 rows, "" */
+    g_assert_true(g_str_has_prefix(lines[0], "identity,sessions,ended,seconds,hours,bytes,"));
+    g_assert_true(g_str_has_prefix(lines[1], "\"'=cmd|' /C calc'!A0\",1,0,0,0.0000,0,,,,0,1,0"));
+    g_assert_true(g_str_has_prefix(lines[2], "ev\\e[2J\\e]0;x\\x07il\\xc2\\x9b,1,1,4000,1.1111,"
+                                             "1288490189,322122.5,2000000.0,"));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/report/by-identity", test_by_identity);
+    g_test_add_func("/report/by-day-month-local", test_by_day_month_local);
+    g_test_add_func("/report/filters", test_filters);
+    g_test_add_func("/report/end-without-start", test_end_without_start);
+    g_test_add_func("/report/open-cap", test_open_cap);
+    g_test_add_func("/report/by-parse", test_by_parse);
+    g_test_add_func("/report/table", test_table);
+    g_test_add_func("/report/json", test_json);
+    g_test_add_func("/report/csv", test_csv);
+    return g_test_run();
+}

@@ -1,0 +1,333 @@
+/* Reading the session log back: a table of good and damaged lines for the
+ * strict scanner, RFC 3339 times, streaming over a file with damaged and
+ * truncated lines (their numbers reported), a line longer than the limit,
+ * and records written by vmc_record_to_line() read back equal. */
+#include "vmc-sessionlog.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T0 "\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\""
+
+typedef struct {
+    const char *line;
+    gboolean good;
+} LineCase;
+
+static const LineCase line_cases[] = {
+    {"{" T0 "}", TRUE},
+    {"  {" T0 "}  \r", TRUE},
+    {"{" T0 ",\"x\":[1,-2.5e+3,0.0,true,false,null,{\"a\":[]},\"\\u00e9\\ud83d\\ude00\"]}", TRUE},
+    {"{" T0 ",\"identity\":\"a\\u001b[31mb\"}", TRUE},
+    {"{" T0 ",\"event\":\"denied\"}", TRUE}, /* a repeated member: the last wins */
+    {"{" T0 ",\"s\":\"caf\xc3\xa9\"}", TRUE},
+    {"", FALSE},
+    {"{}", FALSE},
+    {"[]", FALSE},
+    {"{" T0, FALSE},
+    {"{" T0 "}}", FALSE},
+    {"{" T0 "} x", FALSE},
+    {"{" T0 ",}", FALSE},
+    {"{" T0 ",\"x\":01}", FALSE},
+    {"{" T0 ",\"x\":1.}", FALSE},
+    {"{" T0 ",\"x\":.5}", FALSE},
+    {"{" T0 ",\"x\":1e}", FALSE},
+    {"{" T0 ",\"x\":-}", FALSE},
+    {"{" T0 ",\"x\":+1}", FALSE},
+    {"{" T0 ",\"x\":NaN}", FALSE},
+    {"{" T0 ",\"x\":tru}", FALSE},
+    {"{" T0 ",\"x\":'a'}", FALSE},
+    {"{" T0 ",\"x\":\"a\tb\"}", FALSE},       /* raw control character */
+    {"{" T0 ",\"x\":\"\\x41\"}", FALSE},      /* no such escape */
+    {"{" T0 ",\"x\":\"\\ud83d\"}", FALSE},    /* lone high surrogate */
+    {"{" T0 ",\"x\":\"\\ude00\"}", FALSE},    /* lone low surrogate */
+    {"{" T0 ",\"x\":\"\\ud83d\\u0041\"}", FALSE},
+    {"{" T0 ",\"x\":\"\\u12g4\"}", FALSE},
+    {"{" T0 ",\"x\":\"\xc3\"}", FALSE},       /* invalid UTF-8 */
+    {"{" T0 ",\"x\":\"\xed\xa0\x80\"}", FALSE}, /* an encoded surrogate */
+    {"{" T0 ",\"x\":\"\xc0\xaf\"}", FALSE},   /* overlong */
+    {"{" T0 ",\"x\" 1}", FALSE},
+    {"{" T0 ",x:1}", FALSE},
+    {"{" T0 ",\"x\":[1,]}", FALSE},
+    {"{" T0 ",\"x\":[1 2]}", FALSE},
+    {"{" T0 ",\"x\":{\"a\"}}", FALSE},
+    {"{\"v\":2,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\"}", FALSE},
+    {"{\"v\":1.0,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\"}", FALSE},
+    {"{\"v\":\"1\",\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\"}", FALSE},
+    {"{\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\"}", FALSE},
+    {"{\"v\":1,\"event\":\"begin\",\"time\":\"2026-11-29T10:02:03.123Z\"}", FALSE},
+    {"{\"v\":1,\"event\":1,\"time\":\"2026-11-29T10:02:03.123Z\"}", FALSE},
+    {"{\"v\":1,\"event\":\"start\",\"time\":\"yesterday\"}", FALSE},
+    {"{\"v\":1,\"event\":\"start\"}", FALSE},
+    {"{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\"", FALSE},
+};
+
+static void
+test_line_table(void)
+{
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(line_cases); i++) {
+        VmcLogEntry entry;
+        gboolean good = vmc_log_entry_parse(line_cases[i].line, strlen(line_cases[i].line),
+                                            scratch, &entry);
+        if (good != line_cases[i].good)
+            g_error("case %" G_GSIZE_FORMAT " (%s): expected %s", i, line_cases[i].line,
+                    line_cases[i].good ? "good" : "damaged");
+    }
+}
+
+/* Depth: at the limit still good, one deeper damaged (without recursing
+ * through the whole line). */
+static void
+test_nesting_limit(void)
+{
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    VmcLogEntry entry;
+    for (guint depth = 60; depth <= 70; depth++) {
+        g_autoptr(GString) line = g_string_new("{" T0 ",\"x\":");
+        for (guint i = 0; i < depth; i++)
+            g_string_append_c(line, '[');
+        for (guint i = 0; i < depth; i++)
+            g_string_append_c(line, ']');
+        g_string_append_c(line, '}');
+        gboolean good = vmc_log_entry_parse(line->str, line->len, scratch, &entry);
+        g_assert_cmpint(good, ==, depth <= 64);
+    }
+    /* a million opening brackets: refused quickly, no stack overflow */
+    g_autofree char *brackets = g_strnfill(1000000, '[');
+    g_autofree char *deep = g_strconcat("{" T0 ",\"x\":", brackets, NULL);
+    g_assert_false(vmc_log_entry_parse(deep, strlen(deep), scratch, &entry));
+}
+
+static void
+test_fields(void)
+{
+    const char *line =
+        "{\"v\":1,\"event\":\"end\",\"time\":\"2026-11-29T10:02:05.500Z\",\"session\":\"ab12\","
+        "\"identity\":\"al\\u001bice\",\"vm\":\"debianx\",\"start\":\"2026-11-29T10:02:03.000Z\","
+        "\"duration_s\":2,\"reason\":\"ssh-closed\",\"channels\":{\"display\":{\"to_vm\":1,"
+        "\"from_vm\":99}},\"bytes_total\":12345678901,\"rate_mean\":6172.5,\"rate_peak\":1e4,"
+        "\"rate_peak_time\":\"2026-11-29T11:02:04+01:00\",\"series\":{\"step_s\":1,\"bytes\":"
+        "[1,2]},\"viewer_exit\":\"x\",\"audio\":null,\"key\":\"k\\\"q\"}";
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    VmcLogEntry e;
+    g_assert_true(vmc_log_entry_parse(line, strlen(line), scratch, &e));
+    g_assert_cmpint(e.event, ==, VMC_LOG_EVENT_END);
+    g_assert_cmpstr(e.session, ==, "ab12");
+    g_assert_cmpstr(e.identity, ==, "al\033ice");
+    g_assert_cmpstr(e.vm, ==, "debianx");
+    g_assert_cmpstr(e.reason, ==, "ssh-closed");
+    g_assert_cmpstr(e.key, ==, "k\"q");
+    g_assert_null(e.audio);
+    g_assert_null(e.account);
+    g_assert_cmpint(e.time_us, ==, 1795946525500000);
+    g_assert_cmpint(e.start_us, ==, 1795946523000000);
+    g_assert_cmpint(e.rate_peak_time_us, ==, 1795946524000000);
+    g_assert_cmpint(e.duration_s, ==, 2);
+    g_assert_cmpint(e.bytes_total, ==, 12345678901);
+    g_assert_cmpint(e.viewer_exit, ==, -1); /* a string: wrong type */
+    g_assert_cmpint(e.exit_code, ==, -1);
+    g_assert_cmpfloat(e.rate_mean, ==, 6172.5);
+    g_assert_cmpfloat(e.rate_peak, ==, 1e4);
+    g_assert_true(e.line == line && e.line_length == strlen(line));
+}
+
+static void
+test_times(void)
+{
+    g_assert_cmpint(vmc_log_parse_time("1970-01-01T00:00:00Z"), ==, 0);
+    g_assert_cmpint(vmc_log_parse_time("2026-11-29T10:02:03.123Z"), ==, 1795946523123000);
+    g_assert_cmpint(vmc_log_parse_time("2026-11-29T10:02:03.1234567Z"), ==, 1795946523123456);
+    g_assert_cmpint(vmc_log_parse_time("2026-11-29T11:02:03+01:00"), ==, 1795946523000000);
+    g_assert_cmpint(vmc_log_parse_time("2026-11-29t05:02:03-05:00"), ==, 1795946523000000);
+    g_assert_cmpint(vmc_log_parse_time("2024-02-29T00:00:00Z"), ==, 1709164800000000);
+    const char *bad[] = {"", "2026-11-29", "2026-11-29T10:02:03", "2026-11-29T10:02:03.Z",
+                         "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-29T24:00:00Z",
+                         "2026-11-29T10:60:00Z", "2026-11-29T10:02:03Zx", "1969-12-31T23:59:59Z",
+                         "2026-11-29T10:02:03+1:00", "2026-11-29 10:02:03Z", "2026-1-29T10:02:03Z"};
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+        if (vmc_log_parse_time(bad[i]) != -1)
+            g_error("'%s' parsed as a time", bad[i]);
+}
+
+/* ---- streaming over a file ---- */
+
+static int
+temp_log(const char *content, gsize length)
+{
+    char name[] = "/tmp/vmc-log-read-XXXXXX";
+    int fd = g_mkstemp(name);
+    g_assert_cmpint(fd, >=, 0);
+    unlink(name);
+    g_assert_cmpint(write(fd, content, length), ==, (gssize)length);
+    g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
+    return fd;
+}
+
+#define GOOD(ev) "{\"v\":1,\"event\":\"" ev "\",\"time\":\"2026-11-29T10:02:03.123Z\"}\n"
+
+static void
+test_stream_damaged(void)
+{
+    const char *content = GOOD("start")                   /* 1 */
+                          "not json\n"                    /* 2 */
+                          "\n"                            /* 3: empty, silent */
+                          GOOD("end")                     /* 4 */
+                          "{\"v\":1,\"event\":\"end\",\"ti" /* 5: cut, then a record */
+                          GOOD("denied")                  /* 5 (same line) */
+                          GOOD("denied")                  /* 6 */
+                          "{\"v\":1,\"event\":\"start\"";  /* 7: truncated, no '\n' */
+    int fd = temp_log(content, strlen(content));
+    g_autoptr(VmcLogReader) reader = vmc_log_reader_new_for_fd(fd);
+    g_autoptr(GError) error = NULL;
+    const VmcLogEntry *e;
+    guint64 lines[8];
+    VmcLogEvent events[8];
+    guint n = 0;
+    while ((e = vmc_log_reader_next(reader, &error)) != NULL && n < 8) {
+        lines[n] = e->line_number;
+        events[n++] = e->event;
+    }
+    g_assert_no_error(error);
+    g_assert_cmpuint(n, ==, 3);
+    g_assert_cmpuint(lines[0], ==, 1);
+    g_assert_cmpint(events[0], ==, VMC_LOG_EVENT_START);
+    g_assert_cmpuint(lines[1], ==, 4);
+    g_assert_cmpuint(lines[2], ==, 6);
+    g_assert_cmpint(events[2], ==, VMC_LOG_EVENT_DENIED);
+    g_assert_cmpuint(vmc_log_reader_get_n_damaged(reader), ==, 3);
+    const GArray *damaged = vmc_log_reader_get_damaged_lines(reader);
+    g_assert_cmpuint(damaged->len, ==, 3);
+    g_assert_cmpuint(g_array_index(damaged, guint64, 0), ==, 2);
+    g_assert_cmpuint(g_array_index(damaged, guint64, 1), ==, 5);
+    g_assert_cmpuint(g_array_index(damaged, guint64, 2), ==, 7);
+    g_assert_null(vmc_log_reader_next(reader, &error)); /* stays at the end */
+    g_assert_cmpuint(vmc_log_reader_get_n_damaged(reader), ==, 3);
+    close(fd);
+}
+
+/* A line of exactly VMC_RECORD_MAX_LINE bytes ('\n' included) is read; one
+ * byte more is damaged; lines of several MiB are skipped without being held;
+ * more damaged lines than VMC_LOG_DAMAGED_LINES_MAX are counted. */
+static void
+test_stream_long_lines(void)
+{
+    g_autoptr(GString) content = g_string_new(NULL);
+    const char *head = "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\",\"p\":\"";
+    for (guint extra = 0; extra < 2; extra++) {
+        gsize pad = VMC_RECORD_MAX_LINE - strlen(head) - 3 + extra;
+        g_string_append(content, head);
+        for (gsize i = 0; i < pad; i++)
+            g_string_append_c(content, 'x');
+        g_string_append(content, "\"}\n");
+    }
+    for (gsize i = 0; i < 3 * 1024 * 1024; i++)
+        g_string_append_c(content, 'y');
+    g_string_append_c(content, '\n');
+    for (guint i = 0; i < VMC_LOG_DAMAGED_LINES_MAX + 10; i++)
+        g_string_append(content, "{\n");
+    g_string_append(content, GOOD("end"));
+    int fd = temp_log(content->str, content->len);
+    g_autoptr(VmcLogReader) reader = vmc_log_reader_new_for_fd(fd);
+    g_autoptr(GError) error = NULL;
+    const VmcLogEntry *e = vmc_log_reader_next(reader, &error);
+    g_assert_nonnull(e);
+    g_assert_cmpuint(e->line_number, ==, 1);
+    g_assert_cmpuint(e->line_length + 1, ==, VMC_RECORD_MAX_LINE);
+    e = vmc_log_reader_next(reader, &error);
+    g_assert_nonnull(e);
+    g_assert_cmpuint(e->line_number, ==, 4 + VMC_LOG_DAMAGED_LINES_MAX + 10);
+    g_assert_null(vmc_log_reader_next(reader, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(vmc_log_reader_get_n_damaged(reader), ==, 2 + VMC_LOG_DAMAGED_LINES_MAX + 10);
+    const GArray *damaged = vmc_log_reader_get_damaged_lines(reader);
+    g_assert_cmpuint(damaged->len, ==, VMC_LOG_DAMAGED_LINES_MAX);
+    g_assert_cmpuint(g_array_index(damaged, guint64, 0), ==, 2);
+    g_assert_cmpuint(g_array_index(damaged, guint64, 1), ==, 3);
+    close(fd);
+}
+
+static void
+test_open_missing(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcLogReader) reader = vmc_log_reader_open("/nonexistent/\033[31mlog", &error);
+    g_assert_null(reader);
+    g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN);
+    g_assert_nonnull(strstr(error->message, "\\e[31mlog"));
+    g_assert_null(strchr(error->message, '\033'));
+}
+
+/* ---- round trip through the writer ---- */
+
+static VmcRecord *
+hostile_end_record(void)
+{
+    VmcRecord *r = vmc_record_new("end");
+    vmc_record_set_string(r, "session", "0123456789abcdef0123456789abcdef");
+    vmc_record_set_string(r, "identity", "mal\033]0;x\007\"\\ \xff\xc3\xa9\xe2\x80\xa8");
+    vmc_record_set_string(r, "vm", "debianx");
+    vmc_record_set_string(r, "account", "vmconsole");
+    vmc_record_set_string(r, "client", "192.0.2.1 5555");
+    vmc_record_set_string(r, "reason", "ssh-closed");
+    vmc_record_set_string(r, "start", "2026-11-29T10:00:00.250Z");
+    vmc_record_set_int(r, "duration_s", 3600);
+    vmc_record_set_int(r, "bytes_total", G_GINT64_CONSTANT(5000000000));
+    vmc_record_set_double(r, "rate_mean", 1388888.875);
+    vmc_record_set_double(r, "rate_peak", NAN); /* stored as null */
+    vmc_record_set_int(r, "viewer_exit", 0);
+    JsonArray *bytes = json_array_new();
+    for (int i = 0; i < 900; i++)
+        json_array_add_int_element(bytes, i * 1000);
+    JsonObject *series = json_object_new();
+    json_object_set_int_member(series, "step_s", 4);
+    json_object_set_array_member(series, "bytes", bytes);
+    vmc_record_take_node(r, "series", json_node_init_object(json_node_alloc(), series));
+    return r;
+}
+
+static void
+test_round_trip(void)
+{
+    g_autoptr(VmcRecord) r = hostile_end_record();
+    gsize length;
+    g_autofree char *line = vmc_record_to_line(r, &length);
+    int fd = temp_log(line, length);
+    g_autoptr(VmcLogReader) reader = vmc_log_reader_new_for_fd(fd);
+    const VmcLogEntry *e = vmc_log_reader_next(reader, NULL);
+    g_assert_nonnull(e);
+    JsonObject *o = vmc_record_get_object(r);
+    g_assert_cmpint(e->event, ==, VMC_LOG_EVENT_END);
+    g_assert_cmpint(e->time_us, ==, vmc_log_parse_time(json_object_get_string_member(o, "time")));
+    g_assert_cmpstr(e->identity, ==, json_object_get_string_member(o, "identity"));
+    g_assert_cmpstr(e->session, ==, json_object_get_string_member(o, "session"));
+    g_assert_cmpstr(e->client, ==, "192.0.2.1 5555");
+    g_assert_cmpstr(e->account, ==, "vmconsole");
+    g_assert_cmpint(e->start_us, ==, 1795946400250000);
+    g_assert_cmpint(e->duration_s, ==, 3600);
+    g_assert_cmpint(e->bytes_total, ==, G_GINT64_CONSTANT(5000000000));
+    g_assert_cmpfloat(e->rate_mean, ==, 1388888.875);
+    g_assert_true(isnan(e->rate_peak));
+    g_assert_cmpint(e->viewer_exit, ==, 0);
+    g_assert_cmpuint(e->line_length + 1, ==, length);
+    g_assert_null(vmc_log_reader_next(reader, NULL));
+    g_assert_cmpuint(vmc_log_reader_get_n_damaged(reader), ==, 0);
+    close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/log-read/line-table", test_line_table);
+    g_test_add_func("/log-read/nesting-limit", test_nesting_limit);
+    g_test_add_func("/log-read/fields", test_fields);
+    g_test_add_func("/log-read/times", test_times);
+    g_test_add_func("/log-read/stream-damaged", test_stream_damaged);
+    g_test_add_func("/log-read/stream-long-lines", test_stream_long_lines);
+    g_test_add_func("/log-read/open-missing", test_open_missing);
+    g_test_add_func("/log-read/round-trip", test_round_trip);
+    return g_test_run();
+}
