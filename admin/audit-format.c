@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "admin-priv.h"
-#include "session-priv.h" /* vmc_format_bytes, _rate, _duration, _time_us */
+#include "vmc-sessionlog.h"
 #include "vmc-sessionlog.h"
 
 char *

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "audit-priv.h"
-#include "session-priv.h" /* vmc_format_bytes, vmc_format_rate, vmc_format_time_us */
+#include "vmc-sessionlog.h"
 
 /* A started session not ended yet. */
 typedef struct {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "admin-priv.h"
-#include "session-priv.h" /* vmc_format_bytes, vmc_format_duration, vmc_format_time_us */
+#include "vmc-sessionlog.h"
 #include "vmc-gateway.h"
 
 typedef struct {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "admin-priv.h"
-#include "session-priv.h" /* vmc_format_time_us */
+#include "vmc-sessionlog.h"
 
 /* time,total,CHANNEL... per step: bytes in the step starting at time. */
 static char *

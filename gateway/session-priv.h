@@ -18,15 +18,6 @@ G_BEGIN_DECLS
 
 /* ---- pure formatting (session-record.c) ---- */
 
-/* "512 B", "9.9 KiB", "43 MiB", "1.2 GiB": one decimal below 10, none above. */
-char *vmc_format_bytes(guint64 bytes);
-/* "42s", "5m03s", "1h02m" */
-char *vmc_format_duration(gint64 seconds);
-/* "85.3 MiB/s" */
-char *vmc_format_rate(double bytes_per_second);
-/* RFC 3339, UTC, milliseconds: "2026-11-29T10:02:03.123Z" */
-char *vmc_format_time_us(gint64 real_time_us);
-
 /* The line the person sees at the end:
  * "session 1h02m, display 1.2 GiB, audio 43 MiB, peak 85.3 MiB/s". */
 char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);

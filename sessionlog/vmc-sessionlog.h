@@ -120,6 +120,18 @@ char *vmc_text_escape(const char *s, gssize length, gsize max_bytes);
  * made invalid would; fine for an audit record, not reversible. */
 char *vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes);
 
+/* ---- units for people (units.c, pure) ---- */
+
+/* "512 B", "9.9 KiB", "43 MiB", "1.2 GiB": one decimal below 10, none above. */
+char *vmc_format_bytes(guint64 bytes);
+/* "42s", "5m03s", "1h02m" */
+char *vmc_format_duration(gint64 seconds);
+/* "85.3 MiB/s" */
+char *vmc_format_rate(double bytes_per_second);
+/* RFC 3339, UTC, milliseconds: "2026-11-29T10:02:03.123Z" */
+char *vmc_format_time_us(gint64 real_time_us);
+
+
 /* ---- reading the log back (log-read.c; streaming, tolerant) ----
  *
  * The reader streams: it holds one line at a time (at most
