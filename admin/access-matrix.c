@@ -194,6 +194,18 @@ add_json_string(JsonBuilder *builder, const char *member, const char *value)
 /* json-glib escapes C0 controls and DEL but passes C1 controls (a terminal may
  * take U+009B for CSI) and the JS line separators: write those as \uXXXX too
  * (valid UTF-8 text, where they can only be inside strings). Ends in '\n'. */
+void
+vmc_admin_json_add_string(JsonBuilder *builder, const char *member, const char *value)
+{
+    json_builder_set_member_name(builder, member);
+    if (value == NULL) {
+        json_builder_add_null_value(builder);
+        return;
+    }
+    g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
+    json_builder_add_string_value(builder, text);
+}
+
 char *
 vmc_admin_json_escape_controls(const char *text)
 {

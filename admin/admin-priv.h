@@ -110,6 +110,10 @@ char *vmc_admin_access_format_json(const GPtrArray *rows);
  * \uXXXX too (json-glib escapes only C0 and DEL), plus a final '\n'. */
 char *vmc_admin_json_escape_controls(const char *text);
 
+/* A string member of an object being built: value made valid UTF-8 and capped
+ * at VMC_ADMIN_JSON_STRING_MAX; NULL gives null. */
+void vmc_admin_json_add_string(JsonBuilder *builder, const char *member, const char *value);
+
 /* ---- the command line (main.c) ---- */
 
 /* Every option of every command; main.c parses them all at once (options may

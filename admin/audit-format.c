@@ -181,18 +181,6 @@ vmc_audit_show_format(const VmcAuditSession *session, GTimeZone *tz, gboolean un
 
 /* ---- JSON ---- */
 
-static void
-json_string(JsonBuilder *builder, const char *member, const char *value)
-{
-    json_builder_set_member_name(builder, member);
-    if (value == NULL) {
-        json_builder_add_null_value(builder);
-        return;
-    }
-    g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
-    json_builder_add_string_value(builder, text);
-}
-
 /* An integer member, null when negative (absent). */
 static void
 json_int(JsonBuilder *builder, const char *member, gint64 value)
@@ -208,7 +196,7 @@ static void
 json_time(JsonBuilder *builder, const char *member, gint64 time_us)
 {
     g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
-    json_string(builder, member, text);
+    vmc_admin_json_add_string(builder, member, text);
 }
 
 static void
@@ -275,8 +263,8 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
     g_return_val_if_fail(s != NULL, NULL);
     g_autoptr(JsonBuilder) builder = json_builder_new();
     json_builder_begin_object(builder);
-    json_string(builder, "session", s->session);
-    json_string(builder, "state", vmc_audit_state_name(s->state));
+    vmc_admin_json_add_string(builder, "session", s->session);
+    vmc_admin_json_add_string(builder, "state", vmc_audit_state_name(s->state));
     json_builder_set_member_name(builder, "unterminated");
     json_builder_add_boolean_value(builder, s->state == VMC_AUDIT_STATE_UNTERMINATED);
     const struct {
@@ -299,7 +287,7 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
         {"viewer_signal", s->viewer_signal},
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
-        json_string(builder, strings[i].name, strings[i].value);
+        vmc_admin_json_add_string(builder, strings[i].name, strings[i].value);
     json_time(builder, "start", s->start_us);
     json_time(builder, "end", s->end_line != 0 ? s->end_us : -1);
     json_int(builder, "duration_s", s->duration_s);

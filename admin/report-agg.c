@@ -451,18 +451,6 @@ vmc_report_format_table(const VmcReport *report, GTimeZone *tz)
 /* ---- for machines ---- */
 
 static void
-json_add_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value == NULL) {
-        json_builder_add_null_value(b);
-        return;
-    }
-    g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
-    json_builder_add_string_value(b, text);
-}
-
-static void
 json_add_int(JsonBuilder *b, const char *name, gint64 value)
 {
     json_builder_set_member_name(b, name);
@@ -473,7 +461,7 @@ static void
 json_add_time(JsonBuilder *b, const char *name, gint64 time_us)
 {
     g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
-    json_add_string(b, name, text);
+    vmc_admin_json_add_string(b, name, text);
 }
 
 static void
@@ -491,7 +479,7 @@ json_add_row(JsonBuilder *b, const VmcReportRow *row, gboolean with_key)
 {
     json_builder_begin_object(b);
     if (with_key)
-        json_add_string(b, "key", row->key[0] != '\0' ? row->key : NULL);
+        vmc_admin_json_add_string(b, "key", row->key[0] != '\0' ? row->key : NULL);
     json_add_int(b, "sessions", (gint64)row->sessions);
     json_add_int(b, "ended", (gint64)row->ended);
     json_add_int(b, "seconds", row->seconds);
@@ -514,11 +502,11 @@ json_add_open(JsonBuilder *b, const GPtrArray *open)
     for (guint i = 0; i < open->len; i++) {
         const VmcReportOpen *o = open->pdata[i];
         json_builder_begin_object(b);
-        json_add_string(b, "session", o->session);
-        json_add_string(b, "identity", o->identity);
-        json_add_string(b, "vm", o->vm);
+        vmc_admin_json_add_string(b, "session", o->session);
+        vmc_admin_json_add_string(b, "identity", o->identity);
+        vmc_admin_json_add_string(b, "vm", o->vm);
         json_add_time(b, "start", o->start_us);
-        json_add_string(b, "state", o->live ? "live" : "unterminated");
+        vmc_admin_json_add_string(b, "state", o->live ? "live" : "unterminated");
         json_builder_set_member_name(b, "unterminated");
         json_builder_add_boolean_value(b, !o->live);
         json_builder_end_object(b);
@@ -532,7 +520,7 @@ vmc_report_format_json(const VmcReport *report, guint64 n_damaged, const GArray 
     g_return_val_if_fail(report != NULL && report->sorted != NULL, NULL);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_add_string(b, "by", by_names[report->query.by]);
+    vmc_admin_json_add_string(b, "by", by_names[report->query.by]);
     json_add_time(b, "since", report->query.since_us);
     json_add_time(b, "until", report->query.until_us);
     json_builder_set_member_name(b, "rows");
