@@ -88,7 +88,13 @@ audit_lock_free() { [ ! -s "$AUDIT_RUN/$1.lock" ]; }
 audit_session() { # audit_session TAG PERSON VM TITLE SECONDS END(ssh|viewer)
     local tag=$1 person=$2 vm=$3 title=$4 seconds=$5 how=$6 gw
     audit_open "$tag" "$person" "$vm"
-    wait_for_window "$AUDIT_LAPTOP" "$title" 20 || return 1
+    if ! wait_for_window "$AUDIT_LAPTOP" "$title" 60; then
+        # say why: the person's side, and what the gateway recorded
+        # (viewer_log holds the viewer's last words when it quit at once)
+        { echo "audit_session $tag: no window; ssh said:"; cat "$AUDIT_DIR/$tag.err"
+          echo "last record:"; tail -n 1 "$AUDIT_LOG"; } 2>/dev/null | cut -c1-2000 >&2
+        return 1
+    fi
     gw=$(audit_gateway_pid "$vm")
     sleep "$seconds"
     if [ "$how" = viewer ]; then
