@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <gio/gio.h>
 
 #include "vmc-pulse.h"
 
