@@ -230,7 +230,12 @@ stop_all_qemu() {
 start_xvfb() { # start_xvfb [TAG]
     local tag=${1:-xvfb} base pid i n=""
     base=$(mktemp "${VMC_T_DIR:-${TMPDIR:-/tmp}}/$tag.XXXXXX") || return 1
-    Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$base" </dev/null \
+    # -noreset: an X server resets when its last client leaves, and drops a
+    # client that connects during the reset. The tests poll with short-lived
+    # clients (xwininfo) while a viewer connects through ssh -X; without it
+    # about 1 in 10 first connections got "cannot open display" (a laptop's
+    # X server with a desktop session never resets like that).
+    Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset 3>"$base" </dev/null \
         >"$base.log" 2>&1 &
     pid=$!
     VMC_T_PIDS="${VMC_T_PIDS:-} $pid"

@@ -16,6 +16,10 @@
 #                                  ssh_as (PID of the "&" job), wait for it
 #   sshd_log_tail [N]              the last N lines of sshd's log (diagnostics)
 #   sshd_cleanup                   end the account's processes and sshd
+#
+# VMC_T_SSH_DEBUG=DIR (diagnostics, off by default): sshd and every laptop ssh
+# log at DEBUG3, the client's log to a file instead of stderr, and
+# sshd_cleanup copies both logs and the account's ~/.Xauthority into DIR.
 
 VMC_SSHD_PID=""
 VMC_SSHD_PORT=""
@@ -77,6 +81,8 @@ sshd_start() {
     fi
     : > "$VMC_SSHD_DIR/authorized_keys"
     chmod 0644 "$VMC_SSHD_DIR/authorized_keys"
+    local level=VERBOSE
+    [ -n "${VMC_T_SSH_DEBUG:-}" ] && level=DEBUG3
     cat > "$VMC_SSHD_DIR/sshd_config" <<EOF
 ListenAddress 127.0.0.1
 HostKey $VMC_SSHD_DIR/host_ed25519
@@ -102,7 +108,7 @@ PermitUserEnvironment no
 ExposeAuthInfo yes
 PrintMotd no
 PrintLastLog no
-LogLevel VERBOSE
+LogLevel $level
 EOF
 
     for _ in 1 2 3 4 5; do
@@ -142,9 +148,11 @@ ssh_as() { # ssh_as PERSON [SSH-OPTION...] -- REQUEST
     [ "${1:-}" = -- ] && shift
     local x11=-X
     for o in "${opts[@]}"; do [ "$o" = -x ] && x11=""; done
+    local log=(-o LogLevel=ERROR)
+    [ -n "${VMC_T_SSH_DEBUG:-}" ] && log=(-o LogLevel=DEBUG3 -E "$VMC_T_DIR/ssh-client.log")
     ssh -F /dev/null -i "$VMC_T_DIR/keys/$person" -o BatchMode=yes \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-        -o IdentitiesOnly=yes -o LogLevel=ERROR ${x11:+"$x11"} "${opts[@]}" \
+        -o IdentitiesOnly=yes "${log[@]}" ${x11:+"$x11"} "${opts[@]}" \
         -p "$VMC_SSHD_PORT" "$VMC_SSHD_ACCOUNT@127.0.0.1" "$*"
 }
 
@@ -177,6 +185,12 @@ sshd_cleanup() {
             sleep 0.1
         done
         for p in $(live_pids_of "$VMC_SSHD_ACCOUNT"); do kill -KILL "$p" 2>/dev/null; done
+    fi
+    if [ -n "${VMC_T_SSH_DEBUG:-}" ]; then
+        mkdir -p "$VMC_T_SSH_DEBUG"
+        cp "$VMC_SSHD_LOG" "$VMC_T_DIR/ssh-client.log" "$VMC_T_SSH_DEBUG/" 2>/dev/null
+        [ -n "$VMC_SSHD_ACCOUNT" ] &&
+            cp "$VMC_T_DIR/home/$VMC_SSHD_ACCOUNT/.Xauthority" "$VMC_T_SSH_DEBUG/Xauthority" 2>/dev/null
     fi
     if [ -n "$VMC_SSHD_PID" ]; then
         kill "$VMC_SSHD_PID" 2>/dev/null
