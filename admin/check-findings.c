@@ -48,6 +48,9 @@ vmc_admin_finding_format(const VmcAdminFinding *finding)
     g_autofree char *what = vmc_text_escape(finding->what, -1, FINDING_PART_MAX);
     g_autofree char *where = vmc_text_escape(finding->where, -1, FINDING_PART_MAX);
     g_autofree char *todo = vmc_text_escape(finding->todo, -1, FINDING_PART_MAX);
+    /* "… on PATH" adds nothing when the message already names the place */
+    if (where[0] == '\0' || strstr(what, where) != NULL)
+        return g_strdup_printf("%s: problem: %s -- do: %s", area, what, todo);
     return g_strdup_printf("%s: problem: %s on %s -- do: %s", area, what, where, todo);
 }
 

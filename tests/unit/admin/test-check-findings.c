@@ -97,6 +97,12 @@ test_finding_format(void)
     vmc_admin_finding_add(findings, "log", "/var/log/\x1b[31mx", "do \n it", "bad %d", 7);
     g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(findings, 0));
     g_assert_cmpstr(line, ==, "log: problem: bad 7 on /var/log/\\e[31mx -- do: do \\n it");
+
+    /* a message that names the place already is not followed by "on PLACE" again */
+    vmc_admin_finding_add(findings, "sockets", "/run/x.sock", "start it",
+                          "cannot connect to %s: refused", "/run/x.sock");
+    g_autofree char *named = vmc_admin_finding_format(g_ptr_array_index(findings, 1));
+    g_assert_cmpstr(named, ==, "sockets: problem: cannot connect to /run/x.sock: refused -- do: start it");
 }
 
 int
