@@ -149,9 +149,8 @@ no_account_procs() { [ -z "$(live_pids_of "$ACCOUNT")" ]; }
 launch() { # launch TAG KEY REQUEST-WORDS...
     local tag=$1 key=$2; shift 2
     rm -f "$D/$tag.rc"
-    # The previous connection's sshd may still be cleaning up (its xauth
-    # removes the display's cookie from the account's ~/.Xauthority): one
-    # session was seen to get "cannot open display" when it overlapped.
+    # One session at a time: the previous connection's gateway and viewer
+    # are gone before the next starts (its checks count the account's processes).
     wait_until 100 no_account_procs || echo "# processes of $ACCOUNT still running"
     # shellcheck disable=SC2046 # sound_env's words are split on purpose
     env -i PATH="$PATH" HOME="$D/lhome" USER=root LOGNAME=root LANG=C.UTF-8 \
