@@ -107,6 +107,11 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
     g_autoptr(GError) error = NULL;
     if (args->no_audio)
         return VMC_LAUNCHER_SOUND_NONE;
+    /* an earlier run killed outright (SIGKILL, a crash) could not unload its endpoint */
+    g_autoptr(GPtrArray) swept = vmc_pulse_endpoint_sweep(NULL, VMC_PULSE_TIMEOUT_MS, &error);
+    for (guint i = 0; swept != NULL && i < swept->len; i++)
+        say("sound: %s", (const char *)g_ptr_array_index(swept, i));
+    g_clear_error(&error); /* no server: the open below says so */
     VmcPulseEndpoint *endpoint = vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, &error);
     if (endpoint == NULL) {
         g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);

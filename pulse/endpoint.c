@@ -6,9 +6,11 @@
 #include "pulse-priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HINT_LAPTOP "is PulseAudio or PipeWire running?"
@@ -78,14 +80,20 @@ pick_free_port(guint16 *ret_port, GError **error)
     return TRUE;
 }
 
+/* Where the private dirs go: $XDG_RUNTIME_DIR, else NULL (the tmp dir). */
+static const char *
+private_base(void)
+{
+    const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+    return runtime != NULL && g_path_is_absolute(runtime) ? runtime : NULL;
+}
+
 /* A fresh cookie in a fresh private dir under $XDG_RUNTIME_DIR (else tmp). */
 static gboolean
 make_cookie(VmcPulseEndpoint *endpoint, GError **error)
 {
     guint8 cookie[VMC_PULSE_COOKIE_SIZE];
-    const char *runtime = g_getenv("XDG_RUNTIME_DIR");
-    endpoint->dir = vmc_pulse_private_dir_make(
-        runtime != NULL && g_path_is_absolute(runtime) ? runtime : NULL, error);
+    endpoint->dir = vmc_pulse_private_dir_make(private_base(), error);
     if (endpoint->dir == NULL || !vmc_pulse_cookie_generate(cookie, error))
         return FALSE;
     endpoint->cookie_path = g_build_filename(endpoint->dir, VMC_PULSE_COOKIE_NAME, NULL);
@@ -94,6 +102,64 @@ make_cookie(VmcPulseEndpoint *endpoint, GError **error)
         endpoint->cookie_hex = vmc_pulse_cookie_to_hex(cookie);
     memset(cookie, 0, sizeof(cookie));
     return ok;
+}
+
+/* At most max bytes of a regular file (no symlink), NUL-terminated; NULL
+ * when it cannot be read or is bigger. */
+static char *
+read_small_file(const char *path, gsize max, gsize *ret_length)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { /* /proc files are regular too */
+        close(fd);
+        return NULL;
+    }
+    g_autofree char *data = g_malloc(max + 2);
+    gsize length = 0;
+    ssize_t n;
+    while (length <= max && (n = read(fd, data + length, max + 1 - length)) > 0)
+        length += (gsize)n;
+    close(fd);
+    if (length > max)
+        return NULL;
+    data[length] = '\0';
+    *ret_length = length;
+    return g_steal_pointer(&data);
+}
+
+/* The start time of process pid (clock ticks after boot); FALSE when it is gone. */
+static gboolean
+process_start_time(guint32 pid, guint64 *ret_start)
+{
+    char path[32];
+    gsize length = 0;
+    g_snprintf(path, sizeof path, "/proc/%" G_GUINT32_FORMAT "/stat", pid);
+    g_autofree char *text = read_small_file(path, VMC_PULSE_STAT_MAX, &length);
+    return text != NULL && vmc_pulse_stat_start_time(text, length, ret_start);
+}
+
+/* The owner file beside the cookie, for a later run's sweep should this
+ * process die without closing. Best effort: without it, only the sweep
+ * cannot help. */
+static void
+write_owner(const VmcPulseEndpoint *endpoint)
+{
+    VmcPulseOwner owner = {.pid = (guint32)getpid(), .module = endpoint->module_index,
+                           .argument = endpoint->argument};
+    if (!process_start_time(owner.pid, &owner.start))
+        return;
+    g_autofree char *text = vmc_pulse_owner_format(&owner);
+    g_autofree char *path = g_build_filename(endpoint->dir, VMC_PULSE_OWNER_NAME, NULL);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    gsize length = strlen(text);
+    if (write(fd, text, length) != (ssize_t)length)
+        unlink(path); /* a torn owner file would only be skipped, but leave none */
+    close(fd);
 }
 
 /* Load the module on a free port; another port when the load fails (the
@@ -138,6 +204,7 @@ vmc_pulse_endpoint_open(const char *server, guint timeout_ms, GError **error)
     endpoint->authenticated = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
     if (!make_cookie(endpoint, error) || !load_endpoint(endpoint, conn, error))
         return NULL; /* the free below removes the cookie and its dir */
+    write_owner(endpoint);
     return g_steal_pointer(&endpoint);
 }
 
@@ -193,4 +260,69 @@ vmc_pulse_endpoint_free(VmcPulseEndpoint *endpoint)
     g_free(endpoint->cookie_hex);
     g_free(endpoint->argument);
     g_free(endpoint);
+}
+
+/* ---- what earlier endpoints left behind ---- */
+
+/* dir is one of ours: a real 0700 directory of this uid named vmc-pulse-XXXXXX. */
+static gboolean
+is_own_private_dir(const char *name, const char *path)
+{
+    struct stat st;
+    return g_str_has_prefix(name, "vmc-pulse-") && strlen(name) == strlen("vmc-pulse-XXXXXX") &&
+           lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+           (st.st_mode & 07777) == 0700;
+}
+
+GPtrArray *
+vmc_pulse_endpoint_sweep(const char *server, guint timeout_ms, GError **error)
+{
+    g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
+    const char *base = private_base();
+    g_autoptr(GDir) listing = g_dir_open(base != NULL ? base : g_get_tmp_dir(), 0, NULL);
+    g_autoptr(VmcPulseConn) conn = NULL;
+    const char *name;
+    guint looked = 0;
+    while (listing != NULL && (name = g_dir_read_name(listing)) != NULL &&
+           looked < VMC_PULSE_SWEEP_MAX) {
+        g_autofree char *dir =
+            g_build_filename(base != NULL ? base : g_get_tmp_dir(), name, NULL);
+        if (!is_own_private_dir(name, dir))
+            continue;
+        looked++;
+        g_autofree char *owner_path = g_build_filename(dir, VMC_PULSE_OWNER_NAME, NULL);
+        gsize length = 0;
+        g_autofree char *text = read_small_file(owner_path, VMC_PULSE_OWNER_MAX, &length);
+        VmcPulseOwner owner = {0};
+        if (text == NULL || !vmc_pulse_owner_parse(text, length, &owner))
+            continue; /* being made right now, or not ours to judge */
+        guint64 start = 0;
+        gboolean alive = process_start_time(owner.pid, &start) && start == owner.start;
+        if (alive) {
+            vmc_pulse_owner_clear(&owner);
+            continue;
+        }
+        gboolean found = FALSE;
+        if (conn == NULL)
+            conn = vmc_pulse_conn_open(server, timeout_ms, HINT_LAPTOP, NULL, NULL, error);
+        if (conn == NULL ||
+            !vmc_pulse_conn_module_matches(conn, owner.module, VMC_PULSE_MODULE, owner.argument,
+                                           &found, error) ||
+            (found && !vmc_pulse_conn_unload_module(conn, owner.module, error))) {
+            vmc_pulse_owner_clear(&owner);
+            return NULL; /* the dir stays: a later run tries again */
+        }
+        vmc_pulse_private_dir_remove(dir);
+        g_ptr_array_add(removed,
+                        found ? g_strdup_printf("removed the sound endpoint (module %" G_GUINT32_FORMAT
+                                                ") left by an earlier run (pid %" G_GUINT32_FORMAT
+                                                ", gone)",
+                                                owner.module, owner.pid)
+                              : g_strdup_printf("removed the cookie of a sound endpoint left by an "
+                                                "earlier run (pid %" G_GUINT32_FORMAT
+                                                ", gone; its module was gone already)",
+                                                owner.pid));
+        vmc_pulse_owner_clear(&owner);
+    }
+    return g_steal_pointer(&removed);
 }

@@ -72,3 +72,33 @@ gboolean vmc_pulse_conn_module_matches(VmcPulseConn *conn, guint32 index, const 
                                        const char *argument, gboolean *ret_found, GError **error);
 
 gboolean vmc_pulse_conn_unload_module(VmcPulseConn *conn, guint32 index, GError **error);
+
+/* ---- what an endpoint leaves behind (pulse-util.c: pure) ----
+ * Each endpoint's private dir holds an "owner" file naming the process that
+ * opened it (pid and its start time, so a reused pid is not taken for it),
+ * the module index and the module argument. A later run that finds the owner
+ * dead unloads that module (only if index, name and argument still match)
+ * and removes the dir: what a SIGKILLed launcher leaves behind. */
+#define VMC_PULSE_OWNER_NAME "owner"
+#define VMC_PULSE_OWNER_MAX 1024 /* bytes of an owner file */
+#define VMC_PULSE_SWEEP_MAX 64   /* endpoint dirs looked at in one sweep */
+#define VMC_PULSE_STAT_MAX 4096  /* bytes of /proc/PID/stat read */
+
+typedef struct {
+    guint32 pid;
+    guint64 start;   /* the process's start time, clock ticks after boot */
+    guint32 module;  /* the module index */
+    char *argument;  /* the module argument */
+} VmcPulseOwner;
+
+/* The owner file's text; argument must be printable ASCII. */
+char *vmc_pulse_owner_format(const VmcPulseOwner *owner);
+/* Strict: exactly the format above, at most VMC_PULSE_OWNER_MAX bytes, pid
+ * > 0, decimal numbers without sign or leading zeros, a printable ASCII
+ * argument. FALSE (and ret_owner untouched) on anything else. */
+gboolean vmc_pulse_owner_parse(const char *text, gsize length, VmcPulseOwner *ret_owner);
+void vmc_pulse_owner_clear(VmcPulseOwner *owner);
+
+/* The start time (field 22) out of the text of /proc/PID/stat (the command
+ * name in parentheses may hold anything, so fields count from the last ')'). */
+gboolean vmc_pulse_stat_start_time(const char *text, gsize length, guint64 *ret_start);

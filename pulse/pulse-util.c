@@ -155,3 +155,125 @@ vmc_pulse_module_argument(guint16 port, const char *cookie_path)
                            "auth-cookie=%s",
                            port, cookie_path);
 }
+
+/* ---- the owner file ---- */
+
+#define OWNER_MAGIC "vmconsole-pulse-endpoint 1\n"
+
+static gboolean
+printable_ascii(const char *text, gsize length)
+{
+    for (gsize i = 0; i < length; i++) {
+        if (text[i] < 0x20 || text[i] > 0x7e)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+vmc_pulse_owner_format(const VmcPulseOwner *owner)
+{
+    g_return_val_if_fail(owner != NULL && owner->argument != NULL, NULL);
+    g_return_val_if_fail(printable_ascii(owner->argument, strlen(owner->argument)), NULL);
+    return g_strdup_printf(OWNER_MAGIC "pid=%" G_GUINT32_FORMAT "\nstart=%" G_GUINT64_FORMAT
+                                       "\nmodule=%" G_GUINT32_FORMAT "\nargument=%s\n",
+                           owner->pid, owner->start, owner->module, owner->argument);
+}
+
+/* "KEY=DIGITS\n" at *p (at most max as a number); advances *p. */
+static gboolean
+take_number(const char **p, const char *end, const char *key, guint64 max, guint64 *ret)
+{
+    gsize key_length = strlen(key);
+    if ((gsize)(end - *p) < key_length + 2 || memcmp(*p, key, key_length) != 0 ||
+        (*p)[key_length] != '=')
+        return FALSE;
+    const char *q = *p + key_length + 1;
+    const char *digits = q;
+    guint64 value = 0;
+    while (q < end && g_ascii_isdigit(*q)) {
+        guint digit = (guint)(*q - '0');
+        if (value > (max - digit) / 10)
+            return FALSE;
+        value = value * 10 + digit;
+        q++;
+    }
+    gsize count = (gsize)(q - digits);
+    if (count == 0 || (count > 1 && digits[0] == '0') || q >= end || *q != '\n')
+        return FALSE;
+    *p = q + 1;
+    *ret = value;
+    return TRUE;
+}
+
+gboolean
+vmc_pulse_owner_parse(const char *text, gsize length, VmcPulseOwner *ret_owner)
+{
+    g_return_val_if_fail(ret_owner != NULL, FALSE);
+    if (text == NULL || length > VMC_PULSE_OWNER_MAX || length < strlen(OWNER_MAGIC) ||
+        memcmp(text, OWNER_MAGIC, strlen(OWNER_MAGIC)) != 0)
+        return FALSE;
+    const char *p = text + strlen(OWNER_MAGIC), *end = text + length;
+    guint64 pid, start, module;
+    if (!take_number(&p, end, "pid", G_MAXINT32, &pid) || pid == 0 ||
+        !take_number(&p, end, "start", G_MAXUINT64, &start) ||
+        !take_number(&p, end, "module", G_MAXUINT32, &module))
+        return FALSE;
+    static const char key[] = "argument=";
+    if ((gsize)(end - p) < sizeof key || memcmp(p, key, sizeof key - 1) != 0)
+        return FALSE;
+    p += sizeof key - 1;
+    const char *newline = memchr(p, '\n', (gsize)(end - p));
+    if (newline == NULL || newline + 1 != end || newline == p ||
+        !printable_ascii(p, (gsize)(newline - p)))
+        return FALSE;
+    ret_owner->pid = (guint32)pid;
+    ret_owner->start = start;
+    ret_owner->module = (guint32)module;
+    ret_owner->argument = g_strndup(p, (gsize)(newline - p));
+    return TRUE;
+}
+
+void
+vmc_pulse_owner_clear(VmcPulseOwner *owner)
+{
+    if (owner != NULL)
+        g_clear_pointer(&owner->argument, g_free);
+}
+
+gboolean
+vmc_pulse_stat_start_time(const char *text, gsize length, guint64 *ret_start)
+{
+    if (text == NULL || length == 0 || length > VMC_PULSE_STAT_MAX)
+        return FALSE;
+    const char *end = text + length, *paren = NULL;
+    for (const char *p = text; p < end; p++) {
+        if (*p == ')')
+            paren = p;
+    }
+    if (paren == NULL)
+        return FALSE;
+    /* after "(comm)": " state ppid ..." — field 3 is the first; 22 is starttime */
+    const char *p = paren + 1;
+    for (int field = 3; field <= 22; field++) {
+        if (p >= end || *p != ' ')
+            return FALSE;
+        p++;
+        const char *word = p;
+        while (p < end && *p != ' ' && *p != '\n')
+            p++;
+        if (p == word)
+            return FALSE;
+        if (field == 22) {
+            guint64 value = 0;
+            for (const char *d = word; d < p; d++) {
+                if (!g_ascii_isdigit(*d) || value > (G_MAXUINT64 - (guint64)(*d - '0')) / 10)
+                    return FALSE;
+                value = value * 10 + (guint64)(*d - '0');
+            }
+            *ret_start = value;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}

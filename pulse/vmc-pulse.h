@@ -94,6 +94,15 @@ gboolean vmc_pulse_endpoint_close(VmcPulseEndpoint *endpoint, GError **error);
 
 /* Close (ignoring errors) and free. */
 void vmc_pulse_endpoint_free(VmcPulseEndpoint *endpoint);
+
+/* What endpoints of earlier runs left when their process died without
+ * closing (SIGKILL, a crash): in each private dir of this user under
+ * $XDG_RUNTIME_DIR (else the tmp dir) whose owner process is gone, the
+ * module is unloaded if it still is the same (index, name and argument) and
+ * the dir is removed. Endpoints of running processes are left alone. The
+ * lines say what was removed (empty: nothing was); NULL with error when the
+ * server could not be asked (the dirs stay for a later run). */
+GPtrArray *vmc_pulse_endpoint_sweep(const char *server, guint timeout_ms, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseEndpoint, vmc_pulse_endpoint_free)
 
 /* ---- host side ---- */

@@ -83,12 +83,22 @@ end_endpoint() {
     OPEN_PID=""
 }
 
+# sweep TAG: the tool's sweep against the current daemon; output in
+# $D/TAG.{out,err}, SWEEP_RC.
+sweep() {
+    # shellcheck disable=SC2046
+    env $(sound_env) XDG_RUNTIME_DIR="$RUNTIME" HOME="$D/home-$1" \
+        "$TOOL" sweep >"$D/$1.out" 2>"$D/$1.err"
+    SWEEP_RC=$?
+}
+
 module_line() { # module_line INDEX: the module's line in `pactl list modules short`
     [ -n "$1" ] || return 1
     sound_pactl list modules short 2>/dev/null | awk -F'\t' -v i="$1" '$1 == i'
 }
 
 module_gone() { [ -z "$(module_line "$1")" ]; }
+module_present() { [ -n "$(module_line "$1")" ]; }
 
 no_tcp_module() {
     local list
@@ -226,6 +236,36 @@ check "SIGTERM: exit 0, module $MODULE gone, cookie dir gone" \
     bash -c '[ "$1" = 0 ] && [ ! -e "$(dirname "$2")" ]' _ "$RC" "$COOKIE_FILE"
 check "SIGTERM: module gone" module_gone "$MODULE"
 
+# ---- d2. an endpoint whose process was killed outright (SIGKILL) ----
+check "open again (for SIGKILL)" open_endpoint k
+K_DIR=$(dirname "$COOKIE_FILE"); K_PID=$OPEN_PID; K_MODULE=$MODULE
+check "the endpoint's dir names its owner (pid $K_PID, module $K_MODULE)" \
+    bash -c 'grep -qx "pid=$1" "$3/owner" && grep -qx "module=$2" "$3/owner"' _ "$K_PID" "$K_MODULE" "$K_DIR"
+sweep s-live
+check "sweep while the owner runs: nothing removed" \
+    bash -c '[ "$1" = 0 ] && grep -qx "swept 0" "$2"' _ "$SWEEP_RC" "$D/s-live.out"
+check "sweep while the owner runs: the module stays" module_present "$K_MODULE"
+kill -KILL "$K_PID"; wait "$K_PID" 2>/dev/null; OPEN_PID=""
+exec 7>&-
+check "SIGKILL: the module is left behind" module_present "$K_MODULE"
+check "SIGKILL: the cookie dir is left behind" test -d "$K_DIR"
+# a symlink named like an endpoint dir (here to a copy of the stale one) is not followed
+mkdir -p "$D/elsewhere" && cp -a "$K_DIR" "$D/elsewhere/copy" &&
+    ln -s "$D/elsewhere/copy" "$RUNTIME/vmc-pulse-SYMLNK"
+sweep s-dead
+sed 's/^/# /' "$D/s-dead.out" "$D/s-dead.err"
+check "sweep after SIGKILL: exit 0, one endpoint removed, named" \
+    bash -c '[ "$1" = 0 ] && grep -qx "swept 1" "$2" &&
+             grep -q "removed the sound endpoint (module $3) left by an earlier run (pid $4, gone)" "$2"' \
+    _ "$SWEEP_RC" "$D/s-dead.out" "$K_MODULE" "$K_PID"
+check "sweep after SIGKILL: the module is gone" module_gone "$K_MODULE"
+check "sweep after SIGKILL: the cookie dir is gone" test ! -e "$K_DIR"
+check "sweep: the symlinked look-alike and its target are untouched" \
+    bash -c 'test -L "$1" && test -f "$2/owner"' _ "$RUNTIME/vmc-pulse-SYMLNK" "$D/elsewhere/copy"
+rm -f "$RUNTIME/vmc-pulse-SYMLNK"
+sweep s-again
+check "a second sweep finds nothing" grep -qx "swept 0" "$D/s-again.out"
+
 check "open again (server goes away)" open_endpoint g
 sound_stop_pulse
 end_endpoint
@@ -318,6 +358,15 @@ if sound_start_pipewire "$D/pw" 2>"$D/pw.err"; then
     check "PipeWire: close removes the module" \
         bash -c '[ "$1" = 0 ]' _ "$OPEN_RC"
     check "PipeWire: module gone" module_gone "$MODULE"
+    check "PipeWire: open again (for SIGKILL)" open_endpoint wk
+    W_PID=$OPEN_PID; W_MODULE=$MODULE
+    kill -KILL "$W_PID"; wait "$W_PID" 2>/dev/null; OPEN_PID=""
+    exec 7>&-
+    check "PipeWire: SIGKILL leaves the module behind" module_present "$W_MODULE"
+    sweep s-pw
+    check "PipeWire: the sweep removes it (module $W_MODULE, pid $W_PID)" \
+        bash -c '[ "$1" = 0 ] && grep -qx "swept 1" "$2"' _ "$SWEEP_RC" "$D/s-pw.out"
+    check "PipeWire: module gone after the sweep" module_gone "$W_MODULE"
 else
     ok 0 "PipeWire's pulse server # SKIP it cannot run here: $(head -c 200 "$D/pw.err" | tr '\n' ' ')"
 fi

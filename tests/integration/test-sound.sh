@@ -405,6 +405,26 @@ checkd c9 "9: told ssh failed" grep -q "^vmconsole: ssh failed: killed by signal
 checkd c9 "9: the laptop is clean" laptop_clean
 checkd c9 "9: the session on the host ends" wait_until 200 gone "$GWPID"
 
+# ---- 9b. vmconsole itself is killed outright: the next run cleans up ----
+echo "# case 9b: vmconsole is killed with SIGKILL"
+launch c9b alice "$ACCOUNT@127.0.0.1" debianx
+checkd c9b "9b: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+KILLED=$LPID
+KIDS=$(children_of "$KILLED")
+GWPID=$(gateway_pid)
+kill -KILL "$KILLED"; wait "$KILLED" 2>/dev/null
+# its ssh lives on, orphaned: end it as the person would (closing the terminal)
+for k in $KIDS; do kill -TERM "$k" 2>/dev/null; done
+checkd c9b "9b: the session on the host ends" wait_until 200 gone "$GWPID"
+checkd c9b "9b: SIGKILL leaves the endpoint on the laptop (nothing in-process can help)" \
+    eval '! laptop_clean'
+launch c9c bob "$ACCOUNT@127.0.0.1" debianx   # the next run, whatever it is
+reap c9c
+sed 's/^/# /' "$D/c9c.err"
+checkd c9c "9b: the next run removes what the killed one left, and says so" \
+    grep -q "^vmconsole: sound: removed the sound endpoint (module [0-9]*) left by an earlier run (pid $KILLED, gone)" "$D/c9c.err"
+checkd c9c "9b: after it the laptop is clean" laptop_clean
+
 # ---- 10. --list ----
 echo "# case 10: vmconsole HOST --list"
 launch c10 alice "$ACCOUNT@127.0.0.1" --list

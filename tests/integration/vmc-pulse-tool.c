@@ -5,6 +5,9 @@
  *       "module N", "authenticated yes|no", "server DESCRIPTION", "ready";
  *       then wait for EOF on stdin or SIGTERM/SIGINT, close, print "closed".
  *       Exit 0, or 1 with the error on stderr.
+ *   vmc-pulse-tool sweep [SERVER]       remove what endpoints of dead
+ *       processes left; print each line of vmc_pulse_endpoint_sweep and
+ *       "swept N"; exit 0, or 1 with the error on stderr.
  *   vmc-pulse-tool probe SERVER [COOKIEFILE] [TIMEOUT-MS]
  *       print "server DESCRIPTION" and "kind pulseaudio|pipewire|other";
  *       exit 0, or 1 with the error on stderr.
@@ -93,6 +96,21 @@ run_open(const char *server)
 }
 
 static int
+run_sweep(const char *server)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) lines = vmc_pulse_endpoint_sweep(server, VMC_PULSE_TIMEOUT_MS, &error);
+    if (lines == NULL) {
+        fprintf(stderr, "vmc-pulse-tool: %s\n", error->message);
+        return 1;
+    }
+    for (guint i = 0; i < lines->len; i++)
+        printf("%s\n", (const char *)g_ptr_array_index(lines, i));
+    printf("swept %u\n", lines->len);
+    return 0;
+}
+
+static int
 run_probe(const char *server, const char *cookie_file, guint timeout_ms)
 {
     g_autoptr(GError) error = NULL;
@@ -111,12 +129,15 @@ main(int argc, char **argv)
 {
     if (argc >= 2 && argc <= 3 && strcmp(argv[1], "open") == 0)
         return run_open(argc == 3 ? argv[2] : NULL);
+    if (argc >= 2 && argc <= 3 && strcmp(argv[1], "sweep") == 0)
+        return run_sweep(argc == 3 ? argv[2] : NULL);
     if (argc >= 3 && argc <= 5 && strcmp(argv[1], "probe") == 0) {
         const char *cookie = argc >= 4 && argv[3][0] != '\0' ? argv[3] : NULL;
         guint timeout = argc == 5 ? (guint)strtoul(argv[4], NULL, 10) : VMC_PULSE_TIMEOUT_MS;
         return run_probe(argv[2], cookie, timeout);
     }
     fprintf(stderr, "usage: vmc-pulse-tool open [SERVER]\n"
+                    "       vmc-pulse-tool sweep [SERVER]\n"
                     "       vmc-pulse-tool probe SERVER [COOKIEFILE] [TIMEOUT-MS]\n");
     return 2;
 }

@@ -207,6 +207,91 @@ test_module_argument(void)
     g_assert_null(strstr(cookie, "ip-acl"));
 }
 
+/* ---- the owner file of an endpoint ---- */
+
+static void
+test_owner_roundtrip(void)
+{
+    VmcPulseOwner owner = {.pid = 4242, .start = 1234567890123ULL, .module = 27,
+                           .argument = (char *)"listen=127.0.0.1 port=40000 auth-anonymous=1"};
+    g_autofree char *text = vmc_pulse_owner_format(&owner);
+    g_assert_cmpstr(text, ==,
+                    "vmconsole-pulse-endpoint 1\npid=4242\nstart=1234567890123\nmodule=27\n"
+                    "argument=listen=127.0.0.1 port=40000 auth-anonymous=1\n");
+    VmcPulseOwner back = {0};
+    g_assert_true(vmc_pulse_owner_parse(text, strlen(text), &back));
+    g_assert_cmpuint(back.pid, ==, 4242);
+    g_assert_cmpuint(back.start, ==, 1234567890123ULL);
+    g_assert_cmpuint(back.module, ==, 27);
+    g_assert_cmpstr(back.argument, ==, owner.argument);
+    vmc_pulse_owner_clear(&back);
+    g_assert_null(back.argument);
+}
+
+static void
+test_owner_rejects(void)
+{
+    static const char *const bad[] = {
+        "",
+        "vmconsole-pulse-endpoint 2\npid=1\nstart=1\nmodule=1\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=0\nstart=1\nmodule=1\nargument=a\n",   /* pid 0 */
+        "vmconsole-pulse-endpoint 1\npid=01\nstart=1\nmodule=1\nargument=a\n",  /* leading 0 */
+        "vmconsole-pulse-endpoint 1\npid=-1\nstart=1\nmodule=1\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=+1\nstart=1\nmodule=1\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=2147483648\nstart=1\nmodule=1\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=18446744073709551616\nmodule=1\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=4294967296\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=1\nmodule=1\nstart=1\nargument=a\n",   /* order */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=\n",    /* empty */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a",     /* no \n */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\nx",  /* trailing */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\tb\n",
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\x1b[31m\n",
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=\nmodule=1\nargument=a\n",
+        "vmconsole-pulse-endpoint 1\npid=1 \nstart=1\nmodule=1\nargument=a\n",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        VmcPulseOwner owner = {0};
+        g_test_message("bad %zu", i);
+        g_assert_false(vmc_pulse_owner_parse(bad[i], strlen(bad[i]), &owner));
+        g_assert_null(owner.argument);
+    }
+    /* a NUL inside is not printable */
+    static const char nul[] = "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\0b\n";
+    VmcPulseOwner owner = {0};
+    g_assert_false(vmc_pulse_owner_parse(nul, sizeof nul - 1, &owner));
+    /* longer than VMC_PULSE_OWNER_MAX */
+    g_autofree char *filler = g_strnfill(VMC_PULSE_OWNER_MAX, 'a');
+    g_autofree char *big = g_strdup_printf(
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=%s\n", filler);
+    g_assert_false(vmc_pulse_owner_parse(big, strlen(big), &owner));
+}
+
+static void
+test_stat_start_time(void)
+{
+    guint64 start = 0;
+    /* a command name with spaces and ')' in it: fields count from the last ')' */
+    static const char stat[] =
+        "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 "
+        "12345678 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+    g_assert_true(vmc_pulse_stat_start_time(stat, strlen(stat), &start));
+    g_assert_cmpuint(start, ==, 987654);
+    static const char *const bad[] = {
+        "", "4242 (x", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 "
+        "20 0 1 0 98x7654 1\n",
+        "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0  987654 1\n",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_false(vmc_pulse_stat_start_time(bad[i], strlen(bad[i]), &start));
+    /* our own: the kernel's real text parses */
+    g_autofree char *self = NULL;
+    gsize length = 0;
+    g_assert_true(g_file_get_contents("/proc/self/stat", &self, &length, NULL));
+    g_assert_true(vmc_pulse_stat_start_time(self, length, &start));
+    g_assert_cmpuint(start, >, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -223,5 +308,8 @@ main(int argc, char **argv)
     g_test_add_func("/pulse/module/path-is-safe", test_path_is_safe);
     g_test_add_func("/pulse/module/path-bound", test_path_bound);
     g_test_add_func("/pulse/module/argument", test_module_argument);
+    g_test_add_func("/pulse/owner/roundtrip", test_owner_roundtrip);
+    g_test_add_func("/pulse/owner/rejects", test_owner_rejects);
+    g_test_add_func("/pulse/owner/stat-start-time", test_stat_start_time);
     return g_test_run();
 }
