@@ -119,7 +119,10 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
         return VMC_LAUNCHER_SOUND_NONE;
     }
     g_autofree char *server = vmc_pulse_server_describe(vmc_pulse_endpoint_get_server(endpoint));
-    if (vmc_pulse_endpoint_is_authenticated(endpoint)) {
+    if (vmc_pulse_endpoint_is_guarded(endpoint)) {
+        say("sound: laptop %s via tunnel (it cannot check a cookie: vmconsole checks it in "
+            "front of it while the session runs)", server);
+    } else if (vmc_pulse_endpoint_is_authenticated(endpoint)) {
         say("sound: laptop %s via tunnel", server);
     } else {
         say("sound: laptop %s via tunnel %s WARNING: not authenticated: this sound server "

@@ -25,6 +25,8 @@ struct _VmcPulseEndpoint {
     char *argument; /* the module argument, to recognise our module */
     guint16 port;
     guint32 module_index;
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE];
+    VmcPulseGuard *guard; /* checks the cookie where the server cannot (PipeWire) */
     gboolean authenticated;
     gboolean loaded; /* module loaded and not yet unloaded */
 };
@@ -32,7 +34,13 @@ struct _VmcPulseEndpoint {
 guint16
 vmc_pulse_endpoint_get_port(const VmcPulseEndpoint *endpoint)
 {
-    return endpoint->port;
+    return endpoint->guard != NULL ? vmc_pulse_guard_get_port(endpoint->guard) : endpoint->port;
+}
+
+gboolean
+vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->guard != NULL;
 }
 
 const char *
@@ -92,15 +100,13 @@ private_base(void)
 static gboolean
 make_cookie(VmcPulseEndpoint *endpoint, GError **error)
 {
-    guint8 cookie[VMC_PULSE_COOKIE_SIZE];
     endpoint->dir = vmc_pulse_private_dir_make(private_base(), error);
-    if (endpoint->dir == NULL || !vmc_pulse_cookie_generate(cookie, error))
+    if (endpoint->dir == NULL || !vmc_pulse_cookie_generate(endpoint->cookie, error))
         return FALSE;
     endpoint->cookie_path = g_build_filename(endpoint->dir, VMC_PULSE_COOKIE_NAME, NULL);
-    gboolean ok = vmc_pulse_cookie_write(endpoint->cookie_path, cookie, error);
+    gboolean ok = vmc_pulse_cookie_write(endpoint->cookie_path, endpoint->cookie, error);
     if (ok)
-        endpoint->cookie_hex = vmc_pulse_cookie_to_hex(cookie);
-    memset(cookie, 0, sizeof(cookie));
+        endpoint->cookie_hex = vmc_pulse_cookie_to_hex(endpoint->cookie);
     return ok;
 }
 
@@ -200,11 +206,20 @@ vmc_pulse_endpoint_open(const char *server, guint timeout_ms, GError **error)
     endpoint->info = vmc_pulse_conn_server_info(conn, error);
     if (endpoint->info == NULL)
         return NULL;
-    /* PipeWire's pulse server reads only port, listen and auth-anonymous */
-    endpoint->authenticated = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
+    /* PipeWire's pulse server reads only port, listen and auth-anonymous: its
+     * module stays anonymous, and the guard in front of it checks the cookie */
+    gboolean server_checks = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
+    endpoint->authenticated = server_checks;
     if (!make_cookie(endpoint, error) || !load_endpoint(endpoint, conn, error))
         return NULL; /* the free below removes the cookie and its dir */
     write_owner(endpoint);
+    if (!server_checks) {
+        endpoint->guard = vmc_pulse_guard_new(endpoint->port, endpoint->cookie, error);
+        if (endpoint->guard == NULL)
+            return NULL; /* the free below unloads the module */
+        endpoint->authenticated = TRUE;
+    }
+    memset(endpoint->cookie, 0, sizeof endpoint->cookie); /* the guard keeps its copy */
     return g_steal_pointer(&endpoint);
 }
 
@@ -228,6 +243,7 @@ vmc_pulse_endpoint_close(VmcPulseEndpoint *endpoint, GError **error)
 {
     g_return_val_if_fail(endpoint != NULL, FALSE);
     gboolean ok = TRUE;
+    g_clear_pointer(&endpoint->guard, vmc_pulse_guard_free);
     if (endpoint->loaded) {
         g_autoptr(GError) local = NULL;
         ok = unload_endpoint(endpoint, &local);
@@ -259,6 +275,7 @@ vmc_pulse_endpoint_free(VmcPulseEndpoint *endpoint)
         memset(endpoint->cookie_hex, 0, strlen(endpoint->cookie_hex));
     g_free(endpoint->cookie_hex);
     g_free(endpoint->argument);
+    memset(endpoint->cookie, 0, sizeof endpoint->cookie);
     g_free(endpoint);
 }
 

@@ -102,3 +102,49 @@ void vmc_pulse_owner_clear(VmcPulseOwner *owner);
 /* The start time (field 22) out of the text of /proc/PID/stat (the command
  * name in parentheses may hold anything, so fields count from the last ')'). */
 gboolean vmc_pulse_stat_start_time(const char *text, gsize length, guint64 *ret_start);
+
+/* ---- the first packet of a native-protocol client (auth-packet.c: pure) ----
+ * Every libpulse client begins with a command packet: a 20-byte descriptor
+ * (payload length, channel 0xffffffff, offset 0, 0, flags 0; big-endian)
+ * and a tagstruct 'L' AUTH(8), 'L' tag, 'L' version, 'x' 256 + the cookie.
+ * PipeWire's pulse server ignores the cookie; the guard (guard.c) checks it
+ * in front of that server instead. */
+#define VMC_PULSE_FRAME_HEADER 20
+#define VMC_PULSE_AUTH_MAX 1024 /* bytes the first packet may have */
+#define VMC_PULSE_REFUSAL_SIZE (VMC_PULSE_FRAME_HEADER + 15)
+
+typedef enum {
+    VMC_PULSE_AUTH_MORE, /* not all of the first packet yet */
+    VMC_PULSE_AUTH_OK,   /* an AUTH with exactly our cookie */
+    VMC_PULSE_AUTH_BAD,  /* anything else: malformed, another command, wrong cookie */
+} VmcPulseAuthVerdict;
+
+/* Judge what a client sent so far (data, length). OK: *ret_packet is the
+ * first packet's size (<= length). BAD with *ret_tag_known: a well-formed
+ * AUTH with another cookie, whose tag is in *ret_tag (for the refusal). The
+ * cookie is compared in constant time. */
+VmcPulseAuthVerdict vmc_pulse_auth_judge(const guint8 *data, gsize length, const guint8 *cookie,
+                                         gsize *ret_packet, guint32 *ret_tag,
+                                         gboolean *ret_tag_known);
+
+/* The server's reply "error ACCESS" to the command with tag: libpulse then
+ * says "Access denied", as a cookie-checking server would make it say. */
+void vmc_pulse_auth_refusal(guint32 tag, guint8 *out /* VMC_PULSE_REFUSAL_SIZE */);
+
+/* ---- the guard (guard.c) ----
+ * A listener on 127.0.0.1 (a free port) in front of a server that cannot
+ * check cookies: a connection whose first packet is an AUTH with our cookie
+ * is connected to 127.0.0.1:target_port and relayed both ways (bounded
+ * buffers, backpressure); any other gets "access denied" or is closed; one
+ * that sends nothing for VMC_PULSE_GUARD_AUTH_MS is closed. Runs on GLib's
+ * global default main context, which the caller runs. */
+#define VMC_PULSE_GUARD_AUTH_MS 5000
+#define VMC_PULSE_GUARD_BUFFER (64 * 1024) /* per direction per connection */
+#define VMC_PULSE_GUARD_CONNS_MAX 32
+
+typedef struct _VmcPulseGuard VmcPulseGuard;
+VmcPulseGuard *vmc_pulse_guard_new(guint16 target_port, const guint8 *cookie, GError **error);
+guint16 vmc_pulse_guard_get_port(const VmcPulseGuard *guard);
+guint vmc_pulse_guard_get_refused(const VmcPulseGuard *guard);
+void vmc_pulse_guard_free(VmcPulseGuard *guard);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseGuard, vmc_pulse_guard_free)

@@ -347,13 +347,40 @@ if sound_start_pipewire "$D/pw" 2>"$D/pw.err"; then
     check "PipeWire: an endpoint opens" open_endpoint w
     check "PipeWire: detected as PipeWire 0.3.x" \
         grep -q '^server PipeWire 0\.3\.[0-9]* (pulse server ' "$D/w.out"
-    check "PipeWire: the endpoint says unauthenticated" grep -qx 'authenticated no' "$D/w.out"
+    check "PipeWire: the endpoint is authenticated by its guard" \
+        bash -c 'grep -qx "authenticated yes" "$1" && grep -qx "guarded yes" "$1"' _ "$D/w.out"
     LINE=$(module_line "$MODULE")
-    echo "# module: $LINE"
-    check "PipeWire: the module is loaded with auth-anonymous=1" \
-        grep -q "listen=127.0.0.1 port=$PORT auth-anonymous=1" <<<"$LINE"
-    probe p-pw "tcp:127.0.0.1:$PORT"
-    check "PipeWire: the probe says kind pipewire" grep -qx "kind pipewire" "$D/p-pw.out"
+    MPORT=$(sed -n 's/.*listen=127.0.0.1 port=\([0-9]*\) auth-anonymous=1.*/\1/p' <<<"$LINE")
+    echo "# module: $LINE; the guard's port: $PORT"
+    check "PipeWire: the module is anonymous, on another port than the one handed out" \
+        bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$MPORT" "$PORT"
+    printf '%s' "$COOKIE_HEX" | xxd -r -p > "$D/pw-cookie"
+    probe p-pw "tcp:127.0.0.1:$PORT" "$D/pw-cookie"
+    check "PipeWire: with the cookie, the probe through the guard says kind pipewire" \
+        grep -qx "kind pipewire" "$D/p-pw.out"
+    head -c 256 /dev/urandom > "$D/pw-wrong"
+    probe p-pw-wrong "tcp:127.0.0.1:$PORT" "$D/pw-wrong"
+    check "PipeWire: a wrong cookie is refused by the guard (access denied)" \
+        bash -c '[ "$1" != 0 ] && grep -qi "access denied" "$2"' _ "$PROBE_RC" "$D/p-pw-wrong.err"
+    probe p-pw-none "tcp:127.0.0.1:$PORT"
+    check "PipeWire: no cookie is refused too" \
+        bash -c '[ "$1" != 0 ] && grep -qi "access denied" "$2"' _ "$PROBE_RC" "$D/p-pw-none.err"
+    # not the native protocol at all: the guard closes without relaying a byte
+    GARBAGE=$(python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET / HTTP/1.0\r\n\r\n" + b"x" * 2000)
+data = b""
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except ConnectionResetError:
+    pass  # closed with our bytes unread: a reset
+print(len(data))' "$PORT" 2>&1)
+    check "PipeWire: garbage is closed with no answer (got '$GARBAGE' bytes)" [ "$GARBAGE" = 0 ]
     end_endpoint
     check "PipeWire: close removes the module" \
         bash -c '[ "$1" = 0 ]' _ "$OPEN_RC"

@@ -2,7 +2,8 @@
  *
  *   vmc-pulse-tool open [SERVER]        open an endpoint (SERVER: libpulse's
  *       default when absent); print "port P", "cookie HEX",
- *       "module N", "authenticated yes|no", "server DESCRIPTION", "ready";
+ *       "module N", "authenticated yes|no", "guarded yes|no",
+ *       "server DESCRIPTION", "ready";
  *       then wait for EOF on stdin or SIGTERM/SIGINT, close, print "closed".
  *       Exit 0, or 1 with the error on stderr.
  *   vmc-pulse-tool sweep [SERVER]       remove what endpoints of dead
@@ -83,6 +84,7 @@ run_open(const char *server)
     printf("cookie %s\n", vmc_pulse_endpoint_get_cookie_hex(endpoint));
     printf("module %u\n", vmc_pulse_endpoint_get_module_index(endpoint));
     printf("authenticated %s\n", vmc_pulse_endpoint_is_authenticated(endpoint) ? "yes" : "no");
+    printf("guarded %s\n", vmc_pulse_endpoint_is_guarded(endpoint) ? "yes" : "no");
     printf("server %s\n", describe);
     printf("ready\n");
     fflush(stdout);

@@ -292,6 +292,102 @@ test_stat_start_time(void)
     g_assert_cmpuint(start, >, 0);
 }
 
+/* ---- the first packet of a native-protocol client ---- */
+
+/* What libpulse 16 sends first (captured): AUTH, tag 0, version 35 with a flag bit. */
+static gsize
+auth_packet(guint8 *out, guint8 cookie_byte, guint32 tag)
+{
+    static const guint8 head[] = {
+        0x00, 0x00, 0x01, 0x14, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        'L', 0, 0, 0, 8, 'L', 0, 0, 0, 0, 'L', 0x40, 0, 0, 0x23, 'x', 0, 0, 1, 0};
+    memcpy(out, head, sizeof head);
+    out[26] = (guint8)(tag >> 24);
+    out[27] = (guint8)(tag >> 16);
+    out[28] = (guint8)(tag >> 8);
+    out[29] = (guint8)tag;
+    memset(out + sizeof head, cookie_byte, VMC_PULSE_COOKIE_SIZE);
+    return sizeof head + VMC_PULSE_COOKIE_SIZE;
+}
+
+static void
+test_auth_judge(void)
+{
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE], packet[512 + 64];
+    memset(cookie, 0xaa, sizeof cookie);
+    gsize size = auth_packet(packet, 0xaa, 7), got = 0;
+    guint32 tag = 0;
+    gboolean known = FALSE;
+    g_assert_cmpuint(size, ==, 296);
+    g_assert_cmpint(vmc_pulse_auth_judge(packet, size, cookie, &got, &tag, &known), ==,
+                    VMC_PULSE_AUTH_OK);
+    g_assert_cmpuint(got, ==, size);
+    /* every prefix is "more", never a verdict on half a packet */
+    for (gsize n = 0; n < size; n++)
+        g_assert_cmpint(vmc_pulse_auth_judge(packet, n, cookie, &got, &tag, &known), ==,
+                        VMC_PULSE_AUTH_MORE);
+    /* what follows the packet is not part of it */
+    memset(packet + size, 'z', 40);
+    g_assert_cmpint(vmc_pulse_auth_judge(packet, size + 40, cookie, &got, &tag, &known), ==,
+                    VMC_PULSE_AUTH_OK);
+    g_assert_cmpuint(got, ==, size);
+    /* one byte of the cookie off: refused, with the tag for the answer */
+    packet[40 + 255] ^= 1;
+    g_assert_cmpint(vmc_pulse_auth_judge(packet, size, cookie, &got, &tag, &known), ==,
+                    VMC_PULSE_AUTH_BAD);
+    g_assert_true(known);
+    g_assert_cmpuint(tag, ==, 7);
+}
+
+static void
+test_auth_judge_malformed(void)
+{
+    guint8 cookie[VMC_PULSE_COOKIE_SIZE], packet[512];
+    memset(cookie, 0xaa, sizeof cookie);
+    gsize got = 0;
+    guint32 tag = 0;
+    gboolean known = TRUE;
+    struct { gsize offset; guint8 value; const char *what; } edits[] = {
+        {4, 0x00, "a data channel, not a command"},
+        {11, 0x01, "an offset"},
+        {19, 0x01, "flags"},
+        {0, 0x01, "a payload over the bound"},
+        {20, 'x', "not a u32 tag first"},
+        {24, 9, "another command than AUTH"},
+        {35, 'L', "the cookie not an arbitrary"},
+        {38, 0x02, "a cookie of another size"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(edits); i++) {
+        gsize size = auth_packet(packet, 0xaa, 3);
+        packet[edits[i].offset] = edits[i].value;
+        g_test_message("%s", edits[i].what);
+        g_assert_cmpint(vmc_pulse_auth_judge(packet, size, cookie, &got, &tag, &known), ==,
+                        VMC_PULSE_AUTH_BAD);
+    }
+    /* a payload too short for the cookie it announces */
+    gsize size = auth_packet(packet, 0xaa, 3);
+    packet[3] = 0x13; /* 275 instead of 276 */
+    g_assert_cmpint(vmc_pulse_auth_judge(packet, size - 1, cookie, &got, &tag, &known), ==,
+                    VMC_PULSE_AUTH_BAD);
+    /* text is not the protocol */
+    const char *http = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
+    g_assert_cmpint(vmc_pulse_auth_judge((const guint8 *)http, strlen(http), cookie, &got, &tag,
+                                         &known),
+                    ==, VMC_PULSE_AUTH_BAD);
+    g_assert_false(known);
+}
+
+static void
+test_auth_refusal(void)
+{
+    guint8 reply[VMC_PULSE_REFUSAL_SIZE];
+    vmc_pulse_auth_refusal(0x01020304, reply);
+    static const guint8 expected[VMC_PULSE_REFUSAL_SIZE] = {
+        0, 0, 0, 15, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        'L', 0, 0, 0, 0, 'L', 1, 2, 3, 4, 'L', 0, 0, 0, 1};
+    g_assert_cmpmem(reply, sizeof reply, expected, sizeof expected);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,6 +404,9 @@ main(int argc, char **argv)
     g_test_add_func("/pulse/module/path-is-safe", test_path_is_safe);
     g_test_add_func("/pulse/module/path-bound", test_path_bound);
     g_test_add_func("/pulse/module/argument", test_module_argument);
+    g_test_add_func("/pulse/auth/judge", test_auth_judge);
+    g_test_add_func("/pulse/auth/judge-malformed", test_auth_judge_malformed);
+    g_test_add_func("/pulse/auth/refusal", test_auth_refusal);
     g_test_add_func("/pulse/owner/roundtrip", test_owner_roundtrip);
     g_test_add_func("/pulse/owner/rejects", test_owner_rejects);
     g_test_add_func("/pulse/owner/stat-start-time", test_stat_start_time);
