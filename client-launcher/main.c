@@ -129,9 +129,12 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
             "cannot check a cookie, so while the session runs anyone on the host can play into "
             "or record from it (--no-audio avoids it)", server, dash());
     }
-    if (args->verbose)
+    if (args->verbose && vmc_pulse_endpoint_get_module_index(endpoint) != G_MAXUINT32)
         say("sound endpoint: %s:%u, module %u", VMC_LAUNCHER_CONNECT_HOST,
             vmc_pulse_endpoint_get_port(endpoint), vmc_pulse_endpoint_get_module_index(endpoint));
+    else if (args->verbose)
+        say("sound endpoint: %s:%u (the guard; no module loaded)", VMC_LAUNCHER_CONNECT_HOST,
+            vmc_pulse_endpoint_get_port(endpoint));
     *ret_endpoint = endpoint;
     return vmc_pulse_endpoint_is_authenticated(endpoint) ? VMC_LAUNCHER_SOUND_COOKIE
                                                          : VMC_LAUNCHER_SOUND_OPEN;

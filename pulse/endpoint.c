@@ -154,7 +154,7 @@ static void
 write_owner(const VmcPulseEndpoint *endpoint)
 {
     VmcPulseOwner owner = {.pid = (guint32)getpid(), .module = endpoint->module_index,
-                           .argument = endpoint->argument};
+                           .argument = endpoint->argument != NULL ? endpoint->argument : "-"};
     if (!process_start_time(owner.pid, &owner.start))
         return;
     g_autofree char *text = vmc_pulse_owner_format(&owner);
@@ -206,15 +206,20 @@ vmc_pulse_endpoint_open(const char *server, guint timeout_ms, GError **error)
     endpoint->info = vmc_pulse_conn_server_info(conn, error);
     if (endpoint->info == NULL)
         return NULL;
-    /* PipeWire's pulse server reads only port, listen and auth-anonymous: its
-     * module stays anonymous, and the guard in front of it checks the cookie */
+    /* PipeWire's pulse server cannot check a cookie (its module reads only
+     * port, listen and auth-anonymous): the guard here checks it, and relays
+     * to the server's own Unix socket, so that no module is loaded at all;
+     * only a server reached otherwise gets an anonymous module behind the guard. */
     gboolean server_checks = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
+    g_autofree char *path =
+        server_checks ? NULL : vmc_pulse_server_unix_path(vmc_pulse_conn_get_server(conn));
     endpoint->authenticated = server_checks;
-    if (!make_cookie(endpoint, error) || !load_endpoint(endpoint, conn, error))
+    endpoint->module_index = VMC_PULSE_NO_MODULE;
+    if (!make_cookie(endpoint, error) || (path == NULL && !load_endpoint(endpoint, conn, error)))
         return NULL; /* the free below removes the cookie and its dir */
     write_owner(endpoint);
     if (!server_checks) {
-        endpoint->guard = vmc_pulse_guard_new(endpoint->port, endpoint->cookie, error);
+        endpoint->guard = vmc_pulse_guard_new(path, endpoint->port, endpoint->cookie, error);
         if (endpoint->guard == NULL)
             return NULL; /* the free below unloads the module */
         endpoint->authenticated = TRUE;
@@ -320,6 +325,16 @@ vmc_pulse_endpoint_sweep(const char *server, guint timeout_ms, GError **error)
             continue;
         }
         gboolean found = FALSE;
+        if (owner.module == VMC_PULSE_NO_MODULE) {
+            /* a guard alone (PipeWire through its socket): it died with its process */
+            vmc_pulse_private_dir_remove(dir);
+            g_ptr_array_add(removed, g_strdup_printf("removed the cookie of a sound endpoint left "
+                                                     "by an earlier run (pid %" G_GUINT32_FORMAT
+                                                     ", gone)",
+                                                     owner.pid));
+            vmc_pulse_owner_clear(&owner);
+            continue;
+        }
         if (conn == NULL)
             conn = vmc_pulse_conn_open(server, timeout_ms, HINT_LAPTOP, NULL, NULL, error);
         if (conn == NULL ||

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 typedef struct {
@@ -33,6 +34,7 @@ struct _VmcPulseGuard {
     int listen_fd;
     guint listen_watch;
     guint16 port, target_port;
+    char *target_path; /* the server's Unix socket, or NULL: 127.0.0.1:target_port */
     guint8 cookie[VMC_PULSE_COOKIE_SIZE];
     GPtrArray *conns;
     guint refused;
@@ -75,13 +77,21 @@ on_deadline(gpointer data)
 }
 
 static int
-connect_target(guint16 port)
+connect_target(const VmcPulseGuard *guard)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    /* loopback: the connect completes at once or fails at once */
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(guard->target_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    struct sockaddr *addr = (struct sockaddr *)&in;
+    socklen_t length = sizeof in;
+    if (guard->target_path != NULL) {
+        g_strlcpy(un.sun_path, guard->target_path, sizeof un.sun_path);
+        addr = (struct sockaddr *)&un;
+        length = sizeof un;
+    }
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* a local server: the connect completes at once or fails at once */
+    if (fd < 0 || connect(fd, addr, length) != 0 ||
         !g_unix_set_fd_nonblocking(fd, TRUE, NULL)) {
         if (fd >= 0)
             close(fd);
@@ -117,7 +127,7 @@ judge(Conn *conn)
     case VMC_PULSE_AUTH_OK:
         break;
     }
-    conn->fd[1] = connect_target(conn->guard->target_port);
+    conn->fd[1] = connect_target(conn->guard);
     if (conn->fd[1] < 0) {
         conn_close(conn);
         return FALSE;
@@ -253,7 +263,8 @@ on_accept(gint fd, GIOCondition condition, gpointer data)
 }
 
 VmcPulseGuard *
-vmc_pulse_guard_new(guint16 target_port, const guint8 *cookie, GError **error)
+vmc_pulse_guard_new(const char *target_path, guint16 target_port, const guint8 *cookie,
+                    GError **error)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t length = sizeof addr;
@@ -271,6 +282,7 @@ vmc_pulse_guard_new(guint16 target_port, const guint8 *cookie, GError **error)
     guard->listen_fd = fd;
     guard->port = ntohs(addr.sin_port);
     guard->target_port = target_port;
+    guard->target_path = g_strdup(target_path);
     memcpy(guard->cookie, cookie, sizeof guard->cookie);
     guard->conns = g_ptr_array_new();
     guard->listen_watch = g_unix_fd_add(fd, G_IO_IN, on_accept, guard);
@@ -300,5 +312,6 @@ vmc_pulse_guard_free(VmcPulseGuard *guard)
     g_source_remove(guard->listen_watch);
     close(guard->listen_fd);
     memset(guard->cookie, 0, sizeof guard->cookie);
+    g_free(guard->target_path);
     g_free(guard);
 }

@@ -195,6 +195,12 @@ on_server_info(pa_context *context, const pa_server_info *i, void *userdata)
     *ret = info;
 }
 
+const char *
+vmc_pulse_conn_get_server(VmcPulseConn *conn)
+{
+    return pa_context_get_server(conn->context);
+}
+
 VmcPulseServerInfo *
 vmc_pulse_conn_server_info(VmcPulseConn *conn, GError **error)
 {

@@ -62,6 +62,14 @@ void vmc_pulse_conn_free(VmcPulseConn *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseConn, vmc_pulse_conn_free)
 
 VmcPulseServerInfo *vmc_pulse_conn_server_info(VmcPulseConn *conn, GError **error);
+/* The server the connection reached, as libpulse names it ("/run/user/1000/
+ * pulse/native", "unix:/…", "tcp:host:port"); NULL when unknown. */
+const char *vmc_pulse_conn_get_server(VmcPulseConn *conn);
+
+/* The Unix socket path out of a server name that is one ("/path" or
+ * "unix:/path", short enough for sun_path, no "{machine-id}" prefix); NULL
+ * for anything else (tcp:, a host name, a list). */
+char *vmc_pulse_server_unix_path(const char *server);
 
 /* The new module's index; FALSE with VMC_PULSE_ERROR_MODULE when refused. */
 gboolean vmc_pulse_conn_load_module(VmcPulseConn *conn, const char *name, const char *argument,
@@ -82,6 +90,7 @@ gboolean vmc_pulse_conn_unload_module(VmcPulseConn *conn, guint32 index, GError 
 #define VMC_PULSE_OWNER_NAME "owner"
 #define VMC_PULSE_OWNER_MAX 1024 /* bytes of an owner file */
 #define VMC_PULSE_SWEEP_MAX 64   /* endpoint dirs looked at in one sweep */
+#define VMC_PULSE_NO_MODULE G_MAXUINT32 /* an owner file's module: none (a guard alone) */
 #define VMC_PULSE_STAT_MAX 4096  /* bytes of /proc/PID/stat read */
 
 typedef struct {
@@ -134,7 +143,7 @@ void vmc_pulse_auth_refusal(guint32 tag, guint8 *out /* VMC_PULSE_REFUSAL_SIZE *
 /* ---- the guard (guard.c) ----
  * A listener on 127.0.0.1 (a free port) in front of a server that cannot
  * check cookies: a connection whose first packet is an AUTH with our cookie
- * is connected to 127.0.0.1:target_port and relayed both ways (bounded
+ * is connected to the server and relayed both ways (bounded
  * buffers, backpressure); any other gets "access denied" or is closed; one
  * that sends nothing for VMC_PULSE_GUARD_AUTH_MS is closed. Runs on GLib's
  * global default main context, which the caller runs. */
@@ -143,7 +152,9 @@ void vmc_pulse_auth_refusal(guint32 tag, guint8 *out /* VMC_PULSE_REFUSAL_SIZE *
 #define VMC_PULSE_GUARD_CONNS_MAX 32
 
 typedef struct _VmcPulseGuard VmcPulseGuard;
-VmcPulseGuard *vmc_pulse_guard_new(guint16 target_port, const guint8 *cookie, GError **error);
+/* The target: the server's Unix socket (target_path) or else 127.0.0.1:target_port. */
+VmcPulseGuard *vmc_pulse_guard_new(const char *target_path, guint16 target_port,
+                                   const guint8 *cookie, GError **error);
 guint16 vmc_pulse_guard_get_port(const VmcPulseGuard *guard);
 guint vmc_pulse_guard_get_refused(const VmcPulseGuard *guard);
 void vmc_pulse_guard_free(VmcPulseGuard *guard);

@@ -277,3 +277,15 @@ vmc_pulse_stat_start_time(const char *text, gsize length, guint64 *ret_start)
     }
     return FALSE;
 }
+
+char *
+vmc_pulse_server_unix_path(const char *server)
+{
+    if (server == NULL)
+        return NULL;
+    const char *path = g_str_has_prefix(server, "unix:") ? server + strlen("unix:") : server;
+    /* 108: sizeof(sockaddr_un.sun_path), with room for the NUL */
+    if (path[0] != '/' || strlen(path) >= 108 || strpbrk(path, " \t\n{}") != NULL)
+        return NULL;
+    return g_strdup(path);
+}

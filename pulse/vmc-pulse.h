@@ -4,10 +4,11 @@
  * Laptop side: connect to the person's own sound server, load a
  * module-native-protocol-tcp on 127.0.0.1 on a free port with a fresh random
  * cookie (cookie auth on, anonymous off, never auth-ip-acl), and unload it on
- * every exit path. PipeWire's pulse server ignores cookies: there its module
- * is anonymous (auth-anonymous=1 is all it can do) and the port handed out is
- * a guard in this process that checks the cookie in each client's first
- * packet before relaying to that module.
+ * every exit path. PipeWire's pulse server ignores cookies: there no module
+ * is loaded; the port handed out is a guard in this process that checks the
+ * cookie in each client's first packet before relaying to the server's own
+ * socket (to an anonymous module only when the server is not reached
+ * through a Unix socket).
  *
  * Host side: connect to a tunnelled endpoint with a given cookie within a
  * bounded time and report the server's name and version, or why not.
@@ -84,13 +85,13 @@ const char *vmc_pulse_endpoint_get_cookie_hex(const VmcPulseEndpoint *endpoint);
 /* TRUE: a client must present the cookie. Where the server cannot check it
  * (PipeWire's pulse server), the endpoint's port is a guard in this process
  * that checks the cookie in the client's first packet and relays only then
- * to the server's anonymous module: it works while the caller runs GLib's
- * default main context. */
+ * to the server: it works while the caller runs GLib's default main context. */
 gboolean vmc_pulse_endpoint_is_authenticated(const VmcPulseEndpoint *endpoint);
 /* TRUE when the cookie is checked by this process's guard (see above). */
 gboolean vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint);
 const VmcPulseServerInfo *vmc_pulse_endpoint_get_server(const VmcPulseEndpoint *endpoint);
-/* The module index the server gave the endpoint (tests check it is gone). */
+/* The module index the server gave the endpoint (tests check it is gone);
+ * G_MAXUINT32 when none was loaded (PipeWire reached through its socket). */
 guint32 vmc_pulse_endpoint_get_module_index(const VmcPulseEndpoint *endpoint);
 
 /* Unload the module (reconnecting if the connection was lost), remove the

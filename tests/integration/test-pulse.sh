@@ -349,11 +349,12 @@ if sound_start_pipewire "$D/pw" 2>"$D/pw.err"; then
         grep -q '^server PipeWire 0\.3\.[0-9]* (pulse server ' "$D/w.out"
     check "PipeWire: the endpoint is authenticated by its guard" \
         bash -c 'grep -qx "authenticated yes" "$1" && grep -qx "guarded yes" "$1"' _ "$D/w.out"
-    LINE=$(module_line "$MODULE")
-    MPORT=$(sed -n 's/.*listen=127.0.0.1 port=\([0-9]*\) auth-anonymous=1.*/\1/p' <<<"$LINE")
-    echo "# module: $LINE; the guard's port: $PORT"
-    check "PipeWire: the module is anonymous, on another port than the one handed out" \
-        bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$MPORT" "$PORT"
+    echo "# the guard's port: $PORT; modules: $(sound_pactl list modules short | cut -f2 | tr '\n' ' ')"
+    check "PipeWire: no module is loaded: the guard relays to the server's own socket" \
+        eval 'grep -qx "module 4294967295" "$D/w.out" && no_tcp_module'
+    W_DIR=$(ls -d "$RUNTIME"/vmc-pulse-* 2>/dev/null | head -1)
+    check "PipeWire: the cookie dir names its owner, with no module" \
+        bash -c 'grep -qx "module=4294967295" "$1/owner" && grep -qx "argument=-" "$1/owner"' _ "$W_DIR"
     printf '%s' "$COOKIE_HEX" | xxd -r -p > "$D/pw-cookie"
     probe p-pw "tcp:127.0.0.1:$PORT" "$D/pw-cookie"
     check "PipeWire: with the cookie, the probe through the guard says kind pipewire" \
@@ -382,18 +383,24 @@ except ConnectionResetError:
 print(len(data))' "$PORT" 2>&1)
     check "PipeWire: garbage is closed with no answer (got '$GARBAGE' bytes)" [ "$GARBAGE" = 0 ]
     end_endpoint
-    check "PipeWire: close removes the module" \
-        bash -c '[ "$1" = 0 ]' _ "$OPEN_RC"
-    check "PipeWire: module gone" module_gone "$MODULE"
+    check "PipeWire: close: exit 0, the cookie dir is gone, no module" \
+        eval '[ "$OPEN_RC" = 0 ] && [ ! -e "$W_DIR" ] && no_tcp_module'
+    probe p-pw-closed "tcp:127.0.0.1:$PORT" "$D/pw-cookie"
+    check "PipeWire: close: nothing answers on the guard's port any more" \
+        grep -q "no sound server answers" "$D/p-pw-closed.err"
     check "PipeWire: open again (for SIGKILL)" open_endpoint wk
-    W_PID=$OPEN_PID; W_MODULE=$MODULE
+    W_PID=$OPEN_PID
+    W_DIR=$(ls -d "$RUNTIME"/vmc-pulse-* 2>/dev/null | head -1)
     kill -KILL "$W_PID"; wait "$W_PID" 2>/dev/null; OPEN_PID=""
     exec 7>&-
-    check "PipeWire: SIGKILL leaves the module behind" module_present "$W_MODULE"
+    check "PipeWire: SIGKILL leaves only the cookie dir (the guard died with it)" \
+        eval 'test -d "$W_DIR" && no_tcp_module'
     sweep s-pw
-    check "PipeWire: the sweep removes it (module $W_MODULE, pid $W_PID)" \
-        bash -c '[ "$1" = 0 ] && grep -qx "swept 1" "$2"' _ "$SWEEP_RC" "$D/s-pw.out"
-    check "PipeWire: module gone after the sweep" module_gone "$W_MODULE"
+    check "PipeWire: the sweep removes the dir (pid $W_PID)" \
+        bash -c '[ "$1" = 0 ] && grep -qx "swept 1" "$2" &&
+                 grep -q "removed the cookie of a sound endpoint left by an earlier run (pid $3, gone)" "$2"' \
+        _ "$SWEEP_RC" "$D/s-pw.out" "$W_PID"
+    check "PipeWire: the dir is gone after the sweep" test ! -e "$W_DIR"
 else
     ok 0 "PipeWire's pulse server # SKIP it cannot run here: $(head -c 200 "$D/pw.err" | tr '\n' ' ')"
 fi

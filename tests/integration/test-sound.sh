@@ -456,6 +456,8 @@ if sound_start_pipewire "$D/lpw"; then
         eval '[ "$(field start "$S11" audio_authenticated)" = True ] &&
               [[ "$(field start "$S11" audio)" =~ ^tcp:127\.0\.0\.1:[0-9]+$ ]]'
     checkd c11 "11: the playback stream reaches PipeWire" sound_wait_stream 300
+    checkd c11 "11: no module was loaded into PipeWire (the guard uses its socket)" \
+        eval '[ "$(modules)" = "$BASELINE" ]'
     PORT11=$(field start "$S11" audio); PORT11=${PORT11##*:}
     stranger_checks c11 11 "$PORT11"
     kill -TERM "$LPID"

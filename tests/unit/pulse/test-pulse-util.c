@@ -388,6 +388,29 @@ test_auth_refusal(void)
     g_assert_cmpmem(reply, sizeof reply, expected, sizeof expected);
 }
 
+static void
+test_server_unix_path(void)
+{
+    static const struct { const char *server, *path; } cases[] = {
+        {"/run/user/1000/pulse/native", "/run/user/1000/pulse/native"},
+        {"unix:/run/user/1000/pulse/native", "/run/user/1000/pulse/native"},
+        {"tcp:127.0.0.1:4713", NULL},
+        {"localhost", NULL},
+        {"{0123abcd}unix:/run/user/1000/pulse/native", NULL},
+        {"/a /b", NULL},
+        {"unix:relative/native", NULL},
+        {"", NULL},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = vmc_pulse_server_unix_path(cases[i].server);
+        g_assert_cmpstr(path, ==, cases[i].path);
+    }
+    g_autofree char *filler = g_strnfill(120, 'a');
+    g_autofree char *long_server = g_strconcat("/", filler, NULL);
+    g_assert_null(vmc_pulse_server_unix_path(long_server));
+    g_assert_null(vmc_pulse_server_unix_path(NULL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -404,6 +427,7 @@ main(int argc, char **argv)
     g_test_add_func("/pulse/module/path-is-safe", test_path_is_safe);
     g_test_add_func("/pulse/module/path-bound", test_path_bound);
     g_test_add_func("/pulse/module/argument", test_module_argument);
+    g_test_add_func("/pulse/server/unix-path", test_server_unix_path);
     g_test_add_func("/pulse/auth/judge", test_auth_judge);
     g_test_add_func("/pulse/auth/judge-malformed", test_auth_judge_malformed);
     g_test_add_func("/pulse/auth/refusal", test_auth_refusal);
