@@ -146,6 +146,10 @@ close_sound(VmcPulseEndpoint *endpoint)
     g_autoptr(GError) error = NULL;
     if (endpoint == NULL)
         return;
+    guint refused = vmc_pulse_endpoint_get_refused(endpoint);
+    if (refused > 0)
+        say("sound: refused %u connection%s to the tunnel without the session's cookie", refused,
+            refused == 1 ? "" : "s");
     if (!vmc_pulse_endpoint_close(endpoint, &error)) {
         g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
         say("could not remove the sound endpoint from the laptop's sound server: %s; "

@@ -43,6 +43,12 @@ vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint)
     return endpoint->guard != NULL;
 }
 
+guint
+vmc_pulse_endpoint_get_refused(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->guard != NULL ? vmc_pulse_guard_get_refused(endpoint->guard) : 0;
+}
+
 const char *
 vmc_pulse_endpoint_get_cookie_hex(const VmcPulseEndpoint *endpoint)
 {

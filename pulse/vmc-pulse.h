@@ -89,6 +89,8 @@ const char *vmc_pulse_endpoint_get_cookie_hex(const VmcPulseEndpoint *endpoint);
 gboolean vmc_pulse_endpoint_is_authenticated(const VmcPulseEndpoint *endpoint);
 /* TRUE when the cookie is checked by this process's guard (see above). */
 gboolean vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint);
+/* Connections the guard turned away so far (0 without a guard). */
+guint vmc_pulse_endpoint_get_refused(const VmcPulseEndpoint *endpoint);
 const VmcPulseServerInfo *vmc_pulse_endpoint_get_server(const VmcPulseEndpoint *endpoint);
 /* The module index the server gave the endpoint (tests check it is gone);
  * G_MAXUINT32 when none was loaded (PipeWire reached through its socket). */

@@ -463,6 +463,9 @@ if sound_start_pipewire "$D/lpw"; then
     kill -TERM "$LPID"
     reap c11
     checkd c11 "11: exit 143 after SIGTERM (got $RC)" [ "$RC" = 143 ]
+    checkd c11 "11: at the end the person is told the guard refused the stranger" \
+        grep -q "^vmconsole: sound: refused [1-9][0-9]* connections\? to the tunnel without the session's cookie" \
+        "$D/c11.err"
     checkd c11 "11: PipeWire has no extra module, the cookie dir is gone" laptop_clean
 else
     ok 1 "11: PipeWire's pulse server starts (see above)"
