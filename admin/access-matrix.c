@@ -3,6 +3,7 @@
 #include "admin-priv.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 #include "vmc-sessionlog.h"
@@ -179,18 +180,6 @@ vmc_admin_access_format_table(const GPtrArray *rows)
     return vmc_admin_table_format(table);
 }
 
-static void
-add_json_string(JsonBuilder *builder, const char *member, const char *value)
-{
-    json_builder_set_member_name(builder, member);
-    if (value == NULL) {
-        json_builder_add_null_value(builder);
-        return;
-    }
-    g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
-    json_builder_add_string_value(builder, text);
-}
-
 /* json-glib escapes C0 controls and DEL but passes C1 controls (a terminal may
  * take U+009B for CSI) and the JS line separators: write those as \uXXXX too
  * (valid UTF-8 text, where they can only be inside strings). Ends in '\n'. */
@@ -204,6 +193,23 @@ vmc_admin_json_add_string(JsonBuilder *builder, const char *member, const char *
     }
     g_autofree char *text = vmc_text_to_utf8(value, -1, VMC_ADMIN_JSON_STRING_MAX);
     json_builder_add_string_value(builder, text);
+}
+
+void
+vmc_admin_json_add_time(JsonBuilder *builder, const char *member, gint64 time_us)
+{
+    g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
+    vmc_admin_json_add_string(builder, member, text);
+}
+
+void
+vmc_admin_json_add_rate(JsonBuilder *builder, const char *member, double value)
+{
+    json_builder_set_member_name(builder, member);
+    if (isnan(value) || isinf(value))
+        json_builder_add_null_value(builder);
+    else
+        json_builder_add_double_value(builder, value);
 }
 
 char *
@@ -231,11 +237,11 @@ vmc_admin_access_format_json(const GPtrArray *rows)
     for (guint i = 0; i < rows->len; i++) {
         const VmcAdminAccessRow *row = rows->pdata[i];
         json_builder_begin_object(builder);
-        add_json_string(builder, "vm", row->vm);
-        add_json_string(builder, "identity", row->identity);
+        vmc_admin_json_add_string(builder, "vm", row->vm);
+        vmc_admin_json_add_string(builder, "identity", row->identity);
         json_builder_set_member_name(builder, "allowed");
         json_builder_add_boolean_value(builder, row->result == VMC_ACCESS_GRANTED);
-        add_json_string(builder, "reason", row->reason);
+        vmc_admin_json_add_string(builder, "reason", row->reason);
         json_builder_end_object(builder);
     }
     json_builder_end_array(builder);

@@ -113,6 +113,10 @@ char *vmc_admin_json_escape_controls(const char *text);
 /* A string member of an object being built: value made valid UTF-8 and capped
  * at VMC_ADMIN_JSON_STRING_MAX; NULL gives null. */
 void vmc_admin_json_add_string(JsonBuilder *builder, const char *member, const char *value);
+/* A time (UTC, as vmc_format_time_us writes it) or null when time_us < 0. */
+void vmc_admin_json_add_time(JsonBuilder *builder, const char *member, gint64 time_us);
+/* A rate (bytes/s) or null when it is not a finite number. */
+void vmc_admin_json_add_rate(JsonBuilder *builder, const char *member, double value);
 
 /* ---- the command line (main.c) ---- */
 

@@ -193,23 +193,6 @@ json_int(JsonBuilder *builder, const char *member, gint64 value)
 }
 
 static void
-json_time(JsonBuilder *builder, const char *member, gint64 time_us)
-{
-    g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
-    vmc_admin_json_add_string(builder, member, text);
-}
-
-static void
-json_rate(JsonBuilder *builder, const char *member, double value)
-{
-    json_builder_set_member_name(builder, member);
-    if (isnan(value))
-        json_builder_add_null_value(builder);
-    else
-        json_builder_add_double_value(builder, value);
-}
-
-static void
 json_samples(JsonBuilder *builder, const char *member, const GArray *samples)
 {
     json_builder_set_member_name(builder, member);
@@ -288,13 +271,13 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         vmc_admin_json_add_string(builder, strings[i].name, strings[i].value);
-    json_time(builder, "start", s->start_us);
-    json_time(builder, "end", s->end_line != 0 ? s->end_us : -1);
+    vmc_admin_json_add_time(builder, "start", s->start_us);
+    vmc_admin_json_add_time(builder, "end", s->end_line != 0 ? s->end_us : -1);
     json_int(builder, "duration_s", s->duration_s);
     json_int(builder, "bytes_total", s->bytes_total);
-    json_rate(builder, "rate_mean", s->rate_mean);
-    json_rate(builder, "rate_peak", s->rate_peak);
-    json_time(builder, "rate_peak_time", s->rate_peak_time_us);
+    vmc_admin_json_add_rate(builder, "rate_mean", s->rate_mean);
+    vmc_admin_json_add_rate(builder, "rate_peak", s->rate_peak);
+    vmc_admin_json_add_time(builder, "rate_peak_time", s->rate_peak_time_us);
     json_int(builder, "viewer_exit", s->viewer_exit);
     json_int(builder, "rejected_connections", s->rejected);
     json_int(builder, "start_line", s->start_line > 0 ? (gint64)s->start_line : -1);

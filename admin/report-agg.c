@@ -458,23 +458,6 @@ json_add_int(JsonBuilder *b, const char *name, gint64 value)
 }
 
 static void
-json_add_time(JsonBuilder *b, const char *name, gint64 time_us)
-{
-    g_autofree char *text = time_us >= 0 ? vmc_format_time_us(time_us) : NULL;
-    vmc_admin_json_add_string(b, name, text);
-}
-
-static void
-json_add_rate(JsonBuilder *b, const char *name, double rate)
-{
-    json_builder_set_member_name(b, name);
-    if (isnan(rate) || isinf(rate))
-        json_builder_add_null_value(b);
-    else
-        json_builder_add_double_value(b, rate);
-}
-
-static void
 json_add_row(JsonBuilder *b, const VmcReportRow *row, gboolean with_key)
 {
     json_builder_begin_object(b);
@@ -483,11 +466,11 @@ json_add_row(JsonBuilder *b, const VmcReportRow *row, gboolean with_key)
     json_add_int(b, "sessions", (gint64)row->sessions);
     json_add_int(b, "ended", (gint64)row->ended);
     json_add_int(b, "seconds", row->seconds);
-    json_add_rate(b, "hours", (double)row->seconds / 3600.0);
+    vmc_admin_json_add_rate(b, "hours", (double)row->seconds / 3600.0);
     json_add_int(b, "bytes", row->bytes);
-    json_add_rate(b, "rate_mean", mean_rate(row));
-    json_add_rate(b, "rate_peak", row->rate_peak);
-    json_add_time(b, "rate_peak_time", row->rate_peak_time_us);
+    vmc_admin_json_add_rate(b, "rate_mean", mean_rate(row));
+    vmc_admin_json_add_rate(b, "rate_peak", row->rate_peak);
+    vmc_admin_json_add_time(b, "rate_peak_time", row->rate_peak_time_us);
     json_add_int(b, "denied", (gint64)row->denied);
     json_add_int(b, "unterminated", (gint64)row->unterminated);
     json_add_int(b, "live", (gint64)row->live);
@@ -505,7 +488,7 @@ json_add_open(JsonBuilder *b, const GPtrArray *open)
         vmc_admin_json_add_string(b, "session", o->session);
         vmc_admin_json_add_string(b, "identity", o->identity);
         vmc_admin_json_add_string(b, "vm", o->vm);
-        json_add_time(b, "start", o->start_us);
+        vmc_admin_json_add_time(b, "start", o->start_us);
         vmc_admin_json_add_string(b, "state", o->live ? "live" : "unterminated");
         json_builder_set_member_name(b, "unterminated");
         json_builder_add_boolean_value(b, !o->live);
@@ -521,8 +504,8 @@ vmc_report_format_json(const VmcReport *report, guint64 n_damaged, const GArray 
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     vmc_admin_json_add_string(b, "by", by_names[report->query.by]);
-    json_add_time(b, "since", report->query.since_us);
-    json_add_time(b, "until", report->query.until_us);
+    vmc_admin_json_add_time(b, "since", report->query.since_us);
+    vmc_admin_json_add_time(b, "until", report->query.until_us);
     json_builder_set_member_name(b, "rows");
     json_builder_begin_array(b);
     for (guint i = 0; i < report->sorted->len; i++)
