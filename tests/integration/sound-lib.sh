@@ -147,17 +147,25 @@ sound_wait_stream() { # sound_wait_stream [TENTHS]
 }
 
 sound_record() { # sound_record SECONDS WAV
-    local rc
-    # parec ends cleanly on SIGINT and finishes the WAV header
-    # shellcheck disable=SC2046
-    timeout -s INT "$1" env $(sound_env) parec -d nullsink.monitor --rate=48000 \
-        --channels=2 --format=s16le --file-format=wav "$2" 2>"$2.err"
-    rc=$?
-    if [ "$rc" != 0 ] && [ "$rc" != 124 ] || [ ! -s "$2" ]; then
-        echo "sound_record: parec into $2 failed (exit $rc):" >&2
-        sed 's/^/  /' "$2.err" >&2
-        return 1
-    fi
+    local rc attempt samples
+    # parec ends cleanly on SIGINT and finishes the WAV header. On a loaded
+    # machine parec itself may take most of SECONDS to connect and capture
+    # nothing (seen once in CI): a capture of under 0.5 s is taken again, up
+    # to 3 times. What is captured is judged as it is (silence stays silence).
+    for attempt in 1 2 3; do
+        # shellcheck disable=SC2046
+        timeout -s INT "$1" env $(sound_env) parec -d nullsink.monitor --rate=48000 \
+            --channels=2 --format=s16le --file-format=wav "$2" 2>"$2.err"
+        rc=$?
+        if [ "$rc" != 0 ] && [ "$rc" != 124 ] || [ ! -s "$2" ]; then
+            echo "sound_record: parec into $2 failed (exit $rc):" >&2
+            sed 's/^/  /' "$2.err" >&2
+            return 1
+        fi
+        samples=$(soxi -s "$2" 2>/dev/null || echo 0)
+        [ "$samples" -ge 24000 ] && break
+        echo "# sound_record: attempt $attempt captured only $samples samples; again" >&2
+    done
     rm -f "$2.err"
 }
 
