@@ -32,6 +32,10 @@ void vmc_relay_rate_advance(VmcRelayRate *rate, gint64 now_us);
  * The series holds every completed second (the last sample may cover fewer
  * than step_s of them); the second in progress is not in it. */
 void vmc_relay_rate_fill_stats(VmcRelayRate *rate, gint64 now_us, VmcRelayStats *stats);
+/* Peak (bytes/s of the busiest completed second, and its wall-clock start;
+ * 0 when none carried a byte) and mean rate as of now_us. */
+void vmc_relay_rate_fill(VmcRelayRate *rate, gint64 now_us, double *ret_peak_rate,
+                         gint64 *ret_peak_time_us, double *ret_mean_rate);
 /* The series as of now_us (a new array, the partial last sample included).
  * Rates started at the same time and advanced to the same now_us have
  * series of the same length and step. */

@@ -83,14 +83,23 @@ vmc_relay_rate_copy_series(VmcRelayRate *rate, gint64 now_us)
 }
 
 void
+vmc_relay_rate_fill(VmcRelayRate *rate, gint64 now_us, double *ret_peak_rate,
+                    gint64 *ret_peak_time_us, double *ret_mean_rate)
+{
+    vmc_relay_rate_advance(rate, now_us);
+    *ret_peak_rate = (double)rate->peak_bytes;
+    *ret_peak_time_us =
+        rate->peak_second >= 0 ? rate->start_real_us + rate->peak_second * G_USEC_PER_SEC : 0;
+    gint64 elapsed_us = now_us - rate->start_us;
+    *ret_mean_rate = elapsed_us > 0 ? (double)rate->total * G_USEC_PER_SEC / elapsed_us : 0.0;
+}
+
+void
 vmc_relay_rate_fill_stats(VmcRelayRate *rate, gint64 now_us, VmcRelayStats *stats)
 {
     stats->series = vmc_relay_rate_copy_series(rate, now_us);
     stats->series_step_s = rate->step_s;
     stats->started_us = rate->start_real_us;
-    stats->peak_rate = (double)rate->peak_bytes;
-    stats->peak_time_us =
-        rate->peak_second >= 0 ? rate->start_real_us + rate->peak_second * G_USEC_PER_SEC : 0;
-    gint64 elapsed_us = now_us - rate->start_us;
-    stats->mean_rate = elapsed_us > 0 ? (double)rate->total * G_USEC_PER_SEC / elapsed_us : 0.0;
+    vmc_relay_rate_fill(rate, now_us, &stats->peak_rate, &stats->peak_time_us,
+                        &stats->mean_rate);
 }

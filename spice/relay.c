@@ -1,7 +1,9 @@
-/* relay.c — the byte-counting Spice relay: accept from the one allowed pid,
+/* relay.c — the byte-counting Spice relay: accept from an admitted peer,
  * check the link message before a byte is forwarded, connect to the pinned VM
  * socket, then move bytes both ways through two bounded buffers per
- * connection, counting per channel type and per second.
+ * connection, counting per channel type and per second. Plain streams (the
+ * session's X11 and sound) use the same machinery without the link phase,
+ * each with its own listener and target.
  *
  * Each connection is one GSource holding its two fds; what it polls for
  * follows the buffers (no input watched while the buffer toward the other
@@ -20,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -35,9 +38,29 @@
 
 typedef enum {
     CONN_LINK,       /* reading the client's link message */
-    CONN_CONNECTING, /* connecting to the VM (retrying a full backlog) */
+    CONN_CONNECTING, /* connecting to the target (retrying a full backlog, or a TCP handshake) */
     CONN_RELAY,
 } ConnState;
+
+/* A listening socket and where its connections go: the Spice listener
+ * (stream -1) to the pinned VM socket, a stream's to its target. */
+typedef struct {
+    VmcRelay *relay;
+    int fd;
+    GSource *source;
+    int stream; /* index into VmcRelay.streams, or -1 for Spice */
+    struct sockaddr_storage target;
+    socklen_t target_length;
+} Listener;
+
+typedef struct {
+    char name[VMC_RELAY_STREAM_NAME_MAX];
+    guint64 bytes_to_target;
+    guint64 bytes_from_target;
+    guint connections;
+    guint failed;
+    VmcRelayRate rate;
+} Stream;
 
 /* The link message, plus whatever came with it, read before relaying. */
 #define LINK_READ_MAX (VMC_SPICE_LINK_HEADER_SIZE + VMC_SPICE_LINK_MESS_MAX)
@@ -56,6 +79,7 @@ typedef struct {
 
 typedef struct {
     VmcRelay *relay;
+    Listener *listener;
     GSource *source;
     int client_fd;
     int vm_fd;
@@ -64,8 +88,9 @@ typedef struct {
     GIOCondition client_events;
     GIOCondition vm_events;
     ConnState state;
-    guint type;
+    guint type;             /* Spice channel type; 0 for a stream */
     guint connect_tries;
+    gboolean connect_pending; /* a TCP connect in progress */
     gint64 deadline_us;
     gboolean client_ended; /* the client's input ended before the VM's */
     gboolean vm_ended;
@@ -81,11 +106,13 @@ typedef struct {
 
 struct _VmcRelay {
     GMainContext *context;
-    int listen_fd;
-    GSource *listen_source;
+    Listener *listeners[1 + VMC_RELAY_STREAMS_MAX]; /* [0]: Spice */
+    guint n_listeners;
     int vm_pinned_fd;
     gboolean allowed[VMC_SPICE_CHANNEL_MAX + 1];
     pid_t peer_pid;
+    VmcRelayPeerCheck peer_check;
+    gpointer peer_check_data;
     VmcRelayCallback callback;
     gpointer user_data;
     GPtrArray *conns; /* of Conn, owned */
@@ -96,6 +123,8 @@ struct _VmcRelay {
     guint rejected;
     VmcRelayRate rate;
     VmcRelayRate channel_rate[VMC_SPICE_CHANNEL_MAX + 1]; /* [0]: before the link header */
+    Stream streams[VMC_RELAY_STREAMS_MAX];
+    guint n_streams;
     gsize buffered_peak;
 };
 
@@ -214,6 +243,15 @@ note_buffered(Conn *conn)
 static void
 count_bytes(Conn *conn, gboolean to_vm, gsize n, gint64 now_us)
 {
+    if (conn->listener->stream >= 0) {
+        Stream *stream = &conn->relay->streams[conn->listener->stream];
+        if (to_vm)
+            stream->bytes_to_target += n;
+        else
+            stream->bytes_from_target += n;
+        vmc_relay_rate_add(&stream->rate, now_us, n);
+        return;
+    }
     VmcRelayChannelStats *channel = &conn->relay->channels[conn->type];
     if (to_vm)
         channel->bytes_to_vm += n;
@@ -341,39 +379,83 @@ pipe_open(Pipe *pipe)
     return TRUE;
 }
 
+/* The target could not be reached (or relaying could not start): for Spice
+ * the VM's side ended, for a stream one failed connection. */
+static void
+conn_connect_failed(Conn *conn, const char *what, int error_number)
+{
+    if (conn->listener->stream >= 0) {
+        conn->relay->streams[conn->listener->stream].failed++;
+    } else {
+        g_autofree char *detail = g_strdup_printf("%s: %s", what, g_strerror(error_number));
+        note_vm_ended(conn, detail);
+    }
+    conn_close(conn);
+}
+
 static void
 conn_start_relaying(Conn *conn)
 {
     if (!pipe_open(&conn->up) || !pipe_open(&conn->down)) {
-        g_autofree char *detail = g_strdup_printf("cannot relay: %s", g_strerror(errno));
-        note_vm_ended(conn, detail);
-        conn_close(conn);
+        conn_connect_failed(conn, "cannot relay", errno);
         return;
     }
     conn->state = CONN_RELAY;
-    conn->relay->channels[conn->type].connections++;
+    if (conn->listener->stream >= 0)
+        conn->relay->streams[conn->listener->stream].connections++;
+    else
+        conn->relay->channels[conn->type].connections++;
     g_source_set_ready_time(conn->source, -1);
     /* The validated bytes go out first, exactly as received. */
     conn_relay_step(conn, G_IO_IN, G_IO_IN | G_IO_OUT);
 }
 
+/* A TCP connect in progress: done when the socket is writable (SO_ERROR
+ * tells how it went), failed at the deadline. */
 static void
-conn_connect_step(Conn *conn)
+conn_connect_wait(Conn *conn, GIOCondition vm_revents)
 {
-    VmcRelay *relay = conn->relay;
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    int error_number = 0;
+    socklen_t length = sizeof error_number;
+    if ((vm_revents & (G_IO_OUT | G_IO_ERR | G_IO_HUP)) != 0) {
+        if (getsockopt(conn->vm_fd, SOL_SOCKET, SO_ERROR, &error_number, &length) != 0)
+            error_number = errno;
+        conn->connect_pending = FALSE;
+        if (error_number == 0)
+            conn_start_relaying(conn);
+        else
+            conn_connect_failed(conn, "cannot connect", error_number);
+    } else if (g_source_get_time(conn->source) >= conn->deadline_us) {
+        conn_connect_failed(conn, "cannot connect", ETIMEDOUT);
+    }
+}
 
-    snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", relay->vm_pinned_fd);
+static void
+conn_connect_step(Conn *conn, GIOCondition vm_revents)
+{
+    const Listener *listener = conn->listener;
+    if (conn->connect_pending) {
+        conn_connect_wait(conn, vm_revents);
+        return;
+    }
     if (conn->vm_fd < 0)
-        conn->vm_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        conn->vm_fd = socket(listener->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                             0);
     int saved = EMFILE;
     if (conn->vm_fd >= 0) {
-        if (connect(conn->vm_fd, (struct sockaddr *)&address, sizeof address) == 0 ||
+        if (connect(conn->vm_fd, (const struct sockaddr *)&listener->target,
+                    listener->target_length) == 0 ||
             errno == EISCONN) {
             conn_start_relaying(conn);
             return;
         }
         saved = errno;
+    }
+    if (saved == EINPROGRESS && listener->target.ss_family != AF_UNIX) {
+        conn->connect_pending = TRUE;
+        set_watch(conn, &conn->vm_tag, &conn->vm_events, conn->vm_fd, G_IO_OUT);
+        g_source_set_ready_time(conn->source, conn->deadline_us);
+        return;
     }
     /* AF_UNIX connects at once or fails; EAGAIN means the backlog is full. */
     if ((saved == EAGAIN || saved == EINPROGRESS || saved == EALREADY) &&
@@ -381,10 +463,7 @@ conn_connect_step(Conn *conn)
         g_source_set_ready_time(conn->source, g_get_monotonic_time() + CONNECT_RETRY_US);
         return;
     }
-    g_autofree char *detail =
-        g_strdup_printf("cannot connect to the VM's Spice socket: %s", g_strerror(saved));
-    note_vm_ended(conn, detail);
-    conn_close(conn);
+    conn_connect_failed(conn, "cannot connect to the VM's Spice socket", saved);
 }
 
 /* ---- the link phase ---- */
@@ -421,7 +500,9 @@ conn_link_step(Conn *conn, GIOCondition client_revents)
             conn->state = CONN_CONNECTING;
             set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, 0);
             g_source_set_ready_time(conn->source, -1);
-            conn_connect_step(conn);
+            conn->deadline_us = g_source_get_time(conn->source) +
+                                (gint64)relay->link_timeout_ms * 1000;
+            conn_connect_step(conn, 0);
             return;
         }
         if (!g_error_matches(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_INCOMPLETE)) {
@@ -481,7 +562,7 @@ conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
         conn_link_step(conn, client);
         break;
     case CONN_CONNECTING:
-        conn_connect_step(conn);
+        conn_connect_step(conn, vm);
         break;
     case CONN_RELAY:
         conn_relay_step(conn, client, vm);
@@ -495,30 +576,51 @@ static GSourceFuncs conn_source_funcs = {
     .dispatch = conn_dispatch,
 };
 
+/* A Spice connection starts with its link phase; a stream's connects to
+ * its target at once (what the client sends meanwhile waits in its socket). */
 static void
-conn_new(VmcRelay *relay, int client_fd)
+conn_new(Listener *listener, int client_fd)
 {
+    VmcRelay *relay = listener->relay;
     Conn *conn = g_malloc0(sizeof *conn);
     conn->relay = relay;
+    conn->listener = listener;
     conn->client_fd = client_fd;
     conn->vm_fd = -1;
     conn->up.fds[0] = conn->up.fds[1] = conn->down.fds[0] = conn->down.fds[1] = -1;
-    conn->state = CONN_LINK;
+    conn->state = listener->stream >= 0 ? CONN_CONNECTING : CONN_LINK;
     conn->deadline_us = g_get_monotonic_time() + (gint64)relay->link_timeout_ms * 1000;
     conn->source = g_source_new(&conn_source_funcs, sizeof(ConnSource));
     ((ConnSource *)conn->source)->conn = conn;
     g_source_set_static_name(conn->source, "vmc-relay-connection");
-    set_watch(conn, &conn->client_tag, &conn->client_events, client_fd, G_IO_IN);
-    g_source_set_ready_time(conn->source, conn->deadline_us);
+    if (conn->state == CONN_LINK) {
+        set_watch(conn, &conn->client_tag, &conn->client_events, client_fd, G_IO_IN);
+        g_source_set_ready_time(conn->source, conn->deadline_us);
+    }
     g_ptr_array_add(relay->conns, conn);
     g_source_attach(conn->source, relay->context);
+    if (conn->state == CONN_CONNECTING) {
+        SigpipeGuard guard;
+        sigpipe_guard_enter(&guard);
+        conn_connect_step(conn, 0);
+        sigpipe_guard_leave(&guard, relay);
+    }
 }
 
 /* ---- accepting ---- */
 
-static void
-admit(VmcRelay *relay, int fd)
+static gboolean
+peer_admitted(VmcRelay *relay, const struct ucred *credentials)
 {
+    if (relay->peer_check != NULL)
+        return relay->peer_check(credentials->pid, credentials->uid, relay->peer_check_data);
+    return relay->peer_pid == 0 || credentials->pid == relay->peer_pid;
+}
+
+static void
+admit(Listener *listener, int fd)
+{
+    VmcRelay *relay = listener->relay;
     struct ucred credentials;
     socklen_t length = sizeof credentials;
 
@@ -529,26 +631,54 @@ admit(VmcRelay *relay, int fd)
         int saved = errno;
         close(fd);
         reject(relay, "connection refused: no peer credentials (%s)", g_strerror(saved));
-    } else if (relay->peer_pid != 0 && credentials.pid != relay->peer_pid) {
+    } else if (!peer_admitted(relay, &credentials)) {
         close(fd);
         reject(relay, "connection from pid %d refused", (int)credentials.pid);
     } else {
-        conn_new(relay, fd);
+        conn_new(listener, fd);
     }
 }
 
 static gboolean
 on_listen_ready(gint listen_fd, GIOCondition condition, gpointer user_data)
 {
-    VmcRelay *relay = user_data;
+    Listener *listener = user_data;
     for (guint i = 0; i < ACCEPTS_PER_DISPATCH; i++) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0)
-            admit(relay, fd);
+            admit(listener, fd);
         else if (errno != EINTR && errno != ECONNABORTED)
             break;
     }
     return G_SOURCE_CONTINUE;
+}
+
+static Listener *
+listener_new(VmcRelay *relay, int fd, int stream, const struct sockaddr *target,
+             socklen_t target_length)
+{
+    Listener *listener = g_new0(Listener, 1);
+    listener->relay = relay;
+    listener->fd = fd;
+    listener->stream = stream;
+    memcpy(&listener->target, target, target_length);
+    listener->target_length = target_length;
+    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+    listener->source = g_unix_fd_source_new(fd, G_IO_IN);
+    g_source_set_callback(listener->source, G_SOURCE_FUNC(on_listen_ready), listener, NULL);
+    g_source_set_static_name(listener->source, "vmc-relay-listener");
+    g_source_attach(listener->source, relay->context);
+    relay->listeners[relay->n_listeners++] = listener;
+    return listener;
+}
+
+static void
+listener_free(Listener *listener)
+{
+    g_source_destroy(listener->source);
+    g_source_unref(listener->source);
+    close(listener->fd);
+    g_free(listener);
 }
 
 /* ---- public ---- */
@@ -563,7 +693,6 @@ vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t pe
 
     VmcRelay *relay = g_new0(VmcRelay, 1);
     relay->context = g_main_context_ref_thread_default();
-    relay->listen_fd = listen_fd;
     relay->vm_pinned_fd = vm_pinned_fd;
     memcpy(relay->allowed, allowed, sizeof relay->allowed);
     relay->allowed[0] = FALSE;
@@ -577,11 +706,10 @@ vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t pe
     for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
         vmc_relay_rate_init(&relay->channel_rate[type], now_us, now_real_us);
 
-    g_unix_set_fd_nonblocking(listen_fd, TRUE, NULL);
-    relay->listen_source = g_unix_fd_source_new(listen_fd, G_IO_IN);
-    g_source_set_callback(relay->listen_source, G_SOURCE_FUNC(on_listen_ready), relay, NULL);
-    g_source_set_static_name(relay->listen_source, "vmc-relay-listener");
-    g_source_attach(relay->listen_source, relay->context);
+    /* Connecting through /proc/self/fd/N reaches the pinned inode. */
+    struct sockaddr_un vm = {.sun_family = AF_UNIX};
+    snprintf(vm.sun_path, sizeof vm.sun_path, "/proc/self/fd/%d", vm_pinned_fd);
+    listener_new(relay, listen_fd, -1, (struct sockaddr *)&vm, sizeof vm);
     return relay;
 }
 
@@ -590,6 +718,63 @@ vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid)
 {
     g_return_if_fail(relay != NULL);
     relay->peer_pid = peer_pid;
+    relay->peer_check = NULL;
+    relay->peer_check_data = NULL;
+}
+
+void
+vmc_relay_set_peer_check(VmcRelay *relay, VmcRelayPeerCheck check, gpointer user_data)
+{
+    g_return_if_fail(relay != NULL);
+    relay->peer_check = check;
+    relay->peer_check_data = user_data;
+}
+
+static gboolean
+target_is_usable(const struct sockaddr *target, socklen_t length)
+{
+    if (target == NULL || length > sizeof(struct sockaddr_storage))
+        return FALSE;
+    switch (target->sa_family) {
+    case AF_UNIX:
+        return length > offsetof(struct sockaddr_un, sun_path);
+    case AF_INET:
+        return length >= sizeof(struct sockaddr_in);
+    case AF_INET6:
+        return length >= sizeof(struct sockaddr_in6);
+    default:
+        return FALSE;
+    }
+}
+
+gboolean
+vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
+                     const struct sockaddr *target, socklen_t target_length, GError **error)
+{
+    g_return_val_if_fail(relay != NULL, FALSE);
+    g_return_val_if_fail(name != NULL && strlen(name) < VMC_RELAY_STREAM_NAME_MAX, FALSE);
+    g_return_val_if_fail(listen_fd >= 0, FALSE);
+
+    if (relay->n_streams >= VMC_RELAY_STREAMS_MAX) {
+        close(listen_fd);
+        g_set_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_IO,
+                    "cannot add stream %s: the relay carries at most %u streams", name,
+                    VMC_RELAY_STREAMS_MAX);
+        return FALSE;
+    }
+    if (!target_is_usable(target, target_length)) {
+        close(listen_fd);
+        g_set_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_IO,
+                    "cannot add stream %s: its target is not a Unix or IP address", name);
+        return FALSE;
+    }
+    Stream *stream = &relay->streams[relay->n_streams];
+    g_strlcpy(stream->name, name, sizeof stream->name);
+    /* the Spice relay's clock: every series has the same seconds */
+    vmc_relay_rate_init(&stream->rate, relay->rate.start_us, relay->rate.start_real_us);
+    listener_new(relay, listen_fd, (int)relay->n_streams, target, target_length);
+    relay->n_streams++;
+    return TRUE;
 }
 
 VmcRelayStats *
@@ -608,6 +793,19 @@ vmc_relay_get_stats(VmcRelay *relay)
             stats->channel_series[type] =
                 vmc_relay_rate_copy_series(&relay->channel_rate[type], now_us);
     }
+    for (guint i = 0; i < relay->n_streams; i++) {
+        Stream *stream = &relay->streams[i];
+        VmcRelayStreamStats *out = &stats->streams[i];
+        memcpy(out->name, stream->name, sizeof out->name);
+        out->bytes_to_target = stream->bytes_to_target;
+        out->bytes_from_target = stream->bytes_from_target;
+        out->connections = stream->connections;
+        out->failed = stream->failed;
+        vmc_relay_rate_fill(&stream->rate, now_us, &out->peak_rate, &out->peak_time_us,
+                            &out->mean_rate);
+        out->series = vmc_relay_rate_copy_series(&stream->rate, now_us);
+    }
+    stats->n_streams = relay->n_streams;
     return stats;
 }
 
@@ -619,6 +817,8 @@ vmc_relay_stats_free(VmcRelayStats *stats)
     g_clear_pointer(&stats->series, g_array_unref);
     for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
         g_clear_pointer(&stats->channel_series[type], g_array_unref);
+    for (guint i = 0; i < stats->n_streams; i++)
+        g_clear_pointer(&stats->streams[i].series, g_array_unref);
     g_free(stats);
 }
 
@@ -630,9 +830,10 @@ vmc_relay_free(VmcRelay *relay)
     while (relay->conns->len > 0)
         conn_close(g_ptr_array_index(relay->conns, relay->conns->len - 1));
     g_ptr_array_unref(relay->conns);
-    g_source_destroy(relay->listen_source);
-    g_source_unref(relay->listen_source);
-    close(relay->listen_fd);
+    for (guint i = 0; i < relay->n_listeners; i++)
+        listener_free(relay->listeners[i]);
+    for (guint i = 0; i < relay->n_streams; i++)
+        vmc_relay_rate_clear(&relay->streams[i].rate);
     vmc_relay_rate_clear(&relay->rate);
     for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
         vmc_relay_rate_clear(&relay->channel_rate[type]);

@@ -2,14 +2,17 @@
  * relay, and a headless probe.
  *
  * The relay knows nothing of ACLs or sessions: it is given a listening socket,
- * the pinned VM socket, the channel types it may let through and the one pid
- * that may connect; it validates each connection's link header before a byte
- * is forwarded, then moves bytes both ways with bounded buffers, counting per
- * channel type and per second.
+ * the pinned VM socket, the channel types it may let through and who may
+ * connect; it validates each connection's link header before a byte is
+ * forwarded, then moves bytes both ways with bounded buffers, counting per
+ * channel type and per second. The same relay can carry plain streams
+ * (a session's X11 and sound connections): no link header, counted per
+ * stream on the same clock, so every per-second series lines up.
  */
 #pragma once
 
 #include <glib.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS
@@ -89,12 +92,28 @@ gboolean vmc_spice_link_check(const guint8 *bytes, gsize length, const gboolean 
 #define VMC_RELAY_MAX_CONNECTIONS 64        /* at once */
 #define VMC_RELAY_LINK_TIMEOUT_MS 5000      /* to complete the link header */
 #define VMC_RELAY_SERIES_MAX 3600           /* per-second samples kept (then downsampled) */
+#define VMC_RELAY_STREAMS_MAX 4             /* plain streams besides Spice */
+#define VMC_RELAY_STREAM_NAME_MAX 16        /* bytes of a stream's name, with the NUL */
 
 typedef struct {
     guint64 bytes_to_vm;    /* client -> VM */
     guint64 bytes_from_vm;  /* VM -> client */
     guint connections;
 } VmcRelayChannelStats;
+
+/* A plain stream's counters: "to target" is what the listener's clients
+ * sent toward the target (e.g. viewer -> the laptop's X server). */
+typedef struct {
+    char name[VMC_RELAY_STREAM_NAME_MAX];
+    guint64 bytes_to_target;
+    guint64 bytes_from_target;
+    guint connections;       /* that reached the target */
+    guint failed;            /* that could not be connected to the target */
+    double peak_rate;        /* bytes/s (both ways) over its busiest whole second */
+    gint64 peak_time_us;     /* wall-clock start of that second; 0 if none */
+    double mean_rate;
+    GArray *series;          /* of guint64: same step and length as VmcRelayStats.series */
+} VmcRelayStreamStats;
 
 typedef struct {
     VmcRelayChannelStats channels[VMC_SPICE_CHANNEL_MAX + 1]; /* by type; [0] unused */
@@ -114,6 +133,10 @@ typedef struct {
     /* The same per channel type (both directions), same step and length;
      * NULL for a channel that moved no byte. */
     GArray *channel_series[VMC_SPICE_CHANNEL_MAX + 1];
+    /* The plain streams, in the order they were added; not in the totals
+     * above, which are Spice's alone. */
+    VmcRelayStreamStats streams[VMC_RELAY_STREAMS_MAX];
+    guint n_streams;
 } VmcRelayStats;
 
 typedef struct _VmcRelay VmcRelay;
@@ -129,6 +152,10 @@ typedef enum {
 typedef void (*VmcRelayCallback)(VmcRelay *relay, VmcRelayEvent event, const char *detail,
                                  gpointer user_data);
 
+/* Decides whether the peer of an accepted connection (its SO_PEERCRED, pid
+ * in the relay's PID namespace) may be served; FALSE refuses it. */
+typedef gboolean (*VmcRelayPeerCheck)(pid_t pid, uid_t uid, gpointer user_data);
+
 /* A relay accepting on listen_fd (a listening SOCK_STREAM Unix socket, taken
  * over) and connecting each accepted connection to the socket pinned as
  * vm_pinned_fd (an O_PATH fd, not taken over) through /proc/self/fd/N. Only
@@ -140,8 +167,24 @@ VmcRelay *vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed
                         VmcRelayCallback callback, gpointer user_data);
 
 /* Change the pid allowed to connect (the viewer is started after the relay);
- * connections already accepted are kept. */
+ * connections already accepted are kept. Replaces a peer check. */
 void vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid);
+
+/* Let check decide who may connect, to Spice and to every stream, instead
+ * of a pid (e.g. "any process in the viewer's sandbox"); connections already
+ * accepted are kept. */
+void vmc_relay_set_peer_check(VmcRelay *relay, VmcRelayPeerCheck check, gpointer user_data);
+
+/* Add a plain stream named name (at most VMC_RELAY_STREAM_NAME_MAX - 1
+ * bytes, e.g. "x11"): connections accepted on listen_fd (a listening
+ * SOCK_STREAM Unix socket, taken over even on failure) from an admitted peer
+ * are connected to target (AF_UNIX or AF_INET/AF_INET6; a TCP connect is
+ * waited for up to the link timeout) and relayed without any check of the
+ * bytes, counted as the stream's. FALSE when VMC_RELAY_STREAMS_MAX streams
+ * exist already or the target address is not usable. */
+gboolean vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
+                              const struct sockaddr *target, socklen_t target_length,
+                              GError **error);
 
 /* Counters so far (a copy; free with vmc_relay_stats_free). */
 VmcRelayStats *vmc_relay_get_stats(VmcRelay *relay);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -780,6 +781,261 @@ test_rate_downsample(void)
     vmc_relay_rate_clear(&rate);
 }
 
+
+/* ---- plain streams (X11, sound): no link phase, own counters ---- */
+
+typedef struct {
+    int listen_fd;        /* the stream's target (Unix or TCP), blocking */
+    gsize up_bytes;
+    gsize down_bytes;
+    gint done;
+} StreamPeer;
+
+/* The target: reads up_bytes (the pattern), answers down_bytes, reads EOF. */
+static gpointer
+stream_target_thread(gpointer data)
+{
+    StreamPeer *peer = data;
+    g_autofree guint8 *in = g_malloc(peer->up_bytes + 1);
+    g_autofree guint8 *expect = g_malloc(peer->up_bytes + 1);
+    g_autofree guint8 *out = g_malloc(peer->down_bytes + 1);
+    fill_pattern(expect, peer->up_bytes, 3);
+    fill_pattern(out, peer->down_bytes, 4);
+    int fd = accept4(peer->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    set_io_timeout(fd);
+    read_exact(fd, in, peer->up_bytes);
+    g_assert_true(memcmp(in, expect, peer->up_bytes) == 0);
+    write_all(fd, out, peer->down_bytes);
+    shutdown(fd, SHUT_WR);
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    g_atomic_int_set(&peer->done, 1);
+    return NULL;
+}
+
+typedef struct {
+    const char *path;
+    gsize up_bytes;
+    gsize down_bytes;
+    gint done;
+} StreamClient;
+
+static gpointer
+stream_client_thread(gpointer data)
+{
+    StreamClient *client = data;
+    g_autofree guint8 *out = g_malloc(client->up_bytes + 1);
+    g_autofree guint8 *in = g_malloc(client->down_bytes + 1);
+    g_autofree guint8 *expect = g_malloc(client->down_bytes + 1);
+    fill_pattern(out, client->up_bytes, 3);
+    fill_pattern(expect, client->down_bytes, 4);
+    int fd = connect_to(client->path);
+    write_all(fd, out, client->up_bytes);
+    read_exact(fd, in, client->down_bytes);
+    g_assert_true(memcmp(in, expect, client->down_bytes) == 0);
+    shutdown(fd, SHUT_WR);
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    g_atomic_int_set(&client->done, 1);
+    return NULL;
+}
+
+static int
+listen_tcp(struct sockaddr_in *ret_address)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t length = sizeof address;
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&address, sizeof address), ==, 0);
+    g_assert_cmpint(listen(fd, 16), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&address, &length), ==, 0);
+    *ret_address = address;
+    return fd;
+}
+
+/* One connection through stream `name` (listening at path) to the target
+ * listening on peer->listen_fd. */
+static void
+run_stream(Fixture *f, const char *path, StreamPeer *peer)
+{
+    StreamClient client = {.path = path, .up_bytes = peer->up_bytes,
+                           .down_bytes = peer->down_bytes};
+    GThread *target = g_thread_new("stream-target", stream_target_thread, peer);
+    GThread *thread = g_thread_new("stream-client", stream_client_thread, &client);
+    /* the loop runs until both ends saw the other's end */
+    run_until(f, is_done, &client.done);
+    run_until(f, is_done, &peer->done);
+    g_thread_join(thread);
+    g_thread_join(target);
+    run_until(f, no_connections, NULL);
+}
+
+static void
+assert_stream(const VmcRelayStats *stats, guint index, const char *name, guint64 to_target,
+              guint64 from_target)
+{
+    g_assert_cmpuint(stats->n_streams, >, index);
+    const VmcRelayStreamStats *stream = &stats->streams[index];
+    g_assert_cmpstr(stream->name, ==, name);
+    g_assert_cmpuint(stream->bytes_to_target, ==, to_target);
+    g_assert_cmpuint(stream->bytes_from_target, ==, from_target);
+    g_assert_cmpuint(stream->connections, ==, 1);
+    g_assert_cmpuint(stream->failed, ==, 0);
+    g_assert_cmpfloat(stream->mean_rate, >, 0);
+    /* the Spice relay's clock: same samples as the totals' series */
+    g_assert_nonnull(stream->series);
+    g_assert_cmpuint(stream->series->len, ==, stats->series->len);
+}
+
+static void
+test_stream_unix(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *target_path = g_build_filename(f->dir, "x11-target.sock", NULL);
+    g_autofree char *stream_path = g_build_filename(f->dir, "x11.sock", NULL);
+    StreamPeer peer = {.listen_fd = listen_at(target_path, 0), .up_bytes = 300 * 1024,
+                       .down_bytes = 2 * 1024 * 1024};
+    struct sockaddr_un target;
+    fill_address(&target, target_path);
+
+    g_assert_true(vmc_relay_add_stream(f->relay, "x11", listen_at(stream_path, SOCK_NONBLOCK),
+                                       (struct sockaddr *)&target, sizeof target, &error));
+    g_assert_no_error(error);
+    run_stream(f, stream_path, &peer);
+    /* a Spice exchange beside it: the streams stay out of Spice's totals */
+    Exchange x = {.type = VMC_SPICE_CHANNEL_MAIN, .up_bytes = 10, .down_bytes = 20};
+    run_exchange(f, &x);
+
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    assert_stream(stats, 0, "x11", peer.up_bytes, peer.down_bytes);
+    g_assert_cmpuint(stats->bytes_total, ==, 26 + 16 + 10 + 20);
+    close(peer.listen_fd);
+    g_unlink(target_path);
+    g_unlink(stream_path);
+}
+
+static void
+test_stream_tcp(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *stream_path = g_build_filename(f->dir, "pulse.sock", NULL);
+    struct sockaddr_in target;
+    StreamPeer peer = {.listen_fd = listen_tcp(&target), .up_bytes = 5000, .down_bytes = 70000};
+
+    g_assert_true(vmc_relay_add_stream(f->relay, "audio", listen_at(stream_path, SOCK_NONBLOCK),
+                                       (struct sockaddr *)&target, sizeof target, &error));
+    run_stream(f, stream_path, &peer);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    assert_stream(stats, 0, "audio", peer.up_bytes, peer.down_bytes);
+    g_assert_cmpuint(stats->bytes_total, ==, 0);
+    close(peer.listen_fd);
+    g_unlink(stream_path);
+}
+
+/* A target that refuses: the client sees the end at once; counted as failed. */
+static void
+test_stream_refused(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *stream_path = g_build_filename(f->dir, "x11.sock", NULL);
+    struct sockaddr_in target;
+    close(listen_tcp(&target)); /* a port nobody listens on now */
+
+    g_assert_true(vmc_relay_add_stream(f->relay, "x11", listen_at(stream_path, SOCK_NONBLOCK),
+                                       (struct sockaddr *)&target, sizeof target, &error));
+    int fd = connect_to(stream_path);
+    run_until(f, fd_hung_up, GINT_TO_POINTER(fd));
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    run_until(f, no_connections, NULL);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->streams[0].failed, ==, 1);
+    g_assert_cmpuint(stats->streams[0].connections, ==, 0);
+    g_unlink(stream_path);
+}
+
+/* At most VMC_RELAY_STREAMS_MAX streams; a bad target is refused. */
+static void
+test_stream_bounds(Fixture *f, gconstpointer data)
+{
+    struct sockaddr_in target;
+    close(listen_tcp(&target));
+    for (guint i = 0; i <= VMC_RELAY_STREAMS_MAX; i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = g_strdup_printf("%s/s%u.sock", f->dir, i);
+        g_autofree char *name = g_strdup_printf("s%u", i);
+        gboolean added = vmc_relay_add_stream(f->relay, name, listen_at(path, SOCK_NONBLOCK),
+                                              (struct sockaddr *)&target, sizeof target, &error);
+        g_assert_cmpint(added, ==, i < VMC_RELAY_STREAMS_MAX);
+        if (!added)
+            g_assert_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_IO);
+        g_unlink(path);
+    }
+    g_autoptr(GError) error = NULL;
+    struct sockaddr bad = {.sa_family = AF_NETLINK};
+    g_autofree char *path = g_build_filename(f->dir, "bad.sock", NULL);
+    g_assert_false(vmc_relay_add_stream(f->relay, "bad", listen_at(path, SOCK_NONBLOCK), &bad,
+                                        sizeof bad, &error));
+    g_assert_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_IO);
+    g_unlink(path);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->n_streams, ==, VMC_RELAY_STREAMS_MAX);
+}
+
+static gboolean
+refuse_all(pid_t pid, uid_t uid, gpointer data)
+{
+    (*(guint *)data)++;
+    return FALSE;
+}
+
+static gboolean
+admit_own_uid(pid_t pid, uid_t uid, gpointer data)
+{
+    (*(guint *)data)++;
+    return uid == getuid() && pid == getpid();
+}
+
+/* A peer check decides for Spice and for the streams alike. */
+static void
+test_peer_check(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *target_path = g_build_filename(f->dir, "target.sock", NULL);
+    g_autofree char *stream_path = g_build_filename(f->dir, "x11.sock", NULL);
+    StreamPeer peer = {.listen_fd = listen_at(target_path, 0), .up_bytes = 100, .down_bytes = 100};
+    struct sockaddr_un target;
+    guint asked = 0;
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    fill_address(&target, target_path);
+    g_assert_true(vmc_relay_add_stream(f->relay, "x11", listen_at(stream_path, SOCK_NONBLOCK),
+                                       (struct sockaddr *)&target, sizeof target, &error));
+
+    vmc_relay_set_peer_check(f->relay, refuse_all, &asked);
+    expect_refused(f, link, length, 0);
+    int fd = connect_to(stream_path);
+    run_until(f, rejected_reaches, GUINT_TO_POINTER(2));
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    g_assert_cmpuint(asked, ==, 2);
+    assert_vm_saw_nothing(f);
+
+    vmc_relay_set_peer_check(f->relay, admit_own_uid, &asked);
+    run_stream(f, stream_path, &peer);
+    Exchange x = {.type = VMC_SPICE_CHANNEL_MAIN, .up_bytes = 10, .down_bytes = 10};
+    run_exchange(f, &x);
+    g_assert_cmpuint(asked, ==, 4);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->rejected, ==, 2);
+    assert_stream(stats, 0, "x11", 100, 100);
+    close(peer.listen_fd);
+    g_unlink(target_path);
+    g_unlink(stream_path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -795,6 +1051,11 @@ main(int argc, char **argv)
     ADD("/spice/relay/client-gone", test_client_gone);
     ADD("/spice/relay/max-connections", test_max_connections);
     ADD("/spice/relay/series", test_series);
+    ADD("/spice/relay/stream/unix", test_stream_unix);
+    ADD("/spice/relay/stream/tcp", test_stream_tcp);
+    ADD("/spice/relay/stream/refused", test_stream_refused);
+    ADD("/spice/relay/stream/bounds", test_stream_bounds);
+    ADD("/spice/relay/peer-check", test_peer_check);
 #undef ADD
     g_test_add_func("/spice/relay/rate/basic", test_rate_basic);
     g_test_add_func("/spice/relay/rate/downsample", test_rate_downsample);
