@@ -65,15 +65,34 @@ add_rule(VmcConfineOptions *opts, const char *option, VmcConfineAccess access, c
     return 0;
 }
 
-/* An option that takes a value: --read/--exec/--write/--device PATH,
- * --report-fd N, --landlock-abi-max N (tests: use at most ABI N). */
 static int
-parse_valued(VmcConfineOptions *opts, const char *option, const char *value, VmcConfineError *error)
+rule_option(const char *option)
 {
     for (size_t i = 0; i < sizeof(vmc_rule_options) / sizeof(vmc_rule_options[0]); i++)
         if (strcmp(option, vmc_rule_options[i].name) == 0)
-            return add_rule(opts, option, vmc_rule_options[i].access, value, error);
+            return (int)i;
+    return -1;
+}
 
+/* An option that takes a value: --read/--exec/--write/--device PATH,
+ * --report-fd N, --landlock-abi-max N (tests: use at most ABI N). @value is
+ * NULL when argv ends after @option. */
+static int
+parse_valued(VmcConfineOptions *opts, const char *option, const char *value, VmcConfineError *error)
+{
+    int rule = rule_option(option);
+
+    if (rule < 0 && strcmp(option, "--report-fd") != 0 &&
+        strcmp(option, "--landlock-abi-max") != 0) {
+        vmc_confine_error_set(error, 0, "unknown option '%.100s'", option);
+        return -1;
+    }
+    if (value == NULL) {
+        vmc_confine_error_set(error, 0, "%s: missing its value", option);
+        return -1;
+    }
+    if (rule >= 0)
+        return add_rule(opts, option, vmc_rule_options[rule].access, value, error);
     if (strcmp(option, "--report-fd") == 0) {
         /* 0-2 are the program's stdio: a report there would be closed under it. */
         if (opts->report_fd != -1 || parse_number(value, INT_MAX, &opts->report_fd) < 0 ||
@@ -84,23 +103,20 @@ parse_valued(VmcConfineOptions *opts, const char *option, const char *value, Vmc
         }
         return 0;
     }
-    if (strcmp(option, "--landlock-abi-max") == 0) {
-        if (opts->landlock_abi_max != -1 ||
-            parse_number(value, VMC_LANDLOCK_ABI_KNOWN, &opts->landlock_abi_max) < 0) {
-            vmc_confine_error_set(error, 0, "--landlock-abi-max '%.30s': give one number 0-%d",
-                                  value, VMC_LANDLOCK_ABI_KNOWN);
-            return -1;
-        }
-        return 0;
+    if (opts->landlock_abi_max != -1 ||
+        parse_number(value, VMC_LANDLOCK_ABI_KNOWN, &opts->landlock_abi_max) < 0) {
+        vmc_confine_error_set(error, 0, "--landlock-abi-max '%.30s': give one number 0-%d", value,
+                              VMC_LANDLOCK_ABI_KNOWN);
+        return -1;
     }
-    vmc_confine_error_set(error, 0, "unknown option '%.100s'", option);
-    return -1;
+    return 0;
 }
 
 static int
 parse_option(VmcConfineOptions *opts, int argc, char **argv, int *index, VmcConfineError *error)
 {
     const char *option = argv[*index];
+    const char *value = NULL;
 
     if (strcmp(option, "--require-landlock") == 0) {
         opts->require_landlock = true;
@@ -114,12 +130,11 @@ parse_option(VmcConfineOptions *opts, int argc, char **argv, int *index, VmcConf
         vmc_confine_error_set(error, 0, "unexpected '%.100s' (options, then '--' PROGRAM)", option);
         return -1;
     }
-    if (*index + 1 >= argc) {
-        vmc_confine_error_set(error, 0, "%.100s: missing its value", option);
-        return -1;
+    if (*index + 1 < argc) {
+        *index += 1;
+        value = argv[*index];
     }
-    *index += 1;
-    return parse_valued(opts, option, argv[*index], error);
+    return parse_valued(opts, option, value, error);
 }
 
 int

@@ -118,6 +118,8 @@ static const BadCase bad_cases[] = {
     {{"--device", "dev/null", "--", "/p"}, "not an absolute path"},
     {{"--read=/etc", "/etc", "--", "/p"}, "unknown option '--read=/etc'"},
     {{"--bogus", "x", "--", "/p"}, "unknown option '--bogus'"},
+    {{"--bogus"}, "unknown option '--bogus'"},
+    {{"--report-fd"}, "--report-fd: missing its value"},
     {{"-r", "/etc", "--", "/p"}, "unexpected '-r'"},
     {{"--help", "--", "/p"}, "unknown option '--help'"},
     {{"--report-fd", "2", "--", "/p"}, "--report-fd '2'"},
