@@ -108,7 +108,9 @@ typedef struct {
 } VmcSeccompDenyIf;
 
 static const VmcSeccompDenyIf vmc_seccomp_denied_if[] = {
-    /* clone() making any new namespace (one rule per flag: any of them). */
+    /* clone() making any new namespace (one rule per flag: any of them).
+     * CLONE_NEWTIME is not among them: its bit is part of clone()'s exit
+     * signal; only unshare() and clone3() make time namespaces. */
     {SCMP_SYS(clone), EPERM, VMC_CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ, CLONE_NEWNS, CLONE_NEWNS},
     {SCMP_SYS(clone), EPERM, VMC_CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ, CLONE_NEWCGROUP,
      CLONE_NEWCGROUP},

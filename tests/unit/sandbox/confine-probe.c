@@ -221,10 +221,12 @@ do_unshare_user(char **a)
     return unshare(CLONE_NEWUSER);
 }
 
+/* clone FLAGS: a child made with clone(FLAGS | SIGCHLD), e.g. 0x10000000 */
 static int
-do_clone_newuser(char **a)
+do_clone(char **a)
 {
-    long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, 0);
+    unsigned long flags = strtoul(a[0], NULL, 0) | SIGCHLD;
+    long pid = syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
 
     if (pid == 0)
         _exit(0);
@@ -558,7 +560,7 @@ static const struct {
     {"kill", 1, do_kill},
     {"ptrace-child", 0, do_ptrace_child},
     {"unshare-user", 0, do_unshare_user},
-    {"clone-newuser", 0, do_clone_newuser},
+    {"clone", 1, do_clone},
     {"clone3", 0, do_clone3},
     {"thread", 0, do_thread},
     {"spawn", 1, do_spawn},

@@ -144,10 +144,23 @@ is "b: degraded at ABI 5: both go through" "ok ok" \
 is "c: no_new_privs and a seccomp filter are in force" "no_new_privs=1 seccomp=2" \
     "$(confined -- status)"
 is "c: (unconfined: neither)" "no_new_privs=0 seccomp=0" "$(free status)"
+NEWUSER=0x10000000
 is "c: (unconfined, unshare/clone of a user ns, clone3, ptrace work)" "ok ok ok ok" \
-    "$(free unshare-user) $(free clone-newuser) $(free clone3) $(free ptrace-child)"
+    "$(free unshare-user) $(free clone $NEWUSER) $(free clone3) $(free ptrace-child)"
 is "c: unshare(CLONE_NEWUSER) is refused" EPERM "$(confined -- unshare-user)"
-is "c: clone(CLONE_NEWUSER) is refused" EPERM "$(confined -- clone-newuser)"
+is "c: clone(CLONE_NEWUSER) is refused" EPERM "$(confined -- clone $NEWUSER)"
+# CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWPID, NEWNET (unconfined, all but
+# CLONE_NEWUSER need root: as root, each refusal below is the filter's)
+NEW_FLAGS="0x00020000 0x02000000 0x04000000 0x08000000 0x20000000 0x40000000"
+free_out="" confined_out=""
+for f in $NEW_FLAGS; do
+    free_out="$free_out $(free clone "$f")"
+    confined_out="$confined_out $(confined -- clone "$f")"
+done
+echo "# unconfined clone($NEW_FLAGS):$free_out"
+is "c: clone() with any other CLONE_NEW* flag is refused" \
+    " EPERM EPERM EPERM EPERM EPERM EPERM" "$confined_out"
+is "c: a plain fork (clone without CLONE_NEW*) works" ok "$(confined -- clone 0)"
 is "c: clone3 says ENOSYS" ENOSYS "$(confined -- clone3)"
 is "c: threads and posix_spawn still work (glibc falls back to clone)" "ok ok" \
     "$(confined -- thread) $(confined -- spawn /usr/bin/true)"
