@@ -1,7 +1,7 @@
 /* check.c — `vmconsole-admin check`: every classic setup mistake, each with
  * what to do. Areas in order: the gateway account, sshd and the key files,
  * the session log, the VM sockets (stored ACL policy, the account's access,
- * whether the VM answers). Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
+ * whether the VM answers), the viewer's sandbox. Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
  * something found. */
 #include "admin-priv.h"
 
@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmc-build-config.h"
+#include "vmc-sandbox.h"
 #include "vmc-sessionlog.h"
 #include "vmc-spice.h"
 
@@ -178,6 +180,41 @@ check_sockets(VmcAdminCheck *check)
         check_vm(check, g_ptr_array_index(names, i));
 }
 
+/* The viewer's sandbox: off is a problem (a person's X server can make the
+ * viewer run commands as the account), and so is a host where it cannot
+ * come up (every open is refused, exit 6). vmconsole-confine is looked for
+ * where the gateway looks: beside the gateway, and in libexecdir. */
+static void
+check_sandbox(VmcAdminCheck *check)
+{
+    if (check->config->sandbox == VMC_SANDBOX_OFF) {
+        vmc_admin_finding_add(check->findings, "sandbox", check->config->path,
+                              "remove sandbox = off from [gateway] (the sandbox needs the "
+                              "package bubblewrap and unprivileged user namespaces)",
+                              "the viewer runs without its sandbox: a person's X server can make "
+                              "it run commands as %s, which voids every access decision",
+                              check->account->name);
+        return;
+    }
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *self_dir = self != NULL ? g_path_get_dirname(self) : g_strdup("/");
+    g_autofree char *gateway_dir = g_path_get_dirname(VMC_GATEWAY_PATH);
+    const char *dirs[] = {VMC_LIBEXECDIR, gateway_dir, self_dir, NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcSandboxSupport) support = vmc_sandbox_support_probe(dirs, &error);
+    if (support == NULL) {
+        vmc_admin_finding_add(check->findings, "sandbox", VMC_SANDBOX_BWRAP,
+                              "fix it as the message says, or every console open is refused "
+                              "(exit 6)",
+                              "the viewer's sandbox cannot come up: %s", error->message);
+        return;
+    }
+    g_auto(GStrv) protections = vmc_sandbox_protections(support);
+    g_autofree char *list = g_strjoinv(", ", protections);
+    vmc_admin_check_ok(check, "sandbox", "%s and %s: %s%s", support->bwrap, support->confine,
+                       list, support->landlock_abi == 0 ? " (no Landlock on this kernel)" : "");
+}
+
 static gboolean
 check_account(VmcAdminCheck *check)
 {
@@ -212,6 +249,7 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
                            0};
     if (check_account(&check)) {
         vmc_admin_check_sshd(&check);
+        check_sandbox(&check);
         check_log(&check);
         check_sockets(&check);
     }

@@ -19,6 +19,7 @@ typedef enum {
     VALUE_ACL,
     VALUE_CHANNELS,
     VALUE_TAKEOVER,
+    VALUE_SANDBOX,
     VALUE_MAX_SESSIONS,
     VALUE_RECORD,
     VALUE_ACCOUNT,
@@ -37,6 +38,7 @@ static const KeySpec gateway_keys[] = {
     {"run-dir", VALUE_PATH, offsetof(VmcConfig, run_dir)},
     {"account", VALUE_ACCOUNT, offsetof(VmcConfig, account)},
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
+    {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
     {NULL, 0, 0},
@@ -60,7 +62,7 @@ typedef struct {
     char *name; /* as in the file: "gateway" or "vm NAME" */
     guint line;
     const KeySpec *specs; /* gateway_keys or vm_keys */
-    ScanKey keys[8];      /* each known key at most once */
+    ScanKey keys[16];     /* each known key at most once */
     guint n_keys;
 } ScanGroup;
 
@@ -273,6 +275,8 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
     }
     case VALUE_TAKEOVER:
         return vmc_config_parse_takeover(value, field, ret_why);
+    case VALUE_SANDBOX:
+        return vmc_config_parse_sandbox(value, field, ret_why);
     case VALUE_MAX_SESSIONS:
         return vmc_config_parse_max_sessions(value, field, ret_why);
     case VALUE_RECORD:

@@ -284,6 +284,20 @@ vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **r
 }
 
 gboolean
+vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_sandbox != NULL && ret_why != NULL, FALSE);
+    if (strcmp(value, "on") == 0)
+        *ret_sandbox = VMC_SANDBOX_ON;
+    else if (strcmp(value, "off") == 0)
+        *ret_sandbox = VMC_SANDBOX_OFF;
+    else
+        return fail(ret_why, "must be on or off (off runs the viewer without its sandbox: "
+                             "every record and vmconsole-admin check say so)");
+    return TRUE;
+}
+
+gboolean
 vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_record != NULL && ret_why != NULL, FALSE);

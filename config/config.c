@@ -36,6 +36,7 @@ vmc_config_new_default(void)
     config->run_dir = g_strdup(VMC_CONFIG_DEFAULT_RUN_DIR);
     config->account = g_strdup(VMC_CONFIG_DEFAULT_ACCOUNT);
     config->takeover = VMC_TAKEOVER_DENY;
+    config->sandbox = VMC_SANDBOX_ON;
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
     config->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_vm_config_free);
     return config;

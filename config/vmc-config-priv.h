@@ -33,6 +33,7 @@ gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char
 /* "deny" or "allow". */
 gboolean vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why);
 gboolean vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **ret_why);
+gboolean vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why);
 
 /* A decimal number from 1 to VMC_CONFIG_MAX_SESSIONS. */
 gboolean vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why);

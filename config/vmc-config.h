@@ -34,6 +34,13 @@ typedef enum {
     VMC_TAKEOVER_ALLOW,
 } VmcTakeover;
 
+/* The viewer's sandbox (DESIGN.md, security model): on unless the admin
+ * turns it off, which every start record and `vmconsole-admin check` show. */
+typedef enum {
+    VMC_SANDBOX_ON,
+    VMC_SANDBOX_OFF,
+} VmcSandboxMode;
+
 /* The microphone: whether the relay lets the record channel through. */
 typedef enum {
     VMC_RECORD_ALLOW,
@@ -57,6 +64,7 @@ typedef struct {
     char *run_dir;           /* absolute path */
     char *account;           /* the gateway account (user name); admin grants it u:ACCOUNT:rw */
     VmcTakeover takeover;
+    VmcSandboxMode sandbox;  /* sandbox = on|off (default on) */
     guint max_sessions_per_identity; /* >= 1 */
     GPtrArray *vms;          /* of VmcVmConfig*, in file order */
 } VmcConfig;

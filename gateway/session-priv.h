@@ -3,8 +3,10 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <sys/socket.h>
 
 #include "gateway-priv.h"
+#include "vmc-sandbox.h"
 #include "vmc-sessionlog.h"
 #include "vmc-spice.h"
 
@@ -15,12 +17,22 @@ G_BEGIN_DECLS
 #define VMC_DISPLAY_MAX 64              /* bytes of $DISPLAY accepted */
 #define VMC_VIEWER_QUICK_EXIT_S 5       /* a viewer gone sooner: its log tail goes in the record */
 #define VMC_VIEWER_LOG_TAIL 600         /* bytes of that tail */
+#define VMC_VIEWER_OUTPUT_KEEP 4096     /* bytes of the viewer's output kept (a ring) */
+#define VMC_VIEWER_START_TIMEOUT_MS 10000 /* for the sandbox to come up */
+#define VMC_X11_TCP_PORT_BASE 6000      /* display N listens on TCP 6000 + N */
 
 /* ---- pure formatting (session-record.c) ---- */
 
-/* The line the person sees at the end:
- * "session 1h02m, display 1.2 GiB, audio 43 MiB, peak 85.3 MiB/s". */
+/* The names of the session's plain streams in the relay and the records. */
+#define VMC_SESSION_STREAM_X11 "x11"
+#define VMC_SESSION_STREAM_AUDIO "audio"
+
+/* The line the person sees at the end: "session 1h02m, display 1.2 GiB,
+ * audio 43 MiB, peak 85.3 MiB/s[, X11 to your screen 230 MiB]". */
 char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
+
+/* "sandbox": "on"|"off" and "protections": [names] of a start record. */
+void vmc_session_record_sandbox(VmcRecord *record, gboolean on, const char *const *protections);
 
 #define VMC_SESSION_SERIES_MAX 900 /* samples per series in a record (then merged) */
 
@@ -28,7 +40,10 @@ char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
  * "bytes_total", "rate_mean", "rate_peak", "rate_peak_time", "series"
  * {"step_s", "bytes"[], "channels" {name: []}} (per-channel series of the
  * same step and length; all merged to at most VMC_SESSION_SERIES_MAX
- * samples), "rejected_connections". */
+ * samples; "streams" {name: []} beside "channels"), "rejected_connections",
+ * and "streams" {name: {"to_laptop", "from_laptop", "connections",
+ * "failed", "rate_mean", "rate_peak", "rate_peak_time"}} for the X11 and
+ * sound streams. */
 void vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats);
 
 /* ---- the viewer (viewer.c) ---- */
@@ -41,16 +56,32 @@ gboolean vmc_viewer_display_is_valid(const char *display);
 GStrv vmc_viewer_argv(const char *viewer, const char *title, const char *spice_socket,
                       gboolean audio);
 
-/* The whitelisted environment: DISPLAY, XAUTHORITY, HOME and XDG_RUNTIME_DIR
- * (= session_dir), LANG (when sane), PATH, and the given extra "NAME=VALUE"
- * pairs (the gateway's own, e.g. PULSE_SERVER; may be NULL); nothing else. */
-GStrv vmc_viewer_env(char **parent_env, const char *session_dir, const char *xauthority,
-                     const GPtrArray *extra);
+/* Where the viewer finds things, as the viewer sees them (inside the
+ * sandbox, or host paths without it). */
+typedef struct {
+    const char *display;     /* DISPLAY (dropped when not valid) */
+    const char *xauthority;
+    const char *home;        /* HOME; XDG_CONFIG/CACHE/DATA/STATE_HOME beneath it */
+    const char *runtime_dir; /* XDG_RUNTIME_DIR */
+} VmcViewerPlaces;
+
+/* The fixed environment: DISPLAY, XAUTHORITY, HOME, the XDG dirs, PATH,
+ * LANG (from parent_env, when sane), the hardening variables (viewer.c says
+ * why each), and the extra "NAME=VALUE" pairs (the gateway's own, e.g.
+ * PULSE_SERVER; may be NULL); nothing else. */
+GStrv vmc_viewer_env(char **parent_env, const VmcViewerPlaces *places, const GPtrArray *extra);
 
 /* Write a private authority file holding only display's cookie, taken from
- * the account's ($XAUTHORITY or ~/.Xauthority); see xauth.c. */
+ * the account's ($XAUTHORITY or ~/.Xauthority); with as_number the entries
+ * are rewritten for that display number on any host (the sandbox's :0);
+ * see xauth.c. */
 gboolean vmc_viewer_write_xauthority(char **parent_env, const char *display, const char *path,
-                                     GError **error);
+                                     const char *as_number, GError **error);
+
+/* The address sshd's X11 forward listens on for display ("localhost:10.0"
+ * -> TCP 127.0.0.1:6010; ":N"/"unix:N" -> /tmp/.X11-unix/XN). */
+gboolean vmc_viewer_x11_target(const char *display, struct sockaddr_storage *ret_address,
+                               socklen_t *ret_length, GError **error);
 
 /* ---- X authority entries (xauth.c) ---- */
 
@@ -68,15 +99,51 @@ gboolean vmc_xauth_parse_display(const char *display, char **ret_host, char **re
 GBytes *vmc_xauth_select(const guint8 *data, gsize length, const char *display,
                          const char *hostname);
 
-/* Read source (bounded, O_NOFOLLOW), write the selected entries to path
- * (created 0600, O_EXCL). */
-gboolean vmc_xauth_copy_for_display(const char *source, const char *display, const char *path,
-                                    GError **error);
+/* Pure: entries (as vmc_xauth_select gives them) rewritten to family wild
+ * (any host), no address, display number `number`; names and data kept. */
+GBytes *vmc_xauth_retarget(GBytes *entries, const char *number);
 
-/* Start the viewer in its own process group, stdin from /dev/null, output to
- * log_path, dying with the gateway (PR_SET_PDEATHSIG). */
-gboolean vmc_viewer_spawn(GStrv argv, GStrv envp, const char *cwd, const char *log_path,
-                          GPid *ret_pid, GError **error);
+/* Read source (bounded, O_NOFOLLOW), write the selected entries to path
+ * (created 0600, O_EXCL), retargeted to as_number when it is not NULL. */
+gboolean vmc_xauth_copy_for_display(const char *source, const char *display, const char *path,
+                                    const char *as_number, GError **error);
+
+/* ---- the viewer's process (viewer-process.c) ---- */
+
+typedef struct _VmcViewer VmcViewer;
+
+/* How to start it: argv and envp as built above; with sandbox set, argv is
+ * bubblewrap's (vmc_sandbox_argv with status fd 3 and report fd 4) and the
+ * start waits until the sandbox is up and vmconsole-confine reported
+ * exactly expected_report. */
+typedef struct {
+    char **argv;
+    char **envp;
+    const char *cwd;
+    gboolean sandbox;
+    const char *expected_report;
+} VmcViewerLaunch;
+
+#define VMC_VIEWER_STATUS_FD 3 /* bwrap --json-status-fd, in the child */
+#define VMC_VIEWER_REPORT_FD 4 /* vmconsole-confine --report-fd, in the child */
+
+/* Start it in its own process group, stdin from /dev/null, stdout and
+ * stderr into a bounded ring the gateway reads (VMC_VIEWER_OUTPUT_KEEP),
+ * dying with the gateway (PR_SET_PDEATHSIG). With a sandbox, FALSE when it
+ * did not come up within VMC_VIEWER_START_TIMEOUT_MS (the error quotes what
+ * bubblewrap or confine said). */
+VmcViewer *vmc_viewer_start(const VmcViewerLaunch *launch, GError **error);
+/* The process to watch and signal: bubblewrap, or the viewer itself. */
+GPid vmc_viewer_get_pid(const VmcViewer *viewer);
+/* Relay peer check: TRUE for a process of this viewer — in its sandbox's
+ * PID namespace (and of our uid), or the viewer's own pid without one. */
+gboolean vmc_viewer_peer_check(pid_t pid, uid_t uid, gpointer viewer);
+/* The last bytes of the viewer's output (at most VMC_VIEWER_OUTPUT_KEEP),
+ * what is still in the pipe included; "" when it said nothing. */
+char *vmc_viewer_output_tail(VmcViewer *viewer);
+/* Close the pipes (the process is the caller's to end and reap). */
+void vmc_viewer_free(VmcViewer *viewer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcViewer, vmc_viewer_free)
 
 /* ---- sound through the tunnel (sound.c) ---- */
 
@@ -84,6 +151,9 @@ gboolean vmc_viewer_spawn(GStrv argv, GStrv envp, const char *cwd, const char *l
 #define VMC_SOUND_LINE_MAX 1024          /* bytes of one stdin line */
 #define VMC_SOUND_PROBE_TIMEOUT_MS 3000  /* to reach the laptop's sound server */
 #define VMC_SOUND_PROBLEM_MAX 300        /* bytes of the escaped reason for no sound */
+#define VMC_SOUND_SOCKET "pulse.sock"      /* the session's sound socket, relayed to the tunnel */
+#define VMC_SOUND_COOKIE "pulse-cookie"
+#define VMC_SOUND_CLIENT_CONFIG "pulse-client.conf"
 
 typedef struct {
     gboolean requested;     /* --pulse=... was given */
@@ -96,11 +166,6 @@ typedef struct {
     char *problem;          /* why there is no sound though it was asked for (escaped) */
 } VmcSound;
 
-/* Read one line (without '\n', trailing '\r' dropped) of at most size - 1
- * bytes from fd before the monotonic deadline; byte by byte, so nothing after
- * it is consumed. */
-gboolean vmc_sound_read_line(int fd, gint64 deadline_us, char *buf, gsize size,
-                             gsize *ret_length, GError **error);
 
 /* Set sound up as the request asks: the stdin lines, the cookie and client
  * config files in session_dir, the probe. Never fails: sound->problem says
@@ -109,11 +174,26 @@ void vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *ses
 gboolean vmc_sound_is_on(const VmcSound *sound);
 /* Tell the person (stderr) what became of the sound. */
 void vmc_sound_tell(const VmcSound *sound);
-/* Add the viewer's PULSE_* "NAME=VALUE" pairs (new strings) to pairs. */
-void vmc_sound_env(const VmcSound *sound, GPtrArray *pairs);
+/* Add the viewer's PULSE_* "NAME=VALUE" pairs (new strings) to pairs: the
+ * server is the session's sound socket, VMC_SOUND_SOCKET in dir, and the
+ * cookie and client config are in dir too — dir as the viewer sees the
+ * session's files. */
+void vmc_sound_env(const VmcSound *sound, const char *dir, GPtrArray *pairs);
+/* The tunnel's address on the host's loopback, which the session's sound
+ * socket is relayed to; FALSE when sound is off. */
+gboolean vmc_sound_target(const VmcSound *sound, struct sockaddr_storage *ret_address,
+                          socklen_t *ret_length);
 /* "audio", "audio_authenticated", "audio_server", "audio_error" of a record. */
 void vmc_sound_record(const VmcSound *sound, VmcRecord *record);
 void vmc_sound_clear(VmcSound *sound);
+
+/* ---- reading a line with a deadline (read-line.c) ---- */
+
+/* Read one line (without '\n', trailing '\r' dropped) of at most size - 1
+ * bytes from fd before the monotonic deadline; byte by byte, so nothing after
+ * it is consumed. what names fd in messages ("stdin"). */
+gboolean vmc_read_line(int fd, const char *what, gint64 deadline_us, char *buf, gsize size,
+                       gsize *ret_length, GError **error);
 
 /* ---- the lifecycle (session.c) ---- */
 

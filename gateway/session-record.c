@@ -1,11 +1,22 @@
 /* session-record.c — what a session's records and its closing line say. Pure. */
 #include "session-priv.h"
 
+#include <string.h>
+
 
 static guint64
 channel_bytes(const VmcRelayStats *stats, guint type)
 {
     return stats->channels[type].bytes_to_vm + stats->channels[type].bytes_from_vm;
+}
+
+static const VmcRelayStreamStats *
+find_stream(const VmcRelayStats *stats, const char *name)
+{
+    for (guint i = 0; i < stats->n_streams; i++)
+        if (strcmp(stats->streams[i].name, name) == 0)
+            return &stats->streams[i];
+    return NULL;
 }
 
 char *
@@ -16,8 +27,12 @@ vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s)
     g_autofree char *audio = vmc_format_bytes(channel_bytes(stats, VMC_SPICE_CHANNEL_PLAYBACK) +
                                               channel_bytes(stats, VMC_SPICE_CHANNEL_RECORD));
     g_autofree char *peak = vmc_format_rate(stats->peak_rate);
-    return g_strdup_printf("session %s, display %s, audio %s, peak %s", duration, display, audio,
-                           peak);
+    const VmcRelayStreamStats *x11 = find_stream(stats, VMC_SESSION_STREAM_X11);
+    g_autofree char *x11_bytes =
+        x11 != NULL ? vmc_format_bytes(x11->bytes_to_target + x11->bytes_from_target) : NULL;
+    return g_strdup_printf("session %s, display %s, audio %s, peak %s%s%s", duration, display,
+                           audio, peak, x11 != NULL ? ", X11 to your screen " : "",
+                           x11 != NULL ? x11_bytes : "");
 }
 
 static JsonNode *
@@ -81,8 +96,67 @@ series_node(const VmcRelayStats *stats)
         add_series(builder, stats->channel_series[type], factor);
     }
     json_builder_end_object(builder);
+    if (stats->n_streams > 0) {
+        json_builder_set_member_name(builder, "streams");
+        json_builder_begin_object(builder);
+        for (guint i = 0; i < stats->n_streams; i++) {
+            json_builder_set_member_name(builder, stats->streams[i].name);
+            add_series(builder, stats->streams[i].series, factor);
+        }
+        json_builder_end_object(builder);
+    }
     json_builder_end_object(builder);
     return json_builder_get_root(builder);
+}
+
+static void
+add_int_member(JsonBuilder *builder, const char *name, gint64 value)
+{
+    json_builder_set_member_name(builder, name);
+    json_builder_add_int_value(builder, value);
+}
+
+/* {"x11": {"to_laptop", "from_laptop", "connections", "failed", "rate_mean",
+ * "rate_peak", "rate_peak_time"}, "audio": {…}}: the bytes that crossed the
+ * SSH connection besides Spice. */
+static JsonNode *
+streams_node(const VmcRelayStats *stats)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_object(builder);
+    for (guint i = 0; i < stats->n_streams; i++) {
+        const VmcRelayStreamStats *s = &stats->streams[i];
+        json_builder_set_member_name(builder, s->name);
+        json_builder_begin_object(builder);
+        add_int_member(builder, "to_laptop", (gint64)s->bytes_to_target);
+        add_int_member(builder, "from_laptop", (gint64)s->bytes_from_target);
+        add_int_member(builder, "connections", s->connections);
+        add_int_member(builder, "failed", s->failed);
+        json_builder_set_member_name(builder, "rate_mean");
+        json_builder_add_double_value(builder, s->mean_rate);
+        json_builder_set_member_name(builder, "rate_peak");
+        json_builder_add_double_value(builder, s->peak_rate);
+        if (s->peak_rate > 0) {
+            g_autofree char *peak_time = vmc_format_time_us(s->peak_time_us);
+            json_builder_set_member_name(builder, "rate_peak_time");
+            json_builder_add_string_value(builder, peak_time);
+        }
+        json_builder_end_object(builder);
+    }
+    json_builder_end_object(builder);
+    return json_builder_get_root(builder);
+}
+
+void
+vmc_session_record_sandbox(VmcRecord *record, gboolean on, const char *const *protections)
+{
+    vmc_record_set_string(record, "sandbox", on ? "on" : "off");
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_array(builder);
+    for (guint i = 0; protections != NULL && protections[i] != NULL; i++)
+        json_builder_add_string_value(builder, protections[i]);
+    json_builder_end_array(builder);
+    vmc_record_take_node(record, "protections", json_builder_get_root(builder));
 }
 
 void
@@ -98,4 +172,6 @@ vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats)
     }
     vmc_record_take_node(record, "series", series_node(stats));
     vmc_record_set_int(record, "rejected_connections", stats->rejected);
+    if (stats->n_streams > 0)
+        vmc_record_take_node(record, "streams", streams_node(stats));
 }

@@ -1,11 +1,13 @@
 /* session.c — one console session from lock to end record (DESIGN.md, step by step).
  *
  * Every way a session ends (viewer exit, SSH gone, VM gone, signal, takeover)
- * goes through session_end(): the viewer and its group are ended, the relay
- * closed, the end record written once, the session dir removed and the lock
+ * goes through session_end(): the viewer and its group are ended (with the
+ * sandbox: bubblewrap, whose PID namespace dies with it), the relay closed,
+ * the end record written once, the session dir removed and the lock
  * released.
  */
 #include "session-priv.h"
+#include "vmc-build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +60,11 @@ typedef struct {
     VmcConsoleLock *lock;
     VmcLockInfo lock_info;  /* what the lock file says (strings borrowed) */
     VmcRelay *relay;
-    GPid viewer_pid;        /* 0 when not running */
+    VmcSandboxSupport *sandbox; /* NULL with sandbox = off */
+    gboolean sandbox_failed;    /* the sandbox did not come up: exit 6 */
+    char *refusal;              /* why the session was refused, when more than the code says */
+    VmcViewer *viewer;
+    GPid viewer_pid;        /* 0 when not running (bubblewrap's pid with the sandbox) */
     int viewer_status;      /* wait status once it exited */
     gboolean viewer_exited;
 
@@ -192,6 +198,79 @@ allowed_channels(const VmcConfig *config, const char *vm, gboolean *allowed)
     return allowed[VMC_SPICE_CHANNEL_MAIN];
 }
 
+/* The viewer's Spice, X11 and sound sockets, as it sees them. */
+static const char *
+viewer_dir(const Session *session)
+{
+    return session->sandbox != NULL ? VMC_SANDBOX_SESSION_DIR : session->dir;
+}
+
+static VmcViewerPlaces
+viewer_places(const Session *session, const char *display, const char *xauthority)
+{
+    if (session->sandbox == NULL)
+        return (VmcViewerPlaces){display, xauthority, session->dir, session->dir};
+    return (VmcViewerPlaces){":" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER),
+                             VMC_SANDBOX_SESSION_DIR "/Xauthority", VMC_SANDBOX_HOME,
+                             VMC_SANDBOX_RUNTIME_DIR};
+}
+
+/* What must stay out of the viewer's reach even where it lies under a
+ * system dir the sandbox shows (/etc, /usr). */
+static GStrv
+hidden_paths(const Session *session)
+{
+    const VmcConfig *config = session->gateway->config;
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+    g_autofree char *config_dir = config->path ? g_path_get_dirname(config->path) : NULL;
+    g_autofree char *log_dir = g_path_get_dirname(config->log);
+    g_autofree char *socket_dir = g_path_get_dirname(session->decision->socket_path);
+    g_autofree char *pattern_dir = g_path_get_dirname(config->socket_pattern);
+    const char *paths[] = {config_dir, log_dir, config->run_dir, socket_dir, pattern_dir,
+                           g_get_home_dir()};
+    for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
+        if (paths[i] != NULL && g_path_is_absolute(paths[i]) && strcmp(paths[i], "/") != 0)
+            g_strv_builder_add(builder, paths[i]);
+    return g_strv_builder_end(builder);
+}
+
+/* bubblewrap's argv around viewer_argv: the session's files bound in. */
+static GStrv
+sandbox_argv(const Session *session, char **viewer_argv, GError **error)
+{
+    g_autofree char *spice = g_build_filename(session->dir, "spice.sock", NULL);
+    g_autofree char *xauth = g_build_filename(session->dir, "Xauthority", NULL);
+    g_autofree char *x11 = g_build_filename(session->dir, "X0", NULL);
+    g_autofree char *pulse = g_build_filename(session->dir, VMC_SOUND_SOCKET, NULL);
+    g_autofree char *config = g_build_filename(session->dir, VMC_SOUND_CLIENT_CONFIG, NULL);
+    VmcSandboxBind binds[6] = {
+        {spice, VMC_SANDBOX_SESSION_DIR "/spice.sock"},
+        {xauth, VMC_SANDBOX_SESSION_DIR "/Xauthority"},
+        {x11, VMC_SANDBOX_X11_DIR "/X" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER)},
+    };
+    guint n = 3;
+    if (vmc_sound_is_on(&session->sound)) {
+        binds[n++] = (VmcSandboxBind){pulse, VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_SOCKET};
+        binds[n++] = (VmcSandboxBind){config,
+                                      VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_CLIENT_CONFIG};
+        if (session->sound.cookie_path != NULL)
+            binds[n++] = (VmcSandboxBind){session->sound.cookie_path,
+                                          VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_COOKIE};
+    }
+    g_auto(GStrv) hide = hidden_paths(session);
+    VmcSandboxSpec spec = {
+        .support = session->sandbox,
+        .viewer = session->gateway->config->viewer,
+        .binds = binds,
+        .n_binds = n,
+        .hide = (const char *const *)hide,
+        .viewer_argv = viewer_argv,
+        .status_fd = VMC_VIEWER_STATUS_FD,
+        .report_fd = VMC_VIEWER_REPORT_FD,
+    };
+    return vmc_sandbox_argv(&spec, error);
+}
+
 static gboolean
 start_viewer(Session *session, GError **error)
 {
@@ -202,21 +281,64 @@ start_viewer(Session *session, GError **error)
     g_auto(GStrv) env = g_get_environ();
     const char *display = g_environ_getenv(env, "DISPLAY");
     g_autofree char *xauthority = g_build_filename(session->dir, "Xauthority", NULL);
-    g_autofree char *socket_path = g_build_filename(session->dir, "spice.sock", NULL);
-    g_autofree char *log_path = g_build_filename(session->dir, "viewer.log", NULL);
+    g_autofree char *socket_path = g_build_filename(viewer_dir(session), "spice.sock", NULL);
+    gboolean sandbox = session->sandbox != NULL;
 
-    if (!vmc_viewer_write_xauthority(env, display, xauthority, error))
+    if (!vmc_viewer_write_xauthority(env, display, xauthority,
+                                     sandbox ? G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER) : NULL,
+                                     error))
         return FALSE;
-    gboolean audio = vmc_sound_is_on(&session->sound);
     g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
-    vmc_sound_env(&session->sound, extra);
-    g_auto(GStrv) argv = vmc_viewer_argv(config->viewer, title, socket_path, audio);
-    g_auto(GStrv) viewer_env = vmc_viewer_env(env, session->dir, xauthority, extra);
-    if (!vmc_viewer_spawn(argv, viewer_env, session->dir, log_path, &session->viewer_pid, error))
+    vmc_sound_env(&session->sound, viewer_dir(session), extra);
+    VmcViewerPlaces places = viewer_places(session, display, xauthority);
+    g_auto(GStrv) viewer_argv = vmc_viewer_argv(config->viewer, title, socket_path,
+                                                vmc_sound_is_on(&session->sound));
+    g_auto(GStrv) viewer_env = vmc_viewer_env(env, &places, extra);
+    g_auto(GStrv) argv = sandbox ? sandbox_argv(session, viewer_argv, error)
+                                 : g_strdupv(viewer_argv);
+    g_autofree char *expected = sandbox ? vmc_sandbox_expected_report(session->sandbox) : NULL;
+    if (argv == NULL)
         return FALSE;
-    vmc_relay_set_peer_pid(session->relay, session->viewer_pid);
+    VmcViewerLaunch launch = {argv, viewer_env, sandbox ? "/" : session->dir, sandbox, expected};
+    session->viewer = vmc_viewer_start(&launch, error);
+    if (session->viewer == NULL) {
+        session->sandbox_failed = sandbox;
+        return FALSE;
+    }
+    session->viewer_pid = vmc_viewer_get_pid(session->viewer);
+    vmc_relay_set_peer_check(session->relay, vmc_viewer_peer_check, session->viewer);
     session->sources[session->n_sources++] =
         g_child_watch_add(session->viewer_pid, on_viewer_exit, session);
+    return TRUE;
+}
+
+/* A plain stream of the relay: a socket NAME in the session dir, relayed
+ * to target. */
+static gboolean
+add_stream(Session *session, const char *name, const char *file,
+           const struct sockaddr_storage *target, socklen_t length, GError **error)
+{
+    g_autofree char *path = g_build_filename(session->dir, file, NULL);
+    int fd = listen_in(path, error);
+    return fd >= 0 && vmc_relay_add_stream(session->relay, name, fd,
+                                           (const struct sockaddr *)target, length, error);
+}
+
+/* The X11 connection (with the sandbox: the viewer's only way to the
+ * person's display) and the sound: through the relay, counted. */
+static gboolean
+start_streams(Session *session, GError **error)
+{
+    struct sockaddr_storage target;
+    socklen_t length = 0;
+    if (session->sandbox != NULL &&
+        (!vmc_viewer_x11_target(g_getenv("DISPLAY"), &target, &length, error) ||
+         !add_stream(session, VMC_SESSION_STREAM_X11,
+                     "X" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER), &target, length, error)))
+        return FALSE;
+    if (vmc_sound_target(&session->sound, &target, &length) &&
+        !add_stream(session, VMC_SESSION_STREAM_AUDIO, VMC_SOUND_SOCKET, &target, length, error))
+        return FALSE;
     return TRUE;
 }
 
@@ -233,10 +355,10 @@ start_relay(Session *session, GError **error)
     int fd = listen_in(path, error);
     if (fd < 0)
         return FALSE;
-    /* The pid is set once the viewer exists; until then nobody may connect. */
+    /* Until the viewer exists nobody may connect (pid -1). */
     session->relay = vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event,
                                    session);
-    return TRUE;
+    return start_streams(session, error);
 }
 
 /* Every VMC_LOCK_UPDATE_S: the bytes so far into the lock file, for
@@ -347,33 +469,32 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     vmc_record_set_string(record, "mode", "x11");
     vmc_sound_record(&session->sound, record);
     vmc_record_set_string(record, "viewer", session->gateway->config->viewer);
+    g_auto(GStrv) protections =
+        session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
+    vmc_session_record_sandbox(record, session->sandbox != NULL,
+                               (const char *const *)protections);
     vmc_record_set_string(record, "takeover_of", session->takeover_of);
     if (stale != NULL)
         vmc_record_set_string(record, "stale_session", stale->session);
     return vmc_sessionlog_append(session->log, record, error);
 }
 
-/* The last bytes the viewer wrote (its log in the session dir), for a
+/* The last bytes the viewer wrote (a bounded tail kept in memory), for a
  * viewer that failed or quit at once: the admin's only clue why. */
 static void
 record_viewer_log(VmcRecord *record, const Session *session, gint64 duration_s)
 {
     int status = session->viewer_status;
     gboolean failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-    if (session->dir == NULL || (!failed && duration_s >= VMC_VIEWER_QUICK_EXIT_S))
+    if (session->viewer == NULL || (!failed && duration_s >= VMC_VIEWER_QUICK_EXIT_S))
         return;
-    g_autofree char *path = g_build_filename(session->dir, "viewer.log", NULL);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char tail[VMC_VIEWER_LOG_TAIL];
-    off_t end = lseek(fd, 0, SEEK_END);
-    off_t from = end > (off_t)sizeof tail ? end - (off_t)sizeof tail : 0;
-    ssize_t n = pread(fd, tail, sizeof tail, from);
-    close(fd);
-    g_autofree char *text = n > 0 ? g_strndup(tail, (gsize)n) : NULL;
-    if (text != NULL)
-        vmc_record_set_string(record, "viewer_log", g_strstrip(text));
+    g_autofree char *output = vmc_viewer_output_tail(session->viewer);
+    gsize length = strlen(output);
+    const char *tail = length > VMC_VIEWER_LOG_TAIL ? output + length - VMC_VIEWER_LOG_TAIL
+                                                    : output;
+    g_autofree char *text = g_strdup(tail);
+    if (*g_strstrip(text) != '\0')
+        vmc_record_set_string(record, "viewer_log", text);
 }
 
 static void
@@ -571,12 +692,25 @@ session_end(Session *session)
     fprintf(stderr, "vmconsole: %s: %s\n", session->end_detail, summary);
     if (!recorded)
         return VMC_EXIT_NO_AUDIT_LOG;
-    return session->end_reason == END_FAILED ? VMC_EXIT_INTERNAL : VMC_EXIT_OK;
+    if (session->end_reason == END_FAILED)
+        return session->sandbox_failed ? VMC_EXIT_NO_SANDBOX : VMC_EXIT_INTERNAL;
+    return VMC_EXIT_OK;
 }
 
-/* Checks that need no lock: the X11 forward and a running VM. */
+/* Where vmconsole-confine is: beside the gateway's own binary (a build or
+ * test tree, or an admin's unusual install), else where meson installs it. */
+static VmcSandboxSupport *
+probe_sandbox(GError **error)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *self_dir = self != NULL ? g_path_get_dirname(self) : NULL;
+    const char *dirs[] = {self_dir != NULL ? self_dir : VMC_LIBEXECDIR, VMC_LIBEXECDIR, NULL};
+    return vmc_sandbox_support_probe(dirs, error);
+}
+
+/* Checks that need no lock: the X11 forward, a running VM, the sandbox. */
 static VmcExit
-check_preconditions(const Session *session)
+check_preconditions(Session *session)
 {
     const char *display = g_getenv("DISPLAY");
     if (!vmc_viewer_display_is_valid(display)) {
@@ -589,6 +723,17 @@ check_preconditions(const Session *session)
         fprintf(stderr, "vmconsole: %s is not running (its Spice socket does not answer); "
                         "start the VM and try again\n", session->request->vm);
         return VMC_EXIT_NOT_RUNNING;
+    }
+    if (session->gateway->config->sandbox == VMC_SANDBOX_OFF)
+        return VMC_EXIT_OK;
+    g_autoptr(GError) error = NULL;
+    session->sandbox = probe_sandbox(&error);
+    if (session->sandbox == NULL) {
+        fprintf(stderr, "vmconsole: no console on this host now: the viewer's sandbox is not "
+                        "available (%s); tell the host's admin\n", error->message);
+        session->refusal = g_strdup_printf("the viewer's sandbox is not available: %s",
+                                           error->message);
+        return VMC_EXIT_NO_SANDBOX;
     }
     return VMC_EXIT_OK;
 }
@@ -619,7 +764,9 @@ session_start(Session *session)
         code = acquire_console(session, &stale);
     if (code != VMC_EXIT_OK) {
         vmc_gateway_record_denied(session->gateway, session->log, session->request->vm,
-                                  refusal_reason(code), code, NULL);
+                                  session->refusal != NULL ? session->refusal
+                                                           : refusal_reason(code),
+                                  code, NULL);
         return code;
     }
     if (stale != NULL)
@@ -676,9 +823,12 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         code = session_end(&session);
         g_main_loop_unref(session.loop);
     }
+    g_clear_pointer(&session.viewer, vmc_viewer_free);
+    g_clear_pointer(&session.sandbox, vmc_sandbox_support_free);
     g_free(session.id);
     g_free(session.dir);
     g_free(session.takeover_of);
+    g_free(session.refusal);
     g_free(session.end_detail);
     vmc_sound_clear(&session.sound);
     g_free(session.taken_over_by);

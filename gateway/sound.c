@@ -11,6 +11,7 @@
 #include "session-priv.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,47 +24,6 @@
 static GQuark vmc_sound_error_quark(void);
 G_DEFINE_QUARK(vmc-sound-error-quark, vmc_sound_error)
 
-/* One line from fd, without its '\n', at most max_bytes, before the deadline
- * (monotonic). Reads byte by byte so nothing after the line is consumed. */
-gboolean
-vmc_sound_read_line(int fd, gint64 deadline_us, char *buf, gsize size, gsize *ret_length,
-                    GError **error)
-{
-    gsize length = 0;
-    for (;;) {
-        gint64 left_ms = (deadline_us - g_get_monotonic_time()) / 1000;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int n = left_ms > 0 ? poll(&pfd, 1, (int)left_ms) : 0;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0) {
-            g_set_error(error, vmc_sound_error_quark(), 0, "nothing came on stdin in time");
-            return FALSE;
-        }
-        char c;
-        ssize_t got = n < 0 ? -1 : read(fd, &c, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            g_set_error(error, vmc_sound_error_quark(), 0, "stdin ended before the line");
-            return FALSE;
-        }
-        if (c == '\n')
-            break;
-        if (length + 1 >= size) {
-            g_set_error(error, vmc_sound_error_quark(), 0,
-                        "the line on stdin is longer than %" G_GSIZE_FORMAT " bytes", size - 1);
-            return FALSE;
-        }
-        buf[length++] = c;
-    }
-    if (length > 0 && buf[length - 1] == '\r')
-        length--;
-    buf[length] = '\0';
-    *ret_length = length;
-    return TRUE;
-}
-
 /* The port and cookie lines the request announced. */
 static gboolean
 read_stdin(VmcSound *sound, const VmcRequest *request, guint8 *cookie, GError **error)
@@ -72,7 +32,7 @@ read_stdin(VmcSound *sound, const VmcRequest *request, guint8 *cookie, GError **
     char line[VMC_SOUND_LINE_MAX + 1];
     gsize length = 0;
     if (request->pulse_port_stdin) {
-        if (!vmc_sound_read_line(STDIN_FILENO, deadline, line, sizeof line, &length, error))
+        if (!vmc_read_line(STDIN_FILENO, "stdin", deadline, line, sizeof line, &length, error))
             return FALSE;
         if (!vmc_request_parse_port(line, length, &sound->port)) {
             g_set_error(error, vmc_sound_error_quark(), 0,
@@ -81,7 +41,7 @@ read_stdin(VmcSound *sound, const VmcRequest *request, guint8 *cookie, GError **
         }
     }
     if (request->pulse_cookie_stdin) {
-        if (!vmc_sound_read_line(STDIN_FILENO, deadline, line, sizeof line, &length, error))
+        if (!vmc_read_line(STDIN_FILENO, "stdin", deadline, line, sizeof line, &length, error))
             return FALSE;
         if (!vmc_pulse_cookie_from_hex(line, length, cookie, error))
             return FALSE;
@@ -93,13 +53,13 @@ static gboolean
 write_files(VmcSound *sound, const char *session_dir, const guint8 *cookie, gboolean has_cookie,
             GError **error)
 {
-    sound->client_config = g_build_filename(session_dir, "pulse-client.conf", NULL);
+    sound->client_config = g_build_filename(session_dir, VMC_SOUND_CLIENT_CONFIG, NULL);
     if (!g_file_set_contents_full(sound->client_config, CLIENT_CONFIG_TEXT, -1,
                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         return FALSE;
     if (!has_cookie)
         return TRUE;
-    sound->cookie_path = g_build_filename(session_dir, "pulse-cookie", NULL);
+    sound->cookie_path = g_build_filename(session_dir, VMC_SOUND_COOKIE, NULL);
     return vmc_pulse_cookie_write(sound->cookie_path, cookie, error);
 }
 
@@ -156,14 +116,30 @@ vmc_sound_tell(const VmcSound *sound)
 }
 
 void
-vmc_sound_env(const VmcSound *sound, GPtrArray *pairs)
+vmc_sound_env(const VmcSound *sound, const char *dir, GPtrArray *pairs)
 {
     if (!vmc_sound_is_on(sound))
         return;
-    g_ptr_array_add(pairs, g_strconcat("PULSE_SERVER=", sound->endpoint, NULL));
-    g_ptr_array_add(pairs, g_strconcat("PULSE_CLIENTCONFIG=", sound->client_config, NULL));
+    g_ptr_array_add(pairs, g_strconcat("PULSE_SERVER=unix:", dir, "/" VMC_SOUND_SOCKET, NULL));
+    g_ptr_array_add(pairs, g_strconcat("PULSE_CLIENTCONFIG=", dir, "/" VMC_SOUND_CLIENT_CONFIG,
+                                       NULL));
     if (sound->cookie_path != NULL)
-        g_ptr_array_add(pairs, g_strconcat("PULSE_COOKIE=", sound->cookie_path, NULL));
+        g_ptr_array_add(pairs, g_strconcat("PULSE_COOKIE=", dir, "/" VMC_SOUND_COOKIE, NULL));
+}
+
+gboolean
+vmc_sound_target(const VmcSound *sound, struct sockaddr_storage *ret_address,
+                 socklen_t *ret_length)
+{
+    if (!vmc_sound_is_on(sound))
+        return FALSE;
+    struct sockaddr_in *in = (struct sockaddr_in *)ret_address;
+    memset(ret_address, 0, sizeof *ret_address);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(sound->port);
+    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *ret_length = sizeof *in;
+    return TRUE;
 }
 
 void

@@ -110,9 +110,42 @@ vmc_xauth_select(const guint8 *data, gsize length, const char *display, const ch
     return g_byte_array_free_to_bytes(out);
 }
 
+static void
+put_counted(GByteArray *out, const guint8 *bytes, guint length)
+{
+    guint8 size[2] = {(guint8)(length >> 8), (guint8)(length & 0xff)};
+    g_byte_array_append(out, size, 2);
+    g_byte_array_append(out, bytes, length);
+}
+
+GBytes *
+vmc_xauth_retarget(GBytes *entries, const char *number)
+{
+    g_return_val_if_fail(entries != NULL && number != NULL, NULL);
+    gsize length = 0;
+    const guint8 *data = g_bytes_get_data(entries, &length);
+    GByteArray *out = g_byte_array_new();
+    Reader r = {data, length};
+    while (r.left > 0) {
+        const guint8 *address, *num, *name, *secret;
+        guint family, address_len, num_len, name_len, secret_len;
+        if (!read_u16(&r, &family) || !read_counted(&r, &address, &address_len) ||
+            !read_counted(&r, &num, &num_len) || !read_counted(&r, &name, &name_len) ||
+            !read_counted(&r, &secret, &secret_len))
+            break;
+        guint8 wild[2] = {FAMILY_WILD >> 8, FAMILY_WILD & 0xff};
+        g_byte_array_append(out, wild, 2);
+        put_counted(out, (const guint8 *)"", 0);
+        put_counted(out, (const guint8 *)number, (guint)strlen(number));
+        put_counted(out, name, name_len);
+        put_counted(out, secret, secret_len);
+    }
+    return g_byte_array_free_to_bytes(out);
+}
+
 gboolean
 vmc_xauth_copy_for_display(const char *source, const char *display, const char *path,
-                           GError **error)
+                           const char *as_number, GError **error)
 {
     g_autofree char *data = NULL;
     gsize length = 0;
@@ -133,6 +166,11 @@ vmc_xauth_copy_for_display(const char *source, const char *display, const char *
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     "no X11 cookie for display %s in %s", display, source);
         return FALSE;
+    }
+    if (as_number != NULL) {
+        GBytes *retargeted = vmc_xauth_retarget(entries, as_number);
+        g_bytes_unref(entries);
+        entries = retargeted;
     }
     int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     gsize size = g_bytes_get_size(entries);

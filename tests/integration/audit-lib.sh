@@ -149,7 +149,7 @@ EOF
     AUDIT_LAPTOP=$XVFB_DISPLAY
     : > "$AUDIT_DIR/laptop.xauth"
     sshd_start || return 1
-    install -m 0755 "$2" "$VMC_T_DIR/vmconsole-gateway" || return 1
+    install_gateway "$2" "$VMC_T_DIR" >/dev/null || return 1
     local gw=$VMC_T_DIR/vmconsole-gateway
     sshd_add_key alice "$gw --config $AUDIT_CONF --identity $AUDIT_ALICE" &&
         sshd_add_key bob "$gw --config $AUDIT_CONF --identity $AUDIT_BOB" &&

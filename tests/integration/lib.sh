@@ -48,6 +48,22 @@ while True:
     return 1
 }
 
+# install_gateway SRC DIR: a copy of the gateway in DIR (the account may not
+# reach the build dir) with vmconsole-confine beside it, where the gateway
+# looks for it first. The confine binary is $VMC_T_CONFINE, else the one the
+# build tree holds next to the gateway's dir. Prints the copy's path.
+install_gateway() {
+    local src=$1 dir=$2 confine=${VMC_T_CONFINE:-}
+    [ -n "$confine" ] || confine=$(dirname "$(realpath "$src")")/../sandbox/vmconsole-confine
+    if [ ! -x "$confine" ]; then
+        echo "install_gateway: no vmconsole-confine at $confine (set VMC_T_CONFINE)" >&2
+        return 1
+    fi
+    install -m 0755 "$src" "$dir/vmconsole-gateway" &&
+        install -m 0755 "$confine" "$dir/vmconsole-confine" &&
+        echo "$dir/vmconsole-gateway"
+}
+
 cleanup_common() {
     for p in ${VMC_T_PIDS:-}; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     [ -z "${VMC_T_QEMU_PIDS:-}" ] || stop_pids ${VMC_T_QEMU_PIDS}   # QEMU: daemonized, not our child

@@ -15,7 +15,7 @@ chmod 0755 "$VMC_T_DIR"
 trap 'sshd_cleanup; cleanup_common' EXIT
 D=$VMC_T_DIR
 # the account runs the gateway: a build dir under /root is not reachable for it
-install -m 0755 "$GATEWAY" "$D/vmconsole-gateway" && GATEWAY=$D/vmconsole-gateway || exit 1
+GATEWAY=$(install_gateway "$GATEWAY" "$D") || exit 1
 
 add_group "${P}sx" && add_user "${P}al" "${P}sx" && add_user "${P}bo" && add_user "${P}ca" ||
     exit 1

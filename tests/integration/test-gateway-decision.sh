@@ -158,7 +158,7 @@ check "a symlinked SSH_USER_AUTH is not read" [ -z "$(last_record key)" ]
 # --- per-person accounts: no --identity, the running account decides
 # (a copy of the binary: the build dir may not be reachable for other users)
 chmod 0666 "$D/log/sessions.jsonl"; chmod 0755 "$D/log"
-install -m 0755 "$GW" "$D/vmconsole-gateway"; chmod 0644 "$D/gateway.conf"
+install_gateway "$GW" "$D" >/dev/null; chmod 0644 "$D/gateway.conf"
 OUT=$(cd / && SSH_ORIGINAL_COMMAND=list setpriv --reuid="$ALICE" --regid="${P}sx" \
       --init-groups "$D/vmconsole-gateway" --config "$D/gateway.conf" 2>"$D/stderr"); RC=$?
 check "per-person account: list as alice herself" [ "$RC" = 0 ]

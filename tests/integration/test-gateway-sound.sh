@@ -48,6 +48,7 @@ cleanup() {
     cleanup_common
 }
 trap cleanup EXIT
+GW=$(install_gateway "$GW" "$D") || exit 1
 
 ALICE=${P}al
 add_user "$ALICE"

@@ -14,6 +14,11 @@
 #   g. ssh without -X: exit 7, told to use ssh -X
 #   v. the person closes the viewer window: reason viewer-exit, the person
 #      sees the summary; no GLib warnings or criticals on any session's stderr
+#   a, y: the viewer runs in its sandbox (own PID and network namespaces,
+#      no_new_privs, seccomp) and its X11 goes through the gateway: the end
+#      record counts x11 bytes both ways, with untrusted (-X, as with
+#      -F /dev/null) and trusted (-Y) forwarding
+#   o. sandbox = off: the console still opens; the start record says so
 #   h. nothing left behind; every start record has exactly one end record
 #
 # Usage: test-session.sh GATEWAY-BINARY      (TAP; needs root, else exit 77)
@@ -164,6 +169,43 @@ set_takeover() { # set_takeover deny|allow
     sed -i "s/^takeover = .*/takeover = $1/" "$CONF"
 }
 
+# The live viewer is confined: its own PID and network namespaces (not the
+# gateway's), no_new_privs and a seccomp filter; the start record says so.
+check_confined() { # check_confined TAG (a session of debianx is up)
+    local tag=$1 v gw session
+    v=$(viewer_pids | head -1)
+    gw=$(gateway_pid debianx)
+    session=$(last_start_of "$ALICE")
+    checkd "$tag" "$tag: the viewer is in its own PID namespace" \
+        eval '[ -n "$v" ] && [ "$(readlink /proc/$v/ns/pid)" != "$(readlink /proc/$gw/ns/pid)" ]'
+    checkd "$tag" "$tag: the viewer is in its own network namespace" \
+        eval '[ "$(readlink /proc/$v/ns/net)" != "$(readlink /proc/$gw/ns/net)" ]'
+    checkd "$tag" "$tag: the viewer has no_new_privs and a seccomp filter" \
+        eval 'grep -q "^NoNewPrivs:[[:space:]]*1" /proc/$v/status &&
+              grep -q "^Seccomp:[[:space:]]*2" /proc/$v/status'
+    checkd "$tag" "$tag: the start record says sandbox on with its protections" \
+        [ "$(jl "get(rec('start', '$session'), 'sandbox') + ' ' + ' '.join(get(rec('start', '$session'), 'protections'))" |
+             grep -c 'on .*pid-ns.*net-ns.*seccomp')" = 1 ]
+}
+
+# The end record counts the X11 stream both ways (the viewer's only way to
+# the person's display goes through the gateway).
+check_x11_counted() { # check_x11_counted TAG SESSION
+    local to from
+    to=$(field end "$2" streams.x11.to_laptop)
+    from=$(field end "$2" streams.x11.from_laptop)
+    checkd "$1" "$1: x11 bytes counted both ways (to laptop $to, from laptop $from)" \
+        eval '[ "${to:-0}" -gt 0 ] && [ "${from:-0}" -gt 0 ]'
+    checkd "$1" "$1: x11 per-second series in the record" \
+        [ "$(jl "len(get(rec('end', '$2'), 'series.streams.x11')) > 0")" = True ]
+}
+
+set_sandbox() { # set_sandbox on|off
+    sed -i '/^sandbox = /d' "$CONF"
+    [ "$1" = off ] && sed -i 's/^\[gateway\]$/[gateway]\nsandbox = off/' "$CONF"
+    return 0
+}
+
 # The viewer window's picture is not one flat colour (more than 2 colours,
 # std dev > 0), and neither is the VM's screen in it (below the ~50 px header
 # bar, inside the border): SeaBIOS's text on black.
@@ -215,7 +257,7 @@ LAPTOP=$XVFB_DISPLAY
 
 sshd_start || exit 1
 # The account runs a copy: the build dir may not be reachable for other users.
-install -m 0755 "$GW" "$D/vmconsole-gateway" && GW=$D/vmconsole-gateway || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
 sshd_add_key alice "$GW --config $CONF --identity $ALICE" &&
 sshd_add_key bob "$GW --config $CONF --identity $BOB" || exit 1
 echo "# sshd on 127.0.0.1:$VMC_SSHD_PORT, account $ACCOUNT, laptop display $LAPTOP"
@@ -236,6 +278,7 @@ checkd a "a: a private session dir with spice.sock" test -S "$(ls -d "$RUN"/sess
 checkd a "a: the lock names alice" grep -q "^identity=$ALICE\$" "$RUN/debianx.lock"
 GWPID=$(gateway_pid debianx)
 SA=$(last_start_of "$ALICE")
+check_confined a
 # The first paint takes ~1 s through X11 forwarding; SeaBIOS needs ~1.6 s.
 shot_ok=1
 for _ in $(seq 10); do
@@ -264,6 +307,7 @@ checkd a "a: display bytes from the VM counted ($(field end "$SA" channels.displ
 checkd a "a: main bytes from the VM counted ($(field end "$SA" channels.main.from_vm))" \
     [ "$(field end "$SA" channels.main.from_vm)" -gt 0 ]
 checkd a "a: the person saw the opening line" grep -q "opening debianx for $ALICE" "$D/a.err"
+check_x11_counted a "$SA"
 # (the closing summary line cannot reach a client that is gone: see case e)
 case_end
 
@@ -437,6 +481,36 @@ checkd v "v: no session dir, empty lock" eval 'no_session_dir && lock_empty'
 GLIBMSG=$(grep -hE "(GLib|GLib-GIO|GLib-GObject)?-?(CRITICAL|WARNING) \*\*" "$D"/*.err 2>/dev/null | sort -u | head -5)
 checkd v "v: no GLib criticals or warnings on any session's stderr${GLIBMSG:+ (got: $GLIBMSG)}" \
     [ -z "$GLIBMSG" ]
+case_end
+
+# ---- y. trusted forwarding (-Y) ----
+case_begin y "ssh -Y: trusted X11 forwarding through the gateway's X11 relay"
+open_bg y alice debianx -Y
+checkd y "y: the window appears" wait_for_window "$LAPTOP" "$TITLE" 20
+SY=$(last_start_of "$ALICE")
+GWPID=$(gateway_pid debianx)
+check_confined y
+sleep 1
+kill_ssh y
+wait_until 50 gone "$GWPID"
+wait_until 20 has_end "$SY"
+check_x11_counted y "$SY"
+case_end
+
+# ---- o. sandbox = off ----
+case_begin o "sandbox = off: the console opens, the record says so"
+set_sandbox off
+open_bg o alice debianx
+checkd o "o: the window appears" wait_for_window "$LAPTOP" "$TITLE" 20
+SO=$(last_start_of "$ALICE")
+GWPID=$(gateway_pid debianx)
+checkd o "o: the start record says sandbox off, no protections" \
+    [ "$(jl "get(rec('start', '$SO'), 'sandbox') + str(len(get(rec('start', '$SO'), 'protections')))")" = off0 ]
+kill_ssh o
+wait_until 50 gone "$GWPID"
+wait_until 20 has_end "$SO"
+set_sandbox on
+checkd o "o: no viewer left" wait_until 20 no_viewer
 case_end
 
 # ---- h. nothing left behind ----

@@ -221,7 +221,7 @@ BASELINE=$(modules)
 PA_VERSION=$(sound_pactl info | sed -n 's/^Server Version: //p')
 
 sshd_start || exit 1
-install -m 0755 "$GW" "$D/vmconsole-gateway" && GW=$D/vmconsole-gateway || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
 DYN='port-forwarding,permitlisten="localhost:*"'
 FIXED_PORT=$(free_port)
 sshd_add_key alice "$GW --config $CONF --identity $ALICE" "$DYN" &&

@@ -20,6 +20,7 @@ assert_defaults(const VmcConfig *config)
     g_assert_cmpstr(config->run_dir, ==, VMC_CONFIG_DEFAULT_RUN_DIR);
     g_assert_cmpstr(config->account, ==, VMC_CONFIG_DEFAULT_ACCOUNT);
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_DENY);
+    g_assert_cmpint(config->sandbox, ==, VMC_SANDBOX_ON);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, VMC_CONFIG_DEFAULT_MAX_SESSIONS);
 }
 
@@ -58,6 +59,7 @@ test_full(void)
                                "run-dir = /run/vmc\n"
                                "account = spice_gw\n"
                                "takeover = allow\n"
+                               "sandbox = off\n"
                                "max-sessions-per-identity = 1000\n"
                                "\n"
                                "[vm debianx]\n"
@@ -76,6 +78,7 @@ test_full(void)
     g_assert_cmpstr(config->run_dir, ==, "/run/vmc");
     g_assert_cmpstr(config->account, ==, "spice_gw");
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_ALLOW);
+    g_assert_cmpint(config->sandbox, ==, VMC_SANDBOX_OFF);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, 1000);
     g_assert_cmpuint(config->vms->len, ==, 2);
 
@@ -114,7 +117,7 @@ static const ErrorCase error_cases[] = {
      "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
-     "max-sessions-per-identity)"},
+     "sandbox, max-sessions-per-identity)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,
@@ -161,6 +164,10 @@ static const ErrorCase error_cases[] = {
      "final path component"},
     {"takeover-bad", "[gateway]\ntakeover = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[gateway] takeover = 'yes': must be deny or allow"},
+    {"sandbox-bad", "[gateway]\nsandbox = no\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] sandbox = 'no': must be on or off"},
+    {"sandbox-in-vm", "[vm a]\nsandbox = off\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
+     "[vm a] unknown key 'sandbox'"},
     {"bad-record", "[vm debianx]\nrecord = off\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[vm debianx] record = 'off': must be allow or deny"},
     {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2,

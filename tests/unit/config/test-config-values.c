@@ -242,6 +242,24 @@ test_takeover(void)
 }
 
 static void
+test_sandbox(void)
+{
+    VmcSandboxMode sandbox = VMC_SANDBOX_ON;
+    g_autofree char *why = NULL;
+    g_assert_true(vmc_config_parse_sandbox("off", &sandbox, &why));
+    g_assert_cmpint(sandbox, ==, VMC_SANDBOX_OFF);
+    g_assert_true(vmc_config_parse_sandbox("on", &sandbox, &why));
+    g_assert_cmpint(sandbox, ==, VMC_SANDBOX_ON);
+    static const char *const bad[] = {"", "yes", "Off", "false", "0", "on off"};
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_clear_pointer(&why, g_free);
+        g_assert_false(vmc_config_parse_sandbox(bad[i], &sandbox, &why));
+        g_assert_nonnull(why);
+        g_assert_cmpint(sandbox, ==, VMC_SANDBOX_ON);
+    }
+}
+
+static void
 test_max_sessions(void)
 {
     static const struct {
@@ -288,6 +306,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/values/acl-max-entries", test_acl_max_entries);
     g_test_add_func("/config/values/channels", test_channels);
     g_test_add_func("/config/values/takeover", test_takeover);
+    g_test_add_func("/config/values/sandbox", test_sandbox);
     g_test_add_func("/config/values/max-sessions", test_max_sessions);
     g_test_add_func("/config/values/quote", test_quote);
     return g_test_run();

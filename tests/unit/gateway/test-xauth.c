@@ -89,7 +89,7 @@ test_matches_real_xauth(void)
         g_autofree char *written = g_build_filename(dir, "written", NULL);
         g_unlink(written);
         g_autoptr(GError) error = NULL;
-        g_assert_true(vmc_xauth_copy_for_display(src, display, written, &error));
+        g_assert_true(vmc_xauth_copy_for_display(src, display, written, NULL, &error));
         g_assert_no_error(error);
         g_autofree char *listed = NULL;
         const char *list[] = {"list", NULL};
@@ -101,7 +101,24 @@ test_matches_real_xauth(void)
         g_assert_cmpint(g_stat(written, &st), ==, 0);
         g_assert_cmpint(st.st_mode & 0777, ==, 0600);
         /* never over an existing file */
-        g_assert_false(vmc_xauth_copy_for_display(src, display, written, NULL));
+        g_assert_false(vmc_xauth_copy_for_display(src, display, written, NULL, NULL));
+
+        /* retargeted for the sandbox's :0: any host, display 0, same cookies */
+        g_autofree char *sandboxed = g_build_filename(dir, "sandboxed", NULL);
+        g_unlink(sandboxed);
+        g_assert_true(vmc_xauth_copy_for_display(src, display, sandboxed, "0", &error));
+        g_autofree char *found = NULL;
+        const char *list0[] = {"list", ":0", NULL};
+        xauth(sandboxed, list0, NULL, &found);
+        g_test_message("sandbox entries: %s", found);
+        g_assert_nonnull(strstr(found, "#ffff#"));
+        g_assert_nonnull(strstr(found, "MIT-MAGIC-COOKIE-1  " COOKIE_A));
+        g_assert_nonnull(strstr(found, "XDM-AUTHORIZATION-1"));
+        g_assert_null(strstr(found, "MIT-MAGIC-COOKIE-1  " COOKIE_B));
+        g_autofree char *all_entries = NULL;
+        xauth(sandboxed, list, NULL, &all_entries);
+        g_assert_cmpstr(found, ==, all_entries); /* nothing for another display */
+        g_unlink(sandboxed);
     }
     g_autoptr(GBytes) none = vmc_xauth_select(data, length, "localhost:12.0", host);
     g_assert_null(none);
@@ -109,7 +126,7 @@ test_matches_real_xauth(void)
     g_assert_null(remote);
     g_autoptr(GError) error = NULL;
     g_autofree char *out = g_build_filename(dir, "out", NULL);
-    g_assert_false(vmc_xauth_copy_for_display(src, "localhost:12.0", out, &error));
+    g_assert_false(vmc_xauth_copy_for_display(src, "localhost:12.0", out, NULL, &error));
     g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 
