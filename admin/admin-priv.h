@@ -141,6 +141,7 @@ typedef struct {
     char *expires;      /* authorize --expires DATE */
     gboolean no_probe;  /* check --no-probe: do not connect to the VMs' Spice servers */
     char *sshd_config;  /* check --sshd-config FILE: sshd -T -f FILE (default: sshd's own) */
+    char *gateway;      /* check --gateway FILE: the gateway whose sandbox to check */
     gboolean version;
     gboolean help;
     char **words;       /* the command and its arguments, in order */
@@ -159,6 +160,7 @@ typedef enum {
     VMC_ADMIN_OPT_LOG = 1 << 8,
     VMC_ADMIN_OPT_NO_PROBE = 1 << 9,
     VMC_ADMIN_OPT_SSHD_CONFIG = 1 << 10,
+    VMC_ADMIN_OPT_GATEWAY = 1 << 11,
 } VmcAdminOpt;
 
 /* FALSE (after printing "vmconsole-admin: COMMAND does not take --X" and the

@@ -183,7 +183,8 @@ check_sockets(VmcAdminCheck *check)
 /* The viewer's sandbox: off is a problem (a person's X server can make the
  * viewer run commands as the account), and so is a host where it cannot
  * come up (every open is refused, exit 6). vmconsole-confine is looked for
- * where the gateway looks: beside the gateway, and in libexecdir. */
+ * where the gateway looks: beside the gateway (check --gateway FILE, else
+ * where it is installed), then in libexecdir. */
 static void
 check_sandbox(VmcAdminCheck *check)
 {
@@ -196,10 +197,9 @@ check_sandbox(VmcAdminCheck *check)
                               check->account->name);
         return;
     }
-    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-    g_autofree char *self_dir = self != NULL ? g_path_get_dirname(self) : g_strdup("/");
-    g_autofree char *gateway_dir = g_path_get_dirname(VMC_GATEWAY_PATH);
-    const char *dirs[] = {VMC_LIBEXECDIR, gateway_dir, self_dir, NULL};
+    const char *gateway = check->args->gateway != NULL ? check->args->gateway : VMC_GATEWAY_PATH;
+    g_autofree char *gateway_dir = g_path_get_dirname(gateway);
+    const char *dirs[] = {gateway_dir, VMC_LIBEXECDIR, NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcSandboxSupport) support = vmc_sandbox_support_probe(dirs, &error);
     if (support == NULL) {
@@ -234,7 +234,8 @@ check_account(VmcAdminCheck *check)
 VmcAdminExit
 vmc_admin_cmd_check(const VmcAdminArgs *args)
 {
-    guint allowed = VMC_ADMIN_OPT_NO_PROBE | VMC_ADMIN_OPT_SSHD_CONFIG | VMC_ADMIN_OPT_LOG;
+    guint allowed = VMC_ADMIN_OPT_NO_PROBE | VMC_ADMIN_OPT_SSHD_CONFIG | VMC_ADMIN_OPT_LOG |
+                    VMC_ADMIN_OPT_GATEWAY;
     if (!vmc_admin_args_only(args, "check", allowed))
         return VMC_ADMIN_EXIT_USAGE;
     if (args->words[1] != NULL) {

@@ -49,6 +49,7 @@ admin_args_clear(VmcAdminArgs *args)
     g_clear_pointer(&args->from, g_free);
     g_clear_pointer(&args->expires, g_free);
     g_clear_pointer(&args->sshd_config, g_free);
+    g_clear_pointer(&args->gateway, g_free);
     g_clear_pointer(&args->words, g_strfreev);
 }
 
@@ -68,7 +69,7 @@ print_usage(FILE *out)
             "  acl apply [VM...]\n"
             "                 put each VM's stored ACL policy (config acl =) and the\n"
             "                 gateway account's entry on its socket (after each VM start)\n"
-            "  check [--no-probe] [--sshd-config FILE]\n"
+            "  check [--no-probe] [--sshd-config FILE] [--gateway FILE]\n"
             "                 find setup mistakes, each with what to do (exit 3: found)\n"
             "  sessions [--vm VM]... [--identity NAME]... [--json|--csv]\n"
             "                 who is on which VM now (console locks), since when, from\n"
@@ -127,6 +128,7 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
         {"expires", 0, 0, G_OPTION_ARG_STRING, &args->expires, NULL, NULL},
         {"no-probe", 0, 0, G_OPTION_ARG_NONE, &args->no_probe, NULL, NULL},
         {"sshd-config", 0, 0, G_OPTION_ARG_FILENAME, &args->sshd_config, NULL, NULL},
+        {"gateway", 0, 0, G_OPTION_ARG_FILENAME, &args->gateway, NULL, NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &args->version, NULL, NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &args->help, NULL, NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->words, NULL, NULL},
@@ -188,6 +190,7 @@ vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guint allowed
         {args->log_path != NULL, VMC_ADMIN_OPT_LOG, "--log"},
         {args->no_probe, VMC_ADMIN_OPT_NO_PROBE, "--no-probe"},
         {args->sshd_config != NULL, VMC_ADMIN_OPT_SSHD_CONFIG, "--sshd-config"},
+        {args->gateway != NULL, VMC_ADMIN_OPT_GATEWAY, "--gateway"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(options); i++) {
         if (options[i].given && (allowed & options[i].opt) == 0) {

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,7 +61,17 @@ write_files(VmcSound *sound, const char *session_dir, const guint8 *cookie, gboo
     if (!has_cookie)
         return TRUE;
     sound->cookie_path = g_build_filename(session_dir, VMC_SOUND_COOKIE, NULL);
-    return vmc_pulse_cookie_write(sound->cookie_path, cookie, error);
+    if (!vmc_pulse_cookie_write(sound->cookie_path, cookie, error))
+        return FALSE;
+    /* libpulse opens a cookie file read-write first and falls back to
+     * read-only only on EACCES; bound read-only into the sandbox it would
+     * get EROFS and give up. Read-only permissions give it EACCES. */
+    if (chmod(sound->cookie_path, 0400) != 0) {
+        g_set_error(error, vmc_sound_error_quark(), 0, "cannot make %s read-only: %s",
+                    sound->cookie_path, g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
 }
 
 void

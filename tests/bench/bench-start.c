@@ -1,19 +1,21 @@
 /* bench-start.c — how long the gateway takes from exec to a running viewer.
  *
- * Side by side in one run, N rounds each:
+ * Side by side in one run, N rounds each, interleaved:
  *   direct   posix_spawn of the stand-in viewer (bench-fake-viewer) on the VM
  *            socket: the floor any launcher pays;
  *   gateway  posix_spawn of vmconsole-gateway as sshd would run it (request in
  *            SSH_ORIGINAL_COMMAND, a DISPLAY with a cookie in XAUTHORITY): config,
  *            ACL decision, lock, start record (fsync), session dir, relay,
  *            xauth, then the stand-in viewer, whose link message reaches the
- *            VM socket through the relay.
+ *            VM socket through the relay — once with sandbox = off and once
+ *            with the sandbox (bubblewrap + vmconsole-confine around the
+ *            stand-in viewer).
  * The stand-in viewer stamps its start time into the link message, so both
  * "exec to viewer started" and "exec to first byte at the VM" are measured.
  * Prints medians and the gateway's overhead; target: exec to viewer started,
- * median <= 20 ms.
+ * median <= 20 ms (without the sandbox; the sandbox's own cost is shown).
  *
- * Usage: bench-start GATEWAY FAKE_VIEWER [ROUNDS]
+ * Usage: bench-start GATEWAY CONFINE FAKE_VIEWER [ROUNDS]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +41,10 @@
 typedef struct {
     char *dir;
     char *vm_socket;
-    char *config;
+    char *config;          /* sandbox on (the default) */
+    char *config_off;      /* sandbox = off */
     char *xauthority;
+    char *gateway;         /* the copy in dir, with vmconsole-confine beside it */
     int listen_fd;
 } Bench;
 
@@ -65,7 +69,32 @@ listen_on(const char *path)
 }
 
 static void
-bench_setup(Bench *b, const char *fake_viewer)
+copy_program(const char *from, const char *to)
+{
+    g_autofree char *data = NULL;
+    gsize length = 0;
+    if (!g_file_get_contents(from, &data, &length, NULL) ||
+        !g_file_set_contents(to, data, (gssize)length, NULL) || chmod(to, 0755) != 0)
+        g_error("cannot copy %s to %s", from, to);
+}
+
+static char *
+write_config(Bench *b, const char *name, const char *fake_viewer, const char *extra)
+{
+    g_autofree char *run = g_build_filename(b->dir, "run", NULL);
+    char *path = g_build_filename(b->dir, name, NULL);
+    g_autofree char *text = g_strdup_printf("[gateway]\n"
+                                            "socket-pattern = %s/%%s.sock\n"
+                                            "viewer = %s\n"
+                                            "log = %s/sessions.jsonl\n"
+                                            "run-dir = %s\n%s",
+                                            b->dir, fake_viewer, b->dir, run, extra);
+    g_assert(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static void
+bench_setup(Bench *b, const char *gateway, const char *confine, const char *fake_viewer)
 {
     b->dir = g_dir_make_tmp("vmc-bench-start-XXXXXX", NULL);
     g_assert(b->dir != NULL);
@@ -74,14 +103,12 @@ bench_setup(Bench *b, const char *fake_viewer)
     b->listen_fd = listen_on(b->vm_socket);
     g_autofree char *run = g_build_filename(b->dir, "run", NULL);
     g_mkdir(run, 0755);
-    b->config = g_build_filename(b->dir, "gateway.conf", NULL);
-    g_autofree char *text = g_strdup_printf("[gateway]\n"
-                                            "socket-pattern = %s/%%s.sock\n"
-                                            "viewer = %s\n"
-                                            "log = %s/sessions.jsonl\n"
-                                            "run-dir = %s\n",
-                                            b->dir, fake_viewer, b->dir, run);
-    g_assert(g_file_set_contents(b->config, text, -1, NULL));
+    b->config = write_config(b, "gateway.conf", fake_viewer, "");
+    b->config_off = write_config(b, "gateway-off.conf", fake_viewer, "sandbox = off\n");
+    b->gateway = g_build_filename(b->dir, "vmconsole-gateway", NULL);
+    g_autofree char *confine_copy = g_build_filename(b->dir, "vmconsole-confine", NULL);
+    copy_program(gateway, b->gateway);
+    copy_program(confine, confine_copy);
     b->xauthority = g_build_filename(b->dir, "Xauthority", NULL);
     const char *argv[] = {"xauth", "-f", b->xauthority, "add", ":99", "MIT-MAGIC-COOKIE-1",
                           "00112233445566778899aabbccddeeff", NULL};
@@ -181,20 +208,41 @@ median(double *v, guint n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static void
+report_row(const char *what, double start_ms, double vm_ms)
+{
+    printf("  %-40s %8.2f ms %11.2f ms\n", what, start_ms, vm_ms);
+}
+
+static void
+bench_cleanup(Bench *b)
+{
+    static const char *const names[] = {"sessions.jsonl", "run/benchvm.lock", "run",
+                                        "benchvm.sock", "gateway.conf", "gateway-off.conf",
+                                        "Xauthority", "vmconsole-gateway", "vmconsole-confine"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *path = g_build_filename(b->dir, names[i], NULL);
+        if (g_remove(path) != 0 && errno != ENOENT)
+            g_printerr("bench-start: cannot remove %s: %s\n", path, g_strerror(errno));
+    }
+    g_rmdir(b->dir);
+}
+
 int
 main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: bench-start GATEWAY FAKE_VIEWER [ROUNDS]\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: bench-start GATEWAY CONFINE FAKE_VIEWER [ROUNDS]\n");
         return 2;
     }
-    guint rounds = argc > 3 ? (guint)atoi(argv[3]) : ROUNDS_DEFAULT;
+    guint rounds = argc > 4 ? (guint)atoi(argv[4]) : ROUNDS_DEFAULT;
     Bench b = {0};
-    bench_setup(&b, argv[2]);
+    bench_setup(&b, argv[1], argv[2], argv[3]);
     struct passwd *me = getpwuid(getuid());
     g_autofree char *uri = g_strconcat("spice+unix://", b.vm_socket, NULL);
-    char *direct_argv[] = {argv[2], uri, NULL};
-    char *gateway_argv[] = {argv[1], "--config", b.config, "--identity", me->pw_name, NULL};
+    char *direct_argv[] = {argv[3], uri, NULL};
+    char *off_argv[] = {b.gateway, "--config", b.config_off, "--identity", me->pw_name, NULL};
+    char *on_argv[] = {b.gateway, "--config", b.config, "--identity", me->pw_name, NULL};
     g_autofree char *home = g_strconcat("HOME=", b.dir, NULL);
     g_autofree char *xauth = g_strconcat("XAUTHORITY=", b.xauthority, NULL);
     char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", home, xauth, "DISPLAY=:99",
@@ -205,35 +253,33 @@ main(int argc, char **argv)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) != 0)
         g_error("socketpair: %s", g_strerror(errno));
 
-    double *direct_start = g_new(double, rounds), *direct_vm = g_new(double, rounds);
-    double *gw_start = g_new(double, rounds), *gw_vm = g_new(double, rounds);
-    /* one warm-up each, then interleaved so that noise hits both alike */
+    double *d_start = g_new(double, rounds), *d_vm = g_new(double, rounds);
+    double *off_start = g_new(double, rounds), *off_vm = g_new(double, rounds);
+    double *on_start = g_new(double, rounds), *on_vm = g_new(double, rounds);
+    /* one warm-up each, then interleaved so that noise hits all alike */
     double ignore1, ignore2;
     round_once(&b, direct_argv, envp, -1, &ignore1, &ignore2);
-    round_once(&b, gateway_argv, envp, out[1], &ignore1, &ignore2);
+    round_once(&b, off_argv, envp, out[1], &ignore1, &ignore2);
+    round_once(&b, on_argv, envp, out[1], &ignore1, &ignore2);
     for (guint i = 0; i < rounds; i++) {
-        round_once(&b, direct_argv, envp, -1, &direct_start[i], &direct_vm[i]);
-        round_once(&b, gateway_argv, envp, out[1], &gw_start[i], &gw_vm[i]);
+        round_once(&b, direct_argv, envp, -1, &d_start[i], &d_vm[i]);
+        round_once(&b, off_argv, envp, out[1], &off_start[i], &off_vm[i]);
+        round_once(&b, on_argv, envp, out[1], &on_start[i], &on_vm[i]);
     }
-    double ds = median(direct_start, rounds), dv = median(direct_vm, rounds);
-    double gs = median(gw_start, rounds), gv = median(gw_vm, rounds);
+    double ds = median(d_start, rounds), dv = median(d_vm, rounds);
+    double fs = median(off_start, rounds), fv = median(off_vm, rounds);
+    double ns = median(on_start, rounds), nv = median(on_vm, rounds);
     printf("gateway start overhead, %u rounds each (medians)\n", rounds);
-    printf("  %-34s %10s %14s\n", "", "viewer runs", "first byte at VM");
-    printf("  %-34s %8.2f ms %11.2f ms\n", "direct (spawn the viewer)", ds, dv);
-    printf("  %-34s %8.2f ms %11.2f ms\n", "through vmconsole-gateway", gs, gv);
-    printf("  gateway overhead: %.2f ms to the viewer, %.2f ms to the VM\n", gs - ds, gv - dv);
-    printf("  target: exec to viewer started, median <= %.0f ms: %s\n", TARGET_MS,
-           gs <= TARGET_MS ? "met" : "MISSED");
-
-    g_autofree char *log = g_build_filename(b.dir, "sessions.jsonl", NULL);
-    g_autofree char *run = g_build_filename(b.dir, "run", NULL);
-    g_autofree char *lock = g_build_filename(run, "benchvm.lock", NULL);
-    g_unlink(log);
-    g_unlink(lock);
-    g_rmdir(run);
-    g_unlink(b.vm_socket);
-    g_unlink(b.config);
-    g_unlink(b.xauthority);
-    g_rmdir(b.dir);
+    printf("  %-40s %10s %14s\n", "", "viewer runs", "first byte at VM");
+    report_row("direct (spawn the viewer)", ds, dv);
+    report_row("through vmconsole-gateway, sandbox = off", fs, fv);
+    report_row("through vmconsole-gateway, sandboxed", ns, nv);
+    printf("  gateway overhead without the sandbox: %.2f ms to the viewer, %.2f ms to the VM\n",
+           fs - ds, fv - dv);
+    printf("  the sandbox adds: %.2f ms to the viewer (%.1fx the unsandboxed start), "
+           "%.2f ms to the VM\n", ns - fs, fs > 0 ? ns / fs : 0.0, nv - fv);
+    printf("  target: exec to viewer started without the sandbox, median <= %.0f ms: %s\n",
+           TARGET_MS, fs <= TARGET_MS ? "met" : "MISSED");
+    bench_cleanup(&b);
     return 0;
 }

@@ -165,10 +165,12 @@ admin authorize "$BOB" "$D/keys/$BOB.pub" --append "$D/ak-link"
 check "authorize --append refuses a symlink" eval '[ "$RC" = 1 ] && has "$ERR" "symbolic link"'
 
 # ---- check: clean ----
-admin check --sshd-config "$SSHD_CONF"
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF"
 ok $RC "check on a clean setup exits 0 ($(grep problem <<<"$OUT" | head -3))"
 check "check says so" has "$OUT" "no problems found"
 check "check probes the VM and says it answers" has "$OUT" "debianx answers (display "
+check "check says the sandbox is there and what it protects with" \
+    eval 'grep -q "^sandbox: ok: .*vmconsole-confine: .*net-ns.*seccomp" <<<"$OUT"' 
 
 # Plant MISTAKE with the shell code SETUP, expect check to exit 3 with a
 # problem line holding NEEDLE, then run UNDO.
@@ -176,7 +178,7 @@ planted() { # planted DESCRIPTION NEEDLE SETUP UNDO [CHECK-ARGS...]
     local desc=$1 needle=$2 setup=$3 undo=$4
     shift 4
     eval "$setup"
-    admin check --no-probe --sshd-config "$SSHD_CONF" "$@"
+    admin check --gateway "$GATEWAY" --no-probe --sshd-config "$SSHD_CONF" "$@"
     local line
     line=$(grep -F -- "problem: " <<<"$OUT" | grep -F -- "$needle" | head -1)
     if [ "$RC" = 3 ] && [ -n "$line" ] && has "$line" " -- do: "; then
@@ -242,6 +244,11 @@ planted "a missing log file" "the session log is missing" \
     'mv "$D/log/sessions.jsonl" "$D/log.moved"' 'mv "$D/log.moved" "$D/log/sessions.jsonl"'
 planted "a log file the account cannot append to" "$ACC cannot append to the session log" \
     'chown root "$D/log/sessions.jsonl"' 'chown "$ACC" "$D/log/sessions.jsonl"'
+# the viewer's sandbox
+planted "sandbox = off" "the viewer runs without its sandbox" \
+    'sed -i "s/^\\[gateway\\]\$/[gateway]\\nsandbox = off/" "$D/gateway.conf"' 'write_config'
+planted "vmconsole-confine missing beside the gateway" "vmconsole-confine is not installed" \
+    'mv "$D/vmconsole-confine" "$D/confine.moved"' 'mv "$D/confine.moved" "$D/vmconsole-confine"'
 # the account
 planted "a gateway account that does not exist" "the gateway account" \
     'write_config "${P}nobody"' 'write_config'
@@ -251,7 +258,7 @@ planted "a gateway account that does not exist" "the gateway account" \
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
     "$D/spicex/plain.sock"
 chmod 0600 "$D/spicex/plain.sock"
-admin check --sshd-config "$SSHD_CONF"
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF"
 sed 's/^/# /' <<<"$OUT"
 check "check: a socket that does not answer the probe" has "$OUT" "VM plain does not answer"
 check "check: ... and the account cannot connect to it" has "$OUT" "cannot connect to VM plain"
@@ -259,7 +266,7 @@ check "check: ... while debianx still answers" has "$OUT" "debianx answers"
 check "check: exit 3 when something is found" test "$RC" = 3
 rm -f "$D/spicex/plain.sock"
 
-admin check --sshd-config "$SSHD_CONF" --no-probe
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF" --no-probe
 ok $RC "check is clean again after every undo ($(grep problem <<<"$OUT" | head -3))"
 admin check extra
 check "check refuses arguments" test "$RC" = 2
