@@ -14,10 +14,10 @@
 #   g. ssh without -X: exit 7, told to use ssh -X
 #   v. the person closes the viewer window: reason viewer-exit, the person
 #      sees the summary; no GLib warnings or criticals on any session's stderr
-#   a, y: the viewer runs in its sandbox (own PID and network namespaces,
+#   a, u, y: the viewer runs in its sandbox (own PID and network namespaces,
 #      no_new_privs, seccomp) and its X11 goes through the gateway: the end
-#      record counts x11 bytes both ways, with untrusted (-X, as with
-#      -F /dev/null) and trusted (-Y) forwarding
+#      record counts x11 bytes both ways, with -X (Debian's ssh makes it
+#      trusted), untrusted (-X -o ForwardX11Trusted=no) and -Y forwarding
 #   o. sandbox = off: the console still opens; the start record says so
 #   h. nothing left behind; every start record has exactly one end record
 #
@@ -483,19 +483,22 @@ checkd v "v: no GLib criticals or warnings on any session's stderr${GLIBMSG:+ (g
     [ -z "$GLIBMSG" ]
 case_end
 
-# ---- y. trusted forwarding (-Y) ----
-case_begin y "ssh -Y: trusted X11 forwarding through the gateway's X11 relay"
-open_bg y alice debianx -Y
-checkd y "y: the window appears" wait_for_window "$LAPTOP" "$TITLE" 20
-SY=$(last_start_of "$ALICE")
-GWPID=$(gateway_pid debianx)
-check_confined y
-sleep 1
-kill_ssh y
-wait_until 50 gone "$GWPID"
-wait_until 20 has_end "$SY"
-check_x11_counted y "$SY"
-case_end
+# ---- u, y. untrusted forwarding, and -Y ----
+for forwarding in "u:-oForwardX11Trusted=no" "y:-Y"; do
+    tag=${forwarding%%:*} option=${forwarding#*:}
+    case_begin "$tag" "ssh -X $option: X11 through the gateway's X11 relay"
+    open_bg "$tag" alice debianx "$option"
+    checkd "$tag" "$tag: the window appears" wait_for_window "$LAPTOP" "$TITLE" 20
+    SX=$(last_start_of "$ALICE")
+    GWPID=$(gateway_pid debianx)
+    check_confined "$tag"
+    sleep 1
+    kill_ssh "$tag"
+    wait_until 50 gone "$GWPID"
+    wait_until 20 has_end "$SX"
+    check_x11_counted "$tag" "$SX"
+    case_end
+done
 
 # ---- o. sandbox = off ----
 case_begin o "sandbox = off: the console opens, the record says so"

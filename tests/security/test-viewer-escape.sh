@@ -204,7 +204,7 @@ LAPTOP=$XVFB_DISPLAY
 : > "$D/laptop.xauth"
 
 sshd_start || exit 1
-install -m 0755 "$GW" "$D/vmconsole-gateway" && GW=$D/vmconsole-gateway || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
 sshd_add_key alice "$GW --config $CONF --identity $ALICE" || exit 1
 echo "# sshd on 127.0.0.1:$VMC_SSHD_PORT, account $ACCOUNT, laptop $LAPTOP, listener :$TCP_PORT"
 
@@ -231,11 +231,11 @@ run_attack() {
     gw=$(gateway_pid)
     sid=$(last_start_of "$ALICE")
     # PAYLOAD's last step (if it runs at all): its window; bounded
-    if wait_for_window "$LAPTOP" "^$mark-done" 20 2>/dev/null; then
+    if wait_for_window "$LAPTOP" "^$mark-done" 10 2>/dev/null; then
         title=$(window_titles "$LAPTOP" | grep "^$mark-done" | head -n 1)
         echo "# $tag: the payload ran and says: ${title#"$mark-done:"}"
     else
-        echo "# $tag: no sign of the payload within 20 s (the bridge did not run it, or it could not reach X)"
+        echo "# $tag: no sign of the payload within 10 s (the bridge did not run it, or it could not reach X)"
     fi
 
     ssh_bg_end "$pid"

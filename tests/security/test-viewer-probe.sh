@@ -183,7 +183,7 @@ gateway_prepare_dirs || exit 1
 install -d -m 0755 "$D/spicex" "$D/bin"
 install -d -m 1777 "$D/pub"
 # The account runs a copy: the build dir may not be reachable for other users.
-install -m 0755 "$GW" "$D/vmconsole-gateway" && GW=$D/vmconsole-gateway || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
 install -m 0755 "$PROBE" "$D/bin/sandbox-probe" && PROBE=$D/bin/sandbox-probe || exit 1
 
 start_qemu target "$D/spicex/target.sock" &&
