@@ -1,7 +1,10 @@
 #!/bin/bash
 # The gateway's decision path with real users, groups, sockets and ACLs:
 # list, open (denied / unknown / allowed), hostile requests, denied records,
-# the fail-closed audit log, per-person accounts, SSH context in the record.
+# the fail-closed audit log, per-person accounts, SSH context in the record,
+# and the fail-closed sandbox: without bubblewrap, with user namespaces off,
+# or without vmconsole-confine an open is refused with exit 6, saying what to
+# install or enable, and a denied record says why.
 # Usage: test-gateway-decision.sh GATEWAY-BINARY
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -163,5 +166,36 @@ OUT=$(cd / && SSH_ORIGINAL_COMMAND=list setpriv --reuid="$ALICE" --regid="${P}sx
       --init-groups "$D/vmconsole-gateway" --config "$D/gateway.conf" 2>"$D/stderr"); RC=$?
 check "per-person account: list as alice herself" [ "$RC" = 0 ]
 check "per-person account: alice's VMs" [ "$(names)" = "debianx elsewhere " ]
+
+# --- the viewer's sandbox is missing: refused before anything starts (exit 6).
+# Each case runs the gateway copy (vmconsole-confine beside it) in a private
+# mount namespace where one thing the sandbox needs is taken away.
+chmod 0640 "$D/log/sessions.jsonl"
+open_without() { # open_without SETUP-SHELL-CODE -> OUT ERR RC (alice opens debianx)
+    OUT=$(SSH_ORIGINAL_COMMAND=debianx DISPLAY=:99 unshare --mount --propagation private \
+          sh -c "$1"' && exec "$0" "$@"' "$D/vmconsole-gateway" --config "$D/gateway.conf" \
+          --identity "$ALICE" 2>"$D/stderr"); RC=$?
+    ERR=$(cat "$D/stderr")
+}
+sandbox_refused() { # sandbox_refused WHAT NEEDLE
+    local code reason
+    code=$(last_record exit) reason=$(last_record reason)
+    check "no $1: exit 6 (got $RC)" [ "$RC" = 6 ]
+    check "no $1: the person is told what is missing" grep -qF -- "$2" <<<"$ERR"
+    check "no $1: a denied record with exit 6 and the reason (exit $code: $reason)" \
+        eval '[ "$code" = 6 ] && grep -qF -- "'"$2"'" <<<"$reason"'
+}
+open_without 'mount --bind /dev/null /usr/bin/bwrap'
+sandbox_refused bubblewrap "install the package bubblewrap"
+echo 0 > "$D/zero"
+open_without "mount --bind $D/zero /proc/sys/user/max_user_namespaces"
+sandbox_refused "user namespaces" "user namespaces are switched off"
+# (where vmconsole is installed system-wide, its libexecdir copy would be found)
+mv "$D/vmconsole-confine" "$D/confine.away"
+open_without true
+sandbox_refused vmconsole-confine "vmconsole-confine is not installed"
+mv "$D/confine.away" "$D/vmconsole-confine"
+check "no sandbox or viewer was started by any of them" \
+    eval '[ -z "$(pgrep -x bwrap)" ] && [ -z "$(pgrep -x remote-viewer)" ]'
 
 finish
