@@ -704,9 +704,12 @@ check_spice(const Probe *probe)
     link[16 + 4] = 1;               /* channel type main; connection id, channel id 0 */
     put_le32(link + 16 + 14, 18);   /* caps_offset; no caps */
     struct sockaddr_un address = {.sun_family = AF_UNIX};
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", probe->spice_socket);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int error = fd < 0 ? errno : 0;
+    size_t length = strlen(probe->spice_socket);
+    int fd = length < sizeof address.sun_path ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)
+                                              : -1;
+    int error = length >= sizeof address.sun_path ? ENAMETOOLONG : fd < 0 ? errno : 0;
+    if (error == 0)
+        memcpy(address.sun_path, probe->spice_socket, length + 1);
     if (error == 0 && connect(fd, (struct sockaddr *)&address, sizeof address) != 0)
         error = errno;
     if (error == 0)
