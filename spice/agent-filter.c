@@ -527,13 +527,16 @@ agent_stream_feed(VmcAgentFilter *filter, Side *side, const guint8 *bytes, gsize
     return TRUE;
 }
 
-/* spice-gtk forgets a half-read agent message when the agent goes away. */
+/* spice-gtk forgets a half-read agent message when the agent goes away,
+ * and its file transfers with it: refusals still waiting would name tasks
+ * it no longer knows. */
 static void
 agent_stream_reset(VmcAgentFilter *filter, Side *side)
 {
     AgentStream *agent = &side->agent;
     count_dropped(filter, side->dir, agent->header_length);
     memset(agent, 0, sizeof *agent);
+    filter->n_answers = 0;
 }
 
 /* ---- Spice messages ---- */
@@ -622,7 +625,7 @@ capture_body(VmcAgentFilter *filter, Side *side, const guint8 *bytes, gsize n)
     if (side->capture_length == sizeof(side->capture)) {
         filter->agent_started = TRUE;
         filter->client_grant = le32(side->capture);
-        side->capture_length++; /* once */
+        side->capture_length++; /* taken: the loop above and this test stay off */
     }
 }
 

@@ -826,6 +826,36 @@ test_answers_bound(void)
     run_clear(&run);
 }
 
+/* Refusals still waiting when the agent goes away are forgotten with the
+ * transfers they answer. */
+static void
+test_answers_forgotten(void)
+{
+    Run run;
+    run_init(&run, &deny_files, CAPS_DEFAULT);
+    run_link(&run, CAPS_DEFAULT, CAPS_DEFAULT);
+    g_autoptr(GByteArray) long_message = g_byte_array_new();
+    add_agent(long_message, VD_AGENT_MONITORS_CONFIG, 100, 0);
+    g_autoptr(GByteArray) down = g_byte_array_new();
+    add_message(down, TRUE, SPICE_MSG_MAIN_AGENT_DATA, long_message->data, 50);
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data, down->len, 4096));
+    g_autoptr(GByteArray) up = g_byte_array_new();
+    g_autoptr(GByteArray) start = g_byte_array_new();
+    add_agent(start, VD_AGENT_FILE_XFER_START, 4, 9);
+    add_message(up, TRUE, SPICE_MSGC_MAIN_AGENT_DATA, start->data, start->len);
+    g_assert_true(run_feed(&run, VMC_AGENT_TO_VM, up->data, up->len, 4096));
+    g_byte_array_set_size(down, 0);
+    add_message(down, TRUE, SPICE_MSG_MAIN_AGENT_DISCONNECTED, (const guint8 *)"\0\0\0\0", 4);
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data, down->len, 4096));
+    Parsed parsed;
+    parse_messages(run.out[VMC_AGENT_FROM_VM], TRUE, VMC_AGENT_FROM_VM, &parsed);
+    g_assert_cmpuint(parsed.n_agent_data, ==, 1); /* the VM's piece, no refusal */
+    g_assert_cmpuint(parsed.tokens, ==, 1);       /* the token still came back */
+    g_assert_cmpuint(parsed.n_other, ==, 1);
+    parsed_clear(&parsed);
+    run_clear(&run);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -849,5 +879,6 @@ main(int argc, char **argv)
     g_test_add_func("/spice/agent-filter/at-bounds", test_at_bounds);
     g_test_add_func("/spice/agent-filter/link", test_link);
     g_test_add_func("/spice/agent-filter/answers-bound", test_answers_bound);
+    g_test_add_func("/spice/agent-filter/answers-forgotten", test_answers_forgotten);
     return g_test_run();
 }
