@@ -779,6 +779,18 @@ test_link(void)
     g_assert_nonnull(strstr(run.error->message, "4097"));
     run_clear(&run);
 
+    /* a reply of VMC_AGENT_FILTER_LINK_REPLY_MAX bytes is fine */
+    run_init(&run, &deny_files, CAPS_DEFAULT);
+    g_byte_array_set_size(server, 0);
+    add_server_reply(server, CAPS_DEFAULT, SPICE_LINK_ERR_OK);
+    gsize pad = VMC_AGENT_FILTER_LINK_REPLY_MAX - (server->len - VMC_SPICE_LINK_HEADER_SIZE);
+    add_zeros(server, pad);
+    guint32 size = GUINT32_TO_LE(VMC_AGENT_FILTER_LINK_REPLY_MAX);
+    memcpy(server->data + 12, &size, 4);
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, server->data, server->len, 1000));
+    g_assert_cmpuint(run.out[VMC_AGENT_FROM_VM]->len, ==, server->len);
+    run_clear(&run);
+
     /* a failed link result ends the channel too */
     run_init(&run, &deny_files, CAPS_DEFAULT);
     g_byte_array_set_size(server, 0);
