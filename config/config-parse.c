@@ -23,6 +23,8 @@ typedef enum {
     VALUE_MAX_SESSIONS,
     VALUE_RECORD,
     VALUE_ACCOUNT,
+    VALUE_FILE_TRANSFER,
+    VALUE_CLIPBOARD,
 } ValueKind;
 
 typedef struct {
@@ -41,6 +43,8 @@ static const KeySpec gateway_keys[] = {
     {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
+    {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcConfig, file_transfer)},
+    {"clipboard", VALUE_CLIPBOARD, offsetof(VmcConfig, clipboard)},
     {NULL, 0, 0},
 };
 
@@ -50,6 +54,8 @@ static const KeySpec vm_keys[] = {
     {"acl", VALUE_ACL, offsetof(VmcVmConfig, acl)},
     {"channels", VALUE_CHANNELS, offsetof(VmcVmConfig, channels)},
     {"record", VALUE_RECORD, offsetof(VmcVmConfig, record)},
+    {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcVmConfig, file_transfer)},
+    {"clipboard", VALUE_CLIPBOARD, offsetof(VmcVmConfig, clipboard)},
     {NULL, 0, 0},
 };
 
@@ -281,6 +287,10 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_max_sessions(value, field, ret_why);
     case VALUE_RECORD:
         return vmc_config_parse_record(value, field, ret_why);
+    case VALUE_FILE_TRANSFER:
+        return vmc_config_parse_file_transfer(value, field, ret_why);
+    case VALUE_CLIPBOARD:
+        return vmc_config_parse_clipboard(value, field, ret_why);
     }
     g_free(*(char **)field);
     *(char **)field = copy;
@@ -318,6 +328,8 @@ vm_config_new(const char *name)
     VmcVmConfig *vm = g_new0(VmcVmConfig, 1);
     vm->name = g_strdup(name);
     vm->channels = g_strsplit(VMC_CONFIG_DEFAULT_CHANNELS, " ", -1);
+    vm->file_transfer = VMC_CONFIG_DEFAULT_FILE_TRANSFER;
+    vm->clipboard = VMC_CONFIG_DEFAULT_CLIPBOARD;
     return vm;
 }
 
@@ -343,6 +355,33 @@ keyfile_matches_scan(GKeyFile *keyfile, const Scan *scan)
 }
 
 static gboolean
+group_has_key(const ScanGroup *group, ValueKind kind)
+{
+    for (guint k = 0; k < group->n_keys; k++)
+        if (group->keys[k].spec->kind == kind)
+            return TRUE;
+    return FALSE;
+}
+
+/* A [vm] section without its own agent keys takes the [gateway] ones,
+ * wherever [gateway] stands in the file. */
+static void
+inherit_gateway_keys(const Scan *scan, VmcConfig *config)
+{
+    guint vm_index = 0;
+    for (guint i = 0; i < scan->groups->len; i++) {
+        const ScanGroup *group = g_ptr_array_index(scan->groups, i);
+        if (group->specs != vm_keys)
+            continue;
+        VmcVmConfig *vm = g_ptr_array_index(config->vms, vm_index++);
+        if (!group_has_key(group, VALUE_FILE_TRANSFER))
+            vm->file_transfer = config->file_transfer;
+        if (!group_has_key(group, VALUE_CLIPBOARD))
+            vm->clipboard = config->clipboard;
+    }
+}
+
+static gboolean
 load_groups(Scan *scan, GKeyFile *keyfile, VmcConfig *config)
 {
     for (guint i = 0; i < scan->groups->len; i++) {
@@ -357,6 +396,7 @@ load_groups(Scan *scan, GKeyFile *keyfile, VmcConfig *config)
             if (!load_value(scan, keyfile, group, &group->keys[k], target))
                 return FALSE;
     }
+    inherit_gateway_keys(scan, config);
     return TRUE;
 }
 

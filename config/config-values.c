@@ -310,6 +310,66 @@ vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **r
     return TRUE;
 }
 
+static const char *const file_transfer_names[] = {
+    [VMC_FILE_TRANSFER_DENY] = "deny",
+    [VMC_FILE_TRANSFER_ALLOW] = "allow",
+};
+
+static const char *const clipboard_names[] = {
+    [VMC_CLIPBOARD_BOTH] = "both",
+    [VMC_CLIPBOARD_TO_VM] = "to-vm",
+    [VMC_CLIPBOARD_FROM_VM] = "from-vm",
+    [VMC_CLIPBOARD_NONE] = "none",
+};
+
+const char *
+vmc_config_file_transfer_name(VmcFileTransferPolicy policy)
+{
+    g_return_val_if_fail((guint)policy < G_N_ELEMENTS(file_transfer_names), NULL);
+    return file_transfer_names[policy];
+}
+
+const char *
+vmc_config_clipboard_name(VmcClipboardPolicy policy)
+{
+    g_return_val_if_fail((guint)policy < G_N_ELEMENTS(clipboard_names), NULL);
+    return clipboard_names[policy];
+}
+
+/* The index of value in names, or -1. */
+static int
+name_index(const char *const *names, gsize n_names, const char *value)
+{
+    for (gsize i = 0; i < n_names; i++)
+        if (strcmp(names[i], value) == 0)
+            return (int)i;
+    return -1;
+}
+
+gboolean
+vmc_config_parse_file_transfer(const char *value, VmcFileTransferPolicy *ret_policy,
+                               char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_policy != NULL && ret_why != NULL, FALSE);
+    int i = name_index(file_transfer_names, G_N_ELEMENTS(file_transfer_names), value);
+    if (i < 0)
+        return fail(ret_why, "must be deny or allow (files from the laptop into the VM)");
+    *ret_policy = (VmcFileTransferPolicy)i;
+    return TRUE;
+}
+
+gboolean
+vmc_config_parse_clipboard(const char *value, VmcClipboardPolicy *ret_policy, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_policy != NULL && ret_why != NULL, FALSE);
+    int i = name_index(clipboard_names, G_N_ELEMENTS(clipboard_names), value);
+    if (i < 0)
+        return fail(ret_why, "must be both, to-vm, from-vm or none (which way clipboard data "
+                             "may cross)");
+    *ret_policy = (VmcClipboardPolicy)i;
+    return TRUE;
+}
+
 gboolean
 vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why)
 {

@@ -38,6 +38,8 @@ vmc_config_new_default(void)
     config->takeover = VMC_TAKEOVER_DENY;
     config->sandbox = VMC_SANDBOX_ON;
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
+    config->file_transfer = VMC_CONFIG_DEFAULT_FILE_TRANSFER;
+    config->clipboard = VMC_CONFIG_DEFAULT_CLIPBOARD;
     config->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_vm_config_free);
     return config;
 }
@@ -131,6 +133,18 @@ vmc_config_find_vm(const VmcConfig *config, const char *name)
             return vm;
     }
     return NULL;
+}
+
+void
+vmc_config_agent_policy(const VmcConfig *config, const char *name,
+                        VmcFileTransferPolicy *ret_file_transfer,
+                        VmcClipboardPolicy *ret_clipboard)
+{
+    g_return_if_fail(config != NULL && name != NULL);
+    g_return_if_fail(ret_file_transfer != NULL && ret_clipboard != NULL);
+    const VmcVmConfig *vm = vmc_config_find_vm(config, name);
+    *ret_file_transfer = vm != NULL ? vm->file_transfer : config->file_transfer;
+    *ret_clipboard = vm != NULL ? vm->clipboard : config->clipboard;
 }
 
 char *

@@ -32,6 +32,11 @@ gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char
 
 /* "deny" or "allow". */
 gboolean vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why);
+gboolean vmc_config_parse_file_transfer(const char *value, VmcFileTransferPolicy *ret_policy,
+                                        char **ret_why);
+/* "both", "to-vm", "from-vm" or "none". */
+gboolean vmc_config_parse_clipboard(const char *value, VmcClipboardPolicy *ret_policy,
+                                    char **ret_why);
 gboolean vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **ret_why);
 gboolean vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why);
 

@@ -47,6 +47,22 @@ typedef enum {
     VMC_RECORD_DENY,
 } VmcRecordPolicy;
 
+/* file-transfer = deny|allow: whether files may go from the laptop into the VM
+ * (the Spice agent's file transfer; the relay enforces it). */
+typedef enum {
+    VMC_FILE_TRANSFER_DENY,
+    VMC_FILE_TRANSFER_ALLOW,
+} VmcFileTransferPolicy;
+
+/* clipboard = both|to-vm|from-vm|none: which way clipboard data may cross
+ * between the laptop and the VM (the relay enforces it). */
+typedef enum {
+    VMC_CLIPBOARD_BOTH,
+    VMC_CLIPBOARD_TO_VM,
+    VMC_CLIPBOARD_FROM_VM,
+    VMC_CLIPBOARD_NONE,
+} VmcClipboardPolicy;
+
 typedef struct {
     char *name;      /* valid VM name (vmc_vm_name_is_valid) */
     char *socket;    /* absolute path, or NULL: from socket-pattern */
@@ -54,6 +70,9 @@ typedef struct {
     char *acl;       /* stored ACL policy text ("group:spicex:rw,user:bob:rw") or NULL */
     char **channels; /* Spice channel names the relay lets through (never NULL) */
     VmcRecordPolicy record; /* record = allow|deny (default allow); deny wins over channels */
+    /* The VM's own key, else the [gateway] one, else the default. */
+    VmcFileTransferPolicy file_transfer;
+    VmcClipboardPolicy clipboard;
 } VmcVmConfig;
 
 typedef struct {
@@ -66,6 +85,10 @@ typedef struct {
     VmcTakeover takeover;
     VmcSandboxMode sandbox;  /* sandbox = on|off (default on) */
     guint max_sessions_per_identity; /* >= 1 */
+    /* The agent policy of every VM that does not set its own (and of VMs
+     * without a [vm] section). */
+    VmcFileTransferPolicy file_transfer;
+    VmcClipboardPolicy clipboard;
     GPtrArray *vms;          /* of VmcVmConfig*, in file order */
 } VmcConfig;
 
@@ -78,6 +101,8 @@ typedef struct {
 #define VMC_CONFIG_ACCOUNT_MAX 32      /* bytes of the account name */
 #define VMC_CONFIG_DEFAULT_MAX_SESSIONS 4
 #define VMC_CONFIG_DEFAULT_CHANNELS "main display inputs cursor playback record"
+#define VMC_CONFIG_DEFAULT_FILE_TRANSFER VMC_FILE_TRANSFER_DENY
+#define VMC_CONFIG_DEFAULT_CLIPBOARD VMC_CLIPBOARD_BOTH
 
 /* TRUE for a VM name of the request grammar: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. Pure. */
 gboolean vmc_vm_name_is_valid(const char *name);
@@ -98,6 +123,17 @@ VmcConfig *vmc_config_load(const char *path, GError **error);
 
 void vmc_config_free(VmcConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcConfig, vmc_config_free)
+
+/* The words of the config for a policy ("deny", "allow"; "both", "to-vm",
+ * "from-vm", "none"), as records and messages show them. */
+const char *vmc_config_file_transfer_name(VmcFileTransferPolicy policy);
+const char *vmc_config_clipboard_name(VmcClipboardPolicy policy);
+
+/* The agent policy in force for VM name: its [vm] section's, else the
+ * [gateway] one (a VM without a section gets the [gateway] one). */
+void vmc_config_agent_policy(const VmcConfig *config, const char *name,
+                             VmcFileTransferPolicy *ret_file_transfer,
+                             VmcClipboardPolicy *ret_clipboard);
 
 /* The [vm NAME] section for name, or NULL. */
 const VmcVmConfig *vmc_config_find_vm(const VmcConfig *config, const char *name);

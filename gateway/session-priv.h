@@ -46,6 +46,32 @@ void vmc_session_record_sandbox(VmcRecord *record, gboolean on, const char *cons
  * sound streams. */
 void vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats);
 
+/* The agent policy in force, for the start record: "file_transfer" ("deny"
+ * or "allow") and "clipboard" ("both", "to-vm", "from-vm" or "none"). */
+void vmc_session_record_agent_policy(VmcRecord *record, const VmcAgentPolicy *policy);
+
+/* What the agent policy removed, for the end record (vmc_session_record_stats
+ * adds it): "agent" {"file_transfer_dropped", "clipboard_to_vm_dropped",
+ * "clipboard_from_vm_dropped" (agent messages), "bytes_dropped_to_vm",
+ * "bytes_dropped_from_vm", "bytes_injected_to_vm", "bytes_injected_from_vm",
+ * "refused" (main channels closed: not followable)}. */
+void vmc_session_record_agent(VmcRecord *record, const VmcRelayStats *stats);
+
+/* ---- the agent policy (session-agent.c) ---- */
+
+/* The policy the config sets for vm ([vm] keys, else [gateway] ones). Pure. */
+void vmc_session_agent_policy(const VmcConfig *config, const char *vm,
+                              VmcAgentPolicy *ret_policy);
+
+/* Give relay the policy of vm; call it right after vmc_relay_new, before
+ * the viewer can connect. */
+void vmc_session_apply_agent_policy(VmcRelay *relay, const VmcConfig *config, const char *vm);
+
+/* vmc_session_record_agent_policy with the policy the config sets for vm,
+ * for the start record (written before the relay exists). */
+void vmc_session_record_vm_agent_policy(VmcRecord *record, const VmcConfig *config,
+                                        const char *vm);
+
 /* ---- the viewer (viewer.c) ---- */
 
 /* TRUE for a DISPLAY value we pass on: printable, no '/', at most VMC_DISPLAY_MAX. */

@@ -174,4 +174,47 @@ vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats)
     vmc_record_set_int(record, "rejected_connections", stats->rejected);
     if (stats->n_streams > 0)
         vmc_record_take_node(record, "streams", streams_node(stats));
+    vmc_session_record_agent(record, stats);
+}
+
+void
+vmc_session_record_agent_policy(VmcRecord *record, const VmcAgentPolicy *policy)
+{
+    VmcClipboardPolicy clipboard = policy->clipboard_to_vm
+                                       ? (policy->clipboard_from_vm ? VMC_CLIPBOARD_BOTH
+                                                                    : VMC_CLIPBOARD_TO_VM)
+                                       : (policy->clipboard_from_vm ? VMC_CLIPBOARD_FROM_VM
+                                                                    : VMC_CLIPBOARD_NONE);
+    vmc_record_set_string(record, "file_transfer",
+                          vmc_config_file_transfer_name(policy->file_transfer
+                                                            ? VMC_FILE_TRANSFER_ALLOW
+                                                            : VMC_FILE_TRANSFER_DENY));
+    vmc_record_set_string(record, "clipboard", vmc_config_clipboard_name(clipboard));
+}
+
+void
+vmc_session_record_agent(VmcRecord *record, const VmcRelayStats *stats)
+{
+    const VmcAgentStats *agent = &stats->agent;
+    const struct {
+        const char *name;
+        guint64 value;
+    } members[] = {
+        {"file_transfer_dropped", agent->file_transfer_dropped},
+        {"clipboard_to_vm_dropped", agent->clipboard_to_vm_dropped},
+        {"clipboard_from_vm_dropped", agent->clipboard_from_vm_dropped},
+        {"bytes_dropped_to_vm", agent->bytes_dropped_to_vm},
+        {"bytes_dropped_from_vm", agent->bytes_dropped_from_vm},
+        {"bytes_injected_to_vm", agent->bytes_injected_to_vm},
+        {"bytes_injected_from_vm", agent->bytes_injected_from_vm},
+        {"refused", agent->refused},
+    };
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_object(builder);
+    for (gsize i = 0; i < G_N_ELEMENTS(members); i++) {
+        json_builder_set_member_name(builder, members[i].name);
+        json_builder_add_int_value(builder, (gint64)members[i].value);
+    }
+    json_builder_end_object(builder);
+    vmc_record_take_node(record, "agent", json_builder_get_root(builder));
 }

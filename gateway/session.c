@@ -358,6 +358,8 @@ start_relay(Session *session, GError **error)
     /* Until the viewer exists nobody may connect (pid -1). */
     session->relay = vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event,
                                    session);
+    vmc_session_apply_agent_policy(session->relay, session->gateway->config,
+                                   session->request->vm);
     return start_streams(session, error);
 }
 
@@ -467,6 +469,7 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     vmc_record_set_string(record, "key_type", session->gateway->ssh->key_type);
     vmc_record_set_string(record, "socket", session->decision->socket_path);
     vmc_record_set_string(record, "mode", "x11");
+    vmc_session_record_vm_agent_policy(record, session->gateway->config, session->request->vm);
     vmc_sound_record(&session->sound, record);
     vmc_record_set_string(record, "viewer", session->gateway->config->viewer);
     g_auto(GStrv) protections =

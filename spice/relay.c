@@ -11,8 +11,14 @@
  * polled at all, so a hung-up peer can't make the loop spin. The link
  * deadline and connect retries use the same source's ready time. The hot
  * path reads and sends straight through the buffers: no allocation, no
- * logging. */
+ * logging.
+ *
+ * Under an agent policy that denies something, main-channel connections are
+ * not spliced: each direction is read into a bounded buffer, fed to the agent
+ * filter (agent-filter.c) and sent from the filter's bounded output, the
+ * same polling rules giving backpressure. The main channel carries little. */
 #include "relay-priv.h"
+#include "agent-filter-priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +70,19 @@ typedef struct {
 
 /* The link message, plus whatever came with it, read before relaying. */
 #define LINK_READ_MAX (VMC_SPICE_LINK_HEADER_SIZE + VMC_SPICE_LINK_MESS_MAX)
+/* Bytes read and not yet taken by the agent filter, per direction. */
+#define FILTER_INPUT_SIZE (16 * 1024)
+/* Rounds of both directions per dispatch, so that what one direction's
+ * filter injects into the other goes out at once. */
+#define FILTER_ROUNDS 4
+
+/* A filtered main channel: what was read, by VmcAgentDirection. */
+typedef struct {
+    VmcAgentFilter *filter;
+    guint8 input[2][FILTER_INPUT_SIZE];
+    gsize input_start[2];
+    gsize input_end[2];
+} AgentPath;
 
 /* One direction: the link bytes first (from Conn.link, up only), then bytes
  * spliced socket -> pipe -> socket, the pipe being the bounded buffer. */
@@ -96,6 +115,8 @@ typedef struct {
     gboolean vm_ended;
     Pipe up;   /* client -> VM */
     Pipe down; /* VM -> client */
+    AgentPath *agent;       /* a filtered main channel; NULL when spliced */
+    gsize link_total;       /* bytes of the link message in link[] */
     guint8 link[LINK_READ_MAX];
 } Conn;
 
@@ -126,6 +147,9 @@ struct _VmcRelay {
     Stream streams[VMC_RELAY_STREAMS_MAX];
     guint n_streams;
     gsize buffered_peak;
+    VmcAgentPolicy agent_policy;
+    gboolean agent_filtering;    /* the policy denies something */
+    VmcAgentStats agent_closed;  /* of the filtered connections closed so far */
 };
 
 /* ---- events ---- */
@@ -167,8 +191,27 @@ note_vm_ended(Conn *conn, const char *detail)
 /* ---- connections ---- */
 
 static void
+agent_stats_add(VmcAgentStats *total, const VmcAgentStats *add)
+{
+    total->file_transfer_dropped += add->file_transfer_dropped;
+    total->clipboard_to_vm_dropped += add->clipboard_to_vm_dropped;
+    total->clipboard_from_vm_dropped += add->clipboard_from_vm_dropped;
+    total->bytes_dropped_to_vm += add->bytes_dropped_to_vm;
+    total->bytes_dropped_from_vm += add->bytes_dropped_from_vm;
+    total->bytes_injected_to_vm += add->bytes_injected_to_vm;
+    total->bytes_injected_from_vm += add->bytes_injected_from_vm;
+    total->refused += add->refused;
+}
+
+static void
 conn_close(Conn *conn)
 {
+    if (conn->agent != NULL) {
+        agent_stats_add(&conn->relay->agent_closed,
+                        vmc_agent_filter_get_stats(conn->agent->filter));
+        vmc_agent_filter_free(conn->agent->filter);
+        g_free(conn->agent);
+    }
     g_ptr_array_remove_fast(conn->relay->conns, conn);
     g_source_destroy(conn->source);
     g_source_unref(conn->source);
@@ -215,27 +258,71 @@ pipe_has_output(const Pipe *pipe)
     return pipe->start < pipe->end || pipe->in_pipe > 0;
 }
 
+static gboolean
+agent_has_output(Conn *conn, VmcAgentDirection dir)
+{
+    const Pipe *pipe = dir == VMC_AGENT_TO_VM ? &conn->up : &conn->down;
+    gsize pending = 0;
+    vmc_agent_filter_output(conn->agent->filter, dir, &pending);
+    return !pipe->done && (pending > 0 || pipe->start < pipe->end);
+}
+
+static gboolean
+agent_input_empty(const Conn *conn, VmcAgentDirection dir)
+{
+    return conn->agent->input_start[dir] == conn->agent->input_end[dir];
+}
+
+/* Read only what the filter has taken all of the last read. */
+static gboolean
+agent_has_room(const Conn *conn, VmcAgentDirection dir)
+{
+    const Pipe *pipe = dir == VMC_AGENT_TO_VM ? &conn->up : &conn->down;
+    return !pipe->eof && !pipe->done && agent_input_empty(conn, dir);
+}
+
 static void
 conn_update_watches(Conn *conn)
 {
     GIOCondition client = 0, vm = 0;
-    if (pipe_has_room(&conn->up))
-        client |= G_IO_IN;
-    if (pipe_has_output(&conn->down))
-        client |= G_IO_OUT;
-    if (pipe_has_room(&conn->down))
-        vm |= G_IO_IN;
-    if (pipe_has_output(&conn->up))
-        vm |= G_IO_OUT;
+    if (conn->agent != NULL) {
+        client = (agent_has_room(conn, VMC_AGENT_TO_VM) ? G_IO_IN : 0) |
+                 (agent_has_output(conn, VMC_AGENT_FROM_VM) ? G_IO_OUT : 0);
+        vm = (agent_has_room(conn, VMC_AGENT_FROM_VM) ? G_IO_IN : 0) |
+             (agent_has_output(conn, VMC_AGENT_TO_VM) ? G_IO_OUT : 0);
+    } else {
+                client |= G_IO_IN;
+        if (pipe_has_output(&conn->down))
+            client |= G_IO_OUT;
+        if (pipe_has_room(&conn->down))
+            vm |= G_IO_IN;
+        if (pipe_has_output(&conn->up))
+            vm |= G_IO_OUT;
+    }
     set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, client);
     if (conn->vm_fd >= 0)
         set_watch(conn, &conn->vm_tag, &conn->vm_events, conn->vm_fd, vm);
+}
+
+static gsize
+agent_buffered(const AgentPath *agent)
+{
+    gsize buffered = 0;
+    for (guint dir = 0; dir < 2; dir++) {
+        gsize pending = 0;
+        vmc_agent_filter_output(agent->filter, dir, &pending);
+        buffered += agent->input_end[dir] - agent->input_start[dir] + pending +
+                    vmc_agent_filter_held(agent->filter, dir);
+    }
+    return buffered;
 }
 
 static void
 note_buffered(Conn *conn)
 {
     gsize buffered = (conn->up.end - conn->up.start) + conn->up.in_pipe + conn->down.in_pipe;
+    if (conn->agent != NULL)
+        buffered += agent_buffered(conn->agent);
     if (buffered > conn->relay->buffered_peak)
         conn->relay->buffered_peak = buffered;
 }
@@ -347,9 +434,147 @@ ready(GIOCondition revents, GIOCondition wanted)
     return (revents & (wanted | G_IO_HUP | G_IO_ERR)) != 0;
 }
 
+/* ---- relaying a filtered main channel ---- */
+
+/* The output of a direction died: abandon it (as pipe_flush does). */
+static void
+agent_output_died(Conn *conn, VmcAgentDirection dir)
+{
+    Pipe *pipe = dir == VMC_AGENT_TO_VM ? &conn->up : &conn->down;
+    if (dir == VMC_AGENT_TO_VM)
+        note_vm_ended(conn, "the VM's Spice socket stopped taking data");
+    else
+        conn->client_ended = conn->client_ended || !conn->vm_ended;
+    pipe->start = pipe->end = 0;
+    pipe->eof = pipe->done = TRUE;
+    conn->agent->input_start[dir] = conn->agent->input_end[dir] = 0;
+}
+
+/* Send the link bytes, then the filter's output, while the socket takes
+ * them. FALSE when the output died. */
+static gboolean
+agent_flush(Conn *conn, VmcAgentDirection dir, int to, gint64 now_us)
+{
+    Pipe *pipe = dir == VMC_AGENT_TO_VM ? &conn->up : &conn->down;
+    for (;;) {
+        gboolean link = pipe->start < pipe->end;
+        gsize length = pipe->end - pipe->start;
+        const guint8 *bytes = link ? conn->link + pipe->start
+                                   : vmc_agent_filter_output(conn->agent->filter, dir, &length);
+        if (length == 0)
+            return TRUE;
+        ssize_t n = send(to, bytes, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            if (link)
+                pipe->start += (gsize)n;
+            else
+                vmc_agent_filter_output_sent(conn->agent->filter, dir, (gsize)n);
+            count_bytes(conn, dir == VMC_AGENT_TO_VM, (gsize)n, now_us);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return TRUE;
+        } else if (n != 0 || errno != EINTR) {
+            agent_output_died(conn, dir);
+            return FALSE;
+        }
+    }
+}
+
+/* Give the filter what was read; it also places what it injects. When it
+ * cannot follow the stream the connection is closed and counted: FALSE. */
+static gboolean
+agent_take(Conn *conn, VmcAgentDirection dir)
+{
+    AgentPath *agent = conn->agent;
+    g_autoptr(GError) error = NULL;
+    gsize taken = 0;
+    if (!vmc_agent_filter_feed(agent->filter, dir, agent->input[dir] + agent->input_start[dir],
+                               agent->input_end[dir] - agent->input_start[dir], &taken, &error)) {
+        VmcRelay *relay = conn->relay;
+        g_autofree char *detail = g_strdup_printf(
+            "main channel closed: it cannot be followed to enforce the agent policy (%s)",
+            error->message);
+        relay->agent_closed.refused++;
+        conn_close(conn);
+        reject(relay, "%s", detail);
+        return FALSE;
+    }
+    agent->input_start[dir] += taken;
+    if (agent_input_empty(conn, dir))
+        agent->input_start[dir] = agent->input_end[dir] = 0;
+    return TRUE;
+}
+
+/* One direction: feed, send, read while things move. FALSE when the
+ * connection was closed. */
+static gboolean
+agent_move(Conn *conn, VmcAgentDirection dir, gboolean can_read, gint64 now_us)
+{
+    gboolean to_vm = dir == VMC_AGENT_TO_VM;
+    Pipe *pipe = to_vm ? &conn->up : &conn->down;
+    int from = to_vm ? conn->client_fd : conn->vm_fd;
+    int to = to_vm ? conn->vm_fd : conn->client_fd;
+    AgentPath *agent = conn->agent;
+
+    for (guint reads = 0; !pipe->done;) {
+        if (!agent_take(conn, dir))
+            return FALSE;
+        if (!agent_flush(conn, dir, to, now_us))
+            return TRUE;
+        if (!agent_input_empty(conn, dir)) {
+            if (agent_has_output(conn, dir))
+                break; /* the output is full and the socket takes no more */
+            continue;
+        }
+        if (!can_read || pipe->eof || reads++ == READS_PER_DISPATCH)
+            break;
+        ssize_t n = read(from, agent->input[dir], FILTER_INPUT_SIZE);
+        if (n > 0) {
+            agent->input_end[dir] = (gsize)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            can_read = FALSE;
+        } else if (n == 0 || errno != EINTR) {
+            pipe->eof = TRUE;
+            if (to_vm)
+                conn->client_ended = conn->client_ended || !conn->vm_ended;
+            else
+                note_vm_ended(conn, "the VM's Spice server closed the main channel");
+        }
+    }
+    /* the input ended and all of it went: half-close (what the filter still
+     * holds is an incomplete message, never sent) */
+    if (pipe->eof && !pipe->done && agent_input_empty(conn, dir) && !agent_has_output(conn, dir)) {
+        shutdown(to, SHUT_WR);
+        pipe->done = TRUE;
+    }
+    return TRUE;
+}
+
+static void
+conn_agent_step(Conn *conn, GIOCondition client_revents, GIOCondition vm_revents)
+{
+    gint64 now_us = g_source_get_time(conn->source);
+    gboolean client_in = ready(client_revents, G_IO_IN);
+    gboolean vm_in = ready(vm_revents, G_IO_IN);
+    /* later rounds move what one direction injected into the other */
+    for (guint round = 0; round < FILTER_ROUNDS; round++)
+        if (!agent_move(conn, VMC_AGENT_TO_VM, client_in && round == 0, now_us) ||
+            !agent_move(conn, VMC_AGENT_FROM_VM, vm_in && round == 0, now_us))
+            return;
+    note_buffered(conn);
+    if (conn->up.done && conn->down.done) {
+        conn_close(conn);
+        return;
+    }
+    conn_update_watches(conn);
+}
+
 static void
 conn_relay_step(Conn *conn, GIOCondition client_revents, GIOCondition vm_revents)
 {
+    if (conn->agent != NULL) {
+        conn_agent_step(conn, client_revents, vm_revents);
+        return;
+    }
     gint64 now_us = g_source_get_time(conn->source);
     /* Without pending output, sending is tried at once rather than polled for. */
     gboolean up_can_write = conn->up.start == conn->up.end || ready(vm_revents, G_IO_OUT);
@@ -393,10 +618,35 @@ conn_connect_failed(Conn *conn, const char *what, int error_number)
     conn_close(conn);
 }
 
+/* A main channel under a policy that denies something goes through the
+ * filter: the link message as it came, then what followed it into the
+ * filter. */
+static void
+agent_path_start(Conn *conn)
+{
+    AgentPath *agent = g_new0(AgentPath, 1);
+    agent->filter = vmc_agent_filter_new(&conn->relay->agent_policy, conn->link,
+                                         conn->link_total);
+    gsize extra = conn->up.end - conn->link_total;
+    memcpy(agent->input[VMC_AGENT_TO_VM], conn->link + conn->link_total, extra);
+    agent->input_end[VMC_AGENT_TO_VM] = extra;
+    conn->up.end = conn->link_total;
+    conn->agent = agent;
+}
+
+static gboolean
+conn_is_filtered(const Conn *conn)
+{
+    return conn->listener->stream < 0 && conn->type == VMC_SPICE_CHANNEL_MAIN &&
+           conn->relay->agent_filtering;
+}
+
 static void
 conn_start_relaying(Conn *conn)
 {
-    if (!pipe_open(&conn->up) || !pipe_open(&conn->down)) {
+    if (conn_is_filtered(conn)) {
+        agent_path_start(conn);
+    } else if (!pipe_open(&conn->up) || !pipe_open(&conn->down)) {
         conn_connect_failed(conn, "cannot relay", errno);
         return;
     }
@@ -495,7 +745,8 @@ conn_link_step(Conn *conn, GIOCondition client_revents)
 
         g_autoptr(GError) error = NULL;
         VmcSpiceLink link;
-        if (vmc_spice_link_check(conn->link, up->end, relay->allowed, &link, NULL, &error)) {
+        if (vmc_spice_link_check(conn->link, up->end, relay->allowed, &link, &conn->link_total,
+                                 &error)) {
             conn->type = link.channel_type;
             conn->state = CONN_CONNECTING;
             set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, 0);
@@ -701,6 +952,7 @@ vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t pe
     relay->user_data = user_data;
     relay->conns = g_ptr_array_new();
     relay->link_timeout_ms = VMC_RELAY_LINK_TIMEOUT_MS;
+    relay->agent_policy = (VmcAgentPolicy){TRUE, TRUE, TRUE};
     gint64 now_us = g_get_monotonic_time(), now_real_us = g_get_real_time();
     vmc_relay_rate_init(&relay->rate, now_us, now_real_us);
     for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
@@ -728,6 +980,14 @@ vmc_relay_set_peer_check(VmcRelay *relay, VmcRelayPeerCheck check, gpointer user
     g_return_if_fail(relay != NULL);
     relay->peer_check = check;
     relay->peer_check_data = user_data;
+}
+
+void
+vmc_relay_set_agent_policy(VmcRelay *relay, const VmcAgentPolicy *policy)
+{
+    g_return_if_fail(relay != NULL && policy != NULL);
+    relay->agent_policy = *policy;
+    relay->agent_filtering = !vmc_agent_policy_allows_all(policy);
 }
 
 static gboolean
@@ -806,6 +1066,13 @@ vmc_relay_get_stats(VmcRelay *relay)
         out->series = vmc_relay_rate_copy_series(&stream->rate, now_us);
     }
     stats->n_streams = relay->n_streams;
+    stats->agent_policy = relay->agent_policy;
+    stats->agent = relay->agent_closed;
+    for (guint i = 0; i < relay->conns->len; i++) {
+        const Conn *conn = g_ptr_array_index(relay->conns, i);
+        if (conn->agent != NULL)
+            agent_stats_add(&stats->agent, vmc_agent_filter_get_stats(conn->agent->filter));
+    }
     return stats;
 }
 

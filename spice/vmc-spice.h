@@ -30,6 +30,7 @@ typedef enum {
     VMC_SPICE_ERROR_IO,
     VMC_SPICE_ERROR_TIMEOUT,
     VMC_SPICE_ERROR_PROBE,
+    VMC_SPICE_ERROR_AGENT,      /* the agent filter cannot follow a main channel: refused */
 } VmcSpiceError;
 
 /* Spice channel types (spice-protocol enums.h). */
@@ -86,6 +87,34 @@ typedef struct {
 gboolean vmc_spice_link_check(const guint8 *bytes, gsize length, const gboolean *allowed,
                               VmcSpiceLink *ret_link, gsize *ret_total, GError **error);
 
+/* ---- the agent policy (enforced on the main channel) ---- */
+
+/* What the Spice agent may carry between the laptop (the viewer) and the VM. */
+typedef struct {
+    gboolean file_transfer;     /* files may go to the VM */
+    gboolean clipboard_to_vm;   /* the laptop's clipboard data may reach the VM */
+    gboolean clipboard_from_vm; /* the VM's clipboard data may reach the laptop */
+} VmcAgentPolicy;
+
+/* TRUE when policy lets everything through (the main channel needs no filter). */
+gboolean vmc_agent_policy_allows_all(const VmcAgentPolicy *policy);
+
+/* What the agent filter did. "Dropped" messages are whole agent messages
+ * removed, counted by the clipboard data flow they belong to (a request for
+ * the VM's clipboard is part of the from-VM flow though it travels to the
+ * VM). Bytes are those removed from, or added to, each direction of the main
+ * channel (added: flow-control tokens and file-transfer refusals). */
+typedef struct {
+    guint64 file_transfer_dropped;
+    guint64 clipboard_to_vm_dropped;
+    guint64 clipboard_from_vm_dropped;
+    guint64 bytes_dropped_to_vm;
+    guint64 bytes_dropped_from_vm;
+    guint64 bytes_injected_to_vm;
+    guint64 bytes_injected_from_vm;
+    guint refused;              /* main channels closed: the filter could not follow them */
+} VmcAgentStats;
+
 /* ---- the relay ---- */
 
 #define VMC_RELAY_BUFFER_SIZE (64 * 1024)   /* per direction per connection */
@@ -137,6 +166,10 @@ typedef struct {
      * above, which are Spice's alone. */
     VmcRelayStreamStats streams[VMC_RELAY_STREAMS_MAX];
     guint n_streams;
+    /* The agent policy in force and what it removed (all zero while every
+     * main channel was spliced untouched). */
+    VmcAgentPolicy agent_policy;
+    VmcAgentStats agent;
 } VmcRelayStats;
 
 typedef struct _VmcRelay VmcRelay;
@@ -174,6 +207,14 @@ void vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid);
  * of a pid (e.g. "any process in the viewer's sandbox"); connections already
  * accepted are kept. */
 void vmc_relay_set_peer_check(VmcRelay *relay, VmcRelayPeerCheck check, gpointer user_data);
+
+/* Enforce policy on the main channel: main-channel connections whose
+ * relaying starts after this call go through the agent filter (read, filter,
+ * write with bounded buffers) unless policy allows everything, in which case
+ * they are spliced untouched like every other channel. A connection the
+ * filter cannot follow is closed and counted as rejected (and in
+ * VmcAgentStats.refused). The default allows everything. */
+void vmc_relay_set_agent_policy(VmcRelay *relay, const VmcAgentPolicy *policy);
 
 /* Add a plain stream named name (at most VMC_RELAY_STREAM_NAME_MAX - 1
  * bytes, e.g. "x11"): connections accepted on listen_fd (a listening

@@ -40,6 +40,8 @@ check_vm(const VmcConfig *config, const VmcVmConfig *vm)
         has_main = has_main || strcmp(*c, "main") == 0;
     }
     check(has_main);
+    check(vmc_config_file_transfer_name(vm->file_transfer) != NULL);
+    check(vmc_config_clipboard_name(vm->clipboard) != NULL);
 
     g_autofree char *socket = vmc_config_socket_path(config, vm->name);
     check(path_is_absolute(socket));
@@ -56,6 +58,9 @@ check_config(const VmcConfig *config)
     check(config->max_sessions_per_identity >= 1 &&
           config->max_sessions_per_identity <= VMC_CONFIG_MAX_SESSIONS);
     check(config->takeover == VMC_TAKEOVER_DENY || config->takeover == VMC_TAKEOVER_ALLOW);
+    check(config->file_transfer == VMC_FILE_TRANSFER_DENY ||
+          config->file_transfer == VMC_FILE_TRANSFER_ALLOW);
+    check(vmc_config_clipboard_name(config->clipboard) != NULL);
     check(config->vms != NULL && config->vms->len <= VMC_CONFIG_MAX_VMS);
     for (guint i = 0; i < config->vms->len; i++)
         check_vm(config, g_ptr_array_index(config->vms, i));

@@ -2,8 +2,10 @@
  * continuous sine tone on the playback channel whenever a client is connected
  * and counts what arrives on the record channel.
  *
- *   spice-tone-server SOCKET [--freq HZ] [--pidfile FILE]
+ *   spice-tone-server SOCKET [--freq HZ] [--pidfile FILE] [--agent]
  *
+ * With --agent the "VM" also has a guest agent (fake-vdagent.c) whose lines
+ * ("agent got TYPE", ...) go to stdout with the others.
  * Listens on the Unix socket SOCKET (noauth; a stale socket file there is
  * replaced), 48000 Hz S16 stereo, amplitude 0.5. stdout, one line each,
  * flushed: "listening on SOCKET" once ready; "channel NAME connected" /
@@ -26,6 +28,8 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <spice.h>
+
+#include "fake-vdagent.h"
 
 #define TONE_RATE 48000
 #define TONE_AMPLITUDE 0.5
@@ -327,7 +331,9 @@ main(int argc, char **argv)
 {
     double freq = 440.0;
     g_autofree char *pidfile = NULL;
+    gboolean with_agent = FALSE;
     GOptionEntry entries[] = {
+        {"agent", 0, 0, G_OPTION_ARG_NONE, &with_agent, "add a fake guest agent", NULL},
         {"freq", 0, 0, G_OPTION_ARG_DOUBLE, &freq, "tone frequency (default 440)", "HZ"},
         {"pidfile", 0, 0, G_OPTION_ARG_FILENAME, &pidfile, "write the pid here", "FILE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -340,7 +346,8 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_option_context_add_main_entries(options, entries, NULL);
     if (!g_option_context_parse(options, &argc, &argv, &error) || argc != 2) {
-        fprintf(stderr, "usage: spice-tone-server SOCKET [--freq HZ] [--pidfile FILE]%s%s\n",
+        fprintf(stderr,
+                "usage: spice-tone-server SOCKET [--freq HZ] [--pidfile FILE] [--agent]%s%s\n",
                 error ? ": " : "", error ? error->message : "");
         return 2;
     }
@@ -358,6 +365,8 @@ main(int argc, char **argv)
         fprintf(stderr, "spice-tone-server: cannot listen on %s\n", socket_path);
         return 1;
     }
+    if (with_agent)
+        fake_vdagent_add(server);
     if (pidfile != NULL && !write_pidfile(pidfile, &error)) {
         fprintf(stderr, "spice-tone-server: pidfile: %s\n", error->message);
         spice_server_destroy(server);

@@ -22,6 +22,8 @@ assert_defaults(const VmcConfig *config)
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_DENY);
     g_assert_cmpint(config->sandbox, ==, VMC_SANDBOX_ON);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, VMC_CONFIG_DEFAULT_MAX_SESSIONS);
+    g_assert_cmpint(config->file_transfer, ==, VMC_FILE_TRANSFER_DENY);
+    g_assert_cmpint(config->clipboard, ==, VMC_CLIPBOARD_BOTH);
 }
 
 static void
@@ -61,6 +63,8 @@ test_full(void)
                                "takeover = allow\n"
                                "sandbox = off\n"
                                "max-sessions-per-identity = 1000\n"
+                               "file-transfer = allow\n"
+                               "clipboard = none\n"
                                "\n"
                                "[vm debianx]\n"
                                "socket = /var/spicex/spice.socket\n"
@@ -68,6 +72,8 @@ test_full(void)
                                "acl = group:spicex:rw, u:bob:r\n"
                                "channels = main display inputs\n"
                                "record = deny\n"
+                               "file-transfer = deny\n"
+                               "clipboard = from-vm\n"
                                "[vm win10]\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcConfig) config = parse(text, &error);
@@ -90,6 +96,8 @@ test_full(void)
     g_autofree char *channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(channels, ==, "main display inputs");
     g_assert_cmpint(vm->record, ==, VMC_RECORD_DENY);
+    g_assert_cmpint(vm->file_transfer, ==, VMC_FILE_TRANSFER_DENY);
+    g_assert_cmpint(vm->clipboard, ==, VMC_CLIPBOARD_FROM_VM);
 
     vm = vmc_config_find_vm(config, "win10");
     g_assert_nonnull(vm);
@@ -99,6 +107,9 @@ test_full(void)
     g_autofree char *def_channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(def_channels, ==, VMC_CONFIG_DEFAULT_CHANNELS);
     g_assert_cmpint(vm->record, ==, VMC_RECORD_ALLOW);
+    /* no agent keys of its own: the [gateway] ones */
+    g_assert_cmpint(vm->file_transfer, ==, VMC_FILE_TRANSFER_ALLOW);
+    g_assert_cmpint(vm->clipboard, ==, VMC_CLIPBOARD_NONE);
     g_assert_null(vmc_config_find_vm(config, "Win10"));
 }
 
@@ -114,10 +125,11 @@ static const ErrorCase error_cases[] = {
     /* structure */
     {"unknown-key", "[gateway]\nviewer = /x\n\n[vm debianx]\nsokcet = /x\n",
      VMC_CONFIG_ERROR_UNKNOWN, 5,
-     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record)"},
+     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record, "
+     "file-transfer, clipboard)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
-     "sandbox, max-sessions-per-identity)"},
+     "sandbox, max-sessions-per-identity, file-transfer, clipboard)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,
@@ -170,6 +182,16 @@ static const ErrorCase error_cases[] = {
      "[vm a] unknown key 'sandbox'"},
     {"bad-record", "[vm debianx]\nrecord = off\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[vm debianx] record = 'off': must be allow or deny"},
+    {"bad-file-transfer", "[gateway]\nfile-transfer = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] file-transfer = 'yes': must be deny or allow"},
+    {"bad-file-transfer-vm", "[vm a]\n\nfile-transfer = Allow\n", VMC_CONFIG_ERROR_VALUE, 3,
+     "[vm a] file-transfer = 'Allow': must be deny or allow"},
+    {"bad-clipboard", "[gateway]\nclipboard = to_vm\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] clipboard = 'to_vm': must be both, to-vm, from-vm or none"},
+    {"bad-clipboard-vm", "[vm a]\nclipboard = both none\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm a] clipboard = 'both none': must be both"},
+    {"dup-clipboard", "[vm a]\nclipboard = none\nclipboard = both\n", VMC_CONFIG_ERROR_SYNTAX, 3,
+     "[vm a] duplicate key 'clipboard' (first at line 2)"},
     {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2,
      "not a user name"},
     {"account-numeric", "[gateway]\naccount = 1000\n", VMC_CONFIG_ERROR_VALUE, 2,
@@ -205,6 +227,44 @@ test_error(gconstpointer data)
     g_autofree char *prefix = g_strdup_printf(SOURCE ":%u: ", c->line);
     if (!g_str_has_prefix(error->message, prefix) || strstr(error->message, c->detail) == NULL)
         g_error("%s: message '%s' lacks '%s' or '%s'", c->name, error->message, prefix, c->detail);
+}
+
+/* A [vm] section takes the [gateway] agent keys it does not set, wherever
+ * [gateway] stands; a VM without a section gets them too. */
+static void
+test_agent_inherit(void)
+{
+    static const char text[] = "[vm early]\n"
+                               "clipboard = to-vm\n"
+                               "[gateway]\n"
+                               "file-transfer = allow\n"
+                               "clipboard = none\n"
+                               "[vm late]\n"
+                               "file-transfer = deny\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcConfig) config = parse(text, &error);
+    g_assert_no_error(error);
+    const VmcVmConfig *early = vmc_config_find_vm(config, "early");
+    const VmcVmConfig *late = vmc_config_find_vm(config, "late");
+    g_assert_cmpint(early->file_transfer, ==, VMC_FILE_TRANSFER_ALLOW);
+    g_assert_cmpint(early->clipboard, ==, VMC_CLIPBOARD_TO_VM);
+    g_assert_cmpint(late->file_transfer, ==, VMC_FILE_TRANSFER_DENY);
+    g_assert_cmpint(late->clipboard, ==, VMC_CLIPBOARD_NONE);
+
+    VmcFileTransferPolicy file_transfer;
+    VmcClipboardPolicy clipboard;
+    vmc_config_agent_policy(config, "late", &file_transfer, &clipboard);
+    g_assert_cmpint(file_transfer, ==, VMC_FILE_TRANSFER_DENY);
+    g_assert_cmpint(clipboard, ==, VMC_CLIPBOARD_NONE);
+    vmc_config_agent_policy(config, "unlisted", &file_transfer, &clipboard);
+    g_assert_cmpint(file_transfer, ==, VMC_FILE_TRANSFER_ALLOW);
+    g_assert_cmpint(clipboard, ==, VMC_CLIPBOARD_NONE);
+
+    g_autoptr(VmcConfig) plain = parse("[vm a]\n", &error);
+    g_assert_no_error(error);
+    vmc_config_agent_policy(plain, "a", &file_transfer, &clipboard);
+    g_assert_cmpint(file_transfer, ==, VMC_CONFIG_DEFAULT_FILE_TRANSFER);
+    g_assert_cmpint(clipboard, ==, VMC_CONFIG_DEFAULT_CLIPBOARD);
 }
 
 static void
@@ -273,6 +333,7 @@ main(int argc, char **argv)
         g_autofree char *path = g_strdup_printf("/config/parse/error/%s", error_cases[i].name);
         g_test_add_data_func(path, &error_cases[i], test_error);
     }
+    g_test_add_func("/config/parse/agent-inherit", test_agent_inherit);
     g_test_add_func("/config/parse/nul-byte", test_nul_byte);
     g_test_add_func("/config/parse/escaped-in-message", test_escaped_in_message);
     g_test_add_func("/config/parse/too-large", test_too_large);

@@ -281,6 +281,43 @@ test_max_sessions(void)
 }
 
 static void
+test_agent_keys(void)
+{
+    static const struct {
+        const char *value;
+        int expect; /* -1: bad */
+    } file_transfer_cases[] = {
+        {"deny", VMC_FILE_TRANSFER_DENY}, {"allow", VMC_FILE_TRANSFER_ALLOW},
+        {"", -1}, {"Deny", -1}, {"yes", -1}, {"allow ", -1}, {"allowed", -1},
+    }, clipboard_cases[] = {
+        {"both", VMC_CLIPBOARD_BOTH}, {"to-vm", VMC_CLIPBOARD_TO_VM},
+        {"from-vm", VMC_CLIPBOARD_FROM_VM}, {"none", VMC_CLIPBOARD_NONE},
+        {"", -1}, {"to_vm", -1}, {"tovm", -1}, {"off", -1}, {"BOTH", -1}, {"none\n", -1},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(file_transfer_cases); i++) {
+        VmcFileTransferPolicy policy = 77;
+        g_autofree char *why = NULL;
+        gboolean ok = vmc_config_parse_file_transfer(file_transfer_cases[i].value, &policy, &why);
+        g_assert_cmpint(ok, ==, file_transfer_cases[i].expect >= 0);
+        g_assert_cmpint(policy, ==, ok ? file_transfer_cases[i].expect : 77);
+        g_assert_true(ok == (why == NULL));
+        if (ok)
+            g_assert_cmpstr(vmc_config_file_transfer_name(policy), ==,
+                            file_transfer_cases[i].value);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(clipboard_cases); i++) {
+        VmcClipboardPolicy policy = 77;
+        g_autofree char *why = NULL;
+        gboolean ok = vmc_config_parse_clipboard(clipboard_cases[i].value, &policy, &why);
+        g_assert_cmpint(ok, ==, clipboard_cases[i].expect >= 0);
+        g_assert_cmpint(policy, ==, ok ? clipboard_cases[i].expect : 77);
+        g_assert_true(ok == (why == NULL));
+        if (ok)
+            g_assert_cmpstr(vmc_config_clipboard_name(policy), ==, clipboard_cases[i].value);
+    }
+}
+
+static void
 test_quote(void)
 {
     g_autofree char *plain = vmc_config_quote("sokcet");
@@ -308,6 +345,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/values/takeover", test_takeover);
     g_test_add_func("/config/values/sandbox", test_sandbox);
     g_test_add_func("/config/values/max-sessions", test_max_sessions);
+    g_test_add_func("/config/values/agent-keys", test_agent_keys);
     g_test_add_func("/config/values/quote", test_quote);
     return g_test_run();
 }

@@ -155,6 +155,77 @@ test_series_downsampled(void)
                                           "main"));
 }
 
+static void
+test_agent_policy_record(void)
+{
+    static const struct {
+        VmcAgentPolicy policy;
+        const char *file_transfer, *clipboard;
+    } cases[] = {
+        {{FALSE, TRUE, TRUE}, "deny", "both"},
+        {{TRUE, TRUE, FALSE}, "allow", "to-vm"},
+        {{FALSE, FALSE, TRUE}, "deny", "from-vm"},
+        {{TRUE, FALSE, FALSE}, "allow", "none"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(VmcRecord) record = vmc_record_new("start");
+        vmc_session_record_agent_policy(record, &cases[i].policy);
+        JsonObject *object = vmc_record_get_object(record);
+        g_assert_cmpstr(json_object_get_string_member(object, "file_transfer"), ==,
+                        cases[i].file_transfer);
+        g_assert_cmpstr(json_object_get_string_member(object, "clipboard"), ==,
+                        cases[i].clipboard);
+    }
+}
+
+static void
+test_agent_record(void)
+{
+    g_autoptr(VmcRelayStats) stats = sample_stats();
+    stats->agent.file_transfer_dropped = 3;
+    stats->agent.clipboard_to_vm_dropped = 4;
+    stats->agent.clipboard_from_vm_dropped = 5;
+    stats->agent.bytes_dropped_to_vm = 600;
+    stats->agent.bytes_injected_from_vm = 70;
+    stats->agent.refused = 1;
+    g_autoptr(VmcRecord) record = vmc_record_new("end");
+    vmc_session_record_stats(record, stats);
+    JsonObject *agent = json_object_get_object_member(vmc_record_get_object(record), "agent");
+    g_assert_nonnull(agent);
+    g_assert_cmpint(json_object_get_int_member(agent, "file_transfer_dropped"), ==, 3);
+    g_assert_cmpint(json_object_get_int_member(agent, "clipboard_to_vm_dropped"), ==, 4);
+    g_assert_cmpint(json_object_get_int_member(agent, "clipboard_from_vm_dropped"), ==, 5);
+    g_assert_cmpint(json_object_get_int_member(agent, "bytes_dropped_to_vm"), ==, 600);
+    g_assert_cmpint(json_object_get_int_member(agent, "bytes_dropped_from_vm"), ==, 0);
+    g_assert_cmpint(json_object_get_int_member(agent, "bytes_injected_from_vm"), ==, 70);
+    g_assert_cmpint(json_object_get_int_member(agent, "refused"), ==, 1);
+}
+
+/* The config's words become the relay's policy: the VM's keys, else
+ * [gateway]'s, for listed and unlisted VMs alike. */
+static void
+test_agent_policy_from_config(void)
+{
+    static const char text[] = "[gateway]\nclipboard = from-vm\n"
+                               "[vm a]\nfile-transfer = allow\nclipboard = to-vm\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcConfig) config = vmc_config_load_data(text, sizeof text - 1, "t", &error);
+    g_assert_no_error(error);
+    VmcAgentPolicy policy;
+    vmc_session_agent_policy(config, "a", &policy);
+    g_assert_true(policy.file_transfer && policy.clipboard_to_vm && !policy.clipboard_from_vm);
+    vmc_session_agent_policy(config, "unlisted", &policy);
+    g_assert_true(!policy.file_transfer && !policy.clipboard_to_vm && policy.clipboard_from_vm);
+    g_autoptr(VmcRecord) record = vmc_record_new("start");
+    vmc_session_record_vm_agent_policy(record, config, "a");
+    JsonObject *object = vmc_record_get_object(record);
+    g_assert_cmpstr(json_object_get_string_member(object, "file_transfer"), ==, "allow");
+    g_assert_cmpstr(json_object_get_string_member(object, "clipboard"), ==, "to-vm");
+    g_autoptr(VmcConfig) defaults = vmc_config_new_default();
+    vmc_session_agent_policy(defaults, "x", &policy);
+    g_assert_true(!policy.file_transfer && policy.clipboard_to_vm && policy.clipboard_from_vm);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -166,5 +237,8 @@ main(int argc, char **argv)
     g_test_add_func("/session-record/summary", test_summary);
     g_test_add_func("/session-record/record", test_record);
     g_test_add_func("/session-record/series-downsampled", test_series_downsampled);
+    g_test_add_func("/session-record/agent-policy", test_agent_policy_record);
+    g_test_add_func("/session-record/agent", test_agent_record);
+    g_test_add_func("/session-record/agent-policy-from-config", test_agent_policy_from_config);
     return g_test_run();
 }

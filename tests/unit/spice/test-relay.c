@@ -4,6 +4,10 @@
  * with synthetic times. */
 #include "relay-priv.h"
 
+#include <spice/enums.h>
+#include <spice/protocol.h>
+#include <spice/vd_agent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -1036,6 +1040,279 @@ test_peer_check(Fixture *f, gconstpointer data)
     g_unlink(stream_path);
 }
 
+/* ---- the agent policy on a main channel ---- */
+
+static void
+put32(GByteArray *a, guint32 v)
+{
+    guint32 le = GUINT32_TO_LE(v);
+    g_byte_array_append(a, (const guint8 *)&le, 4);
+}
+
+/* A mini-header message holding one agent message of type (data: `id`
+ * then `size` - 4 pattern bytes). */
+static void
+put_agent_message(GByteArray *a, guint16 spice_type, guint32 agent_type, guint32 size, guint32 id)
+{
+    guint16 le = GUINT16_TO_LE(spice_type);
+    g_byte_array_append(a, (const guint8 *)&le, 2);
+    put32(a, 20 + size);
+    put32(a, VD_AGENT_PROTOCOL);
+    put32(a, agent_type);
+    put32(a, 0);
+    put32(a, 0);
+    put32(a, size);
+    put32(a, id);
+    for (guint32 i = 4; i < size; i++)
+        g_byte_array_append(a, (const guint8 *)"z", 1);
+}
+
+static void
+put_token(GByteArray *a, guint32 tokens)
+{
+    guint16 le = GUINT16_TO_LE(SPICE_MSG_MAIN_AGENT_TOKEN);
+    g_byte_array_append(a, (const guint8 *)&le, 2);
+    put32(a, 4);
+    put32(a, tokens);
+}
+
+/* The server's link reply (its caps: auth selection, spice auth, mini header). */
+static void
+put_reply(GByteArray *a)
+{
+    g_byte_array_append(a, (const guint8 *)"REDQ", 4);
+    put32(a, 2);
+    put32(a, 2);
+    put32(a, sizeof(SpiceLinkReply) + 4);
+    put32(a, SPICE_LINK_ERR_OK);
+    for (guint i = 0; i < SPICE_TICKET_PUBKEY_BYTES; i++)
+        g_byte_array_append(a, (const guint8 *)"k", 1);
+    put32(a, 1);
+    put32(a, 0);
+    put32(a, sizeof(SpiceLinkReply));
+    put32(a, 0x0b);
+}
+
+/* A whole main channel: the client links, reads the reply, sends its auth
+ * and agent traffic; the VM reads what the relay lets through, then sends
+ * its link result and its own agent traffic. Each side reads exactly what
+ * it expects, then the client half-closes. */
+typedef struct {
+    Fixture *f;
+    GByteArray *client_sends;   /* after the auth and ticket */
+    GByteArray *vm_sends;       /* after the link result */
+    GByteArray *vm_expects;     /* after the link message, auth and ticket */
+    GByteArray *client_expects; /* after the reply and link result */
+    gint done;
+} Scenario;
+
+static void
+read_expect(int fd, const GByteArray *expect)
+{
+    g_autofree guint8 *in = g_malloc(expect->len + 1);
+    read_exact(fd, in, expect->len);
+    g_assert_cmpmem(in, expect->len, expect->data, expect->len);
+}
+
+static gpointer
+scenario_client(gpointer data)
+{
+    Scenario *sc = data;
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    g_autoptr(GByteArray) reply = g_byte_array_new();
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    put_reply(reply);
+    put32(out, SPICE_COMMON_CAP_AUTH_SPICE);
+    for (guint i = 0; i < sizeof(SpiceLinkEncryptedTicket); i++)
+        g_byte_array_append(out, (const guint8 *)"t", 1);
+    g_byte_array_append(out, sc->client_sends->data, sc->client_sends->len);
+
+    int fd = connect_to(sc->f->relay_path);
+    write_all(fd, link, link_length);
+    read_expect(fd, reply);
+    write_all(fd, out->data, out->len);
+    g_autoptr(GByteArray) rest = g_byte_array_new();
+    put32(rest, SPICE_LINK_ERR_OK);
+    g_byte_array_append(rest, sc->client_expects->data, sc->client_expects->len);
+    read_expect(fd, rest);
+    shutdown(fd, SHUT_WR);
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    return NULL;
+}
+
+static gpointer
+scenario_vm(gpointer data)
+{
+    Scenario *sc = data;
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    g_autoptr(GByteArray) expect = g_byte_array_new();
+    g_byte_array_append(expect, link, (guint)link_length);
+    put32(expect, SPICE_COMMON_CAP_AUTH_SPICE);
+    for (guint i = 0; i < sizeof(SpiceLinkEncryptedTicket); i++)
+        g_byte_array_append(expect, (const guint8 *)"t", 1);
+    g_byte_array_append(expect, sc->vm_expects->data, sc->vm_expects->len);
+    g_autoptr(GByteArray) reply = g_byte_array_new();
+    put_reply(reply);
+    g_autoptr(GByteArray) rest = g_byte_array_new();
+    put32(rest, SPICE_LINK_ERR_OK);
+    g_byte_array_append(rest, sc->vm_sends->data, sc->vm_sends->len);
+
+    int fd = accept_vm(sc->f);
+    read_exact(fd, (guint8[64]){0}, link_length);
+    write_all(fd, reply->data, reply->len);
+    g_byte_array_remove_range(expect, 0, (guint)link_length);
+    read_expect(fd, expect);
+    write_all(fd, rest->data, rest->len);
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    return NULL;
+}
+
+static gpointer
+scenario_thread(gpointer data)
+{
+    Scenario *sc = data;
+    GThread *vm = g_thread_new("vm", scenario_vm, sc);
+    GThread *client = g_thread_new("client", scenario_client, sc);
+    g_thread_join(client);
+    g_thread_join(vm);
+    g_atomic_int_set(&sc->done, 1);
+    g_main_context_wakeup(NULL);
+    return NULL;
+}
+
+static void
+run_scenario(Fixture *f, Scenario *sc)
+{
+    sc->f = f;
+    GThread *thread = g_thread_new("scenario", scenario_thread, sc);
+    run_until(f, is_done, &sc->done);
+    g_thread_join(thread);
+    run_until(f, no_connections, NULL);
+    g_byte_array_unref(sc->client_sends);
+    g_byte_array_unref(sc->vm_sends);
+    g_byte_array_unref(sc->vm_expects);
+    g_byte_array_unref(sc->client_expects);
+}
+
+static Scenario
+scenario_new(void)
+{
+    return (Scenario){NULL, g_byte_array_new(), g_byte_array_new(), g_byte_array_new(),
+                      g_byte_array_new(), 0};
+}
+
+/* A file transfer's start: removed under deny (the client gets its token and
+ * a "disabled" answer), passed under allow; counted bytes are what crossed. */
+static void
+test_agent_file_transfer(Fixture *f, gconstpointer data)
+{
+    const VmcAgentPolicy deny = {FALSE, TRUE, TRUE};
+    const VmcAgentPolicy allow = {TRUE, TRUE, FALSE}; /* still filtered: clipboard */
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    gsize preamble_up = link_length + 4 + sizeof(SpiceLinkEncryptedTicket);
+    gsize preamble_down = VMC_SPICE_LINK_HEADER_SIZE + sizeof(SpiceLinkReply) + 4 + 4;
+
+    vmc_relay_set_agent_policy(f->relay, &deny);
+    Scenario sc = scenario_new();
+    put_agent_message(sc.client_sends, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_FILE_XFER_START, 40,
+                      0x77);
+    put_agent_message(sc.client_sends, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_MONITORS_CONFIG, 8, 1);
+    put_agent_message(sc.vm_expects, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_MONITORS_CONFIG, 8, 1);
+    put_token(sc.client_expects, 1);
+    g_autoptr(GByteArray) answer = g_byte_array_new();
+    put_agent_message(answer, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_FILE_XFER_STATUS, 8, 0x77);
+    answer->data[6 + 20 + 4] = VD_AGENT_FILE_XFER_STATUS_DISABLED; /* the result, after the id */
+    answer->data[6 + 20 + 5] = answer->data[6 + 20 + 6] = answer->data[6 + 20 + 7] = 0;
+    g_byte_array_append(sc.client_expects, answer->data, answer->len);
+    put_agent_message(sc.vm_sends, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_REPLY, 8, 2);
+    put_agent_message(sc.client_expects, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_REPLY, 8, 2);
+    gsize up_sent = sc.client_sends->len, down_sent = sc.vm_sends->len;
+    gsize down_crossed = sc.client_expects->len;
+    run_scenario(f, &sc);
+
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    const VmcRelayChannelStats *main_stats = &stats->channels[VMC_SPICE_CHANNEL_MAIN];
+    g_assert_cmpuint(stats->agent.file_transfer_dropped, ==, 1);
+    g_assert_cmpuint(stats->agent.bytes_dropped_to_vm, ==, 6 + 20 + 40);
+    g_assert_cmpuint(stats->agent.bytes_injected_from_vm, ==, 10 + answer->len);
+    g_assert_cmpuint(main_stats->bytes_to_vm, ==, preamble_up + up_sent - (6 + 20 + 40));
+    g_assert_cmpuint(main_stats->bytes_from_vm, ==, preamble_down + down_crossed);
+    g_assert_cmpuint(main_stats->bytes_from_vm, ==,
+                     preamble_down + down_sent + stats->agent.bytes_injected_from_vm);
+    g_assert_true(stats->agent_policy.file_transfer == FALSE);
+    g_assert_cmpuint(stats->rejected, ==, 0);
+
+    vmc_relay_set_agent_policy(f->relay, &allow);
+    sc = scenario_new();
+    put_agent_message(sc.client_sends, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_FILE_XFER_START, 40,
+                      0x78);
+    g_byte_array_append(sc.vm_expects, sc.client_sends->data, sc.client_sends->len);
+    run_scenario(f, &sc);
+    g_autoptr(VmcRelayStats) after = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(after->agent.file_transfer_dropped, ==, 1); /* no more */
+    g_assert_cmpuint(after->channels[VMC_SPICE_CHANNEL_MAIN].connections, ==, 2);
+}
+
+/* Clipboard to the VM only: the laptop's clipboard data reaches the VM, the
+ * VM's does not reach the laptop (nor does a request for it reach the VM). */
+static void
+test_agent_clipboard(Fixture *f, gconstpointer data)
+{
+    const VmcAgentPolicy to_vm_only = {FALSE, TRUE, FALSE};
+    vmc_relay_set_agent_policy(f->relay, &to_vm_only);
+    Scenario sc = scenario_new();
+    put_agent_message(sc.client_sends, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD, 12, 1);
+    put_agent_message(sc.client_sends, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD_REQUEST, 4,
+                      1);
+    put_agent_message(sc.vm_expects, SPICE_MSGC_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD, 12, 1);
+    put_token(sc.client_expects, 1);
+    put_agent_message(sc.vm_sends, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD_GRAB, 4, 1);
+    put_agent_message(sc.vm_sends, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD, 30, 1);
+    put_agent_message(sc.vm_sends, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD_REQUEST, 4, 1);
+    put_agent_message(sc.client_expects, SPICE_MSG_MAIN_AGENT_DATA, VD_AGENT_CLIPBOARD_REQUEST, 4,
+                      1);
+    run_scenario(f, &sc);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->agent.clipboard_to_vm_dropped, ==, 0);
+    g_assert_cmpuint(stats->agent.clipboard_from_vm_dropped, ==, 3);
+    g_assert_cmpuint(stats->agent.bytes_dropped_from_vm, ==, 6 + 24 + 6 + 50);
+}
+
+/* A main channel the filter cannot follow is closed and counted; other
+ * channels still splice. */
+static void
+test_agent_refused(Fixture *f, gconstpointer data)
+{
+    const VmcAgentPolicy deny = {FALSE, FALSE, FALSE};
+    vmc_relay_set_agent_policy(f->relay, &deny);
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_MAIN);
+    int fd = connect_to(f->relay_path);
+    write_all(fd, link, link_length);
+    int vm = accept_vm_iterating(f);
+    /* the client speaks before the server's reply */
+    write_all(fd, (const guint8 *)"early", 5);
+    run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
+    g_assert_nonnull(strstr(f->last_detail, "agent policy"));
+    g_assert_nonnull(strstr(f->last_detail, "before the server's link reply"));
+    g_assert_cmpuint(read_to_end(fd), ==, 0);
+    close(fd);
+    close(vm);
+    run_until(f, no_connections, NULL);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->agent.refused, ==, 1);
+    g_assert_cmpuint(stats->rejected, ==, 1);
+    g_assert_cmpuint(f->vm_closed, ==, 0);
+
+    Exchange display_x = {.type = VMC_SPICE_CHANNEL_DISPLAY, .up_bytes = 10, .down_bytes = 100000};
+    run_exchange(f, &display_x);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1056,6 +1333,9 @@ main(int argc, char **argv)
     ADD("/spice/relay/stream/refused", test_stream_refused);
     ADD("/spice/relay/stream/bounds", test_stream_bounds);
     ADD("/spice/relay/peer-check", test_peer_check);
+    ADD("/spice/relay/agent/file-transfer", test_agent_file_transfer);
+    ADD("/spice/relay/agent/clipboard", test_agent_clipboard);
+    ADD("/spice/relay/agent/refused", test_agent_refused);
 #undef ADD
     g_test_add_func("/spice/relay/rate/basic", test_rate_basic);
     g_test_add_func("/spice/relay/rate/downsample", test_rate_downsample);
