@@ -57,6 +57,10 @@ checkp() { # checkp TAG DESCRIPTION COMMAND...: the probe's output on failure
     if "$@"; then ok 0 "$desc"; else
         ok 1 "$desc"
         sed 's/^/# out: /' "$D/$tag.out"; sed 's/^/# err: /' "$D/$tag.err"
+        # is the VM still there? (a refused connect means nobody listens)
+        echo "# QEMU ${QEMU_PID:-?}: $(pid_alive "${QEMU_PID:-0}" && echo alive || echo GONE);" \
+             "socket: $(ls -l "$D/$NAME.sock" 2>&1)"
+        ss -xlp 2>/dev/null | grep -F "$D/$NAME.sock" | sed 's/^/# listening: /'
     fi
 }
 
