@@ -16,6 +16,8 @@
 G_BEGIN_DECLS
 
 #define VMC_AUDIT_MAX_CHANNELS 32         /* channels of one record kept (more: ignored) */
+#define VMC_AUDIT_MAX_STREAMS 8           /* streams of one record kept (the gateway: <= 2) */
+#define VMC_AUDIT_MAX_PROTECTIONS 32      /* sandbox protections of a start record kept */
 #define VMC_AUDIT_MAX_SAMPLES (64 * 1024) /* samples of one series kept (the gateway: <= 900) */
 #define VMC_AUDIT_MAX_STEP_S (24 * 3600)  /* a larger series step_s is not believed */
 #define VMC_AUDIT_ID_MAX 64               /* bytes of a session id taken from a record */
@@ -43,6 +45,20 @@ typedef struct {
     GArray *series; /* of double, bytes per step (the session's step_s), or NULL */
 } VmcAuditChannel;
 
+/* A stream the gateway relayed besides Spice ("x11": the viewer's drawing
+ * across the SSH connection; "audio": the sound through the tunnel to the
+ * laptop). Counts -1 and rates NAN when the record does not say. */
+typedef struct {
+    char *name; /* as the record names it (untrusted: escape) */
+    gint64 to_laptop;
+    gint64 from_laptop;
+    gint64 connections;
+    gint64 failed;
+    double rate_mean, rate_peak; /* bytes/s */
+    gint64 rate_peak_time_us;
+    GArray *series; /* of double, bytes per step (the session's step_s), or NULL */
+} VmcAuditStream;
+
 /* Strings are as the record holds them (valid UTF-8, may hold control
  * characters: escape before printing), NULL when absent. Numbers: -1 (NAN
  * for rates) when absent. */
@@ -61,6 +77,9 @@ typedef struct {
     gint64 step_s;       /* of the series; 0: none */
     GArray *total;       /* of double, bytes per step, or NULL */
     GPtrArray *channels; /* of VmcAuditChannel*, in record order */
+    GPtrArray *streams;  /* of VmcAuditStream*, in record order (none in older records) */
+    char *sandbox;       /* the start record's "on" / "off"; NULL in older records */
+    GStrv protections;   /* the start record's, or NULL (at most VMC_AUDIT_MAX_PROTECTIONS) */
     guint64 start_line;  /* line numbers in the log (0: no such record) */
     guint64 end_line;
     VmcAuditState state; /* ENDED when end_line; else set by the caller (locks) */
@@ -75,10 +94,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAuditSession, vmc_audit_session_free)
 char *vmc_audit_line_session_id(const char *line, gsize length);
 
 /* Merge one "start" or "end" record line into session: strings, numbers,
- * times, channels and series (bounded by the limits above; a series of the
- * wrong shape is dropped, a channel series of another length than "bytes"
- * too). FALSE (session untouched) when the line is not such a record of this
- * session. The fuzz target's entry point. */
+ * times, the sandbox and its protections, channels, streams and series
+ * (bounded by the limits above; a series of the wrong shape is dropped, a
+ * channel's or stream's series of another length than "bytes" too). FALSE
+ * (session untouched) when the line is not such a record of this session.
+ * The fuzz target's entry point. */
 gboolean vmc_audit_session_add_line(VmcAuditSession *session, const char *line, gsize length,
                                     guint64 line_number);
 
