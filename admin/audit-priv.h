@@ -121,15 +121,20 @@ const char *vmc_audit_state_name(VmcAuditState state);
 
 /* `show`: the session in full, "label  value" lines, every value escaped and
  * capped (printable ASCII, or the sparkline's UTF-8 blocks when unicode),
- * then the channels as a table and the throughput sparkline. */
+ * the sandbox (off as a warning line), then the channels and the streams as
+ * tables and the sparklines of the Spice throughput and of each stream. A
+ * session whose records have no sandbox or streams shows no line for them. */
 char *vmc_audit_show_format(const VmcAuditSession *session, GTimeZone *tz, gboolean unicode);
 
 /* `show --json`: one pretty-printed object (session fields, "state",
- * "unterminated", "channels", "series"), strings valid UTF-8 and capped,
- * control characters as \uXXXX; ends in '\n'. */
+ * "unterminated", "sandbox", "protections", "channels", "streams", "series"
+ * with "streams" in it), strings valid UTF-8 and capped, control characters
+ * as \uXXXX; ends in '\n'. */
 char *vmc_audit_session_to_json(const VmcAuditSession *session);
 
-/* A node for the session's scalar fields (also each row of `sessions --json`). */
+/* A node for the session's scalar fields, "sandbox" among them (also each
+ * row of `sessions --json`); with_series adds "protections", the channels,
+ * the streams and the series. */
 JsonNode *vmc_audit_session_summary_node(const VmcAuditSession *session, gboolean with_series);
 
 /* Any JSON text with C1 controls and U+2028/2029 written as \uXXXX, plus '\n'. */
