@@ -168,21 +168,28 @@ typedef struct {
     double y; /* bytes per second */
 } VmcPlotPoint;
 
+typedef enum {
+    VMC_PLOT_TOTAL,   /* the Spice total */
+    VMC_PLOT_CHANNEL, /* a Spice channel */
+    VMC_PLOT_STREAM,  /* a stream besides Spice (X11, sound) */
+} VmcPlotKind;
+
 typedef struct {
-    char *name;          /* "total" or a channel name (untrusted: escape) */
+    char *name;          /* "total", a channel's or a stream's name (untrusted: escape) */
+    VmcPlotKind kind;
     GPtrArray *segments; /* of GArray of VmcPlotPoint: one per session, drawn apart */
 } VmcPlotSeries;
 
 typedef struct {
-    GPtrArray *series;   /* of VmcPlotSeries*: "total" first, then channels by name */
+    GPtrArray *series;   /* of VmcPlotSeries*: the total, channels by name, streams by name */
     double x_min, x_max; /* seconds since the epoch; x_max > x_min */
     double y_max;        /* bytes per second, > 0 */
     guint n_sessions;
 } VmcPlotData;
 
 /* The throughput of sessions (of VmcAuditSession*, with series) as rates per
- * channel and in total, on one time axis. Sessions without a series are
- * skipped. NULL when no session has one. */
+ * channel, in total, and per stream, on one time axis. Sessions without a
+ * series are skipped. NULL when no session has one. */
 VmcPlotData *vmc_plot_data_new(const GPtrArray *sessions);
 void vmc_plot_data_free(VmcPlotData *data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPlotData, vmc_plot_data_free)
@@ -225,8 +232,9 @@ typedef enum {
 gboolean vmc_plot_format_from_name(const char *path, VmcPlotFormat *ret_format);
 
 /* Draw data as format onto fd (owned by the caller): a line per series with
- * a legend, rate axis with nice ticks, time axis in tz, and the (untrusted,
- * escaped here) title and subtitle. Ends by dropping cairo's and
+ * a legend (the total dashed, the streams dotted and named "NAME stream"),
+ * rate axis with nice ticks, time axis in tz, and the (untrusted, escaped
+ * here) title and subtitle. Ends by dropping cairo's and
  * fontconfig's caches (drawing is the program's last act). */
 gboolean vmc_plot_draw(const VmcPlotData *data, const char *title, const char *subtitle,
                        GTimeZone *tz, VmcPlotFormat format, int fd, GError **error);
