@@ -433,7 +433,11 @@ typedef struct {
 } VmcReportQuery;
 
 /* One row (or the total). Sessions = ended + open (live or unterminated);
- * seconds and bytes add up ended sessions; rate_peak: NAN when none. */
+ * seconds and bytes (Spice's) add up ended sessions; rate_peak: NAN when
+ * none. x11_bytes and audio_bytes add up the ended sessions' streams of that
+ * name (both ways; saturating at G_MAXINT64), -1 when no ended session of
+ * the row recorded one. sandbox_off counts the sessions (ended or open)
+ * whose start record says "sandbox": "off". */
 typedef struct {
     char *key; /* "" when the records had none */
     guint64 sessions;
@@ -445,6 +449,9 @@ typedef struct {
     guint64 denied;
     guint64 unterminated;
     guint64 live;
+    gint64 x11_bytes;
+    gint64 audio_bytes;
+    guint64 sandbox_off;
 } VmcReportRow;
 
 /* A start without an end: live when a console lock holds it now, else
@@ -483,13 +490,15 @@ void vmc_report_free(VmcReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcReport, vmc_report_free)
 
 /* For people: a heading, the aligned table (KEY, SESSIONS, HOURS, BYTES,
- * MEAN RATE, PEAK RATE, DENIED, UNTERMINATED) with a total line, then the
- * unterminated and live sessions listed (local times in tz). Printable
- * ASCII and '\n' only. */
+ * MEAN RATE, PEAK RATE, DENIED, UNTERMINATED, X11 BYTES, AUDIO BYTES,
+ * SANDBOX OFF) with a total line, then the unterminated and live sessions
+ * listed (local times in tz). Printable ASCII and '\n' only. */
 char *vmc_report_format_table(const VmcReport *report, GTimeZone *tz);
 
 /* For machines: every field, bytes as integers, times RFC 3339 UTC; the
- * damaged lines (count and the first numbers) go into the JSON too. */
+ * damaged lines (count and the first numbers) go into the JSON too. Fields
+ * added later come after the older ones (x11_bytes, audio_bytes,
+ * sandbox_off), so consumers of the older ones keep working. */
 char *vmc_report_format_json(const VmcReport *report, guint64 n_damaged,
                              const GArray *damaged_lines);
 char *vmc_report_format_csv(const VmcReport *report);

@@ -64,6 +64,33 @@ bytes_or_dash(gint64 bytes)
     return bytes >= 0 ? vmc_format_bytes((guint64)bytes) : g_strdup("-");
 }
 
+static char *
+count_or_dash(gint64 count)
+{
+    return count >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, count) : g_strdup("-");
+}
+
+/* "on: user-ns, mount-ns, ..." from the start record; "off" is a warning:
+ * the viewer, a large GTK program, ran on the host unconfined. Nothing for
+ * records older than the sandbox. */
+static void
+add_sandbox_field(GString *out, const VmcAuditSession *s)
+{
+    if (g_strcmp0(s->sandbox, VMC_RECORD_SANDBOX_OFF) == 0) {
+        add_field(out, "sandbox",
+                  "OFF (!): the viewer ran on the host without its sandbox "
+                  "(sandbox = off in the config)");
+        return;
+    }
+    if (s->sandbox == NULL && s->protections == NULL)
+        return;
+    g_autofree char *list =
+        s->protections != NULL ? g_strjoinv(", ", s->protections) : g_strdup("");
+    g_autofree char *value = g_strdup_printf("%s%s%s", s->sandbox != NULL ? s->sandbox : "-",
+                                             list[0] != '\0' ? ": " : "", list);
+    add_field(out, "sandbox", value);
+}
+
 static void
 add_identity_fields(GString *out, const VmcAuditSession *s)
 {
@@ -78,6 +105,7 @@ add_identity_fields(GString *out, const VmcAuditSession *s)
     add_field(out, "socket", s->socket);
     add_field(out, "mode", s->mode);
     add_field(out, "audio", s->audio);
+    add_sandbox_field(out, s);
     add_field(out, "takeover of", s->takeover_of);
 }
 
@@ -139,9 +167,7 @@ add_channel_table(GString *out, const VmcAuditSession *s)
         const VmcAuditChannel *c = s->channels->pdata[i];
         g_autofree char *to_vm = bytes_or_dash(c->to_vm);
         g_autofree char *from_vm = bytes_or_dash(c->from_vm);
-        g_autofree char *connections = c->connections >= 0
-                                           ? g_strdup_printf("%" G_GINT64_FORMAT, c->connections)
-                                           : g_strdup("-");
+        g_autofree char *connections = count_or_dash(c->connections);
         vmc_admin_table_add_row(table, (const char *const[]){c->name, to_vm, from_vm, connections});
     }
     g_autofree char *text = vmc_admin_table_format(table);
@@ -149,21 +175,66 @@ add_channel_table(GString *out, const VmcAuditSession *s)
     g_string_append(out, text);
 }
 
+/* The streams besides Spice: bytes each way, connections (and failed ones),
+ * the busiest second's rate and when. */
 static void
-add_sparkline(GString *out, const VmcAuditSession *s, gboolean unicode)
+add_stream_table(GString *out, const VmcAuditSession *s, GTimeZone *tz)
+{
+    if (s->streams->len == 0)
+        return;
+    static const char *const headers[] = {"STREAM", "TO LAPTOP", "FROM LAPTOP", "CONNECTIONS",
+                                          "FAILED", "PEAK RATE", "PEAK AT"};
+    g_autoptr(VmcAdminTable) table = vmc_admin_table_new(G_N_ELEMENTS(headers), headers);
+    for (guint i = 0; i < s->streams->len; i++) {
+        const VmcAuditStream *st = s->streams->pdata[i];
+        g_autofree char *to_laptop = bytes_or_dash(st->to_laptop);
+        g_autofree char *from_laptop = bytes_or_dash(st->from_laptop);
+        g_autofree char *connections = count_or_dash(st->connections);
+        g_autofree char *failed = count_or_dash(st->failed);
+        g_autofree char *peak = !isnan(st->rate_peak) ? vmc_format_rate(st->rate_peak) : NULL;
+        g_autofree char *at =
+            st->rate_peak_time_us >= 0 ? vmc_audit_format_time(st->rate_peak_time_us, tz) : NULL;
+        const char *cells[] = {st->name, to_laptop, from_laptop, connections, failed, peak, at};
+        vmc_admin_table_add_row(table, cells);
+    }
+    g_autofree char *text = vmc_admin_table_format(table);
+    g_string_append_c(out, '\n');
+    g_string_append(out, text);
+}
+
+/* "LABEL  N samples of S s, peak RATE[ NOTE]" and the sparkline of samples
+ * (the session's step) below it, each column the peak of its samples. */
+static void
+add_one_sparkline(GString *out, const char *label, const GArray *samples, gint64 step_s,
+                  const char *note, gboolean unicode)
+{
+    double peak = 0;
+    for (guint i = 0; i < samples->len; i++)
+        peak = MAX(peak, g_array_index(samples, double, i));
+    g_autofree char *peak_rate = vmc_format_rate(peak / (double)step_s);
+    g_autofree char *line = vmc_audit_sparkline(samples, VMC_AUDIT_SPARKLINE_WIDTH, unicode);
+    g_string_append_printf(out, "%s  %u samples of %" G_GINT64_FORMAT " s, peak %s%s\n", label,
+                           samples->len, step_s, peak_rate, note);
+    g_string_append_printf(out, "|%s|\n", line);
+}
+
+/* The Spice throughput, then each stream's own (its own scale). */
+static void
+add_sparklines(GString *out, const VmcAuditSession *s, gboolean unicode)
 {
     if (s->total == NULL || s->total->len == 0)
         return;
-    double peak = 0;
-    for (guint i = 0; i < s->total->len; i++)
-        peak = MAX(peak, g_array_index(s->total, double, i));
-    g_autofree char *peak_rate = vmc_format_rate(peak / (double)s->step_s);
-    g_autofree char *line = vmc_audit_sparkline(s->total, VMC_AUDIT_SPARKLINE_WIDTH, unicode);
-    g_string_append_printf(out,
-                           "\nthroughput  %u samples of %" G_GINT64_FORMAT
-                           " s, peak %s (each column the peak of its samples)\n",
-                           s->total->len, s->step_s, peak_rate);
-    g_string_append_printf(out, "|%s|\n", line);
+    g_string_append_c(out, '\n');
+    add_one_sparkline(out, "throughput", s->total, s->step_s,
+                      " (each column the peak of its samples)", unicode);
+    for (guint i = 0; i < s->streams->len; i++) {
+        const VmcAuditStream *st = s->streams->pdata[i];
+        if (st->series == NULL)
+            continue;
+        g_autofree char *name = vmc_text_escape(st->name, -1, VMC_AUDIT_CELL_MAX);
+        g_autofree char *label = g_strdup_printf("%s stream", name);
+        add_one_sparkline(out, label, st->series, s->step_s, "", unicode);
+    }
 }
 
 char *
@@ -175,7 +246,8 @@ vmc_audit_show_format(const VmcAuditSession *session, GTimeZone *tz, gboolean un
     add_time_fields(out, session, tz);
     add_traffic_fields(out, session, tz);
     add_channel_table(out, session);
-    add_sparkline(out, session, unicode);
+    add_stream_table(out, session, tz);
+    add_sparklines(out, session, unicode);
     return g_string_free(out, FALSE);
 }
 
@@ -192,6 +264,23 @@ json_int(JsonBuilder *builder, const char *member, gint64 value)
         json_builder_add_int_value(builder, value);
 }
 
+/* An array of strings (each as vmc_admin_json_add_string makes it), or null. */
+static void
+json_strv(JsonBuilder *builder, const char *member, const char *const *strings)
+{
+    json_builder_set_member_name(builder, member);
+    if (strings == NULL) {
+        json_builder_add_null_value(builder);
+        return;
+    }
+    json_builder_begin_array(builder);
+    for (guint i = 0; strings[i] != NULL; i++) {
+        g_autofree char *text = vmc_text_to_utf8(strings[i], -1, VMC_ADMIN_JSON_STRING_MAX);
+        json_builder_add_string_value(builder, text);
+    }
+    json_builder_end_array(builder);
+}
+
 static void
 json_samples(JsonBuilder *builder, const char *member, const GArray *samples)
 {
@@ -200,6 +289,46 @@ json_samples(JsonBuilder *builder, const char *member, const GArray *samples)
     for (guint i = 0; i < samples->len; i++)
         json_builder_add_int_value(builder, (gint64)g_array_index(samples, double, i));
     json_builder_end_array(builder);
+}
+
+/* "streams": {name: {"to_laptop", "from_laptop", "connections", "failed",
+ * "rate_mean", "rate_peak", "rate_peak_time"}} (null for what is unknown) */
+static void
+json_streams(JsonBuilder *builder, const VmcAuditSession *s)
+{
+    json_builder_set_member_name(builder, VMC_RECORD_STREAMS);
+    json_builder_begin_object(builder);
+    for (guint i = 0; i < s->streams->len; i++) {
+        const VmcAuditStream *st = s->streams->pdata[i];
+        g_autofree char *name = vmc_text_to_utf8(st->name, -1, VMC_ADMIN_JSON_STRING_MAX);
+        json_builder_set_member_name(builder, name);
+        json_builder_begin_object(builder);
+        json_int(builder, VMC_RECORD_TO_LAPTOP, st->to_laptop);
+        json_int(builder, VMC_RECORD_FROM_LAPTOP, st->from_laptop);
+        json_int(builder, "connections", st->connections);
+        json_int(builder, VMC_RECORD_FAILED, st->failed);
+        vmc_admin_json_add_rate(builder, "rate_mean", st->rate_mean);
+        vmc_admin_json_add_rate(builder, "rate_peak", st->rate_peak);
+        vmc_admin_json_add_time(builder, "rate_peak_time", st->rate_peak_time_us);
+        json_builder_end_object(builder);
+    }
+    json_builder_end_object(builder);
+}
+
+/* series["streams"]: {name: [bytes per step]} of the streams that have one */
+static void
+json_stream_series(JsonBuilder *builder, const VmcAuditSession *s)
+{
+    json_builder_set_member_name(builder, VMC_RECORD_STREAMS);
+    json_builder_begin_object(builder);
+    for (guint i = 0; i < s->streams->len; i++) {
+        const VmcAuditStream *st = s->streams->pdata[i];
+        if (st->series == NULL)
+            continue;
+        g_autofree char *name = vmc_text_to_utf8(st->name, -1, VMC_ADMIN_JSON_STRING_MAX);
+        json_samples(builder, name, st->series);
+    }
+    json_builder_end_object(builder);
 }
 
 static void
@@ -218,6 +347,7 @@ json_channels(JsonBuilder *builder, const VmcAuditSession *s)
         json_builder_end_object(builder);
     }
     json_builder_end_object(builder);
+    json_streams(builder, s);
 
     json_builder_set_member_name(builder, "series");
     if (s->total == NULL) {
@@ -237,6 +367,7 @@ json_channels(JsonBuilder *builder, const VmcAuditSession *s)
         json_samples(builder, name, c->series);
     }
     json_builder_end_object(builder);
+    json_stream_series(builder, s);
     json_builder_end_object(builder);
 }
 
@@ -280,10 +411,13 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
     vmc_admin_json_add_time(builder, "rate_peak_time", s->rate_peak_time_us);
     json_int(builder, "viewer_exit", s->viewer_exit);
     json_int(builder, "rejected_connections", s->rejected);
+    vmc_admin_json_add_string(builder, VMC_RECORD_SANDBOX, s->sandbox);
     json_int(builder, "start_line", s->start_line > 0 ? (gint64)s->start_line : -1);
     json_int(builder, "end_line", s->end_line > 0 ? (gint64)s->end_line : -1);
-    if (with_series)
+    if (with_series) {
+        json_strv(builder, VMC_RECORD_PROTECTIONS, (const char *const *)s->protections);
         json_channels(builder, s);
+    }
     json_builder_end_object(builder);
     return json_builder_get_root(builder);
 }

@@ -16,6 +16,8 @@
 G_BEGIN_DECLS
 
 #define VMC_AUDIT_MAX_CHANNELS 32         /* channels of one record kept (more: ignored) */
+#define VMC_AUDIT_MAX_STREAMS 8           /* streams of one record kept (the gateway: <= 2) */
+#define VMC_AUDIT_MAX_PROTECTIONS 32      /* sandbox protections of a start record kept */
 #define VMC_AUDIT_MAX_SAMPLES (64 * 1024) /* samples of one series kept (the gateway: <= 900) */
 #define VMC_AUDIT_MAX_STEP_S (24 * 3600)  /* a larger series step_s is not believed */
 #define VMC_AUDIT_ID_MAX 64               /* bytes of a session id taken from a record */
@@ -43,6 +45,20 @@ typedef struct {
     GArray *series; /* of double, bytes per step (the session's step_s), or NULL */
 } VmcAuditChannel;
 
+/* A stream the gateway relayed besides Spice ("x11": the viewer's drawing
+ * across the SSH connection; "audio": the sound through the tunnel to the
+ * laptop). Counts -1 and rates NAN when the record does not say. */
+typedef struct {
+    char *name; /* as the record names it (untrusted: escape) */
+    gint64 to_laptop;
+    gint64 from_laptop;
+    gint64 connections;
+    gint64 failed;
+    double rate_mean, rate_peak; /* bytes/s */
+    gint64 rate_peak_time_us;
+    GArray *series; /* of double, bytes per step (the session's step_s), or NULL */
+} VmcAuditStream;
+
 /* Strings are as the record holds them (valid UTF-8, may hold control
  * characters: escape before printing), NULL when absent. Numbers: -1 (NAN
  * for rates) when absent. */
@@ -61,6 +77,9 @@ typedef struct {
     gint64 step_s;       /* of the series; 0: none */
     GArray *total;       /* of double, bytes per step, or NULL */
     GPtrArray *channels; /* of VmcAuditChannel*, in record order */
+    GPtrArray *streams;  /* of VmcAuditStream*, in record order (none in older records) */
+    char *sandbox;       /* the start record's "on" / "off"; NULL in older records */
+    GStrv protections;   /* the start record's, or NULL (at most VMC_AUDIT_MAX_PROTECTIONS) */
     guint64 start_line;  /* line numbers in the log (0: no such record) */
     guint64 end_line;
     VmcAuditState state; /* ENDED when end_line; else set by the caller (locks) */
@@ -75,10 +94,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAuditSession, vmc_audit_session_free)
 char *vmc_audit_line_session_id(const char *line, gsize length);
 
 /* Merge one "start" or "end" record line into session: strings, numbers,
- * times, channels and series (bounded by the limits above; a series of the
- * wrong shape is dropped, a channel series of another length than "bytes"
- * too). FALSE (session untouched) when the line is not such a record of this
- * session. The fuzz target's entry point. */
+ * times, the sandbox and its protections, channels, streams and series
+ * (bounded by the limits above; a series of the wrong shape is dropped, a
+ * channel's or stream's series of another length than "bytes" too). FALSE
+ * (session untouched) when the line is not such a record of this session.
+ * The fuzz target's entry point. */
 gboolean vmc_audit_session_add_line(VmcAuditSession *session, const char *line, gsize length,
                                     guint64 line_number);
 
@@ -101,15 +121,20 @@ const char *vmc_audit_state_name(VmcAuditState state);
 
 /* `show`: the session in full, "label  value" lines, every value escaped and
  * capped (printable ASCII, or the sparkline's UTF-8 blocks when unicode),
- * then the channels as a table and the throughput sparkline. */
+ * the sandbox (off as a warning line), then the channels and the streams as
+ * tables and the sparklines of the Spice throughput and of each stream. A
+ * session whose records have no sandbox or streams shows no line for them. */
 char *vmc_audit_show_format(const VmcAuditSession *session, GTimeZone *tz, gboolean unicode);
 
 /* `show --json`: one pretty-printed object (session fields, "state",
- * "unterminated", "channels", "series"), strings valid UTF-8 and capped,
- * control characters as \uXXXX; ends in '\n'. */
+ * "unterminated", "sandbox", "protections", "channels", "streams", "series"
+ * with "streams" in it), strings valid UTF-8 and capped, control characters
+ * as \uXXXX; ends in '\n'. */
 char *vmc_audit_session_to_json(const VmcAuditSession *session);
 
-/* A node for the session's scalar fields (also each row of `sessions --json`). */
+/* A node for the session's scalar fields, "sandbox" among them (also each
+ * row of `sessions --json`); with_series adds "protections", the channels,
+ * the streams and the series. */
 JsonNode *vmc_audit_session_summary_node(const VmcAuditSession *session, gboolean with_series);
 
 /* Any JSON text with C1 controls and U+2028/2029 written as \uXXXX, plus '\n'. */
@@ -143,21 +168,28 @@ typedef struct {
     double y; /* bytes per second */
 } VmcPlotPoint;
 
+typedef enum {
+    VMC_PLOT_TOTAL,   /* the Spice total */
+    VMC_PLOT_CHANNEL, /* a Spice channel */
+    VMC_PLOT_STREAM,  /* a stream besides Spice (X11, sound) */
+} VmcPlotKind;
+
 typedef struct {
-    char *name;          /* "total" or a channel name (untrusted: escape) */
+    char *name;          /* "total", a channel's or a stream's name (untrusted: escape) */
+    VmcPlotKind kind;
     GPtrArray *segments; /* of GArray of VmcPlotPoint: one per session, drawn apart */
 } VmcPlotSeries;
 
 typedef struct {
-    GPtrArray *series;   /* of VmcPlotSeries*: "total" first, then channels by name */
+    GPtrArray *series;   /* of VmcPlotSeries*: the total, channels by name, streams by name */
     double x_min, x_max; /* seconds since the epoch; x_max > x_min */
     double y_max;        /* bytes per second, > 0 */
     guint n_sessions;
 } VmcPlotData;
 
 /* The throughput of sessions (of VmcAuditSession*, with series) as rates per
- * channel and in total, on one time axis. Sessions without a series are
- * skipped. NULL when no session has one. */
+ * channel, in total, and per stream, on one time axis. Sessions without a
+ * series are skipped. NULL when no session has one. */
 VmcPlotData *vmc_plot_data_new(const GPtrArray *sessions);
 void vmc_plot_data_free(VmcPlotData *data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPlotData, vmc_plot_data_free)
@@ -200,8 +232,9 @@ typedef enum {
 gboolean vmc_plot_format_from_name(const char *path, VmcPlotFormat *ret_format);
 
 /* Draw data as format onto fd (owned by the caller): a line per series with
- * a legend, rate axis with nice ticks, time axis in tz, and the (untrusted,
- * escaped here) title and subtitle. Ends by dropping cairo's and
+ * a legend (the total dashed, the streams dotted and named "NAME stream"),
+ * rate axis with nice ticks, time axis in tz, and the (untrusted, escaped
+ * here) title and subtitle. Ends by dropping cairo's and
  * fontconfig's caches (drawing is the program's last act). */
 gboolean vmc_plot_draw(const VmcPlotData *data, const char *title, const char *subtitle,
                        GTimeZone *tz, VmcPlotFormat format, int fd, GError **error);

@@ -21,6 +21,16 @@ audit_channel_free(VmcAuditChannel *channel)
     g_free(channel);
 }
 
+static void
+audit_stream_free(VmcAuditStream *stream)
+{
+    if (stream == NULL)
+        return;
+    g_free(stream->name);
+    g_clear_pointer(&stream->series, g_array_unref);
+    g_free(stream);
+}
+
 VmcAuditSession *
 vmc_audit_session_new(const char *id)
 {
@@ -32,6 +42,7 @@ vmc_audit_session_new(const char *id)
     session->rate_mean = session->rate_peak = NAN;
     session->rate_peak_time_us = -1;
     session->channels = g_ptr_array_new_with_free_func((GDestroyNotify)audit_channel_free);
+    session->streams = g_ptr_array_new_with_free_func((GDestroyNotify)audit_stream_free);
     session->state = VMC_AUDIT_STATE_UNTERMINATED;
     return session;
 }
@@ -55,11 +66,14 @@ vmc_audit_session_free(VmcAuditSession *session)
                         &session->reason_text,
                         &session->taken_over_by,
                         &session->takeover_of,
-                        &session->viewer_signal};
+                        &session->viewer_signal,
+                        &session->sandbox};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_free(*strings[i]);
     g_clear_pointer(&session->total, g_array_unref);
     g_ptr_array_unref(session->channels);
+    g_ptr_array_unref(session->streams);
+    g_strfreev(session->protections);
     g_free(session);
 }
 
@@ -123,6 +137,15 @@ get_int(JsonObject *object, const char *name, gint64 *ret)
     return TRUE;
 }
 
+/* A count (a non-negative integer) into *field; anything else leaves it. */
+static void
+take_count(JsonObject *object, const char *name, gint64 *field)
+{
+    gint64 value;
+    if (get_int(object, name, &value) && value >= 0)
+        *field = value;
+}
+
 static gboolean
 get_number(JsonObject *object, const char *name, double *ret)
 {
@@ -152,6 +175,24 @@ parse_time(const char *text)
     if (seconds < 0 || seconds > G_MAXINT64 / G_USEC_PER_SEC - 1)
         return -1;
     return seconds * G_USEC_PER_SEC + g_date_time_get_microsecond(time);
+}
+
+/* A rate (finite, >= 0) into *field; anything else leaves it. */
+static void
+take_rate(JsonObject *object, const char *name, double *field)
+{
+    double rate;
+    if (get_number(object, name, &rate) && rate >= 0)
+        *field = rate;
+}
+
+/* An RFC 3339 time into *field (microseconds); anything else leaves it. */
+static void
+take_time(JsonObject *object, const char *name, gint64 *field)
+{
+    gint64 time_us = parse_time(get_string(object, name));
+    if (time_us >= 0)
+        *field = time_us;
 }
 
 char *
@@ -204,26 +245,45 @@ static void
 take_numbers(VmcAuditSession *session, JsonObject *record)
 {
     gint64 value;
-    if (get_int(record, "duration_s", &value) && value >= 0)
-        session->duration_s = value;
-    if (get_int(record, "bytes_total", &value) && value >= 0)
-        session->bytes_total = value;
+    take_count(record, "duration_s", &session->duration_s);
+    take_count(record, "bytes_total", &session->bytes_total);
     if (get_int(record, "viewer_exit", &value))
         session->viewer_exit = value;
     if (get_int(record, "viewer_signal", &value)) {
         g_free(session->viewer_signal);
         session->viewer_signal = g_strdup_printf("%" G_GINT64_FORMAT, value);
     }
-    if (get_int(record, "rejected_connections", &value) && value >= 0)
-        session->rejected = value;
-    double rate;
-    if (get_number(record, "rate_mean", &rate) && rate >= 0)
-        session->rate_mean = rate;
-    if (get_number(record, "rate_peak", &rate) && rate >= 0)
-        session->rate_peak = rate;
-    gint64 peak_time = parse_time(get_string(record, "rate_peak_time"));
-    if (peak_time >= 0)
-        session->rate_peak_time_us = peak_time;
+    take_count(record, "rejected_connections", &session->rejected);
+    take_rate(record, "rate_mean", &session->rate_mean);
+    take_rate(record, "rate_peak", &session->rate_peak);
+    take_time(record, "rate_peak_time", &session->rate_peak_time_us);
+}
+
+/* "sandbox": "on"|"off" and "protections": [names] (strings only, at most
+ * VMC_AUDIT_MAX_PROTECTIONS) of a start record. */
+static void
+take_sandbox(VmcAuditSession *session, JsonObject *record)
+{
+    const char *sandbox = get_string(record, VMC_RECORD_SANDBOX);
+    if (sandbox != NULL) {
+        g_free(session->sandbox);
+        session->sandbox = g_strdup(sandbox);
+    }
+    JsonNode *node = json_object_get_member(record, VMC_RECORD_PROTECTIONS);
+    if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+        return;
+    JsonArray *array = json_node_get_array(node);
+    g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+    guint n = 0;
+    for (guint i = 0; i < json_array_get_length(array) && n < VMC_AUDIT_MAX_PROTECTIONS; i++) {
+        JsonNode *element = json_array_get_element(array, i);
+        if (json_node_get_value_type(element) == G_TYPE_STRING) {
+            g_strv_builder_add(names, json_node_get_string(element));
+            n++;
+        }
+    }
+    g_strfreev(session->protections);
+    session->protections = g_strv_builder_end(names);
 }
 
 /* A JSON array of non-negative integers as doubles, or NULL (wrong shape,
@@ -248,51 +308,141 @@ parse_samples(JsonNode *node)
     return g_steal_pointer(&samples);
 }
 
-static VmcAuditChannel *
-find_channel(VmcAuditSession *session, const char *name, gboolean create)
+/* The item of items called name: channels and streams both start with their name. */
+static gpointer
+find_named(const GPtrArray *items, const char *name)
 {
-    for (guint i = 0; i < session->channels->len; i++) {
-        VmcAuditChannel *channel = session->channels->pdata[i];
-        if (strcmp(channel->name, name) == 0)
-            return channel;
+    for (guint i = 0; i < items->len; i++) {
+        char *const *item_name = items->pdata[i];
+        if (strcmp(*item_name, name) == 0)
+            return items->pdata[i];
     }
-    if (!create || session->channels->len >= VMC_AUDIT_MAX_CHANNELS)
-        return NULL;
-    VmcAuditChannel *channel = g_new0(VmcAuditChannel, 1);
+    return NULL;
+}
+
+/* The channel called name, new when needed; NULL past VMC_AUDIT_MAX_CHANNELS. */
+static VmcAuditChannel *
+find_channel(VmcAuditSession *session, const char *name)
+{
+    VmcAuditChannel *channel = find_named(session->channels, name);
+    if (channel != NULL || session->channels->len >= VMC_AUDIT_MAX_CHANNELS)
+        return channel;
+    channel = g_new0(VmcAuditChannel, 1);
     channel->name = g_strdup(name);
     channel->to_vm = channel->from_vm = channel->connections = -1;
     g_ptr_array_add(session->channels, channel);
     return channel;
 }
 
-static void
-take_channels(VmcAuditSession *session, JsonObject *record)
+/* The stream called name, new when needed; NULL past VMC_AUDIT_MAX_STREAMS. */
+static VmcAuditStream *
+find_stream(VmcAuditSession *session, const char *name)
 {
-    JsonNode *node = json_object_get_member(record, "channels");
+    VmcAuditStream *stream = find_named(session->streams, name);
+    if (stream != NULL || session->streams->len >= VMC_AUDIT_MAX_STREAMS)
+        return stream;
+    stream = g_new0(VmcAuditStream, 1);
+    stream->name = g_strdup(name);
+    stream->to_laptop = stream->from_laptop = stream->connections = stream->failed = -1;
+    stream->rate_mean = stream->rate_peak = NAN;
+    stream->rate_peak_time_us = -1;
+    g_ptr_array_add(session->streams, stream);
+    return stream;
+}
+
+/* Takes one named object's values; FALSE when there is no room for it. */
+typedef gboolean (*TakeNamedFunc)(VmcAuditSession *session, const char *name, JsonObject *values);
+
+/* take for each member of object[member] {name: {...}} whose value is an object. */
+static void
+take_each_named(VmcAuditSession *session, JsonObject *object, const char *member,
+                TakeNamedFunc take)
+{
+    JsonNode *node = json_object_get_member(object, member);
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
         return;
-    JsonObject *channels = json_node_get_object(node);
-    g_autoptr(GList) names = json_object_get_members(channels);
+    JsonObject *named = json_node_get_object(node);
+    g_autoptr(GList) names = json_object_get_members(named);
     for (GList *l = names; l != NULL; l = l->next) {
-        JsonNode *counts = json_object_get_member(channels, l->data);
-        if (!JSON_NODE_HOLDS_OBJECT(counts))
-            continue;
-        VmcAuditChannel *channel = find_channel(session, l->data, TRUE);
-        if (channel == NULL)
+        JsonNode *values = json_object_get_member(named, l->data);
+        if (JSON_NODE_HOLDS_OBJECT(values) && !take(session, l->data, json_node_get_object(values)))
             break;
-        JsonObject *object = json_node_get_object(counts);
-        gint64 value;
-        if (get_int(object, "to_vm", &value) && value >= 0)
-            channel->to_vm = value;
-        if (get_int(object, "from_vm", &value) && value >= 0)
-            channel->from_vm = value;
-        if (get_int(object, "connections", &value) && value >= 0)
-            channel->connections = value;
     }
 }
 
-/* "series": {"step_s", "bytes": [], "channels": {name: []}}; per-channel
- * series (absent in older records) must have the length of "bytes". */
+/* "channels": {name: {"to_vm", "from_vm", "connections"}} */
+static gboolean
+take_channel(VmcAuditSession *session, const char *name, JsonObject *values)
+{
+    VmcAuditChannel *channel = find_channel(session, name);
+    if (channel == NULL)
+        return FALSE;
+    take_count(values, "to_vm", &channel->to_vm);
+    take_count(values, "from_vm", &channel->from_vm);
+    take_count(values, "connections", &channel->connections);
+    return TRUE;
+}
+
+/* "streams": {name: {"to_laptop", "from_laptop", "connections", "failed",
+ * "rate_mean", "rate_peak", "rate_peak_time"}} */
+static gboolean
+take_stream(VmcAuditSession *session, const char *name, JsonObject *values)
+{
+    VmcAuditStream *stream = find_stream(session, name);
+    if (stream == NULL)
+        return FALSE;
+    take_count(values, VMC_RECORD_TO_LAPTOP, &stream->to_laptop);
+    take_count(values, VMC_RECORD_FROM_LAPTOP, &stream->from_laptop);
+    take_count(values, "connections", &stream->connections);
+    take_count(values, VMC_RECORD_FAILED, &stream->failed);
+    take_rate(values, "rate_mean", &stream->rate_mean);
+    take_rate(values, "rate_peak", &stream->rate_peak);
+    take_time(values, "rate_peak_time", &stream->rate_peak_time_us);
+    return TRUE;
+}
+
+/* Where the series of the channel or stream called name goes (NULL: no room). */
+typedef GArray **(*SeriesSlotFunc)(VmcAuditSession *session, const char *name);
+
+static GArray **
+channel_series_slot(VmcAuditSession *session, const char *name)
+{
+    VmcAuditChannel *channel = find_channel(session, name);
+    return channel != NULL ? &channel->series : NULL;
+}
+
+static GArray **
+stream_series_slot(VmcAuditSession *session, const char *name)
+{
+    VmcAuditStream *stream = find_stream(session, name);
+    return stream != NULL ? &stream->series : NULL;
+}
+
+/* series[member] = {name: [samples]}: each kept when it has length samples. */
+static void
+take_named_series(VmcAuditSession *session, JsonObject *series, const char *member, guint length,
+                  SeriesSlotFunc slot)
+{
+    JsonNode *node = json_object_get_member(series, member);
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+        return;
+    JsonObject *named = json_node_get_object(node);
+    g_autoptr(GList) names = json_object_get_members(named);
+    for (GList *l = names; l != NULL; l = l->next) {
+        g_autoptr(GArray) samples = parse_samples(json_object_get_member(named, l->data));
+        if (samples == NULL || samples->len != length)
+            continue;
+        GArray **where = slot(session, l->data);
+        if (where == NULL)
+            break;
+        g_clear_pointer(where, g_array_unref);
+        *where = g_steal_pointer(&samples);
+    }
+}
+
+/* "series": {"step_s", "bytes": [], "channels": {name: []}, "streams":
+ * {name: []}}; per-channel and per-stream series (absent in older records)
+ * must have the length of "bytes". */
 static void
 take_series(VmcAuditSession *session, JsonObject *record)
 {
@@ -309,22 +459,8 @@ take_series(VmcAuditSession *session, JsonObject *record)
     g_clear_pointer(&session->total, g_array_unref);
     session->total = total;
     session->step_s = step;
-
-    JsonNode *channels_node = json_object_get_member(series, "channels");
-    if (channels_node == NULL || !JSON_NODE_HOLDS_OBJECT(channels_node))
-        return;
-    JsonObject *channels = json_node_get_object(channels_node);
-    g_autoptr(GList) names = json_object_get_members(channels);
-    for (GList *l = names; l != NULL; l = l->next) {
-        g_autoptr(GArray) samples = parse_samples(json_object_get_member(channels, l->data));
-        if (samples == NULL || samples->len != total->len)
-            continue;
-        VmcAuditChannel *channel = find_channel(session, l->data, TRUE);
-        if (channel == NULL)
-            break;
-        g_clear_pointer(&channel->series, g_array_unref);
-        channel->series = g_steal_pointer(&samples);
-    }
+    take_named_series(session, series, "channels", total->len, channel_series_slot);
+    take_named_series(session, series, VMC_RECORD_STREAMS, total->len, stream_series_slot);
 }
 
 gboolean
@@ -353,7 +489,9 @@ vmc_audit_session_add_line(VmcAuditSession *session, const char *line, gsize len
     }
     take_strings(session, record);
     take_numbers(session, record);
-    take_channels(session, record);
+    take_sandbox(session, record);
+    take_each_named(session, record, "channels", take_channel);
+    take_each_named(session, record, VMC_RECORD_STREAMS, take_stream);
     take_series(session, record);
     return TRUE;
 }

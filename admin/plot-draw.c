@@ -1,8 +1,8 @@
 /* plot-draw.c — the throughput plot drawn with cairo, as PNG or SVG.
  *
  * The maths (ticks, units, downsampling) is plot-scale.c's; this only turns
- * it into lines and text. Names from the log (title, channel names) are
- * escaped to printable ASCII before they are drawn.
+ * it into lines and text. Names from the log (title, channel and stream
+ * names) are escaped to printable ASCII before they are drawn.
  */
 #include "audit-priv.h"
 
@@ -141,20 +141,41 @@ draw_x_axis(cairo_t *cr, const Frame *f, GTimeZone *tz)
     cairo_stroke(cr);
 }
 
+/* The streams' own colours, none of them in palette[]. */
+static const double stream_palette[][3] = {
+    {0.00, 0.00, 0.55},
+    {0.60, 0.00, 0.40},
+    {0.00, 0.45, 0.35},
+    {0.45, 0.25, 0.00},
+};
+
 static void
-set_series_style(cairo_t *cr, guint index, gboolean total)
+set_series_style(cairo_t *cr, guint index, VmcPlotKind kind)
 {
     static const double dash[] = {6, 3};
-    if (total) { /* dashed on top: a channel that carries it all stays visible */
+    static const double dots[] = {1.5, 3};
+    const double *rgb;
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+    switch (kind) {
+    case VMC_PLOT_TOTAL: /* dashed on top: a channel that carries it all stays visible */
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         cairo_set_line_width(cr, 1.5);
         cairo_set_dash(cr, dash, G_N_ELEMENTS(dash), 0);
-    } else {
-        cairo_set_dash(cr, NULL, 0, 0);
-        const double *rgb = palette[index % G_N_ELEMENTS(palette)];
+        return;
+    case VMC_PLOT_STREAM: /* not Spice: dotted, thicker, colours of their own */
+        rgb = stream_palette[index % G_N_ELEMENTS(stream_palette)];
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-        cairo_set_line_width(cr, 1.5);
+        cairo_set_line_width(cr, 2.5);
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        cairo_set_dash(cr, dots, G_N_ELEMENTS(dots), 0);
+        return;
+    case VMC_PLOT_CHANNEL:
+        break;
     }
+    cairo_set_dash(cr, NULL, 0, 0);
+    rgb = palette[index % G_N_ELEMENTS(palette)];
+    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    cairo_set_line_width(cr, 1.5);
 }
 
 static void
@@ -186,14 +207,14 @@ draw_series(cairo_t *cr, const Frame *f, const VmcPlotData *data)
     cairo_rectangle(cr, f->left, f->top - 2, f->width + 2, f->height + 4);
     cairo_clip(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    /* channels first, the total on top */
+    /* channels and streams first, the total on top */
     for (guint pass = 0; pass < 2; pass++) {
         for (guint i = 0; i < data->series->len; i++) {
             const VmcPlotSeries *series = data->series->pdata[i];
-            gboolean total = strcmp(series->name, "total") == 0;
+            gboolean total = series->kind == VMC_PLOT_TOTAL;
             if (total != (pass == 1))
                 continue;
-            set_series_style(cr, i, total);
+            set_series_style(cr, i, series->kind);
             for (guint s = 0; s < series->segments->len; s++)
                 draw_segment(cr, f, series->segments->pdata[s]);
         }
@@ -201,20 +222,36 @@ draw_series(cairo_t *cr, const Frame *f, const VmcPlotData *data)
     cairo_restore(cr);
 }
 
+/* The legend's text for a series: streams say so, and beside them the
+ * total says it is Spice's alone. */
+static char *
+legend_label(const VmcPlotSeries *series, gboolean with_streams)
+{
+    g_autofree char *name = vmc_text_escape(series->name, -1, PLOT_LEGEND_NAME_MAX);
+    if (series->kind == VMC_PLOT_STREAM)
+        return g_strdup_printf("%s stream", name);
+    if (series->kind == VMC_PLOT_TOTAL && with_streams)
+        return g_strdup_printf("Spice %s", name);
+    return g_steal_pointer(&name);
+}
+
 static void
 draw_legend(cairo_t *cr, const Frame *f, const VmcPlotData *data)
 {
     double x = f->left + f->width + 20, y = f->top + 10;
+    gboolean with_streams = FALSE;
+    for (guint i = 0; i < data->series->len; i++)
+        with_streams |= ((const VmcPlotSeries *)data->series->pdata[i])->kind == VMC_PLOT_STREAM;
     cairo_select_font_face(cr, PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     for (guint i = 0; i < data->series->len; i++, y += 20) {
         const VmcPlotSeries *series = data->series->pdata[i];
-        set_series_style(cr, i, strcmp(series->name, "total") == 0);
+        set_series_style(cr, i, series->kind);
         cairo_move_to(cr, x, y);
         cairo_line_to(cr, x + 24, y);
         cairo_stroke(cr);
-        g_autofree char *name = vmc_text_escape(series->name, -1, PLOT_LEGEND_NAME_MAX);
+        g_autofree char *label = legend_label(series, with_streams);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        show_text(cr, x + 32, y + 4, name, 12, 0);
+        show_text(cr, x + 32, y + 4, label, 12, 0);
     }
 }
 

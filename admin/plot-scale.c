@@ -24,16 +24,18 @@ vmc_plot_data_free(VmcPlotData *data)
     g_free(data);
 }
 
+/* The series of that kind and name (a stream and a channel of one name stay apart). */
 static VmcPlotSeries *
-series_for(VmcPlotData *data, const char *name)
+series_for(VmcPlotData *data, VmcPlotKind kind, const char *name)
 {
     for (guint i = 0; i < data->series->len; i++) {
         VmcPlotSeries *series = data->series->pdata[i];
-        if (strcmp(series->name, name) == 0)
+        if (series->kind == kind && strcmp(series->name, name) == 0)
             return series;
     }
     VmcPlotSeries *series = g_new0(VmcPlotSeries, 1);
     series->name = g_strdup(name);
+    series->kind = kind;
     series->segments = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
     g_ptr_array_add(data->series, series);
     return series;
@@ -41,8 +43,8 @@ series_for(VmcPlotData *data, const char *name)
 
 /* samples (bytes per step) as rates at the middle of each step. */
 static void
-add_segment(VmcPlotData *data, const char *name, const GArray *samples, double start_s,
-            double step_s)
+add_segment(VmcPlotData *data, VmcPlotKind kind, const char *name, const GArray *samples,
+            double start_s, double step_s)
 {
     GArray *points = g_array_sized_new(FALSE, FALSE, sizeof(VmcPlotPoint), samples->len);
     for (guint i = 0; i < samples->len; i++) {
@@ -53,7 +55,7 @@ add_segment(VmcPlotData *data, const char *name, const GArray *samples, double s
     }
     data->x_min = MIN(data->x_min, start_s);
     data->x_max = MAX(data->x_max, start_s + samples->len * step_s);
-    g_ptr_array_add(series_for(data, name)->segments, points);
+    g_ptr_array_add(series_for(data, kind, name)->segments, points);
 }
 
 static gint
@@ -61,9 +63,8 @@ compare_series(gconstpointer a, gconstpointer b)
 {
     const VmcPlotSeries *x = *(VmcPlotSeries *const *)a;
     const VmcPlotSeries *y = *(VmcPlotSeries *const *)b;
-    gboolean x_total = strcmp(x->name, "total") == 0, y_total = strcmp(y->name, "total") == 0;
-    if (x_total != y_total)
-        return x_total ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
@@ -80,12 +81,19 @@ vmc_plot_data_new(const GPtrArray *sessions)
         if (s->total == NULL || s->total->len == 0 || s->step_s <= 0 || s->start_us < 0)
             continue;
         double start = (double)s->start_us / G_USEC_PER_SEC;
-        add_segment(data, "total", s->total, start, (double)s->step_s);
+        add_segment(data, VMC_PLOT_TOTAL, "total", s->total, start, (double)s->step_s);
         for (guint c = 0; c < s->channels->len; c++) {
             const VmcAuditChannel *channel = s->channels->pdata[c];
-            /* "total" is ours: a channel of that name would merge into it */
+            /* "total" is ours: a channel of that name would read as the total */
             if (channel->series != NULL && strcmp(channel->name, "total") != 0)
-                add_segment(data, channel->name, channel->series, start, (double)s->step_s);
+                add_segment(data, VMC_PLOT_CHANNEL, channel->name, channel->series, start,
+                            (double)s->step_s);
+        }
+        for (guint t = 0; t < s->streams->len; t++) {
+            const VmcAuditStream *stream = s->streams->pdata[t];
+            if (stream->series != NULL)
+                add_segment(data, VMC_PLOT_STREAM, stream->name, stream->series, start,
+                            (double)s->step_s);
         }
         data->n_sessions++;
     }

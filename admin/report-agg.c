@@ -1,5 +1,6 @@
 /* report-agg.c — `vmconsole-admin report`'s pure part: sessions, hours,
- * bytes, rates and denials per identity, VM, day or month, folded in one
+ * bytes, rates, denials, the X11 and sound streams' bytes and the sessions
+ * without the sandbox per identity, VM, day or month, folded in one
  * record at a time (the log is never held), and the results as a table for
  * people, JSON and CSV for machines. */
 #include "admin-priv.h"
@@ -15,6 +16,7 @@ typedef struct {
     char *identity;
     char *vm;
     gint64 start_us;
+    gboolean sandbox_off; /* its start record says "sandbox": "off" */
 } OpenStart;
 
 /* The local day or month of the last time asked for, and its bounds. */
@@ -52,6 +54,14 @@ vmc_report_by_parse(const char *text, VmcReportBy *ret_by)
 }
 
 static void
+row_init(VmcReportRow *row)
+{
+    row->rate_peak = NAN;
+    row->rate_peak_time_us = -1;
+    row->x11_bytes = row->audio_bytes = -1;
+}
+
+static void
 row_free(VmcReportRow *row)
 {
     g_free(row->key);
@@ -85,8 +95,7 @@ vmc_report_new(const VmcReportQuery *query)
     report->rows = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)row_free);
     report->open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify)open_start_free);
-    report->total.rate_peak = NAN;
-    report->total.rate_peak_time_us = -1;
+    row_init(&report->total);
     report->cache.from_us = -1;
     return report;
 }
@@ -180,14 +189,31 @@ row_for(VmcReport *report, const char *key)
     }
     row = g_new0(VmcReportRow, 1);
     row->key = g_strdup(key);
-    row->rate_peak = NAN;
-    row->rate_peak_time_us = -1;
+    row_init(row);
     g_hash_table_insert(report->rows, row->key, row);
     return row;
 }
 
+/* a + b for a, b >= 0, G_MAXINT64 when it would not fit */
+static gint64
+add_saturating(gint64 a, gint64 b)
+{
+    return a > G_MAXINT64 - b ? G_MAXINT64 : a + b;
+}
+
+/* A stream's bytes (both ways) into *sum; a stream the record lacks (both
+ * counts unknown) leaves it as it is (-1 until one is seen). */
 static void
-add_end_to(VmcReportRow *row, const VmcLogEntry *e)
+add_stream_bytes(gint64 *sum, const VmcLogStreamBytes *stream)
+{
+    if (stream->to_laptop < 0 && stream->from_laptop < 0)
+        return;
+    gint64 bytes = add_saturating(MAX(stream->to_laptop, 0), MAX(stream->from_laptop, 0));
+    *sum = add_saturating(MAX(*sum, 0), bytes);
+}
+
+static void
+add_end_to(VmcReportRow *row, const VmcLogEntry *e, gboolean sandbox_off)
 {
     row->sessions++;
     row->ended++;
@@ -197,6 +223,9 @@ add_end_to(VmcReportRow *row, const VmcLogEntry *e)
         row->rate_peak = e->rate_peak;
         row->rate_peak_time_us = e->rate_peak_time_us;
     }
+    add_stream_bytes(&row->x11_bytes, &e->x11_stream);
+    add_stream_bytes(&row->audio_bytes, &e->audio_stream);
+    row->sandbox_off += sandbox_off;
 }
 
 static void
@@ -214,6 +243,7 @@ add_start(VmcReport *report, const VmcLogEntry *e)
     start->identity = g_strdup(e->identity);
     start->vm = g_strdup(e->vm);
     start->start_us = e->time_us;
+    start->sandbox_off = g_strcmp0(e->sandbox, VMC_RECORD_SANDBOX_OFF) == 0;
     g_hash_table_replace(report->open, g_strdup(e->session), start);
 }
 
@@ -234,14 +264,15 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
         gint64 start_us = start != NULL       ? start->start_us
                           : e->start_us >= 0 ? e->start_us
                                              : e->time_us;
+        gboolean sandbox_off = start != NULL && start->sandbox_off;
         if (e->session != NULL)
             g_hash_table_remove(report->open, e->session);
         if (!wanted(report, e->identity, e->vm, start_us))
             return;
         VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, start_us));
         if (row != NULL)
-            add_end_to(row, e);
-        add_end_to(&report->total, e);
+            add_end_to(row, e, sandbox_off);
+        add_end_to(&report->total, e, sandbox_off);
         return;
     }
     if (!wanted(report, e->identity, e->vm, e->time_us))
@@ -277,6 +308,7 @@ count_open(VmcReport *report, const char *session, const OpenStart *start, gbool
         if (rows[i] == NULL)
             continue;
         rows[i]->sessions++;
+        rows[i]->sandbox_off += start->sandbox_off;
         if (live)
             rows[i]->live++;
         else
@@ -360,6 +392,13 @@ mean_rate(const VmcReportRow *row)
     return row->seconds > 0 ? (double)row->bytes / (double)row->seconds : NAN;
 }
 
+/* "0", or "N (!)": flagged, not just counted */
+static char *
+flagged_count(guint64 n)
+{
+    return n > 0 ? g_strdup_printf("%" G_GUINT64_FORMAT " (!)", n) : g_strdup("0");
+}
+
 static void
 add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
 {
@@ -371,11 +410,14 @@ add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
                                                    : g_strdup("-");
     g_autofree char *denied = g_strdup_printf("%" G_GUINT64_FORMAT, row->denied);
     /* flagged, not just counted: a session with no end is a billing question */
-    g_autofree char *unterminated =
-        row->unterminated > 0 ? g_strdup_printf("%" G_GUINT64_FORMAT " (!)", row->unterminated)
-                              : g_strdup("0");
+    g_autofree char *unterminated = flagged_count(row->unterminated);
+    g_autofree char *x11 = row->x11_bytes >= 0 ? vmc_format_bytes((guint64)row->x11_bytes) : NULL;
+    g_autofree char *audio =
+        row->audio_bytes >= 0 ? vmc_format_bytes((guint64)row->audio_bytes) : NULL;
+    /* flagged too: the viewer ran on the host unconfined */
+    g_autofree char *sandbox_off = flagged_count(row->sandbox_off);
     const char *cells[] = {key[0] != '\0' ? key : NULL, sessions, hours, bytes, mean, peak,
-                           denied, unterminated};
+                           denied, unterminated, x11, audio, sandbox_off};
     vmc_admin_table_add_row(table, cells);
 }
 
@@ -389,7 +431,8 @@ append_heading(GString *out, const VmcReport *report, GTimeZone *tz)
         g_autofree char *until = vmc_audit_format_time(q->until_us, tz);
         g_string_append_printf(out, ", sessions started from %s until %s", since, until);
     }
-    g_string_append(out, " (local time; HOURS of ended sessions; MEAN RATE = BYTES / time)\n\n");
+    g_string_append(out, " (local time; HOURS of ended sessions; MEAN RATE = BYTES / time; "
+                         "BYTES are Spice's, X11 and AUDIO BYTES the streams beside it)\n\n");
 }
 
 static void
@@ -426,7 +469,8 @@ vmc_report_format_table(const VmcReport *report, GTimeZone *tz)
     GString *out = g_string_new(NULL);
     append_heading(out, report, tz);
     const char *headers[] = {key_headers[report->query.by], "SESSIONS", "HOURS", "BYTES",
-                             "MEAN RATE", "PEAK RATE", "DENIED", "UNTERMINATED"};
+                             "MEAN RATE", "PEAK RATE", "DENIED", "UNTERMINATED", "X11 BYTES",
+                             "AUDIO BYTES", "SANDBOX OFF"};
     g_autoptr(VmcAdminTable) table = vmc_admin_table_new(G_N_ELEMENTS(headers), headers);
     for (guint i = 0; i < report->sorted->len; i++) {
         const VmcReportRow *row = report->sorted->pdata[i];
@@ -457,6 +501,18 @@ json_add_int(JsonBuilder *b, const char *name, gint64 value)
     json_builder_add_int_value(b, value);
 }
 
+/* A count, null when unknown (negative). */
+static void
+json_add_count(JsonBuilder *b, const char *name, gint64 value)
+{
+    if (value >= 0) {
+        json_add_int(b, name, value);
+        return;
+    }
+    json_builder_set_member_name(b, name);
+    json_builder_add_null_value(b);
+}
+
 static void
 json_add_row(JsonBuilder *b, const VmcReportRow *row, gboolean with_key)
 {
@@ -474,6 +530,9 @@ json_add_row(JsonBuilder *b, const VmcReportRow *row, gboolean with_key)
     json_add_int(b, "denied", (gint64)row->denied);
     json_add_int(b, "unterminated", (gint64)row->unterminated);
     json_add_int(b, "live", (gint64)row->live);
+    json_add_count(b, "x11_bytes", row->x11_bytes);
+    json_add_count(b, "audio_bytes", row->audio_bytes);
+    json_add_int(b, "sandbox_off", (gint64)row->sandbox_off);
     json_builder_end_object(b);
 }
 
@@ -537,13 +596,23 @@ csv_add_double(GString *out, double value, const char *format)
         g_string_append(out, g_ascii_formatd(text, sizeof(text), format, value));
 }
 
+/* ",N"; ",": unknown (negative). */
+static void
+csv_add_count(GString *out, gint64 value)
+{
+    g_string_append_c(out, ',');
+    if (value >= 0)
+        g_string_append_printf(out, "%" G_GINT64_FORMAT, value);
+}
+
 char *
 vmc_report_format_csv(const VmcReport *report)
 {
     g_return_val_if_fail(report != NULL && report->sorted != NULL, NULL);
     GString *out = g_string_new(NULL);
     g_string_append_printf(out, "%s,sessions,ended,seconds,hours,bytes,rate_mean,rate_peak,"
-                                "rate_peak_time,denied,unterminated,live\n",
+                                "rate_peak_time,denied,unterminated,live,x11_bytes,audio_bytes,"
+                                "sandbox_off\n",
                            by_names[report->query.by]);
     for (guint i = 0; i < report->sorted->len; i++) {
         const VmcReportRow *row = report->sorted->pdata[i];
@@ -558,9 +627,12 @@ vmc_report_format_csv(const VmcReport *report)
         g_autofree char *peak_time =
             row->rate_peak_time_us >= 0 ? vmc_format_time_us(row->rate_peak_time_us) : NULL;
         g_string_append_printf(out, ",%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
-                                    ",%" G_GUINT64_FORMAT "\n",
+                                    ",%" G_GUINT64_FORMAT,
                                peak_time != NULL ? peak_time : "", row->denied,
                                row->unterminated, row->live);
+        csv_add_count(out, row->x11_bytes);
+        csv_add_count(out, row->audio_bytes);
+        g_string_append_printf(out, ",%" G_GUINT64_FORMAT "\n", row->sandbox_off);
     }
     return g_string_free(out, FALSE);
 }

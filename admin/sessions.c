@@ -4,6 +4,8 @@
  * by a running gateway: who, since when, from where, bytes so far). The log
  * adds the sessions that started and never ended while no lock names them:
  * a gateway that died (SIGKILL, a crash, a reboot) — flagged UNTERMINATED.
+ * The start records say which of them run their viewer without its sandbox
+ * (sandbox = off): listed below the table, and a field in JSON and CSV.
  */
 #include "audit-priv.h"
 
@@ -16,6 +18,7 @@
 
 typedef struct {
     char *vm, *identity, *client, *session;
+    char *sandbox; /* the start record's "on" / "off" (NULL: not said, or no start seen) */
     gint64 since_us;
     gint64 bytes; /* -1: unknown */
     gint pid;     /* 0: none */
@@ -29,7 +32,14 @@ session_row_free(SessionRow *row)
     g_free(row->identity);
     g_free(row->client);
     g_free(row->session);
+    g_free(row->sandbox);
     g_free(row);
+}
+
+static gboolean
+sandbox_is_off(const SessionRow *row)
+{
+    return g_strcmp0(row->sandbox, VMC_RECORD_SANDBOX_OFF) == 0;
 }
 
 static gboolean
@@ -43,6 +53,7 @@ wanted(const VmcAdminArgs *args, const char *vm, const char *identity)
     return TRUE;
 }
 
+/* live_ids: session id -> its SessionRow (NULL when not listed). */
 static void
 add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows,
               GHashTable *live_ids)
@@ -51,7 +62,7 @@ add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows
     g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms);
     for (guint i = 0; i < held->len; i++) {
         const VmcLockInfo *info = held->pdata[i];
-        g_hash_table_add(live_ids, g_strdup(info->session));
+        g_hash_table_insert(live_ids, g_strdup(info->session), NULL);
         if (!wanted(args, vms->pdata[i], info->identity))
             continue;
         SessionRow *row = g_new0(SessionRow, 1);
@@ -64,6 +75,7 @@ add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows
         row->pid = info->pid;
         row->state = VMC_AUDIT_STATE_LIVE;
         g_ptr_array_add(rows, row);
+        g_hash_table_insert(live_ids, g_strdup(info->session), row);
     }
 }
 
@@ -88,6 +100,7 @@ track_entry(GHashTable *open, const VmcLogEntry *entry, gboolean *more)
     row->identity = g_strdup(entry->identity);
     row->client = g_strdup(entry->client);
     row->session = g_strdup(entry->session);
+    row->sandbox = g_strdup(entry->sandbox);
     row->since_us = entry->time_us;
     row->bytes = -1;
     row->state = VMC_AUDIT_STATE_UNTERMINATED;
@@ -116,7 +129,16 @@ add_unterminated_rows(const VmcAdminArgs *args, const char *log_path, GPtrArray 
     g_hash_table_iter_init(&iter, open);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
         SessionRow *row = value;
-        if (g_hash_table_contains(live_ids, key) || !wanted(args, row->vm, row->identity))
+        SessionRow *live_row = NULL;
+        if (g_hash_table_lookup_extended(live_ids, key, NULL, (gpointer *)&live_row)) {
+            /* running: the lock says the rest, its start record the sandbox */
+            if (live_row != NULL) {
+                g_free(live_row->sandbox);
+                live_row->sandbox = g_strdup(row->sandbox);
+            }
+            continue;
+        }
+        if (!wanted(args, row->vm, row->identity))
             continue;
         g_hash_table_iter_steal(&iter);
         g_ptr_array_add(rows, row);
@@ -151,6 +173,25 @@ bytes_text(gint64 bytes)
     return bytes >= 0 ? vmc_format_bytes((guint64)bytes) : NULL;
 }
 
+/* Below the table, the sessions whose viewer runs (or ran) unconfined. */
+static void
+append_sandbox_off(GString *out, const GPtrArray *rows)
+{
+    gboolean first = TRUE;
+    for (guint i = 0; i < rows->len; i++) {
+        const SessionRow *r = rows->pdata[i];
+        if (!sandbox_is_off(r))
+            continue;
+        if (first)
+            g_string_append(out, "\nSANDBOX OFF (!): these sessions' viewers were started on the "
+                                 "host without their sandbox (sandbox = off in the config):\n");
+        first = FALSE;
+        g_autofree char *session = vmc_text_escape(r->session, -1, VMC_AUDIT_ID_MAX);
+        g_autofree char *vm = vmc_text_escape(r->vm != NULL ? r->vm : "-", -1, VMC_ADMIN_NAME_MAX);
+        g_string_append_printf(out, "  %s  %s  %s\n", session, vm, vmc_audit_state_word(r->state));
+    }
+}
+
 static char *
 format_table(const GPtrArray *rows, GTimeZone *tz)
 {
@@ -169,7 +210,10 @@ format_table(const GPtrArray *rows, GTimeZone *tz)
                                r->client, bytes,       r->session, vmc_audit_state_word(r->state)};
         vmc_admin_table_add_row(table, cells);
     }
-    return vmc_admin_table_format(table);
+    g_autofree char *text = vmc_admin_table_format(table);
+    g_autoptr(GString) out = g_string_new(text);
+    append_sandbox_off(out, rows);
+    return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
 static char *
@@ -184,6 +228,7 @@ format_json(const GPtrArray *rows)
         s->client = g_strdup(r->client);
         s->start_us = r->since_us;
         s->bytes_total = r->bytes;
+        s->sandbox = g_strdup(r->sandbox);
         s->state = r->state;
         JsonNode *node = vmc_audit_session_summary_node(s, FALSE);
         json_object_set_int_member(json_node_get_object(node), "pid", r->pid);
@@ -197,16 +242,16 @@ format_json(const GPtrArray *rows)
 static char *
 format_csv(const GPtrArray *rows)
 {
-    GString *out = g_string_new("vm,identity,since,client,bytes,session,state,pid\n");
+    GString *out = g_string_new("vm,identity,since,client,bytes,session,state,pid,sandbox\n");
     for (guint i = 0; i < rows->len; i++) {
         const SessionRow *r = rows->pdata[i];
         g_autofree char *since = r->since_us >= 0 ? vmc_format_time_us(r->since_us) : NULL;
         g_autofree char *bytes =
             r->bytes >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, r->bytes) : NULL;
         g_autofree char *pid = r->pid > 0 ? g_strdup_printf("%d", r->pid) : NULL;
-        const char *fields[] = {
-            r->vm, r->identity, since, r->client, bytes, r->session, vmc_audit_state_name(r->state),
-            pid};
+        const char *state = vmc_audit_state_name(r->state);
+        const char *fields[] = {r->vm,      r->identity, since, r->client, bytes,
+                                r->session, state,       pid,   r->sandbox};
         for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
             if (f > 0)
                 g_string_append_c(out, ',');

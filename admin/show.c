@@ -1,6 +1,7 @@
-/* show.c — `vmconsole-admin show SESSION`: one session in full, with a
- * sparkline of its throughput (--json: the whole session; --csv: its series,
- * one row per step). SESSION is an id or a unique prefix of one. */
+/* show.c — `vmconsole-admin show SESSION`: one session in full, with
+ * sparklines of its throughput and its streams (--json: the whole session;
+ * --csv: its series, one row per step). SESSION is an id or a unique prefix
+ * of one. */
 #include "audit-priv.h"
 
 #include <stdio.h>
@@ -9,7 +10,8 @@
 #include "admin-priv.h"
 #include "vmc-sessionlog.h"
 
-/* time,total,CHANNEL... per step: bytes in the step starting at time. */
+/* time,total,CHANNEL...,STREAM_stream... per step: bytes in the step
+ * starting at time (total and channels: Spice's; the streams besides). */
 static char *
 format_series_csv(const VmcAuditSession *s)
 {
@@ -20,6 +22,14 @@ format_series_csv(const VmcAuditSession *s)
             continue;
         g_string_append_c(out, ',');
         vmc_audit_csv_append(out, channel->name);
+    }
+    for (guint t = 0; t < s->streams->len; t++) {
+        const VmcAuditStream *stream = s->streams->pdata[t];
+        if (stream->series == NULL)
+            continue;
+        g_autofree char *name = g_strdup_printf("%s_stream", stream->name);
+        g_string_append_c(out, ',');
+        vmc_audit_csv_append(out, name);
     }
     g_string_append_c(out, '\n');
     for (guint i = 0; s->total != NULL && i < s->total->len; i++) {
@@ -32,6 +42,11 @@ format_series_csv(const VmcAuditSession *s)
             const VmcAuditChannel *channel = s->channels->pdata[c];
             if (channel->series != NULL)
                 g_string_append_printf(out, ",%.0f", g_array_index(channel->series, double, i));
+        }
+        for (guint t = 0; t < s->streams->len; t++) {
+            const VmcAuditStream *stream = s->streams->pdata[t];
+            if (stream->series != NULL)
+                g_string_append_printf(out, ",%.0f", g_array_index(stream->series, double, i));
         }
         g_string_append_c(out, '\n');
     }

@@ -1,6 +1,7 @@
 /* log-entry.c — the pure half of the log reader: one line of the session log
  * checked as strict JSON (RFC 8259) by a small allocation-light scanner that
- * keeps only the top-level members VmcLogEntry has, and RFC 3339 times.
+ * keeps only the members VmcLogEntry has (top-level ones, and the byte counts
+ * of "streams"), and RFC 3339 times.
  *
  * No tree is built: a report over a million records must not allocate per
  * line. Kept strings are decoded into one scratch GString as offsets and
@@ -20,18 +21,36 @@ typedef enum {
     KEEP_INT,
     KEEP_RATE,
     KEEP_TIME,
+    KEEP_OBJECT, /* an object some of whose members are kept (other values: skipped) */
 } KeepKind;
 
-typedef struct {
+typedef struct KeptMember {
     const char *name;
     KeepKind kind;
-    gsize offset; /* in VmcLogEntry */
+    gsize offset;                     /* in VmcLogEntry */
+    const struct KeptMember *members; /* KEEP_OBJECT: what is kept inside it */
+    gsize n_members;
 } KeptMember;
+
+static const KeptMember x11_stream_members[] = {
+    {VMC_RECORD_TO_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, x11_stream.to_laptop)},
+    {VMC_RECORD_FROM_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, x11_stream.from_laptop)},
+};
+static const KeptMember audio_stream_members[] = {
+    {VMC_RECORD_TO_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, audio_stream.to_laptop)},
+    {VMC_RECORD_FROM_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, audio_stream.from_laptop)},
+};
+#define OBJECT(name, members) {name, KEEP_OBJECT, 0, members, G_N_ELEMENTS(members)}
+static const KeptMember stream_members[] = {
+    OBJECT(VMC_RECORD_STREAM_X11, x11_stream_members),
+    OBJECT(VMC_RECORD_STREAM_AUDIO, audio_stream_members),
+};
 
 #define STR(n) {#n, KEEP_STRING, offsetof(VmcLogEntry, n)}
 static const KeptMember kept_members[] = {
     STR(session), STR(identity), STR(account), STR(key), STR(client), STR(vm), STR(reason),
     STR(audio), STR(takeover_of), STR(taken_over_by),
+    {VMC_RECORD_SANDBOX, KEEP_STRING, offsetof(VmcLogEntry, sandbox)},
     {"event", KEEP_STRING, G_MAXSIZE}, /* resolved to entry->event */
     {"time", KEEP_TIME, offsetof(VmcLogEntry, time_us)},
     {"start", KEEP_TIME, offsetof(VmcLogEntry, start_us)},
@@ -43,8 +62,10 @@ static const KeptMember kept_members[] = {
     {"exit", KEEP_INT, offsetof(VmcLogEntry, exit_code)},
     {"rate_mean", KEEP_RATE, offsetof(VmcLogEntry, rate_mean)},
     {"rate_peak", KEEP_RATE, offsetof(VmcLogEntry, rate_peak)},
+    OBJECT(VMC_RECORD_STREAMS, stream_members),
 };
 #undef STR
+#undef OBJECT
 
 typedef struct {
     const KeptMember *member;
@@ -63,6 +84,7 @@ typedef struct {
 } Scanner;
 
 static gboolean scan_value(Scanner *s, const KeptMember *member);
+static gboolean scan_kept_object(Scanner *s, const KeptMember *members, gsize n_members);
 
 static void
 skip_ws(Scanner *s)
@@ -299,17 +321,25 @@ scan_container(Scanner *s)
     return TRUE;
 }
 
-/* Any value at s->p; member: a kept top-level member to store it in. */
+/* Any value at s->p; member: a kept member to store it in (or look into). */
 static gboolean
 scan_value(Scanner *s, const KeptMember *member)
 {
     if (s->p >= s->end)
         return FALSE;
     char c = *s->p;
+    if (c == '{' && member != NULL && member->kind == KEEP_OBJECT) {
+        if (++s->depth > VMC_LOG_JSON_DEPTH_MAX ||
+            !scan_kept_object(s, member->members, member->n_members))
+            return FALSE;
+        s->depth--;
+        return TRUE;
+    }
     if (c == '{' || c == '[')
         return scan_container(s);
     if (c == '"') {
-        gboolean keep = member != NULL && member->kind != KEEP_INT && member->kind != KEEP_RATE;
+        gboolean keep =
+            member != NULL && (member->kind == KEEP_STRING || member->kind == KEEP_TIME);
         gsize offset = 0;
         gboolean nul = FALSE;
         if (!scan_string(s, keep ? s->scratch : NULL, &offset, &nul))
@@ -331,22 +361,20 @@ scan_value(Scanner *s, const KeptMember *member)
 }
 
 static const KeptMember *
-find_kept(const char *name)
+find_kept(const KeptMember *members, gsize n_members, const char *name)
 {
-    for (gsize i = 0; i < G_N_ELEMENTS(kept_members); i++)
-        if (strcmp(kept_members[i].name, name) == 0)
-            return &kept_members[i];
+    for (gsize i = 0; i < n_members; i++)
+        if (strcmp(members[i].name, name) == 0)
+            return &members[i];
     return NULL;
 }
 
-/* The top-level object: each member's name decoded (into scratch, then
- * dropped) to find whether it is kept. */
+/* An object (s->p at its '{') whose members are looked up in members: each
+ * member's name decoded (into scratch, then dropped) to find whether it is
+ * kept. The top-level object, and the kept objects inside it. */
 static gboolean
-scan_top_object(Scanner *s)
+scan_kept_object(Scanner *s, const KeptMember *members, gsize n_members)
 {
-    skip_ws(s);
-    if (s->p >= s->end || *s->p != '{')
-        return FALSE;
     s->p++;
     skip_ws(s);
     if (s->p < s->end && *s->p == '}') {
@@ -359,7 +387,8 @@ scan_top_object(Scanner *s)
         gboolean nul = FALSE;
         if (s->p >= s->end || *s->p != '"' || !scan_string(s, s->scratch, &name_at, &nul))
             return FALSE;
-        const KeptMember *member = nul ? NULL : find_kept(s->scratch->str + name_at);
+        const KeptMember *member =
+            nul ? NULL : find_kept(members, n_members, s->scratch->str + name_at);
         g_string_truncate(s->scratch, name_at);
         skip_ws(s);
         if (s->p >= s->end || *s->p++ != ':')
@@ -378,6 +407,16 @@ scan_top_object(Scanner *s)
     }
 }
 
+/* The top-level object. */
+static gboolean
+scan_top_object(Scanner *s)
+{
+    skip_ws(s);
+    if (s->p >= s->end || *s->p != '{')
+        return FALSE;
+    return scan_kept_object(s, kept_members, G_N_ELEMENTS(kept_members));
+}
+
 static void
 entry_init(VmcLogEntry *entry, const char *line, gsize length)
 {
@@ -387,6 +426,8 @@ entry_init(VmcLogEntry *entry, const char *line, gsize length)
     entry->time_us = entry->start_us = entry->rate_peak_time_us = -1;
     entry->duration_s = entry->bytes_total = entry->viewer_exit = entry->exit_code = -1;
     entry->rate_mean = entry->rate_peak = NAN;
+    entry->x11_stream.to_laptop = entry->x11_stream.from_laptop = -1;
+    entry->audio_stream.to_laptop = entry->audio_stream.from_laptop = -1;
 }
 
 static gboolean

@@ -137,18 +137,42 @@ char *vmc_format_time_us(gint64 real_time_us);
  * The reader streams: it holds one line at a time (at most
  * VMC_RECORD_MAX_LINE bytes; a longer line is damaged and skipped without
  * being held), so memory does not grow with the log. Each line is checked
- * as strict JSON (RFC 8259) by a small scanner that keeps only the top-level
- * scalar members listed in VmcLogEntry and skips everything else (arrays,
- * nested objects) without building a tree; a caller that needs the whole
- * record (show, plot) parses entry->line with json-glib. */
+ * as strict JSON (RFC 8259) by a small scanner that keeps only the members
+ * listed in VmcLogEntry (top-level scalars, and the two streams' byte counts
+ * inside "streams") and skips everything else (arrays, other nested objects)
+ * without building a tree; a caller that needs the whole record (show, plot)
+ * parses entry->line with json-glib. */
 
 #define VMC_LOG_DAMAGED_LINES_MAX 100 /* line numbers of damaged lines remembered */
+
+/* Member names of the sandbox and stream fields, for the readers (this
+ * scanner, the admin's show/report/plot); gateway/session-record.c writes
+ * them. start: "sandbox": "on"|"off", "protections": [names]; end:
+ * "streams": {"x11"|"audio": {"to_laptop", "from_laptop", "connections",
+ * "failed", "rate_mean", "rate_peak", "rate_peak_time"}}, and "series"
+ * holds "streams": {"x11"|"audio": [bytes per step]}. */
+#define VMC_RECORD_SANDBOX "sandbox"
+#define VMC_RECORD_SANDBOX_OFF "off"
+#define VMC_RECORD_PROTECTIONS "protections"
+#define VMC_RECORD_STREAMS "streams"
+#define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
+#define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
+#define VMC_RECORD_TO_LAPTOP "to_laptop"
+#define VMC_RECORD_FROM_LAPTOP "from_laptop"
+#define VMC_RECORD_FAILED "failed"
 
 typedef enum {
     VMC_LOG_EVENT_START,
     VMC_LOG_EVENT_END,
     VMC_LOG_EVENT_DENIED,
 } VmcLogEvent;
+
+/* A stream's byte counts in an end record: -1 each when absent or not a
+ * non-negative integer (of at most 18 digits). */
+typedef struct {
+    gint64 to_laptop;
+    gint64 from_laptop;
+} VmcLogStreamBytes;
 
 /* One good record. Strings are valid UTF-8 with JSON escapes decoded (so
  * they may hold control characters: escape them before printing), NULL when
@@ -179,6 +203,9 @@ typedef struct {
     double rate_mean;       /* end, bytes/s */
     double rate_peak;       /* end, bytes/s */
     gint64 rate_peak_time_us;
+    const char *sandbox;    /* start: "on", "off"; NULL in records older than the sandbox */
+    VmcLogStreamBytes x11_stream;   /* end: "streams"."x11" (absent: sandbox off, older) */
+    VmcLogStreamBytes audio_stream; /* end: "streams"."audio" (absent: no sound, older) */
 } VmcLogEntry;
 
 typedef struct _VmcLogReader VmcLogReader;

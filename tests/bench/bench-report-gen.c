@@ -1,10 +1,13 @@
 /* bench-report-gen.c — a realistic session log for the report benchmark:
  * N records (start, end, denied) as the gateway writes them (see
- * gateway/session-record.c): up to 8 sessions open at once, end records
- * with per-channel counters, mean/peak rate and a per-second series (total
- * and per channel, at most 900 samples, coarser steps for longer sessions),
- * ~10% denials, a few gateways that died (starts without an end).
- * Deterministic for a seed.
+ * gateway/session-record.c): up to 8 sessions open at once, start records
+ * with the sandbox (on, with its protections; off for ~5%) and sound for
+ * ~30%, end records with per-channel counters, mean/peak rate, the X11
+ * stream (sandbox on: 5-10x Spice's bytes) and the sound stream (when the
+ * session had sound) with their counters, and a per-second series (total,
+ * per channel and per stream, at most 900 samples, coarser steps for longer
+ * sessions), ~10% denials, a few gateways that died (starts without an
+ * end). Deterministic for a seed.
  *
  * Usage: bench-report-gen FILE N [SEED [SAMPLES]]
  * SAMPLES caps each series (default 60; the gateway's own cap is 900, which
@@ -28,7 +31,17 @@ typedef struct {
     int identity;
     int vm;
     int64_t start_ms;
+    int sandbox; /* on: the X11 stream is relayed and counted */
+    int sound;   /* the sound stream */
 } OpenSession;
+
+/* A stream's per-step bytes, their sum, and its peak step. */
+typedef struct {
+    int64_t values[GEN_SERIES_MAX];
+    int64_t sum;
+    int64_t peak;
+    unsigned peak_at;
+} StreamSeries;
 
 static uint64_t rng_state = 88172645463325252ULL;
 static int64_t series_max = GEN_SERIES_DEFAULT;
@@ -78,16 +91,66 @@ write_start(FILE *out, int64_t now_ms, const OpenSession *s)
 {
     put_ids(out, "start", now_ms, s->id, s->identity, s->vm);
     fprintf(out, ",\"key_type\":\"ssh-ed25519\",\"socket\":\"/var/spicex/vm%02d-desktop.sock\","
-                 "\"mode\":\"x11\",\"audio\":\"off\",\"viewer\":\"/usr/bin/remote-viewer\"}\n",
+                 "\"mode\":\"x11\",",
             s->vm);
+    if (s->sound)
+        fprintf(out, "\"audio\":\"tcp:%d\",\"audio_authenticated\":true,", 47000 + s->identity);
+    else
+        fputs("\"audio\":\"off\",", out);
+    fputs("\"viewer\":\"/usr/bin/remote-viewer\",", out);
+    if (s->sandbox)
+        fputs("\"sandbox\":\"on\",\"protections\":[\"user-ns\",\"mount-ns\",\"pid-ns\",\"net-ns\","
+              "\"ipc-ns\",\"uts-ns\",\"dies-with-gateway\",\"no-new-privs\",\"seccomp\","
+              "\"landlock-abi-4\"]}\n",
+              out);
+    else
+        fputs("\"sandbox\":\"off\",\"protections\":[]}\n", out);
 }
 
 static const char *const channel_names[GEN_CHANNELS] = {"cursor", "display", "inputs", "main"};
 
-/* Per-channel series of n samples, their sums, the total series, and the peak. */
 static void
-write_series(FILE *out, unsigned n, int step, int64_t sums[GEN_CHANNELS], int64_t *ret_peak,
-             unsigned *ret_peak_at)
+put_values(FILE *out, const int64_t *values, unsigned n)
+{
+    fputc('[', out);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(out, "%s%" PRId64, i ? "," : "", values[i]);
+    fputc(']', out);
+}
+
+/* The streams' series: X11 at 5-10x Spice's total of each step (the viewer
+ * redraws what Spice sent, uncompressed), sound at 44.1 kHz 16-bit stereo
+ * while it plays. */
+static void
+make_stream_series(const int64_t *total, unsigned n, int step, const OpenSession *s,
+                   StreamSeries *x11, StreamSeries *sound)
+{
+    StreamSeries *streams[] = {x11, sound};
+    for (int k = 0; k < 2; k++) {
+        StreamSeries *st = streams[k];
+        st->sum = st->peak = 0;
+        st->peak_at = 0;
+        for (unsigned i = 0; i < n; i++) {
+            int on = k == 0 ? s->sandbox : s->sound;
+            int64_t v = !on             ? 0
+                        : k == 0        ? total[i] * (5 + below(6)) + below(2000) * step
+                        : below(3) != 0 ? 176400LL * step
+                                        : below(1000);
+            st->values[i] = v;
+            st->sum += v;
+            if (v > st->peak) {
+                st->peak = v;
+                st->peak_at = i;
+            }
+        }
+    }
+}
+
+/* Per-channel series of n samples, their sums, the total series, and the
+ * peak; then the streams' series (s: which it has). */
+static void
+write_series(FILE *out, unsigned n, int step, const OpenSession *s, int64_t sums[GEN_CHANNELS],
+             int64_t *ret_peak, unsigned *ret_peak_at, StreamSeries *x11, StreamSeries *sound)
 {
     static int64_t values[GEN_CHANNELS][GEN_SERIES_MAX];
     static int64_t total[GEN_SERIES_MAX];
@@ -106,20 +169,45 @@ write_series(FILE *out, unsigned n, int step, int64_t sums[GEN_CHANNELS], int64_
     *ret_peak_at = 0;
     fputs(",\"series\":{\"channels\":{", out);
     for (int c = 0; c < GEN_CHANNELS; c++) {
-        fprintf(out, "%s\"%s\":[", c ? "," : "", channel_names[c]);
-        for (unsigned i = 0; i < n; i++)
-            fprintf(out, "%s%" PRId64, i ? "," : "", values[c][i]);
-        fputc(']', out);
+        fprintf(out, "%s\"%s\":", c ? "," : "", channel_names[c]);
+        put_values(out, values[c], n);
     }
-    fprintf(out, "},\"step_s\":%d,\"bytes\":[", step);
+    fputc('}', out);
+    make_stream_series(total, n, step, s, x11, sound);
+    if (s->sandbox || s->sound) {
+        fputs(",\"streams\":{", out);
+        if (s->sandbox) {
+            fputs("\"x11\":", out);
+            put_values(out, x11->values, n);
+        }
+        if (s->sound) {
+            fputs(s->sandbox ? ",\"audio\":" : "\"audio\":", out);
+            put_values(out, sound->values, n);
+        }
+        fputc('}', out);
+    }
+    fprintf(out, ",\"step_s\":%d,\"bytes\":", step);
+    put_values(out, total, n);
     for (unsigned i = 0; i < n; i++) {
-        fprintf(out, "%s%" PRId64, i ? "," : "", total[i]);
         if (total[i] > *ret_peak) {
             *ret_peak = total[i];
             *ret_peak_at = i;
         }
     }
-    fputs("]}", out);
+    fputc('}', out);
+}
+
+/* "NAME":{...} of the end record's "streams", as session-record.c writes it. */
+static void
+put_stream(FILE *out, const char *name, const StreamSeries *st, int64_t duration, int step,
+           int64_t start_ms)
+{
+    fprintf(out, "\"%s\":{\"to_laptop\":%" PRId64 ",\"from_laptop\":%" PRId64
+                 ",\"connections\":1,\"failed\":%d,\"rate_mean\":%.6f,\"rate_peak\":%.1f,",
+            name, st->sum - st->sum / 20, st->sum / 20, below(50) == 0,
+            duration > 0 ? (double)st->sum / (double)duration : 0.0, (double)st->peak / step);
+    put_time(out, "rate_peak_time", start_ms + (int64_t)st->peak_at * step * 1000);
+    fputc('}', out);
 }
 
 static void
@@ -132,16 +220,20 @@ write_end(FILE *out, int64_t now_ms, const OpenSession *s)
     fputc(',', out);
     put_time(out, "start", s->start_ms);
     fprintf(out, ",\"duration_s\":%" PRId64 ",\"reason\":\"ssh-closed\",\"reason_text\":"
-                 "\"the SSH connection went away\",\"viewer_signal\":\"Terminated\","
-                 "\"audio\":\"off\"",
+                 "\"the SSH connection went away\",\"viewer_signal\":\"Terminated\",",
             duration);
+    if (s->sound)
+        fprintf(out, "\"audio\":\"tcp:%d\"", 47000 + s->identity);
+    else
+        fputs("\"audio\":\"off\"", out);
     /* the series first into a buffer: the counters come before it */
     char *series = NULL;
     size_t series_len = 0;
     FILE *buf = open_memstream(&series, &series_len);
     int64_t sums[GEN_CHANNELS], peak;
     unsigned peak_at;
-    write_series(buf, n, step, sums, &peak, &peak_at);
+    static StreamSeries x11, sound;
+    write_series(buf, n, step, s, sums, &peak, &peak_at, &x11, &sound);
     fclose(buf);
     int64_t total = 0;
     fputs(",\"channels\":{", out);
@@ -154,7 +246,19 @@ write_end(FILE *out, int64_t now_ms, const OpenSession *s)
             duration > 0 ? (double)total / (double)duration : 0.0, (double)peak / step);
     put_time(out, "rate_peak_time", s->start_ms + (int64_t)peak_at * step * 1000);
     fwrite(series, 1, series_len, out);
-    fputs(",\"rejected_connections\":0}\n", out);
+    fputs(",\"rejected_connections\":0", out);
+    if (s->sandbox || s->sound) {
+        fputs(",\"streams\":{", out);
+        if (s->sandbox)
+            put_stream(out, "x11", &x11, duration, step, s->start_ms);
+        if (s->sound) {
+            if (s->sandbox)
+                fputc(',', out);
+            put_stream(out, "audio", &sound, duration, step, s->start_ms);
+        }
+        fputc('}', out);
+    }
+    fputs("}\n", out);
     free(series);
 }
 
@@ -213,6 +317,8 @@ main(int argc, char **argv)
             s->identity = (int)below(GEN_IDENTITIES);
             s->vm = (int)below(GEN_VMS);
             s->start_ms = now_ms;
+            s->sandbox = below(20) != 0;
+            s->sound = below(10) < 3;
             write_start(out, now_ms, s);
         }
     }

@@ -1,7 +1,9 @@
 /* fuzz-audit-record.c — libFuzzer target for the audit commands' record
- * parser: any bytes as a log line, merged into a session, then shown as
- * text (which must be printable: ASCII, or the sparkline's UTF-8 blocks),
- * JSON (which must parse again), and turned into plot series. */
+ * parser: any bytes as a log line, merged into a session (within its
+ * bounds: channels, streams, protections; every stream series as long as
+ * the total), then shown as text (which must be printable: ASCII, or the
+ * sparkline's UTF-8 blocks), JSON (which must parse again, with the same
+ * streams), and turned into plot series. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,41 @@ check_printable(const char *text)
     }
 }
 
+/* The bounds and shapes audit-session.c promises. */
+static void
+check_session(const VmcAuditSession *session)
+{
+    if (session->channels->len > VMC_AUDIT_MAX_CHANNELS ||
+        session->streams->len > VMC_AUDIT_MAX_STREAMS)
+        abort();
+    if (session->protections != NULL &&
+        g_strv_length(session->protections) > VMC_AUDIT_MAX_PROTECTIONS)
+        abort();
+    for (guint i = 0; i < session->streams->len; i++) {
+        const VmcAuditStream *stream = session->streams->pdata[i];
+        if (stream->to_laptop < -1 || stream->from_laptop < -1 || stream->connections < -1 ||
+            stream->failed < -1 || stream->rate_peak < 0 || stream->rate_mean < 0)
+            abort();
+        if (stream->series != NULL &&
+            (session->total == NULL || stream->series->len != session->total->len))
+            abort();
+    }
+}
+
+/* The JSON's "streams" names the session's streams, no more, no fewer. */
+static void
+check_json_streams(JsonParser *parser, const VmcAuditSession *session)
+{
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    JsonNode *streams = json_object_get_member(root, VMC_RECORD_STREAMS);
+    if (streams == NULL || !JSON_NODE_HOLDS_OBJECT(streams))
+        abort();
+    /* (names made valid UTF-8 and capped may collide: at most as many) */
+    if (json_object_get_size(json_node_get_object(streams)) > session->streams->len ||
+        (session->streams->len > 0 && json_object_get_size(json_node_get_object(streams)) == 0))
+        abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,6 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (id == NULL)
         abort();                                        /* a record of a session has an id */
     vmc_audit_session_add_line(session, line, size, 2); /* a second record merges */
+    check_session(session);
 
     g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
     g_autofree char *text = vmc_audit_show_format(session, utc, TRUE);
@@ -43,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autoptr(JsonParser) parser = json_parser_new();
     if (!json_parser_load_from_data(parser, json, -1, NULL))
         abort();
+    check_json_streams(parser, session);
 
     g_autoptr(GPtrArray) sessions = g_ptr_array_new();
     g_ptr_array_add(sessions, session);

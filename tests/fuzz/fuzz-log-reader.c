@@ -1,9 +1,10 @@
 /* fuzz-log-reader.c — libFuzzer target for the session-log reader. The input
  * is a whole log: every line goes through the strict scanner, and the whole
  * through the streaming reader (a memfd). What the scanner accepts must be a
- * JSON object json-glib also accepts, with the same identity, session and vm
- * strings; the reader must see each non-empty line as exactly one good or
- * damaged record, numbered as the lines are. */
+ * JSON object json-glib also accepts, with the same identity, session, vm and
+ * sandbox strings and the same stream byte counts; the reader must see each
+ * non-empty line as exactly one good or damaged record, numbered as the lines
+ * are. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,48 @@ same_string(JsonObject *object, const char *name, const char *kept)
         abort();
 }
 
+/* The member at path (object names, NULL-terminated) when every step is an
+ * object; json-glib keeps the last of repeated members. */
+static JsonNode *
+member_at(JsonObject *object, const char *const *path)
+{
+    JsonNode *node = NULL;
+    for (guint i = 0; path[i] != NULL; i++) {
+        if (object == NULL)
+            return NULL;
+        node = json_object_get_member(object, path[i]);
+        object = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    }
+    return node;
+}
+
+/* A kept stream count is -1 or 0..10^18-1; and where json-glib reads a
+ * count the scanner keeps (a non-negative integer of at most 18 digits), the
+ * scanner read the same. (That holds with repeated members too: json-glib's
+ * value is the scanner's last one. "-0" is json-glib's 0, the scanner's -1.
+ * A member name holding U+0000 is no name the scanner keeps, while json-glib
+ * cuts it there: not compared when the line holds one.) */
+static void
+same_count(JsonObject *object, const char *line, gsize length, const char *stream, const char *name,
+           gint64 kept)
+{
+    if (kept < -1 || kept > G_GINT64_CONSTANT(999999999999999999))
+        abort();
+    if (memmem(line, length, "\\u0000", 6) != NULL)
+        return;
+    const char *const path[] = {VMC_RECORD_STREAMS, stream, name, NULL};
+    JsonNode *node = member_at(object, path);
+    if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+        json_node_get_value_type(node) != G_TYPE_INT64)
+        return;
+    gint64 expected = json_node_get_int(node);
+    if (expected < 0 || expected > G_GINT64_CONSTANT(999999999999999999) ||
+        (expected == 0 && kept == -1))
+        return;
+    if (kept != expected)
+        abort();
+}
+
 static void
 check_line(const char *line, gsize length, GString *scratch)
 {
@@ -45,6 +88,18 @@ check_line(const char *line, gsize length, GString *scratch)
     same_string(object, "identity", entry.identity);
     same_string(object, "session", entry.session);
     same_string(object, "vm", entry.vm);
+    same_string(object, VMC_RECORD_SANDBOX, entry.sandbox);
+    const struct {
+        const char *stream, *name;
+        gint64 kept;
+    } counts[] = {
+        {VMC_RECORD_STREAM_X11, VMC_RECORD_TO_LAPTOP, entry.x11_stream.to_laptop},
+        {VMC_RECORD_STREAM_X11, VMC_RECORD_FROM_LAPTOP, entry.x11_stream.from_laptop},
+        {VMC_RECORD_STREAM_AUDIO, VMC_RECORD_TO_LAPTOP, entry.audio_stream.to_laptop},
+        {VMC_RECORD_STREAM_AUDIO, VMC_RECORD_FROM_LAPTOP, entry.audio_stream.from_laptop},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(counts); i++)
+        same_count(object, line, length, counts[i].stream, counts[i].name, counts[i].kept);
     if (entry.identity != NULL && !g_utf8_validate(entry.identity, -1, NULL))
         abort();
 }

@@ -33,6 +33,10 @@
 #       Both VMs and the laptop keep running, sshd too: a test may open more
 #       sessions with audit_open TAG PERSON REQUEST / audit_close TAG.
 #       Returns non-zero (after saying why on stderr) when a step failed.
+#   audit_sandbox_off_session TAG PERSON VM TITLE
+#       One more session (~2 s, ended by ssh) with the admin's sandbox = off
+#       in the config (put back after it): its start record says "sandbox":
+#       "off" and its end has no X11 stream. Sets AUDIT_SANDBOX_OFF_SESSION.
 #   audit_cleanup       ends sessions, sshd, QEMU and Xvfb started here
 #
 # No record is faked: every line comes from the gateway. (Names the config
@@ -192,6 +196,20 @@ audit_make_log() { # audit_make_log DIR GATEWAY-BINARY
     local n
     n=$(grep -c '"event":"denied"' "$AUDIT_LOG")
     [ "$n" = 6 ] || { echo "audit_make_log: $n denied records, not 6" >&2; return 1; }
+}
+
+audit_sandbox_off_session() { # audit_sandbox_off_session TAG PERSON VM TITLE
+    local rc
+    sed -i 's/^\[gateway\]$/[gateway]\nsandbox = off/' "$AUDIT_CONF"
+    audit_session "$1" "$2" "$3" "$4" 2 ssh
+    rc=$?
+    sed -i '/^sandbox = off$/d' "$AUDIT_CONF"
+    AUDIT_SANDBOX_OFF_SESSION=$(python3 -c '
+import json, sys
+R = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+print([r["session"] for r in R if r["event"] == "start" and r.get("sandbox") == "off"][-1])' \
+        "$AUDIT_LOG" 2>/dev/null)
+    [ "$rc" = 0 ] && [ -n "$AUDIT_SANDBOX_OFF_SESSION" ]
 }
 
 audit_cleanup() {

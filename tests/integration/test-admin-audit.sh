@@ -8,13 +8,19 @@
 #      are not listed; a live session shows who, since, from where, bytes
 #      so far and the gateway's pid; once it ends it is gone from the list
 #   b. show: a session in full (by id and by prefix), channels, sparkline;
-#      --json and --csv; live / unterminated flagged; errors
+#      the sandbox and its protections, the X11 (and sound) streams' table
+#      and sparklines when the records carry them; --json and --csv;
+#      live / unterminated flagged; errors; a copy of the log without the
+#      new fields shows exactly as before
 #   c. plot: a PNG a test opens (size, not blank) and a well-formed SVG with
-#      paths, per session and per VM; nothing to plot is an error
+#      paths, per session and per VM; the streams as dotted lines of their
+#      own; nothing to plot is an error
 #   d. a tampered copy of the log (--log): hostile identity and VM name
 #      (ESC[2J, a newline, C1 CSI), an ambiguous prefix, damaged and
 #      truncated lines: skipped with a count and line numbers, never a crash,
-#      no control byte reaches the terminal
+#      no control byte reaches the terminal; an unterminated session with the
+#      sandbox off listed as such by sessions
+#   e. a real session with sandbox = off: show warns
 #
 # Usage: test-admin-audit.sh ADMIN-BINARY GATEWAY-BINARY   (TAP; root, else 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -75,6 +81,8 @@ R = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
 print(eval(sys.argv[2]))' "$LOG" "$1"
 }
 ended_ids() { jl "' '.join(r['session'] for r in R if r['event'] == 'end')"; }
+# rec EVENT SESSION: a Python expression for that record ({} when none)
+rec() { echo "([r for r in R if r['event'] == '$1' and r.get('session') == '$2'] + [{}])[0]"; }
 checkt() { # checkt TAG DESCRIPTION COMMAND...: on failure, show TAG's output
     local tag=$1 desc=$2; shift 2
     if "$@"; then ok 0 "$desc"; else
@@ -178,6 +186,34 @@ checkt b1 "b: the channel table has display with bytes from the VM" \
 checkt b1 "b: a sparkline of the throughput (UTF-8 blocks)" \
     grep -qE "^\|[ ▁▂▃▄▅▆▇█]+\|$" "$D/b1.out"
 checkt b1 "b: no control byte reaches the terminal" clean_output b1
+# The sandbox and the streams, as the log's records carry them (the gateway
+# writes them since the viewer has its sandbox; older records have none).
+S1_SANDBOX=$(jl "$(rec start "$S1").get('sandbox', '')")
+S1_PROTECTIONS=$(jl "', '.join($(rec start "$S1").get('protections', []))")
+S1_STREAMS=$(jl "' '.join($(rec end "$S1").get('streams', {}))")
+S1_STREAM_SERIES=$(jl "' '.join($(rec end "$S1").get('series', {}).get('streams', {}))")
+echo "# $S1: sandbox '$S1_SANDBOX', streams '$S1_STREAMS', stream series '$S1_STREAM_SERIES'"
+case $S1_SANDBOX in
+on) checkt b1 "b: the sandbox and its protections from the start record" \
+        grep -qxF "sandbox     on${S1_PROTECTIONS:+: $S1_PROTECTIONS}" "$D/b1.out" ;;
+off) checkt b1 "b: sandbox = off is a warning line" \
+        grep -q "^sandbox     OFF (!)" "$D/b1.out" ;;
+*) checkt b1 "b: no sandbox line for a record without one" eval '! grep -q "^sandbox" "$D/b1.out"' ;;
+esac
+if [ -n "$S1_STREAMS" ]; then
+    for st in $S1_STREAMS; do
+        checkt b1 "b: the stream table: $st, bytes each way, connections, failed, peak rate, when" \
+            grep -qE "^$st +[0-9.]+ [KMGT]?i?B +[0-9.]+ [KMGT]?i?B +[0-9]+ +[0-9]+ +([0-9.]+ [KMGT]?i?B/s +20[0-9-]{8} [0-9:]{8}|- +-)$" \
+            "$D/b1.out"
+    done
+else
+    checkt b1 "b: no stream table for records without streams" eval '! grep -q "^STREAM " "$D/b1.out"'
+fi
+for st in $S1_STREAM_SERIES; do
+    checkt b1 "b: a $st stream sparkline beside the throughput's" eval \
+        'grep -A1 -E "^$st stream  [0-9]+ samples of [0-9]+ s, peak [0-9.]+ [KMGT]?i?B/s$" "$D/b1.out" |
+         tail -n 1 | grep -qE "^\|[ ▁▂▃▄▅▆▇█]+\|$"'
+done
 admin b2 show "${S1:0:8}"
 checkt b2 "b: a unique prefix shows the same" cmp -s "$D/b1.out" "$D/b2.out"
 LANG=C admin b3 show "$S1"
@@ -196,10 +232,55 @@ n = len(s["series"]["bytes"])
 assert n > 0 and s["series"]["step_s"] >= 1
 for name, values in s["series"]["channels"].items():
     assert len(values) == n, name' "$D/b5.out" "$S1"
+checkt b5 "b: --json: the sandbox, protections and streams are the records' own" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+R = [json.loads(l) for l in open(sys.argv[3], encoding="utf-8") if l.strip()]
+start = [r for r in R if r["event"] == "start" and r["session"] == sys.argv[2]][0]
+end = [r for r in R if r["event"] == "end" and r["session"] == sys.argv[2]][0]
+assert s["sandbox"] == start.get("sandbox"), s["sandbox"]
+assert s["protections"] == start.get("protections"), s["protections"]
+assert set(s["streams"]) == set(end.get("streams", {})), s["streams"]
+for name, st in end.get("streams", {}).items():
+    for k in ("to_laptop", "from_laptop", "connections", "failed", "rate_peak_time"):
+        assert s["streams"][name][k] == st[k], (name, k)
+assert s["series"]["streams"] == end["series"].get("streams", {})' "$D/b5.out" "$S1" "$LOG"
 admin b6 show "$S1" --csv
 n_steps=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["series"]["bytes"]))' "$D/b5.out")
 checkt b6 "b: --csv: a header and one row per step ($n_steps)" eval \
     'head -1 "$D/b6.out" | grep -q "^time,total," && [ "$(($(wc -l < "$D/b6.out") - 1))" = "$n_steps" ]'
+want_columns=$(for st in $S1_STREAM_SERIES; do printf ',%s_stream' "$st"; done)
+checkt b6 "b: --csv: the stream series after the channels' (${want_columns:-none})" eval \
+    'head -1 "$D/b6.out" | grep -q "[a-z]$want_columns$"'
+# The same log without what the gateway writes since the sandbox: shown as
+# before, i.e. as now minus the sandbox line, the stream table and the
+# streams' sparklines, with no empty line left behind.
+python3 - "$LOG" "$D/no-streams.jsonl" <<'EOF'
+import json, sys
+out = []
+for l in open(sys.argv[1], encoding="utf-8"):
+    if l.strip():
+        r = json.loads(l)
+        for k in ("sandbox", "protections", "streams"):
+            r.pop(k, None)
+        if isinstance(r.get("series"), dict):
+            r["series"].pop("streams", None)
+        out.append(json.dumps(r) + "\n")
+open(sys.argv[2], "w", encoding="utf-8").writelines(out)
+EOF
+admin b9 show "$S1" --log "$D/no-streams.jsonl"
+without_new_lines() { # the show output of b1 without the sandbox and stream lines
+    python3 -c '
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"(?m)^sandbox .*\n", "", text)
+text = re.sub(r"\nSTREAM .*\n(?:.+\n)*", "", text, count=1)
+text = re.sub(r"(?m)^\S+ stream  \d+ samples of .*\n\|.*\|\n", "", text)
+sys.stdout.write(text)' "$D/b1.out"
+}
+checkt b9 "b: records without the new fields show exactly as before" eval \
+    '[ "$RC" = 0 ] && cmp -s <(without_new_lines) "$D/b9.out"'
+
 admin b7 show ffff0000ffff
 checkt b7 "b: an unknown session: exit 1 and says so" eval \
     '[ "$RC" = 1 ] && grep -q "no session .ffff0000ffff." "$D/b7.err"'
@@ -241,6 +322,19 @@ admin c5 plot "$S1" -o "$D/s1.jpg"
 checkt c5 "c: another format is refused (exit 2)" [ "$RC" = 2 ]
 admin c6 plot "$S1" --vm debianx -o "$D/x.png"
 checkt c6 "c: a session and --vm together are refused (exit 2)" [ "$RC" = 2 ]
+# the streams drawn as lines of their own: dotted (cairo's SVG says
+# stroke-dasharray:1.5,3), one per session that has a stream series, plus
+# one per stream in the legend; none without them
+n_dotted=$(jl "sum(len(r.get('series', {}).get('streams', {})) for r in R if r['event'] == 'end' and r.get('vm') == 'debianx') + len({n for r in R if r['event'] == 'end' and r.get('vm') == 'debianx' for n in r.get('series', {}).get('streams', {})})")
+checkt c2 "c: the SVG draws the streams dotted ($n_dotted lines: sessions' and legend's)" \
+    [ "$(grep -o 'stroke-dasharray:1.5,3' "$D/debianx.svg" | wc -l)" = "$n_dotted" ]
+admin c7 plot "$S1" --log "$D/no-streams.jsonl" -o "$D/s1-without-streams.png"
+if [ -n "$S1_STREAM_SERIES" ]; then
+    checkt c7 "c: the session's plot with its streams differs from the one without them" eval \
+        '[ "$RC" = 0 ] && png_ok "$D/s1-without-streams.png" && ! cmp -s "$D/s1.png" "$D/s1-without-streams.png"'
+else
+    checkt c7 "c: no stream series: the same plot" cmp -s "$D/s1.png" "$D/s1-without-streams.png"
+fi
 [ -n "${VMC_AUDIT_PLOTS:-}" ] && cp "$D/s1.png" "$D/debianx.svg" "$VMC_AUDIT_PLOTS/"
 
 # ---- d. a tampered copy of the real log ----
@@ -262,7 +356,7 @@ for l in lines:
         r.update(evil, session=twin)
         out.append(json.dumps(r) + "\n")
 start = json.loads([l for l in lines if '"start"' in l and s1 in l][0])
-start.update(evil, session="abcdef" + "1" * 26)
+start.update(evil, session="abcdef" + "1" * 26, sandbox="off", protections=[])
 out.append(json.dumps(start) + "\n")
 out.append(lines[1][: len(lines[1]) // 2] + "\n")
 out.append("\x1b[2J\x1b]0;garbage\x07 not json\n")
@@ -285,6 +379,13 @@ checkt d1 "d: ... and flagged UNTERMINATED" \
 checkt d1 "d: damaged lines counted with their numbers" \
     grep -q "skipped 3 damaged line(s) (not a complete record) at line $L1, $L2, $L3$" "$D/d1.err"
 checkt d1 "d: no control byte reaches the terminal" clean_output d1
+checkt d1 "d: its start record says sandbox off: listed below the table" eval \
+    'sed -n "/^SANDBOX OFF (!)/,\$p" "$D/d1.out" | grep -qE "^  abcdef1{26}  .* UNTERMINATED"'
+UNT_SANDBOX=$(jl "$(rec start "$UNT").get('sandbox', '')")
+admin d1c sessions --log "$T" --csv
+checkt d1c "d: --csv: the sandbox as the start records say (off; '$UNT_SANDBOX')" eval \
+    'grep -qE ",abcdef1{26},unterminated,,off$" "$D/d1c.out" &&
+     grep -qE ",$UNT,unterminated,,$UNT_SANDBOX$" "$D/d1c.out"' 
 admin d2 show "${S1:0:8}" --log "$T"
 checkt d2 "d: an ambiguous prefix: exit 1, the matches listed" eval \
     '[ "$RC" = 1 ] && grep -q "2 sessions start with .${S1:0:8}." "$D/d2.err" &&
@@ -310,5 +411,19 @@ checkt d5 "d: plot with a hostile identity in the title works" eval \
 admin d6 show "$S1" --log "$D/no-such.jsonl"
 checkt d6 "d: a missing log: exit 1, names it" eval \
     '[ "$RC" = 1 ] && grep -q "no-such.jsonl" "$D/d6.err"'
+
+# ---- e. a real session with sandbox = off ----
+if audit_sandbox_off_session off carol winxp "Audit Windows VM"; then
+    ok 0 "e: a session with sandbox = off ran ($AUDIT_SANDBOX_OFF_SESSION)"
+    admin e1 show "$AUDIT_SANDBOX_OFF_SESSION"
+    checkt e1 "e: show warns that the viewer ran without its sandbox" grep -qxF \
+        "sandbox     OFF (!): the viewer ran on the host without its sandbox (sandbox = off in the config)" \
+        "$D/e1.out"
+    checkt e1 "e: ... and has no X11 stream (the viewer drew on the forward itself)" \
+        eval '! grep -qE "^x11 " "$D/e1.out"'
+    checkt e1 "e: no control byte reaches the terminal" clean_output e1
+else
+    ok 1 "e: a session with sandbox = off ran"
+fi
 
 finish

@@ -14,6 +14,9 @@
 #      stderr, the report still printed, exit 0
 #   f. usage errors (exit 2), a log that cannot be read (exit 1)
 #   g. no raw control byte in any output
+#   h. the streams beside Spice and the sandbox: X11 and sound bytes per row
+#      (the log's own sums; "-" / null when no session had the stream), and
+#      a real session with sandbox = off counted and flagged
 #
 # Usage: test-admin-report.sh GATEWAY ADMIN    (TAP; needs root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,23 +67,39 @@ print(eval(sys.argv[2]))' "${3:-$LOG}" "$1"
 jq_py() { python3 -c 'import json,sys; J=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 row_of() { grep -F -- "$2" "$O/$1.out" | head -1; } # row_of TAG KEY-TEXT
 col() { awk -v n="$1" '{ print $n }'; }
+# cell TAG KEY COLUMN: a cell of the table, cut where its header starts (the
+# table is aligned; cells may hold spaces, "1.2 MiB", "1 (!)")
+cell() {
+    python3 - "$O/$1.out" "$2" "$3" <<'EOF'
+import re, sys
+path, key, column = sys.argv[1:]
+lines = open(path, encoding="utf-8").read().split("\n")
+at = next(i for i, l in enumerate(lines) if l.split(" ")[0] in ("IDENTITY", "VM", "DAY", "MONTH"))
+columns = [(m.group(), m.start()) for m in re.finditer(r"\S+(?: \S+)*", lines[at])]
+i = [name for name, _ in columns].index(column)
+rows = lines[at + 1:lines.index("", at)]
+row = next(l for l in rows if l.startswith(key + " "))
+end = columns[i + 1][1] if i + 1 < len(columns) else len(row)
+print(row[columns[i][1]:end].strip())
+EOF
+}
 
 # ---- a. by identity, vm, day, month ----
 report id
 check "a: report exits 0 (got $RC)" [ "$RC" = 0 ]
-check "a: the table has the columns" grep -q "^IDENTITY  *SESSIONS  *HOURS  *BYTES  *MEAN RATE  *PEAK RATE  *DENIED  *UNTERMINATED$" "$O/id.out"
-check "a: alice: 2 sessions, 3 denials" eval '[ "$(row_of id "$AUDIT_ALICE " | col 2)" = 2 ] && [ "$(row_of id "$AUDIT_ALICE " | awk "{print \$(NF-1)}")" = 3 ]'
-check "a: carol: 2 sessions, 1 unterminated flagged (!)" eval '[ "$(row_of id "$AUDIT_CAROL " | col 2)" = 2 ] && row_of id "$AUDIT_CAROL " | grep -q " 1 (!)$"'
-check "a: bob: no session, 1 denial" eval '[ "$(row_of id "$AUDIT_BOB " | col 2)" = 0 ] && [ "$(row_of id "$AUDIT_BOB " | awk "{print \$(NF-1)}")" = 1 ]'
+check "a: the table has the columns (the older ones first)" grep -q "^IDENTITY  *SESSIONS  *HOURS  *BYTES  *MEAN RATE  *PEAK RATE  *DENIED  *UNTERMINATED  *X11 BYTES  *AUDIO BYTES  *SANDBOX OFF$" "$O/id.out"
+check "a: alice: 2 sessions, 3 denials" eval '[ "$(cell id "$AUDIT_ALICE" SESSIONS)" = 2 ] && [ "$(cell id "$AUDIT_ALICE" DENIED)" = 3 ]'
+check "a: carol: 2 sessions, 1 unterminated flagged (!)" eval '[ "$(cell id "$AUDIT_CAROL" SESSIONS)" = 2 ] && [ "$(cell id "$AUDIT_CAROL" UNTERMINATED)" = "1 (!)" ]'
+check "a: bob: no session, 1 denial" eval '[ "$(cell id "$AUDIT_BOB" SESSIONS)" = 0 ] && [ "$(cell id "$AUDIT_BOB" DENIED)" = 1 ]'
 check "a: the hostile identity is a row, escaped" grep -qF 'mal \e]0;pwned\x07\e[31;1m"zoe\x7f\e[0m  ' "$O/id.out"
 alice_bytes=$(jl "sum(r['bytes_total'] for r in ends if r['identity'] == '$AUDIT_ALICE')")
 check "a: alice's bytes add up her end records ($alice_bytes B)" \
     eval '[ "$(row_of id "$AUDIT_ALICE " | col 4)" != "0" ] && [ -n "$alice_bytes" ] && [ "$alice_bytes" -gt 0 ]'
 
 report vm --by vm
-check "a: --by vm: debianx 2 sessions, 2 denials" eval 'set -- $(row_of vm "debianx "); [ "$2" = 2 ] && [ "${@: -2:1}" = 2 ]'
-check "a: --by vm: winxp 2 sessions, 1 unterminated (!)" eval 'set -- $(row_of vm "winxp "); [ "$2" = 2 ] && row_of vm "winxp " | grep -q " 1 (!)$"'
-check "a: --by vm: the unknown VM asked for has its denial" grep -q "^no-such.vm_1 .* 1  *0$" "$O/vm.out"
+check "a: --by vm: debianx 2 sessions, 2 denials" eval '[ "$(cell vm debianx SESSIONS)" = 2 ] && [ "$(cell vm debianx DENIED)" = 2 ]'
+check "a: --by vm: winxp 2 sessions, 1 unterminated (!)" eval '[ "$(cell vm winxp SESSIONS)" = 2 ] && [ "$(cell vm winxp UNTERMINATED)" = "1 (!)" ]'
+check "a: --by vm: the unknown VM asked for has its denial" eval '[ "$(cell vm no-such.vm_1 DENIED)" = 1 ] && [ "$(cell vm no-such.vm_1 UNTERMINATED)" = 0 ]'
 
 for tz in UTC Etc/GMT-14 Etc/GMT+12; do
     tag=day-${tz//\//_}
@@ -106,7 +125,7 @@ evil_json=$(jq_py "$O/json.out" '[r["key"] for r in J["rows"] if r["key"] and r[
 check "b: JSON keeps the hostile identity as data (exact bytes)" \
     [ "$evil_json" = "$(printf '%s' "$AUDIT_EVIL" | od -An -tx1 | tr -d ' \n')" ]
 report csv --csv --by vm
-check "b: --csv: a header and one line per VM key" eval '[ "$RC" = 0 ] && head -1 "$O/csv.out" | grep -q "^vm,sessions,ended,seconds,hours,bytes,rate_mean,rate_peak,rate_peak_time,denied,unterminated,live$" && [ "$(wc -l < "$O/csv.out")" = 5 ]'
+check "b: --csv: a header (the older columns first) and one line per VM key" eval '[ "$RC" = 0 ] && head -1 "$O/csv.out" | grep -q "^vm,sessions,ended,seconds,hours,bytes,rate_mean,rate_peak,rate_peak_time,denied,unterminated,live,x11_bytes,audio_bytes,sandbox_off$" && [ "$(wc -l < "$O/csv.out")" = 5 ]'
 winxp_bytes=$(jl "sum(r['bytes_total'] for r in ends if r['vm'] == 'winxp')")
 check "b: --csv: winxp's bytes as an integer ($winxp_bytes)" grep -q "^winxp,2,1,[0-9]*,[0-9.]*,$winxp_bytes," "$O/csv.out"
 report csv-id --csv
@@ -174,6 +193,52 @@ report both --json --csv
 check "f: --json --csv together: exit 2" [ "$RC" = 2 ]
 report missing --log "$O/none.jsonl"
 check "f: a missing log: exit 1, the path named" eval '[ "$RC" = 1 ] && grep -q "none.jsonl" "$O/missing.err"'
+
+# ---- h. the streams beside Spice, and the sandbox ----
+# The log's own sums: per identity, the ended sessions' X11 and sound
+# stream bytes both ways (None when no session of the row had one), and
+# the sessions whose start says sandbox off.
+sums() { # sums STREAM [IDENTITY]: the log's sum, None when no ended session had it
+    jl "(lambda xs: sum(xs) if xs else None)([s['to_laptop'] + s['from_laptop'] for r in ends if ('${2:-}' == '' or r['identity'] == '${2:-}') for s in [r.get('streams', {}).get('$1')] if s])"
+}
+report h-json --json
+for st in x11 audio; do
+    want=$(sums $st)
+    check "h: JSON total ${st}_bytes is the log's sum ($want)" \
+        [ "$(jq_py "$O/h-json.out" "J['total']['${st}_bytes']")" = "$want" ]
+    want=$(sums $st "$AUDIT_ALICE")
+    check "h: JSON alice's ${st}_bytes ($want)" \
+        [ "$(jq_py "$O/h-json.out" "[r['${st}_bytes'] for r in J['rows'] if r['key'] == '$AUDIT_ALICE'][0]")" = "$want" ]
+done
+check "h: JSON rows: the new fields after the older ones" \
+    [ "$(jq_py "$O/h-json.out" "list(J['total'])[-4:]")" = "['live', 'x11_bytes', 'audio_bytes', 'sandbox_off']" ]
+check "h: JSON sandbox_off: the starts that say off ($(jl "sum(r.get('sandbox') == 'off' for r in R if r['event'] == 'start')"))" \
+    [ "$(jq_py "$O/h-json.out" "J['total']['sandbox_off']")" = "$(jl "sum(r.get('sandbox') == 'off' for r in R if r['event'] == 'start')")" ]
+x11_alice=$(sums x11 "$AUDIT_ALICE")
+if [ "$x11_alice" != None ]; then
+    check "h: table: alice's X11 BYTES in units" eval '[[ "$(cell id "$AUDIT_ALICE" "X11 BYTES")" =~ ^[0-9.]+\ [KMGT]?i?B$ ]]'
+else
+    check "h: table: alice's X11 BYTES unknown (-)" [ "$(cell id "$AUDIT_ALICE" "X11 BYTES")" = - ]
+fi
+check "h: table: bob (no session) has no stream bytes (-)" \
+    eval '[ "$(cell id "$AUDIT_BOB" "X11 BYTES")" = - ] && [ "$(cell id "$AUDIT_BOB" "AUDIO BYTES")" = - ]'
+winxp_x11=$(jl "(lambda xs: sum(xs) if xs else '')([s['to_laptop'] + s['from_laptop'] for r in ends if r['vm'] == 'winxp' for s in [r.get('streams', {}).get('x11')] if s])")
+check "h: --csv: winxp's x11_bytes as an integer (${winxp_x11:-none})" \
+    grep -q "^winxp,.*,$winxp_x11,[0-9]*,0$" "$O/csv.out"
+
+# a real session with sandbox = off: counted in its row and the total, flagged
+if audit_sandbox_off_session off carol winxp "Audit Windows VM"; then
+    ok 0 "h: a session with sandbox = off ran ($AUDIT_SANDBOX_OFF_SESSION)"
+    report h-off
+    check "h: carol's SANDBOX OFF: 1, flagged (!)" [ "$(cell h-off "$AUDIT_CAROL" "SANDBOX OFF")" = "1 (!)" ]
+    check "h: ... and in the total" [ "$(cell h-off "(total)" "SANDBOX OFF")" = "1 (!)" ]
+    check "h: alice's sessions ran in the sandbox: 0" [ "$(cell h-off "$AUDIT_ALICE" "SANDBOX OFF")" = 0 ]
+    report h-off-json --json --by vm
+    check "h: JSON by vm: winxp sandbox_off 1, its X11 bytes unchanged (no X11 stream without the sandbox)" \
+        [ "$(jq_py "$O/h-off-json.out" "[(r['sandbox_off'], r['x11_bytes']) for r in J['rows'] if r['key'] == 'winxp']")" = "[(1, $(jl "(lambda xs: sum(xs) if xs else None)([s['to_laptop'] + s['from_laptop'] for r in ends if r['vm'] == 'winxp' for s in [r.get('streams', {}).get('x11')] if s])"))]" ]
+else
+    ok 1 "h: a session with sandbox = off ran"
+fi
 
 # ---- g. no raw control byte anywhere ----
 raw=$(grep -lP '[\x00-\x08\x0b-\x1f\x7f]' "$O"/*.out "$O"/*.err 2>/dev/null | tr '\n' ' ')

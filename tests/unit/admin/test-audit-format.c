@@ -1,5 +1,7 @@
-/* audit-format.c: `show` text (escaped, flagged), JSON (controls escaped),
- * CSV (quoting, formula cells), dates of --since/--until. */
+/* audit-format.c: `show` text (escaped, flagged; the sandbox and the streams
+ * shown, older records exactly as before), JSON (controls escaped; sandbox,
+ * streams and their series), CSV (quoting, formula cells), dates of
+ * --since/--until. */
 #include "audit-priv.h"
 
 #include <string.h>
@@ -53,6 +55,112 @@ test_show_ended(void)
     g_assert_nonnull(strstr(shifted, "|\xe2\x96\x81\xe2\x96\x88\xe2\x96\x81\xe2\x96\x83|"));
 }
 
+/* A record from before the sandbox and the streams shows exactly as it did:
+ * no sandbox line, no stream table, no extra sparkline, no empty line. */
+static const char old_show[] =
+    "session     0123456789abcdef0123456789abcdef\n"
+    "state       ended\n"
+    "vm          debianx\n"
+    "identity    alice\n"
+    "account     vmconsole\n"
+    "client      127.0.0.1 50000\n"
+    "audio       off\n"
+    "start       2026-11-29 10:00:00\n"
+    "end         2026-11-29 10:00:04\n"
+    "duration    4s\n"
+    "reason      ssh-closed\n"
+    "viewer      exit 0\n"
+    "bytes       3.0 MiB\n"
+    "rate        mean 768.5 KiB/s, peak 2.9 MiB/s at 2026-11-29 10:00:01\n"
+    "rejected    1 connection(s)\n"
+    "log lines   start record 1, end record 2\n"
+    "\n"
+    "CHANNEL  TO VM  FROM VM  CONNECTIONS\n"
+    "main     100 B  2.0 KiB  1\n"
+    "display  10 B   3.0 MiB  1\n"
+    "\n"
+    "throughput  4 samples of 1 s, peak 2.9 MiB/s (each column the peak of its samples)\n"
+    "|_#_-|\n";
+
+static void
+test_show_streams(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(VmcAuditSession) old =
+        session_of(SESSION_ID, (const char *const[]){START_LINE, END_LINE, NULL});
+    g_autofree char *old_text = vmc_audit_show_format(old, utc, FALSE);
+    g_assert_cmpstr(old_text, ==, old_show);
+
+    g_autoptr(VmcAuditSession) s =
+        session_of(STREAMS_ID, (const char *const[]){STREAMS_START_LINE, STREAMS_END_LINE, NULL});
+    g_autofree char *text = vmc_audit_show_format(s, utc, FALSE);
+    g_assert_true(is_printable_text(text));
+    g_assert_nonnull(strstr(text, "audio       tcp:47113\n"
+                                  "sandbox     on: user-ns, mount-ns, pid-ns, net-ns, ipc-ns, "
+                                  "uts-ns, dies-with-gateway, no-new-privs, seccomp, "
+                                  "landlock-abi-4\n"
+                                  "start       "));
+    g_assert_nonnull(strstr(text, "\n\nCHANNEL  TO VM  FROM VM  CONNECTIONS\n"
+                                  "display  10 B   3.0 MiB  1\n"
+                                  "\n"
+                                  "STREAM  TO LAPTOP  FROM LAPTOP  CONNECTIONS  FAILED  PEAK RATE"
+                                  "    PEAK AT\n"
+                                  "x11     31 MiB     1000 B       1            0       19.1 MiB/s"
+                                  "   2026-11-29 10:00:01\n"
+                                  "audio   517 KiB    0 B          2            1       "
+                                  "172.3 KiB/s  2026-11-29 10:00:00\n"));
+    /* each with its own scale: x11 peaks at the second sample, Spice too */
+    g_assert_true(g_str_has_suffix(
+        text, "\nthroughput  4 samples of 1 s, peak 2.9 MiB/s (each column the peak of its "
+              "samples)\n"
+              "| #_ |\n"
+              "x11 stream  4 samples of 1 s, peak 19.1 MiB/s\n"
+              "|_#.:|\n"
+              "audio stream  4 samples of 1 s, peak 172.3 KiB/s\n"
+              "|### |\n"));
+    g_assert_null(strstr(text, "\n\n\n"));
+}
+
+/* sandbox = off is a warning line; a stream without a series has no
+ * sparkline; unknown values are "-"; names and protections from the log
+ * are escaped. */
+static void
+test_show_sandbox_off_hostile(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(VmcAuditSession) off =
+        session_of(SANDBOX_OFF_ID, (const char *const[]){SANDBOX_OFF_START_LINE, NULL});
+    g_autofree char *text = vmc_audit_show_format(off, utc, TRUE);
+    g_assert_nonnull(strstr(text, "\nsandbox     OFF (!): the viewer ran on the host without its "
+                                  "sandbox (sandbox = off in the config)\n"));
+    g_assert_null(strstr(text, "STREAM"));
+
+    const char *hostile =
+        "{\"v\":1,\"event\":\"end\",\"time\":\"2026-11-29T10:00:04.000Z\",\"session\":\"abcdabcd\","
+        "\"sandbox\":\"m\\u001b[2Jaybe\",\"protections\":[\"user-ns\",\"\\u009b31mx\\n\"],"
+        "\"streams\":{\"x\\u001b]0;t\\u0007\":{\"to_laptop\":5,\"rate_peak\":\"x\"}},"
+        "\"series\":{\"step_s\":2,\"bytes\":[0,0],\"streams\":{\"x\\u001b]0;t\\u0007\":[0,8]}}}";
+    g_autoptr(VmcAuditSession) h = session_of("abcdabcd", (const char *const[]){hostile, NULL});
+    g_autofree char *shown = vmc_audit_show_format(h, utc, FALSE);
+    g_assert_true(is_printable_text(shown));
+    g_assert_nonnull(strstr(shown, "\nsandbox     m\\e[2Jaybe: user-ns, \\xc2\\x9b31mx\\n\n"));
+    g_assert_nonnull(strstr(shown, "\nx\\e]0;t\\x07  5 B        -            -            -       -"
+                                   "          -\n"));
+    g_assert_nonnull(strstr(shown, "\nx\\e]0;t\\x07 stream  2 samples of 2 s, peak 4 B/s\n"
+                                   "| #|\n"));
+
+    g_autofree char *json = vmc_audit_session_to_json(h);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpstr(json_object_get_string_member(o, "sandbox"), ==, "m\033[2Jaybe");
+    JsonObject *stream =
+        json_object_get_object_member(json_object_get_object_member(o, "streams"), "x\033]0;t\007");
+    g_assert_cmpint(json_object_get_int_member(stream, "to_laptop"), ==, 5);
+    g_assert_true(json_object_get_null_member(stream, "from_laptop"));
+    g_assert_true(json_object_get_null_member(stream, "rate_peak"));
+}
+
 static void
 test_show_unterminated_hostile(void)
 {
@@ -98,6 +206,54 @@ test_json_full(void)
     JsonArray *display =
         json_object_get_array_member(json_object_get_object_member(series, "channels"), "display");
     g_assert_cmpint(json_array_get_int_element(display, 1), ==, 3000000);
+    /* older records: no sandbox (null), no streams ({}) */
+    g_assert_true(json_object_get_null_member(o, "sandbox"));
+    g_assert_true(json_object_get_null_member(o, "protections"));
+    g_assert_cmpuint(json_object_get_size(json_object_get_object_member(o, "streams")), ==, 0);
+    g_assert_cmpuint(json_object_get_size(json_object_get_object_member(series, "streams")), ==, 0);
+}
+
+static void
+test_json_streams(void)
+{
+    g_autoptr(VmcAuditSession) s =
+        session_of(STREAMS_ID, (const char *const[]){STREAMS_START_LINE, STREAMS_END_LINE, NULL});
+    g_autofree char *json = vmc_audit_session_to_json(s);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpstr(json_object_get_string_member(o, "sandbox"), ==, "on");
+    JsonArray *protections = json_object_get_array_member(o, "protections");
+    g_assert_cmpuint(json_array_get_length(protections), ==, 10);
+    g_assert_cmpstr(json_array_get_string_element(protections, 9), ==, "landlock-abi-4");
+    JsonObject *streams = json_object_get_object_member(o, "streams");
+    JsonObject *x11 = json_object_get_object_member(streams, "x11");
+    g_assert_cmpint(json_object_get_int_member(x11, "to_laptop"), ==, 33000000);
+    g_assert_cmpint(json_object_get_int_member(x11, "from_laptop"), ==, 1000);
+    g_assert_cmpint(json_object_get_int_member(x11, "connections"), ==, 1);
+    g_assert_cmpint(json_object_get_int_member(x11, "failed"), ==, 0);
+    g_assert_cmpfloat(json_object_get_double_member(x11, "rate_peak"), ==, 20000000.0);
+    g_assert_cmpstr(json_object_get_string_member(x11, "rate_peak_time"), ==,
+                    "2026-11-29T10:00:01.000Z");
+    JsonObject *audio = json_object_get_object_member(streams, "audio");
+    g_assert_cmpint(json_object_get_int_member(audio, "failed"), ==, 1);
+    JsonObject *series = json_object_get_object_member(o, "series");
+    JsonObject *stream_series = json_object_get_object_member(series, "streams");
+    JsonArray *x11_series = json_object_get_array_member(stream_series, "x11");
+    g_assert_cmpuint(json_array_get_length(x11_series), ==, 4);
+    g_assert_cmpint(json_array_get_int_element(x11_series, 1), ==, 20000000);
+    g_assert_cmpint(
+        json_array_get_int_element(json_object_get_array_member(stream_series, "audio"), 0), ==,
+        176400);
+    /* the Spice series is Spice's alone */
+    g_assert_cmpint(json_array_get_int_element(json_object_get_array_member(series, "bytes"), 1),
+                    ==, 3000000);
+
+    /* `sessions --json` rows (no series) carry the sandbox too */
+    g_autoptr(JsonNode) row = vmc_audit_session_summary_node(s, FALSE);
+    JsonObject *r = json_node_get_object(row);
+    g_assert_cmpstr(json_object_get_string_member(r, "sandbox"), ==, "on");
+    g_assert_false(json_object_has_member(r, "streams"));
 }
 
 static void
@@ -145,8 +301,11 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/audit/format/show-ended", test_show_ended);
+    g_test_add_func("/audit/format/show-streams", test_show_streams);
+    g_test_add_func("/audit/format/show-sandbox-off-hostile", test_show_sandbox_off_hostile);
     g_test_add_func("/audit/format/show-unterminated-hostile", test_show_unterminated_hostile);
     g_test_add_func("/audit/format/json", test_json_full);
+    g_test_add_func("/audit/format/json-streams", test_json_streams);
     g_test_add_func("/audit/format/csv", test_csv);
     g_test_add_func("/audit/format/dates", test_dates);
     return g_test_run();

@@ -1,5 +1,6 @@
 /* plot-scale.c: nice ticks, rate units and labels, time steps, downsampling
- * that keeps peaks, and the plot's series built from sessions. */
+ * that keeps peaks, and the plot's series built from sessions (the streams
+ * as series of their own). */
 #include "audit-priv.h"
 
 #include <string.h>
@@ -124,6 +125,56 @@ test_plot_data(void)
     g_assert_cmpfloat(g_array_index(old, VmcPlotPoint, 1).x, ==, 1795950000.0 + 7.5);
 }
 
+/* The streams are series of their own kind, after the total and the
+ * channels, on the same time axis and rate scale; a stream never merges
+ * with a channel of the same name. */
+static void
+test_plot_streams(void)
+{
+    g_autoptr(GPtrArray) sessions =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_audit_session_free);
+    VmcAuditSession *a = vmc_audit_session_new(STREAMS_ID);
+    g_assert_true(vmc_audit_session_add_line(a, STREAMS_END_LINE, strlen(STREAMS_END_LINE), 1));
+    g_ptr_array_add(sessions, a);
+    const char *named_like_a_channel =
+        "{\"event\":\"end\",\"session\":\"abcd\",\"start\":\"2026-11-29T11:00:00Z\","
+        "\"series\":{\"step_s\":2,\"bytes\":[4,4],\"channels\":{\"display\":[4,4]},"
+        "\"streams\":{\"display\":[6,8],\"total\":[2,2]}}}";
+    VmcAuditSession *b = vmc_audit_session_new("abcd");
+    g_assert_true(
+        vmc_audit_session_add_line(b, named_like_a_channel, strlen(named_like_a_channel), 2));
+    g_ptr_array_add(sessions, b);
+
+    g_autoptr(VmcPlotData) data = vmc_plot_data_new(sessions);
+    g_assert_nonnull(data);
+    const struct {
+        VmcPlotKind kind;
+        const char *name;
+        guint segments;
+    } expected[] = {
+        {VMC_PLOT_TOTAL, "total", 2},  {VMC_PLOT_CHANNEL, "display", 2},
+        {VMC_PLOT_STREAM, "audio", 1}, {VMC_PLOT_STREAM, "display", 1},
+        {VMC_PLOT_STREAM, "total", 1}, {VMC_PLOT_STREAM, "x11", 1},
+    };
+    g_assert_cmpuint(data->series->len, ==, G_N_ELEMENTS(expected));
+    for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+        const VmcPlotSeries *series = data->series->pdata[i];
+        g_assert_cmpint(series->kind, ==, expected[i].kind);
+        g_assert_cmpstr(series->name, ==, expected[i].name);
+        g_assert_cmpuint(series->segments->len, ==, expected[i].segments);
+    }
+    /* the X11 stream's 20 MB second sets the scale; its points are rates at
+     * the middle of each step, like the channels' */
+    g_assert_cmpfloat(data->y_max, ==, 20000000);
+    const GArray *x11 = ((const VmcPlotSeries *)data->series->pdata[5])->segments->pdata[0];
+    g_assert_cmpuint(x11->len, ==, 4);
+    g_assert_cmpfloat(g_array_index(x11, VmcPlotPoint, 1).x, ==, 1795946400.0 + 1.5);
+    g_assert_cmpfloat(g_array_index(x11, VmcPlotPoint, 1).y, ==, 20000000);
+    const GArray *display = ((const VmcPlotSeries *)data->series->pdata[3])->segments->pdata[0];
+    g_assert_cmpfloat(g_array_index(display, VmcPlotPoint, 1).y, ==, 4); /* 8 bytes in 2 s */
+    g_assert_cmpfloat(data->x_max, ==, 1795950000.0 + 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -133,5 +184,6 @@ main(int argc, char **argv)
     g_test_add_func("/audit/plot/time-steps", test_time_steps);
     g_test_add_func("/audit/plot/downsample", test_downsample);
     g_test_add_func("/audit/plot/data", test_plot_data);
+    g_test_add_func("/audit/plot/streams", test_plot_streams);
     return g_test_run();
 }

@@ -1,5 +1,6 @@
 /* `report`'s aggregation: sums per identity, VM, local day and month; the
  * filters; open sessions classified live or unterminated; the open-set cap;
+ * the X11 and sound streams' bytes and the sessions without the sandbox;
  * and the three outputs (no control byte in the table, JSON that parses
  * back, CSV that a spreadsheet cannot run). */
 #include "admin-priv.h"
@@ -24,6 +25,8 @@ entry(VmcLogEvent event, const char *session, const char *identity, const char *
     e.start_us = e.rate_peak_time_us = -1;
     e.duration_s = e.bytes_total = e.viewer_exit = e.exit_code = -1;
     e.rate_mean = e.rate_peak = NAN;
+    e.x11_stream.to_laptop = e.x11_stream.from_laptop = -1;
+    e.audio_stream.to_laptop = e.audio_stream.from_laptop = -1;
     return e;
 }
 
@@ -316,6 +319,160 @@ test_csv(void)
                                              "1288490189,322122.5,2000000.0,"));
 }
 
+/* ---- the streams and the sandbox ---- */
+
+/* A session whose start says sandbox (NULL: an older record) and whose end
+ * counts the X11 and sound streams (-1: the record lacks that count). */
+static void
+add_stream_session(VmcReport *r, const char *id, const char *identity, const char *sandbox,
+                   gint64 x11_to, gint64 x11_from, gint64 audio_to, gint64 audio_from)
+{
+    VmcLogEntry s = entry(VMC_LOG_EVENT_START, id, identity, "debianx", "2026-11-29T10:00:00Z");
+    s.sandbox = sandbox;
+    vmc_report_add(r, &s);
+    VmcLogEntry e = entry(VMC_LOG_EVENT_END, id, identity, "debianx", "2026-11-29T10:01:00Z");
+    e.duration_s = 60;
+    e.bytes_total = 100;
+    e.x11_stream = (VmcLogStreamBytes){x11_to, x11_from};
+    e.audio_stream = (VmcLogStreamBytes){audio_to, audio_from};
+    vmc_report_add(r, &e);
+}
+
+static VmcReport *
+streams_report(GTimeZone *tz)
+{
+    VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
+    VmcReport *r = vmc_report_new(&q);
+    /* alice: the sandbox on, X11 always, sound once (one way known only) */
+    add_stream_session(r, "a1", "alice", "on", 5000, 300, -1, -1);
+    add_stream_session(r, "a2", "alice", "on", 7000, 700, 4000, -1);
+    /* bob: the sandbox off (no X11 stream), sound; an older record; and
+     * an open session with the sandbox off */
+    add_stream_session(r, "b1", "bob", "off", -1, -1, 1000, 24);
+    add_stream_session(r, "b2", "bob", NULL, -1, -1, -1, -1);
+    VmcLogEntry open = entry(VMC_LOG_EVENT_START, "b3", "bob", "winxp", "2026-11-29T11:00:00Z");
+    open.sandbox = "off";
+    vmc_report_add(r, &open);
+    /* carol: an end without its start (the sandbox unknown), and a value
+     * no reader gives (a "sandbox" that is neither on nor off) */
+    VmcLogEntry lone = entry(VMC_LOG_EVENT_END, "c1", "carol", "debianx", "2026-11-29T10:00:00Z");
+    lone.x11_stream = (VmcLogStreamBytes){-1, 9};
+    vmc_report_add(r, &lone);
+    add_stream_session(r, "c2", "carol", "OFF", 1, 1, -1, -1);
+    vmc_report_finish(r, NULL, NULL);
+    return r;
+}
+
+static void
+test_streams_and_sandbox(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    g_autoptr(VmcReport) r = streams_report(tz);
+    const VmcReportRow *alice = row(r, 0), *bob = row(r, 1), *carol = row(r, 2);
+    g_assert_cmpstr(alice->key, ==, "alice");
+    g_assert_cmpint(alice->x11_bytes, ==, 13000);
+    g_assert_cmpint(alice->audio_bytes, ==, 4000);
+    g_assert_cmpuint(alice->sandbox_off, ==, 0);
+    g_assert_cmpint(alice->bytes, ==, 200); /* Spice's bytes are Spice's alone */
+    g_assert_cmpint(bob->x11_bytes, ==, -1);
+    g_assert_cmpint(bob->audio_bytes, ==, 1024);
+    g_assert_cmpuint(bob->sandbox_off, ==, 2); /* b1 ended, b3 open */
+    g_assert_cmpuint(bob->unterminated, ==, 1);
+    g_assert_cmpint(carol->x11_bytes, ==, 11);
+    g_assert_cmpint(carol->audio_bytes, ==, -1);
+    g_assert_cmpuint(carol->sandbox_off, ==, 0);
+    const VmcReportRow *total = vmc_report_get_total(r);
+    g_assert_cmpint(total->x11_bytes, ==, 13011);
+    g_assert_cmpint(total->audio_bytes, ==, 5024);
+    g_assert_cmpuint(total->sandbox_off, ==, 2);
+
+    /* an older log: nothing known */
+    g_autoptr(VmcReport) old = sample_report(VMC_REPORT_BY_IDENTITY, tz);
+    g_assert_cmpint(vmc_report_get_total(old)->x11_bytes, ==, -1);
+    g_assert_cmpint(vmc_report_get_total(old)->audio_bytes, ==, -1);
+    g_assert_cmpuint(vmc_report_get_total(old)->sandbox_off, ==, 0);
+}
+
+/* Sums of the largest counts the reader passes (18 digits) stop at
+ * G_MAXINT64 instead of wrapping around. */
+static void
+test_streams_saturate(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_VM, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    const gint64 big = G_GINT64_CONSTANT(999999999999999999);
+    for (guint i = 0; i < 20; i++) {
+        char id[16];
+        g_snprintf(id, sizeof(id), "s%u", i);
+        add_stream_session(r, id, "alice", "on", big, big, big, 0);
+    }
+    vmc_report_finish(r, NULL, NULL);
+    const VmcReportRow *total = vmc_report_get_total(r);
+    g_assert_cmpint(total->x11_bytes, ==, G_MAXINT64);
+    g_assert_cmpint(total->audio_bytes, ==, G_MAXINT64);
+    g_assert_cmpint(row(r, 0)->x11_bytes, ==, G_MAXINT64);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    g_assert_nonnull(strstr(table, "8.0 EiB"));
+}
+
+static void
+test_streams_outputs(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    g_autoptr(VmcReport) r = streams_report(tz);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    assert_printable(table);
+    g_assert_nonnull(strstr(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n"));
+    g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
+    const char *want[] = {
+        "alice     2         0.03   200 B  2 B/s      -          0       0             13 KiB     "
+        "3.9 KiB      0",
+        "bob       3         0.03   200 B  2 B/s      -          0       1 (!)         -          "
+        "1.0 KiB      2 (!)",
+        "carol     2         0.02   100 B  2 B/s      -          0       0             11 B       -"
+        "            0",
+        "(total)   7         0.08   500 B  2 B/s      -          0       1 (!)         13 KiB     "
+        "4.9 KiB      2 (!)",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(want); i++)
+        if (!g_strv_contains((const char *const *)lines, want[i]))
+            g_error("no line '%s' in:\n%s", want[i], table);
+
+    g_autofree char *json = vmc_report_format_json(r, 0, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    JsonArray *rows = json_object_get_array_member(root, "rows");
+    JsonObject *bob = json_array_get_object_element(rows, 1);
+    g_assert_true(json_object_get_null_member(bob, "x11_bytes"));
+    g_assert_cmpint(json_object_get_int_member(bob, "audio_bytes"), ==, 1024);
+    g_assert_cmpint(json_object_get_int_member(bob, "sandbox_off"), ==, 2);
+    JsonObject *total = json_object_get_object_member(root, "total");
+    g_assert_cmpint(json_object_get_int_member(total, "x11_bytes"), ==, 13011);
+    g_assert_cmpint(json_object_get_int_member(total, "audio_bytes"), ==, 5024);
+    /* the new members come after the older ones */
+    g_autoptr(GList) members = json_object_get_members(bob);
+    const char *const order[] = {
+        "key",          "sessions",  "ended",     "seconds",        "hours",
+        "bytes",        "rate_mean", "rate_peak", "rate_peak_time", "denied",
+        "unterminated", "live",      "x11_bytes", "audio_bytes",    "sandbox_off"};
+    g_assert_cmpuint(g_list_length(members), ==, G_N_ELEMENTS(order));
+    guint i = 0;
+    for (GList *l = members; l != NULL; l = l->next, i++)
+        g_assert_cmpstr(l->data, ==, order[i]);
+
+    g_autofree char *csv = vmc_report_format_csv(r);
+    g_auto(GStrv) csv_lines = g_strsplit(csv, "\n", -1);
+    g_assert_cmpstr(csv_lines[0], ==,
+                    "identity,sessions,ended,seconds,hours,bytes,rate_mean,"
+                    "rate_peak,rate_peak_time,denied,unterminated,live,"
+                    "x11_bytes,audio_bytes,sandbox_off");
+    g_assert_true(g_str_has_suffix(csv_lines[1], ",0,0,0,13000,4000,0")); /* alice */
+    g_assert_true(g_str_has_suffix(csv_lines[2], ",0,1,0,,1024,2"));      /* bob */
+    g_assert_true(g_str_has_suffix(csv_lines[3], ",0,0,0,11,,0"));        /* carol */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -326,6 +483,9 @@ main(int argc, char **argv)
     g_test_add_func("/report/end-without-start", test_end_without_start);
     g_test_add_func("/report/open-cap", test_open_cap);
     g_test_add_func("/report/by-parse", test_by_parse);
+    g_test_add_func("/report/streams-and-sandbox", test_streams_and_sandbox);
+    g_test_add_func("/report/streams-saturate", test_streams_saturate);
+    g_test_add_func("/report/streams-outputs", test_streams_outputs);
     g_test_add_func("/report/table", test_table);
     g_test_add_func("/report/json", test_json);
     g_test_add_func("/report/csv", test_csv);

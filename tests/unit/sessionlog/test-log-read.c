@@ -1,6 +1,7 @@
 /* Reading the session log back: a table of good and damaged lines for the
  * strict scanner, RFC 3339 times, streaming over a file with damaged and
  * truncated lines (their numbers reported), a line longer than the limit,
+ * the sandbox and the streams' byte counts (hostile shapes and values too),
  * and records written by vmc_record_to_line() read back equal. */
 #include "vmc-sessionlog.h"
 
@@ -132,6 +133,184 @@ test_fields(void)
     g_assert_cmpfloat(e.rate_mean, ==, 6172.5);
     g_assert_cmpfloat(e.rate_peak, ==, 1e4);
     g_assert_true(e.line == line && e.line_length == strlen(line));
+}
+
+/* ---- the sandbox (start) and the streams (end) ---- */
+
+/* As the gateway writes them (session-record.c): a start with the sandbox on,
+ * an end with the X11 and sound streams beside the Spice channels, and the
+ * streams' series inside "series" (which must not be read as the totals). */
+#define SANDBOX_START                                                                              \
+    "{\"v\":1,\"event\":\"start\",\"time\":\"2026-12-02T13:31:29.168Z\",\"session\":\"d3b5\","     \
+    "\"audio\":\"tcp:47113\",\"sandbox\":\"on\",\"protections\":[\"user-ns\",\"mount-ns\","        \
+    "\"pid-ns\",\"net-ns\",\"ipc-ns\",\"uts-ns\",\"dies-with-gateway\",\"no-new-privs\","          \
+    "\"seccomp\",\"landlock-abi-7\"]}"
+#define STREAMS_END                                                                                \
+    "{\"v\":1,\"event\":\"end\",\"time\":\"2026-12-02T13:31:32.666Z\",\"session\":\"d3b5\","       \
+    "\"bytes_total\":10513,\"series\":{\"channels\":{\"display\":[7618,513,684]},\"streams\":"     \
+    "{\"x11\":[2593692,1204,1408],\"audio\":[1,2,3]},\"step_s\":1,\"bytes\":[8966,513,692]},"      \
+    "\"rejected_connections\":0,\"streams\":{\"x11\":{\"connections\":1,\"to_laptop\":2193948,"    \
+    "\"rate_peak\":2593692.0,\"from_laptop\":403060,\"rate_mean\":742951.14045652596,"             \
+    "\"rate_peak_time\":\"2026-12-02T13:31:29.170Z\",\"failed\":0},\"audio\":{\"connections\":2,"  \
+    "\"to_laptop\":176400,\"from_laptop\":512,\"rate_mean\":58800.0,\"rate_peak\":88200.0,"        \
+    "\"rate_peak_time\":\"2026-12-02T13:31:30.170Z\",\"failed\":1}}}"
+
+static void
+assert_stream(const VmcLogStreamBytes *stream, gint64 to_laptop, gint64 from_laptop)
+{
+    g_assert_cmpint(stream->to_laptop, ==, to_laptop);
+    g_assert_cmpint(stream->from_laptop, ==, from_laptop);
+}
+
+static void
+test_sandbox_and_streams(void)
+{
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    VmcLogEntry e;
+    g_assert_true(vmc_log_entry_parse(SANDBOX_START, strlen(SANDBOX_START), scratch, &e));
+    g_assert_cmpstr(e.sandbox, ==, "on");
+    g_assert_cmpstr(e.audio, ==, "tcp:47113"); /* the start's "audio" is not the stream */
+    assert_stream(&e.x11_stream, -1, -1);
+    assert_stream(&e.audio_stream, -1, -1);
+
+    g_assert_true(vmc_log_entry_parse(STREAMS_END, strlen(STREAMS_END), scratch, &e));
+    g_assert_cmpint(e.event, ==, VMC_LOG_EVENT_END);
+    g_assert_cmpstr(e.session, ==, "d3b5");
+    g_assert_cmpint(e.bytes_total, ==, 10513);
+    g_assert_null(e.sandbox);
+    assert_stream(&e.x11_stream, 2193948, 403060);
+    assert_stream(&e.audio_stream, 176400, 512);
+    g_assert_true(isnan(e.rate_peak)); /* the streams' rates are not the record's */
+
+    /* an older end record, and a session with the sandbox off and no sound */
+    const char *old = "{" T0 ",\"bytes_total\":5,\"series\":{\"step_s\":1,\"bytes\":[5]}}";
+    g_assert_true(vmc_log_entry_parse(old, strlen(old), scratch, &e));
+    g_assert_null(e.sandbox);
+    assert_stream(&e.x11_stream, -1, -1);
+    assert_stream(&e.audio_stream, -1, -1);
+    const char *off = "{" T0 ",\"sandbox\":\"off\",\"protections\":[]}";
+    g_assert_true(vmc_log_entry_parse(off, strlen(off), scratch, &e));
+    g_assert_cmpstr(e.sandbox, ==, "off");
+    const char *x11_only = "{" T0 ",\"streams\":{\"x11\":{\"to_laptop\":7,\"from_laptop\":0}}}";
+    g_assert_true(vmc_log_entry_parse(x11_only, strlen(x11_only), scratch, &e));
+    assert_stream(&e.x11_stream, 7, 0);
+    assert_stream(&e.audio_stream, -1, -1);
+}
+
+/* Values of the wrong type or range are unknown (-1 / NULL), never a wrong
+ * number; shapes other than the gateway's are skipped, and a stream count
+ * anywhere but "streams"."x11"|"audio" at the top is not one. */
+static void
+test_streams_hostile(void)
+{
+    const struct {
+        const char *members; /* after T0 */
+        gint64 x11_to, x11_from, audio_to;
+    } cases[] = {
+        {"\"streams\":{\"x11\":{\"to_laptop\":-5,\"from_laptop\":-0}}", -1, -1, -1},
+        {"\"streams\":{\"x11\":{\"to_laptop\":999999999999999999,"
+         "\"from_laptop\":1000000000000000000}}",
+         999999999999999999, -1, -1},
+        {"\"streams\":{\"x11\":{\"to_laptop\":1e3,\"from_laptop\":5.0}}", -1, -1, -1},
+        {"\"streams\":{\"x11\":{\"to_laptop\":\"123\",\"from_laptop\":null}}", -1, -1, -1},
+        {"\"streams\":{\"x11\":{\"to_laptop\":[1],\"from_laptop\":{\"n\":2}}}", -1, -1, -1},
+        {"\"streams\":{\"x11\":\"a lot\",\"audio\":[{\"to_laptop\":3}]}", -1, -1, -1},
+        {"\"streams\":[{\"x11\":{\"to_laptop\":3}}]", -1, -1, -1},
+        {"\"streams\":12345", -1, -1, -1},
+        {"\"streams\":\"x11\"", -1, -1, -1},
+        {"\"streams\":null", -1, -1, -1},
+        {"\"streams\":{}", -1, -1, -1},
+        {"\"streams\":{\"x12\":{\"to_laptop\":3},\"X11\":{\"to_laptop\":4}}", -1, -1, -1},
+        {"\"series\":{\"streams\":{\"x11\":{\"to_laptop\":3}}}", -1, -1, -1},
+        {"\"channels\":{\"streams\":{\"x11\":{\"to_laptop\":3}}}", -1, -1, -1},
+        {"\"to_laptop\":3,\"from_laptop\":4,\"x11\":{\"to_laptop\":5}", -1, -1, -1},
+        {"\"streams\":{\"x11\":{\"audio\":{\"to_laptop\":3}}}", -1, -1, -1},
+        {"\"streams\":{\"audio\":{\"to_laptop\":3,\"x11\":{\"to_laptop\":4}}}", -1, -1, 3},
+        /* escaped member names are the same names */
+        {"\"str\\u0065ams\":{\"\\u0078\\u0031\\u0031\":{\"to_\\u006captop\":8}}", 8, -1, -1},
+        /* a member name holding U+0000 is no member we keep */
+        {"\"streams\\u0000\":{\"x11\":{\"to_laptop\":3}}", -1, -1, -1},
+    };
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *line = g_strdup_printf("{" T0 ",%s}", cases[i].members);
+        VmcLogEntry e;
+        if (!vmc_log_entry_parse(line, strlen(line), scratch, &e))
+            g_error("case %" G_GSIZE_FORMAT " (%s): damaged", i, line);
+        if (e.x11_stream.to_laptop != cases[i].x11_to ||
+            e.x11_stream.from_laptop != cases[i].x11_from ||
+            e.audio_stream.to_laptop != cases[i].audio_to || e.audio_stream.from_laptop != -1)
+            g_error("case %" G_GSIZE_FORMAT " (%s): x11 %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+                    ", audio %" G_GINT64_FORMAT,
+                    i, line, e.x11_stream.to_laptop, e.x11_stream.from_laptop,
+                    e.audio_stream.to_laptop);
+    }
+
+    /* a "sandbox" that is not a string is unknown */
+    const char *not_string[] = {"1", "true", "[\"off\"]", "{\"off\":1}", "\"of\\u0000f\""};
+    for (gsize i = 0; i < G_N_ELEMENTS(not_string); i++) {
+        g_autofree char *line = g_strdup_printf("{" T0 ",\"sandbox\":%s}", not_string[i]);
+        VmcLogEntry e;
+        g_assert_true(vmc_log_entry_parse(line, strlen(line), scratch, &e));
+        g_assert_null(e.sandbox);
+    }
+
+    /* bad JSON inside "streams" damages the line like anywhere else */
+    const char *damaged[] = {
+        "{" T0 ",\"streams\":{\"x11\":{\"to_laptop\":01}}}",
+        "{" T0 ",\"streams\":{\"x11\":{\"to_laptop\":1,}}}",
+        "{" T0 ",\"streams\":{\"x11\":{\"to_laptop\" 1}}}",
+        "{" T0 ",\"streams\":{\"x11\":{to_laptop:1}}}",
+        "{" T0 ",\"streams\":{\"x11\":{\"to_laptop\":1}}",
+        "{" T0 ",\"streams\":{\"x11\":{\"to_laptop\":1}]}",
+        "{" T0 ",\"streams\":{\"x11\":{\"\xc3\":1}}}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(damaged); i++) {
+        VmcLogEntry e;
+        if (vmc_log_entry_parse(damaged[i], strlen(damaged[i]), scratch, &e))
+            g_error("'%s' was read as a record", damaged[i]);
+    }
+}
+
+/* Nesting inside a kept object counts like any other: at the limit good,
+ * one deeper damaged. */
+static void
+test_streams_nesting_limit(void)
+{
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    VmcLogEntry entry;
+    for (guint depth = 62; depth <= 65; depth++) {
+        /* "streams" (1) and "x11" (2) are objects; then depth - 2 arrays */
+        g_autoptr(GString) line = g_string_new("{" T0 ",\"streams\":{\"x11\":{\"failed\":");
+        for (guint i = 0; i < depth - 2; i++)
+            g_string_append_c(line, '[');
+        for (guint i = 0; i < depth - 2; i++)
+            g_string_append_c(line, ']');
+        g_string_append(line, ",\"to_laptop\":9}}}");
+        gboolean good = vmc_log_entry_parse(line->str, line->len, scratch, &entry);
+        g_assert_cmpint(good, ==, depth <= 64);
+        if (good)
+            g_assert_cmpint(entry.x11_stream.to_laptop, ==, 9);
+    }
+}
+
+/* The scanner's memory stays bounded whatever "streams" holds: member names
+ * it does not keep are decoded and dropped, so scratch does not grow with
+ * them; and the streams' counts stay numbers in the entry, not strings. */
+static void
+test_streams_memory_bound(void)
+{
+    g_autoptr(GString) line = g_string_new("{" T0 ",\"streams\":{");
+    for (guint i = 0; i < 20000; i++)
+        g_string_append_printf(line, "%s\"stream-with-a-long-name-%05u\":{\"to_laptop\":%u}",
+                               i > 0 ? "," : "", i, i);
+    g_string_append(line, ",\"x11\":{\"to_laptop\":42}}}");
+    g_assert_cmpuint(line->len, >, 100000);
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    VmcLogEntry e;
+    g_assert_true(vmc_log_entry_parse(line->str, line->len, scratch, &e));
+    g_assert_cmpint(e.x11_stream.to_laptop, ==, 42);
+    g_assert_cmpuint(scratch->allocated_len, <=, 4096);
 }
 
 static void
@@ -285,6 +464,17 @@ hostile_end_record(void)
     json_object_set_int_member(series, "step_s", 4);
     json_object_set_array_member(series, "bytes", bytes);
     vmc_record_take_node(r, "series", json_node_init_object(json_node_alloc(), series));
+    JsonObject *x11 = json_object_new();
+    json_object_set_int_member(x11, VMC_RECORD_TO_LAPTOP, G_GINT64_CONSTANT(9000000000));
+    json_object_set_int_member(x11, VMC_RECORD_FROM_LAPTOP, 1);
+    json_object_set_double_member(x11, "rate_mean", NAN); /* stored as null */
+    JsonObject *audio = json_object_new();
+    json_object_set_int_member(audio, VMC_RECORD_TO_LAPTOP, 0);
+    json_object_set_int_member(audio, VMC_RECORD_FROM_LAPTOP, 2);
+    JsonObject *streams = json_object_new();
+    json_object_set_object_member(streams, VMC_RECORD_STREAM_X11, x11);
+    json_object_set_object_member(streams, VMC_RECORD_STREAM_AUDIO, audio);
+    vmc_record_take_node(r, VMC_RECORD_STREAMS, json_node_init_object(json_node_alloc(), streams));
     return r;
 }
 
@@ -311,6 +501,10 @@ test_round_trip(void)
     g_assert_cmpfloat(e->rate_mean, ==, 1388888.875);
     g_assert_true(isnan(e->rate_peak));
     g_assert_cmpint(e->viewer_exit, ==, 0);
+    g_assert_cmpint(e->x11_stream.to_laptop, ==, G_GINT64_CONSTANT(9000000000));
+    g_assert_cmpint(e->x11_stream.from_laptop, ==, 1);
+    g_assert_cmpint(e->audio_stream.to_laptop, ==, 0);
+    g_assert_cmpint(e->audio_stream.from_laptop, ==, 2);
     g_assert_cmpuint(e->line_length + 1, ==, length);
     g_assert_null(vmc_log_reader_next(reader, NULL));
     g_assert_cmpuint(vmc_log_reader_get_n_damaged(reader), ==, 0);
@@ -324,6 +518,10 @@ main(int argc, char **argv)
     g_test_add_func("/log-read/line-table", test_line_table);
     g_test_add_func("/log-read/nesting-limit", test_nesting_limit);
     g_test_add_func("/log-read/fields", test_fields);
+    g_test_add_func("/log-read/sandbox-and-streams", test_sandbox_and_streams);
+    g_test_add_func("/log-read/streams-hostile", test_streams_hostile);
+    g_test_add_func("/log-read/streams-nesting-limit", test_streams_nesting_limit);
+    g_test_add_func("/log-read/streams-memory-bound", test_streams_memory_bound);
     g_test_add_func("/log-read/times", test_times);
     g_test_add_func("/log-read/stream-damaged", test_stream_damaged);
     g_test_add_func("/log-read/stream-long-lines", test_stream_long_lines);
