@@ -291,7 +291,8 @@ conn_update_watches(Conn *conn)
         vm = (agent_has_room(conn, VMC_AGENT_FROM_VM) ? G_IO_IN : 0) |
              (agent_has_output(conn, VMC_AGENT_TO_VM) ? G_IO_OUT : 0);
     } else {
-                client |= G_IO_IN;
+        if (pipe_has_room(&conn->up))
+            client |= G_IO_IN;
         if (pipe_has_output(&conn->down))
             client |= G_IO_OUT;
         if (pipe_has_room(&conn->down))

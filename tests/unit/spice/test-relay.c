@@ -534,6 +534,80 @@ test_backpressure(Fixture *f, gconstpointer data)
     g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), <=, 2 * VMC_RELAY_BUFFER_SIZE);
 }
 
+/* Main-loop iterations in ms: a relay with nothing to do wakes only for
+ * the 10 ms tick; one that polls a ready fd it will not serve spins. */
+static guint
+iterations_in_ms(Fixture *f, guint ms)
+{
+    gint64 end = g_get_monotonic_time() + ms * 1000;
+    guint tick = g_timeout_add(10, on_tick, NULL);
+    guint n = 0;
+    while (g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, TRUE);
+        n++;
+    }
+    g_source_remove(tick);
+    return n;
+}
+
+#define IDLE_MS 300
+#define IDLE_ITERATIONS_MAX 100 /* ~30 ticks; a spin makes thousands */
+
+/* Send from fd (non-blocking) while the relay takes it; TRUE once nothing
+ * went for 200 ms: the buffer toward the peer that does not read is full. */
+static gboolean
+flood_until_stalled(Fixture *f, int fd)
+{
+    g_autofree guint8 *chunk = g_malloc0(VMC_RELAY_BUFFER_SIZE);
+    gint64 quiet_since = g_get_monotonic_time();
+    for (gint64 end = quiet_since + WAIT_MAX_S * G_USEC_PER_SEC; g_get_monotonic_time() < end;) {
+        if (send(fd, chunk, VMC_RELAY_BUFFER_SIZE, MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+            quiet_since = g_get_monotonic_time();
+        else if (g_get_monotonic_time() - quiet_since > 200 * 1000)
+            return TRUE;
+        run_for_ms(f, 5);
+    }
+    return FALSE;
+}
+
+/* A connection whose peers stopped (neither reads, or the client half-closed
+ * toward a silent VM) costs nothing: the relay sleeps until a peer moves. */
+static void
+test_stalled_no_spin(Fixture *f, gconstpointer data)
+{
+    guint8 link[64];
+    gsize length = make_link(link, VMC_SPICE_CHANNEL_DISPLAY);
+
+    /* the client floods, the VM does not read: the client's input waits */
+    int client = connect_to(f->relay_path);
+    write_all(client, link, length);
+    int vm = accept_vm_iterating(f);
+    g_assert_true(flood_until_stalled(f, client));
+    g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), >=, VMC_RELAY_BUFFER_SIZE);
+    g_assert_cmpuint(iterations_in_ms(f, IDLE_MS), <, IDLE_ITERATIONS_MAX);
+    /* ... and the other way: the VM floods, the client does not read */
+    g_assert_true(flood_until_stalled(f, vm));
+    g_assert_cmpuint(iterations_in_ms(f, IDLE_MS), <, IDLE_ITERATIONS_MAX);
+    close(client);
+    close(vm);
+    run_until(f, no_connections, NULL);
+
+    /* the client half-closes, the VM stays silent: its EOF is read once */
+    client = connect_to(f->relay_path);
+    write_all(client, link, length);
+    shutdown(client, SHUT_WR);
+    vm = accept_vm_iterating(f);
+    read_exact(vm, link, length);
+    run_until(f, fd_hung_up, GINT_TO_POINTER(vm)); /* the half-close came through */
+    g_assert_cmpuint(iterations_in_ms(f, IDLE_MS), <, IDLE_ITERATIONS_MAX);
+    close(vm);
+    run_until(f, fd_hung_up, GINT_TO_POINTER(client));
+    g_assert_cmpuint(read_to_end(client), ==, 0);
+    close(client);
+    run_until(f, no_connections, NULL);
+    g_assert_cmpuint(f->rejected, ==, 0);
+}
+
 static void
 test_vm_closed(Fixture *f, gconstpointer data)
 {
@@ -1323,6 +1397,7 @@ main(int argc, char **argv)
     ADD("/spice/relay/link-deadline", test_link_deadline);
     ADD("/spice/relay/wrong-pid", test_wrong_pid);
     ADD("/spice/relay/backpressure", test_backpressure);
+    ADD("/spice/relay/stalled-no-spin", test_stalled_no_spin);
     ADD("/spice/relay/vm-closed", test_vm_closed);
     ADD("/spice/relay/vm-gone", test_vm_gone);
     ADD("/spice/relay/client-gone", test_client_gone);
