@@ -10,7 +10,9 @@
 #   0. --help, --version, usage errors (exit 2), no DISPLAY (exit 7)
 #   1. vmconsole opens the VM: the tone recorded on the laptop is ~440 Hz and
 #      not silent; the start record names the endpoint and says authenticated;
-#      the person sees the progress lines, not ssh's "Allocated port" line
+#      the person sees the progress lines, not ssh's "Allocated port" line;
+#      the X11 forward is untrusted (ssh runs with ForwardX11Trusted=no) and
+#      the window still appears
 #   2. meanwhile a process of another user on the host connecting to the
 #      tunnelled port without the cookie is refused (with it: served)
 #   3. Ctrl-C (SIGINT) to vmconsole: exit 130, the laptop's server has no extra
@@ -25,7 +27,8 @@
 #      when the viewer window closes: exit 0, the laptop is clean
 #   8. a key without permitlisten: ssh refuses the forward, vmconsole says why,
 #      exit 255, the laptop is clean
-#   9. ssh killed under vmconsole: exit 255, "ssh failed", the laptop is clean
+#   9. ssh killed under vmconsole: exit 255, "ssh failed", the laptop is clean;
+#      that run asks for --trusted-x11: its ssh runs with ForwardX11Trusted=yes
 #  10. --list: the VMs, no sound endpoint
 #  11. the laptop runs PipeWire: sound works, the person is warned that the
 #      tunnel is not authenticated, the module is gone afterwards
@@ -179,6 +182,16 @@ reap() { # reap TAG [TENTHS]
 }
 # vmconsole's children (ssh), one pid a line.
 children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'; }
+# TRUE when the command line of vmconsole LPID's ssh child holds WORDS (space
+# separated, consecutive, "-o" words left out), e.g. "-X ForwardX11Trusted=no".
+ssh_cmdline_has() { # ssh_cmdline_has LPID WORDS
+    local k
+    for k in $(children_of "$1"); do
+        tr '\0' '\n' < "/proc/$k/cmdline" 2>/dev/null | grep -vx -- -o | tr '\n' ' ' |
+            grep -qF -- " $2 " && return 0
+    done
+    return 1
+}
 
 record_tone() { # record_tone TAG: the tone arrives on the laptop's null sink
     sound_wait_stream 300 && sleep 1 && sound_record 3 "$D/$1.wav" && sound_tone_ok "$D/$1.wav"
@@ -253,6 +266,8 @@ checkd c0 "0: no DISPLAY: exit 7 (got $rc), told so, no endpoint loaded" \
 echo "# case 1: vmconsole opens debianx with sound"
 launch c1 alice "$ACCOUNT@127.0.0.1" debianx
 checkd c1 "1: the viewer window appears on the laptop" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c1 "1: the launcher's ssh forwards X11 untrusted (-X -o ForwardX11Trusted=no)" \
+    eval 'ssh_cmdline_has "$LPID" "-X ForwardX11Trusted=no"'
 checkd c1 "1: the 440 Hz tone arrives on the laptop's null sink, not silent" record_tone c1
 S1=$(last_start)
 AUDIO=$(field start "$S1" audio)
@@ -400,8 +415,10 @@ checkd c8 "8: no ssh left" eval '[ -z "$(procs_with "$D/keys/nofwd")" ]'
 
 # ---- 9. ssh dies ----
 echo "# case 9: vmconsole's ssh is killed"
-launch c9 alice "$ACCOUNT@127.0.0.1" debianx
+launch c9 alice --trusted-x11 "$ACCOUNT@127.0.0.1" debianx
 checkd c9 "9: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c9 "9: --trusted-x11: ssh forwards X11 trusted (-X -o ForwardX11Trusted=yes)" \
+    eval 'ssh_cmdline_has "$LPID" "-X ForwardX11Trusted=yes"'
 KIDS=$(children_of "$LPID")
 GWPID=$(gateway_pid)
 kill -KILL $KIDS
