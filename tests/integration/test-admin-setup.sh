@@ -204,7 +204,8 @@ for change in "AllowStreamLocalForwarding yes:allowstreamlocalforwarding" \
         "PermitUserRC yes:permituserrc" "AllowAgentForwarding yes:allowagentforwarding" \
         "AcceptEnv LANG LC_*:AcceptEnv LANG LC_*" "X11Forwarding no:x11forwarding" \
         "ExposeAuthInfo no:exposeauthinfo" "PermitOpen any:permitopen" \
-        "PermitUserEnvironment yes:permituserenvironment"; do
+        "PermitUserEnvironment yes:permituserenvironment" \
+        "UnusedConnectionTimeout none:unusedconnectiontimeout"; do
     setting=${change%%:*} needle=${change#*:}
     planted "sshd: $setting" "$needle" \
         '{ grep -v "^${setting%% *} " "$D/sshd_config.good"; echo "$setting"; } > "$SSHD_CONF"' \
