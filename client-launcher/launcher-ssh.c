@@ -65,6 +65,8 @@ vmc_launcher_request(const VmcLauncherArgs *args, VmcLauncherSound sound)
     }
     if (sound == VMC_LAUNCHER_SOUND_COOKIE)
         g_string_append(request, " --pulse-cookie=stdin");
+    if (sound != VMC_LAUNCHER_SOUND_NONE && args->microphone)
+        g_string_append(request, " --microphone");
     return g_string_free(request, FALSE);
 }
 

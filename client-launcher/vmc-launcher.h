@@ -56,6 +56,7 @@ typedef struct {
     gboolean takeover;    /* --takeover */
     gboolean verbose;     /* -v: say more, and ssh -v */
     gboolean trusted_x11; /* --trusted-x11: ssh -X with ForwardX11Trusted=yes */
+    gboolean microphone;  /* --microphone: the VM may record (the request says so too) */
     char *identity_file;  /* -i KEY or NULL */
     guint16 ssh_port;     /* -p PORT, 0: not given */
     char **ssh_options;   /* -o OPTION..., NULL-terminated, never NULL after parsing */
@@ -81,7 +82,8 @@ typedef enum {
 } VmcLauncherSound;
 
 /* The request the gateway gets (ssh's remote command), e.g.
- * "debianx --takeover --pulse=tcp:stdin --pulse-cookie=stdin"; "list" for LIST. */
+ * "debianx --takeover --pulse=tcp:stdin --pulse-cookie=stdin [--microphone]";
+ * "list" for LIST. --microphone only with sound. */
 char *vmc_launcher_request(const VmcLauncherArgs *args, VmcLauncherSound sound);
 
 /* ssh's full argv: ssh [-v] -X -o ForwardX11Trusted=no|yes

@@ -21,7 +21,8 @@ typedef enum {
     VALUE_TAKEOVER,
     VALUE_SANDBOX,
     VALUE_MAX_SESSIONS,
-    VALUE_RECORD,
+    VALUE_MICROPHONE,
+    VALUE_RECORD_RENAMED,
     VALUE_ACCOUNT,
 } ValueKind;
 
@@ -39,6 +40,7 @@ static const KeySpec gateway_keys[] = {
     {"account", VALUE_ACCOUNT, offsetof(VmcConfig, account)},
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
     {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
+    {"microphone", VALUE_MICROPHONE, offsetof(VmcConfig, microphone)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
     {NULL, 0, 0},
@@ -49,7 +51,9 @@ static const KeySpec vm_keys[] = {
     {"title", VALUE_TITLE, offsetof(VmcVmConfig, title)},
     {"acl", VALUE_ACL, offsetof(VmcVmConfig, acl)},
     {"channels", VALUE_CHANNELS, offsetof(VmcVmConfig, channels)},
-    {"record", VALUE_RECORD, offsetof(VmcVmConfig, record)},
+    {"microphone", VALUE_MICROPHONE, offsetof(VmcVmConfig, microphone)},
+    /* renamed: its default was allow, microphone's is deny — no silent alias */
+    {"record", VALUE_RECORD_RENAMED, 0},
     {NULL, 0, 0},
 };
 
@@ -100,7 +104,8 @@ known_keys_text(const KeySpec *specs)
 {
     GString *out = g_string_new(NULL);
     for (const KeySpec *s = specs; s->name != NULL; s++)
-        g_string_append_printf(out, "%s%s", out->len ? ", " : "", s->name);
+        if (s->kind != VALUE_RECORD_RENAMED)
+            g_string_append_printf(out, "%s%s", out->len ? ", " : "", s->name);
     return g_string_free(out, FALSE);
 }
 
@@ -279,8 +284,12 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_sandbox(value, field, ret_why);
     case VALUE_MAX_SESSIONS:
         return vmc_config_parse_max_sessions(value, field, ret_why);
-    case VALUE_RECORD:
-        return vmc_config_parse_record(value, field, ret_why);
+    case VALUE_MICROPHONE:
+        return vmc_config_parse_microphone(value, field, ret_why);
+    case VALUE_RECORD_RENAMED:
+        *ret_why = g_strdup("'record' is now 'microphone' (allow or deny; the default is deny, "
+                            "and it can be set for every VM in [gateway]): rename the key");
+        return FALSE;
     }
     g_free(*(char **)field);
     *(char **)field = copy;

@@ -298,15 +298,17 @@ vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **
 }
 
 gboolean
-vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why)
+vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
+                            char **ret_why)
 {
-    g_return_val_if_fail(value != NULL && ret_record != NULL && ret_why != NULL, FALSE);
+    g_return_val_if_fail(value != NULL && ret_microphone != NULL && ret_why != NULL, FALSE);
     if (strcmp(value, "allow") == 0)
-        *ret_record = VMC_RECORD_ALLOW;
+        *ret_microphone = VMC_MICROPHONE_ALLOW;
     else if (strcmp(value, "deny") == 0)
-        *ret_record = VMC_RECORD_DENY;
+        *ret_microphone = VMC_MICROPHONE_DENY;
     else
-        return fail(ret_why, "must be allow or deny (the microphone: the Spice record channel)");
+        return fail(ret_why, "must be allow or deny (the microphone: the Spice record channel, "
+                             "let through only when the person also asks for it)");
     return TRUE;
 }
 

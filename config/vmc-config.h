@@ -41,11 +41,14 @@ typedef enum {
     VMC_SANDBOX_OFF,
 } VmcSandboxMode;
 
-/* The microphone: whether the relay lets the record channel through. */
+/* The microphone: whether the relay lets the Spice record channel through
+ * (and then only when the person asked for it: the request's --microphone).
+ * "microphone = allow|deny" in [gateway] (default deny) and per [vm]. */
 typedef enum {
-    VMC_RECORD_ALLOW,
-    VMC_RECORD_DENY,
-} VmcRecordPolicy;
+    VMC_MICROPHONE_UNSET, /* a [vm] without the key: the [gateway] value */
+    VMC_MICROPHONE_DENY,
+    VMC_MICROPHONE_ALLOW,
+} VmcMicrophonePolicy;
 
 typedef struct {
     char *name;      /* valid VM name (vmc_vm_name_is_valid) */
@@ -53,7 +56,7 @@ typedef struct {
     char *title;     /* or NULL: the VM name */
     char *acl;       /* stored ACL policy text ("group:spicex:rw,user:bob:rw") or NULL */
     char **channels; /* Spice channel names the relay lets through (never NULL) */
-    VmcRecordPolicy record; /* record = allow|deny (default allow); deny wins over channels */
+    VmcMicrophonePolicy microphone; /* microphone = allow|deny, else the [gateway] value */
 } VmcVmConfig;
 
 typedef struct {
@@ -65,6 +68,7 @@ typedef struct {
     char *account;           /* the gateway account (user name); admin grants it u:ACCOUNT:rw */
     VmcTakeover takeover;
     VmcSandboxMode sandbox;  /* sandbox = on|off (default on) */
+    VmcMicrophonePolicy microphone; /* microphone = allow|deny for every VM (default deny) */
     guint max_sessions_per_identity; /* >= 1 */
     GPtrArray *vms;          /* of VmcVmConfig*, in file order */
 } VmcConfig;
@@ -98,6 +102,10 @@ VmcConfig *vmc_config_load(const char *path, GError **error);
 
 void vmc_config_free(VmcConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcConfig, vmc_config_free)
+
+/* TRUE when VM name may have the microphone (its [vm] microphone =, else the
+ * [gateway] one, else deny); the person must still ask for it. */
+gboolean vmc_config_microphone_allowed(const VmcConfig *config, const char *name);
 
 /* The [vm NAME] section for name, or NULL. */
 const VmcVmConfig *vmc_config_find_vm(const VmcConfig *config, const char *name);

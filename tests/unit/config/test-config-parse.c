@@ -61,13 +61,14 @@ test_full(void)
                                "takeover = allow\n"
                                "sandbox = off\n"
                                "max-sessions-per-identity = 1000\n"
+                               "microphone = allow\n"
                                "\n"
                                "[vm debianx]\n"
                                "socket = /var/spicex/spice.socket\n"
                                "title = Customer A desktop #1; main\n"
                                "acl = group:spicex:rw, u:bob:r\n"
                                "channels = main display inputs\n"
-                               "record = deny\n"
+                               "microphone = deny\n"
                                "[vm win10]\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcConfig) config = parse(text, &error);
@@ -89,7 +90,8 @@ test_full(void)
     g_assert_cmpstr(vm->acl, ==, "group:spicex:rw-,user:bob:r--");
     g_autofree char *channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(channels, ==, "main display inputs");
-    g_assert_cmpint(vm->record, ==, VMC_RECORD_DENY);
+    g_assert_cmpint(vm->microphone, ==, VMC_MICROPHONE_DENY);
+    g_assert_false(vmc_config_microphone_allowed(config, "debianx"));
 
     vm = vmc_config_find_vm(config, "win10");
     g_assert_nonnull(vm);
@@ -98,7 +100,10 @@ test_full(void)
     g_assert_null(vm->acl);
     g_autofree char *def_channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(def_channels, ==, VMC_CONFIG_DEFAULT_CHANNELS);
-    g_assert_cmpint(vm->record, ==, VMC_RECORD_ALLOW);
+    g_assert_cmpint(vm->microphone, ==, VMC_MICROPHONE_UNSET);
+    /* a VM without the key has the [gateway] value; an unknown VM too */
+    g_assert_true(vmc_config_microphone_allowed(config, "win10"));
+    g_assert_true(vmc_config_microphone_allowed(config, "other"));
     g_assert_null(vmc_config_find_vm(config, "Win10"));
 }
 
@@ -114,10 +119,10 @@ static const ErrorCase error_cases[] = {
     /* structure */
     {"unknown-key", "[gateway]\nviewer = /x\n\n[vm debianx]\nsokcet = /x\n",
      VMC_CONFIG_ERROR_UNKNOWN, 5,
-     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record)"},
+     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
-     "sandbox, max-sessions-per-identity)"},
+     "sandbox, microphone, max-sessions-per-identity)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,
@@ -168,8 +173,17 @@ static const ErrorCase error_cases[] = {
      "[gateway] sandbox = 'no': must be on or off"},
     {"sandbox-in-vm", "[vm a]\nsandbox = off\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[vm a] unknown key 'sandbox'"},
-    {"bad-record", "[vm debianx]\nrecord = off\n", VMC_CONFIG_ERROR_VALUE, 2,
-     "[vm debianx] record = 'off': must be allow or deny"},
+    {"bad-microphone", "[vm debianx]\nmicrophone = off\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm debianx] microphone = 'off': must be allow or deny"},
+    {"bad-microphone-gateway", "[gateway]\nmicrophone = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] microphone = 'yes': must be allow or deny"},
+    /* the old key: a clear error, never a silent alias (its default was allow) */
+    {"record-renamed", "[vm debianx]\nrecord = deny\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm debianx] record = 'deny': 'record' is now 'microphone'"},
+    {"record-renamed-allow", "[vm debianx]\nrecord = allow\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "rename the key"},
+    {"record-in-gateway", "[gateway]\nrecord = deny\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
+     "[gateway] unknown key 'record'"},
     {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2,
      "not a user name"},
     {"account-numeric", "[gateway]\naccount = 1000\n", VMC_CONFIG_ERROR_VALUE, 2,
