@@ -41,6 +41,7 @@ static const KeySpec gateway_keys[] = {
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
     {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
     {"microphone", VALUE_MICROPHONE, offsetof(VmcConfig, microphone)},
+    {"tunnel-check", VALUE_SANDBOX, offsetof(VmcConfig, tunnel_check)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
     {NULL, 0, 0},

@@ -38,6 +38,7 @@ vmc_config_new_default(void)
     config->takeover = VMC_TAKEOVER_DENY;
     config->sandbox = VMC_SANDBOX_ON;
     config->microphone = VMC_MICROPHONE_DENY;
+    config->tunnel_check = VMC_SANDBOX_ON;
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
     config->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_vm_config_free);
     return config;

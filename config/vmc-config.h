@@ -69,6 +69,8 @@ typedef struct {
     VmcTakeover takeover;
     VmcSandboxMode sandbox;  /* sandbox = on|off (default on) */
     VmcMicrophonePolicy microphone; /* microphone = allow|deny for every VM (default deny) */
+    VmcSandboxMode tunnel_check; /* tunnel-check = on|off (default on): a sound port must be a
+                                  * reverse forward of the request's own SSH connection */
     guint max_sessions_per_identity; /* >= 1 */
     GPtrArray *vms;          /* of VmcVmConfig*, in file order */
 } VmcConfig;

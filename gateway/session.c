@@ -789,7 +789,8 @@ session_start(Session *session)
         g_clear_pointer(&session->lock, vmc_console_lock_release);
         return VMC_EXIT_INTERNAL;
     }
-    vmc_sound_setup(&session->sound, session->request, session->dir);
+    vmc_sound_setup(&session->sound, session->request, session->dir,
+                    session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
     if (!write_start_record(session, stale, &error)) {
         fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
                         "opened; tell the host's admin\n");

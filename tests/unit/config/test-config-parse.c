@@ -122,7 +122,7 @@ static const ErrorCase error_cases[] = {
      "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
-     "sandbox, microphone, max-sessions-per-identity)"},
+     "sandbox, microphone, tunnel-check, max-sessions-per-identity)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,
