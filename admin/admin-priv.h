@@ -409,6 +409,13 @@ void vmc_admin_check_flush(VmcAdminCheck *check);
 /* The sshd config for the account and its key files. */
 void vmc_admin_check_sshd(VmcAdminCheck *check);
 
+/* The sound tunnel's owner check: vmconsole-tunnel-check and its capability,
+ * or tunnel-check = off (check-sound.c). */
+void vmc_admin_check_sound(VmcAdminCheck *check);
+/* Pure: TRUE when a security.capability xattr value (struct vfs_cap_data,
+ * revision 1 to 3) has CAP_SYS_PTRACE permitted and the effective flag. */
+gboolean vmc_admin_caps_have_ptrace(const guint8 *data, gsize length);
+
 /* ==== report (report-agg.c: pure aggregation and formats; report.c: I/O) ==== */
 
 #define VMC_REPORT_MAX_OPEN 100000  /* started, not (yet) ended sessions tracked while reading */

@@ -20,6 +20,7 @@ typedef enum {
     VALUE_CHANNELS,
     VALUE_TAKEOVER,
     VALUE_SANDBOX,
+    VALUE_TUNNEL_CHECK,
     VALUE_MAX_SESSIONS,
     VALUE_MICROPHONE,
     VALUE_RECORD_RENAMED,
@@ -41,7 +42,7 @@ static const KeySpec gateway_keys[] = {
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
     {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
     {"microphone", VALUE_MICROPHONE, offsetof(VmcConfig, microphone)},
-    {"tunnel-check", VALUE_SANDBOX, offsetof(VmcConfig, tunnel_check)},
+    {"tunnel-check", VALUE_TUNNEL_CHECK, offsetof(VmcConfig, tunnel_check)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
     {NULL, 0, 0},
@@ -283,6 +284,8 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_takeover(value, field, ret_why);
     case VALUE_SANDBOX:
         return vmc_config_parse_sandbox(value, field, ret_why);
+    case VALUE_TUNNEL_CHECK:
+        return vmc_config_parse_tunnel_check(value, field, ret_why);
     case VALUE_MAX_SESSIONS:
         return vmc_config_parse_max_sessions(value, field, ret_why);
     case VALUE_MICROPHONE:

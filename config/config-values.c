@@ -298,6 +298,20 @@ vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **
 }
 
 gboolean
+vmc_config_parse_tunnel_check(const char *value, VmcSandboxMode *ret_check, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_check != NULL && ret_why != NULL, FALSE);
+    if (strcmp(value, "on") == 0)
+        *ret_check = VMC_SANDBOX_ON;
+    else if (strcmp(value, "off") == 0)
+        *ret_check = VMC_SANDBOX_OFF;
+    else
+        return fail(ret_why, "must be on or off (off accepts any loopback port as a sound "
+                             "tunnel, another person's too: vmconsole-admin check says so)");
+    return TRUE;
+}
+
+gboolean
 vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
                             char **ret_why)
 {

@@ -34,6 +34,8 @@ gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char
 gboolean vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
                                      char **ret_why);
 gboolean vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **ret_why);
+gboolean vmc_config_parse_tunnel_check(const char *value, VmcSandboxMode *ret_check,
+                                       char **ret_why);
 gboolean vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why);
 
 /* A decimal number from 1 to VMC_CONFIG_MAX_SESSIONS. */
