@@ -283,32 +283,35 @@ vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **r
     return TRUE;
 }
 
+/* "on" or "off"; off_means says what off does, for the message. */
+static gboolean
+parse_on_off(const char *value, VmcSandboxMode *ret_mode, const char *off_means, char **ret_why)
+{
+    if (strcmp(value, "on") == 0)
+        *ret_mode = VMC_SANDBOX_ON;
+    else if (strcmp(value, "off") == 0)
+        *ret_mode = VMC_SANDBOX_OFF;
+    else
+        return fail(ret_why, "must be on or off (off %s: vmconsole-admin check says so)",
+                    off_means);
+    return TRUE;
+}
+
 gboolean
 vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_sandbox != NULL && ret_why != NULL, FALSE);
-    if (strcmp(value, "on") == 0)
-        *ret_sandbox = VMC_SANDBOX_ON;
-    else if (strcmp(value, "off") == 0)
-        *ret_sandbox = VMC_SANDBOX_OFF;
-    else
-        return fail(ret_why, "must be on or off (off runs the viewer without its sandbox: "
-                             "every record and vmconsole-admin check say so)");
-    return TRUE;
+    return parse_on_off(value, ret_sandbox,
+                        "runs the viewer without its sandbox: every record says so too", ret_why);
 }
 
 gboolean
 vmc_config_parse_tunnel_check(const char *value, VmcSandboxMode *ret_check, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_check != NULL && ret_why != NULL, FALSE);
-    if (strcmp(value, "on") == 0)
-        *ret_check = VMC_SANDBOX_ON;
-    else if (strcmp(value, "off") == 0)
-        *ret_check = VMC_SANDBOX_OFF;
-    else
-        return fail(ret_why, "must be on or off (off accepts any loopback port as a sound "
-                             "tunnel, another person's too: vmconsole-admin check says so)");
-    return TRUE;
+    return parse_on_off(value, ret_check,
+                        "accepts any loopback port as a sound tunnel, another person's too",
+                        ret_why);
 }
 
 gboolean

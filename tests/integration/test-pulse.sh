@@ -350,6 +350,9 @@ check "the tone server's record channel is up and gets data" record_arrives
 stop_pids -t 30 "$RV_PID"
 end_endpoint
 check "the endpoint closes after the viewer" bash -c '[ "$1" = 0 ]' _ "$OPEN_RC"
+echo "# the guard, after the viewer: $(grep '^refused-' "$D/v.out" | tr '\n' ' ')"
+check "the viewer (GStreamer pulsesink and pulsesrc) needed nothing the guard refuses" \
+    grep -qx "refused-commands none" "$D/v.out"
 check "spice-tone-server ends on SIGTERM and removes its socket" sound_stop_tone
 stop_all_xvfb
 sound_stop_pulse

@@ -30,8 +30,10 @@
 #   9. ssh killed under vmconsole: exit 255, "ssh failed", the laptop is clean;
 #      that run asks for --trusted-x11: its ssh runs with ForwardX11Trusted=yes
 #  10. --list: the VMs, no sound endpoint
-#  11. the laptop runs PipeWire: sound works, the person is warned that the
-#      tunnel is not authenticated, the module is gone afterwards
+#  10b. --microphone (the VM allows it): the VM's record channel comes up and
+#      gets the laptop's sound; without it (case 1) the channel never did
+#  11. the laptop runs PipeWire: sound works, the person is told that
+#      vmconsole checks the cookie in front of it, nothing is left afterwards
 #
 # Usage: test-sound.sh GATEWAY VMCONSOLE SPICE-TONE-SERVER  (TAP; root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -215,6 +217,7 @@ run-dir = $RUN
 [vm debianx]
 title = $TITLE
 acl = group:$SPICEX:rw
+microphone = allow
 EOF
 chmod 0644 "$CONF"
 
@@ -453,6 +456,30 @@ reap c10
 checkd c10 "10: --list exits 0 (got $RC) and shows debianx" \
     eval '[ "$RC" = 0 ] && grep -q "^debianx" "$D/c10.out"'
 checkd c10 "10: --list opens no sound endpoint" laptop_clean
+
+# ---- 10b. the microphone, asked for ----
+echo "# case 10b: vmconsole --microphone"
+check "1: without --microphone the VM never got a record channel (case 1 and the others)" \
+    eval '! sound_tone_channel record'
+MARK=$(wc -l < "$SOUND_TONE_OUT")
+record_frames_since_mark() {
+    tail -n "+$((MARK + 1))" "$SOUND_TONE_OUT" | grep -q '^channel record connected$' &&
+        [ "$(sound_tone_frames record)" -gt 0 ]
+}
+launch c10b alice --microphone "$ACCOUNT@127.0.0.1" debianx
+checkd c10b "10b: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c10b "10b: the person is told the microphone is on" \
+    grep -q "^vmconsole: sound: laptop PulseAudio .* via tunnel, with the microphone$" "$D/c10b.err"
+checkd c10b "10b: the VM's record channel comes up and gets the laptop's sound" \
+    wait_until 200 record_frames_since_mark
+S10=$(last_start)
+checkd c10b "10b: the start record says microphone ($(field start "$S10" microphone))" \
+    [ "$(field start "$S10" microphone)" = True ]
+GWPID=$(gateway_pid)
+kill -TERM "$LPID"
+reap c10b
+checkd c10b "10b: the session ends, the laptop is clean" \
+    eval 'wait_until 200 gone "$GWPID" && laptop_clean'
 
 # ---- 11. PipeWire's pulse server: works; vmconsole checks the cookie in front of it ----
 echo "# case 11: the laptop runs PipeWire"
