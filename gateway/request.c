@@ -13,8 +13,7 @@ G_DEFINE_QUARK(vmc-request-error-quark, vmc_request_error)
 #define PULSE_PREFIX "--pulse=tcp:"
 #define PULSE_STDIN "--pulse=tcp:stdin"
 #define OPTIONS_HELP                                                                               \
-    "--takeover, --audio=off, --pulse=tcp:PORT, --pulse=tcp:stdin, --pulse-cookie=stdin, "    \
-    "--microphone"
+    "--takeover, --audio=off, --pulse=tcp:PORT|stdin, --pulse-cookie=stdin, --microphone"
 
 /* Input as it may appear in a message: printable ASCII passes, backslash is
  * doubled, anything else is \xNN; at most QUOTE_MAX bytes, then "...". */

@@ -4,7 +4,7 @@
 
 #include "request.h"
 
-#define MESSAGE_MAX 240 /* an error message is at most this many bytes */
+#define MESSAGE_MAX 200 /* an error message is at most this many bytes */
 
 typedef struct {
     const char *input;
