@@ -311,11 +311,17 @@ guint vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob)
 
 #define VMC_SSHD_OUTPUT_MAX (1024 * 1024) /* bytes of `sshd -T` output read */
 #define VMC_SSHD_MAX_LINES 4096
+/* The longest UnusedConnectionTimeout check accepts: a connection with no
+ * session (ssh -N -R …, or one whose gateway has ended) keeps its reverse
+ * forwards at most this long without a record. */
+#define VMC_SSHD_UNUSED_TIMEOUT_MAX_S 60
+#define VMC_SSHD_UNUSED_TIMEOUT_SETTING "UnusedConnectionTimeout 10s"
 
 /* Review `sshd -T` output (keyword value lines) for the gateway account:
  * local or Unix-socket forwarding, a TTY, user rc, agent forwarding,
  * AcceptEnv of anything, user environment, PermitOpen other than none,
- * X11 forwarding off, ExposeAuthInfo off. where names the config. */
+ * X11 forwarding off, ExposeAuthInfo off, UnusedConnectionTimeout none or
+ * above VMC_SSHD_UNUSED_TIMEOUT_MAX_S. where names the config. */
 void vmc_admin_sshd_review(const char *text, gsize length, const char *where,
                            GPtrArray *findings);
 
@@ -402,6 +408,13 @@ void vmc_admin_check_flush(VmcAdminCheck *check);
 
 /* The sshd config for the account and its key files. */
 void vmc_admin_check_sshd(VmcAdminCheck *check);
+
+/* The sound tunnel's owner check: vmconsole-tunnel-check and its capability,
+ * or tunnel-check = off (check-sound.c). */
+void vmc_admin_check_sound(VmcAdminCheck *check);
+/* Pure: TRUE when a security.capability xattr value (struct vfs_cap_data,
+ * revision 1 to 3) has CAP_SYS_PTRACE permitted and the effective flag. */
+gboolean vmc_admin_caps_have_ptrace(const guint8 *data, gsize length);
 
 /* ==== report (report-agg.c: pure aggregation and formats; report.c: I/O) ==== */
 

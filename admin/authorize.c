@@ -226,6 +226,13 @@ vmc_admin_cmd_authorize(const VmcAdminArgs *args)
         return VMC_ADMIN_EXIT_ERROR;
     }
     warn_if_past(expiry);
+    if (spec.audio && spec.audio_port == 0)
+        /* OpenSSH has no narrower form that allows -R 0:… (localhost:0 is refused) */
+        vmc_admin_complain("note: this key allows a reverse forward on any loopback port >= 1024 "
+                           "for as long as its connection lasts; sshd must close connections "
+                           "that run no session (" VMC_SSHD_UNUSED_TIMEOUT_SETTING
+                           " for the account, as in sshd_config.vmconsole; check verifies it), "
+                           "or use --audio-port PORT for one fixed port");
     g_autofree char *line = vmc_authkey_format_line(&spec, key);
     if (args->append == NULL) {
         printf("%s\n", line);

@@ -194,3 +194,31 @@ vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob)
     for_each_line(text, length, search_line, &search);
     return search.found;
 }
+
+/* ---- file capabilities ---- */
+
+#define CAP_SYS_PTRACE_BIT 19
+#define VFS_CAP_REVISION_MASK 0xff000000u
+#define VFS_CAP_FLAGS_EFFECTIVE 0x000001u
+
+static guint32
+le32(const guint8 *p)
+{
+    return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+gboolean
+vmc_admin_caps_have_ptrace(const guint8 *data, gsize length)
+{
+    /* struct vfs_cap_data: le32 magic_etc (revision 1, 2 or 3 | effective
+     * flag), then le32 permitted / inheritable pairs (revision 3 adds a
+     * root uid): 12, 20 or 24 bytes */
+    if (data == NULL || (length != 12 && length != 20 && length != 24))
+        return FALSE;
+    guint32 magic = le32(data), revision = magic & VFS_CAP_REVISION_MASK;
+    gsize want = revision == 0x01000000u ? 12 : revision == 0x02000000u ? 20
+                 : revision == 0x03000000u ? 24 : 0;
+    return want == length && (magic & VFS_CAP_FLAGS_EFFECTIVE) != 0 &&
+           (le32(data + 4) & (1u << CAP_SYS_PTRACE_BIT)) != 0;
+}
+

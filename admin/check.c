@@ -1,7 +1,8 @@
 /* check.c — `vmconsole-admin check`: every classic setup mistake, each with
  * what to do. Areas in order: the gateway account, sshd and the key files,
- * the session log, the VM sockets (stored ACL policy, the account's access,
- * whether the VM answers), the viewer's sandbox. Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
+ * the viewer's sandbox, the sound tunnel's owner check, the session log,
+ * the VM sockets (stored ACL policy, the account's access, whether the VM
+ * answers). Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
  * something found. */
 #include "admin-priv.h"
 
@@ -251,6 +252,7 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
     if (check_account(&check)) {
         vmc_admin_check_sshd(&check);
         check_sandbox(&check);
+        vmc_admin_check_sound(&check);
         check_log(&check);
         check_sockets(&check);
     }

@@ -108,6 +108,37 @@ review_rule(const SshdRule *rule, const SshdSettings *settings, const char *wher
                               rule->why);
 }
 
+/* sshd -T prints UnusedConnectionTimeout as "none" or whole seconds. The
+ * keys must allow a reverse forward on any port (the launcher's -R 0:…,
+ * permitlisten="localhost:*" — OpenSSH has no narrower form that still
+ * allows it), and a forward lives as long as its connection: without this
+ * timeout a connection that never runs the gateway (ssh -N -R …) holds
+ * loopback ports for good, unrecorded. */
+static void
+review_unused_timeout(const SshdSettings *settings, const char *where, GPtrArray *findings)
+{
+    const char *value = g_hash_table_lookup(settings->first, "unusedconnectiontimeout");
+    g_autofree char *place = g_strdup_printf("%s (unusedconnectiontimeout)", where);
+    const char *todo = SSHD_TODO_PREFIX VMC_SSHD_UNUSED_TIMEOUT_SETTING;
+    guint64 seconds = 0;
+    if (value == NULL) {
+        vmc_admin_finding_add(findings, "sshd", place, todo,
+                              "sshd -T does not report unusedconnectiontimeout (OpenSSH older "
+                              "than 9.2?): a connection that never runs the gateway (ssh -N -R) "
+                              "keeps its reverse forwards for good");
+        return;
+    }
+    if (g_ascii_string_to_unsigned(value, 10, 1, VMC_SSHD_UNUSED_TIMEOUT_MAX_S, &seconds, NULL))
+        return;
+    vmc_admin_finding_add(findings, "sshd", place, todo,
+                          "unusedconnectiontimeout is '%s': a connection with no session "
+                          "(ssh -N -R ...) keeps reverse forwards on any loopback port >= 1024 "
+                          "(X11 displays 6010-6999 too) %s, without ever running the gateway: "
+                          "no record",
+                          value, strcmp(value, "none") == 0 ? "for as long as it likes"
+                                                            : "for longer than a minute");
+}
+
 void
 vmc_admin_sshd_review(const char *text, gsize length, const char *where, GPtrArray *findings)
 {
@@ -119,6 +150,7 @@ vmc_admin_sshd_review(const char *text, gsize length, const char *where, GPtrArr
     for_each_setting(text, length, collect_setting, &settings);
     for (guint i = 0; i < G_N_ELEMENTS(rules); i++)
         review_rule(&rules[i], &settings, where, findings);
+    review_unused_timeout(&settings, where, findings);
     if (settings.acceptenv->len > 0) {
         g_ptr_array_add(settings.acceptenv, NULL);
         g_autofree char *names = g_strjoinv(" ", (char **)settings.acceptenv->pdata);

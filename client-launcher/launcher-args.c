@@ -109,7 +109,7 @@ check_port(const char *what, gint value, guint16 *ret_port, GError **error)
 }
 
 typedef struct {
-    gboolean compress, no_audio, takeover, verbose, list, help, version;
+    gboolean compress, no_audio, takeover, verbose, list, help, version, trusted_x11, microphone;
     char *identity_file;
     gint ssh_port, remote_port;
     char **ssh_options;
@@ -131,6 +131,8 @@ parse_options(char ***words, RawArgs *raw, GError **error)
         {"no-audio", 0, 0, G_OPTION_ARG_NONE, &raw->no_audio, NULL, NULL},
         {"takeover", 0, 0, G_OPTION_ARG_NONE, &raw->takeover, NULL, NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &raw->verbose, NULL, NULL},
+        {"trusted-x11", 0, 0, G_OPTION_ARG_NONE, &raw->trusted_x11, NULL, NULL},
+        {"microphone", 0, 0, G_OPTION_ARG_NONE, &raw->microphone, NULL, NULL},
         {"list", 'l', 0, G_OPTION_ARG_NONE, &raw->list, NULL, NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &raw->help, NULL, NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &raw->version, NULL, NULL},
@@ -192,9 +194,12 @@ static gboolean
 check_combination(const RawArgs *raw, VmcLauncherArgs *out, GError **error)
 {
     gboolean remote = raw->remote_port != PORT_UNSET;
-    if (raw->list && (raw->takeover || raw->no_audio || remote))
-        return usage_error(error, "--list cannot be combined with --takeover, --no-audio or "
-                           "--remote-port");
+    if (raw->list && (raw->takeover || raw->no_audio || remote || raw->trusted_x11 ||
+                      raw->microphone))
+        return usage_error(error, "--list cannot be combined with --takeover, --no-audio, "
+                           "--remote-port, --trusted-x11 or --microphone");
+    if (raw->no_audio && raw->microphone)
+        return usage_error(error, "--microphone needs the sound tunnel: not with --no-audio");
     if (raw->no_audio && remote)
         return usage_error(error, "--remote-port names the sound tunnel's port: not with "
                            "--no-audio");
@@ -234,6 +239,8 @@ vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args, GError
     args.no_audio = raw.no_audio;
     args.takeover = raw.takeover;
     args.verbose = raw.verbose;
+    args.trusted_x11 = raw.trusted_x11;
+    args.microphone = raw.microphone;
     args.identity_file = g_steal_pointer(&raw.identity_file);
     args.ssh_options = raw.ssh_options != NULL ? g_steal_pointer(&raw.ssh_options)
                                                : g_new0(char *, 1);

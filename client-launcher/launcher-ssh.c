@@ -65,6 +65,8 @@ vmc_launcher_request(const VmcLauncherArgs *args, VmcLauncherSound sound)
     }
     if (sound == VMC_LAUNCHER_SOUND_COOKIE)
         g_string_append(request, " --pulse-cookie=stdin");
+    if (sound != VMC_LAUNCHER_SOUND_NONE && args->microphone)
+        g_string_append(request, " --microphone");
     return g_string_free(request, FALSE);
 }
 
@@ -93,6 +95,9 @@ vmc_launcher_ssh_argv(const char *ssh, const VmcLauncherArgs *args, VmcLauncherS
         add(argv, "-v");
     if (open) {
         add(argv, "-X");
+        /* explicit either way: Debian's ssh_config says ForwardX11Trusted yes,
+         * and ours comes before the person's -o (ssh keeps the first value) */
+        add_pair(argv, "-o", args->trusted_x11 ? "ForwardX11Trusted=yes" : "ForwardX11Trusted=no");
         add_pair(argv, "-o", "ExitOnForwardFailure=yes");
         /* "Allocated port" is an INFO message: a config's LogLevel must not hide it */
         add_pair(argv, "-o", "LogLevel=INFO");

@@ -57,17 +57,11 @@ say(const char *format, ...)
     fprintf(stderr, "vmconsole: %s\n", text);
 }
 
-/* "…" and "—" where the terminal takes UTF-8, else ASCII. */
+/* "…" where the terminal takes UTF-8, else ASCII. */
 static const char *
 dots(void)
 {
     return g_get_charset(NULL) ? "\u2026" : "...";
-}
-
-static const char *
-dash(void)
-{
-    return g_get_charset(NULL) ? "\u2014" : "--";
 }
 
 static void
@@ -84,8 +78,15 @@ print_usage(FILE *out)
             "  -l, --list            the VMs you may open on the host\n"
             "      --takeover        take the console over from a session holding it\n"
             "      --no-audio        no sound (no tunnel)\n"
+            "      --microphone      the VM may record from this laptop's microphone (where\n"
+            "                        the host allows it; off by default)\n"
             "      --remote-port N   the sound tunnel's port on the host, for a key that\n"
             "                        allows only a fixed one (permitlisten=\"localhost:N\")\n"
+            "      --trusted-x11     trusted X11 forwarding (ssh -X with ForwardX11Trusted=yes):\n"
+            "                        whatever reaches the host's end of the forward can then\n"
+            "                        read this display's keystrokes and windows and drive it;\n"
+            "                        only for a program that fails without (the default is\n"
+            "                        untrusted: ForwardX11Trusted=no)\n"
             "  -C                    ssh compression (slow links)\n"
             "  -i KEY                ssh identity file\n"
             "  -p PORT               ssh port\n"
@@ -112,23 +113,21 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
     for (guint i = 0; swept != NULL && i < swept->len; i++)
         say("sound: %s", (const char *)g_ptr_array_index(swept, i));
     g_clear_error(&error); /* no server: the open below says so */
-    VmcPulseEndpoint *endpoint = vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, &error);
+    VmcPulseEndpoint *endpoint =
+        vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, args->microphone, &error);
     if (endpoint == NULL) {
         g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
         say("no sound: %s; the console opens without sound", why);
         return VMC_LAUNCHER_SOUND_NONE;
     }
-    g_autofree char *server = vmc_pulse_server_describe(vmc_pulse_endpoint_get_server(endpoint));
-    if (vmc_pulse_endpoint_is_guarded(endpoint)) {
-        say("sound: laptop %s via tunnel (it cannot check a cookie: vmconsole checks it in "
-            "front of it while the session runs)", server);
-    } else if (vmc_pulse_endpoint_is_authenticated(endpoint)) {
-        say("sound: laptop %s via tunnel", server);
-    } else {
-        say("sound: laptop %s via tunnel %s WARNING: not authenticated: this sound server "
-            "cannot check a cookie, so while the session runs anyone on the host can play into "
-            "or record from it (--no-audio avoids it)", server, dash());
-    }
+    const VmcPulseServerInfo *info = vmc_pulse_endpoint_get_server(endpoint);
+    g_autofree char *server = vmc_pulse_server_describe(info);
+    const char *microphone = args->microphone ? ", with the microphone" : "";
+    if (info->kind == VMC_PULSE_SERVER_PIPEWIRE)
+        say("sound: laptop %s via tunnel%s (it cannot check a cookie: vmconsole checks it in "
+            "front of it while the session runs)", server, microphone);
+    else
+        say("sound: laptop %s via tunnel%s", server, microphone);
     if (args->verbose && vmc_pulse_endpoint_get_module_index(endpoint) != G_MAXUINT32)
         say("sound endpoint: %s:%u, module %u", VMC_LAUNCHER_CONNECT_HOST,
             vmc_pulse_endpoint_get_port(endpoint), vmc_pulse_endpoint_get_module_index(endpoint));
@@ -141,7 +140,7 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
 }
 
 static void
-close_sound(VmcPulseEndpoint *endpoint)
+close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
 {
     g_autoptr(GError) error = NULL;
     if (endpoint == NULL)
@@ -150,6 +149,12 @@ close_sound(VmcPulseEndpoint *endpoint)
     if (refused > 0)
         say("sound: refused %u connection%s to the tunnel without the session's cookie", refused,
             refused == 1 ? "" : "s");
+    g_autofree char *commands = vmc_pulse_endpoint_get_refused_commands(endpoint);
+    if (commands != NULL)
+        say("sound: refused %s from the host: only playing sound%s is let through to this "
+            "laptop's sound server", commands,
+            vmc_pulse_endpoint_get_server(endpoint) != NULL && launcher_microphone
+                ? " and the microphone" : "");
     if (!vmc_pulse_endpoint_close(endpoint, &error)) {
         g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
         say("could not remove the sound endpoint from the laptop's sound server: %s; "
@@ -443,7 +448,7 @@ run(const VmcLauncherArgs *args)
         status = report_end(&launcher);
     else
         status = run_ssh(&launcher);
-    close_sound(endpoint);
+    close_sound(endpoint, args->microphone);
     return status;
 }
 

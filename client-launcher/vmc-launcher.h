@@ -55,6 +55,8 @@ typedef struct {
     gboolean no_audio;    /* --no-audio */
     gboolean takeover;    /* --takeover */
     gboolean verbose;     /* -v: say more, and ssh -v */
+    gboolean trusted_x11; /* --trusted-x11: ssh -X with ForwardX11Trusted=yes */
+    gboolean microphone;  /* --microphone: the VM may record (the request says so too) */
     char *identity_file;  /* -i KEY or NULL */
     guint16 ssh_port;     /* -p PORT, 0: not given */
     char **ssh_options;   /* -o OPTION..., NULL-terminated, never NULL after parsing */
@@ -80,12 +82,16 @@ typedef enum {
 } VmcLauncherSound;
 
 /* The request the gateway gets (ssh's remote command), e.g.
- * "debianx --takeover --pulse=tcp:stdin --pulse-cookie=stdin"; "list" for LIST. */
+ * "debianx --takeover --pulse=tcp:stdin --pulse-cookie=stdin [--microphone]";
+ * "list" for LIST. --microphone only with sound. */
 char *vmc_launcher_request(const VmcLauncherArgs *args, VmcLauncherSound sound);
 
-/* ssh's full argv: ssh [-v] -X -o ExitOnForwardFailure=yes -o LogLevel=INFO
- * -o ControlPath=none [-C] [-i KEY] [-p PORT] [-o OPT]... [-R SPEC] --
- * DESTINATION REQUEST.
+/* ssh's full argv: ssh [-v] -X -o ForwardX11Trusted=no|yes
+ * -o ExitOnForwardFailure=yes -o LogLevel=INFO -o ControlPath=none [-C]
+ * [-i KEY] [-p PORT] [-o OPT]... [-R SPEC] -- DESTINATION REQUEST.
+ * Untrusted X11 forwarding unless args->trusted_x11: Debian's ssh_config makes
+ * plain -X trusted, which lets whatever reaches the host side of the forward
+ * read this display's keystrokes and drive it.
  * LIST: -x, no -R, no forced options. local_port: the endpoint's port
  * (ignored for SOUND_NONE). The launcher's own -o come before the person's:
  * ssh keeps the first value it gets for an option. */

@@ -20,8 +20,10 @@ typedef enum {
     VALUE_CHANNELS,
     VALUE_TAKEOVER,
     VALUE_SANDBOX,
+    VALUE_TUNNEL_CHECK,
     VALUE_MAX_SESSIONS,
-    VALUE_RECORD,
+    VALUE_MICROPHONE,
+    VALUE_RECORD_RENAMED,
     VALUE_ACCOUNT,
     VALUE_FILE_TRANSFER,
     VALUE_CLIPBOARD,
@@ -41,6 +43,8 @@ static const KeySpec gateway_keys[] = {
     {"account", VALUE_ACCOUNT, offsetof(VmcConfig, account)},
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
     {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
+    {"microphone", VALUE_MICROPHONE, offsetof(VmcConfig, microphone)},
+    {"tunnel-check", VALUE_TUNNEL_CHECK, offsetof(VmcConfig, tunnel_check)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
     {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcConfig, file_transfer)},
@@ -53,7 +57,9 @@ static const KeySpec vm_keys[] = {
     {"title", VALUE_TITLE, offsetof(VmcVmConfig, title)},
     {"acl", VALUE_ACL, offsetof(VmcVmConfig, acl)},
     {"channels", VALUE_CHANNELS, offsetof(VmcVmConfig, channels)},
-    {"record", VALUE_RECORD, offsetof(VmcVmConfig, record)},
+    {"microphone", VALUE_MICROPHONE, offsetof(VmcVmConfig, microphone)},
+    /* renamed: its default was allow, microphone's is deny — no silent alias */
+    {"record", VALUE_RECORD_RENAMED, 0},
     {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcVmConfig, file_transfer)},
     {"clipboard", VALUE_CLIPBOARD, offsetof(VmcVmConfig, clipboard)},
     {NULL, 0, 0},
@@ -106,7 +112,8 @@ known_keys_text(const KeySpec *specs)
 {
     GString *out = g_string_new(NULL);
     for (const KeySpec *s = specs; s->name != NULL; s++)
-        g_string_append_printf(out, "%s%s", out->len ? ", " : "", s->name);
+        if (s->kind != VALUE_RECORD_RENAMED)
+            g_string_append_printf(out, "%s%s", out->len ? ", " : "", s->name);
     return g_string_free(out, FALSE);
 }
 
@@ -283,10 +290,16 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_takeover(value, field, ret_why);
     case VALUE_SANDBOX:
         return vmc_config_parse_sandbox(value, field, ret_why);
+    case VALUE_TUNNEL_CHECK:
+        return vmc_config_parse_tunnel_check(value, field, ret_why);
     case VALUE_MAX_SESSIONS:
         return vmc_config_parse_max_sessions(value, field, ret_why);
-    case VALUE_RECORD:
-        return vmc_config_parse_record(value, field, ret_why);
+    case VALUE_MICROPHONE:
+        return vmc_config_parse_microphone(value, field, ret_why);
+    case VALUE_RECORD_RENAMED:
+        *ret_why = g_strdup("'record' is now 'microphone' (allow or deny; the default is deny, "
+                            "and it can be set for every VM in [gateway]): rename the key");
+        return FALSE;
     case VALUE_FILE_TRANSFER:
         return vmc_config_parse_file_transfer(value, field, ret_why);
     case VALUE_CLIPBOARD:

@@ -283,30 +283,49 @@ vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **r
     return TRUE;
 }
 
-gboolean
-vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why)
+/* "on" or "off"; off_means says what off does, for the message. */
+static gboolean
+parse_on_off(const char *value, VmcSandboxMode *ret_mode, const char *off_means, char **ret_why)
 {
-    g_return_val_if_fail(value != NULL && ret_sandbox != NULL && ret_why != NULL, FALSE);
     if (strcmp(value, "on") == 0)
-        *ret_sandbox = VMC_SANDBOX_ON;
+        *ret_mode = VMC_SANDBOX_ON;
     else if (strcmp(value, "off") == 0)
-        *ret_sandbox = VMC_SANDBOX_OFF;
+        *ret_mode = VMC_SANDBOX_OFF;
     else
-        return fail(ret_why, "must be on or off (off runs the viewer without its sandbox: "
-                             "every record and vmconsole-admin check say so)");
+        return fail(ret_why, "must be on or off (off %s: vmconsole-admin check says so)",
+                    off_means);
     return TRUE;
 }
 
 gboolean
-vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why)
+vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why)
 {
-    g_return_val_if_fail(value != NULL && ret_record != NULL && ret_why != NULL, FALSE);
+    g_return_val_if_fail(value != NULL && ret_sandbox != NULL && ret_why != NULL, FALSE);
+    return parse_on_off(value, ret_sandbox,
+                        "runs the viewer without its sandbox: every record says so too", ret_why);
+}
+
+gboolean
+vmc_config_parse_tunnel_check(const char *value, VmcSandboxMode *ret_check, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_check != NULL && ret_why != NULL, FALSE);
+    return parse_on_off(value, ret_check,
+                        "accepts any loopback port as a sound tunnel, another person's too",
+                        ret_why);
+}
+
+gboolean
+vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
+                            char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_microphone != NULL && ret_why != NULL, FALSE);
     if (strcmp(value, "allow") == 0)
-        *ret_record = VMC_RECORD_ALLOW;
+        *ret_microphone = VMC_MICROPHONE_ALLOW;
     else if (strcmp(value, "deny") == 0)
-        *ret_record = VMC_RECORD_DENY;
+        *ret_microphone = VMC_MICROPHONE_DENY;
     else
-        return fail(ret_why, "must be allow or deny (the microphone: the Spice record channel)");
+        return fail(ret_why, "must be allow or deny (the microphone: the Spice record channel, "
+                             "let through only when the person also asks for it)");
     return TRUE;
 }
 

@@ -37,6 +37,8 @@ vmc_config_new_default(void)
     config->account = g_strdup(VMC_CONFIG_DEFAULT_ACCOUNT);
     config->takeover = VMC_TAKEOVER_DENY;
     config->sandbox = VMC_SANDBOX_ON;
+    config->microphone = VMC_MICROPHONE_DENY;
+    config->tunnel_check = VMC_SANDBOX_ON;
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
     config->file_transfer = VMC_CONFIG_DEFAULT_FILE_TRANSFER;
     config->clipboard = VMC_CONFIG_DEFAULT_CLIPBOARD;
@@ -223,4 +225,15 @@ vmc_config_list_vm_names(const VmcConfig *config)
             g_ptr_array_add(unique, sorted[i]);
     }
     return unique;
+}
+
+gboolean
+vmc_config_microphone_allowed(const VmcConfig *config, const char *name)
+{
+    g_return_val_if_fail(config != NULL && name != NULL, FALSE);
+    const VmcVmConfig *vm = vmc_config_find_vm(config, name);
+    VmcMicrophonePolicy policy = vm != NULL && vm->microphone != VMC_MICROPHONE_UNSET
+                                     ? vm->microphone
+                                     : config->microphone;
+    return policy == VMC_MICROPHONE_ALLOW;
 }

@@ -31,13 +31,16 @@ gboolean vmc_config_normalise_acl(const char *value, char **ret_acl, char **ret_
 gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char **ret_why);
 
 /* "deny" or "allow". */
-gboolean vmc_config_parse_record(const char *value, VmcRecordPolicy *ret_record, char **ret_why);
+gboolean vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
+                                     char **ret_why);
 gboolean vmc_config_parse_file_transfer(const char *value, VmcFileTransferPolicy *ret_policy,
                                         char **ret_why);
 /* "both", "to-vm", "from-vm" or "none". */
 gboolean vmc_config_parse_clipboard(const char *value, VmcClipboardPolicy *ret_policy,
                                     char **ret_why);
 gboolean vmc_config_parse_takeover(const char *value, VmcTakeover *ret_takeover, char **ret_why);
+gboolean vmc_config_parse_tunnel_check(const char *value, VmcSandboxMode *ret_check,
+                                       char **ret_why);
 gboolean vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox, char **ret_why);
 
 /* A decimal number from 1 to VMC_CONFIG_MAX_SESSIONS. */

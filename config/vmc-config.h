@@ -41,11 +41,14 @@ typedef enum {
     VMC_SANDBOX_OFF,
 } VmcSandboxMode;
 
-/* The microphone: whether the relay lets the record channel through. */
+/* The microphone: whether the relay lets the Spice record channel through
+ * (and then only when the person asked for it: the request's --microphone).
+ * "microphone = allow|deny" in [gateway] (default deny) and per [vm]. */
 typedef enum {
-    VMC_RECORD_ALLOW,
-    VMC_RECORD_DENY,
-} VmcRecordPolicy;
+    VMC_MICROPHONE_UNSET, /* a [vm] without the key: the [gateway] value */
+    VMC_MICROPHONE_DENY,
+    VMC_MICROPHONE_ALLOW,
+} VmcMicrophonePolicy;
 
 /* file-transfer = deny|allow: whether files may go from the laptop into the VM
  * (the Spice agent's file transfer; the relay enforces it). */
@@ -69,7 +72,7 @@ typedef struct {
     char *title;     /* or NULL: the VM name */
     char *acl;       /* stored ACL policy text ("group:spicex:rw,user:bob:rw") or NULL */
     char **channels; /* Spice channel names the relay lets through (never NULL) */
-    VmcRecordPolicy record; /* record = allow|deny (default allow); deny wins over channels */
+    VmcMicrophonePolicy microphone; /* microphone = allow|deny, else the [gateway] value */
     /* The VM's own key, else the [gateway] one, else the default. */
     VmcFileTransferPolicy file_transfer;
     VmcClipboardPolicy clipboard;
@@ -84,6 +87,9 @@ typedef struct {
     char *account;           /* the gateway account (user name); admin grants it u:ACCOUNT:rw */
     VmcTakeover takeover;
     VmcSandboxMode sandbox;  /* sandbox = on|off (default on) */
+    VmcMicrophonePolicy microphone; /* microphone = allow|deny for every VM (default deny) */
+    VmcSandboxMode tunnel_check; /* tunnel-check = on|off (default on): a sound port must be a
+                                  * reverse forward of the request's own SSH connection */
     guint max_sessions_per_identity; /* >= 1 */
     /* The agent policy of every VM that does not set its own (and of VMs
      * without a [vm] section). */
@@ -134,6 +140,10 @@ const char *vmc_config_clipboard_name(VmcClipboardPolicy policy);
 void vmc_config_agent_policy(const VmcConfig *config, const char *name,
                              VmcFileTransferPolicy *ret_file_transfer,
                              VmcClipboardPolicy *ret_clipboard);
+
+/* TRUE when VM name may have the microphone (its [vm] microphone =, else the
+ * [gateway] one, else deny); the person must still ask for it. */
+gboolean vmc_config_microphone_allowed(const VmcConfig *config, const char *name);
 
 /* The [vm NAME] section for name, or NULL. */
 const VmcVmConfig *vmc_config_find_vm(const VmcConfig *config, const char *name);

@@ -13,7 +13,7 @@ G_DEFINE_QUARK(vmc-request-error-quark, vmc_request_error)
 #define PULSE_PREFIX "--pulse=tcp:"
 #define PULSE_STDIN "--pulse=tcp:stdin"
 #define OPTIONS_HELP                                                                               \
-    "--takeover, --audio=off, --pulse=tcp:PORT, --pulse=tcp:stdin, --pulse-cookie=stdin"
+    "--takeover, --audio=off, --pulse=tcp:PORT|stdin, --pulse-cookie=stdin, --microphone"
 
 /* Input as it may appear in a message: printable ASCII passes, backslash is
  * doubled, anything else is \xNN; at most QUOTE_MAX bytes, then "...". */
@@ -94,6 +94,8 @@ flag_option(VmcRequest *request, const char *word, gsize length)
         return &request->audio_off;
     if (word_is(word, length, "--pulse-cookie=stdin"))
         return &request->pulse_cookie_stdin;
+    if (word_is(word, length, "--microphone"))
+        return &request->microphone;
     return NULL;
 }
 
@@ -206,6 +208,8 @@ check_options(const VmcRequest *request, GError **error)
                   "--pulse-cookie=stdin";
     else if (request->pulse_cookie_stdin && !pulse)
         problem = "bad request: --pulse-cookie=stdin needs --pulse=tcp:PORT";
+    else if (request->microphone && !pulse)
+        problem = "bad request: --microphone needs the sound tunnel (--pulse=tcp:PORT)";
     if (problem == NULL)
         return TRUE;
     g_set_error_literal(error, VMC_REQUEST_ERROR, VMC_REQUEST_ERROR_INVALID, problem);
@@ -268,5 +272,7 @@ vmc_request_to_string(const VmcRequest *request)
         g_string_append(out, " " PULSE_STDIN);
     if (request->pulse_cookie_stdin)
         g_string_append(out, " --pulse-cookie=stdin");
+    if (request->microphone)
+        g_string_append(out, " --microphone");
     return g_string_free(out, FALSE);
 }

@@ -3,7 +3,11 @@
  *   request  = "" | "help" | "list" | "version" | open
  *   open     = vm *( " " option )
  *   option   = "--takeover" | "--audio=off" | "--pulse=tcp:" ( port | "stdin" )
- *            | "--pulse-cookie=stdin"
+ *            | "--pulse-cookie=stdin" | "--microphone"
+ *
+ * "--microphone": the person asks for the VM's record channel (the laptop's
+ * microphone); it passes only where the config's microphone = allow, and
+ * only with --pulse.
  *
  * "--pulse=tcp:stdin" (an extension of DESIGN.md's grammar): the port comes
  * as the first line on stdin, because a launcher that lets sshd allocate the
@@ -42,6 +46,7 @@ typedef struct {
     guint16 pulse_port;         /* --pulse=tcp:PORT (1..65535); 0 = not given */
     gboolean pulse_port_stdin;  /* --pulse=tcp:stdin: the port is the first stdin line */
     gboolean pulse_cookie_stdin; /* --pulse-cookie=stdin */
+    gboolean microphone;        /* --microphone */
 } VmcRequest;
 
 /* Parse length bytes (not NUL-terminated; a NUL byte is refused). On success
@@ -50,8 +55,8 @@ typedef struct {
  * and leaves ret_request untouched. Refused: more than VMC_REQUEST_MAX_BYTES,
  * any byte outside printable ASCII, empty words (double or edge spaces),
  * unknown or repeated options, a port outside 1..65535 or with a leading zero,
- * --audio=off with --pulse*, and --pulse-cookie=stdin without --pulse, and
- * --pulse given twice in either form. */
+ * --audio=off with --pulse*, --pulse-cookie=stdin or --microphone without
+ * --pulse, and --pulse given twice in either form. */
 gboolean vmc_request_parse(const char *bytes, gsize length, VmcRequest *ret_request,
                            GError **error);
 

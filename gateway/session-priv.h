@@ -193,10 +193,13 @@ typedef struct {
 } VmcSound;
 
 
-/* Set sound up as the request asks: the stdin lines, the cookie and client
- * config files in session_dir, the probe. Never fails: sound->problem says
- * why there is no sound. */
-void vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_dir);
+/* Set sound up as the request asks: the stdin lines, the check that the port
+ * is this SSH connection's own reverse forward (vmconsole-tunnel-check;
+ * unless check_tunnel is FALSE: the admin's tunnel-check = off), the cookie
+ * and client config files in session_dir, the probe. Never fails:
+ * sound->problem says why there is no sound. */
+void vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_dir,
+                     gboolean check_tunnel);
 gboolean vmc_sound_is_on(const VmcSound *sound);
 /* Tell the person (stderr) what became of the sound. */
 void vmc_sound_tell(const VmcSound *sound);

@@ -182,7 +182,7 @@ listen_in(const char *path, GError **error)
 }
 
 static gboolean
-allowed_channels(const VmcConfig *config, const char *vm, gboolean *allowed)
+allowed_channels(const VmcConfig *config, const char *vm, gboolean microphone, gboolean *allowed)
 {
     const VmcVmConfig *vm_config = vmc_config_find_vm(config, vm);
     g_auto(GStrv) defaults = g_strsplit(VMC_CONFIG_DEFAULT_CHANNELS, " ", 0);
@@ -193,8 +193,9 @@ allowed_channels(const VmcConfig *config, const char *vm, gboolean *allowed)
         if (type != 0)
             allowed[type] = TRUE;
     }
-    if (vm_config != NULL && vm_config->record == VMC_RECORD_DENY)
-        allowed[VMC_SPICE_CHANNEL_RECORD] = FALSE; /* no microphone into this VM */
+    /* the microphone: where the config allows it and the person asked for it */
+    if (!microphone || !vmc_config_microphone_allowed(config, vm))
+        allowed[VMC_SPICE_CHANNEL_RECORD] = FALSE;
     return allowed[VMC_SPICE_CHANNEL_MAIN];
 }
 
@@ -346,7 +347,8 @@ static gboolean
 start_relay(Session *session, GError **error)
 {
     gboolean allowed[VMC_SPICE_CHANNEL_MAX + 1];
-    if (!allowed_channels(session->gateway->config, session->request->vm, allowed)) {
+    if (!allowed_channels(session->gateway->config, session->request->vm,
+                          session->request->microphone, allowed)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "the config lets no main channel through for %s", session->request->vm);
         return FALSE;
@@ -471,6 +473,11 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     vmc_record_set_string(record, "mode", "x11");
     vmc_session_record_vm_agent_policy(record, session->gateway->config, session->request->vm);
     vmc_sound_record(&session->sound, record);
+    /* the record channel passes only when asked for and allowed */
+    vmc_record_set_bool(record, "microphone",
+                        session->request->microphone &&
+                            vmc_config_microphone_allowed(session->gateway->config,
+                                                          session->request->vm));
     vmc_record_set_string(record, "viewer", session->gateway->config->viewer);
     g_auto(GStrv) protections =
         session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
@@ -785,7 +792,8 @@ session_start(Session *session)
         g_clear_pointer(&session->lock, vmc_console_lock_release);
         return VMC_EXIT_INTERNAL;
     }
-    vmc_sound_setup(&session->sound, session->request, session->dir);
+    vmc_sound_setup(&session->sound, session->request, session->dir,
+                    session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
     if (!write_start_record(session, stale, &error)) {
         fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
                         "opened; tell the host's admin\n");

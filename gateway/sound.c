@@ -14,16 +14,71 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vmc-build-config.h"
 #include "vmc-pulse.h"
+#include "tunnel-owner.h"
 
 #define CLIENT_CONFIG_TEXT "autospawn = no\nenable-shm = no\nenable-memfd = no\n"
 
 static GQuark vmc_sound_error_quark(void);
 G_DEFINE_QUARK(vmc-sound-error-quark, vmc_sound_error)
+
+#define TUNNEL_CHECK_NAME "vmconsole-tunnel-check"
+
+/* Where vmconsole-tunnel-check is: beside the gateway's own binary (a build
+ * or test tree), else where meson installs it. */
+static char *
+tunnel_check_path(void)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *self_dir = self != NULL ? g_path_get_dirname(self) : NULL;
+    g_autofree char *beside =
+        self_dir != NULL ? g_build_filename(self_dir, TUNNEL_CHECK_NAME, NULL) : NULL;
+    if (beside != NULL && g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer(&beside);
+    return g_build_filename(VMC_LIBEXECDIR, TUNNEL_CHECK_NAME, NULL);
+}
+
+/* Is port a reverse forward of this SSH connection (held by the sshd
+ * process this gateway descends from)? Checked before a byte goes to it,
+ * with one answer for another connection's tunnel, an unrelated listener
+ * and nothing at all, so that the port says nothing about what is there. */
+static gboolean
+tunnel_is_ours(guint16 port, GError **error)
+{
+    g_autofree char *helper = tunnel_check_path();
+    g_autofree char *port_text = g_strdup_printf("%u", (guint)port);
+    char *argv[] = {helper, port_text, NULL};
+    char *envp[] = {NULL};
+    g_autofree char *err = NULL;
+    gint status = 0;
+    g_autoptr(GError) local = NULL;
+    if (!g_spawn_sync("/", argv, envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                      &status, &local)) {
+        g_set_error(error, vmc_sound_error_quark(), 0,
+                    "the host cannot check that port %u is this connection's tunnel (%s); "
+                    "tell the host's admin", (guint)port, local->message);
+        return FALSE;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == VMC_TUNNEL_OURS)
+        return TRUE;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == VMC_TUNNEL_NOT_OURS) {
+        g_set_error(error, vmc_sound_error_quark(), 0,
+                    "port %u is not a reverse forward of this SSH connection: give the port "
+                    "of your own ssh -R (the vmconsole launcher does it for you)", (guint)port);
+        return FALSE;
+    }
+    g_printerr("vmconsole-gateway: %s", err != NULL ? err : "");
+    g_set_error(error, vmc_sound_error_quark(), 0,
+                "the host cannot check that port %u is this connection's tunnel; tell the "
+                "host's admin (vmconsole-admin check)", (guint)port);
+    return FALSE;
+}
 
 /* The port and cookie lines the request announced. */
 static gboolean
@@ -75,7 +130,8 @@ write_files(VmcSound *sound, const char *session_dir, const guint8 *cookie, gboo
 }
 
 void
-vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_dir)
+vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_dir,
+                gboolean check_tunnel)
 {
     g_autoptr(GError) error = NULL;
     guint8 cookie[VMC_PULSE_COOKIE_SIZE];
@@ -87,6 +143,7 @@ vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_
     sound->port = request->pulse_port;
     sound->authenticated = request->pulse_cookie_stdin;
     gboolean ok = read_stdin(sound, request, cookie, &error) &&
+                  (!check_tunnel || tunnel_is_ours(sound->port, &error)) &&
                   write_files(sound, session_dir, cookie, request->pulse_cookie_stdin, &error);
     memset(cookie, 0, sizeof cookie);
     if (ok) {

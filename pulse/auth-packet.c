@@ -5,7 +5,6 @@
 #include <string.h>
 
 #define CHANNEL_COMMAND 0xffffffffu
-#define COMMAND_ERROR 0u
 #define COMMAND_AUTH 8u
 #define ERROR_ACCESS 1u
 #define TAG_U32 'L'
@@ -15,15 +14,6 @@ static guint32
 get_u32(const guint8 *p)
 {
     return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | (guint32)p[3];
-}
-
-static void
-put_u32(guint8 *p, guint32 value)
-{
-    p[0] = (guint8)(value >> 24);
-    p[1] = (guint8)(value >> 16);
-    p[2] = (guint8)(value >> 8);
-    p[3] = (guint8)value;
 }
 
 /* 'L' and a u32 at *p within end; advances *p. */
@@ -75,15 +65,5 @@ vmc_pulse_auth_judge(const guint8 *data, gsize length, const guint8 *cookie, gsi
 void
 vmc_pulse_auth_refusal(guint32 tag, guint8 *out)
 {
-    put_u32(out, VMC_PULSE_REFUSAL_SIZE - VMC_PULSE_FRAME_HEADER);
-    put_u32(out + 4, CHANNEL_COMMAND);
-    put_u32(out + 8, 0);
-    put_u32(out + 12, 0);
-    put_u32(out + 16, 0);
-    guint8 *p = out + VMC_PULSE_FRAME_HEADER;
-    const guint32 fields[] = {COMMAND_ERROR, tag, ERROR_ACCESS};
-    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++, p += 5) {
-        p[0] = TAG_U32;
-        put_u32(p + 1, fields[i]);
-    }
+    vmc_pulse_error_reply(tag, ERROR_ACCESS, out);
 }

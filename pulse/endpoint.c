@@ -1,8 +1,10 @@
-/* endpoint.c — the laptop side: a private module-native-protocol-tcp on
- * 127.0.0.1 with a fresh cookie, loaded into the person's own sound server
- * and unloaded again. The connection is not kept open in between: close
- * connects anew and unloads the module only if it still is ours (same index,
- * name and argument), so a restarted server's other module is never hit. */
+/* endpoint.c — the laptop side: the guard (guard.c) on 127.0.0.1 with a
+ * fresh cookie in front of the person's own sound server, relaying to its
+ * Unix socket; where the server is not reached through one, a private
+ * module-native-protocol-tcp behind the guard, loaded and unloaded again.
+ * The connection is not kept open in between: close connects anew and
+ * unloads the module only if it still is ours (same index, name and
+ * argument), so a restarted server's other module is never hit. */
 #include "pulse-priv.h"
 
 #include <errno.h>
@@ -200,7 +202,7 @@ load_endpoint(VmcPulseEndpoint *endpoint, VmcPulseConn *conn, GError **error)
 }
 
 VmcPulseEndpoint *
-vmc_pulse_endpoint_open(const char *server, guint timeout_ms, GError **error)
+vmc_pulse_endpoint_open(const char *server, guint timeout_ms, gboolean record, GError **error)
 {
     g_autoptr(VmcPulseEndpoint) endpoint = g_new0(VmcPulseEndpoint, 1);
     endpoint->server = g_strdup(server);
@@ -212,26 +214,30 @@ vmc_pulse_endpoint_open(const char *server, guint timeout_ms, GError **error)
     endpoint->info = vmc_pulse_conn_server_info(conn, error);
     if (endpoint->info == NULL)
         return NULL;
-    /* PipeWire's pulse server cannot check a cookie (its module reads only
-     * port, listen and auth-anonymous): the guard here checks it, and relays
-     * to the server's own Unix socket, so that no module is loaded at all;
-     * only a server reached otherwise gets an anonymous module behind the guard. */
-    gboolean server_checks = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
-    g_autofree char *path =
-        server_checks ? NULL : vmc_pulse_server_unix_path(vmc_pulse_conn_get_server(conn));
-    endpoint->authenticated = server_checks;
+    /* The guard sits in front of every server: it checks the cookie (which
+     * PipeWire's pulse server cannot) and lets through only what playing (and
+     * recording, when asked for) needs. It relays to the server's own Unix
+     * socket, so that no module is loaded at all; only a server reached
+     * otherwise gets a module behind the guard, with the cookie where the
+     * server can check it (PulseAudio), anonymous where it cannot. */
+    g_autofree char *path = vmc_pulse_server_unix_path(vmc_pulse_conn_get_server(conn));
+    endpoint->authenticated = endpoint->info->kind != VMC_PULSE_SERVER_PIPEWIRE;
     endpoint->module_index = VMC_PULSE_NO_MODULE;
     if (!make_cookie(endpoint, error) || (path == NULL && !load_endpoint(endpoint, conn, error)))
         return NULL; /* the free below removes the cookie and its dir */
     write_owner(endpoint);
-    if (!server_checks) {
-        endpoint->guard = vmc_pulse_guard_new(path, endpoint->port, endpoint->cookie, error);
-        if (endpoint->guard == NULL)
-            return NULL; /* the free below unloads the module */
-        endpoint->authenticated = TRUE;
-    }
+    endpoint->guard = vmc_pulse_guard_new(path, endpoint->port, endpoint->cookie, record, error);
+    if (endpoint->guard == NULL)
+        return NULL; /* the free below unloads the module */
+    endpoint->authenticated = TRUE;
     memset(endpoint->cookie, 0, sizeof endpoint->cookie); /* the guard keeps its copy */
     return g_steal_pointer(&endpoint);
+}
+
+char *
+vmc_pulse_endpoint_get_refused_commands(const VmcPulseEndpoint *endpoint)
+{
+    return endpoint->guard != NULL ? vmc_pulse_guard_refused_commands(endpoint->guard) : NULL;
 }
 
 static gboolean

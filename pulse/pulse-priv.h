@@ -140,22 +140,108 @@ VmcPulseAuthVerdict vmc_pulse_auth_judge(const guint8 *data, gsize length, const
  * says "Access denied", as a cookie-checking server would make it say. */
 void vmc_pulse_auth_refusal(guint32 tag, guint8 *out /* VMC_PULSE_REFUSAL_SIZE */);
 
+/* ---- the native protocol past the first packet (native-protocol.c,
+ * native-policy.c: pure) ----
+ * Every frame is the 20-byte descriptor and a payload: a packet (channel
+ * 0xffffffff, flags 0) holding a tagstruct — 'L' command, 'L' tag, the
+ * arguments — or audio for a stream's channel (flags: the seek mode). The
+ * top byte of the flags refers to shared memory: never through a tunnel. */
+#define VMC_PULSE_CLIENT_FRAME_MAX (64 * 1024)  /* payload bytes of a client's frame
+                                                  * (libpulse sends at most 64 KiB) */
+#define VMC_PULSE_SERVER_FRAME_MAX (256 * 1024) /* ... of the server's */
+#define VMC_PULSE_STREAMS_MAX 32                /* streams one connection may hold */
+#define VMC_PULSE_COMMAND_MAX 105               /* PulseAudio 16's commands: 0..104 */
+#define VMC_PULSE_COMMAND_ERROR 0u
+#define VMC_PULSE_COMMAND_REPLY 2u
+#define VMC_PULSE_COMMAND_DELETE_RECORD_STREAM 6u
+#define VMC_PULSE_COMMAND_AUTH 8u
+#define VMC_PULSE_ERROR_ACCESS 1u               /* PA_ERR_ACCESS: "Access denied" */
+/* the AUTH version's flags: the client can use shared memory / memfd */
+#define VMC_PULSE_VERSION_FLAGS_MASK 0xc0000000u
+
+typedef enum {
+    VMC_PULSE_FRAME_MORE, /* not all of the frame yet */
+    VMC_PULSE_FRAME_OK,
+    VMC_PULSE_FRAME_BAD,  /* length 0 or over max, shared memory, bad flags */
+} VmcPulseFrameVerdict;
+
+typedef struct {
+    gsize size;           /* descriptor and payload */
+    guint32 channel;
+    gboolean is_packet;
+    const guint8 *payload; /* points into the data given */
+    gsize payload_length;
+} VmcPulseFrame;
+
+/* The frame at the start of data (length bytes so far), its payload at most
+ * max_payload bytes. OK fills *ret_frame. */
+VmcPulseFrameVerdict vmc_pulse_frame_parse(const guint8 *data, gsize length, gsize max_payload,
+                                           VmcPulseFrame *ret_frame);
+/* A packet's command and tag (its first two values, both 'L'). */
+gboolean vmc_pulse_packet_command(const guint8 *payload, gsize length, guint32 *ret_command,
+                                  guint32 *ret_tag);
+/* The first / second 'L' argument after command and tag. */
+gboolean vmc_pulse_packet_first_index(const guint8 *payload, gsize length, guint32 *ret_index);
+gboolean vmc_pulse_packet_second_index(const guint8 *payload, gsize length, guint32 *ret_index);
+/* TRUE for a CREATE_RECORD_STREAM packet that records the default source:
+ * no source index, no source name (so no monitor of a sink), no
+ * direct_on_input (another stream's output); every value well-formed. */
+gboolean vmc_pulse_record_source_is_default(const guint8 *payload, gsize length);
+/* The server's "error" reply to the command with tag (VMC_PULSE_REFUSAL_SIZE
+ * bytes): libpulse reports error ACCESS as "Access denied". */
+void vmc_pulse_error_reply(guint32 tag, guint32 error, guint8 *out);
+
+typedef enum {
+    VMC_PULSE_PASS,   /* to the server as it is */
+    VMC_PULSE_REFUSE, /* answer "access denied" to its tag instead */
+    VMC_PULSE_DROP,   /* not a command: end the connection */
+} VmcPulseVerdict;
+
+typedef struct {
+    gboolean pending; /* created, the server's reply not seen yet: tag is set */
+    gboolean record;
+    guint32 tag, channel, index;
+} VmcPulseStream;
+
+/* One connection's policy: record as the person chose; zero the rest. */
+typedef struct {
+    gboolean record;
+    VmcPulseStream streams[VMC_PULSE_STREAMS_MAX];
+    guint n_streams;
+} VmcPulsePolicy;
+
+/* Judge a client's packet (after AUTH); *ret_command and *ret_tag are set
+ * unless DROP. */
+VmcPulseVerdict vmc_pulse_policy_client_packet(VmcPulsePolicy *policy, const guint8 *payload,
+                                               gsize length, guint32 *ret_command,
+                                               guint32 *ret_tag);
+/* Learn from a server's packet (the indices of the streams it created). */
+void vmc_pulse_policy_server_packet(VmcPulsePolicy *policy, const guint8 *payload, gsize length);
+/* "load-module", "set-default-sink", …: for the summary of refusals. */
+const char *vmc_pulse_command_name(guint32 command);
+
 /* ---- the guard (guard.c) ----
- * A listener on 127.0.0.1 (a free port) in front of a server that cannot
- * check cookies: a connection whose first packet is an AUTH with our cookie
- * is connected to the server and relayed both ways (bounded
- * buffers, backpressure); any other gets "access denied" or is closed; one
+ * A listener on 127.0.0.1 (a free port) in front of the sound server: a
+ * connection whose first packet is an AUTH with our cookie is connected to
+ * the server, the AUTH passed on without its shared-memory flags, and then
+ * only what the policy above allows goes through, frame by frame (bounded
+ * buffers, backpressure); refused commands get "access denied" and are
+ * counted. Any other first packet gets "access denied" or is closed; one
  * that sends nothing for VMC_PULSE_GUARD_AUTH_MS is closed. Runs on GLib's
  * global default main context, which the caller runs. */
 #define VMC_PULSE_GUARD_AUTH_MS 5000
-#define VMC_PULSE_GUARD_BUFFER (64 * 1024) /* per direction per connection */
 #define VMC_PULSE_GUARD_CONNS_MAX 32
 
 typedef struct _VmcPulseGuard VmcPulseGuard;
-/* The target: the server's Unix socket (target_path) or else 127.0.0.1:target_port. */
+/* The target: the server's Unix socket (target_path) or else
+ * 127.0.0.1:target_port. record: recording is allowed (the person asked for
+ * the microphone). */
 VmcPulseGuard *vmc_pulse_guard_new(const char *target_path, guint16 target_port,
-                                   const guint8 *cookie, GError **error);
+                                   const guint8 *cookie, gboolean record, GError **error);
 guint16 vmc_pulse_guard_get_port(const VmcPulseGuard *guard);
+/* Connections turned away (no or a wrong cookie, not the protocol, too many). */
 guint vmc_pulse_guard_get_refused(const VmcPulseGuard *guard);
+/* "3 commands (load-module 1, set-default-sink 2)", or NULL when none was refused. */
+char *vmc_pulse_guard_refused_commands(const VmcPulseGuard *guard);
 void vmc_pulse_guard_free(VmcPulseGuard *guard);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseGuard, vmc_pulse_guard_free)

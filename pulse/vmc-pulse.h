@@ -1,14 +1,15 @@
 /* vmc-pulse.h — sound through the SSH tunnel: the laptop's private endpoint
  * and the host's probe of it (libpulse).
  *
- * Laptop side: connect to the person's own sound server, load a
- * module-native-protocol-tcp on 127.0.0.1 on a free port with a fresh random
- * cookie (cookie auth on, anonymous off, never auth-ip-acl), and unload it on
- * every exit path. PipeWire's pulse server ignores cookies: there no module
- * is loaded; the port handed out is a guard in this process that checks the
- * cookie in each client's first packet before relaying to the server's own
- * socket (to an anonymous module only when the server is not reached
- * through a Unix socket).
+ * Laptop side: a guard in this process listens on 127.0.0.1 on a free port
+ * with a fresh random cookie, in front of the person's own sound server
+ * (PulseAudio or PipeWire's pulse server alike): it admits a client only
+ * with the cookie, and then lets through only the native-protocol commands
+ * that playing a stream needs (recording too only when asked for);
+ * everything else is answered "access denied" and counted. It relays to the
+ * server's own Unix socket; only a server not reached through one gets a
+ * module-native-protocol-tcp behind the guard, unloaded again on every exit
+ * path.
  *
  * Host side: connect to a tunnelled endpoint with a given cookie within a
  * bounded time and report the server's name and version, or why not.
@@ -74,9 +75,10 @@ typedef struct _VmcPulseEndpoint VmcPulseEndpoint;
 /* Open a private endpoint on the person's server (server NULL: libpulse's
  * default, i.e. $PULSE_SERVER or the user's runtime socket). The cookie is
  * fresh random bytes, kept in a 0600 file in a new 0700 directory under
- * $XDG_RUNTIME_DIR (else g_get_tmp_dir()). The endpoint listens on
- * 127.0.0.1:port, a free port chosen here. */
-VmcPulseEndpoint *vmc_pulse_endpoint_open(const char *server, guint timeout_ms,
+ * $XDG_RUNTIME_DIR (else g_get_tmp_dir()). The endpoint (its guard) listens
+ * on 127.0.0.1:port, a free port chosen here, while the caller runs GLib's
+ * default main context. record: clients may record (the microphone). */
+VmcPulseEndpoint *vmc_pulse_endpoint_open(const char *server, guint timeout_ms, gboolean record,
                                           GError **error);
 
 guint16 vmc_pulse_endpoint_get_port(const VmcPulseEndpoint *endpoint);
@@ -91,6 +93,8 @@ gboolean vmc_pulse_endpoint_is_authenticated(const VmcPulseEndpoint *endpoint);
 gboolean vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint);
 /* Connections the guard turned away so far (0 without a guard). */
 guint vmc_pulse_endpoint_get_refused(const VmcPulseEndpoint *endpoint);
+/* The commands it refused so far, "N commands (load-module 1, …)"; NULL: none. */
+char *vmc_pulse_endpoint_get_refused_commands(const VmcPulseEndpoint *endpoint);
 const VmcPulseServerInfo *vmc_pulse_endpoint_get_server(const VmcPulseEndpoint *endpoint);
 /* The module index the server gave the endpoint (tests check it is gone);
  * G_MAXUINT32 when none was loaded (PipeWire reached through its socket). */

@@ -49,8 +49,8 @@ while True:
 }
 
 # install_gateway SRC DIR: a copy of the gateway in DIR (the account may not
-# reach the build dir) with vmconsole-confine beside it, where the gateway
-# looks for it first. The confine binary is $VMC_T_CONFINE, else the one the
+# reach the build dir) with vmconsole-confine and vmconsole-tunnel-check
+# (setcap cap_sys_ptrace+ep) beside it, where the gateway looks first. The confine binary is $VMC_T_CONFINE, else the one the
 # build tree holds next to the gateway's dir. Prints the copy's path.
 install_gateway() {
     local src=$1 dir=$2 confine=${VMC_T_CONFINE:-}
@@ -59,9 +59,16 @@ install_gateway() {
         echo "install_gateway: no vmconsole-confine at $confine (set VMC_T_CONFINE)" >&2
         return 1
     fi
+    local check
+    check=$(dirname "$(realpath "$src")")/vmconsole-tunnel-check
     install -m 0755 "$src" "$dir/vmconsole-gateway" &&
-        install -m 0755 "$confine" "$dir/vmconsole-confine" &&
-        echo "$dir/vmconsole-gateway"
+        install -m 0755 "$confine" "$dir/vmconsole-confine" || return 1
+    # the sound port's owner check, with the one capability it needs
+    if [ -x "$check" ]; then
+        install -m 0755 "$check" "$dir/vmconsole-tunnel-check" &&
+            setcap cap_sys_ptrace+ep "$dir/vmconsole-tunnel-check" || return 1
+    fi
+    echo "$dir/vmconsole-gateway"
 }
 
 cleanup_common() {

@@ -9,6 +9,9 @@
 #                                  $VMC_T_DIR/log/sessions.jsonl (root's dir,
 #                                  the account's file, 0640)
 #   sshd_start                     sets VMC_SSHD_PORT, VMC_SSHD_PID, VMC_SSHD_LOG
+#                                  (UnusedConnectionTimeout: $VMC_T_UNUSED_TIMEOUT,
+#                                  default 10s, as data/sshd_config.vmconsole;
+#                                  $VMC_T_SSHD_APPEND, a file, is appended)
 #   sshd_add_key PERSON COMMAND    key pair + forced-command line for PERSON
 #   ssh_as PERSON [SSH-OPTION...] -- REQUEST
 #                                  the laptop side: ssh -X (unless -x given)
@@ -106,10 +109,16 @@ PermitTTY no
 PermitUserRC no
 PermitUserEnvironment no
 ExposeAuthInfo yes
+UnusedConnectionTimeout ${VMC_T_UNUSED_TIMEOUT:-10s}
 PrintMotd no
 PrintLastLog no
 LogLevel $level
 EOF
+    # a test that runs the project's own sshd_config snippet appends it here
+    # (Match blocks last)
+    if [ -n "${VMC_T_SSHD_APPEND:-}" ]; then
+        cat "$VMC_T_SSHD_APPEND" >> "$VMC_SSHD_DIR/sshd_config" || return 1
+    fi
 
     for _ in 1 2 3 4 5; do
         VMC_SSHD_PORT=$(free_port) || return 1

@@ -204,7 +204,8 @@ for change in "AllowStreamLocalForwarding yes:allowstreamlocalforwarding" \
         "PermitUserRC yes:permituserrc" "AllowAgentForwarding yes:allowagentforwarding" \
         "AcceptEnv LANG LC_*:AcceptEnv LANG LC_*" "X11Forwarding no:x11forwarding" \
         "ExposeAuthInfo no:exposeauthinfo" "PermitOpen any:permitopen" \
-        "PermitUserEnvironment yes:permituserenvironment"; do
+        "PermitUserEnvironment yes:permituserenvironment" \
+        "UnusedConnectionTimeout none:unusedconnectiontimeout"; do
     setting=${change%%:*} needle=${change#*:}
     planted "sshd: $setting" "$needle" \
         '{ grep -v "^${setting%% *} " "$D/sshd_config.good"; echo "$setting"; } > "$SSHD_CONF"' \
@@ -249,6 +250,11 @@ planted "sandbox = off" "the viewer runs without its sandbox" \
     'sed -i "s/^\\[gateway\\]\$/[gateway]\\nsandbox = off/" "$D/gateway.conf"' 'write_config'
 planted "vmconsole-confine missing beside the gateway" "vmconsole-confine is not installed" \
     'mv "$D/vmconsole-confine" "$D/confine.moved"' 'mv "$D/confine.moved" "$D/vmconsole-confine"'
+# the sound tunnel's owner check
+planted "tunnel-check = off" "accepts any loopback port as a sound tunnel" \
+    'sed -i "s/^\\[gateway\\]\$/[gateway]\\ntunnel-check = off/" "$D/gateway.conf"' 'write_config'
+planted "vmconsole-tunnel-check without its capability" "has no cap_sys_ptrace capability" \
+    'setcap -r "$D/vmconsole-tunnel-check"' 'setcap cap_sys_ptrace+ep "$D/vmconsole-tunnel-check"'
 # the account
 planted "a gateway account that does not exist" "the gateway account" \
     'write_config "${P}nobody"' 'write_config'

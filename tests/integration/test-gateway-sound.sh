@@ -10,8 +10,10 @@
 #   a. --pulse=tcp:PORT --pulse-cookie=stdin: the tone reaches the laptop's
 #      null sink; records: audio endpoint, authenticated, the server found
 #   b. --pulse=tcp:stdin: the port comes on stdin too; the tone plays
-#   c. record = deny: the relay refuses the record channel (the Spice server
-#      never sees it), playback still plays
+#   c. microphone = deny for the VM, though the request asks for it: the
+#      relay refuses the record channel (the Spice server never sees it),
+#      playback still plays; c2. microphone = allow but not asked for: the
+#      same (a's request asks and gets it)
 #   d. a wrong cookie: "no sound: ... access denied", the console still opens,
 #      nothing plays, the record says why
 #   e. no cookie, an anonymous endpoint: plays, and the person is warned that
@@ -59,13 +61,17 @@ cat > "$D/gateway.conf" <<EOF
 socket-pattern = $D/%s.sock
 log = $LOG
 run-dir = $D/run
+# no sshd here: the port stands for a tunnel no sshd holds (test-tunnel-owner
+# checks that through a real sshd)
+tunnel-check = off
 
 [vm tone]
 socket = $D/tone.sock
+microphone = allow
 
 [vm tonedeny]
 socket = $D/tone.sock
-record = deny
+microphone = deny
 EOF
 
 free_port() {
@@ -139,7 +145,7 @@ wait_stream_or_say() {
 }
 
 # ---- a. cookie on stdin ----
-run_gateway a "tone --pulse=tcp:$PORT --pulse-cookie=stdin" "$COOKIE_HEX"
+run_gateway a "tone --pulse=tcp:$PORT --pulse-cookie=stdin --microphone" "$COOKIE_HEX"
 wait_stream_or_say a; ok $? "a. a playback stream reaches the laptop's sound server"
 sound_record 3 "$D/a.wav"
 check "a. the laptop's null sink carries the 440 Hz tone" sound_tone_ok "$D/a.wav"
@@ -150,6 +156,8 @@ end_gateway
 check "a. start record: audio endpoint" \
     [ "$(record_field start 'r["audio"]')" = "tcp:127.0.0.1:$PORT" ]
 check "a. start record: authenticated" [ "$(record_field start 'r["audio_authenticated"]')" = True ]
+check "a. start record: the microphone (asked for, allowed)" \
+    [ "$(record_field start 'r["microphone"]')" = True ]
 check "a. start record: the server the probe found" \
     grep -q '^PulseAudio 16' <<<"$(record_field start 'r["audio_server"]')"
 check "a. end record: playback bytes from the VM" \
@@ -168,10 +176,25 @@ end_gateway
 check "b. start record: the port from stdin" \
     [ "$(record_field start 'r["audio"]')" = "tcp:127.0.0.1:$PORT" ]
 
-# ---- c. record = deny ----
+# ---- c. microphone = deny, c2. not asked for ----
+no_record_channel() { # no_record_channel TAG REQUEST: the session sees no record channel
+    local tag=$1
+    MARK=$(wc -l < "$SOUND_TONE_OUT")
+    run_gateway "$tag" "$2" "$COOKIE_HEX"
+    wait_stream_or_say "$tag"; ok $? "$tag. playback still reaches the laptop"
+    sound_record 2 "$D/$tag.wav"
+    check "$tag. the tone plays" sound_tone_ok "$D/$tag.wav"
+    check "$tag. the Spice server never saw a record channel" \
+        bash -c "! grep -q '^channel record connected$' <<<\"\$(tail -n +$((MARK + 1)) '$SOUND_TONE_OUT')\""
+    end_gateway
+    check "$tag. start record: no microphone" [ "$(record_field start 'r["microphone"]')" = False ]
+    check "$tag. end record: the refused connection is counted" \
+        [ "$(record_field end 'r["rejected_connections"]')" -ge 1 ]
+}
+no_record_channel c2 "tone --pulse=tcp:$PORT --pulse-cookie=stdin"
 MARK=$(wc -l < "$SOUND_TONE_OUT")
-run_gateway c "tonedeny --pulse=tcp:$PORT --pulse-cookie=stdin" "$COOKIE_HEX"
-wait_stream_or_say c; ok $? "c. record = deny: playback still reaches the laptop"
+run_gateway c "tonedeny --pulse=tcp:$PORT --pulse-cookie=stdin --microphone" "$COOKIE_HEX"
+wait_stream_or_say c; ok $? "c. microphone = deny: playback still reaches the laptop"
 sound_record 2 "$D/c.wav"
 check "c. the tone plays" sound_tone_ok "$D/c.wav"
 since_mark() { tail -n "+$((MARK + 1))" "$SOUND_TONE_OUT"; }

@@ -1,6 +1,9 @@
 #!/bin/bash
-# pulse/ against real sound servers: the laptop's endpoint (a private
-# module-native-protocol-tcp with a fresh cookie) and the host's probe.
+# pulse/ against real sound servers: the laptop's endpoint (a guard with a
+# fresh cookie in front of the server; a private module-native-protocol-tcp
+# behind it where the server is reached over TCP, as here for PulseAudio so
+# that the module's life is tested: the server's own Unix socket, which needs
+# no module, is test-sound-guard's and test-sound's) and the host's probe.
 #
 #   a. PulseAudio: the endpoint loads with cookie auth (never auth-ip-acl), its
 #      cookie is a 0600 file in a 0700 dir under XDG_RUNTIME_DIR
@@ -50,7 +53,7 @@ trap 'exit 1' INT TERM HUP
 
 PATH_SAFE=/usr/local/bin:/usr/bin:/bin
 
-# open_endpoint TAG: the tool's "open" against the current daemon, stdin on a
+# open_endpoint TAG [--record]: the tool's "open" against the current daemon, stdin on a
 # fifo held by fd 7; waits for "ready" (or its exit). Sets OPEN_PID, PORT,
 # COOKIE_HEX, MODULE, COOKIE_FILE (from the module's argument).
 open_endpoint() {
@@ -59,7 +62,7 @@ open_endpoint() {
     mkfifo "$D/$tag.in"
     # shellcheck disable=SC2046
     env $(sound_env) XDG_RUNTIME_DIR="$RUNTIME" HOME="$D/home-$tag" \
-        "$TOOL" open <"$D/$tag.in" >"$D/$tag.out" 2>"$D/$tag.err" &
+        "$TOOL" open "${@:2}" ${LAPTOP_SERVER:-} <"$D/$tag.in" >"$D/$tag.out" 2>"$D/$tag.err" &
     OPEN_PID=$!
     exec 7>"$D/$tag.in"
     for _ in $(seq 100); do
@@ -100,9 +103,9 @@ module_line() { # module_line INDEX: the module's line in `pactl list modules sh
 module_gone() { [ -z "$(module_line "$1")" ]; }
 module_present() { [ -n "$(module_line "$1")" ]; }
 
-no_tcp_module() {
+no_tcp_module() { # none of ours (the test's own anonymous one does not count)
     local list
-    list=$(sound_pactl list modules short) && ! grep -q native-protocol-tcp <<<"$list"
+    list=$(sound_pactl list modules short) && ! grep -q "native-protocol-tcp.*auth-cookie" <<<"$list"
 }
 
 # probe TAG SERVER [COOKIE] [TIMEOUT-MS]: output in $D/TAG.{out,err}, PROBE_RC.
@@ -129,7 +132,15 @@ head -c 256 /dev/urandom > "$D/wrong-cookie"
 head -c 100 /dev/urandom > "$D/short-cookie"
 
 # ---- a. the endpoint on PulseAudio ----
-sound_start_pulse "$D/laptop" || exit 1
+# the laptop's server reached over TCP (an anonymous module of the test's):
+# the endpoint then loads its own cookie module behind the guard
+laptop_over_tcp() {
+    local anon
+    anon=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    sound_pactl load-module module-native-protocol-tcp listen=127.0.0.1 port="$anon" \
+        auth-anonymous=1 >/dev/null && LAPTOP_SERVER=tcp:127.0.0.1:$anon
+}
+sound_start_pulse "$D/laptop" && laptop_over_tcp || exit 1
 RUNTIME=$D/laptop/run
 check "open: an endpoint on a real PulseAudio" open_endpoint a
 sed 's/^cookie .*/cookie (hidden)/; s/^/# /' "$D/a.out" "$D/a.err"
@@ -138,8 +149,9 @@ check "open: the server is PulseAudio 16.1" \
 check "open: says authenticated" grep -qx 'authenticated yes' "$D/a.out"
 LINE=$(module_line "$MODULE")
 echo "# module: $LINE"
-check "module: listed as module-native-protocol-tcp on 127.0.0.1:$PORT" \
-    grep -q "module-native-protocol-tcp.*listen=127.0.0.1 port=$PORT " <<<"$LINE"
+check "module: listed as module-native-protocol-tcp on 127.0.0.1, behind the guard's port $PORT" \
+    eval 'grep -q "module-native-protocol-tcp.*listen=127.0.0.1 port=[0-9]* " <<<"$LINE" &&
+          ! grep -q "port=$PORT " <<<"$LINE" && grep -qx "guarded yes" "$D/a.out"'
 check "module: auth-anonymous=0 and a cookie, no auth-ip-acl" \
     bash -c '[[ $1 == *auth-anonymous=0* && $1 == *auth-cookie-enabled=1* && $1 == *auth-cookie=/* && $1 != *ip-acl* ]]' \
     _ "$LINE"
@@ -271,13 +283,13 @@ sound_stop_pulse
 end_endpoint
 sed 's/^/# /' "$D/g.err"
 check "server gone: close fails in words (exit $OPEN_RC)" \
-    bash -c '[ "$1" = 1 ] && grep -q "cannot remove the sound endpoint (module $2, port $3): no sound server answers" "$4"' \
-    _ "$OPEN_RC" "$MODULE" "$PORT" "$D/g.err"
+    bash -c '[ "$1" = 1 ] && grep -q "cannot remove the sound endpoint (module $2, port [0-9]*): no sound server answers" "$3"' \
+    _ "$OPEN_RC" "$MODULE" "$D/g.err"
 check "server gone: the cookie dir is removed all the same" \
     bash -c '[ ! -e "$(dirname "$1")" ]' _ "$COOKIE_FILE"
 
 # ---- e. refusals ----
-open_endpoint n
+LAPTOP_SERVER="" open_endpoint n
 end_endpoint
 check "no server: refused in words" \
     bash -c '[ "$1" = 1 ] && grep -q "no sound server answers on unix:.*(is PulseAudio or PipeWire running?)" "$2"' \
@@ -297,7 +309,7 @@ check "no server and no PULSE_SERVER: refused, no server autospawned (exit $RC)"
     bash -c '[ "$1" = 1 ] && grep -q "no sound server answers on the default server" "$2" &&
              [ ! -e "$3/pulse/native" ] && [ -z "$4" ]' _ "$RC" "$D/as.err" "$D/home-as/run" "$AS_PID"
 sed 's/^/# /' "$D/as.err"
-sound_start_pulse "$D/laptop" || exit 1
+sound_start_pulse "$D/laptop" && laptop_over_tcp || exit 1
 mkdir -p "$D/bad dir"
 RUNTIME_SAVED=$RUNTIME
 RUNTIME="$D/bad dir"
@@ -311,7 +323,8 @@ check "XDG_RUNTIME_DIR with a space: no module loaded" no_tcp_module
 # ---- g. end to end: spice-tone-server -> remote-viewer -> endpoint -> null sink ----
 start_xvfb laptop || exit 1
 sound_start_tone "$TONE" "$D/tone.sock" || exit 1
-check "open an endpoint for the viewer" open_endpoint v
+# --record: the guard lets the viewer's recording through (the launcher's --microphone)
+check "open an endpoint for the viewer, with recording" open_endpoint v --record
 printf '%s' "$COOKIE_HEX" | xxd -r -p > "$D/cookie-v"
 mkdir -p "$D/home-rv"
 env -i PATH="$PATH_SAFE" HOME="$D/home-rv" XDG_RUNTIME_DIR="$D/home-rv" DISPLAY="$VMC_T_DISPLAY" \
@@ -337,6 +350,9 @@ check "the tone server's record channel is up and gets data" record_arrives
 stop_pids -t 30 "$RV_PID"
 end_endpoint
 check "the endpoint closes after the viewer" bash -c '[ "$1" = 0 ]' _ "$OPEN_RC"
+echo "# the guard, after the viewer: $(grep '^refused-' "$D/v.out" | tr '\n' ' ')"
+check "the viewer (GStreamer pulsesink and pulsesrc) needed nothing the guard refuses" \
+    grep -qx "refused-commands none" "$D/v.out"
 check "spice-tone-server ends on SIGTERM and removes its socket" sound_stop_tone
 stop_all_xvfb
 sound_stop_pulse
@@ -344,6 +360,7 @@ sound_stop_pulse
 # ---- f. PipeWire's pulse server ----
 if sound_start_pipewire "$D/pw" 2>"$D/pw.err"; then
     RUNTIME=$D/pw/run
+    LAPTOP_SERVER=""
     check "PipeWire: an endpoint opens" open_endpoint w
     check "PipeWire: detected as PipeWire 0.3.x" \
         grep -q '^server PipeWire 0\.3\.[0-9]* (pulse server ' "$D/w.out"

@@ -10,7 +10,9 @@
 #   0. --help, --version, usage errors (exit 2), no DISPLAY (exit 7)
 #   1. vmconsole opens the VM: the tone recorded on the laptop is ~440 Hz and
 #      not silent; the start record names the endpoint and says authenticated;
-#      the person sees the progress lines, not ssh's "Allocated port" line
+#      the person sees the progress lines, not ssh's "Allocated port" line;
+#      the X11 forward is untrusted (ssh runs with ForwardX11Trusted=no) and
+#      the window still appears
 #   2. meanwhile a process of another user on the host connecting to the
 #      tunnelled port without the cookie is refused (with it: served)
 #   3. Ctrl-C (SIGINT) to vmconsole: exit 130, the laptop's server has no extra
@@ -25,10 +27,13 @@
 #      when the viewer window closes: exit 0, the laptop is clean
 #   8. a key without permitlisten: ssh refuses the forward, vmconsole says why,
 #      exit 255, the laptop is clean
-#   9. ssh killed under vmconsole: exit 255, "ssh failed", the laptop is clean
+#   9. ssh killed under vmconsole: exit 255, "ssh failed", the laptop is clean;
+#      that run asks for --trusted-x11: its ssh runs with ForwardX11Trusted=yes
 #  10. --list: the VMs, no sound endpoint
-#  11. the laptop runs PipeWire: sound works, the person is warned that the
-#      tunnel is not authenticated, the module is gone afterwards
+#  10b. --microphone (the VM allows it): the VM's record channel comes up and
+#      gets the laptop's sound; without it (case 1) the channel never did
+#  11. the laptop runs PipeWire: sound works, the person is told that
+#      vmconsole checks the cookie in front of it, nothing is left afterwards
 #
 # Usage: test-sound.sh GATEWAY VMCONSOLE SPICE-TONE-SERVER  (TAP; root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -179,6 +184,16 @@ reap() { # reap TAG [TENTHS]
 }
 # vmconsole's children (ssh), one pid a line.
 children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'; }
+# TRUE when the command line of vmconsole LPID's ssh child holds WORDS (space
+# separated, consecutive, "-o" words left out), e.g. "-X ForwardX11Trusted=no".
+ssh_cmdline_has() { # ssh_cmdline_has LPID WORDS
+    local k
+    for k in $(children_of "$1"); do
+        tr '\0' '\n' < "/proc/$k/cmdline" 2>/dev/null | grep -vx -- -o | tr '\n' ' ' |
+            grep -qF -- " $2 " && return 0
+    done
+    return 1
+}
 
 record_tone() { # record_tone TAG: the tone arrives on the laptop's null sink
     sound_wait_stream 300 && sleep 1 && sound_record 3 "$D/$1.wav" && sound_tone_ok "$D/$1.wav"
@@ -202,6 +217,7 @@ run-dir = $RUN
 [vm debianx]
 title = $TITLE
 acl = group:$SPICEX:rw
+microphone = allow
 EOF
 chmod 0644 "$CONF"
 
@@ -253,6 +269,8 @@ checkd c0 "0: no DISPLAY: exit 7 (got $rc), told so, no endpoint loaded" \
 echo "# case 1: vmconsole opens debianx with sound"
 launch c1 alice "$ACCOUNT@127.0.0.1" debianx
 checkd c1 "1: the viewer window appears on the laptop" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c1 "1: the launcher's ssh forwards X11 untrusted (-X -o ForwardX11Trusted=no)" \
+    eval 'ssh_cmdline_has "$LPID" "-X ForwardX11Trusted=no"'
 checkd c1 "1: the 440 Hz tone arrives on the laptop's null sink, not silent" record_tone c1
 S1=$(last_start)
 AUDIO=$(field start "$S1" audio)
@@ -270,10 +288,8 @@ checkd c1 "1: progress: sound via the laptop's PulseAudio $PA_VERSION" \
 checkd c1 "1: progress: opening debianx" grep -q "^vmconsole: opening debianx" "$D/c1.err"
 checkd c1 "1: ssh's 'Allocated port' line is not shown" \
     eval '! grep -q "Allocated port" "$D/c1.err"'
-checkd c1 "1: one extra module on the laptop: a cookie-checking TCP endpoint" \
-    eval '[ "$(modules | grep -c module-native-protocol-tcp)" = 1 ] &&
-          modules | grep module-native-protocol-tcp | grep -q "auth-anonymous=0" &&
-          ! modules | grep -q auth-ip-acl'
+checkd c1 "1: no module loaded on the laptop: the guard relays to the server's own socket" \
+    eval '[ "$(modules)" = "$BASELINE" ]'
 
 # ---- 2. another user on the host, without the cookie ----
 echo "# case 2: a foreign process on the host connects to the tunnelled port $PORT"
@@ -400,8 +416,10 @@ checkd c8 "8: no ssh left" eval '[ -z "$(procs_with "$D/keys/nofwd")" ]'
 
 # ---- 9. ssh dies ----
 echo "# case 9: vmconsole's ssh is killed"
-launch c9 alice "$ACCOUNT@127.0.0.1" debianx
+launch c9 alice --trusted-x11 "$ACCOUNT@127.0.0.1" debianx
 checkd c9 "9: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c9 "9: --trusted-x11: ssh forwards X11 trusted (-X -o ForwardX11Trusted=yes)" \
+    eval 'ssh_cmdline_has "$LPID" "-X ForwardX11Trusted=yes"'
 KIDS=$(children_of "$LPID")
 GWPID=$(gateway_pid)
 kill -KILL $KIDS
@@ -422,13 +440,13 @@ kill -KILL "$KILLED"; wait "$KILLED" 2>/dev/null
 # its ssh lives on, orphaned: end it as the person would (closing the terminal)
 for k in $KIDS; do kill -TERM "$k" 2>/dev/null; done
 checkd c9b "9b: the session on the host ends" wait_until 200 gone "$GWPID"
-checkd c9b "9b: SIGKILL leaves the endpoint on the laptop (nothing in-process can help)" \
+checkd c9b "9b: SIGKILL leaves the endpoint's cookie dir on the laptop (nothing in-process can help)" \
     eval '! laptop_clean'
 launch c9c bob "$ACCOUNT@127.0.0.1" debianx   # the next run, whatever it is
 reap c9c
 sed 's/^/# /' "$D/c9c.err"
 checkd c9c "9b: the next run removes what the killed one left, and says so" \
-    grep -q "^vmconsole: sound: removed the sound endpoint (module [0-9]*) left by an earlier run (pid $KILLED, gone)" "$D/c9c.err"
+    grep -q "^vmconsole: sound: removed the cookie of a sound endpoint left by an earlier run (pid $KILLED, gone)" "$D/c9c.err"
 checkd c9c "9b: after it the laptop is clean" laptop_clean
 
 # ---- 10. --list ----
@@ -438,6 +456,30 @@ reap c10
 checkd c10 "10: --list exits 0 (got $RC) and shows debianx" \
     eval '[ "$RC" = 0 ] && grep -q "^debianx" "$D/c10.out"'
 checkd c10 "10: --list opens no sound endpoint" laptop_clean
+
+# ---- 10b. the microphone, asked for ----
+echo "# case 10b: vmconsole --microphone"
+check "1: without --microphone the VM never got a record channel (case 1 and the others)" \
+    eval '! sound_tone_channel record'
+MARK=$(wc -l < "$SOUND_TONE_OUT")
+record_frames_since_mark() {
+    tail -n "+$((MARK + 1))" "$SOUND_TONE_OUT" | grep -q '^channel record connected$' &&
+        [ "$(sound_tone_frames record)" -gt 0 ]
+}
+launch c10b alice --microphone "$ACCOUNT@127.0.0.1" debianx
+checkd c10b "10b: the viewer window appears" wait_for_window "$LAPTOP" "$TITLE" 60
+checkd c10b "10b: the person is told the microphone is on" \
+    grep -q "^vmconsole: sound: laptop PulseAudio .* via tunnel, with the microphone$" "$D/c10b.err"
+checkd c10b "10b: the VM's record channel comes up and gets the laptop's sound" \
+    wait_until 200 record_frames_since_mark
+S10=$(last_start)
+checkd c10b "10b: the start record says microphone ($(field start "$S10" microphone))" \
+    [ "$(field start "$S10" microphone)" = True ]
+GWPID=$(gateway_pid)
+kill -TERM "$LPID"
+reap c10b
+checkd c10b "10b: the session ends, the laptop is clean" \
+    eval 'wait_until 200 gone "$GWPID" && laptop_clean'
 
 # ---- 11. PipeWire's pulse server: works; vmconsole checks the cookie in front of it ----
 echo "# case 11: the laptop runs PipeWire"

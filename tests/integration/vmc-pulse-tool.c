@@ -1,10 +1,12 @@
 /* vmc-pulse-tool — pulse/ from the command line, for test-pulse.sh.
  *
- *   vmc-pulse-tool open [SERVER]        open an endpoint (SERVER: libpulse's
- *       default when absent); print "port P", "cookie HEX",
- *       "module N", "authenticated yes|no", "guarded yes|no",
- *       "server DESCRIPTION", "ready";
- *       then wait for EOF on stdin or SIGTERM/SIGINT, close, print "closed".
+ *   vmc-pulse-tool open [--record] [SERVER]   open an endpoint (SERVER:
+ *       libpulse's default when absent; --record: its guard lets recording
+ *       through); print "port P", "cookie HEX", "module N",
+ *       "authenticated yes|no", "guarded yes|no", "server DESCRIPTION",
+ *       "ready"; then wait for EOF on stdin or SIGTERM/SIGINT, print
+ *       "refused-connections N" and "refused-commands TEXT|none", close,
+ *       print "closed".
  *       Exit 0, or 1 with the error on stderr.
  *   vmc-pulse-tool sweep [SERVER]       remove what endpoints of dead
  *       processes left; print each line of vmc_pulse_endpoint_sweep and
@@ -70,11 +72,11 @@ wait_for_end(void)
 }
 
 static int
-run_open(const char *server)
+run_open(const char *server, gboolean record)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcPulseEndpoint) endpoint =
-        vmc_pulse_endpoint_open(server, VMC_PULSE_TIMEOUT_MS, &error);
+        vmc_pulse_endpoint_open(server, VMC_PULSE_TIMEOUT_MS, record, &error);
     if (endpoint == NULL) {
         fprintf(stderr, "vmc-pulse-tool: %s\n", error->message);
         return 1;
@@ -89,6 +91,10 @@ run_open(const char *server)
     printf("ready\n");
     fflush(stdout);
     wait_for_end();
+    g_autofree char *commands = vmc_pulse_endpoint_get_refused_commands(endpoint);
+    printf("refused-connections %u\n", vmc_pulse_endpoint_get_refused(endpoint));
+    printf("refused-commands %s\n", commands != NULL ? commands : "none");
+    fflush(stdout);
     if (!vmc_pulse_endpoint_close(endpoint, &error)) {
         fprintf(stderr, "vmc-pulse-tool: %s\n", error->message);
         return 1;
@@ -129,8 +135,12 @@ run_probe(const char *server, const char *cookie_file, guint timeout_ms)
 int
 main(int argc, char **argv)
 {
-    if (argc >= 2 && argc <= 3 && strcmp(argv[1], "open") == 0)
-        return run_open(argc == 3 ? argv[2] : NULL);
+    if (argc >= 2 && argc <= 4 && strcmp(argv[1], "open") == 0) {
+        gboolean record = argc >= 3 && strcmp(argv[2], "--record") == 0;
+        int server = record ? 3 : 2;
+        if (argc <= server + 1)
+            return run_open(argc == server + 1 ? argv[server] : NULL, record);
+    }
     if (argc >= 2 && argc <= 3 && strcmp(argv[1], "sweep") == 0)
         return run_sweep(argc == 3 ? argv[2] : NULL);
     if (argc >= 3 && argc <= 5 && strcmp(argv[1], "probe") == 0) {
@@ -138,7 +148,7 @@ main(int argc, char **argv)
         guint timeout = argc == 5 ? (guint)strtoul(argv[4], NULL, 10) : VMC_PULSE_TIMEOUT_MS;
         return run_probe(argv[2], cookie, timeout);
     }
-    fprintf(stderr, "usage: vmc-pulse-tool open [SERVER]\n"
+    fprintf(stderr, "usage: vmc-pulse-tool open [--record] [SERVER]\n"
                     "       vmc-pulse-tool sweep [SERVER]\n"
                     "       vmc-pulse-tool probe SERVER [COOKIEFILE] [TIMEOUT-MS]\n");
     return 2;

@@ -105,6 +105,32 @@ test_finding_format(void)
     g_assert_cmpstr(named, ==, "sockets: problem: cannot connect to /run/x.sock: refused -- do: start it");
 }
 
+/* security.capability values as setcap writes them (revision 2: 20 bytes). */
+static void
+test_caps_ptrace(void)
+{
+    /* magic 0x02000001 (revision 2, effective), permitted bit 19 */
+    const guint8 ptrace[20] = {0x01, 0, 0, 0x02, 0, 0, 0x08, 0};
+    g_assert_true(vmc_admin_caps_have_ptrace(ptrace, sizeof ptrace));
+    /* not effective (cap_sys_ptrace+p only) */
+    const guint8 not_effective[20] = {0x00, 0, 0, 0x02, 0, 0, 0x08, 0};
+    g_assert_false(vmc_admin_caps_have_ptrace(not_effective, sizeof not_effective));
+    /* another capability (cap_net_raw, bit 13) */
+    const guint8 other[20] = {0x01, 0, 0, 0x02, 0, 0x20, 0, 0};
+    g_assert_false(vmc_admin_caps_have_ptrace(other, sizeof other));
+    /* revision 3 (24 bytes, with a root uid), revision 1 (12 bytes) */
+    const guint8 rev3[24] = {0x01, 0, 0, 0x03, 0, 0, 0x08, 0};
+    g_assert_true(vmc_admin_caps_have_ptrace(rev3, sizeof rev3));
+    const guint8 rev1[12] = {0x01, 0, 0, 0x01, 0, 0, 0x08, 0};
+    g_assert_true(vmc_admin_caps_have_ptrace(rev1, sizeof rev1));
+    /* lengths that do not fit the revision, and garbage */
+    g_assert_false(vmc_admin_caps_have_ptrace(rev3, 20));
+    g_assert_false(vmc_admin_caps_have_ptrace(ptrace, 19));
+    g_assert_false(vmc_admin_caps_have_ptrace(NULL, 0));
+    const guint8 junk[20] = {0x01, 0, 0, 0x07, 0, 0, 0x08, 0};
+    g_assert_false(vmc_admin_caps_have_ptrace(junk, sizeof junk));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -113,5 +139,6 @@ main(int argc, char **argv)
     g_test_add_func("/admin/check/keys-each-mistake", test_keys_each_mistake);
     g_test_add_func("/admin/check/find-blob", test_find_blob);
     g_test_add_func("/admin/check/finding-format", test_finding_format);
+    g_test_add_func("/check-findings/caps-ptrace", test_caps_ptrace);
     return g_test_run();
 }

@@ -15,6 +15,7 @@ static const char good[] = "port 22\n"
                            "permituserenvironment no\n"
                            "x11forwarding yes\n"
                            "exposeauthinfo yes\n"
+                           "unusedconnectiontimeout 10\n"
                            "authorizedkeysfile .ssh/authorized_keys /etc/keys/%u\n"
                            "subsystem sftp /usr/lib/openssh/sftp-server\n";
 
@@ -53,6 +54,10 @@ test_good(void)
     g_autofree char *no_tcp = with_line("allowtcpforwarding", "AllowTcpForwarding no");
     g_autoptr(GPtrArray) findings2 = review(no_tcp);
     g_assert_cmpuint(findings2->len, ==, 0);
+    /* the bound itself is fine */
+    g_autofree char *at_max = with_line("unusedconnectiontimeout", "unusedconnectiontimeout 60");
+    g_autoptr(GPtrArray) findings3 = review(at_max);
+    g_assert_cmpuint(findings3->len, ==, 0);
 }
 
 static void
@@ -73,6 +78,11 @@ test_each_mistake(void)
         {"x11forwarding", "x11forwarding no", "X11 forwarding is off"},
         {"exposeauthinfo", "exposeauthinfo no", "fingerprint"},
         {"permittty", NULL, "does not report permittty"},
+        {"unusedconnectiontimeout", "unusedconnectiontimeout none", "for as long as it likes"},
+        {"unusedconnectiontimeout", "unusedconnectiontimeout 61", "longer than a minute"},
+        {"unusedconnectiontimeout", "unusedconnectiontimeout 0", "'0'"},
+        {"unusedconnectiontimeout", "unusedconnectiontimeout 10s", "'10s'"},
+        {"unusedconnectiontimeout", NULL, "older than 9.2"},
         {"port", "acceptenv LANG LC_*\nacceptenv XMODIFIERS", "AcceptEnv LANG LC_* XMODIFIERS"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -92,7 +102,7 @@ test_hostile(void)
 {
     /* nothing at all: every rule says it cannot tell */
     g_autoptr(GPtrArray) empty = review("");
-    g_assert_cmpuint(empty->len, ==, 9);
+    g_assert_cmpuint(empty->len, ==, 10);
     /* binary and overlong lines do not crash; the output stays printable */
     g_autofree char *junk = g_strnfill(VMC_SSHD_OUTPUT_MAX + 10, '\x01');
     g_autoptr(GPtrArray) findings =

@@ -65,13 +65,14 @@ test_full(void)
                                "max-sessions-per-identity = 1000\n"
                                "file-transfer = allow\n"
                                "clipboard = none\n"
+                               "microphone = allow\n"
                                "\n"
                                "[vm debianx]\n"
                                "socket = /var/spicex/spice.socket\n"
                                "title = Customer A desktop #1; main\n"
                                "acl = group:spicex:rw, u:bob:r\n"
                                "channels = main display inputs\n"
-                               "record = deny\n"
+                               "microphone = deny\n"
                                "file-transfer = deny\n"
                                "clipboard = from-vm\n"
                                "[vm win10]\n";
@@ -95,7 +96,8 @@ test_full(void)
     g_assert_cmpstr(vm->acl, ==, "group:spicex:rw-,user:bob:r--");
     g_autofree char *channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(channels, ==, "main display inputs");
-    g_assert_cmpint(vm->record, ==, VMC_RECORD_DENY);
+    g_assert_cmpint(vm->microphone, ==, VMC_MICROPHONE_DENY);
+    g_assert_false(vmc_config_microphone_allowed(config, "debianx"));
     g_assert_cmpint(vm->file_transfer, ==, VMC_FILE_TRANSFER_DENY);
     g_assert_cmpint(vm->clipboard, ==, VMC_CLIPBOARD_FROM_VM);
 
@@ -106,7 +108,10 @@ test_full(void)
     g_assert_null(vm->acl);
     g_autofree char *def_channels = g_strjoinv(" ", vm->channels);
     g_assert_cmpstr(def_channels, ==, VMC_CONFIG_DEFAULT_CHANNELS);
-    g_assert_cmpint(vm->record, ==, VMC_RECORD_ALLOW);
+    g_assert_cmpint(vm->microphone, ==, VMC_MICROPHONE_UNSET);
+    /* a VM without the key has the [gateway] value; an unknown VM too */
+    g_assert_true(vmc_config_microphone_allowed(config, "win10"));
+    g_assert_true(vmc_config_microphone_allowed(config, "other"));
     /* no agent keys of its own: the [gateway] ones */
     g_assert_cmpint(vm->file_transfer, ==, VMC_FILE_TRANSFER_ALLOW);
     g_assert_cmpint(vm->clipboard, ==, VMC_CLIPBOARD_NONE);
@@ -125,11 +130,11 @@ static const ErrorCase error_cases[] = {
     /* structure */
     {"unknown-key", "[gateway]\nviewer = /x\n\n[vm debianx]\nsokcet = /x\n",
      VMC_CONFIG_ERROR_UNKNOWN, 5,
-     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, record, "
+     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone, "
      "file-transfer, clipboard)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
-     "sandbox, max-sessions-per-identity, file-transfer, clipboard)"},
+     "sandbox, microphone, tunnel-check, max-sessions-per-identity, file-transfer, clipboard)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,
@@ -180,8 +185,6 @@ static const ErrorCase error_cases[] = {
      "[gateway] sandbox = 'no': must be on or off"},
     {"sandbox-in-vm", "[vm a]\nsandbox = off\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[vm a] unknown key 'sandbox'"},
-    {"bad-record", "[vm debianx]\nrecord = off\n", VMC_CONFIG_ERROR_VALUE, 2,
-     "[vm debianx] record = 'off': must be allow or deny"},
     {"bad-file-transfer", "[gateway]\nfile-transfer = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[gateway] file-transfer = 'yes': must be deny or allow"},
     {"bad-file-transfer-vm", "[vm a]\n\nfile-transfer = Allow\n", VMC_CONFIG_ERROR_VALUE, 3,
@@ -192,6 +195,21 @@ static const ErrorCase error_cases[] = {
      "[vm a] clipboard = 'both none': must be both"},
     {"dup-clipboard", "[vm a]\nclipboard = none\nclipboard = both\n", VMC_CONFIG_ERROR_SYNTAX, 3,
      "[vm a] duplicate key 'clipboard' (first at line 2)"},
+    {"tunnel-check-bad", "[gateway]\ntunnel-check = no\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] tunnel-check = 'no': must be on or off (off accepts any loopback port"},
+    {"tunnel-check-in-vm", "[vm a]\ntunnel-check = off\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
+     "[vm a] unknown key 'tunnel-check'"},
+    {"bad-microphone", "[vm debianx]\nmicrophone = off\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm debianx] microphone = 'off': must be allow or deny"},
+    {"bad-microphone-gateway", "[gateway]\nmicrophone = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] microphone = 'yes': must be allow or deny"},
+    /* the old key: a clear error, never a silent alias (its default was allow) */
+    {"record-renamed", "[vm debianx]\nrecord = deny\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm debianx] record = 'deny': 'record' is now 'microphone'"},
+    {"record-renamed-allow", "[vm debianx]\nrecord = allow\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "rename the key"},
+    {"record-in-gateway", "[gateway]\nrecord = deny\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
+     "[gateway] unknown key 'record'"},
     {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2,
      "not a user name"},
     {"account-numeric", "[gateway]\naccount = 1000\n", VMC_CONFIG_ERROR_VALUE, 2,

@@ -16,6 +16,7 @@ typedef struct {
     gboolean pulse_cookie_stdin;
     const char *canonical;
     gboolean pulse_port_stdin; /* last: the older rows leave it FALSE */
+    gboolean microphone;
 } GoodCase;
 
 static const GoodCase good_cases[] = {
@@ -54,6 +55,10 @@ static const GoodCase good_cases[] = {
      "vm --takeover --audio=off"},
     {"vm --pulse-cookie=stdin --takeover --pulse=tcp:34567", VMC_REQUEST_OPEN, "vm", TRUE, FALSE,
      34567, TRUE, "vm --takeover --pulse=tcp:34567 --pulse-cookie=stdin"},
+    {"vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", VMC_REQUEST_OPEN, "vm", FALSE,
+     FALSE, 0, TRUE, "vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", TRUE, TRUE},
+    {"vm --microphone --pulse=tcp:4713", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 4713, FALSE,
+     "vm --pulse=tcp:4713 --microphone", FALSE, TRUE},
     /* 64 characters: the longest name */
     {"a123456789012345678901234567890123456789012345678901234567890123", VMC_REQUEST_OPEN,
      "a123456789012345678901234567890123456789012345678901234567890123", FALSE, FALSE, 0, FALSE,
@@ -177,6 +182,13 @@ static const HostileCase hostile_cases[] = {
     H("vm --pulse=tcp:localhost:80"),
     /* combinations */
     HM("vm --pulse-cookie=stdin", "needs --pulse"),
+    HM("vm --microphone", "--microphone needs the sound tunnel"),
+    HM("vm --takeover --microphone", "--microphone needs the sound tunnel"),
+    HM("vm --pulse=tcp:1 --microphone --microphone", "given twice"),
+    HM("vm --pulse=tcp:1 --microphone=yes", "unknown option"),
+    HM("vm --pulse=tcp:1 --Microphone", "unknown option"),
+    HM("vm --audio=off --microphone", "--microphone needs the sound tunnel"),
+    HM("list --microphone", "takes no arguments"),
     HM("vm --audio=off --pulse=tcp:4713", "conflicts"),
     HM("vm --pulse=tcp:4713 --audio=off", "conflicts"),
     HM("vm --audio=off --pulse-cookie=stdin", "conflicts"),
@@ -233,6 +245,7 @@ assert_same_request(const VmcRequest *a, const VmcRequest *b)
     g_assert_cmpuint(a->pulse_port, ==, b->pulse_port);
     g_assert_cmpint(a->pulse_cookie_stdin, ==, b->pulse_cookie_stdin);
     g_assert_cmpint(a->pulse_port_stdin, ==, b->pulse_port_stdin);
+    g_assert_cmpint(a->microphone, ==, b->microphone);
 }
 
 static void
@@ -247,7 +260,8 @@ test_good(void)
                                .audio_off = c->audio_off,
                                .pulse_port = c->pulse_port,
                                .pulse_cookie_stdin = c->pulse_cookie_stdin,
-                               .pulse_port_stdin = c->pulse_port_stdin};
+                               .pulse_port_stdin = c->pulse_port_stdin,
+                               .microphone = c->microphone};
         g_strlcpy(expected.vm, c->vm, sizeof expected.vm);
 
         g_test_message("good: '%s'", c->input);

@@ -28,6 +28,7 @@ test_open(void)
     g_assert_cmpstr(args.destination, ==, "kvmhost");
     g_assert_cmpstr(args.vm, ==, "debianx");
     g_assert_false(args.compress || args.no_audio || args.takeover || args.verbose);
+    g_assert_false(args.trusted_x11); /* untrusted X11 unless asked for */
     g_assert_null(args.identity_file);
     g_assert_cmpuint(args.ssh_port, ==, 0);
     g_assert_cmpuint(args.remote_port, ==, 0);
@@ -54,6 +55,10 @@ test_options(void)
     g_assert_cmpuint(args.remote_port, ==, 47113);
     const char *want[] = {"ProxyJump=gw", "ServerAliveInterval=10", NULL};
     g_assert_cmpstrv(args.ssh_options, want);
+    vmc_launcher_args_clear(&args);
+
+    g_assert_true(parse("kvmhost --trusted-x11 debianx", &args, NULL));
+    g_assert_true(args.trusted_x11);
     vmc_launcher_args_clear(&args);
 
     g_assert_true(parse("kvmhost --no-audio debianx", &args, NULL));
@@ -132,6 +137,7 @@ test_refused(void)
         {"--remote-port 70000 kvmhost debianx", "--remote-port 70000"},
         {"--no-audio --remote-port 4713 kvmhost debianx", "not with --no-audio"},
         {"--list --takeover kvmhost", "--list cannot be combined"},
+        {"--list --trusted-x11 kvmhost", "--list cannot be combined"},
         {cases_long_option, "an ssh option is 1 to 1024"},
         {many->str, "too many -o options"},
         {"-i  kvmhost debianx", "-i: the key file's name is empty"},

@@ -57,7 +57,7 @@ test_argv_dynamic(void)
     VmcLauncherArgs args = open_args();
     g_auto(GStrv) argv = vmc_launcher_ssh_argv("/usr/bin/ssh", &args, VMC_LAUNCHER_SOUND_COOKIE,
                                                40001);
-    const char *want[] = {"/usr/bin/ssh", "-X", "-o", "ExitOnForwardFailure=yes", "-o",
+    const char *want[] = {"/usr/bin/ssh", "-X", "-o", "ForwardX11Trusted=no", "-o", "ExitOnForwardFailure=yes", "-o",
                           "LogLevel=INFO", "-o", "ControlPath=none", "-R", "0:127.0.0.1:40001",
                           "--", "alice@kvmhost", "debianx --pulse=tcp:stdin --pulse-cookie=stdin",
                           NULL};
@@ -80,7 +80,7 @@ test_argv_options(void)
     g_auto(GStrv) argv = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_COOKIE, 40001);
     /* ours first (ssh keeps the first value): the person's LogLevel cannot hide
      * the "Allocated port" line, -v comes before our LogLevel so it still counts */
-    const char *want[] = {"ssh", "-v", "-X", "-o", "ExitOnForwardFailure=yes", "-o",
+    const char *want[] = {"ssh", "-v", "-X", "-o", "ForwardX11Trusted=no", "-o", "ExitOnForwardFailure=yes", "-o",
                           "LogLevel=INFO", "-o", "ControlPath=none", "-C", "-i", "/k/id", "-p",
                           "2222", "-o", "ProxyJump=gw", "-o", "LogLevel=QUIET", "-R",
                           "47113:127.0.0.1:40001", "--", "alice@kvmhost",
@@ -93,7 +93,7 @@ test_argv_no_sound_and_list(void)
 {
     VmcLauncherArgs args = open_args();
     g_auto(GStrv) argv = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_NONE, 40001);
-    const char *want[] = {"ssh", "-X", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO",
+    const char *want[] = {"ssh", "-X", "-o", "ForwardX11Trusted=no", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO",
                           "-o", "ControlPath=none", "--", "alice@kvmhost", "debianx", NULL};
     g_assert_cmpstrv(argv, want);
 
@@ -103,6 +103,30 @@ test_argv_no_sound_and_list(void)
     g_auto(GStrv) list = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_COOKIE, 40001);
     const char *want_list[] = {"ssh", "-x", "-C", "--", "alice@kvmhost", "list", NULL};
     g_assert_cmpstrv(list, want_list);
+}
+
+/* Untrusted by default, whatever the person's -o says (ours comes first and
+ * ssh keeps the first value); trusted only with --trusted-x11. */
+static void
+test_argv_x11_trust(void)
+{
+    VmcLauncherArgs args = open_args();
+    char *options[] = {(char *)"ForwardX11Trusted=yes", NULL};
+    args.ssh_options = options;
+    g_auto(GStrv) untrusted = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_NONE, 0);
+    const char *want[] = {"ssh", "-X", "-o", "ForwardX11Trusted=no", "-o",
+                          "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO", "-o",
+                          "ControlPath=none", "-o", "ForwardX11Trusted=yes", "--",
+                          "alice@kvmhost", "debianx", NULL};
+    g_assert_cmpstrv(untrusted, want);
+    args.trusted_x11 = TRUE;
+    args.ssh_options = (char *[]){NULL};
+    g_auto(GStrv) trusted = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_NONE, 0);
+    g_assert_cmpstr(trusted[1], ==, "-X");
+    g_assert_cmpstr(trusted[2], ==, "-o");
+    g_assert_cmpstr(trusted[3], ==, "ForwardX11Trusted=yes");
+    for (gsize i = 0; trusted[i] != NULL; i++)
+        g_assert_cmpstr(trusted[i], !=, "-Y");
 }
 
 static void
@@ -175,6 +199,7 @@ main(int argc, char **argv)
     g_test_add_func("/launcher-ssh/request", test_request);
     g_test_add_func("/launcher-ssh/argv-dynamic", test_argv_dynamic);
     g_test_add_func("/launcher-ssh/argv-options", test_argv_options);
+    g_test_add_func("/launcher-ssh/argv-x11-trust", test_argv_x11_trust);
     g_test_add_func("/launcher-ssh/argv-no-sound-and-list", test_argv_no_sound_and_list);
     g_test_add_func("/launcher-ssh/stdin", test_stdin);
     g_test_add_func("/launcher-ssh/env", test_env);
