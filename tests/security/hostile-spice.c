@@ -1457,14 +1457,16 @@ phase_s_trickle(void)
     marker("end s-trickle ok=%d ms=%" G_GINT64_FORMAT, ok, now_ms() - start);
 }
 
-/* Floods on every channel toward a viewer that does not read. */
+/* Floods on every channel the relay lets through toward a viewer that does
+ * not read (the record channel is refused: the microphone is off unless the
+ * VM allows it and the person asks). */
 static void
 phase_s_flood(void)
 {
     enum { EACH = 10 };
     static const guint types[] = {VMC_SPICE_CHANNEL_MAIN, VMC_SPICE_CHANNEL_DISPLAY,
                                   VMC_SPICE_CHANNEL_INPUTS, VMC_SPICE_CHANNEL_CURSOR,
-                                  VMC_SPICE_CHANNEL_PLAYBACK, VMC_SPICE_CHANNEL_RECORD};
+                                  VMC_SPICE_CHANNEL_PLAYBACK};
     Flood floods[EACH * G_N_ELEMENTS(types)];
     guint n = 0;
     for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
