@@ -110,7 +110,7 @@ static gboolean
 vm_in_use(const VmcAdminCheck *check, const char *name)
 {
     g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(check->config->run_dir, &vms);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(check->config->run_dir, &vms, NULL);
     for (guint i = 0; i < vms->len; i++)
         if (strcmp(g_ptr_array_index(vms, i), name) == 0)
             return TRUE;
