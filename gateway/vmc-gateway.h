@@ -84,6 +84,27 @@ gboolean vmc_access_socket_answers(int pinned_fd);
  * socket-pattern directory. */
 GPtrArray *vmc_access_list_permitted(const VmcConfig *config, const VmcIdentity *identity);
 
+/* Why an identity may open no console whatever the ACLs say, for the
+ * gateway, `authorize` and `check` alike: uid 0 (root owns the VM sockets),
+ * or the gateway account itself (the config's account =, which has rw on
+ * every socket so that the gateway can relay) — by uid, so that other names
+ * of the same uid count too. A uid of -1: the name does not resolve. */
+typedef struct {
+    const char *name;    /* the identity */
+    gint64 uid;          /* its uid, or -1 */
+    const char *account; /* the config's account = (the shared account) */
+    gint64 account_uid;  /* its uid, or -1 */
+    gboolean named;      /* FALSE: the key line has no --identity (the identity is the
+                          * account running the gateway) */
+} VmcIdentityCandidate;
+
+/* Pure: the refusal in words ("identity NAME is uid 0 (root), which owns
+ * the VM sockets: it would open every VM"), or NULL for an ordinary one. */
+char *vmc_access_identity_refusal(const VmcIdentityCandidate *candidate);
+
+/* The uid of a user name through NSS, or -1. */
+gint64 vmc_access_uid_of(const char *name);
+
 G_END_DECLS
 
 G_BEGIN_DECLS
