@@ -404,6 +404,12 @@ void vmc_admin_check_flush(VmcAdminCheck *check);
 /* The sshd config for the account and its key files. */
 void vmc_admin_check_sshd(VmcAdminCheck *check);
 
+/* The run dir (check-run-dir.c): the account's alone, its lock, takeover and
+ * slot files private files of the account; the session dirs of killed
+ * gateways removed (vmc_session_dirs_sweep), each said as an ok line, what
+ * cannot be removed as a problem. */
+void vmc_admin_check_run_dir(VmcAdminCheck *check);
+
 /* ==== report (report-agg.c: pure aggregation and formats; report.c: I/O) ==== */
 
 #define VMC_REPORT_MAX_OPEN 100000  /* started, not (yet) ended sessions tracked while reading */

@@ -1,6 +1,7 @@
 /* check.c — `vmconsole-admin check`: every classic setup mistake, each with
  * what to do. Areas in order: the gateway account, sshd and the key files,
- * the session log, the VM sockets (stored ACL policy, the account's access,
+ * the session log, the run dir (and the session dirs killed gateways left,
+ * removed), the VM sockets (stored ACL policy, the account's access,
  * whether the VM answers), the viewer's sandbox. Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
  * something found. */
 #include "admin-priv.h"
@@ -252,6 +253,7 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
         vmc_admin_check_sshd(&check);
         check_sandbox(&check);
         check_log(&check);
+        vmc_admin_check_run_dir(&check);
         check_sockets(&check);
     }
     vmc_admin_check_flush(&check);
