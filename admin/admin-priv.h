@@ -254,6 +254,10 @@ gboolean vmc_authkey_identity_is_valid(const char *identity);
  * --identity NAME"), newly allocated; NULL when command is anything else. */
 char *vmc_authkey_gateway_identity(const char *command);
 
+/* TRUE for the gateway without --identity ("/ABS/vmconsole-gateway
+ * [--config FILE]"): its identity is the account running it. */
+gboolean vmc_authkey_gateway_without_identity(const char *command);
+
 /* An expiry date (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], or OpenSSH's
  * YYYYMMDD[HHMM[SS]]) as OpenSSH's expiry-time text (local time). */
 gboolean vmc_authkey_parse_expiry(const char *text, char **ret_expiry, GError **error);
@@ -294,13 +298,16 @@ void vmc_admin_finding_free(VmcAdminFinding *finding);
 /* "AREA: problem: WHAT on WHERE -- do: TODO", escaped and capped. */
 char *vmc_admin_finding_format(const VmcAdminFinding *finding);
 
-/* Review the lines of an authorized_keys file (text, where names it): lines
- * that do not parse, without restrict, without the gateway as command= with
- * --identity, an identity identity_known() says no to, options that undo the
- * restriction, and keys that appear twice. */
-typedef gboolean (*VmcAdminNameKnownFunc)(const char *name, gpointer user_data);
+/* Review the lines of an authorized_keys file of the shared account (text,
+ * where names it): lines that do not parse, without restrict, without the
+ * gateway as command= with --identity (without it the identity is the
+ * account itself, which opens every VM), an identity identity_problem()
+ * objects to, options that undo the restriction, and keys that appear twice.
+ * identity_problem returns what is wrong with a --identity (a new string:
+ * an unknown user, uid 0, the account; vmc_access_identity_refusal), or NULL. */
+typedef char *(*VmcAdminIdentityProblemFunc)(const char *identity, gpointer user_data);
 void vmc_admin_keys_review(const char *text, gsize length, const char *where,
-                           VmcAdminNameKnownFunc identity_known, gpointer user_data,
+                           VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
                            GPtrArray *findings);
 
 /* The line number (1-based) of the first line of text whose key blob is
@@ -371,12 +378,6 @@ VmcAcl *vmc_admin_acl_for_vm(const VmcVmConfig *vm, const VmcIdentity *account,
 /* The ACL as words with names from NSS. */
 GPtrArray *vmc_admin_acl_named_words(const VmcAcl *acl);
 
-/* ---- reading key files (authorize.c) ---- */
-
-/* All of an open file from its start (pread), at most VMC_AUTHKEYS_FILE_MAX
- * bytes (more: VMC_ADMIN_ERROR_INVALID), NUL-terminated; path for messages. */
-char *vmc_admin_read_fd_bounded(int fd, const char *path, gsize *ret_length, GError **error);
-
 /* ---- check's file questions (check-paths.c) ---- */
 
 /* TRUE when the account may do want (VMC_ACL_* bits) to path: search on
@@ -415,6 +416,11 @@ void vmc_admin_check_sound(VmcAdminCheck *check);
 /* Pure: TRUE when a security.capability xattr value (struct vfs_cap_data,
  * revision 1 to 3) has CAP_SYS_PTRACE permitted and the effective flag. */
 gboolean vmc_admin_caps_have_ptrace(const guint8 *data, gsize length);
+/* The run dir (check-run-dir.c): the account's alone, its lock, takeover and
+ * slot files private files of the account; the session dirs of killed
+ * gateways removed (vmc_session_dirs_sweep), each said as an ok line, what
+ * cannot be removed as a problem. */
+void vmc_admin_check_run_dir(VmcAdminCheck *check);
 
 /* ==== report (report-agg.c: pure aggregation and formats; report.c: I/O) ==== */
 

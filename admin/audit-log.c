@@ -36,7 +36,7 @@ static void
 mark_live(GPtrArray *sessions, const char *run_dir)
 {
     g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(run_dir, &vms);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(run_dir, &vms, NULL);
     for (guint i = 0; i < sessions->len; i++) {
         VmcAuditSession *s = sessions->pdata[i];
         if (s->end_line != 0)

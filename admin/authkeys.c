@@ -252,26 +252,48 @@ vmc_authkey_identity_is_valid(const char *identity)
            length;
 }
 
+/* The gateway's argv as the key's command= gives it: TRUE when it is the
+ * gateway with only --config FILE and --identity NAME (each at most once);
+ * *ret_identity points into words (NULL without --identity). */
+static gboolean
+split_gateway_command(char **words, const char **ret_identity)
+{
+    guint n = g_strv_length(words);
+    *ret_identity = NULL;
+    if (n < 1 || !g_path_is_absolute(words[0]) ||
+        strcmp(strrchr(words[0], '/') + 1, GATEWAY_BASENAME) != 0)
+        return FALSE;
+    gboolean config = FALSE;
+    for (guint i = 1; i < n; i += 2) {
+        if (i + 1 >= n)
+            return FALSE;
+        if (strcmp(words[i], "--identity") == 0 && *ret_identity == NULL)
+            *ret_identity = words[i + 1];
+        else if (strcmp(words[i], "--config") == 0 && !config && g_path_is_absolute(words[i + 1]))
+            config = TRUE;
+        else
+            return FALSE;
+    }
+    return TRUE;
+}
+
 char *
 vmc_authkey_gateway_identity(const char *command)
 {
     g_auto(GStrv) words = g_strsplit(command, " ", -1);
-    guint n = g_strv_length(words);
-    if (n < 3 || !g_path_is_absolute(words[0]) ||
-        strcmp(strrchr(words[0], '/') + 1, GATEWAY_BASENAME) != 0)
-        return NULL;
     const char *identity = NULL;
-    for (guint i = 1; i < n; i += 2) {
-        if (i + 1 >= n)
-            return NULL;
-        if (strcmp(words[i], "--identity") == 0 && identity == NULL)
-            identity = words[i + 1];
-        else if (strcmp(words[i], "--config") != 0 || !g_path_is_absolute(words[i + 1]))
-            return NULL;
-    }
-    if (identity == NULL || !vmc_authkey_identity_is_valid(identity))
+    if (!split_gateway_command(words, &identity) || identity == NULL ||
+        !vmc_authkey_identity_is_valid(identity))
         return NULL;
     return g_strdup(identity);
+}
+
+gboolean
+vmc_authkey_gateway_without_identity(const char *command)
+{
+    g_auto(GStrv) words = g_strsplit(command, " ", -1);
+    const char *identity = NULL;
+    return split_gateway_command(words, &identity) && identity == NULL;
 }
 
 /* Digits only, exactly n of them, as a number. */

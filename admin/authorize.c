@@ -66,33 +66,6 @@ read_public_key(const char *path, GError **error)
     return key;
 }
 
-char *
-vmc_admin_read_fd_bounded(int fd, const char *path, gsize *ret_length, GError **error)
-{
-    g_autofree char *buffer = g_malloc(VMC_AUTHKEYS_FILE_MAX + 1);
-    gsize length = 0;
-    while (length <= VMC_AUTHKEYS_FILE_MAX) {
-        ssize_t n = pread(fd, buffer + length, VMC_AUTHKEYS_FILE_MAX + 1 - length, (off_t)length);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            io_error(error, "read", path, errno);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        length += (gsize)n;
-    }
-    if (length > VMC_AUTHKEYS_FILE_MAX) {
-        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID, "%s is larger than %d bytes",
-                    path, VMC_AUTHKEYS_FILE_MAX);
-        return NULL;
-    }
-    buffer[length] = '\0';
-    *ret_length = length;
-    return g_steal_pointer(&buffer);
-}
-
 /* Open the key file to append (created 0644 if missing), never through a
  * symlink, and only a regular file. */
 static int
@@ -144,7 +117,7 @@ append_line(const char *path, const char *line, const VmcAuthKey *key, GError **
     if (fd < 0)
         return FALSE;
     gsize length = 0;
-    g_autofree char *text = vmc_admin_read_fd_bounded(fd, path, &length, error);
+    g_autofree char *text = vmc_file_read_bounded(fd, path, VMC_AUTHKEYS_FILE_MAX, &length, error);
     gboolean ok = text != NULL;
     guint dup = ok ? vmc_admin_keys_find_blob(text, length, key->blob) : 0;
     if (dup > 0) {
@@ -199,6 +172,25 @@ warn_if_past(const char *expiry)
                            expiry);
 }
 
+/* An identity that would open every VM (uid 0, the gateway account) gets
+ * no line: FALSE after saying why. */
+static gboolean
+identity_allowed(const VmcConfig *config, const char *identity)
+{
+    VmcIdentityCandidate candidate = {
+        .name = identity,
+        .uid = vmc_access_uid_of(identity),
+        .account = config->account,
+        .account_uid = vmc_access_uid_of(config->account),
+        .named = TRUE,
+    };
+    g_autofree char *refusal = vmc_access_identity_refusal(&candidate);
+    if (refusal != NULL)
+        vmc_admin_complain("no line for %s: %s; authorize the person's own user name",
+                           identity, refusal);
+    return refusal == NULL;
+}
+
 VmcAdminExit
 vmc_admin_cmd_authorize(const VmcAdminArgs *args)
 {
@@ -215,6 +207,11 @@ vmc_admin_cmd_authorize(const VmcAdminArgs *args)
                            args->words[1], VMC_AUTHKEYS_IDENTITY_MAX);
         return VMC_ADMIN_EXIT_USAGE;
     }
+    g_autoptr(VmcConfig) config = vmc_admin_load_config(args); /* for account = */
+    if (config == NULL)
+        return VMC_ADMIN_EXIT_ERROR;
+    if (!identity_allowed(config, args->words[1]))
+        return VMC_ADMIN_EXIT_USAGE;
     VmcAuthorizeSpec spec = {0};
     g_autofree char *expiry = NULL;
     if (!build_spec(args, &spec, &expiry))

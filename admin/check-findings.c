@@ -58,7 +58,7 @@ vmc_admin_finding_format(const VmcAdminFinding *finding)
 
 typedef struct {
     const char *where; /* file name */
-    VmcAdminNameKnownFunc identity_known;
+    VmcAdminIdentityProblemFunc identity_problem;
     gpointer user_data;
     GPtrArray *findings;
     GHashTable *blobs; /* blob -> first line number */
@@ -85,14 +85,27 @@ review_command(KeysReview *review, guint line, const VmcAuthKey *key)
         return;
     }
     g_autofree char *identity = vmc_authkey_gateway_identity(command->value);
+    if (identity == NULL && vmc_authkey_gateway_without_identity(command->value)) {
+        keys_problem(review, line,
+                     "add --identity NAME, the person's own user (vmconsole-admin authorize "
+                     "prints the line)",
+                     "command= runs the gateway with no --identity: the identity is then the "
+                     "account itself, which has rw on every VM socket (the key opens every VM)");
+        return;
+    }
     if (identity == NULL) {
         keys_problem(review, line, "replace it with the line `vmconsole-admin authorize` prints",
                      "command= is not the gateway with --identity NAME");
         return;
     }
-    if (review->identity_known != NULL && !review->identity_known(identity, review->user_data))
-        keys_problem(review, line, "fix --identity to the person's user name, or create that user",
-                     "--identity %s is not a known user", identity);
+    g_autofree char *problem = review->identity_problem != NULL
+                                   ? review->identity_problem(identity, review->user_data)
+                                   : NULL;
+    if (problem != NULL)
+        keys_problem(review, line,
+                     "give the key the person's own user name as --identity (vmconsole-admin "
+                     "authorize prints the line), or create that user",
+                     "%s", problem);
 }
 
 static void
@@ -158,10 +171,11 @@ review_line(const char *line, guint number, gpointer data)
 
 void
 vmc_admin_keys_review(const char *text, gsize length, const char *where,
-                      VmcAdminNameKnownFunc identity_known, gpointer user_data, GPtrArray *findings)
+                      VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
+                      GPtrArray *findings)
 {
     g_return_if_fail(text != NULL && where != NULL && findings != NULL);
-    KeysReview review = {where, identity_known, user_data, findings,
+    KeysReview review = {where, identity_problem, user_data, findings,
                          g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
     for_each_line(text, length, review_line, &review);
     g_hash_table_unref(review.blobs);

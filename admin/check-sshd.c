@@ -43,26 +43,32 @@ run_sshd_t(VmcAdminCheck *check)
     return NULL;
 }
 
-static gboolean
-identity_known(const char *name, gpointer user_data)
+/* What is wrong with a key line's --identity: unknown, or one that opens
+ * every VM (uid 0, the gateway account). */
+static char *
+identity_problem(const char *name, gpointer user_data)
 {
-    (void)user_data;
-    return getpwnam(name) != NULL;
+    const VmcAdminCheck *check = user_data;
+    gint64 uid = vmc_access_uid_of(name);
+    if (uid < 0)
+        return g_strdup_printf("--identity %s is not a known user", name);
+    VmcIdentityCandidate candidate = {
+        .name = name,
+        .uid = uid,
+        .account = check->config->account,
+        .account_uid = (gint64)check->account->uid,
+        .named = TRUE,
+    };
+    return vmc_access_identity_refusal(&candidate);
 }
 
-/* Read a key file without following a symlink, bounded. */
+/* Read a key file (it may be in the account's home): never through a
+ * symlink or from a FIFO, bounded. */
 static char *
 read_key_file(const char *path, gsize *ret_length, GError **error)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO, "cannot open: %s",
-                    g_strerror(errno));
-        return NULL;
-    }
-    char *text = vmc_admin_read_fd_bounded(fd, path, ret_length, error);
-    close(fd);
-    return text;
+    return vmc_private_file_read(AT_FDCWD, path, path, VMC_OWNER_ANY, VMC_AUTHKEYS_FILE_MAX,
+                                 ret_length, error);
 }
 
 /* One key file: safe from everyone but root, and every line locked down. */
@@ -81,11 +87,11 @@ check_key_file(VmcAdminCheck *check, const char *path)
     gsize length = 0;
     g_autofree char *text = read_key_file(path, &length, &error);
     if (text == NULL) {
-        vmc_admin_finding_add(check->findings, "keys", path, "make it a regular file root can read",
-                              "%s", error->message);
+        vmc_admin_finding_add(check->findings, "keys", path,
+                              "make it a regular file root can read", "%s", error->message);
         return;
     }
-    vmc_admin_keys_review(text, length, path, identity_known, NULL, check->findings);
+    vmc_admin_keys_review(text, length, path, identity_problem, check, check->findings);
     vmc_admin_check_ok(check, "keys", "%s reviewed", path);
 }
 

@@ -1,7 +1,8 @@
 /* check.c — `vmconsole-admin check`: every classic setup mistake, each with
  * what to do. Areas in order: the gateway account, sshd and the key files,
- * the viewer's sandbox, the sound tunnel's owner check, the session log,
- * the VM sockets (stored ACL policy, the account's access, whether the VM
+ * the viewer's sandbox, the sound tunnel's owner check, the session log, the
+ * run dir (and the session dirs killed gateways left, removed), the VM
+ * sockets (stored ACL policy, the account's access, whether the VM
  * answers). Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
  * something found. */
 #include "admin-priv.h"
@@ -111,7 +112,7 @@ static gboolean
 vm_in_use(const VmcAdminCheck *check, const char *name)
 {
     g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(check->config->run_dir, &vms);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(check->config->run_dir, &vms, NULL);
     for (guint i = 0; i < vms->len; i++)
         if (strcmp(g_ptr_array_index(vms, i), name) == 0)
             return TRUE;
@@ -254,6 +255,7 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
         check_sandbox(&check);
         vmc_admin_check_sound(&check);
         check_log(&check);
+        vmc_admin_check_run_dir(&check);
         check_sockets(&check);
     }
     vmc_admin_check_flush(&check);

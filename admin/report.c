@@ -47,7 +47,7 @@ live_session_ids(const VmcConfig *config)
 {
     GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms, NULL);
     for (guint i = 0; held != NULL && i < held->len; i++) {
         const VmcLockInfo *info = held->pdata[i];
         if (info->session != NULL)

@@ -53,13 +53,18 @@ wanted(const VmcAdminArgs *args, const char *vm, const char *identity)
     return TRUE;
 }
 
-/* live_ids: session id -> its SessionRow (NULL when not listed). */
-static void
+/* The live sessions into rows; FALSE when a lock file could not be read
+ * (each named on stderr: a FIFO or link in its place, another owner, ...). */
+static gboolean
 add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows,
               GHashTable *live_ids)
 {
     g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(config->run_dir, &vms, problems);
+    for (guint i = 0; i < problems->len; i++)
+        vmc_admin_complain("%s (its session, if any, is not shown)",
+                           (const char *)problems->pdata[i]);
     for (guint i = 0; i < held->len; i++) {
         const VmcLockInfo *info = held->pdata[i];
         g_hash_table_insert(live_ids, g_strdup(info->session), NULL);
@@ -77,6 +82,7 @@ add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows
         g_ptr_array_add(rows, row);
         g_hash_table_insert(live_ids, g_strdup(info->session), row);
     }
+    return problems->len == 0;
 }
 
 /* Sessions with a start and no end yet, by id (bounded). */
@@ -279,7 +285,7 @@ vmc_admin_cmd_sessions(const VmcAdminArgs *args)
 
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)session_row_free);
     g_autoptr(GHashTable) live_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    add_live_rows(args, config, rows, live_ids);
+    gboolean locks_ok = add_live_rows(args, config, rows, live_ids);
     gboolean log_ok = add_unterminated_rows(args, vmc_admin_log_path(args, config), rows, live_ids);
     g_ptr_array_sort(rows, compare_rows);
 
@@ -288,5 +294,5 @@ vmc_admin_cmd_sessions(const VmcAdminArgs *args)
                             : args->csv ? format_csv(rows)
                                         : format_table(rows, tz);
     fputs(text, stdout);
-    return log_ok ? VMC_ADMIN_EXIT_OK : VMC_ADMIN_EXIT_ERROR;
+    return log_ok && locks_ok ? VMC_ADMIN_EXIT_OK : VMC_ADMIN_EXIT_ERROR;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -93,4 +94,44 @@ vmc_access_list_permitted(const VmcConfig *config, const VmcIdentity *identity)
             g_ptr_array_add(permitted, g_strdup(names->pdata[i]));
     }
     return permitted;
+}
+
+/* ---- identities that pass every ACL ---- */
+
+#define VMC_PASSWD_BUFFER_MAX (1024 * 1024) /* getpwnam_r's buffer, at most */
+
+gint64
+vmc_access_uid_of(const char *name)
+{
+    g_return_val_if_fail(name != NULL, -1);
+    gsize size = 1024;
+    for (;;) {
+        g_autofree char *buffer = g_malloc(size);
+        struct passwd pw, *found = NULL;
+        int rc = getpwnam_r(name, &pw, buffer, size, &found);
+        if (rc == ERANGE && size < VMC_PASSWD_BUFFER_MAX) {
+            size *= 2;
+            continue;
+        }
+        return rc == 0 && found != NULL ? (gint64)found->pw_uid : -1;
+    }
+}
+
+char *
+vmc_access_identity_refusal(const VmcIdentityCandidate *c)
+{
+    g_return_val_if_fail(c != NULL && c->name != NULL && c->account != NULL, NULL);
+    if (c->uid == 0)
+        return g_strdup_printf("identity %s is uid 0 (root), which owns the VM sockets: it would "
+                               "open every VM", c->name);
+    gboolean is_account = strcmp(c->name, c->account) == 0 ||
+                          (c->uid >= 0 && c->uid == c->account_uid);
+    if (!is_account)
+        return NULL;
+    if (!c->named)
+        return g_strdup_printf("the key line has no --identity, so the identity is the gateway "
+                               "account %s itself, which has rw on every VM socket: it would "
+                               "open every VM", c->account);
+    return g_strdup_printf("identity %s is the gateway account %s itself, which has rw on every "
+                           "VM socket: it would open every VM", c->name, c->account);
 }

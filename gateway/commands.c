@@ -57,6 +57,33 @@ resolve_identity(const VmcGateway *gateway, GError **error)
     return identity;
 }
 
+/* An identity that would open every VM (uid 0, the gateway account): say so
+ * and write a denied record. TRUE when it was refused. */
+static gboolean
+refuse_identity(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *identity,
+                const char *vm)
+{
+    VmcIdentityCandidate candidate = {
+        .name = identity->name,
+        .uid = (gint64)identity->uid,
+        .account = gateway->config->account,
+        .account_uid = vmc_access_uid_of(gateway->config->account),
+        .named = gateway->identity_named,
+    };
+    g_autofree char *reason = vmc_access_identity_refusal(&candidate);
+    if (reason == NULL)
+        return FALSE;
+    fprintf(stderr, "vmconsole: this key may open no console on %s: %s\n"
+                    "vmconsole: tell the host's admin: the key's line needs the person's own "
+                    "--identity\n",
+            gateway->host, reason);
+    g_autoptr(GError) error = NULL;
+    if (!vmc_gateway_record_denied(gateway, log, vm, reason, VMC_EXIT_NOT_PERMITTED, &error))
+        g_printerr("vmconsole-gateway: the denied record could not be written: %s\n",
+                   error->message);
+    return TRUE;
+}
+
 static void
 print_permitted(const GPtrArray *names, FILE *out, const char *prefix)
 {
@@ -77,6 +104,8 @@ vmc_gateway_list(const VmcGateway *gateway)
     g_autoptr(VmcIdentity) identity = resolve_identity(gateway, &error);
     if (identity == NULL)
         return VMC_EXIT_INTERNAL;
+    if (refuse_identity(gateway, NULL, identity, NULL))
+        return VMC_EXIT_NOT_PERMITTED;
 
     g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
     if (names->len == 0) {
@@ -175,6 +204,8 @@ vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request)
                                   &log_error);
         return VMC_EXIT_INTERNAL;
     }
+    if (refuse_identity(gateway, log, identity, request->vm))
+        return VMC_EXIT_NOT_PERMITTED;
 
     g_autoptr(VmcAccessDecision) decision =
         vmc_access_decide(gateway->config, identity, request->vm);

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 typedef struct {
     const VmcConfig *config;
     const char *identity_name; /* --identity, else the running account */
+    gboolean identity_named;   /* --identity was given */
     const char *account;       /* the account the gateway runs as */
     const char *host;          /* this host's name, for messages */
     const VmcSshContext *ssh;

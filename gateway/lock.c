@@ -104,19 +104,39 @@ read_lock_info(int fd)
     return vmc_lock_info_parse(buffer, (gsize)n);
 }
 
-static int
-open_lock_file(const char *run_dir, const char *vm, GError **error)
+int
+vmc_run_dir_open(const char *run_dir, GError **error)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.lock", run_dir, vm);
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    int fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "cannot open the console lock %s: %s (the run dir must exist and belong "
-                    "to the gateway account; see vmconsole-gateway(8))",
-                    path, g_strerror(saved));
+                    "cannot open the run dir %s: %s (it must exist and belong to the gateway "
+                    "account; see vmconsole-gateway(8))",
+                    run_dir, g_strerror(saved));
     }
     return fd;
+}
+
+/* run_dir/name as a private file of ours (O_RDWR, created when missing). */
+static int
+open_run_file(const char *run_dir, const char *name, GError **error)
+{
+    int dir_fd = vmc_run_dir_open(run_dir, error);
+    if (dir_fd < 0)
+        return -1;
+    g_autofree char *path = g_build_filename(run_dir, name, NULL);
+    int fd = vmc_private_file_open(dir_fd, name, path, O_RDWR | O_CREAT, geteuid(),
+                                   VMC_LOCK_INFO_MAX, error);
+    close(dir_fd);
+    return fd;
+}
+
+static int
+open_lock_file(const char *run_dir, const char *vm, GError **error)
+{
+    g_autofree char *name = g_strdup_printf("%s.lock", vm);
+    return open_run_file(run_dir, name, error);
 }
 
 static gboolean
@@ -195,33 +215,99 @@ is_held(int fd)
     return errno == EWOULDBLOCK;
 }
 
+/* The holder named by run_dir/name when its lock is held, else NULL; a file
+ * that is not a private file of owner: NULL and a problem. */
+static VmcLockInfo *
+held_lock_info(int dir_fd, const char *run_dir, const char *name, uid_t owner,
+               GPtrArray *problems)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = g_build_filename(run_dir, name, NULL);
+    int fd = vmc_private_file_open(dir_fd, name, path, O_RDONLY, owner, VMC_LOCK_INFO_MAX,
+                                   &error);
+    if (fd < 0) {
+        if (problems != NULL && !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            g_ptr_array_add(problems, g_strdup(error->message));
+        return NULL;
+    }
+    VmcLockInfo *info = is_held(fd) ? read_lock_info(fd) : NULL;
+    close(fd);
+    return info;
+}
+
 GPtrArray *
-vmc_console_locks_held(const char *run_dir, GPtrArray **ret_vms)
+vmc_console_locks_held(const char *run_dir, GPtrArray **ret_vms, GPtrArray *problems)
 {
     GPtrArray *held = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_lock_info_free);
     GPtrArray *vms = g_ptr_array_new_with_free_func(g_free);
+    *ret_vms = vms;
+    g_autoptr(GError) error = NULL;
+    int dir_fd = vmc_run_dir_open(run_dir, &error);
+    struct stat st;
+    if (dir_fd < 0 || fstat(dir_fd, &st) != 0) {
+        if (problems != NULL && error != NULL && !g_error_matches(error, G_FILE_ERROR,
+                                                                  G_FILE_ERROR_NOENT))
+            g_ptr_array_add(problems, g_strdup(error->message));
+        if (dir_fd >= 0)
+            close(dir_fd);
+        return held;
+    }
     g_autoptr(GDir) dir = g_dir_open(run_dir, 0, NULL);
     const char *name;
-
-    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+    for (guint n = 0; dir != NULL && (name = g_dir_read_name(dir)) != NULL &&
+                      n < VMC_RUN_DIR_ENTRIES_MAX; n++) {
         if (!g_str_has_suffix(name, ".lock"))
             continue;
         g_autofree char *vm = g_strndup(name, strlen(name) - strlen(".lock"));
         if (!vmc_vm_name_is_valid(vm))
             continue;
-        g_autofree char *path = g_build_filename(run_dir, name, NULL);
-        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-            continue;
-        VmcLockInfo *info = is_held(fd) ? read_lock_info(fd) : NULL;
-        close(fd);
+        VmcLockInfo *info = held_lock_info(dir_fd, run_dir, name, st.st_uid, problems);
         if (info == NULL)
             continue;
         g_ptr_array_add(held, info);
         g_ptr_array_add(vms, g_steal_pointer(&vm));
     }
-    *ret_vms = vms;
+    close(dir_fd);
     return held;
+}
+
+/* ---- the identity's session slots ---- */
+
+struct _VmcIdentitySlot {
+    int fd;
+};
+
+VmcIdentitySlot *
+vmc_identity_slot_acquire(const char *run_dir, uid_t uid, guint max, GError **error)
+{
+    for (guint i = 0; i < max; i++) {
+        g_autofree char *name = g_strdup_printf(VMC_SLOT_NAME_FORMAT, (guint)uid, i);
+        int fd = open_run_file(run_dir, name, error);
+        if (fd < 0)
+            return NULL;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            VmcIdentitySlot *slot = g_new0(VmcIdentitySlot, 1);
+            slot->fd = fd;
+            return slot;
+        }
+        int saved = errno;
+        close(fd);
+        if (saved != EWOULDBLOCK) {
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                        "cannot lock %s/%s: %s", run_dir, name, g_strerror(saved));
+            return NULL;
+        }
+    }
+    return NULL; /* every slot is held: max sessions run */
+}
+
+void
+vmc_identity_slot_release(VmcIdentitySlot *slot)
+{
+    if (slot == NULL)
+        return;
+    close(slot->fd); /* releases the flock */
+    g_free(slot);
 }
 
 char *

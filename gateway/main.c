@@ -108,6 +108,7 @@ main(int argc, char **argv)
     VmcGateway gateway = {
         .config = config,
         .identity_name = identity != NULL ? identity : g_get_user_name(),
+        .identity_named = identity != NULL,
         .account = g_get_user_name(),
         .host = g_get_host_name(),
         .ssh = ssh,

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 #define VMC_VIEWER_OUTPUT_KEEP 4096     /* bytes of the viewer's output kept (a ring) */
 #define VMC_VIEWER_START_TIMEOUT_MS 10000 /* for the sandbox to come up */
 #define VMC_X11_TCP_PORT_BASE 6000      /* display N listens on TCP 6000 + N */
+#define VMC_SWEPT_ID_MAX 64             /* bytes of a swept session's id in a record */
 
 /* ---- pure formatting (session-record.c) ---- */
 
@@ -30,6 +31,10 @@ G_BEGIN_DECLS
 /* The line the person sees at the end: "session 1h02m, display 1.2 GiB,
  * audio 43 MiB, peak 85.3 MiB/s[, X11 to your screen 230 MiB]". */
 char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
+
+/* key: [strings] in record: the first n of strings, or up to a NULL when n < 0. */
+void vmc_session_record_strings(VmcRecord *record, const char *key, const char *const *strings,
+                                gssize n);
 
 /* "sandbox": "on"|"off" and "protections": [names] of a start record. */
 void vmc_session_record_sandbox(VmcRecord *record, gboolean on, const char *const *protections);

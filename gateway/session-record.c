@@ -148,15 +148,22 @@ streams_node(const VmcRelayStats *stats)
 }
 
 void
+vmc_session_record_strings(VmcRecord *record, const char *key, const char *const *strings,
+                           gssize n)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    json_builder_begin_array(builder);
+    for (gsize i = 0; strings != NULL && (n < 0 ? strings[i] != NULL : i < (gsize)n); i++)
+        json_builder_add_string_value(builder, strings[i]);
+    json_builder_end_array(builder);
+    vmc_record_take_node(record, key, json_builder_get_root(builder));
+}
+
+void
 vmc_session_record_sandbox(VmcRecord *record, gboolean on, const char *const *protections)
 {
     vmc_record_set_string(record, "sandbox", on ? "on" : "off");
-    g_autoptr(JsonBuilder) builder = json_builder_new();
-    json_builder_begin_array(builder);
-    for (guint i = 0; protections != NULL && protections[i] != NULL; i++)
-        json_builder_add_string_value(builder, protections[i]);
-    json_builder_end_array(builder);
-    vmc_record_take_node(record, "protections", json_builder_get_root(builder));
+    vmc_session_record_strings(record, "protections", protections, -1);
 }
 
 void

@@ -57,8 +57,11 @@ typedef struct {
     gint64 start_real_us;
     gint64 start_mono_us;
 
+    VmcIdentitySlot *slot;  /* one of the identity's max-sessions-per-identity */
     VmcConsoleLock *lock;
     VmcLockInfo lock_info;  /* what the lock file says (strings borrowed) */
+    VmcSessionDir *dir_lock; /* session->dir, flock'ed while the session lives */
+    GPtrArray *swept;       /* ids of stale session dirs this start removed */
     VmcRelay *relay;
     VmcSandboxSupport *sandbox; /* NULL with sandbox = off */
     gboolean sandbox_failed;    /* the sandbox did not come up: exit 6 */
@@ -110,12 +113,23 @@ on_stdout_gone(gint fd, GIOCondition condition, gpointer data)
 static char *
 read_takeover_note(Session *session)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.takeover", session->gateway->config->run_dir,
-                                            session->request->vm);
+    const char *run_dir = session->gateway->config->run_dir;
+    g_autofree char *name = g_strdup_printf("%s.takeover", session->request->vm);
+    g_autofree char *path = g_build_filename(run_dir, name, NULL);
+    g_autoptr(GError) error = NULL;
     g_autofree char *text = NULL;
     gsize length = 0;
-    if (!g_file_get_contents(path, &text, &length, NULL))
+    int dir_fd = vmc_run_dir_open(run_dir, &error);
+    if (dir_fd >= 0) {
+        text = vmc_private_file_read(dir_fd, name, path, geteuid(), VMC_LOCK_INFO_MAX, &length,
+                                     &error);
+        close(dir_fd);
+    }
+    if (text == NULL) {
+        if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            g_printerr("vmconsole-gateway: no takeover note read: %s\n", error->message);
         return NULL;
+    }
     g_autoptr(VmcLockInfo) taker = vmc_lock_info_parse(text, length);
     if (taker == NULL || g_strcmp0(taker->session, session->id) == 0)
         return NULL;
@@ -424,31 +438,6 @@ stop_viewer(Session *session)
     kill(-session->viewer_pid, SIGKILL); /* whatever the viewer left in its group */
 }
 
-/* Remove a tree without following symlinks (the viewer may have made config
- * and cache dirs under its HOME, the session dir). */
-static gboolean
-remove_tree_at(int parent_fd, const char *name, int depth)
-{
-    if (unlinkat(parent_fd, name, 0) == 0 || errno == ENOENT)
-        return TRUE;
-    if (errno != EISDIR || depth > 32)
-        return FALSE;
-    int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    if (dir == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return FALSE;
-    }
-    gboolean ok = TRUE;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL)
-        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
-            ok = remove_tree_at(dirfd(dir), entry->d_name, depth + 1) && ok;
-    closedir(dir);
-    return unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 && ok;
-}
-
 /* ---- records ---- */
 
 static void
@@ -486,6 +475,10 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     vmc_record_set_string(record, "takeover_of", session->takeover_of);
     if (stale != NULL)
         vmc_record_set_string(record, "stale_session", stale->session);
+    if (session->swept != NULL && session->swept->len > 0)
+        vmc_session_record_strings(record, "swept_sessions",
+                                   (const char *const *)session->swept->pdata,
+                                   session->swept->len);
     return vmc_sessionlog_append(session->log, record, error);
 }
 
@@ -605,17 +598,35 @@ take_over(Session *session, const VmcLockInfo *mine, const VmcLockInfo *holder,
     return lock;
 }
 
-static guint
-sessions_of(const char *run_dir, const char *identity)
+/* An internal error before the session started: said to the person and the
+ * admin, and kept for the denied record. */
+static VmcExit
+start_failed(Session *session, const char *message)
 {
-    g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(run_dir, &vms);
-    guint count = 0;
-    for (guint i = 0; i < held->len; i++) {
-        const VmcLockInfo *info = held->pdata[i];
-        count += g_strcmp0(info->identity, identity) == 0;
-    }
-    return count;
+    fprintf(stderr, "vmconsole: internal error; tell the host's admin\n");
+    g_printerr("vmconsole-gateway: %s\n", message);
+    g_free(session->refusal);
+    session->refusal = g_strdup(message);
+    return VMC_EXIT_INTERNAL;
+}
+
+/* One of the identity's max-sessions-per-identity slots, or why not. */
+static VmcExit
+take_slot(Session *session)
+{
+    const VmcConfig *config = session->gateway->config;
+    guint max = config->max_sessions_per_identity;
+    g_autoptr(GError) error = NULL;
+    session->slot = vmc_identity_slot_acquire(config->run_dir, session->identity->uid, max,
+                                              &error);
+    if (session->slot != NULL)
+        return VMC_EXIT_OK;
+    if (error != NULL)
+        return start_failed(session, error->message);
+    fprintf(stderr, "vmconsole: you have %u console%s open already (the limit is %u); "
+                    "close one first\n", max, max == 1 ? "" : "s", max);
+    session->refusal = g_strdup_printf("the identity's session limit (%u) is reached", max);
+    return VMC_EXIT_BUSY;
 }
 
 /* Take the console, or say why not. VMC_EXIT_OK when session->lock is held. */
@@ -631,13 +642,6 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
         .since_us = session->start_real_us,
         .pid = getpid(),
     };
-    guint open_now = sessions_of(config->run_dir, mine.identity);
-    if (open_now >= config->max_sessions_per_identity) {
-        fprintf(stderr, "vmconsole: you have %u consoles open already (the limit is %u); "
-                        "close one first\n", open_now, config->max_sessions_per_identity);
-        return VMC_EXIT_BUSY;
-    }
-
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcLockInfo) holder = NULL;
     session->lock_info = mine;
@@ -645,11 +649,8 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
                                              &error);
     if (session->lock != NULL)
         return VMC_EXIT_OK;
-    if (holder == NULL) {
-        fprintf(stderr, "vmconsole: internal error; tell the host's admin\n");
-        g_printerr("vmconsole-gateway: %s\n", error->message);
-        return VMC_EXIT_INTERNAL;
-    }
+    if (holder == NULL)
+        return start_failed(session, error->message);
     g_autofree char *busy = describe_holder(vm, holder);
     if (!session->request->takeover) {
         fprintf(stderr, "vmconsole: %s\n", busy);
@@ -666,6 +667,19 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
     }
     fprintf(stderr, "vmconsole: took over %s from session %.8s...\n", vm, holder->session);
     return VMC_EXIT_OK;
+}
+
+/* The session dir removed, then (in this order, for the sweep) its flock,
+ * the console lock and the identity's slot released. */
+static void
+release_session_files(Session *session)
+{
+    if (session->dir_lock != NULL && !vmc_session_dir_remove(session->dir_lock))
+        g_printerr("vmconsole-gateway: could not remove the session dir %s entirely\n",
+                   session->dir);
+    g_clear_pointer(&session->dir_lock, vmc_session_dir_free);
+    g_clear_pointer(&session->lock, vmc_console_lock_release);
+    g_clear_pointer(&session->slot, vmc_identity_slot_release);
 }
 
 static VmcExit
@@ -694,9 +708,7 @@ session_end(Session *session)
     if (!recorded)
         g_printerr("vmconsole-gateway: the end record could not be written: %s\n",
                    error->message);
-    if (!remove_tree_at(AT_FDCWD, session->dir, 0))
-        g_printerr("vmconsole-gateway: could not remove the session dir %s\n", session->dir);
-    g_clear_pointer(&session->lock, vmc_console_lock_release);
+    release_session_files(session);
 
     g_autofree char *summary = vmc_session_summary(stats, duration_s);
     fprintf(stderr, "vmconsole: %s: %s\n", session->end_detail, summary);
@@ -757,10 +769,33 @@ refusal_reason(VmcExit code)
     case VMC_EXIT_NOT_RUNNING:
         return "the VM is not running";
     case VMC_EXIT_BUSY:
-        return "the console is busy or the identity's session limit is reached";
+        return "the console is in use";
     default:
         return "internal error before the session started";
     }
+}
+
+static void
+on_swept(const char *path, const char *id, gboolean removed, const char *problem, gpointer data)
+{
+    Session *session = data;
+    if (removed)
+        g_ptr_array_add(session->swept, vmc_text_escape(id, -1, VMC_SWEPT_ID_MAX));
+}
+
+/* Sweep what killed gateways left, then make this session's dir. */
+static VmcExit
+make_session_dir(Session *session)
+{
+    const char *run_dir = session->gateway->config->run_dir;
+    session->swept = g_ptr_array_new_with_free_func(g_free);
+    vmc_session_dirs_sweep(run_dir, on_swept, session);
+    g_autoptr(GError) error = NULL;
+    session->dir_lock = vmc_session_dir_create(run_dir, session->id, &error);
+    if (session->dir_lock == NULL)
+        return start_failed(session, error->message);
+    session->dir = g_strdup(vmc_session_dir_get_path(session->dir_lock));
+    return VMC_EXIT_OK;
 }
 
 /* Everything up to the running main loop; on failure the exit code. */
@@ -771,34 +806,29 @@ session_start(Session *session)
     g_autoptr(VmcLockInfo) stale = NULL;
     VmcExit code = check_preconditions(session);
     if (code == VMC_EXIT_OK)
+        code = take_slot(session);
+    if (code == VMC_EXIT_OK)
         code = acquire_console(session, &stale);
+    if (code == VMC_EXIT_OK)
+        code = make_session_dir(session);
     if (code != VMC_EXIT_OK) {
         vmc_gateway_record_denied(session->gateway, session->log, session->request->vm,
                                   session->refusal != NULL ? session->refusal
                                                            : refusal_reason(code),
                                   code, NULL);
+        release_session_files(session);
         return code;
     }
     if (stale != NULL)
         fprintf(stderr, "vmconsole: note: the previous session %.8s... on %s (%s) ended without "
                         "an end record: its gateway was killed\n",
                 stale->session, session->request->vm, stale->identity);
-
-    session->dir = g_strdup_printf("%s/session-%s", session->gateway->config->run_dir,
-                                   session->id);
-    if (g_mkdir(session->dir, 0700) != 0) {
-        fprintf(stderr, "vmconsole: internal error; tell the host's admin\n");
-        g_printerr("vmconsole-gateway: cannot create %s: %s\n", session->dir, g_strerror(errno));
-        g_clear_pointer(&session->lock, vmc_console_lock_release);
-        return VMC_EXIT_INTERNAL;
-    }
     vmc_sound_setup(&session->sound, session->request, session->dir,
                     session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
     if (!write_start_record(session, stale, &error)) {
         fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
                         "opened; tell the host's admin\n");
-        remove_tree_at(AT_FDCWD, session->dir, 0);
-        g_clear_pointer(&session->lock, vmc_console_lock_release);
+        release_session_files(session);
         return VMC_EXIT_NO_AUDIT_LOG;
     }
     return VMC_EXIT_OK;
@@ -843,5 +873,6 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
     g_free(session.end_detail);
     vmc_sound_clear(&session.sound);
     g_free(session.taken_over_by);
+    g_clear_pointer(&session.swept, g_ptr_array_unref);
     return code;
 }

@@ -147,21 +147,15 @@ gboolean
 vmc_xauth_copy_for_display(const char *source, const char *display, const char *path,
                            const char *as_number, GError **error)
 {
-    g_autofree char *data = NULL;
     gsize length = 0;
     char hostname[256] = "";
-    int fd = open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-        data = g_malloc(VMC_XAUTH_FILE_MAX + 1);
-        ssize_t n;
-        while (length <= VMC_XAUTH_FILE_MAX &&
-               (n = read(fd, data + length, VMC_XAUTH_FILE_MAX + 1 - length)) > 0)
-            length += (gsize)n;
-        close(fd);
-    }
+    /* The account's own file (sshd's xauth writes it): no link, no FIFO. */
+    g_autofree char *data = vmc_private_file_read(AT_FDCWD, source, source, geteuid(),
+                                                  VMC_XAUTH_FILE_MAX, &length, error);
+    if (data == NULL)
+        return FALSE;
     gethostname(hostname, sizeof hostname - 1);
-    g_autoptr(GBytes) entries =
-        data != NULL ? vmc_xauth_select((const guint8 *)data, length, display, hostname) : NULL;
+    g_autoptr(GBytes) entries = vmc_xauth_select((const guint8 *)data, length, display, hostname);
     if (entries == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     "no X11 cookie for display %s in %s", display, source);

@@ -228,6 +228,19 @@ bench_cleanup(Bench *b)
     g_rmdir(b->dir);
 }
 
+/* The identity the gateway decides for: the running user, but not root,
+ * which the gateway refuses (uid 0 would open every VM): under root, nobody,
+ * whom the bench's VM socket then lets in (0666). */
+static const char *
+bench_identity(const Bench *b)
+{
+    if (getuid() != 0)
+        return getpwuid(getuid())->pw_name;
+    if (chmod(b->vm_socket, 0666) != 0)
+        g_error("cannot chmod %s: %s", b->vm_socket, g_strerror(errno));
+    return "nobody";
+}
+
 int
 main(int argc, char **argv)
 {
@@ -238,11 +251,11 @@ main(int argc, char **argv)
     guint rounds = argc > 4 ? (guint)atoi(argv[4]) : ROUNDS_DEFAULT;
     Bench b = {0};
     bench_setup(&b, argv[1], argv[2], argv[3]);
-    struct passwd *me = getpwuid(getuid());
+    char *identity = (char *)bench_identity(&b);
     g_autofree char *uri = g_strconcat("spice+unix://", b.vm_socket, NULL);
     char *direct_argv[] = {argv[3], uri, NULL};
-    char *off_argv[] = {b.gateway, "--config", b.config_off, "--identity", me->pw_name, NULL};
-    char *on_argv[] = {b.gateway, "--config", b.config, "--identity", me->pw_name, NULL};
+    char *off_argv[] = {b.gateway, "--config", b.config_off, "--identity", identity, NULL};
+    char *on_argv[] = {b.gateway, "--config", b.config, "--identity", identity, NULL};
     g_autofree char *home = g_strconcat("HOME=", b.dir, NULL);
     g_autofree char *xauth = g_strconcat("XAUTHORITY=", b.xauthority, NULL);
     char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", home, xauth, "DISPLAY=:99",

@@ -222,6 +222,15 @@ planted "a key line without command=" "key without command=" \
 planted "a key line with a wrong identity" "--identity ${P}zz is not a known user" \
     'echo "restrict,command=\"$GATEWAY --identity ${P}zz\" $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' \
     'cp "$D/keys.good" "$KEYS"'
+planted "a key line for root" "identity root is uid 0 (root)" \
+    'echo "restrict,command=\"$GATEWAY --identity root\" $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' \
+    'cp "$D/keys.good" "$KEYS"'
+planted "a key line for the gateway account" "identity $ACC is the gateway account $ACC itself" \
+    'echo "restrict,command=\"$GATEWAY --identity $ACC\" $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' \
+    'cp "$D/keys.good" "$KEYS"'
+planted "a key line without --identity" "runs the gateway with no --identity" \
+    'echo "restrict,command=\"$GATEWAY --config $D/gateway.conf\" $(cut -d" " -f1,2 "$D/keys/$BOB.pub")" >> "$KEYS"' \
+    'cp "$D/keys.good" "$KEYS"'
 planted "a duplicate key" "the same key as on line 1" \
     'echo "restrict,command=\"$GATEWAY --identity $BOB\" $KEY_A" >> "$KEYS"' \
     'cp "$D/keys.good" "$KEYS"'
@@ -245,6 +254,15 @@ planted "a missing log file" "the session log is missing" \
     'mv "$D/log/sessions.jsonl" "$D/log.moved"' 'mv "$D/log.moved" "$D/log/sessions.jsonl"'
 planted "a log file the account cannot append to" "$ACC cannot append to the session log" \
     'chown root "$D/log/sessions.jsonl"' 'chown "$ACC" "$D/log/sessions.jsonl"'
+# the run dir
+planted "a run dir others can get into" "others than $ACC can get into the run dir" \
+    'chmod 0755 "$D/run"' 'chmod 0700 "$D/run"'
+planted "a run dir of another owner" "the run dir belongs to uid 0" \
+    'chown root "$D/run"' 'chown "$ACC" "$D/run"'
+planted "a FIFO in place of a console lock" "$D/run/debianx.lock is a FIFO" \
+    'mkfifo "$D/run/debianx.lock" && chown "$ACC" "$D/run/debianx.lock"' 'rm -f "$D/run/debianx.lock"'
+planted "a session dir that is no directory" "$D/run/session-x is no live session" \
+    'ln -s / "$D/run/session-x"' 'rm -f "$D/run/session-x"'
 # the viewer's sandbox
 planted "sandbox = off" "the viewer runs without its sandbox" \
     'sed -i "s/^\\[gateway\\]\$/[gateway]\\nsandbox = off/" "$D/gateway.conf"' 'write_config'
@@ -271,6 +289,13 @@ check "check: ... and the account cannot connect to it" has "$OUT" "cannot conne
 check "check: ... while debianx still answers" has "$OUT" "debianx answers"
 check "check: exit 3 when something is found" test "$RC" = 3
 rm -f "$D/spicex/plain.sock"
+
+# a session dir that a killed gateway left: removed, and said, not a problem
+install -d -m 0700 -o "$ACC" -g "$ACC" "$D/run/session-0123" "$D/run/session-0123/home"
+install -m 0600 -o "$ACC" /dev/null "$D/run/session-0123/Xauthority"
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF" --no-probe
+check "check removes a killed gateway's session dir" test ! -e "$D/run/session-0123"
+check "... and says so" has "$OUT" "run-dir: ok: removed $D/run/session-0123, the session dir"
 
 admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF" --no-probe
 ok $RC "check is clean again after every undo ($(grep problem <<<"$OUT" | head -3))"

@@ -149,6 +149,30 @@ test_gateway_identity(void)
 }
 
 static void
+test_gateway_without_identity(void)
+{
+    static const struct {
+        const char *command;
+        gboolean without;
+    } cases[] = {
+        {GW, TRUE},
+        {GW " --config /etc/v.conf", TRUE},
+        {GW " --config /etc/v.conf --identity alice", FALSE},
+        {GW " --identity alice", FALSE},
+        {GW " --config rel.conf", FALSE},
+        {GW " --config /a --config /b", FALSE},
+        {GW " --takeover x", FALSE},
+        {GW " --config", FALSE},
+        {"/bin/sh", FALSE},
+        {"vmconsole-gateway", FALSE},
+        {"/usr/bin/vmconsole-gateway-evil", FALSE},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+        if (vmc_authkey_gateway_without_identity(cases[i].command) != cases[i].without)
+            g_error("case %u (%s): not %d", i, cases[i].command, cases[i].without);
+}
+
+static void
 test_expiry(void)
 {
     static const struct {
@@ -259,6 +283,7 @@ main(int argc, char **argv)
     g_test_add_func("/admin/authkeys/blank", test_blank);
     g_test_add_func("/admin/authkeys/identity", test_identity);
     g_test_add_func("/admin/authkeys/gateway-identity", test_gateway_identity);
+    g_test_add_func("/admin/authkeys/gateway-without-identity", test_gateway_without_identity);
     g_test_add_func("/admin/authkeys/expiry", test_expiry);
     g_test_add_func("/admin/authkeys/from", test_from);
     g_test_add_func("/admin/authkeys/format-line", test_format_line);

@@ -10,11 +10,15 @@
     "restrict,command=\"/usr/bin/vmconsole-gateway --identity " identity "\",X11-forwarding "      \
     "ssh-ed25519 " blob " c\n"
 
-static gboolean
-known(const char *name, gpointer user_data)
+static char *
+identity_problem(const char *name, gpointer user_data)
 {
     (void)user_data;
-    return strcmp(name, "ghost") != 0;
+    if (strcmp(name, "ghost") == 0)
+        return g_strdup_printf("--identity %s is not a known user", name);
+    if (strcmp(name, "root") == 0)
+        return g_strdup("identity root is uid 0 (root)");
+    return NULL;
 }
 
 /* The findings of text, formatted, one per line. */
@@ -23,7 +27,7 @@ review(const char *text)
 {
     g_autoptr(GPtrArray) findings =
         g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
-    vmc_admin_keys_review(text, strlen(text), "/k", known, NULL, findings);
+    vmc_admin_keys_review(text, strlen(text), "/k", identity_problem, NULL, findings);
     GString *out = g_string_new(NULL);
     for (guint i = 0; i < findings->len; i++) {
         g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(findings, i));
@@ -57,8 +61,14 @@ test_keys_each_mistake(void)
         {"restrict,command=\"/bin/bash\" ssh-ed25519 " ED_BLOB,
          "command= is not the gateway with --identity NAME on /k line 1"},
         {"restrict,command=\"/usr/bin/vmconsole-gateway\" ssh-ed25519 " ED_BLOB,
+         "command= runs the gateway with no --identity: the identity is then the account "
+         "itself"},
+        {"restrict,command=\"/usr/bin/vmconsole-gateway --config /etc/v.conf\" ssh-ed25519 "
+         ED_BLOB, "with no --identity"},
+        {"restrict,command=\"/usr/bin/vmconsole-gateway --config rel\" ssh-ed25519 " ED_BLOB,
          "command= is not the gateway with --identity NAME"},
         {GOOD("ghost", ED_BLOB), "--identity ghost is not a known user on /k line 1"},
+        {GOOD("root", ED_BLOB), "identity root is uid 0 (root) on /k line 1"},
         {"\n" GOOD("alice", ED_BLOB) GOOD("bob", ED_BLOB),
          "the same key as on line 2 (sshd uses only the first) on /k line 3"},
         {"restrict,pty,command=\"/usr/bin/vmconsole-gateway --identity a\" ssh-ed25519 " ED_BLOB,

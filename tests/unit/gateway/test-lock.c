@@ -1,7 +1,10 @@
 /* test-lock.c — the console lock: its text, busy, stale, release, listing. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,7 +117,7 @@ test_busy_stale_release(void)
     vmc_lock_info_free(holder);
 
     g_autoptr(GPtrArray) vms = NULL;
-    g_autoptr(GPtrArray) held = vmc_console_locks_held(dir, &vms);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(dir, &vms, NULL);
     g_assert_cmpuint(held->len, ==, 1);
     g_assert_cmpstr(vms->pdata[0], ==, "debianx");
 
@@ -135,7 +138,7 @@ test_busy_stale_release(void)
     mine.bytes = 987654321;
     g_assert_true(vmc_console_lock_update(lock, &mine));
     g_autoptr(GPtrArray) vms_upd = NULL;
-    g_autoptr(GPtrArray) held_upd = vmc_console_locks_held(dir, &vms_upd);
+    g_autoptr(GPtrArray) held_upd = vmc_console_locks_held(dir, &vms_upd, NULL);
     g_assert_cmpuint(held_upd->len, ==, 1);
     g_assert_cmpint(((VmcLockInfo *)held_upd->pdata[0])->bytes, ==, 987654321);
     vmc_console_lock_release(lock);
@@ -147,7 +150,7 @@ test_busy_stale_release(void)
     g_assert_null(stale);
     vmc_console_lock_release(lock);
     g_autoptr(GPtrArray) vms2 = NULL;
-    g_autoptr(GPtrArray) held2 = vmc_console_locks_held(dir, &vms2);
+    g_autoptr(GPtrArray) held2 = vmc_console_locks_held(dir, &vms2, NULL);
     g_assert_cmpuint(held2->len, ==, 0);
 
     g_autofree char *path = g_build_filename(dir, "debianx.lock", NULL);
@@ -166,7 +169,76 @@ test_missing_run_dir(void)
     g_assert_null(lock);
     g_assert_null(holder);
     g_assert_nonnull(error);
-    g_assert_nonnull(strstr(error->message, "/nonexistent/run/debianx.lock"));
+    g_assert_nonnull(strstr(error->message, "the run dir /nonexistent/run"));
+}
+
+/* max-sessions-per-identity: exactly max slots, each freed by a release
+ * or by its holder's death; another uid has its own. */
+static void
+test_identity_slots(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vmc-slot-XXXXXX", &error);
+    const guint max = 3;
+    VmcIdentitySlot *slots[3];
+    for (guint i = 0; i < max; i++) {
+        slots[i] = vmc_identity_slot_acquire(dir, 1000, max, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(slots[i]);
+    }
+    g_assert_null(vmc_identity_slot_acquire(dir, 1000, max, &error));
+    g_assert_no_error(error); /* full, not an error */
+    g_autoptr(VmcIdentitySlot) other = vmc_identity_slot_acquire(dir, 1001, max, &error);
+    g_assert_nonnull(other);
+
+    vmc_identity_slot_release(slots[1]);
+    slots[1] = vmc_identity_slot_acquire(dir, 1000, max, &error);
+    g_assert_nonnull(slots[1]);
+    g_assert_null(vmc_identity_slot_acquire(dir, 1000, max, &error));
+
+    /* a holder that dies (SIGKILL, a crash) leaves no slot taken */
+    vmc_identity_slot_release(slots[2]);
+    int ready[2];
+    g_assert_cmpint(pipe(ready), ==, 0);
+    pid_t child = fork();
+    if (child == 0) {
+        VmcIdentitySlot *slot = vmc_identity_slot_acquire(dir, 1000, max, NULL);
+        char c = slot != NULL ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(2);
+        pause();
+        _exit(0);
+    }
+    char c;
+    g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
+    g_assert_cmpint(c, ==, 'y');
+    g_assert_null(vmc_identity_slot_acquire(dir, 1000, max, &error));
+    kill(child, SIGKILL);
+    int status;
+    g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+    slots[2] = vmc_identity_slot_acquire(dir, 1000, max, &error);
+    g_assert_nonnull(slots[2]);
+    for (guint i = 0; i < max; i++)
+        vmc_identity_slot_release(slots[i]);
+
+    /* a slot file that is no private file: named, at once */
+    g_autofree char *fifo = g_build_filename(dir, "identity-1002.slot-0", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_assert_null(vmc_identity_slot_acquire(dir, 1002, max, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "identity-1002.slot-0 is a FIFO"));
+    g_clear_error(&error);
+
+    /* and a lock file that is none is a problem of the listing, not a hang */
+    g_autofree char *lock_fifo = g_build_filename(dir, "vm.lock", NULL);
+    g_assert_cmpint(mkfifo(lock_fifo, 0600), ==, 0);
+    g_autoptr(GPtrArray) vms = NULL;
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) held = vmc_console_locks_held(dir, &vms, problems);
+    g_assert_cmpuint(held->len, ==, 0);
+    g_assert_cmpuint(problems->len, ==, 1);
+    g_assert_nonnull(strstr(problems->pdata[0], "vm.lock is a FIFO"));
+    g_assert_true(vmc_remove_tree_at(AT_FDCWD, dir, VMC_OWNER_ANY));
 }
 
 static void
@@ -188,6 +260,7 @@ main(int argc, char **argv)
     g_test_add_func("/lock/parse-refuses", test_parse_refuses);
     g_test_add_func("/lock/busy-stale-release", test_busy_stale_release);
     g_test_add_func("/lock/missing-run-dir", test_missing_run_dir);
+    g_test_add_func("/lock/identity-slots", test_identity_slots);
     g_test_add_func("/lock/session-id", test_session_id);
     return g_test_run();
 }
