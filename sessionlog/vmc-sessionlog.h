@@ -141,7 +141,11 @@ char *vmc_format_time_us(gint64 real_time_us);
  * listed in VmcLogEntry (top-level scalars, and the two streams' byte counts
  * inside "streams") and skips everything else (arrays, other nested objects)
  * without building a tree; a caller that needs the whole record (show, plot)
- * parses entry->line with json-glib. */
+ * parses entry->line with json-glib (vmc_log_parse_object()).
+ *
+ * A line that could say two things to two readers is damaged: a member name
+ * repeated in any object of it (json-glib and jq keep the last one), or
+ * U+0000 in any string (json-glib cuts the string there). */
 
 #define VMC_LOG_DAMAGED_LINES_MAX 100 /* line numbers of damaged lines remembered */
 
@@ -161,10 +165,27 @@ char *vmc_format_time_us(gint64 real_time_us);
 #define VMC_RECORD_FROM_LAPTOP "from_laptop"
 #define VMC_RECORD_FAILED "failed"
 
+/* The summary of denied requests that were counted instead of written one
+ * by one (gateway/denied-limit.c writes it): "identity", "account",
+ * "client" (the address, without the port), "suppressed" (requests not
+ * written; = "over_rate" + "low_space": over the rate allowed per identity
+ * and client, or while the log's filesystem was below its reserve), "exits"
+ * ({"2": n, "3": n, ...}: the suppressed requests by exit code), "first" and
+ * "last" (times of the first and last suppressed request), "window_s" and
+ * "limit" (the rate: records per window). */
+#define VMC_RECORD_DENIED_SUMMARY "denied-summary"
+#define VMC_RECORD_SUPPRESSED "suppressed"
+#define VMC_RECORD_OVER_RATE "over_rate"
+#define VMC_RECORD_LOW_SPACE "low_space"
+#define VMC_RECORD_EXITS "exits"
+#define VMC_RECORD_FIRST "first"
+#define VMC_RECORD_LAST "last"
+
 typedef enum {
     VMC_LOG_EVENT_START,
     VMC_LOG_EVENT_END,
     VMC_LOG_EVENT_DENIED,
+    VMC_LOG_EVENT_DENIED_SUMMARY, /* VMC_RECORD_DENIED_SUMMARY */
 } VmcLogEvent;
 
 /* A stream's byte counts in an end record: -1 each when absent or not a
@@ -206,6 +227,8 @@ typedef struct {
     const char *sandbox;    /* start: "on", "off"; NULL in records older than the sandbox */
     VmcLogStreamBytes x11_stream;   /* end: "streams"."x11" (absent: sandbox off, older) */
     VmcLogStreamBytes audio_stream; /* end: "streams"."audio" (absent: no sound, older) */
+    gint64 suppressed;      /* denied-summary: requests counted, not written */
+    gint64 first_us;        /* denied-summary: the first of them */
 } VmcLogEntry;
 
 typedef struct _VmcLogReader VmcLogReader;
@@ -220,8 +243,8 @@ VmcLogReader *vmc_log_reader_new_for_fd(int fd);
 /* The next good record, or NULL at the end of the log (or on a read error,
  * then set in error). Damaged lines — not strict JSON, not an object, no
  * "v": 1, an unknown "event", no parseable "time", too long, invalid UTF-8,
- * or a last line without '\n' (truncated) — are skipped and counted. Empty
- * lines are skipped silently. */
+ * a repeated member or U+0000, or a last line without '\n' (truncated) — are
+ * skipped and counted. Empty lines are skipped silently. */
 const VmcLogEntry *vmc_log_reader_next(VmcLogReader *reader, GError **error);
 
 /* Damaged lines seen so far, and the first VMC_LOG_DAMAGED_LINES_MAX of
@@ -237,6 +260,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcLogReader, vmc_log_reader_free)
  * fuzz target's entry point. */
 gboolean vmc_log_entry_parse(const char *line, gsize length, GString *scratch,
                              VmcLogEntry *ret_entry);
+
+/* Pure: a log line parsed by json-glib for the readers that need the whole
+ * record (show, plot), refused (NULL) where the scanner above would call it
+ * damaged for its shape: nesting deeper than max_depth (json-glib recurses),
+ * a member name repeated in any object, U+0000 in any string, or not an
+ * object. (Whether it is a record — "v", "event", "time" — is the caller's
+ * to check.) A new reference. */
+JsonObject *vmc_log_parse_object(const char *line, gsize length, guint max_depth);
 
 /* Pure: an RFC 3339 time as written by vmc_record_format_time() (or with an
  * offset) to microseconds since the epoch; -1 when it is not one. */
