@@ -14,7 +14,8 @@ static const char *const truncated_keep[] = {"v", "event", "time", "session", "i
 
 /* Members shown by vmc_record_summary(), in this order. */
 static const char *const summary_keys[] = {
-    "session", "identity", "account", "vm", "client", "reason", "exit", "duration_s", "bytes_total",
+    "session",    "identity",    "account", "vm", "client", "reason", "exit", "duration_s",
+    "bytes_total", "suppressed",
 };
 
 char *

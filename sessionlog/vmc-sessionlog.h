@@ -64,7 +64,7 @@ char *vmc_record_to_line(const VmcRecord *record, gsize *ret_length);
 /* A one-line human summary for syslog, e.g.
  * "denied identity=bob vm=debianx reason=..." (strings escaped, capped). */
 /* "EVENT key=value ..." for session, identity, account, vm, client, reason,
- * exit, duration_s, bytes_total when present. Strings go through
+ * exit, duration_s, bytes_total, suppressed when present. Strings go through
  * vmc_text_escape() capped at VMC_RECORD_SUMMARY_VALUE_MAX and are put in
  * double quotes (inner quotes as \") when they hold a space or a quote or are
  * empty. At most VMC_RECORD_MAX_SUMMARY bytes; fields that do not fit are
@@ -86,19 +86,37 @@ typedef struct _VmcSessionLog VmcSessionLog;
 VmcSessionLog *vmc_sessionlog_open(const char *path, GError **error);
 
 /* Append one record: a single write(2) of the whole line, then fsync; then
- * mirror the summary to syslog (LOG_AUTHPRIV) when enabled. */
+ * mirror the summary (syslog, LOG_AUTHPRIV, by default) — also when the
+ * write or fsync failed (a full disk): the mirror line then ends with
+ * VMC_SESSIONLOG_MIRROR_NOT_IN_FILE and the error, at LOG_WARNING, and the
+ * error is returned as before. */
 /* A short write is VMC_SESSIONLOG_ERROR_WRITE and is never completed by a
  * second write (which could interleave with another process's record); the
  * next append on this handle then starts with '\n' so the fragment stays on
- * its own (damaged) line. Syslog gets LOG_NOTICE for "denied", else LOG_INFO,
- * ident "vmconsole" (openlog() on first use). */
+ * its own (damaged) line. The mirror gets LOG_NOTICE for "denied" and
+ * "denied-summary", else LOG_INFO; syslog's ident is "vmconsole"
+ * (openlog() on first use). */
 gboolean vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GError **error);
 
-/* Mirror records to syslog (default: on). */
+#define VMC_SESSIONLOG_MIRROR_NOT_IN_FILE "log_write=failed"
+
+/* Where the summaries go: func(priority, line, user_data) for each append
+ * (priority as syslog(3)'s, line printable ASCII). NULL: no mirror. The
+ * default is syslog; tests capture it here. */
+typedef void (*VmcSessionLogMirrorFunc)(int priority, const char *line, gpointer user_data);
+void vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func,
+                               gpointer user_data);
+
+/* Mirror records to syslog (TRUE, the default) or not at all. */
 /* The environment variable VMC_NO_SYSLOG=1, read by vmc_sessionlog_open(),
  * turns it off too: for tests only; programs must not pass it on from
  * untrusted environments. */
 void vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled);
+
+/* TRUE when the log's filesystem has less than reserve bytes available to
+ * the account (statvfs f_bavail); FALSE when reserve is 0 or it cannot
+ * be told. */
+gboolean vmc_sessionlog_space_low(VmcSessionLog *log, guint64 reserve);
 
 void vmc_sessionlog_close(VmcSessionLog *log);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSessionLog, vmc_sessionlog_close)
