@@ -21,6 +21,7 @@
 #define VMC_LOG_JSON_DEPTH_MAX 64 /* nesting of arrays/objects in one line */
 #define VMC_LOG_NUMBER_MAX 64     /* bytes of a number converted to a double */
 #define VMC_LOG_MAX_KEPT 32       /* kept string members of one line (more: damaged) */
+#define VMC_LOG_NAMES_PAIRWISE 16 /* objects of up to this many members: names compared pairwise */
 
 typedef enum {
     KEEP_STRING,
@@ -447,7 +448,11 @@ names_unique(Scanner *s, guint first, gsize scratch_at, guint kept_at)
     MemberName *names = &g_array_index(s->names, MemberName, first);
     guint n = s->names->len - first;
     gboolean unique = TRUE;
-    if (n > 1) {
+    if (n <= VMC_LOG_NAMES_PAIRWISE) {
+        for (guint i = 1; i < n && unique; i++)
+            for (guint j = 0; j < i && unique; j++)
+                unique = names[i].hash != names[j].hash || compare_names(&names[i], &names[j], s);
+    } else {
         g_qsort_with_data(names, (gint)n, sizeof(MemberName), compare_names, s);
         for (guint i = 1; i < n && unique; i++)
             unique = compare_names(&names[i - 1], &names[i], s) != 0;

@@ -142,6 +142,27 @@ test_repeats_at_kept_bound(void)
     }
 }
 
+/* Objects of up to 16 members have their names compared pairwise, larger
+ * ones sorted: either way, at the bound and past it, a repeat (first and
+ * last name the same) is found and all-different names are good. */
+static void
+test_repeats_at_pairwise_bound(void)
+{
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    for (guint n = 14; n <= 18; n++) {
+        for (guint repeat = 0; repeat <= 1; repeat++) {
+            g_autoptr(GString) line = g_string_new("{" T0 ",\"x\":{");
+            for (guint i = 0; i < n; i++)
+                g_string_append_printf(line, "%s\"m%u\":%u", i > 0 ? "," : "", repeat && i == n - 1 ? 0 : i, i);
+            g_string_append(line, "}}");
+            VmcLogEntry entry;
+            gboolean good = vmc_log_entry_parse(line->str, line->len, scratch, &entry);
+            if (good != !repeat)
+                g_error("%u members%s: %s", n, repeat ? " (a repeat)" : "", good ? "good" : "damaged");
+        }
+    }
+}
+
 /* A hostile object of 40,000 members, all different and then one repeated
  * at the end: read in time (n log n), and the repeat is found. */
 static void
@@ -605,6 +626,7 @@ main(int argc, char **argv)
     g_test_add_func("/log-read/repeated-members", test_repeated_members);
     g_test_add_func("/log-read/repeats-at-kept-bound", test_repeats_at_kept_bound);
     g_test_add_func("/log-read/repeats-many-members", test_repeats_many_members);
+    g_test_add_func("/log-read/repeats-at-pairwise-bound", test_repeats_at_pairwise_bound);
     g_test_add_func("/log-read/fields", test_fields);
     g_test_add_func("/log-read/sandbox-and-streams", test_sandbox_and_streams);
     g_test_add_func("/log-read/streams-hostile", test_streams_hostile);
