@@ -370,16 +370,25 @@ vmc_config_parse_clipboard(const char *value, VmcClipboardPolicy *ret_policy, ch
     return TRUE;
 }
 
+/* A decimal number of at most 4 digits from 1 to max (<= 9999). */
+static gboolean
+parse_small_number(const char *value, guint max, guint *ret_number)
+{
+    guint64 number = 0;
+    gsize len = strlen(value);
+    if (len == 0 || len > 4 || strspn(value, "0123456789") != len ||
+        !g_ascii_string_to_unsigned(value, 10, 1, max, &number, NULL))
+        return FALSE;
+    *ret_number = (guint)number;
+    return TRUE;
+}
+
 gboolean
 vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_max != NULL && ret_why != NULL, FALSE);
-    guint64 number = 0;
-    gsize len = strlen(value);
-    if (len == 0 || len > 4 || strspn(value, "0123456789") != len ||
-        !g_ascii_string_to_unsigned(value, 10, 1, VMC_CONFIG_MAX_SESSIONS, &number, NULL))
+    if (!parse_small_number(value, VMC_CONFIG_MAX_SESSIONS, ret_max))
         return fail(ret_why, "must be a number from 1 to %d", VMC_CONFIG_MAX_SESSIONS);
-    *ret_max = (guint)number;
     return TRUE;
 }
 
@@ -387,14 +396,10 @@ gboolean
 vmc_config_parse_denied_rate(const char *value, guint *ret_rate, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_rate != NULL && ret_why != NULL, FALSE);
-    guint64 number = 0;
-    gsize len = strlen(value);
-    if (len == 0 || len > 4 || strspn(value, "0123456789") != len ||
-        !g_ascii_string_to_unsigned(value, 10, 1, VMC_CONFIG_DENIED_RATE_MAX, &number, NULL))
+    if (!parse_small_number(value, VMC_CONFIG_DENIED_RATE_MAX, ret_rate))
         return fail(ret_why, "must be a number from 1 to %d (denied records written per "
                              "identity and client address per minute)",
                     VMC_CONFIG_DENIED_RATE_MAX);
-    *ret_rate = (guint)number;
     return TRUE;
 }
 

@@ -17,32 +17,17 @@
 # too), as `vmconsole-admin report` shows them.
 # Usage: test-denied-flood.sh GATEWAY-BINARY ADMIN-BINARY
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/log-host-lib.sh"
 need_root
 GW=$(realpath "$1")
 ADMIN=$(realpath "$2")
 REQUESTS=${VMC_T_FLOOD_REQUESTS:-10000}
-P=$(vmc_prefix df)
-VMC_T_DIR=$(mktemp -d /tmp/vmc-flood-XXXXXX)
-D=$VMC_T_DIR
-cleanup() {
-    umount "$D/logfs" 2>/dev/null
-    cleanup_common
-}
-trap cleanup EXIT
-chmod 0755 "$D"
-mkdir -p "$D/spicex" "$D/run" "$D/logfs"
-add_group "${P}sx" && add_user "${P}al" "${P}sx" && add_user "${P}ma" || exit 1
-ALICE=${P}al MALLORY=${P}ma
-listen_socket "$D/spicex/debianx.sock" || exit 1
-setfacl -m "g:${P}sx:rw" "$D/spicex/debianx.sock"
-
+log_host flood 2m || exit 1
+MALLORY=$STRANGER
 RESERVE_K=1024
-mount -t tmpfs -o size=2m,mode=0755 "${P}logfs" "$D/logfs" || exit 1
-LOG=$D/logfs/sessions.jsonl
-: > "$LOG"
-avail_k() { df -k --output=avail "$D/logfs" | tail -1 | tr -d ' '; }
 # leave the reserve and 128 KiB above it: the flood crosses into it
-dd if=/dev/zero of="$D/logfs/fill" bs=1k count=$(( $(avail_k) - RESERVE_K - 128 )) 2>/dev/null
+dd if=/dev/zero of="$D/logfs/fill" bs=1k count=$(( $(log_host_avail_k) - RESERVE_K - 128 )) \
+    2>/dev/null
 cat > "$D/gateway.conf" <<CONF
 [gateway]
 socket-pattern = $D/spicex/%s.sock

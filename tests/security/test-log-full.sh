@@ -13,25 +13,11 @@
 # saying the file write failed; with room again the records reach both.
 # Usage: test-log-full.sh GATEWAY-BINARY
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/log-host-lib.sh"
 need_root
 GW=$(realpath "$1")
-P=$(vmc_prefix lf)
-VMC_T_DIR=$(mktemp -d /tmp/vmc-logfull-XXXXXX)
-D=$VMC_T_DIR
-cleanup() {
-    umount "$D/logfs" 2>/dev/null
-    cleanup_common
-}
-trap cleanup EXIT
-chmod 0755 "$D"
-mkdir -p "$D/spicex" "$D/run" "$D/logfs"
-add_group "${P}sx" && add_user "${P}al" "${P}sx" && add_user "${P}bo" || exit 1
-ALICE=${P}al BOB=${P}bo
-listen_socket "$D/spicex/debianx.sock" || exit 1
-setfacl -m "g:${P}sx:rw" "$D/spicex/debianx.sock"
-
-mount -t tmpfs -o size=64k,mode=0755 "${P}logfs" "$D/logfs" || exit 1
-LOG=$D/logfs/sessions.jsonl
+log_host logfull 64k || exit 1
+BOB=$STRANGER
 cat > "$D/gateway.conf" <<CONF
 [gateway]
 socket-pattern = $D/spicex/%s.sock
