@@ -215,14 +215,7 @@ vmc_admin_json_add_rate(JsonBuilder *builder, const char *member, double value)
 char *
 vmc_admin_json_escape_controls(const char *text)
 {
-    GString *out = g_string_sized_new(strlen(text) + 2);
-    for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029)
-            g_string_append_printf(out, "\\u%04x", (guint)c);
-        else
-            g_string_append_len(out, p, g_utf8_next_char(p) - p);
-    }
+    GString *out = vmc_json_text_finish(text, strlen(text));
     g_string_append_c(out, '\n');
     return g_string_free(out, FALSE);
 }

@@ -107,7 +107,8 @@ char *vmc_admin_access_format_table(const GPtrArray *rows);
 char *vmc_admin_access_format_json(const GPtrArray *rows);
 
 /* JSON text (valid UTF-8) with C1 controls and U+2028/U+2029 written as
- * \uXXXX too (json-glib escapes only C0 and DEL), plus a final '\n'. */
+ * \uXXXX too (json-glib escapes only C0 and DEL) and json-glib's "1e+40.0"
+ * as "1e+40" (vmc_json_text_finish), plus a final '\n'. */
 char *vmc_admin_json_escape_controls(const char *text);
 
 /* A string member of an object being built: value made valid UTF-8 and capped

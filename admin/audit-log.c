@@ -91,7 +91,7 @@ vmc_audit_collect(const char *log_path, const char *run_dir, VmcAuditFilterFunc 
     };
     const VmcLogEntry *entry;
     while ((entry = vmc_log_reader_next(reader, &error)) != NULL) {
-        if (entry->event == VMC_LOG_EVENT_DENIED)
+        if (entry->event == VMC_LOG_EVENT_DENIED || entry->event == VMC_LOG_EVENT_DENIED_SUMMARY)
             continue;
         if (filter == NULL || filter(entry, user_data))
             collect_entry(&c, entry);

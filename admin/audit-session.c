@@ -77,45 +77,13 @@ vmc_audit_session_free(VmcAuditSession *session)
     g_free(session);
 }
 
-/* FALSE when brackets outside strings nest deeper than max (json-glib's
- * parser recurses: a line of 200 000 '[' must not reach it). */
-static gboolean
-depth_is_bounded(const char *line, gsize length, guint max)
-{
-    guint depth = 0;
-    gboolean in_string = FALSE;
-    for (gsize i = 0; i < length; i++) {
-        char c = line[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = FALSE;
-        } else if (c == '"') {
-            in_string = TRUE;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max)
-                return FALSE;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return TRUE;
-}
-
-/* The line as a JSON object (a new reference), or NULL. */
+/* The line as a JSON object (a new reference), or NULL: also for a line
+ * the log reader calls damaged for its shape (a repeated member, U+0000),
+ * so that show and plot never read another record than report does. */
 static JsonObject *
 parse_object(const char *line, gsize length)
 {
-    if (length > G_MAXSSIZE || !depth_is_bounded(line, length, VMC_AUDIT_MAX_DEPTH))
-        return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new_immutable();
-    if (!json_parser_load_from_data(parser, line, (gssize)length, NULL))
-        return NULL;
-    JsonNode *root = json_parser_get_root(parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
-        return NULL;
-    return json_object_ref(json_node_get_object(root));
+    return vmc_log_parse_object(line, length, VMC_AUDIT_MAX_DEPTH);
 }
 
 static const char *

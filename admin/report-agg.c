@@ -275,12 +275,16 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
         add_end_to(&report->total, e, sandbox_off);
         return;
     }
-    if (!wanted(report, e->identity, e->vm, e->time_us))
+    /* denied, or a denied-summary: the requests it counted (from its first) */
+    gboolean summary = e->event == VMC_LOG_EVENT_DENIED_SUMMARY;
+    guint64 n = summary ? (guint64)MAX(e->suppressed, 0) : 1;
+    gint64 time_us = summary && e->first_us >= 0 ? e->first_us : e->time_us;
+    if (n == 0 || !wanted(report, e->identity, e->vm, time_us))
         return;
-    VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, e->time_us));
+    VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, time_us));
     if (row != NULL)
-        row->denied++;
-    report->total.denied++;
+        row->denied += n;
+    report->total.denied += n;
 }
 
 static gint

@@ -27,6 +27,8 @@ typedef enum {
     VALUE_ACCOUNT,
     VALUE_FILE_TRANSFER,
     VALUE_CLIPBOARD,
+    VALUE_DENIED_RATE,
+    VALUE_SIZE,
 } ValueKind;
 
 typedef struct {
@@ -49,6 +51,8 @@ static const KeySpec gateway_keys[] = {
      offsetof(VmcConfig, max_sessions_per_identity)},
     {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcConfig, file_transfer)},
     {"clipboard", VALUE_CLIPBOARD, offsetof(VmcConfig, clipboard)},
+    {"denied-records-per-minute", VALUE_DENIED_RATE, offsetof(VmcConfig, denied_per_minute)},
+    {"log-reserve", VALUE_SIZE, offsetof(VmcConfig, log_reserve)},
     {NULL, 0, 0},
 };
 
@@ -304,6 +308,10 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_file_transfer(value, field, ret_why);
     case VALUE_CLIPBOARD:
         return vmc_config_parse_clipboard(value, field, ret_why);
+    case VALUE_DENIED_RATE:
+        return vmc_config_parse_denied_rate(value, field, ret_why);
+    case VALUE_SIZE:
+        return vmc_config_parse_size(value, field, ret_why);
     }
     g_free(*(char **)field);
     *(char **)field = copy;

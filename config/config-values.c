@@ -389,15 +389,56 @@ vmc_config_parse_clipboard(const char *value, VmcClipboardPolicy *ret_policy, ch
     return TRUE;
 }
 
+/* A decimal number of at most 4 digits from 1 to max (<= 9999). */
+static gboolean
+parse_small_number(const char *value, guint max, guint *ret_number)
+{
+    guint64 number = 0;
+    gsize len = strlen(value);
+    if (len == 0 || len > 4 || strspn(value, "0123456789") != len ||
+        !g_ascii_string_to_unsigned(value, 10, 1, max, &number, NULL))
+        return FALSE;
+    *ret_number = (guint)number;
+    return TRUE;
+}
+
 gboolean
 vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_max != NULL && ret_why != NULL, FALSE);
-    guint64 number = 0;
-    gsize len = strlen(value);
-    if (len == 0 || len > 4 || strspn(value, "0123456789") != len ||
-        !g_ascii_string_to_unsigned(value, 10, 1, VMC_CONFIG_MAX_SESSIONS, &number, NULL))
+    if (!parse_small_number(value, VMC_CONFIG_MAX_SESSIONS, ret_max))
         return fail(ret_why, "must be a number from 1 to %d", VMC_CONFIG_MAX_SESSIONS);
-    *ret_max = (guint)number;
+    return TRUE;
+}
+
+gboolean
+vmc_config_parse_denied_rate(const char *value, guint *ret_rate, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_rate != NULL && ret_why != NULL, FALSE);
+    if (!parse_small_number(value, VMC_CONFIG_DENIED_RATE_MAX, ret_rate))
+        return fail(ret_why, "must be a number from 1 to %d (denied records written per "
+                             "identity and client address per minute)",
+                    VMC_CONFIG_DENIED_RATE_MAX);
+    return TRUE;
+}
+
+gboolean
+vmc_config_parse_size(const char *value, guint64 *ret_bytes, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_bytes != NULL && ret_why != NULL, FALSE);
+    static const char units[] = "KMG";
+    gsize digits = strspn(value, "0123456789");
+    const char *unit = digits > 0 && value[digits] != '\0' ? strchr(units, value[digits]) : NULL;
+    guint shift = unit != NULL ? 10 * (guint)(unit - units + 1) : 0;
+    gsize len = strlen(value);
+    char text[14] = "";
+    guint64 number = 0;
+    if (digits > 0 && digits < sizeof(text))
+        memcpy(text, value, digits);
+    if (digits == 0 || digits >= sizeof(text) || len != digits + (unit != NULL) ||
+        !g_ascii_string_to_unsigned(text, 10, 0, VMC_CONFIG_SIZE_MAX >> shift, &number, NULL))
+        return fail(ret_why, "must be a size in bytes, optionally with K, M or G (e.g. 64M), "
+                             "of at most 1024G");
+    *ret_bytes = number << shift;
     return TRUE;
 }

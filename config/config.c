@@ -42,6 +42,8 @@ vmc_config_new_default(void)
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
     config->file_transfer = VMC_CONFIG_DEFAULT_FILE_TRANSFER;
     config->clipboard = VMC_CONFIG_DEFAULT_CLIPBOARD;
+    config->denied_per_minute = VMC_CONFIG_DEFAULT_DENIED_RATE;
+    config->log_reserve = VMC_CONFIG_DEFAULT_LOG_RESERVE;
     config->vms = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_vm_config_free);
     return config;
 }

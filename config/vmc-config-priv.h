@@ -46,6 +46,13 @@ gboolean vmc_config_parse_sandbox(const char *value, VmcSandboxMode *ret_sandbox
 /* A decimal number from 1 to VMC_CONFIG_MAX_SESSIONS. */
 gboolean vmc_config_parse_max_sessions(const char *value, guint *ret_max, char **ret_why);
 
+/* A decimal number from 1 to VMC_CONFIG_DENIED_RATE_MAX. */
+gboolean vmc_config_parse_denied_rate(const char *value, guint *ret_rate, char **ret_why);
+
+/* A size in bytes: a decimal number of at most 13 digits, optionally
+ * followed by K, M or G (powers of 1024), at most VMC_CONFIG_SIZE_MAX. */
+gboolean vmc_config_parse_size(const char *value, guint64 *ret_bytes, char **ret_why);
+
 /* s with every byte outside printable ASCII (and \ and ') escaped as \xNN,
  * capped at 80 input bytes ("..." marks a cut): safe to put in a message. */
 char *vmc_config_quote(const char *s);

@@ -95,6 +95,8 @@ typedef struct {
      * without a [vm] section). */
     VmcFileTransferPolicy file_transfer;
     VmcClipboardPolicy clipboard;
+    guint denied_per_minute; /* denied records written per identity and client address */
+    guint64 log_reserve;     /* bytes kept free on the log's filesystem for start/end records */
     GPtrArray *vms;          /* of VmcVmConfig*, in file order */
 } VmcConfig;
 
@@ -106,6 +108,10 @@ typedef struct {
 #define VMC_CONFIG_DEFAULT_ACCOUNT "vmconsole"
 #define VMC_CONFIG_ACCOUNT_MAX 32      /* bytes of the account name */
 #define VMC_CONFIG_DEFAULT_MAX_SESSIONS 4
+#define VMC_CONFIG_DEFAULT_DENIED_RATE 30 /* denied-records-per-minute */
+#define VMC_CONFIG_DENIED_RATE_MAX 1000
+#define VMC_CONFIG_DEFAULT_LOG_RESERVE (G_GUINT64_CONSTANT(64) << 20) /* log-reserve: 64M */
+#define VMC_CONFIG_SIZE_MAX (G_GUINT64_CONSTANT(1024) << 30)         /* a size key: 1024G */
 #define VMC_CONFIG_DEFAULT_CHANNELS "main display inputs cursor playback record"
 #define VMC_CONFIG_DEFAULT_FILE_TRANSFER VMC_FILE_TRANSFER_DENY
 #define VMC_CONFIG_DEFAULT_CLIPBOARD VMC_CLIPBOARD_BOTH

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "denied-priv.h"
 #include "vmc-build-config.h"
 #include "session-priv.h"
 #include "vmc-sessionlog.h"
@@ -150,7 +151,9 @@ vmc_gateway_record_denied(const VmcGateway *gateway, VmcSessionLog *log, const c
     vmc_record_set_string(record, "vm", vm);
     vmc_record_set_string(record, "reason", reason);
     vmc_record_set_int(record, "exit", code);
-    return vmc_sessionlog_append(log, record, error);
+    VmcDeniedContext context = {gateway->config, gateway->identity_name, gateway->account,
+                                gateway->ssh->client};
+    return vmc_denied_append(&context, log, record, code, error);
 }
 
 VmcExit
@@ -211,6 +214,13 @@ vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request)
         vmc_access_decide(gateway->config, identity, request->vm);
     if (decision->result != VMC_ACCESS_GRANTED)
         return refuse_open(gateway, log, identity, request->vm, decision->reason);
+
+    /* Someone may open a console: the counts of suppressed denied requests
+     * (anyone's) go into the log now rather than whenever their key holder
+     * comes back. */
+    VmcDeniedContext context = {gateway->config, gateway->identity_name, gateway->account,
+                                gateway->ssh->client};
+    vmc_denied_sweep(&context, log);
 
     return vmc_session_run(gateway, log, identity, decision, request);
 }

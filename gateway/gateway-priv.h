@@ -24,8 +24,9 @@ VmcExit vmc_gateway_version(const VmcGateway *gateway);
 VmcExit vmc_gateway_list(const VmcGateway *gateway);
 VmcExit vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request);
 
-/* Append a denied record to log (opened here when NULL); FALSE when the
- * audit log cannot take it. */
+/* Append a denied record to log (opened here when NULL) through the
+ * denied-record limiter (denied-priv.h: written, or counted for a
+ * denied-summary); FALSE when the audit log cannot take it. */
 struct _VmcSessionLog;
 gboolean vmc_gateway_record_denied(const VmcGateway *gateway, struct _VmcSessionLog *log,
                                    const char *vm, const char *reason, VmcExit code,

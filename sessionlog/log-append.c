@@ -1,23 +1,30 @@
 /* log-append.c — the thin I/O part: append records to the session log with one
- * write(2) each on an O_APPEND fd, fsync, and mirror a summary to syslog. */
+ * write(2) each on an O_APPEND fd, fsync, and mirror a summary to syslog —
+ * whether or not the file took the record: on a full disk the mirror is
+ * where the record survives, and it says that the file write failed. */
 #include "vmc-sessionlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
 /* Paths in messages are the admin's, but escaped and capped all the same. */
 #define PATH_MAX_SHOWN 512
+#define MIRROR_ERROR_MAX 300 /* bytes of a write error in the mirror line */
 
 struct _VmcSessionLog {
     int fd;
     char *path;             /* escaped, for messages */
-    gboolean syslog;        /* mirror summaries to syslog */
+    VmcSessionLogMirrorFunc mirror; /* NULL: no mirror */
+    gpointer mirror_data;
     gboolean after_partial; /* a short write left a line without its '\n' */
 };
+
+static void mirror_to_syslog(int priority, const char *line, gpointer user_data);
 
 G_DEFINE_QUARK(vmc - sessionlog - error - quark, vmc_sessionlog_error)
 
@@ -68,31 +75,55 @@ vmc_sessionlog_open(const char *path, GError **error)
     VmcSessionLog *log = g_new0(VmcSessionLog, 1);
     log->fd = fd;
     log->path = g_steal_pointer(&shown);
-    log->syslog = g_strcmp0(g_getenv("VMC_NO_SYSLOG"), "1") != 0;
+    if (g_strcmp0(g_getenv("VMC_NO_SYSLOG"), "1") != 0)
+        log->mirror = mirror_to_syslog;
     return log;
 }
 
 void
 vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled)
 {
+    vmc_sessionlog_set_mirror(log, enabled ? mirror_to_syslog : NULL, NULL);
+}
+
+void
+vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func, gpointer user_data)
+{
     g_return_if_fail(log != NULL);
-    log->syslog = enabled;
+    log->mirror = func;
+    log->mirror_data = user_data;
 }
 
 static void
-mirror_to_syslog(const VmcRecord *record)
+mirror_to_syslog(int priority, const char *line, gpointer user_data)
 {
     static gsize opened = 0;
     if (g_once_init_enter(&opened)) {
         openlog("vmconsole", LOG_PID, LOG_AUTHPRIV);
         g_once_init_leave(&opened, 1);
     }
+    syslog(LOG_AUTHPRIV | priority, "%s", line);
+}
 
+/* The record's summary to the mirror; with failure (the file did not take
+ * the record) at LOG_WARNING and saying so. */
+static void
+mirror_record(const VmcSessionLog *log, const VmcRecord *record, const GError *failure)
+{
+    if (log->mirror == NULL)
+        return;
     const char *event =
         json_object_get_string_member_with_default(vmc_record_get_object(record), "event", "");
-    int priority = g_strcmp0(event, "denied") == 0 ? LOG_NOTICE : LOG_INFO;
+    int priority = g_str_has_prefix(event, "denied") ? LOG_NOTICE : LOG_INFO;
     g_autofree char *summary = vmc_record_summary(record);
-    syslog(LOG_AUTHPRIV | priority, "%s", summary);
+    if (failure == NULL) {
+        log->mirror(priority, summary, log->mirror_data);
+        return;
+    }
+    g_autofree char *why = vmc_text_escape(failure->message, -1, MIRROR_ERROR_MAX);
+    g_autofree char *line = g_strdup_printf("%s " VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (%s)",
+                                            summary, why);
+    log->mirror(LOG_WARNING, line, log->mirror_data);
 }
 
 /* All of data with one write(2), or an error: a short write is not completed,
@@ -122,6 +153,22 @@ write_once(VmcSessionLog *log, const char *data, gsize len, GError **error)
     return TRUE;
 }
 
+static gboolean
+flush(VmcSessionLog *log, GError **error)
+{
+    int r;
+    do {
+        r = fsync(log->fd);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        int saved = errno;
+        g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE,
+                    "cannot flush the session log %s to disk: %s", log->path, g_strerror(saved));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GError **error)
 {
@@ -142,23 +189,27 @@ vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GError **erro
         len += 1;
     }
 
-    if (!write_once(log, line, len, error))
-        return FALSE;
-
-    int r;
-    do {
-        r = fsync(log->fd);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        int saved = errno;
-        g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE,
-                    "cannot flush the session log %s to disk: %s", log->path, g_strerror(saved));
+    g_autoptr(GError) failure = NULL;
+    if (write_once(log, line, len, &failure))
+        flush(log, &failure);
+    mirror_record(log, record, failure);
+    if (failure != NULL) {
+        g_propagate_error(error, g_steal_pointer(&failure));
         return FALSE;
     }
-
-    if (log->syslog)
-        mirror_to_syslog(record);
     return TRUE;
+}
+
+gboolean
+vmc_sessionlog_space_low(VmcSessionLog *log, guint64 reserve)
+{
+    g_return_val_if_fail(log != NULL, FALSE);
+    struct statvfs st;
+    if (reserve == 0 || fstatvfs(log->fd, &st) < 0)
+        return FALSE;
+    /* f_bavail: what an unprivileged writer (the gateway account) may use */
+    guint64 available = (guint64)st.f_bavail * (guint64)(st.f_frsize ? st.f_frsize : st.f_bsize);
+    return available < reserve;
 }
 
 void

@@ -5,7 +5,13 @@
  *
  * No tree is built: a report over a million records must not allocate per
  * line. Kept strings are decoded into one scratch GString as offsets and
- * resolved into pointers only at the end (appending may move the buffer). */
+ * resolved into pointers only at the end (appending may move the buffer).
+ *
+ * A line that says two things is damaged: a member name repeated in any
+ * object of it (json-glib and jq keep the last, a reader that stopped at the
+ * first would keep another), or U+0000 in any string (json-glib cuts the
+ * string there). Every object's member names are checked when it closes:
+ * sorted by hash, so a hostile object with 50,000 members costs n log n. */
 #include "vmc-sessionlog.h"
 
 #include <math.h>
@@ -14,7 +20,8 @@
 
 #define VMC_LOG_JSON_DEPTH_MAX 64 /* nesting of arrays/objects in one line */
 #define VMC_LOG_NUMBER_MAX 64     /* bytes of a number converted to a double */
-#define VMC_LOG_MAX_KEPT 32       /* kept string members of one line (repeats included) */
+#define VMC_LOG_MAX_KEPT 32       /* kept string members of one line (more: damaged) */
+#define VMC_LOG_NAMES_PAIRWISE 16 /* objects of up to this many members: names compared pairwise */
 
 typedef enum {
     KEEP_STRING,
@@ -60,6 +67,8 @@ static const KeptMember kept_members[] = {
     {"bytes_total", KEEP_INT, offsetof(VmcLogEntry, bytes_total)},
     {"viewer_exit", KEEP_INT, offsetof(VmcLogEntry, viewer_exit)},
     {"exit", KEEP_INT, offsetof(VmcLogEntry, exit_code)},
+    {VMC_RECORD_SUPPRESSED, KEEP_INT, offsetof(VmcLogEntry, suppressed)},
+    {VMC_RECORD_FIRST, KEEP_TIME, offsetof(VmcLogEntry, first_us)},
     {"rate_mean", KEEP_RATE, offsetof(VmcLogEntry, rate_mean)},
     {"rate_peak", KEEP_RATE, offsetof(VmcLogEntry, rate_peak)},
     OBJECT(VMC_RECORD_STREAMS, stream_members),
@@ -69,22 +78,33 @@ static const KeptMember kept_members[] = {
 
 typedef struct {
     const KeptMember *member;
-    gssize offset; /* in scratch; -1: not a string, or held U+0000 */
+    gsize offset; /* in scratch */
 } KeptString;
 
+/* A member name of an object being scanned: where its bytes are (in the
+ * line when it has no escape, else decoded in scratch) and their hash. */
 typedef struct {
+    gsize offset;
+    guint32 length;
+    guint32 hash;
+    gboolean decoded;
+} MemberName;
+
+typedef struct {
+    const char *line;
     const char *p;
     const char *end;
     GString *scratch;
     guint depth;
     KeptString kept[VMC_LOG_MAX_KEPT];
     guint n_kept;
+    GArray *names; /* of MemberName: the open objects' names, innermost last */
     gint64 version;
     VmcLogEntry *entry;
 } Scanner;
 
 static gboolean scan_value(Scanner *s, const KeptMember *member);
-static gboolean scan_kept_object(Scanner *s, const KeptMember *members, gsize n_members);
+static gboolean scan_object(Scanner *s, const KeptMember *members, gsize n_members);
 
 static void
 skip_ws(Scanner *s)
@@ -133,9 +153,10 @@ scan_unicode_escape(Scanner *s, gunichar *ret)
     return TRUE;
 }
 
-/* One escape (s->p after the backslash), appended to out when given. */
+/* One escape (s->p after the backslash), appended to out when given.
+ * \u0000 is refused: json-glib would cut the string there. */
 static gboolean
-scan_escape(Scanner *s, GString *out, gboolean *ret_nul)
+scan_escape(Scanner *s, GString *out)
 {
     if (s->p >= s->end)
         return FALSE;
@@ -149,20 +170,18 @@ scan_escape(Scanner *s, GString *out, gboolean *ret_nul)
         return TRUE;
     }
     gunichar u;
-    if (c != 'u' || !scan_unicode_escape(s, &u))
+    if (c != 'u' || !scan_unicode_escape(s, &u) || u == 0)
         return FALSE;
-    if (u == 0)
-        *ret_nul = TRUE;
     if (out != NULL)
         g_string_append_unichar(out, u);
     return TRUE;
 }
 
 /* A string (s->p at the opening quote). Decoded into scratch when out is
- * given (*ret_offset: where it starts, NUL-terminated); *ret_nul when it
- * held U+0000. Raw bytes must be valid UTF-8 and not control characters. */
+ * given (*ret_offset: where it starts, NUL-terminated). Raw bytes must be
+ * valid UTF-8 and not control characters. */
 static gboolean
-scan_string(Scanner *s, GString *out, gsize *ret_offset, gboolean *ret_nul)
+scan_string(Scanner *s, GString *out, gsize *ret_offset)
 {
     s->p++;
     if (out != NULL)
@@ -182,7 +201,7 @@ scan_string(Scanner *s, GString *out, gsize *ret_offset, gboolean *ret_nul)
         if (*s->p == '"')
             break;
         s->p++;
-        if (!scan_escape(s, out, ret_nul))
+        if (!scan_escape(s, out))
             return FALSE;
     }
     s->p++;
@@ -232,10 +251,13 @@ scan_number(Scanner *s, gboolean *ret_integer)
 }
 
 /* text[0..length) (a checked JSON number) as a gint64; -1 when it is not an
- * integer in range or is negative (no kept integer member may be). */
+ * integer in range or is negative (no kept integer member may be). "-0" is
+ * 0, as json-glib reads it. */
 static gint64
 number_to_int(const char *text, gsize length, gboolean integer)
 {
+    if (integer && length == 2 && text[0] == '-' && text[1] == '0')
+        return 0;
     if (!integer || text[0] == '-' || length > 18)
         return -1;
     gint64 value = 0;
@@ -280,39 +302,28 @@ scan_literal(Scanner *s, const char *word)
     return TRUE;
 }
 
-/* An array or object (s->p at its opening bracket); nothing in it is kept. */
+/* An array (s->p at its '['); nothing in it is kept. */
 static gboolean
-scan_container(Scanner *s)
+scan_array(Scanner *s)
 {
-    gboolean object = *s->p == '{';
-    char close = object ? '}' : ']';
     if (++s->depth > VMC_LOG_JSON_DEPTH_MAX)
         return FALSE;
     s->p++;
     skip_ws(s);
-    if (s->p < s->end && *s->p == close) {
+    if (s->p < s->end && *s->p == ']') {
         s->p++;
         s->depth--;
         return TRUE;
     }
     for (;;) {
         skip_ws(s);
-        if (object) {
-            gboolean nul = FALSE;
-            if (s->p >= s->end || *s->p != '"' || !scan_string(s, NULL, NULL, &nul))
-                return FALSE;
-            skip_ws(s);
-            if (s->p >= s->end || *s->p++ != ':')
-                return FALSE;
-            skip_ws(s);
-        }
         if (!scan_value(s, NULL))
             return FALSE;
         skip_ws(s);
         if (s->p >= s->end)
             return FALSE;
         char c = *s->p++;
-        if (c == close)
+        if (c == ']')
             break;
         if (c != ',')
             return FALSE;
@@ -328,24 +339,27 @@ scan_value(Scanner *s, const KeptMember *member)
     if (s->p >= s->end)
         return FALSE;
     char c = *s->p;
-    if (c == '{' && member != NULL && member->kind == KEEP_OBJECT) {
+    if (c == '{') {
+        gboolean kept = member != NULL && member->kind == KEEP_OBJECT;
         if (++s->depth > VMC_LOG_JSON_DEPTH_MAX ||
-            !scan_kept_object(s, member->members, member->n_members))
+            !scan_object(s, kept ? member->members : NULL, kept ? member->n_members : 0))
             return FALSE;
         s->depth--;
         return TRUE;
     }
-    if (c == '{' || c == '[')
-        return scan_container(s);
+    if (c == '[')
+        return scan_array(s);
     if (c == '"') {
         gboolean keep =
             member != NULL && (member->kind == KEEP_STRING || member->kind == KEEP_TIME);
         gsize offset = 0;
-        gboolean nul = FALSE;
-        if (!scan_string(s, keep ? s->scratch : NULL, &offset, &nul))
+        if (!scan_string(s, keep ? s->scratch : NULL, &offset))
             return FALSE;
-        if (keep && s->n_kept < VMC_LOG_MAX_KEPT)
-            s->kept[s->n_kept++] = (KeptString){member, nul ? -1 : (gssize)offset};
+        if (keep) {
+            if (s->n_kept >= VMC_LOG_MAX_KEPT)
+                return FALSE; /* only a line with repeated members gets here */
+            s->kept[s->n_kept++] = (KeptString){member, offset};
+        }
         return TRUE;
     }
     if (c == '-' || g_ascii_isdigit(c)) {
@@ -361,20 +375,102 @@ scan_value(Scanner *s, const KeptMember *member)
 }
 
 static const KeptMember *
-find_kept(const KeptMember *members, gsize n_members, const char *name)
+find_kept(const KeptMember *members, gsize n_members, const char *name, gsize length)
 {
     for (gsize i = 0; i < n_members; i++)
-        if (strcmp(members[i].name, name) == 0)
+        if (strlen(members[i].name) == length && memcmp(members[i].name, name, length) == 0)
             return &members[i];
     return NULL;
 }
 
-/* An object (s->p at its '{') whose members are looked up in members: each
- * member's name decoded (into scratch, then dropped) to find whether it is
- * kept. The top-level object, and the kept objects inside it. */
-static gboolean
-scan_kept_object(Scanner *s, const KeptMember *members, gsize n_members)
+static const char *
+name_bytes(const Scanner *s, const MemberName *name)
 {
+    return name->decoded ? s->scratch->str + name->offset : s->line + name->offset;
+}
+
+/* FNV-1a */
+static guint32
+name_hash(const char *bytes, gsize length)
+{
+    guint32 hash = 2166136261u;
+    for (gsize i = 0; i < length; i++)
+        hash = (hash ^ (guchar)bytes[i]) * 16777619u;
+    return hash;
+}
+
+/* A member name (s->p at its opening quote): checked, remembered for its
+ * object's repeat check (decoded into scratch only when it has an escape:
+ * "v\u006d" is "vm"), and looked up in members (NULL: nothing kept). */
+static gboolean
+scan_name(Scanner *s, const KeptMember *members, gsize n_members,
+          const KeptMember **ret_member)
+{
+    if (s->p >= s->end || *s->p != '"')
+        return FALSE;
+    const char *start = s->p + 1;
+    if (!scan_string(s, NULL, NULL))
+        return FALSE;
+    MemberName name = {(gsize)(start - s->line), (gsize)(s->p - 1 - start), 0, FALSE};
+    if (memchr(start, '\\', name.length) != NULL) {
+        const char *after = s->p;
+        s->p = start - 1;
+        if (!scan_string(s, s->scratch, &name.offset)) /* cannot fail: checked above */
+            return FALSE;
+        s->p = after;
+        name.length = s->scratch->len - 1 - name.offset;
+        name.decoded = TRUE;
+    }
+    const char *bytes = name_bytes(s, &name);
+    name.hash = name_hash(bytes, name.length);
+    g_array_append_val(s->names, name);
+    *ret_member = members != NULL ? find_kept(members, n_members, bytes, name.length) : NULL;
+    return TRUE;
+}
+
+static gint
+compare_names(gconstpointer a, gconstpointer b, gpointer scanner)
+{
+    const MemberName *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    if (x->length != y->length)
+        return x->length < y->length ? -1 : 1;
+    return memcmp(name_bytes(scanner, x), name_bytes(scanner, y), x->length);
+}
+
+/* The names of the object that just closed (s->names from first on) are
+ * all different; they are dropped, and so are their decoded bytes when the
+ * object kept no string (scratch stays small). */
+static gboolean
+names_unique(Scanner *s, guint first, gsize scratch_at, guint kept_at)
+{
+    MemberName *names = &g_array_index(s->names, MemberName, first);
+    guint n = s->names->len - first;
+    gboolean unique = TRUE;
+    if (n <= VMC_LOG_NAMES_PAIRWISE) {
+        for (guint i = 1; i < n && unique; i++)
+            for (guint j = 0; j < i && unique; j++)
+                unique = names[i].hash != names[j].hash || compare_names(&names[i], &names[j], s);
+    } else {
+        g_qsort_with_data(names, (gint)n, sizeof(MemberName), compare_names, s);
+        for (guint i = 1; i < n && unique; i++)
+            unique = compare_names(&names[i - 1], &names[i], s) != 0;
+    }
+    g_array_set_size(s->names, first);
+    if (s->n_kept == kept_at)
+        g_string_truncate(s->scratch, scratch_at);
+    return unique;
+}
+
+/* An object (s->p at its '{'; the caller counts its depth) whose members
+ * are looked up in members (NULL: none kept): the top-level object, the
+ * kept objects inside it, and any other. */
+static gboolean
+scan_object(Scanner *s, const KeptMember *members, gsize n_members)
+{
+    guint first = s->names->len, kept_at = s->n_kept;
+    gsize scratch_at = s->scratch->len;
     s->p++;
     skip_ws(s);
     if (s->p < s->end && *s->p == '}') {
@@ -382,14 +478,10 @@ scan_kept_object(Scanner *s, const KeptMember *members, gsize n_members)
         return TRUE;
     }
     for (;;) {
+        const KeptMember *member = NULL;
         skip_ws(s);
-        gsize name_at = 0;
-        gboolean nul = FALSE;
-        if (s->p >= s->end || *s->p != '"' || !scan_string(s, s->scratch, &name_at, &nul))
+        if (!scan_name(s, members, n_members, &member))
             return FALSE;
-        const KeptMember *member =
-            nul ? NULL : find_kept(members, n_members, s->scratch->str + name_at);
-        g_string_truncate(s->scratch, name_at);
         skip_ws(s);
         if (s->p >= s->end || *s->p++ != ':')
             return FALSE;
@@ -401,7 +493,7 @@ scan_kept_object(Scanner *s, const KeptMember *members, gsize n_members)
             return FALSE;
         char c = *s->p++;
         if (c == '}')
-            return TRUE;
+            return names_unique(s, first, scratch_at, kept_at);
         if (c != ',')
             return FALSE;
     }
@@ -414,7 +506,7 @@ scan_top_object(Scanner *s)
     skip_ws(s);
     if (s->p >= s->end || *s->p != '{')
         return FALSE;
-    return scan_kept_object(s, kept_members, G_N_ELEMENTS(kept_members));
+    return scan_object(s, kept_members, G_N_ELEMENTS(kept_members));
 }
 
 static void
@@ -423,8 +515,9 @@ entry_init(VmcLogEntry *entry, const char *line, gsize length)
     memset(entry, 0, sizeof(*entry));
     entry->line = line;
     entry->line_length = length;
-    entry->time_us = entry->start_us = entry->rate_peak_time_us = -1;
+    entry->time_us = entry->start_us = entry->rate_peak_time_us = entry->first_us = -1;
     entry->duration_s = entry->bytes_total = entry->viewer_exit = entry->exit_code = -1;
+    entry->suppressed = -1;
     entry->rate_mean = entry->rate_peak = NAN;
     entry->x11_stream.to_laptop = entry->x11_stream.from_laptop = -1;
     entry->audio_stream.to_laptop = entry->audio_stream.from_laptop = -1;
@@ -433,7 +526,7 @@ entry_init(VmcLogEntry *entry, const char *line, gsize length)
 static gboolean
 event_from_name(const char *name, VmcLogEvent *ret_event)
 {
-    static const char *const names[] = {"start", "end", "denied"};
+    static const char *const names[] = {"start", "end", "denied", VMC_RECORD_DENIED_SUMMARY};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         if (name != NULL && strcmp(name, names[i]) == 0) {
             *ret_event = (VmcLogEvent)i;
@@ -443,20 +536,19 @@ event_from_name(const char *name, VmcLogEvent *ret_event)
     return FALSE;
 }
 
-/* Kept strings into the entry (now that scratch no longer moves). The last
- * of repeated members wins; a member that is not a string stays NULL / -1. */
+/* Kept strings into the entry (now that scratch no longer moves; no member
+ * is repeated). A member that is not a string stays NULL / -1. */
 static gboolean
 resolve_kept(Scanner *s)
 {
     const char *event_name = NULL;
     for (guint i = 0; i < s->n_kept; i++) {
         const KeptString *k = &s->kept[i];
-        const char *text = k->offset >= 0 ? s->scratch->str + k->offset : NULL;
+        const char *text = s->scratch->str + k->offset;
         if (k->member->offset == G_MAXSIZE)
             event_name = text;
         else if (k->member->kind == KEEP_TIME)
-            G_STRUCT_MEMBER(gint64, s->entry, k->member->offset) =
-                text != NULL ? vmc_log_parse_time(text) : -1;
+            G_STRUCT_MEMBER(gint64, s->entry, k->member->offset) = vmc_log_parse_time(text);
         else
             G_STRUCT_MEMBER(const char *, s->entry, k->member->offset) = text;
     }
@@ -472,8 +564,9 @@ vmc_log_entry_parse(const char *line, gsize length, GString *scratch, VmcLogEntr
     g_string_truncate(scratch, 0);
     VmcLogEntry entry;
     entry_init(&entry, line, length);
-    Scanner s = {.p = line, .end = line + length, .scratch = scratch, .version = -1,
-                 .entry = &entry};
+    g_autoptr(GArray) names = g_array_sized_new(FALSE, FALSE, sizeof(MemberName), 64);
+    Scanner s = {.line = line, .p = line, .end = line + length, .scratch = scratch,
+                 .names = names, .version = -1, .entry = &entry};
     if (!scan_top_object(&s))
         return FALSE;
     skip_ws(&s);

@@ -14,7 +14,8 @@ static const char *const truncated_keep[] = {"v", "event", "time", "session", "i
 
 /* Members shown by vmc_record_summary(), in this order. */
 static const char *const summary_keys[] = {
-    "session", "identity", "account", "vm", "client", "reason", "exit", "duration_s", "bytes_total",
+    "session",    "identity",    "account", "vm", "client", "reason", "exit", "duration_s",
+    "bytes_total", "suppressed",
 };
 
 char *
@@ -146,25 +147,49 @@ vmc_record_take_node(VmcRecord *record, const char *key, JsonNode *node)
     json_node_unref(node);
 }
 
-/* JSON allows these raw inside strings, but C1 controls (U+0080..U+009F) can
- * still drive a terminal that cats the log, and U+2028/U+2029 end a line for
- * JavaScript and some editors: write them as \uXXXX escapes. json-glib emits
- * valid UTF-8 and escapes everything below 0x20 and 0x7f itself. */
-static GString *
-escape_unsafe_unicode(const char *json, gsize len)
+/* A number token at json[i] (outside strings): copied, and json-glib 1.6's
+ * "1e+40.0" (it appends ".0" to every double it printed without a '.',
+ * exponent forms too: not JSON) written "1e+40". Returns the token's end. */
+static gsize
+copy_number(GString *out, const char *json, gsize len, gsize i)
 {
+    gsize end = i;
+    while (end < len && strchr("+-.0123456789eE", json[end]) != NULL)
+        end++;
+    gsize n = end - i;
+    const char *exponent = memchr(json + i, 'e', n) ? memchr(json + i, 'e', n)
+                                                     : memchr(json + i, 'E', n);
+    if (exponent != NULL && n >= 2 && json[end - 2] == '.' && json[end - 1] == '0' &&
+        memchr(json + i, '.', n - 2) == NULL)
+        n -= 2;
+    g_string_append_len(out, json + i, (gssize)n);
+    return end;
+}
+
+GString *
+vmc_json_text_finish(const char *json, gsize len)
+{
+    g_return_val_if_fail(json != NULL || len == 0, NULL);
     GString *out = g_string_sized_new(len + 2);
     const guchar *p = (const guchar *)json;
-
+    gboolean in_string = FALSE;
     for (gsize i = 0; i < len; i++) {
-        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+        if (!in_string && (p[i] == '-' || g_ascii_isdigit(p[i]))) {
+            i = copy_number(out, json, len, i) - 1;
+        } else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+            /* C1 controls (U+0080..U+009F) can drive a terminal that cats the log */
             g_string_append_printf(out, "\\u%04x", p[i + 1]);
             i += 1;
         } else if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x80 &&
                    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+            /* U+2028/U+2029 end a line for JavaScript and some editors */
             g_string_append_printf(out, "\\u%04x", p[i + 2] == 0xa8 ? 0x2028u : 0x2029u);
             i += 2;
         } else {
+            if (in_string && p[i] == '\\' && i + 1 < len)
+                g_string_append_c(out, (char)p[i++]);
+            else if (p[i] == '"')
+                in_string = !in_string;
             g_string_append_c(out, (char)p[i]);
         }
     }
@@ -184,7 +209,7 @@ generate_line(JsonObject *object)
     json_generator_set_root(generator, root);
     g_autofree char *json = json_generator_to_data(generator, &len);
 
-    GString *line = escape_unsafe_unicode(json, len);
+    GString *line = vmc_json_text_finish(json, len);
     for (gsize i = 0; i < line->len; i++) {
         if ((guchar)line->str[i] < 0x20 || line->str[i] == 0x7f) {
             g_string_free(line, TRUE);

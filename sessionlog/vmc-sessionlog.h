@@ -64,12 +64,18 @@ char *vmc_record_to_line(const VmcRecord *record, gsize *ret_length);
 /* A one-line human summary for syslog, e.g.
  * "denied identity=bob vm=debianx reason=..." (strings escaped, capped). */
 /* "EVENT key=value ..." for session, identity, account, vm, client, reason,
- * exit, duration_s, bytes_total when present. Strings go through
+ * exit, duration_s, bytes_total, suppressed when present. Strings go through
  * vmc_text_escape() capped at VMC_RECORD_SUMMARY_VALUE_MAX and are put in
  * double quotes (inner quotes as \") when they hold a space or a quote or are
  * empty. At most VMC_RECORD_MAX_SUMMARY bytes; fields that do not fit are
  * left out whole and " ..." ends the summary. */
 char *vmc_record_summary(const VmcRecord *record);
+
+/* json-glib's output made safe to store and print: C1 controls
+ * (U+0080..U+009F), U+2028 and U+2029 written as \uXXXX escapes; and the
+ * doubles json-glib 1.6 writes as "1e+40.0" (not JSON: a ".0" after an
+ * exponent) written as "1e+40". Strings are left as they are. */
+GString *vmc_json_text_finish(const char *json, gsize len);
 
 /* time as RFC 3339 UTC with milliseconds, e.g. "2026-11-29T10:02:03.123Z"
  * (the format of "time" and of any other time member a caller sets). */
@@ -86,19 +92,37 @@ typedef struct _VmcSessionLog VmcSessionLog;
 VmcSessionLog *vmc_sessionlog_open(const char *path, GError **error);
 
 /* Append one record: a single write(2) of the whole line, then fsync; then
- * mirror the summary to syslog (LOG_AUTHPRIV) when enabled. */
+ * mirror the summary (syslog, LOG_AUTHPRIV, by default) — also when the
+ * write or fsync failed (a full disk): the mirror line then ends with
+ * VMC_SESSIONLOG_MIRROR_NOT_IN_FILE and the error, at LOG_WARNING, and the
+ * error is returned as before. */
 /* A short write is VMC_SESSIONLOG_ERROR_WRITE and is never completed by a
  * second write (which could interleave with another process's record); the
  * next append on this handle then starts with '\n' so the fragment stays on
- * its own (damaged) line. Syslog gets LOG_NOTICE for "denied", else LOG_INFO,
- * ident "vmconsole" (openlog() on first use). */
+ * its own (damaged) line. The mirror gets LOG_NOTICE for "denied" and
+ * "denied-summary", else LOG_INFO; syslog's ident is "vmconsole"
+ * (openlog() on first use). */
 gboolean vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GError **error);
 
-/* Mirror records to syslog (default: on). */
+#define VMC_SESSIONLOG_MIRROR_NOT_IN_FILE "log_write=failed"
+
+/* Where the summaries go: func(priority, line, user_data) for each append
+ * (priority as syslog(3)'s, line printable ASCII). NULL: no mirror. The
+ * default is syslog; tests capture it here. */
+typedef void (*VmcSessionLogMirrorFunc)(int priority, const char *line, gpointer user_data);
+void vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func,
+                               gpointer user_data);
+
+/* Mirror records to syslog (TRUE, the default) or not at all. */
 /* The environment variable VMC_NO_SYSLOG=1, read by vmc_sessionlog_open(),
  * turns it off too: for tests only; programs must not pass it on from
  * untrusted environments. */
 void vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled);
+
+/* TRUE when the log's filesystem has less than reserve bytes available to
+ * the account (statvfs f_bavail); FALSE when reserve is 0 or it cannot
+ * be told. */
+gboolean vmc_sessionlog_space_low(VmcSessionLog *log, guint64 reserve);
 
 void vmc_sessionlog_close(VmcSessionLog *log);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSessionLog, vmc_sessionlog_close)
@@ -141,7 +165,11 @@ char *vmc_format_time_us(gint64 real_time_us);
  * listed in VmcLogEntry (top-level scalars, and the two streams' byte counts
  * inside "streams") and skips everything else (arrays, other nested objects)
  * without building a tree; a caller that needs the whole record (show, plot)
- * parses entry->line with json-glib. */
+ * parses entry->line with json-glib (vmc_log_parse_object()).
+ *
+ * A line that could say two things to two readers is damaged: a member name
+ * repeated in any object of it (json-glib and jq keep the last one), or
+ * U+0000 in any string (json-glib cuts the string there). */
 
 #define VMC_LOG_DAMAGED_LINES_MAX 100 /* line numbers of damaged lines remembered */
 
@@ -161,10 +189,27 @@ char *vmc_format_time_us(gint64 real_time_us);
 #define VMC_RECORD_FROM_LAPTOP "from_laptop"
 #define VMC_RECORD_FAILED "failed"
 
+/* The summary of denied requests that were counted instead of written one
+ * by one (gateway/denied-limit.c writes it): "identity", "account",
+ * "client" (the address, without the port), "suppressed" (requests not
+ * written; = "over_rate" + "low_space": over the rate allowed per identity
+ * and client, or while the log's filesystem was below its reserve), "exits"
+ * ({"2": n, "3": n, ...}: the suppressed requests by exit code), "first" and
+ * "last" (times of the first and last suppressed request), "window_s" and
+ * "limit" (the rate: records per window). */
+#define VMC_RECORD_DENIED_SUMMARY "denied-summary"
+#define VMC_RECORD_SUPPRESSED "suppressed"
+#define VMC_RECORD_OVER_RATE "over_rate"
+#define VMC_RECORD_LOW_SPACE "low_space"
+#define VMC_RECORD_EXITS "exits"
+#define VMC_RECORD_FIRST "first"
+#define VMC_RECORD_LAST "last"
+
 typedef enum {
     VMC_LOG_EVENT_START,
     VMC_LOG_EVENT_END,
     VMC_LOG_EVENT_DENIED,
+    VMC_LOG_EVENT_DENIED_SUMMARY, /* VMC_RECORD_DENIED_SUMMARY */
 } VmcLogEvent;
 
 /* A stream's byte counts in an end record: -1 each when absent or not a
@@ -206,6 +251,8 @@ typedef struct {
     const char *sandbox;    /* start: "on", "off"; NULL in records older than the sandbox */
     VmcLogStreamBytes x11_stream;   /* end: "streams"."x11" (absent: sandbox off, older) */
     VmcLogStreamBytes audio_stream; /* end: "streams"."audio" (absent: no sound, older) */
+    gint64 suppressed;      /* denied-summary: requests counted, not written */
+    gint64 first_us;        /* denied-summary: the first of them */
 } VmcLogEntry;
 
 typedef struct _VmcLogReader VmcLogReader;
@@ -220,8 +267,8 @@ VmcLogReader *vmc_log_reader_new_for_fd(int fd);
 /* The next good record, or NULL at the end of the log (or on a read error,
  * then set in error). Damaged lines — not strict JSON, not an object, no
  * "v": 1, an unknown "event", no parseable "time", too long, invalid UTF-8,
- * or a last line without '\n' (truncated) — are skipped and counted. Empty
- * lines are skipped silently. */
+ * a repeated member or U+0000, or a last line without '\n' (truncated) — are
+ * skipped and counted. Empty lines are skipped silently. */
 const VmcLogEntry *vmc_log_reader_next(VmcLogReader *reader, GError **error);
 
 /* Damaged lines seen so far, and the first VMC_LOG_DAMAGED_LINES_MAX of
@@ -237,6 +284,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcLogReader, vmc_log_reader_free)
  * fuzz target's entry point. */
 gboolean vmc_log_entry_parse(const char *line, gsize length, GString *scratch,
                              VmcLogEntry *ret_entry);
+
+/* Pure: a log line parsed by json-glib for the readers that need the whole
+ * record (show, plot), refused (NULL) where the scanner above would call it
+ * damaged for its shape: nesting deeper than max_depth (json-glib recurses),
+ * a member name repeated in any object, U+0000 in any string, or not an
+ * object. (Whether it is a record — "v", "event", "time" — is the caller's
+ * to check.) A new reference. */
+JsonObject *vmc_log_parse_object(const char *line, gsize length, guint max_depth);
 
 /* Pure: an RFC 3339 time as written by vmc_record_format_time() (or with an
  * offset) to microseconds since the epoch; -1 when it is not one. */

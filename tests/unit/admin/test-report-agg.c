@@ -25,6 +25,7 @@ entry(VmcLogEvent event, const char *session, const char *identity, const char *
     e.start_us = e.rate_peak_time_us = -1;
     e.duration_s = e.bytes_total = e.viewer_exit = e.exit_code = -1;
     e.rate_mean = e.rate_peak = NAN;
+    e.suppressed = e.first_us = -1;
     e.x11_stream.to_laptop = e.x11_stream.from_laptop = -1;
     e.audio_stream.to_laptop = e.audio_stream.from_laptop = -1;
     return e;
@@ -61,6 +62,17 @@ add_denied(VmcReport *r, const char *identity, const char *vm, const char *time)
     vmc_report_add(r, &d);
 }
 
+/* A denied-summary record counting suppressed requests from first on. */
+static void
+add_summary(VmcReport *r, const char *identity, const char *first, const char *time,
+            gint64 suppressed)
+{
+    VmcLogEntry d = entry(VMC_LOG_EVENT_DENIED_SUMMARY, NULL, identity, NULL, time);
+    d.first_us = T(first);
+    d.suppressed = suppressed;
+    vmc_report_add(r, &d);
+}
+
 static gboolean
 live_if_named(const char *session, gpointer name)
 {
@@ -89,6 +101,33 @@ row(const VmcReport *r, guint i)
     const GPtrArray *rows = vmc_report_get_rows(r);
     g_assert_cmpuint(i, <, rows->len);
     return rows->pdata[i];
+}
+
+/* DENIED counts the requests a denied-summary counted, on the day of its
+ * first one (it may be written days later); a summary without a count (-1,
+ * a hostile record) counts nothing. */
+static void
+test_denied_summary(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_DAY, .since_us = -1, .until_us = -1, .tz = utc};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    for (guint i = 0; i < 10; i++)
+        add_denied(r, "mallory", NULL, "2026-11-29T12:00:00.000Z");
+    add_summary(r, "mallory", "2026-11-29T12:00:01.000Z", "2026-12-01T08:00:00.000Z", 9990);
+    add_summary(r, "mallory", "2026-11-30T12:00:01.000Z", "2026-12-01T08:00:00.000Z", -1);
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, 1);
+    g_assert_cmpstr(row(r, 0)->key, ==, "2026-11-29");
+    g_assert_cmpuint(row(r, 0)->denied, ==, 10000);
+    g_assert_cmpuint(vmc_report_get_total(r)->denied, ==, 10000);
+
+    VmcReportQuery since = {.by = VMC_REPORT_BY_IDENTITY, .since_us = T("2026-11-30T00:00:00Z"),
+                            .until_us = -1, .tz = utc};
+    g_autoptr(VmcReport) later = vmc_report_new(&since);
+    add_summary(later, "mallory", "2026-11-29T12:00:01.000Z", "2026-12-01T08:00:00.000Z", 9990);
+    vmc_report_finish(later, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_total(later)->denied, ==, 0);
 }
 
 static void
@@ -483,6 +522,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/end-without-start", test_end_without_start);
     g_test_add_func("/report/open-cap", test_open_cap);
     g_test_add_func("/report/by-parse", test_by_parse);
+    g_test_add_func("/report/denied-summary", test_denied_summary);
     g_test_add_func("/report/streams-and-sandbox", test_streams_and_sandbox);
     g_test_add_func("/report/streams-saturate", test_streams_saturate);
     g_test_add_func("/report/streams-outputs", test_streams_outputs);

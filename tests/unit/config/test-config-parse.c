@@ -22,6 +22,8 @@ assert_defaults(const VmcConfig *config)
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_DENY);
     g_assert_cmpint(config->sandbox, ==, VMC_SANDBOX_ON);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, VMC_CONFIG_DEFAULT_MAX_SESSIONS);
+    g_assert_cmpuint(config->denied_per_minute, ==, VMC_CONFIG_DEFAULT_DENIED_RATE);
+    g_assert_cmpuint(config->log_reserve, ==, VMC_CONFIG_DEFAULT_LOG_RESERVE);
     g_assert_cmpint(config->file_transfer, ==, VMC_FILE_TRANSFER_DENY);
     g_assert_cmpint(config->clipboard, ==, VMC_CLIPBOARD_BOTH);
 }
@@ -66,6 +68,8 @@ test_full(void)
                                "file-transfer = allow\n"
                                "clipboard = none\n"
                                "microphone = allow\n"
+                               "denied-records-per-minute = 5\n"
+                               "log-reserve = 2M\n"
                                "\n"
                                "[vm debianx]\n"
                                "socket = /var/spicex/spice.socket\n"
@@ -87,6 +91,8 @@ test_full(void)
     g_assert_cmpint(config->takeover, ==, VMC_TAKEOVER_ALLOW);
     g_assert_cmpint(config->sandbox, ==, VMC_SANDBOX_OFF);
     g_assert_cmpuint(config->max_sessions_per_identity, ==, 1000);
+    g_assert_cmpuint(config->denied_per_minute, ==, 5);
+    g_assert_cmpuint(config->log_reserve, ==, 2 << 20);
     g_assert_cmpuint(config->vms->len, ==, 2);
 
     const VmcVmConfig *vm = g_ptr_array_index(config->vms, 0);
@@ -134,7 +140,8 @@ static const ErrorCase error_cases[] = {
      "file-transfer, clipboard)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
-     "sandbox, microphone, tunnel-check, max-sessions-per-identity, file-transfer, clipboard)"},
+     "sandbox, microphone, tunnel-check, max-sessions-per-identity, file-transfer, clipboard, "
+     "denied-records-per-minute, log-reserve)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,

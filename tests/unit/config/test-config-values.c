@@ -280,6 +280,63 @@ test_max_sessions(void)
     }
 }
 
+/* denied-records-per-minute: 1..1000, at both bounds and past them. */
+static void
+test_denied_rate(void)
+{
+    static const struct {
+        const char *value;
+        guint expect; /* 0: bad */
+    } cases[] = {
+        {"1", 1}, {"30", 30}, {"1000", 1000}, {"0", 0}, {"1001", 0}, {"-1", 0}, {"", 0}, {"3 0", 0},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint rate = 77;
+        g_autofree char *why = NULL;
+        gboolean ok = vmc_config_parse_denied_rate(cases[i].value, &rate, &why);
+        g_assert_cmpint(ok, ==, cases[i].expect != 0);
+        g_assert_cmpuint(rate, ==, ok ? cases[i].expect : 77);
+        g_assert_true(ok || strstr(why, "per minute") != NULL);
+    }
+}
+
+/* log-reserve: bytes, K, M, G; 0 is allowed (no reserve); at most 1024G. */
+static void
+test_size(void)
+{
+    static const struct {
+        const char *value;
+        guint64 expect; /* G_MAXUINT64: bad */
+    } cases[] = {
+        {"0", 0},
+        {"512", 512},
+        {"64K", 64 << 10},
+        {"64M", G_GUINT64_CONSTANT(64) << 20},
+        {"1024G", G_GUINT64_CONSTANT(1024) << 30},
+        {"1099511627776", G_GUINT64_CONSTANT(1) << 40},
+        {"1025G", G_MAXUINT64},
+        {"1099511627777", G_MAXUINT64},
+        {"1048577M", G_MAXUINT64},
+        {"99999999999999", G_MAXUINT64},
+        {"", G_MAXUINT64},
+        {"M", G_MAXUINT64},
+        {"64m", G_MAXUINT64},
+        {"64MB", G_MAXUINT64},
+        {"64 M", G_MAXUINT64},
+        {"-1", G_MAXUINT64},
+        {"1.5G", G_MAXUINT64},
+        {"64T", G_MAXUINT64},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint64 bytes = 77;
+        g_autofree char *why = NULL;
+        gboolean ok = vmc_config_parse_size(cases[i].value, &bytes, &why);
+        if (ok != (cases[i].expect != G_MAXUINT64))
+            g_error("'%s': %s", cases[i].value, ok ? "accepted" : why);
+        g_assert_cmpuint(bytes, ==, ok ? cases[i].expect : 77);
+    }
+}
+
 static void
 test_agent_keys(void)
 {
@@ -345,6 +402,8 @@ main(int argc, char **argv)
     g_test_add_func("/config/values/takeover", test_takeover);
     g_test_add_func("/config/values/sandbox", test_sandbox);
     g_test_add_func("/config/values/max-sessions", test_max_sessions);
+    g_test_add_func("/config/values/denied-rate", test_denied_rate);
+    g_test_add_func("/config/values/size", test_size);
     g_test_add_func("/config/values/agent-keys", test_agent_keys);
     g_test_add_func("/config/values/quote", test_quote);
     return g_test_run();

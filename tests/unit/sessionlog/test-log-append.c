@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #define WRITERS 8
@@ -231,6 +232,75 @@ test_short_write(Fixture *f, gconstpointer data)
     }
 }
 
+/* The mirror seam: every summary line and its priority. */
+typedef struct {
+    GPtrArray *lines;
+    GArray *priorities;
+} Mirror;
+
+static void
+capture_mirror(int priority, const char *line, gpointer user_data)
+{
+    Mirror *m = user_data;
+    g_ptr_array_add(m->lines, g_strdup(line));
+    g_array_append_val(m->priorities, priority);
+}
+
+/* The mirror gets every record, also the one the file refused (no room
+ * left: RLIMIT_FSIZE stands for a full disk here, a full tmpfs in
+ * tests/security/test-log-full.sh), and says so. In a child: it changes
+ * RLIMIT_FSIZE. */
+static void
+mirror_child(const char *path)
+{
+    Mirror m = {g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(int))};
+    g_autoptr(VmcSessionLog) log = open_ok(path);
+    vmc_sessionlog_set_mirror(log, capture_mirror, &m);
+    g_autoptr(VmcRecord) denied = vmc_record_new("denied");
+    vmc_record_set_string(denied, "identity", "mallory");
+    append_ok(log, denied);
+    g_assert_cmpuint(m.lines->len, ==, 1);
+    g_assert_cmpint(g_array_index(m.priorities, int, 0), ==, LOG_NOTICE);
+    g_assert_true(g_str_has_prefix(m.lines->pdata[0], "denied identity=mallory"));
+    g_assert_null(strstr(m.lines->pdata[0], VMC_SESSIONLOG_MIRROR_NOT_IN_FILE));
+
+    struct stat st;
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    struct rlimit full = {.rlim_cur = (rlim_t)st.st_size, .rlim_max = RLIM_INFINITY};
+    signal(SIGXFSZ, SIG_IGN);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &full), ==, 0);
+    g_autoptr(VmcRecord) start = vmc_record_new("start");
+    vmc_record_set_string(start, "session", "0123abcd");
+    vmc_record_set_string(start, "identity", "alice");
+    g_autoptr(GError) error = NULL;
+    g_assert_false(vmc_sessionlog_append(log, start, &error));
+    g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE);
+    g_assert_cmpuint(m.lines->len, ==, 2);
+    const char *line = m.lines->pdata[1];
+    g_test_message("mirror: %s", line);
+    g_assert_cmpint(g_array_index(m.priorities, int, 1), ==, LOG_WARNING);
+    g_assert_true(g_str_has_prefix(line, "start session=0123abcd identity=alice"));
+    g_assert_nonnull(strstr(line, VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (cannot write to the "
+                                  "session log"));
+    g_assert_nonnull(strstr(line, g_strerror(EFBIG)));
+    g_ptr_array_unref(m.lines);
+    g_array_unref(m.priorities);
+}
+
+static void
+test_mirror_when_write_fails(Fixture *f, gconstpointer data)
+{
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        mirror_child(f->path);
+        _exit(0);
+    }
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void
 writer_child(const char *path, int writer)
 {
@@ -297,6 +367,7 @@ main(int argc, char **argv)
     ADD("/log-append/refuse/fifo", test_refuse_fifo);
     ADD("/log-append/refuse/missing-dir", test_refuse_missing_dir);
     ADD("/log-append/short-write", test_short_write);
+    ADD("/log-append/mirror-when-write-fails", test_mirror_when_write_fails);
     ADD("/log-append/concurrent", test_concurrent);
 #undef ADD
     return g_test_run();

@@ -319,6 +319,41 @@ test_summary_bounded(void)
     g_assert_true(g_str_has_prefix(summary, field));
 }
 
+/* json-glib 1.6 writes a double it prints in exponent form without a '.'
+ * as "1e+40.0" — not JSON: no reader (the log's, json-glib's own, jq) takes
+ * the line. Found by fuzz-audit-record (show --json of a record with
+ * "rate_mean": 1e40). Such numbers are written "1e+40"; strings holding the
+ * same text are left alone. */
+static void
+test_big_doubles(void)
+{
+    const double values[] = {1e40, 1e17, 2e17, 1e300, -1e20, 1e16, 123.5, 0.0};
+    for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autoptr(VmcRecord) record = vmc_record_new("end");
+        vmc_record_set_double(record, "rate_mean", values[i]);
+        vmc_record_set_string(record, "reason", "1e+40.0 \"2e+17.0\"");
+        gsize length = 0;
+        g_autofree char *line = vmc_record_to_line(record, &length);
+        g_autoptr(GString) scratch = g_string_new(NULL);
+        VmcLogEntry e;
+        if (!vmc_log_entry_parse(line, length - 1, scratch, &e))
+            g_error("%g: not a record: %s", values[i], line);
+        g_assert_cmpfloat(e.rate_mean, ==, values[i]);
+        g_assert_cmpstr(e.reason, ==, "1e+40.0 \"2e+17.0\"");
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_assert_true(json_parser_load_from_data(parser, line, -1, NULL));
+    }
+    const char *cases[][2] = {
+        {"[1e+40.0,1E-7.0,1.5e+40,-2e+17.0,10.0]", "[1e+40,1E-7,1.5e+40,-2e+17,10.0]"},
+        {"{\"a\\\"1e+40.0\":1e+40.0}", "{\"a\\\"1e+40.0\":1e+40}"},
+        {"\"\xc2\x9b\xe2\x80\xa8\"", "\"\\u009b\\u2028\""},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GString) out = vmc_json_text_finish(cases[i][0], strlen(cases[i][0]));
+        g_assert_cmpstr(out->str, ==, cases[i][1]);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -340,5 +375,6 @@ main(int argc, char **argv)
     }
     g_test_add_func("/record/summary/fields", test_summary_fields);
     g_test_add_func("/record/summary/bounded", test_summary_bounded);
+    g_test_add_func("/record/big-doubles", test_big_doubles);
     return g_test_run();
 }
