@@ -40,6 +40,7 @@ static const struct {
     {"permituserenvironment", {"no", "no"}, {"yes", "LANG"}},
     {"x11forwarding", {"yes", "yes"}, {"no", "no"}},
     {"exposeauthinfo", {"yes", "yes"}, {"no", "no"}},
+    {"unusedconnectiontimeout", {"10", "60"}, {"none", "61"}},
 };
 #define N_SETTINGS G_N_ELEMENTS(settings)
 
