@@ -51,7 +51,9 @@ sec_direct_setup "${P}gw" "$1" || exit 1
 VMS=$(for i in $(seq -w 1 $BURST); do echo "vm$i"; done)
 # shellcheck disable=SC2086 # the names are split on purpose
 sec_vm_sockets $VMS && sec_grant "$ALICE" $VMS || exit 1
-sec_direct_config "max-sessions-per-identity = $MAX"
+# every refusal recorded: this test counts them (the limiter of denied
+# records, 30 a minute by default, is test-denied-flood's)
+sec_direct_config "max-sessions-per-identity = $MAX" "denied-records-per-minute = 1000"
 
 # A session runs once its gateway holds its console (the lock file names it).
 has_start_by_pid() { # has_start_by_pid PID
