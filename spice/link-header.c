@@ -8,26 +8,37 @@
  * can still have. */
 #include "vmc-spice.h"
 
+#include <spice/protocol.h>
+#include <stddef.h>
 #include <string.h>
 
 G_DEFINE_QUARK(vmc-spice-error-quark, vmc_spice_error)
 
-/* Offsets of the SpiceLinkHeader and SpiceLinkMess fields (packed, LE). */
-enum {
-    OFF_MAJOR = 4,
-    OFF_SIZE = 12,
-    OFF_CONNECTION_ID = 16,
-    OFF_CHANNEL_TYPE = 20,
-    OFF_CHANNEL_ID = 21,
-    OFF_NUM_COMMON_CAPS = 22,
-    OFF_NUM_CHANNEL_CAPS = 26,
-    OFF_CAPS_OFFSET = 30,
-};
+/* The layout is spice-protocol's (packed, little endian on the wire); the
+ * checks below read the fields at these offsets, so the sizes are pinned. */
+G_STATIC_ASSERT(sizeof(SpiceLinkHeader) == VMC_SPICE_LINK_HEADER_SIZE);
+G_STATIC_ASSERT(sizeof(SpiceLinkMess) == VMC_SPICE_LINK_MESS_MIN);
 
-#define SPICE_LINK_MAJOR 2
+#define MESS(field) (sizeof(SpiceLinkHeader) + offsetof(SpiceLinkMess, field))
+enum {
+    OFF_MAJOR = offsetof(SpiceLinkHeader, major_version),
+    OFF_MINOR = offsetof(SpiceLinkHeader, minor_version),
+    OFF_SIZE = offsetof(SpiceLinkHeader, size),
+    OFF_CONNECTION_ID = MESS(connection_id),
+    OFF_CHANNEL_TYPE = MESS(channel_type),
+    OFF_CHANNEL_ID = MESS(channel_id),
+    OFF_NUM_COMMON_CAPS = MESS(num_common_caps),
+    OFF_NUM_CHANNEL_CAPS = MESS(num_channel_caps),
+    OFF_CAPS_OFFSET = MESS(caps_offset),
+};
+#undef MESS
+G_STATIC_ASSERT(offsetof(SpiceLinkHeader, magic) == 0 && OFF_MAJOR == 4);
 
 /* The magic and the major version as they are on the wire. */
-static const guint8 link_prefix[8] = {'R', 'E', 'D', 'Q', SPICE_LINK_MAJOR, 0, 0, 0};
+static const guint8 link_prefix[8] = {
+    SPICE_MAGIC & 0xff, (SPICE_MAGIC >> 8) & 0xff, (SPICE_MAGIC >> 16) & 0xff, SPICE_MAGIC >> 24,
+    SPICE_VERSION_MAJOR, 0, 0, 0,
+};
 
 /* The u32 at `offset`, with bytes not received yet taken as 0; *ret_complete
  * says whether all four are there. */
@@ -65,7 +76,7 @@ check_prefix(const guint8 *bytes, gsize length, GError **error)
         else
             g_set_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_VERSION,
                         "Spice link message of major version %u (only %u is served)",
-                        read_le32_at_least(bytes, length, OFF_MAJOR, NULL), SPICE_LINK_MAJOR);
+                        read_le32_at_least(bytes, length, OFF_MAJOR, NULL), SPICE_VERSION_MAJOR);
         return FALSE;
     }
     return TRUE;
@@ -134,7 +145,7 @@ static void
 parse_link(const guint8 *bytes, VmcSpiceLink *ret_link)
 {
     ret_link->major = read_le32(bytes, OFF_MAJOR);
-    ret_link->minor = read_le32(bytes, OFF_MAJOR + 4);
+    ret_link->minor = read_le32(bytes, OFF_MINOR);
     ret_link->size = read_le32(bytes, OFF_SIZE);
     ret_link->connection_id = read_le32(bytes, OFF_CONNECTION_ID);
     ret_link->channel_type = bytes[OFF_CHANNEL_TYPE];

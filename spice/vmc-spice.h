@@ -12,6 +12,7 @@
 #pragma once
 
 #include <glib.h>
+#include <spice/enums.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -33,22 +34,24 @@ typedef enum {
     VMC_SPICE_ERROR_AGENT,      /* the agent filter cannot follow a main channel: refused */
 } VmcSpiceError;
 
-/* Spice channel types (spice-protocol enums.h). */
+/* Spice channel types, spice-protocol's (spice/enums.h). */
 typedef enum {
-    VMC_SPICE_CHANNEL_MAIN = 1,
-    VMC_SPICE_CHANNEL_DISPLAY = 2,
-    VMC_SPICE_CHANNEL_INPUTS = 3,
-    VMC_SPICE_CHANNEL_CURSOR = 4,
-    VMC_SPICE_CHANNEL_PLAYBACK = 5,
-    VMC_SPICE_CHANNEL_RECORD = 6,
-    VMC_SPICE_CHANNEL_TUNNEL = 7,
-    VMC_SPICE_CHANNEL_SMARTCARD = 8,
-    VMC_SPICE_CHANNEL_USBREDIR = 9,
-    VMC_SPICE_CHANNEL_PORT = 10,
-    VMC_SPICE_CHANNEL_WEBDAV = 11,
+    VMC_SPICE_CHANNEL_MAIN = SPICE_CHANNEL_MAIN,
+    VMC_SPICE_CHANNEL_DISPLAY = SPICE_CHANNEL_DISPLAY,
+    VMC_SPICE_CHANNEL_INPUTS = SPICE_CHANNEL_INPUTS,
+    VMC_SPICE_CHANNEL_CURSOR = SPICE_CHANNEL_CURSOR,
+    VMC_SPICE_CHANNEL_PLAYBACK = SPICE_CHANNEL_PLAYBACK,
+    VMC_SPICE_CHANNEL_RECORD = SPICE_CHANNEL_RECORD,
+    VMC_SPICE_CHANNEL_TUNNEL = SPICE_CHANNEL_TUNNEL,
+    VMC_SPICE_CHANNEL_SMARTCARD = SPICE_CHANNEL_SMARTCARD,
+    VMC_SPICE_CHANNEL_USBREDIR = SPICE_CHANNEL_USBREDIR,
+    VMC_SPICE_CHANNEL_PORT = SPICE_CHANNEL_PORT,
+    VMC_SPICE_CHANNEL_WEBDAV = SPICE_CHANNEL_WEBDAV,
 } VmcSpiceChannel;
 
-#define VMC_SPICE_CHANNEL_MAX 11 /* highest known type; arrays are indexed 0..MAX */
+/* highest known type; arrays are indexed 0..MAX */
+#define VMC_SPICE_CHANNEL_MAX (SPICE_END_CHANNEL - 1)
+G_STATIC_ASSERT(VMC_SPICE_CHANNEL_MAX == VMC_SPICE_CHANNEL_WEBDAV);
 
 /* "main", "display", … for a known type; NULL otherwise. */
 const char *vmc_spice_channel_name(guint type);
