@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "vmc-acl.h"
+#include "vmc-common.h"
 #include "vmc-config.h"
 #include "vmc-gateway.h"
 #include "vmc-sessionlog.h"

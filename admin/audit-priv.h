@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "vmc-common.h"
 #include "vmc-sessionlog.h"
 
 G_BEGIN_DECLS

@@ -21,9 +21,9 @@
 #include <glib.h>
 
 #include "vmc-build-config.h"
+#include "vmc-common.h"
 #include "vmc-launcher.h"
 #include "vmc-pulse.h"
-#include "vmc-sessionlog.h"
 
 #define KILL_DELAY_MS 5000   /* after passing a signal on: then SIGKILL */
 #define READ_CHUNK 4096      /* bytes of ssh's stderr read at once */

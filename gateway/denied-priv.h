@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "vmc-common.h"
 #include "vmc-config.h"
 #include "vmc-sessionlog.h"
 

@@ -1,6 +1,7 @@
 /* gateway-priv.h — the gateway program's commands (not part of the library). */
 #pragma once
 
+#include "vmc-common.h"
 #include "vmc-gateway.h"
 
 G_BEGIN_DECLS

@@ -2,7 +2,6 @@
  * strictly, in private 0700 directories that hold nothing else. */
 #include "pulse-priv.h"
 
-#include "vmc-sessionlog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* text-escape.c — outside text made safe: for terminals and log lines
  * (vmc_text_escape) and for JSON strings (vmc_text_to_utf8). Pure functions. */
-#include "vmc-sessionlog.h"
+#include "vmc-common.h"
 
 #include <string.h>
 

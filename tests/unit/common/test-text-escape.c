@@ -1,6 +1,6 @@
-/* Tables for vmc_text_escape() and vmc_text_to_utf8(), plus properties over
- * random bytes. */
-#include "vmc-sessionlog.h"
+/* test-text-escape.c — tables for vmc_text_escape() and vmc_text_to_utf8(),
+ * plus properties over random bytes. */
+#include "vmc-common.h"
 
 #include <string.h>
 
