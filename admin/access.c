@@ -6,17 +6,12 @@
  */
 #include "admin-priv.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "vmc-sessionlog.h"
 
-#define VMC_ADMIN_NSS_BUFFER_START 4096
-#define VMC_ADMIN_NSS_BUFFER_MAX (4 * 1024 * 1024) /* an NSS entry bigger than this is skipped */
 #define VMC_ADMIN_MAX_ACCOUNTS 200000 /* passwd entries scanned for primary groups */
 #define VMC_ADMIN_MESSAGE_MAX 600     /* bytes of an escaped message on stderr */
 
@@ -103,64 +98,37 @@ inspect_vm(AccessRun *run, const char *vm)
 
 /* ---- NSS: from ids to user names ---- */
 
-/* The name of uid, or NULL when it has no passwd entry. */
-static char *
-user_name_of(uid_t uid)
-{
-    for (gsize size = VMC_ADMIN_NSS_BUFFER_START; size <= VMC_ADMIN_NSS_BUFFER_MAX; size *= 2) {
-        g_autofree char *buffer = g_malloc(size);
-        struct passwd entry, *found = NULL;
-        int rc = getpwuid_r(uid, &entry, buffer, size, &found);
-        if (rc == ERANGE)
-            continue;
-        return rc == 0 && found != NULL ? g_strdup(entry.pw_name) : NULL;
-    }
-    return NULL;
-}
-
 /* Add the listed members (gr_mem) of gid to names; FALSE when gid has no group entry. */
 static gboolean
 add_group_members(gid_t gid, VmcAdminNameSet *names)
 {
-    for (gsize size = VMC_ADMIN_NSS_BUFFER_START; size <= VMC_ADMIN_NSS_BUFFER_MAX; size *= 2) {
-        g_autofree char *buffer = g_malloc(size);
-        struct group entry, *found = NULL;
-        int rc = getgrgid_r(gid, &entry, buffer, size, &found);
-        if (rc == ERANGE)
-            continue;
-        if (rc != 0 || found == NULL)
-            return FALSE;
-        for (char **member = entry.gr_mem; *member != NULL; member++)
-            vmc_admin_name_set_add(names, *member);
-        return TRUE;
-    }
-    return FALSE;
+    g_autoptr(VmcNssGroup) group = NULL;
+    if (vmc_nss_get_group_by_gid(gid, &group) != 0 || group == NULL)
+        return FALSE;
+    for (char **member = group->members; *member != NULL; member++)
+        vmc_admin_name_set_add(names, *member);
+    return TRUE;
+}
+
+typedef struct {
+    GHashTable *gids;
+    VmcAdminNameSet *names;
+} PrimaryMembers;
+
+static void
+add_if_primary_member(const VmcNssUser *user, gpointer data)
+{
+    PrimaryMembers *wanted = data;
+    if (g_hash_table_contains(wanted->gids, GUINT_TO_POINTER(user->gid)))
+        vmc_admin_name_set_add(wanted->names, user->name);
 }
 
 /* Add every account whose primary group is in gids (one bounded passwd scan). */
 static void
 add_primary_members(GHashTable *gids, VmcAdminNameSet *names)
 {
-    gsize size = VMC_ADMIN_NSS_BUFFER_START;
-    g_autofree char *buffer = g_malloc(size);
-    guint scanned = 0;
-
-    setpwent();
-    while (scanned < VMC_ADMIN_MAX_ACCOUNTS) {
-        struct passwd entry, *found = NULL;
-        int rc = getpwent_r(&entry, buffer, size, &found);
-        if (rc == ERANGE && size < VMC_ADMIN_NSS_BUFFER_MAX) {
-            size *= 2; /* the same entry again, with room for it */
-            buffer = g_realloc(buffer, size);
-            continue;
-        }
-        if (rc != 0 || found == NULL)
-            break;
-        scanned++;
-        if (g_hash_table_contains(gids, GUINT_TO_POINTER(entry.pw_gid)))
-            vmc_admin_name_set_add(names, entry.pw_name);
-    }
-    endpwent();
+    PrimaryMembers wanted = {gids, names};
+    guint scanned = vmc_nss_foreach_user(add_if_primary_member, &wanted, VMC_ADMIN_MAX_ACCOUNTS);
     if (scanned == VMC_ADMIN_MAX_ACCOUNTS)
         complain("warning: ", "stopped after %u accounts looking for primary-group members; "
                  "name the identities with --identity", (guint)VMC_ADMIN_MAX_ACCOUNTS);
@@ -177,7 +145,7 @@ names_from_acls(AccessRun *run)
 
     g_hash_table_iter_init(&iter, run->uids);
     while (g_hash_table_iter_next(&iter, &id, NULL)) {
-        g_autofree char *name = user_name_of((uid_t)GPOINTER_TO_UINT(id));
+        g_autofree char *name = vmc_nss_user_name(GPOINTER_TO_UINT(id));
         if (name != NULL)
             vmc_admin_name_set_add(names, name);
         else

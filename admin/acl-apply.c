@@ -7,8 +7,6 @@
 
 #include <acl/libacl.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/acl.h>
@@ -23,24 +21,10 @@ libacl_free(acl_t acl)
 }
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC(acl_t, libacl_free, NULL)
 
-static char *
-user_name(guint32 uid)
-{
-    struct passwd *pw = getpwuid(uid);
-    return pw != NULL ? g_strdup(pw->pw_name) : NULL;
-}
-
-static char *
-group_name(guint32 gid)
-{
-    struct group *gr = getgrgid(gid);
-    return gr != NULL ? g_strdup(gr->gr_name) : NULL;
-}
-
 GPtrArray *
 vmc_admin_acl_named_words(const VmcAcl *acl)
 {
-    return vmc_admin_acl_words(acl, user_name, group_name);
+    return vmc_admin_acl_words(acl, vmc_nss_user_name, vmc_nss_group_name);
 }
 
 /* A policy name (user or group, or a number) to its id through NSS. */
@@ -52,19 +36,10 @@ resolve_qualifier(gboolean is_user, const char *name, guint32 *ret_id, GError **
         *ret_id = (guint32)id;
         return TRUE;
     }
-    errno = 0;
-    if (is_user) {
-        struct passwd *pw = getpwnam(name);
-        if (pw != NULL) {
-            *ret_id = pw->pw_uid;
-            return TRUE;
-        }
-    } else {
-        struct group *gr = getgrnam(name);
-        if (gr != NULL) {
-            *ret_id = gr->gr_gid;
-            return TRUE;
-        }
+    gint64 found = is_user ? vmc_nss_uid_of(name) : vmc_nss_gid_of(name);
+    if (found >= 0) {
+        *ret_id = (guint32)found;
+        return TRUE;
     }
     g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
                 "the stored ACL names %s %s, which does not exist; create it or fix the "

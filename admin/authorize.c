@@ -179,9 +179,9 @@ identity_allowed(const VmcConfig *config, const char *identity)
 {
     VmcIdentityCandidate candidate = {
         .name = identity,
-        .uid = vmc_access_uid_of(identity),
+        .uid = vmc_nss_uid_of(identity),
         .account = config->account,
-        .account_uid = vmc_access_uid_of(config->account),
+        .account_uid = vmc_nss_uid_of(config->account),
         .named = TRUE,
     };
     g_autofree char *refusal = vmc_access_identity_refusal(&candidate);

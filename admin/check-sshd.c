@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +48,7 @@ static char *
 identity_problem(const char *name, gpointer user_data)
 {
     const VmcAdminCheck *check = user_data;
-    gint64 uid = vmc_access_uid_of(name);
+    gint64 uid = vmc_nss_uid_of(name);
     if (uid < 0)
         return g_strdup_printf("--identity %s is not a known user", name);
     VmcIdentityCandidate candidate = {
@@ -100,8 +99,9 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
 {
     g_auto(GStrv) patterns =
         vmc_admin_sshd_values(sshd_out, strlen(sshd_out), "authorizedkeysfile");
-    struct passwd *pw = getpwnam(check->account->name);
-    g_autofree char *home = g_strdup(pw != NULL ? pw->pw_dir : "/nonexistent");
+    g_autoptr(VmcNssUser) user = NULL;
+    vmc_nss_get_user_by_name(check->account->name, &user);
+    const char *home = user != NULL ? user->home : "/nonexistent";
     guint found = 0;
     for (guint i = 0; patterns[i] != NULL; i++) {
         if (strcmp(patterns[i], "none") == 0)

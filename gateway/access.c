@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -97,25 +96,6 @@ vmc_access_list_permitted(const VmcConfig *config, const VmcIdentity *identity)
 }
 
 /* ---- identities that pass every ACL ---- */
-
-#define VMC_PASSWD_BUFFER_MAX (1024 * 1024) /* getpwnam_r's buffer, at most */
-
-gint64
-vmc_access_uid_of(const char *name)
-{
-    g_return_val_if_fail(name != NULL, -1);
-    gsize size = 1024;
-    for (;;) {
-        g_autofree char *buffer = g_malloc(size);
-        struct passwd pw, *found = NULL;
-        int rc = getpwnam_r(name, &pw, buffer, size, &found);
-        if (rc == ERANGE && size < VMC_PASSWD_BUFFER_MAX) {
-            size *= 2;
-            continue;
-        }
-        return rc == 0 && found != NULL ? (gint64)found->pw_uid : -1;
-    }
-}
 
 char *
 vmc_access_identity_refusal(const VmcIdentityCandidate *c)

@@ -68,7 +68,7 @@ refuse_identity(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         .name = identity->name,
         .uid = (gint64)identity->uid,
         .account = gateway->config->account,
-        .account_uid = vmc_access_uid_of(gateway->config->account),
+        .account_uid = vmc_nss_uid_of(gateway->config->account),
         .named = gateway->identity_named,
     };
     g_autofree char *reason = vmc_access_identity_refusal(&candidate);

@@ -102,9 +102,6 @@ typedef struct {
  * the VM sockets: it would open every VM"), or NULL for an ordinary one. */
 char *vmc_access_identity_refusal(const VmcIdentityCandidate *candidate);
 
-/* The uid of a user name through NSS, or -1. */
-gint64 vmc_access_uid_of(const char *name);
-
 G_END_DECLS
 
 G_BEGIN_DECLS

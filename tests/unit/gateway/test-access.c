@@ -42,18 +42,10 @@ test_identity_refusal(void)
     }
 }
 
-static void
-test_uid_of(void)
-{
-    g_assert_cmpint(vmc_access_uid_of("root"), ==, 0);
-    g_assert_cmpint(vmc_access_uid_of("vmc-no-such-user-here"), ==, -1);
-}
-
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/access/identity-refusal", test_identity_refusal);
-    g_test_add_func("/access/uid-of", test_uid_of);
     return g_test_run();
 }
