@@ -79,8 +79,9 @@ check_files(VmcAdminCheck *check, const char *run_dir)
             continue;
         g_autofree char *path = g_build_filename(run_dir, entry->d_name, NULL);
         g_autoptr(GError) error = NULL;
-        int fd = vmc_private_file_open(dirfd(dir), entry->d_name, path, O_RDONLY,
-                                       check->account->uid, VMC_LOCK_INFO_MAX, &error);
+        const VmcFileRules rules = {.owner = check->account->uid, .max_size = VMC_LOCK_INFO_MAX,
+                                    .remedy = VMC_RUN_FILE_REMEDY};
+        int fd = vmc_file_open(dirfd(dir), entry->d_name, path, O_RDONLY, &rules, &error);
         if (fd >= 0)
             close(fd);
         else if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))

@@ -61,15 +61,6 @@ identity_problem(const char *name, gpointer user_data)
     return vmc_access_identity_refusal(&candidate);
 }
 
-/* Read a key file (it may be in the account's home): never through a
- * symlink or from a FIFO, bounded. */
-static char *
-read_key_file(const char *path, gsize *ret_length, GError **error)
-{
-    return vmc_private_file_read(AT_FDCWD, path, path, VMC_OWNER_ANY, VMC_AUTHKEYS_FILE_MAX,
-                                 ret_length, error);
-}
-
 /* One key file: safe from everyone but root, and every line locked down. */
 static void
 check_key_file(VmcAdminCheck *check, const char *path)
@@ -82,9 +73,12 @@ check_key_file(VmcAdminCheck *check, const char *path)
                               "AuthorizedKeysFile /etc/vmconsole/authorized_keys/%u",
                               "the account's keys could be changed by others than root: %s",
                               unsafe);
+    /* it may be in the account's home: never through a symlink or from a FIFO, bounded */
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_AUTHKEYS_FILE_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
     g_autoptr(GError) error = NULL;
     gsize length = 0;
-    g_autofree char *text = read_key_file(path, &length, &error);
+    g_autofree char *text = vmc_file_read(AT_FDCWD, path, path, &rules, &length, &error);
     if (text == NULL) {
         vmc_admin_finding_add(check->findings, "keys", path,
                               "make it a regular file root can read", "%s", error->message);

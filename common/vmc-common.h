@@ -2,7 +2,8 @@
  * program would otherwise write again for itself.
  *
  * Text from outside made safe for terminals, logs and JSON; units for
- * people; users and groups through NSS. GLib only; nothing here knows of
+ * people; users and groups through NSS; small files read without being
+ * fooled by what stands in their place. GLib only; nothing here knows of
  * ACLs, Spice, sound, the config or the record format (DESIGN.md's modules
  * all sit above this one).
  */
@@ -94,5 +95,48 @@ gint64 vmc_nss_gid_of(const char *name);
  * were seen: max means the scan stopped there. */
 typedef void (*VmcNssUserFunc)(const VmcNssUser *user, gpointer data);
 guint vmc_nss_foreach_user(VmcNssUserFunc func, gpointer data, guint max);
+
+/* ---- small files others may have replaced (file.c) ---- */
+
+#define VMC_FILE_OWNER_ANY ((uid_t)-1) /* a file of any owner */
+
+typedef enum {
+    VMC_FILE_FOLLOW = 1 << 0,    /* the last component may be a symlink: a path the admin gave
+                                  * (the config, a key file on the command line) */
+    VMC_FILE_ANY_LINKS = 1 << 1, /* any number of hard links: a file another program keeps */
+} VmcFileFlags;
+
+/* What a file must be to be opened. */
+typedef struct {
+    uid_t owner;         /* its owner, or VMC_FILE_OWNER_ANY */
+    goffset max_size;    /* bytes at most; -1: any (vmc_file_open only) */
+    VmcFileFlags flags;  /* 0: no symlink, exactly one link */
+    mode_t create_mode;  /* a file made by O_CREAT; 0: 0600 */
+    const char *remedy;  /* what to do, ending the error of a refused file; NULL: none */
+} VmcFileRules;
+
+/* Open name (in dir_fd, or a path with AT_FDCWD) as a regular file that
+ * keeps rules: looked at with fstatat first (a FIFO or device is never
+ * opened), opened O_NONBLOCK|O_CLOEXEC|O_NOCTTY and, without
+ * VMC_FILE_FOLLOW, O_NOFOLLOW; fstat'ed again once open. open_flags:
+ * O_RDONLY, O_RDWR or O_WRONLY, with O_CREAT and O_APPEND. shown names the
+ * file in errors (trusted text), which say what is there instead. Returns
+ * the fd, or -1 with error (G_FILE_ERROR; a missing file is
+ * G_FILE_ERROR_NOENT) and errno set: EISDIR, ELOOP (a symlink), EINVAL (any
+ * other kind), EPERM (another owner), EMLINK (more links), EFBIG (larger),
+ * or the failed call's. */
+int vmc_file_open(int dir_fd, const char *name, const char *shown, int open_flags,
+                  const VmcFileRules *rules, GError **error);
+
+/* All of an open file from its start (pread), NUL-terminated (it may hold
+ * other NULs: *ret_length says how long it is): at most max_size bytes; a
+ * longer one, however it grew, is an error (errno EFBIG). */
+char *vmc_file_read_fd(int fd, const char *shown, gsize max_size, gsize *ret_length,
+                       GError **error);
+
+/* vmc_file_open(O_RDONLY) and vmc_file_read_fd() with rules->max_size
+ * (which must be >= 0): the file's content, or NULL with error and errno. */
+char *vmc_file_read(int dir_fd, const char *name, const char *shown, const VmcFileRules *rules,
+                    gsize *ret_length, GError **error);
 
 G_END_DECLS

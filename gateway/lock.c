@@ -97,11 +97,12 @@ vmc_lock_info_free(VmcLockInfo *info)
 static VmcLockInfo *
 read_lock_info(int fd)
 {
-    char buffer[VMC_LOCK_INFO_MAX];
-    ssize_t n = pread(fd, buffer, sizeof buffer, 0);
-    if (n <= 0)
+    gsize length = 0;
+    g_autofree char *text = vmc_file_read_fd(fd, "the console lock", VMC_LOCK_INFO_MAX, &length,
+                                             NULL);
+    if (text == NULL || length == 0)
         return NULL;
-    return vmc_lock_info_parse(buffer, (gsize)n);
+    return vmc_lock_info_parse(text, length);
 }
 
 int
@@ -126,8 +127,9 @@ open_run_file(const char *run_dir, const char *name, GError **error)
     if (dir_fd < 0)
         return -1;
     g_autofree char *path = g_build_filename(run_dir, name, NULL);
-    int fd = vmc_private_file_open(dir_fd, name, path, O_RDWR | O_CREAT, geteuid(),
-                                   VMC_LOCK_INFO_MAX, error);
+    const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
+    int fd = vmc_file_open(dir_fd, name, path, O_RDWR | O_CREAT, &rules, error);
     close(dir_fd);
     return fd;
 }
@@ -223,8 +225,9 @@ held_lock_info(int dir_fd, const char *run_dir, const char *name, uid_t owner,
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *path = g_build_filename(run_dir, name, NULL);
-    int fd = vmc_private_file_open(dir_fd, name, path, O_RDONLY, owner, VMC_LOCK_INFO_MAX,
-                                   &error);
+    const VmcFileRules rules = {.owner = owner, .max_size = VMC_LOCK_INFO_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
+    int fd = vmc_file_open(dir_fd, name, path, O_RDONLY, &rules, &error);
     if (fd < 0) {
         if (problems != NULL && !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             g_ptr_array_add(problems, g_strdup(error->message));

@@ -57,7 +57,7 @@ remove_at(int parent_fd, const char *name, uid_t owner, guint depth, guint *budg
     struct stat st;
     if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return errno == ENOENT;
-    if ((owner != VMC_OWNER_ANY && st.st_uid != owner) || *budget == 0)
+    if ((owner != VMC_FILE_OWNER_ANY && st.st_uid != owner) || *budget == 0)
         return FALSE;
     (*budget)--;
     if (!S_ISDIR(st.st_mode)) /* a symlink goes, never what it points to */

@@ -121,8 +121,9 @@ read_takeover_note(Session *session)
     gsize length = 0;
     int dir_fd = vmc_run_dir_open(run_dir, &error);
     if (dir_fd >= 0) {
-        text = vmc_private_file_read(dir_fd, name, path, geteuid(), VMC_LOCK_INFO_MAX, &length,
-                                     &error);
+        const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
+                                    .remedy = VMC_RUN_FILE_REMEDY};
+        text = vmc_file_read(dir_fd, name, path, &rules, &length, &error);
         close(dir_fd);
     }
     if (text == NULL) {

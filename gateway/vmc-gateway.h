@@ -9,6 +9,7 @@
 
 #include "request.h"
 #include "vmc-acl.h"
+#include "vmc-common.h"
 #include "vmc-config.h"
 
 G_BEGIN_DECLS
@@ -106,28 +107,11 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 
-/* ---- files in the run dir and the account's home (private-file.c) ---- */
+/* ---- files in the run dir and the account's home ---- */
 
-#define VMC_OWNER_ANY ((uid_t)-1) /* a private file of any owner */
-
-/* Open name (in dir_fd, or a path with AT_FDCWD) as a regular file of owner
- * with one link and at most max_size bytes (-1: any size): never through a
- * symlink (O_NOFOLLOW), never waiting (a FIFO or device is refused before it
- * is opened; O_NONBLOCK), checked with fstat after the open too. flags:
- * O_RDONLY or O_RDWR, and O_CREAT (mode 0600). shown names the file in the
- * error (trusted text), which says what is there and to remove it; a missing
- * file is G_FILE_ERROR_NOENT. */
-int vmc_private_file_open(int dir_fd, const char *name, const char *shown, int flags, uid_t owner,
-                          goffset max_size, GError **error);
-
-/* All of an open file from its start (pread), NUL-terminated: at most
- * max_size bytes, more is an error; shown names it in errors. */
-char *vmc_file_read_bounded(int fd, const char *shown, gsize max_size, gsize *ret_length,
-                            GError **error);
-
-/* All of such a file (at most max_size bytes), NUL-terminated. */
-char *vmc_private_file_read(int dir_fd, const char *name, const char *shown, uid_t owner,
-                            gsize max_size, gsize *ret_length, GError **error);
+/* The end of the error for a file there that is not a private file of ours
+ * (vmc_file_open's remedy): the gateway makes its files anew. */
+#define VMC_RUN_FILE_REMEDY "remove it (vmconsole only uses regular files of its own there)"
 
 G_END_DECLS
 
@@ -185,7 +169,7 @@ int vmc_run_dir_open(const char *run_dir, GError **error);
 /* The locks currently held in run_dir, as (vm name, holder) pairs: a
  * GPtrArray of VmcLockInfo whose session field is set, with the VM name in
  * ret_vms at the same index. A lock file that is not a private file of the
- * run dir's owner (vmc_private_file_open) is skipped, and what is wrong with
+ * run dir's owner (vmc_file_open) is skipped, and what is wrong with
  * it added to problems (strings; may be NULL). */
 GPtrArray *vmc_console_locks_held(const char *run_dir, GPtrArray **ret_vms, GPtrArray *problems);
 
@@ -216,7 +200,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcIdentitySlot, vmc_identity_slot_release)
 #define VMC_SWEEP_CANDIDATES_MAX 4096        /* session-* entries one sweep looks at */
 
 /* Remove parent_fd/name and all below it: never following a symlink (a link
- * is removed, not what it points to), only entries of owner (VMC_OWNER_ANY:
+ * is removed, not what it points to), only entries of owner (VMC_FILE_OWNER_ANY:
  * any), at most VMC_REMOVE_TREE_DEPTH_MAX levels and
  * VMC_REMOVE_TREE_ENTRIES_MAX entries. FALSE when something stays. */
 gboolean vmc_remove_tree_at(int parent_fd, const char *name, uid_t owner);

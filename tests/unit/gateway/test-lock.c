@@ -238,7 +238,7 @@ test_identity_slots(void)
     g_assert_cmpuint(held->len, ==, 0);
     g_assert_cmpuint(problems->len, ==, 1);
     g_assert_nonnull(strstr(problems->pdata[0], "vm.lock is a FIFO"));
-    g_assert_true(vmc_remove_tree_at(AT_FDCWD, dir, VMC_OWNER_ANY));
+    g_assert_true(vmc_remove_tree_at(AT_FDCWD, dir, VMC_FILE_OWNER_ANY));
 }
 
 static void
