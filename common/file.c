@@ -15,22 +15,27 @@
 
 #define DEFAULT_CREATE_MODE 0600
 
-static const char *
-kind_of(mode_t mode)
+const char *
+vmc_file_kind(mode_t mode)
 {
-    if (S_ISDIR(mode))
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
         return "a directory";
-    if (S_ISLNK(mode))
+    case S_IFLNK:
         return "a symbolic link";
-    if (S_ISFIFO(mode))
+    case S_IFIFO:
         return "a FIFO";
-    if (S_ISSOCK(mode))
+    case S_IFSOCK:
         return "a socket";
-    if (S_ISCHR(mode))
+    case S_IFCHR:
         return "a character device";
-    if (S_ISBLK(mode))
+    case S_IFBLK:
         return "a block device";
-    return "not a regular file";
+    default:
+        return "of an unknown kind";
+    }
 }
 
 /* The refusal: errno err (what the file is instead, for callers that word
@@ -63,7 +68,7 @@ check_stat(const struct stat *st, const char *shown, const VmcFileRules *rules, 
 {
     if (!S_ISREG(st->st_mode))
         return refuse(error, S_ISDIR(st->st_mode) ? EISDIR : S_ISLNK(st->st_mode) ? ELOOP : EINVAL,
-                      shown, rules, "is %s, not a regular file", kind_of(st->st_mode));
+                      shown, rules, "is %s, not a regular file", vmc_file_kind(st->st_mode));
     if (rules->owner != VMC_FILE_OWNER_ANY && st->st_uid != rules->owner)
         return refuse(error, EPERM, shown, rules, "belongs to uid %u, not to uid %u",
                       (guint)st->st_uid, (guint)rules->owner);

@@ -134,6 +134,11 @@ int vmc_file_open(int dir_fd, const char *name, const char *shown, int open_flag
 char *vmc_file_read_fd(int fd, const char *shown, gsize max_size, gsize *ret_length,
                        GError **error);
 
+/* What a file of this mode is, in words: "a regular file", "a directory",
+ * "a symbolic link", "a FIFO", "a socket", "a character device", "a block
+ * device", or "of an unknown kind". A static string. */
+const char *vmc_file_kind(mode_t mode);
+
 /* vmc_file_open(O_RDONLY) and vmc_file_read_fd() with rules->max_size
  * (which must be >= 0): the file's content, or NULL with error and errno. */
 char *vmc_file_read(int dir_fd, const char *name, const char *shown, const VmcFileRules *rules,

@@ -260,6 +260,22 @@ test_size_bound(Fixture *f, gconstpointer data)
     g_assert_cmpuint(length, ==, 0);
 }
 
+static void
+test_kind(void)
+{
+    static const struct {
+        mode_t mode;
+        const char *words;
+    } cases[] = {
+        {S_IFREG | 0644, "a regular file"},   {S_IFDIR | 0755, "a directory"},
+        {S_IFLNK | 0777, "a symbolic link"},  {S_IFIFO | 0600, "a FIFO"},
+        {S_IFSOCK | 0600, "a socket"},        {S_IFCHR | 0600, "a character device"},
+        {S_IFBLK | 0600, "a block device"},   {0, "of an unknown kind"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpstr(vmc_file_kind(cases[i].mode), ==, cases[i].words);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -272,5 +288,6 @@ main(int argc, char **argv)
     ADD("/file/other-owner", test_other_owner);
     ADD("/file/relaxed", test_relaxed);
     ADD("/file/size-bound", test_size_bound);
+    g_test_add_func("/file/kind", test_kind);
     return g_test_run();
 }
