@@ -2,7 +2,7 @@
  *
  * The I/O half: reads each VM socket's ACL to learn whom it names, expands
  * groups to their members through NSS, asks the gateway's own decision
- * (vmc_access_decide) for every (VM, identity) and prints the rows.
+ * (vmc_console_decide) for every (VM, identity) and prints the rows.
  */
 #include "admin-priv.h"
 
@@ -213,7 +213,7 @@ add_vm_rows(const AccessRun *run, const char *vm, GPtrArray *rows)
     }
     for (guint i = 0; i < run->identities->len; i++) {
         const VmcIdentity *identity = run->identities->pdata[i];
-        g_autoptr(VmcAccessDecision) decision = vmc_access_decide(run->config, identity, vm);
+        g_autoptr(VmcAccessDecision) decision = vmc_console_decide(run->config, identity, vm);
         if (decision == NULL)
             continue; /* only for an invalid VM name, which collect_vms kept out */
         g_ptr_array_add(rows, vmc_admin_access_row_new(vm, identity->name, decision->result,

@@ -11,7 +11,7 @@
 #include "vmc-acl.h"
 #include "vmc-common.h"
 #include "vmc-config.h"
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 #include "vmc-sessionlog.h"
 
 G_BEGIN_DECLS
@@ -306,7 +306,7 @@ char *vmc_admin_finding_format(const VmcAdminFinding *finding);
  * account itself, which opens every VM), an identity identity_problem()
  * objects to, options that undo the restriction, and keys that appear twice.
  * identity_problem returns what is wrong with a --identity (a new string:
- * an unknown user, uid 0, the account; vmc_access_identity_refusal), or NULL. */
+ * an unknown user, uid 0, the account; vmc_console_identity_refusal), or NULL. */
 typedef char *(*VmcAdminIdentityProblemFunc)(const char *identity, gpointer user_data);
 void vmc_admin_keys_review(const char *text, gsize length, const char *where,
                            VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
@@ -420,7 +420,7 @@ void vmc_admin_check_sound(VmcAdminCheck *check);
 gboolean vmc_admin_caps_have_ptrace(const guint8 *data, gsize length);
 /* The run dir (check-run-dir.c): the account's alone, its lock, takeover and
  * slot files private files of the account; the session dirs of killed
- * gateways removed (vmc_session_dirs_sweep), each said as an ok line, what
+ * gateways removed (vmc_console_session_dirs_sweep), each said as an ok line, what
  * cannot be removed as a problem. */
 void vmc_admin_check_run_dir(VmcAdminCheck *check);
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "admin-priv.h"
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 #define VMC_AUDIT_DAMAGED_SHOWN 20  /* line numbers of damaged lines named on stderr */
 #define VMC_AUDIT_MATCHES_LISTED 20 /* matches named when a prefix is ambiguous */

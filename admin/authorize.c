@@ -176,7 +176,7 @@ identity_allowed(const VmcConfig *config, const char *identity)
         .account_uid = vmc_nss_uid_of(config->account),
         .named = TRUE,
     };
-    g_autofree char *refusal = vmc_access_identity_refusal(&candidate);
+    g_autofree char *refusal = vmc_console_identity_refusal(&candidate);
     if (refusal != NULL)
         vmc_admin_complain("no line for %s: %s; authorize the person's own user name",
                            identity, refusal);

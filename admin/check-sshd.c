@@ -58,7 +58,7 @@ identity_problem(const char *name, gpointer user_data)
         .account_uid = (gint64)check->account->uid,
         .named = TRUE,
     };
-    return vmc_access_identity_refusal(&candidate);
+    return vmc_console_identity_refusal(&candidate);
 }
 
 /* One key file: safe from everyone but root, and every line locked down. */

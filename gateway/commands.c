@@ -71,7 +71,7 @@ refuse_identity(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         .account_uid = vmc_nss_uid_of(gateway->config->account),
         .named = gateway->identity_named,
     };
-    g_autofree char *reason = vmc_access_identity_refusal(&candidate);
+    g_autofree char *reason = vmc_console_identity_refusal(&candidate);
     if (reason == NULL)
         return FALSE;
     fprintf(stderr, "vmconsole: this key may open no console on %s: %s\n"
@@ -108,7 +108,7 @@ vmc_gateway_list(const VmcGateway *gateway)
     if (refuse_identity(gateway, NULL, identity, NULL))
         return VMC_EXIT_NOT_PERMITTED;
 
-    g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
+    g_autoptr(GPtrArray) names = vmc_console_list_permitted(gateway->config, identity);
     if (names->len == 0) {
         print_permitted(names, stdout, "");
         return VMC_EXIT_OK;
@@ -116,9 +116,9 @@ vmc_gateway_list(const VmcGateway *gateway)
     for (guint i = 0; i < names->len; i++) {
         const char *name = names->pdata[i];
         const VmcVmConfig *vm = vmc_config_find_vm(gateway->config, name);
-        g_autoptr(VmcAccessDecision) decision = vmc_access_decide(gateway->config, identity, name);
+        g_autoptr(VmcAccessDecision) decision = vmc_console_decide(gateway->config, identity, name);
         gboolean running = decision->pinned_fd >= 0 &&
-                           vmc_access_socket_answers(decision->pinned_fd);
+                           vmc_console_socket_answers(decision->pinned_fd);
         printf("%-24s %-11s %s\n", name, running ? "running" : "not running",
                vm != NULL && vm->title != NULL ? vm->title : "");
     }
@@ -181,7 +181,7 @@ refuse_open(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *id
     }
     /* One answer for "no such VM" and "not permitted": no enumeration. */
     fprintf(stderr, "vmconsole: %s is not a VM you may open on %s.\n", vm, gateway->host);
-    g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
+    g_autoptr(GPtrArray) names = vmc_console_list_permitted(gateway->config, identity);
     print_permitted(names, stderr, "vmconsole: ");
     return VMC_EXIT_NOT_PERMITTED;
 }
@@ -211,7 +211,7 @@ vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request)
         return VMC_EXIT_NOT_PERMITTED;
 
     g_autoptr(VmcAccessDecision) decision =
-        vmc_access_decide(gateway->config, identity, request->vm);
+        vmc_console_decide(gateway->config, identity, request->vm);
     if (decision->result != VMC_ACCESS_GRANTED)
         return refuse_open(gateway, log, identity, request->vm, decision->reason);
 

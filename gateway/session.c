@@ -119,7 +119,7 @@ read_takeover_note(Session *session)
     g_autoptr(GError) error = NULL;
     g_autofree char *text = NULL;
     gsize length = 0;
-    int dir_fd = vmc_run_dir_open(run_dir, &error);
+    int dir_fd = vmc_console_run_dir_open(run_dir, &error);
     if (dir_fd >= 0) {
         const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
                                     .remedy = VMC_RUN_FILE_REMEDY};
@@ -131,7 +131,7 @@ read_takeover_note(Session *session)
             g_printerr("vmconsole-gateway: no takeover note read: %s\n", error->message);
         return NULL;
     }
-    g_autoptr(VmcLockInfo) taker = vmc_lock_info_parse(text, length);
+    g_autoptr(VmcLockInfo) taker = vmc_console_lock_info_parse(text, length);
     if (taker == NULL || g_strcmp0(taker->session, session->id) == 0)
         return NULL;
     return g_strdup_printf("%s|%s", taker->session, taker->identity);
@@ -569,7 +569,7 @@ take_over(Session *session, const VmcLockInfo *mine, const VmcLockInfo *holder,
     const char *run_dir = session->gateway->config->run_dir;
     const char *vm = session->request->vm;
     g_autofree char *note_path = g_strdup_printf("%s/%s.takeover", run_dir, vm);
-    g_autofree char *note = vmc_lock_info_format(mine);
+    g_autofree char *note = vmc_console_lock_info_format(mine);
 
     if (holder->session == NULL || !same_program(holder->pid) ||
         !g_file_set_contents_full(note_path, note, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
@@ -618,8 +618,8 @@ take_slot(Session *session)
     const VmcConfig *config = session->gateway->config;
     guint max = config->max_sessions_per_identity;
     g_autoptr(GError) error = NULL;
-    session->slot = vmc_identity_slot_acquire(config->run_dir, session->identity->uid, max,
-                                              &error);
+    session->slot = vmc_console_slot_acquire(config->run_dir, session->identity->uid, max,
+                                             &error);
     if (session->slot != NULL)
         return VMC_EXIT_OK;
     if (error != NULL)
@@ -675,12 +675,12 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
 static void
 release_session_files(Session *session)
 {
-    if (session->dir_lock != NULL && !vmc_session_dir_remove(session->dir_lock))
+    if (session->dir_lock != NULL && !vmc_console_session_dir_remove(session->dir_lock))
         g_printerr("vmconsole-gateway: could not remove the session dir %s entirely\n",
                    session->dir);
-    g_clear_pointer(&session->dir_lock, vmc_session_dir_free);
+    g_clear_pointer(&session->dir_lock, vmc_console_session_dir_free);
     g_clear_pointer(&session->lock, vmc_console_lock_release);
-    g_clear_pointer(&session->slot, vmc_identity_slot_release);
+    g_clear_pointer(&session->slot, vmc_console_slot_release);
 }
 
 static VmcExit
@@ -742,7 +742,7 @@ check_preconditions(Session *session)
                 session->gateway->account, session->gateway->host, session->request->vm);
         return VMC_EXIT_NO_X11;
     }
-    if (!vmc_access_socket_answers(session->decision->pinned_fd)) {
+    if (!vmc_console_socket_answers(session->decision->pinned_fd)) {
         fprintf(stderr, "vmconsole: %s is not running (its Spice socket does not answer); "
                         "start the VM and try again\n", session->request->vm);
         return VMC_EXIT_NOT_RUNNING;
@@ -790,12 +790,12 @@ make_session_dir(Session *session)
 {
     const char *run_dir = session->gateway->config->run_dir;
     session->swept = g_ptr_array_new_with_free_func(g_free);
-    vmc_session_dirs_sweep(run_dir, on_swept, session);
+    vmc_console_session_dirs_sweep(run_dir, on_swept, session);
     g_autoptr(GError) error = NULL;
-    session->dir_lock = vmc_session_dir_create(run_dir, session->id, &error);
+    session->dir_lock = vmc_console_session_dir_create(run_dir, session->id, &error);
     if (session->dir_lock == NULL)
         return start_failed(session, error->message);
-    session->dir = g_strdup(vmc_session_dir_get_path(session->dir_lock));
+    session->dir = g_strdup(vmc_console_session_dir_get_path(session->dir_lock));
     return VMC_EXIT_OK;
 }
 
@@ -845,7 +845,7 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         .identity = identity,
         .decision = decision,
         .log = log,
-        .id = vmc_session_id_new(),
+        .id = vmc_console_session_id_new(),
         .start_real_us = g_get_real_time(),
         .start_mono_us = g_get_monotonic_time(),
     };

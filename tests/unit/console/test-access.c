@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 static void
 test_identity_refusal(void)
@@ -31,7 +31,7 @@ test_identity_refusal(void)
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         VmcIdentityCandidate candidate = {cases[i].name, cases[i].uid, cases[i].account,
                                           cases[i].account_uid, cases[i].named};
-        g_autofree char *why = vmc_access_identity_refusal(&candidate);
+        g_autofree char *why = vmc_console_identity_refusal(&candidate);
         g_test_message("case %u: %s", i, why ? why : "(usable)");
         if (cases[i].says == NULL)
             g_assert_null(why);
