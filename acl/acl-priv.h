@@ -26,9 +26,6 @@ VmcAcl *vmc_acl_from_libacl(acl_t libacl, uid_t owner, gid_t group, GError **err
  * bad text or an invalid ACL: VMC_ACL_ERROR_INVALID. */
 VmcAcl *vmc_acl_from_text(const char *text, uid_t owner, gid_t group, GError **error);
 
-/* The name of a user or group, or NULL when there is none (newly
- * allocated): vmc_nss_user_name() and vmc_nss_group_name(), or a test's. */
-typedef char *(*VmcAclNameFunc)(guint32 id);
 
 /* s itself when it is printable ASCII of at most VMC_ACL_NAME_QUOTE_MAX bytes,
  * else NULL: untrusted names are printed whole or not at all. */

@@ -93,7 +93,7 @@ inspect_vm(AccessRun *run, const char *vm)
                             g_strdup_printf("cannot read the socket's ACL: %s", error->message));
         return;
     }
-    vmc_admin_acl_add_subjects(acl, run->uids, run->gids);
+    vmc_acl_add_subjects(acl, run->uids, run->gids);
 }
 
 /* ---- NSS: from ids to user names ---- */

@@ -76,11 +76,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAdminNameSet, vmc_admin_name_set_free)
 
 /* ---- the access matrix (access-matrix.c, pure) ---- */
 
-/* Add the subjects an ACL names to the sets (of GUINT_TO_POINTER ids): the
- * owner and every named user to uids; the owning group and every named group
- * to gids. The mask and other entries name nobody. */
-void vmc_admin_acl_add_subjects(const VmcAcl *acl, GHashTable *uids, GHashTable *gids);
-
 /* One row of `vmconsole-admin access`. */
 typedef struct {
     char *vm;
@@ -201,8 +196,9 @@ VmcAdminExit vmc_admin_cmd_plot(const VmcAdminArgs *args);      /* plot.c */
 VmcAdminExit vmc_admin_access(const VmcConfig *config, const char *const *vms,
                               const char *const *identities, gboolean json);
 
-/* ==== authorize, acl apply, check (authkeys.c, sshd-config.c, acl-policy.c,
- * check-findings.c: pure; authorize.c, acl-apply.c, check*.c: I/O) ==== */
+/* ==== authorize, acl apply, check (authkeys.c, sshd-config.c,
+ * check-findings.c: pure; authorize.c, acl-apply.c, check*.c: I/O; the ACL
+ * policy itself is acl/'s) ==== */
 
 #define VMC_ADMIN_ERROR (vmc_admin_error_quark())
 GQuark vmc_admin_error_quark(void);
@@ -343,42 +339,6 @@ GStrv vmc_admin_sshd_values(const char *text, gsize length, const char *keyword)
  * token. */
 char *vmc_admin_sshd_expand_keys_path(const char *pattern, const char *home, const char *user,
                                       guint32 uid);
-
-/* ---- the stored ACL policy (acl-policy.c, pure) ---- */
-
-/* The ACL a socket should have: current's owner, owning group and other
- * entries, the named entries (policy plus the gateway account's; the same
- * qualifier twice merges its permissions), and a mask that is the union of
- * the group class, so no named entry is cut. */
-VmcAcl *vmc_admin_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
-                              GError **error);
-
-/* TRUE when a and b have the same entries (they are in canonical order). */
-gboolean vmc_admin_acl_equal(const VmcAcl *a, const VmcAcl *b);
-
-/* acl(5) long text with numeric qualifiers ("user::rw-,user:1001:rw-,...")
- * for acl_from_text(3). */
-char *vmc_admin_acl_to_text(const VmcAcl *acl);
-
-/* Entries as "user:NAME:rw-" words (named users and groups, mask, other...),
- * names from the functions (NULL: the number). */
-typedef char *(*VmcAdminIdNameFunc)(guint32 id);
-GPtrArray *vmc_admin_acl_words(const VmcAcl *acl, VmcAdminIdNameFunc user_name,
-                               VmcAdminIdNameFunc group_name);
-
-/* "added A, B; removed C" between two word lists, or NULL when equal. */
-char *vmc_admin_words_diff(const GPtrArray *before, const GPtrArray *after);
-
-/* ---- I/O shared by acl apply and check (acl-apply.c) ---- */
-
-/* The ACL vm's socket (pinned_fd) should have: its stored policy (names
- * through NSS) plus u:ACCOUNT:rw, on top of the socket's current ACL.
- * vm->acl must be set. */
-VmcAcl *vmc_admin_acl_for_vm(const VmcVmConfig *vm, const VmcIdentity *account,
-                             const VmcAcl *current, GError **error);
-
-/* The ACL as words with names from NSS. */
-GPtrArray *vmc_admin_acl_named_words(const VmcAcl *acl);
 
 /* ---- check's file questions (check-paths.c) ---- */
 

@@ -86,18 +86,18 @@ check_socket_policy(VmcAdminCheck *check, const VmcVmConfig *vm, int fd, const c
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcAcl) current = vmc_acl_read_pinned(fd, &error);
     g_autoptr(VmcAcl) desired =
-        current != NULL ? vmc_admin_acl_for_vm(vm, check->account, current, &error) : NULL;
+        current != NULL ? vmc_acl_for_policy(vm->acl, check->account->uid, current, &error) : NULL;
     if (desired == NULL) {
         vmc_admin_finding_add(check->findings, "sockets", path, "fix the VM's acl = or the socket",
                               "cannot compare the socket's ACL with the stored policy: %s",
                               error->message);
         return;
     }
-    if (vmc_admin_acl_equal(current, desired))
+    if (vmc_acl_equal(current, desired))
         return;
-    g_autoptr(GPtrArray) before = vmc_admin_acl_named_words(current);
-    g_autoptr(GPtrArray) after = vmc_admin_acl_named_words(desired);
-    g_autofree char *diff = vmc_admin_words_diff(before, after);
+    g_autoptr(GPtrArray) before = vmc_acl_named_words(current);
+    g_autoptr(GPtrArray) after = vmc_acl_named_words(desired);
+    g_autofree char *diff = vmc_acl_words_diff(before, after);
     g_autofree char *todo = g_strdup_printf("vmconsole-admin acl apply %s (and install the "
                                             "libvirt hook or the systemd path unit so it "
                                             "happens at every VM start)",
