@@ -6,14 +6,12 @@
  */
 #include "admin-priv.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "vmc-sessionlog.h"
 
 #define VMC_ADMIN_MAX_ACCOUNTS 200000 /* passwd entries scanned for primary groups */
-#define VMC_ADMIN_MESSAGE_MAX 600     /* bytes of an escaped message on stderr */
 
 typedef struct {
     const VmcConfig *config;
@@ -35,18 +33,6 @@ access_run_clear(AccessRun *run)
     g_clear_pointer(&run->identities, g_ptr_array_unref);
 }
 
-/* One line on stderr, escaped: text from NSS and sockets may hold anything. */
-static void G_GNUC_PRINTF(2, 3)
-complain(const char *kind, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    g_autofree char *text = g_strdup_vprintf(format, args);
-    va_end(args);
-    g_autofree char *escaped = vmc_text_escape(text, -1, VMC_ADMIN_MESSAGE_MAX);
-    g_printerr("vmconsole-admin: %s%s\n", kind, escaped);
-}
-
 /* ---- VMs ---- */
 
 static gboolean
@@ -62,7 +48,8 @@ collect_vms(AccessRun *run, const char *const *given)
         if (vmc_vm_name_is_valid(given[i])) {
             vmc_admin_name_set_add(set, given[i]);
         } else {
-            complain("", "'%s' is not a VM name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})", given[i]);
+            vmc_admin_complain("'%s' is not a VM name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})",
+                               given[i]);
             all_valid = FALSE;
         }
     }
@@ -130,8 +117,9 @@ add_primary_members(GHashTable *gids, VmcAdminNameSet *names)
     PrimaryMembers wanted = {gids, names};
     guint scanned = vmc_nss_foreach_user(add_if_primary_member, &wanted, VMC_ADMIN_MAX_ACCOUNTS);
     if (scanned == VMC_ADMIN_MAX_ACCOUNTS)
-        complain("warning: ", "stopped after %u accounts looking for primary-group members; "
-                 "name the identities with --identity", (guint)VMC_ADMIN_MAX_ACCOUNTS);
+        vmc_admin_complain("warning: stopped after %u accounts looking for primary-group "
+                           "members; name the identities with --identity",
+                           (guint)VMC_ADMIN_MAX_ACCOUNTS);
 }
 
 /* Everyone the ACLs name: owners and named users, and the members of the
@@ -149,14 +137,15 @@ names_from_acls(AccessRun *run)
         if (name != NULL)
             vmc_admin_name_set_add(names, name);
         else
-            complain("warning: ", "an ACL names uid %u, which has no account: not shown",
-                     GPOINTER_TO_UINT(id));
+            vmc_admin_complain("warning: an ACL names uid %u, which has no account: not shown",
+                               GPOINTER_TO_UINT(id));
     }
     g_hash_table_iter_init(&iter, run->gids);
     while (g_hash_table_iter_next(&iter, &id, NULL)) {
         if (!add_group_members((gid_t)GPOINTER_TO_UINT(id), names))
-            complain("warning: ", "an ACL names gid %u, which has no group entry: only "
-                     "accounts with it as primary group are shown", GPOINTER_TO_UINT(id));
+            vmc_admin_complain("warning: an ACL names gid %u, which has no group entry: only "
+                               "accounts with it as primary group are shown",
+                               GPOINTER_TO_UINT(id));
     }
     add_primary_members(run->gids, names);
     return names;
@@ -185,12 +174,12 @@ resolve_identities(AccessRun *run, const char *const *given)
         if (identity != NULL) {
             g_ptr_array_add(run->identities, identity);
         } else if (were_given) {
-            complain("", "%s", error->message);
+            vmc_admin_complain("%s", error->message);
             run->failed = TRUE;
         } else {
             /* e.g. a group still listing a deleted account */
-            complain("warning: ", "%s (a member of a group an ACL names): not shown",
-                     error->message);
+            vmc_admin_complain("warning: %s (a member of a group an ACL names): not shown",
+                               error->message);
         }
     }
 }
@@ -229,9 +218,8 @@ print_rows(const AccessRun *run, GPtrArray *rows, gboolean json)
         g_autofree char *text = vmc_admin_access_format_json(rows);
         fputs(text, stdout);
     } else if (rows->len == 0) {
-        g_autofree char *pattern = vmc_text_escape(run->config->socket_pattern, -1,
-                                                   VMC_ADMIN_NAME_MAX);
-        printf("No VMs: the config has no [vm] section and no socket matches %s\n", pattern);
+        vmc_print_escaped(stdout, "No VMs: the config has no [vm] section and no socket matches "
+                                  "%.*s\n", VMC_ADMIN_NAME_MAX, run->config->socket_pattern);
     } else {
         g_autofree char *text = vmc_admin_access_format_table(rows);
         fputs(text, stdout);

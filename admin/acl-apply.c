@@ -33,10 +33,8 @@ apply_vm(const VmcConfig *config, const VmcVmConfig *vm, const VmcIdentity *acco
     g_autoptr(GPtrArray) before = vmc_acl_named_words(current);
     g_autoptr(GPtrArray) after = vmc_acl_named_words(desired);
     g_autofree char *diff = vmc_acl_words_diff(before, after);
-    g_autofree char *line = g_strdup_printf("%s: %s: %s", vm->name, path,
-                                            diff != NULL ? diff : "unchanged (already as stored)");
-    g_autofree char *escaped = vmc_text_escape(line, -1, VMC_ADMIN_REASON_MAX);
-    printf("%s\n", escaped);
+    vmc_print_escaped(stdout, "%s: %s: %s\n", vm->name, path,
+                      diff != NULL ? diff : "unchanged (already as stored)");
     return TRUE;
 }
 
@@ -87,7 +85,8 @@ vmc_admin_cmd_acl(const VmcAdminArgs *args)
     if (vms == NULL)
         return VMC_ADMIN_EXIT_ERROR;
     if (vms->len == 0)
-        printf("no VM in %s has a stored ACL policy (acl = ...): nothing to do\n", config->path);
+        vmc_print_escaped(stdout, "no VM in %s has a stored ACL policy (acl = ...): nothing to "
+                                  "do\n", config->path);
     gboolean ok = TRUE;
     for (guint i = 0; i < vms->len; i++)
         ok &= apply_vm(config, g_ptr_array_index(vms, i), account);

@@ -171,8 +171,9 @@ VmcConfig *vmc_admin_load_config(const VmcAdminArgs *args);
 /* The session log to read: --log, else the config's log. */
 const char *vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config);
 
-/* One line on stderr, "vmconsole-admin: " + the text escaped and capped:
- * text from logs, NSS and sockets may hold anything. */
+/* One line on stderr, "vmconsole-admin: " and the message through
+ * vmc_print_escaped() (every %s escaped and capped): text from logs, NSS
+ * and sockets may hold anything. Every complaint goes through here. */
 void vmc_admin_complain(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 /* ---- commands: each is `VmcAdminExit vmc_admin_cmd_NAME(const VmcAdminArgs *args)`,
@@ -485,3 +486,7 @@ char *vmc_report_format_json(const VmcReport *report, guint64 n_damaged,
 char *vmc_report_format_csv(const VmcReport *report);
 
 G_END_DECLS
+
+/* Everything vmconsole-admin prints goes through vmc_print_escaped(), or is
+ * a table, JSON or CSV text that its formatter escaped, written whole. */
+VMC_PRINTF_POISON

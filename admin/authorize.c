@@ -223,14 +223,14 @@ vmc_admin_cmd_authorize(const VmcAdminArgs *args)
                            " for the account, as in sshd_config.vmconsole; check verifies it), "
                            "or use --audio-port PORT for one fixed port");
     g_autofree char *line = vmc_authkey_format_line(&spec, key);
-    if (args->append == NULL) {
-        printf("%s\n", line);
+    if (args->append == NULL) { /* the line is the output: printable ASCII, whole */
+        vmc_print_escaped(stdout, "%.*s\n", VMC_AUTHKEYS_LINE_MAX, line);
         return VMC_ADMIN_EXIT_OK;
     }
     if (!append_line(args->append, line, key, &error)) {
         vmc_admin_complain("%s", error->message);
         return VMC_ADMIN_EXIT_ERROR;
     }
-    printf("added to %s: %s\n", args->append, line);
+    vmc_print_escaped(stdout, "added to %s: %.*s\n", args->append, VMC_AUTHKEYS_LINE_MAX, line);
     return VMC_ADMIN_EXIT_OK;
 }

@@ -25,7 +25,8 @@ vmc_admin_check_flush(VmcAdminCheck *check)
     for (; check->printed < check->findings->len; check->printed++) {
         g_autofree char *line =
             vmc_admin_finding_format(g_ptr_array_index(check->findings, check->printed));
-        printf("%s\n", line);
+        fputs(line, stdout); /* escaped and capped by vmc_admin_finding_format */
+        fputc('\n', stdout);
     }
     fflush(stdout);
 }
@@ -36,10 +37,9 @@ vmc_admin_check_ok(VmcAdminCheck *check, const char *area, const char *format, .
     vmc_admin_check_flush(check);
     va_list args;
     va_start(args, format);
-    g_autofree char *text = g_strdup_vprintf(format, args);
+    g_autofree char *text = vmc_strdup_vprintf_escaped(format, args);
     va_end(args);
-    g_autofree char *escaped = vmc_text_escape(text, -1, VMC_ADMIN_REASON_MAX);
-    printf("%s: ok: %s\n", area, escaped);
+    vmc_print_escaped(stdout, "%s: ok: %.*s\n", area, VMC_ADMIN_REASON_MAX, text);
     fflush(stdout);
 }
 
@@ -261,9 +261,9 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
     vmc_admin_check_flush(&check);
     guint n = check.findings->len;
     if (n == 0)
-        printf("no problems found\n");
+        vmc_print_escaped(stdout, "no problems found\n");
     else
-        printf("%u problem%s found\n", n, n == 1 ? "" : "s");
+        vmc_print_escaped(stdout, "%u problem%s found\n", n, n == 1 ? "" : "s");
     g_ptr_array_unref(check.findings);
     vmc_identity_free(check.account);
     return n == 0 ? VMC_ADMIN_EXIT_OK : VMC_ADMIN_EXIT_PROBLEMS;

@@ -47,27 +47,27 @@ typedef struct {
 
 static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
+/* One line on stderr, "vmconsole: " and the message through
+ * vmc_print_escaped() (every %s escaped and capped): everything the
+ * launcher says goes through here. */
 static void
 say(const char *format, ...)
 {
+    g_autofree char *line = g_strconcat("vmconsole: ", format, "\n", NULL);
     va_list ap;
     va_start(ap, format);
-    g_autofree char *text = g_strdup_vprintf(format, ap);
+    vmc_vprint_escaped(stderr, line, ap);
     va_end(ap);
-    fprintf(stderr, "vmconsole: %s\n", text);
 }
 
-/* "…" where the terminal takes UTF-8, else ASCII. */
-static const char *
-dots(void)
-{
-    return g_get_charset(NULL) ? "\u2026" : "...";
-}
+/* format, then "…" where the terminal takes UTF-8, else "...": the dots are
+ * part of the trusted format, not an argument to escape. */
+#define WITH_DOTS(format) (g_get_charset(NULL) ? format "\u2026" : format "...")
 
 static void
 print_usage(FILE *out)
 {
-    fprintf(out,
+    vmc_print_escaped(out,
             "Usage: vmconsole [options] [user@]host VM\n"
             "       vmconsole [options] [user@]host --list\n"
             "\n"
@@ -116,8 +116,7 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
     VmcPulseEndpoint *endpoint =
         vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, args->microphone, &error);
     if (endpoint == NULL) {
-        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
-        say("no sound: %s; the console opens without sound", why);
+        say("no sound: %.*s; the console opens without sound", SHOWN_MAX, error->message);
         return VMC_LAUNCHER_SOUND_NONE;
     }
     const VmcPulseServerInfo *info = vmc_pulse_endpoint_get_server(endpoint);
@@ -155,12 +154,10 @@ close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
             "laptop's sound server", commands,
             vmc_pulse_endpoint_get_server(endpoint) != NULL && launcher_microphone
                 ? " and the microphone" : "");
-    if (!vmc_pulse_endpoint_close(endpoint, &error)) {
-        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
-        say("could not remove the sound endpoint from the laptop's sound server: %s; "
-            "remove it with: pactl unload-module %u", why,
+    if (!vmc_pulse_endpoint_close(endpoint, &error))
+        say("could not remove the sound endpoint from the laptop's sound server: %.*s; "
+            "remove it with: pactl unload-module %u", SHOWN_MAX, error->message,
             vmc_pulse_endpoint_get_module_index(endpoint));
-    }
 }
 
 /* ---- ssh's stdin and stderr ---- */
@@ -186,7 +183,7 @@ write_stdin(Launcher *launcher, guint16 allocated_port)
         memset(text, 0, length); /* the cookie */
     close(launcher->stdin_fd);
     launcher->stdin_fd = -1;
-    say("opening %s%s", launcher->args->vm, dots());
+    say(WITH_DOTS("opening %s"), launcher->args->vm);
 }
 
 static void
@@ -203,8 +200,10 @@ on_line(const char *line, gsize length, gpointer data)
         write_stdin(launcher, port);
         return;
     }
+    /* the host's words, made safe for this terminal (UTF-8 kept): written whole */
     g_autofree char *text = vmc_launcher_terminal_text(line, length);
-    fprintf(stderr, "%s\n", text);
+    fputs(text, stderr);
+    fputc('\n', stderr);
 }
 
 /* Read what is there; FALSE at the end of the stream. */
@@ -370,10 +369,10 @@ show_argv(char **argv)
 {
     g_autoptr(GString) line = g_string_new("running:");
     for (gsize i = 0; argv[i] != NULL; i++) {
-        g_autofree char *word = vmc_text_escape(argv[i], -1, SHOWN_MAX);
-        g_string_append_printf(line, " %s", word);
+        g_autofree char *word = vmc_strdup_printf_escaped(" %.*s", SHOWN_MAX, argv[i]);
+        g_string_append(line, word);
     }
-    say("%s", line->str);
+    say("%.*s", (int)line->len, line->str);
 }
 
 /* Run ssh for args until it ends; the endpoint (if any) stays open meanwhile. */
@@ -393,15 +392,14 @@ run_ssh(Launcher *launcher)
         show_argv(argv);
     gboolean stdin_pipe = vmc_launcher_wants_stdin(launcher->args, launcher->sound);
     if (!spawn_ssh(launcher, argv, stdin_pipe, &error)) {
-        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
-        say("ssh failed: cannot run %s: %s", ssh, why);
+        say("ssh failed: cannot run %s: %.*s", ssh, SHOWN_MAX, error->message);
         return 255;
     }
     if (launcher->args->action == VMC_LAUNCHER_ACTION_OPEN) {
         if (stdin_pipe && !vmc_launcher_wants_allocated_port(launcher->args, launcher->sound))
             write_stdin(launcher, 0);
         else if (!stdin_pipe)
-            say("opening %s%s", launcher->args->vm, dots());
+            say(WITH_DOTS("opening %s"), launcher->args->vm);
     }
     g_main_loop_run(launcher->loop);
     if (launcher->stdin_fd >= 0)
@@ -429,7 +427,7 @@ run(const VmcLauncherArgs *args)
     SignalSlot slots[N_SIGNALS];
     install_signals(&launcher, slots);
 
-    g_autofree char *host = vmc_text_escape(args->destination, -1, SHOWN_MAX);
+    const char *host = args->destination;
     if (args->action == VMC_LAUNCHER_ACTION_OPEN) {
         const char *display = g_getenv("DISPLAY");
         if (display == NULL || display[0] == '\0') {
@@ -437,7 +435,7 @@ run(const VmcLauncherArgs *args)
                 "vmconsole in your graphical session");
             return 7;
         }
-        say("connecting to %s%s", host, dots());
+        say(WITH_DOTS("connecting to %.*s"), SHOWN_MAX, host);
     }
     g_autoptr(VmcPulseEndpoint) endpoint = NULL;
     if (args->action == VMC_LAUNCHER_ACTION_OPEN)
@@ -460,14 +458,14 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     VmcLauncherArgs args = {0};
     if (!vmc_launcher_parse_args(argc, argv, &args, &error)) {
-        fprintf(stderr, "vmconsole: %s\nTry 'vmconsole --help'.\n", error->message);
+        vmc_print_escaped(stderr, "vmconsole: %s\nTry 'vmconsole --help'.\n", error->message);
         return VMC_LAUNCHER_EXIT_USAGE;
     }
     int status = 0;
     if (args.action == VMC_LAUNCHER_ACTION_HELP)
         print_usage(stdout);
     else if (args.action == VMC_LAUNCHER_ACTION_VERSION)
-        printf("vmconsole %s\n", VMC_VERSION);
+        vmc_print_escaped(stdout, "vmconsole %s\n", VMC_VERSION);
     else
         status = run(&args);
     vmc_launcher_args_clear(&args);

@@ -1,7 +1,8 @@
 /* vmc-common.h — the bottom of vmconsole: what every other module and
  * program would otherwise write again for itself.
  *
- * Text from outside made safe for terminals, logs and JSON; units for
+ * Text from outside made safe for terminals, logs and JSON, and the one
+ * printf for messages that hold such text; units for
  * people; users and groups through NSS; small files read without being
  * fooled by what stands in their place. GLib only; nothing here knows of
  * ACLs, Spice, sound, the config or the record format (DESIGN.md's modules
@@ -10,6 +11,8 @@
 #pragma once
 
 #include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS
@@ -24,6 +27,18 @@ G_BEGIN_DECLS
  * is never cut in half. The result is printable ASCII. */
 char *vmc_text_escape(const char *s, gssize length, gsize max_bytes);
 
+typedef enum {
+    VMC_ESCAPE_DEFAULT = 0,
+    VMC_ESCAPE_HEX_ONLY = 1 << 0,       /* every byte outside printable ASCII as \xNN (no
+                                         * \n, \t, \r, \e): a byte quoted exactly */
+    VMC_ESCAPE_KEEP_BACKSLASH = 1 << 1, /* a backslash passes as it is, so text escaped once
+                                         * passes unchanged: for messages on a terminal (as
+                                         * OpenSSH's VIS_NOSLASH), never for logs */
+} VmcEscapeFlags;
+
+/* vmc_text_escape() with flags. */
+char *vmc_text_escape_with(const char *s, gssize length, gsize max_bytes, VmcEscapeFlags flags);
+
 /* s made valid UTF-8: invalid bytes become "\xNN" text; cut at max_bytes on a
  * character boundary (plus "..."). length -1: NUL-terminated. */
 /* Invalid: bytes that do not start a complete, shortest-form encoding of a
@@ -32,6 +47,31 @@ char *vmc_text_escape(const char *s, gssize length, gsize max_bytes);
  * an input that already holds the text "\x41" reads the same as byte 0x41
  * made invalid would; fine for an audit record, not reversible. */
 char *vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes);
+
+/* ---- messages that hold untrusted text (print.c) ---- */
+
+#define VMC_PRINT_ARG_MAX 1000 /* bytes of one escaped %s argument (its precision: fewer) */
+
+/* printf for every message a program prints that may hold untrusted text
+ * (one output path per program). The format is trusted: a literal, checked
+ * by the compiler, printed as it is, newlines and all. Every %s and %c
+ * argument is escaped on its way in (vmc_text_escape_with(...,
+ * VMC_ESCAPE_KEEP_BACKSLASH): only printable ASCII reaches the terminal;
+ * text a producer escaped already passes unchanged) and capped at its
+ * precision ("%.80s": 80 bytes, then "...") or VMC_PRINT_ARG_MAX bytes; a
+ * width pads the escaped text. The other conversions (d i o u x X f F e E
+ * g G a A p %, with flags, width, precision, '*', and hh h l ll z j t L)
+ * are printf's; %n and wide strings are refused (g_critical). */
+char *vmc_strdup_printf_escaped(const char *format, ...) G_GNUC_PRINTF(1, 2);
+char *vmc_strdup_vprintf_escaped(const char *format, va_list args) G_GNUC_PRINTF(1, 0);
+void vmc_print_escaped(FILE *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void vmc_vprint_escaped(FILE *out, const char *format, va_list args) G_GNUC_PRINTF(2, 0);
+
+/* A program's private header ends with this, after its includes: its own
+ * code then cannot print through stdio's or GLib's printf (a compile error),
+ * only through vmc_print_escaped(). Text that a formatter built escaped
+ * (tables, JSON, CSV) is written whole with fputs(). */
+#define VMC_PRINTF_POISON _Pragma("GCC poison printf fprintf vprintf vfprintf g_print g_printerr")
 
 /* ---- units for people (units.c, pure) ---- */
 

@@ -81,7 +81,7 @@ read_state(int fd, const char *path, const char *identity)
     if (state != NULL && (identity == NULL || strcmp(state->identity, identity) == 0))
         return state;
     vmc_denied_state_free(state);
-    g_printerr("vmconsole-gateway: %s is damaged or not this identity's: its counts start "
+    vmc_print_escaped(stderr, "vmconsole-gateway: %s is damaged or not this identity's: its counts start "
                "anew\n", path);
     return identity != NULL ? vmc_denied_state_new(identity) : NULL;
 }
@@ -147,7 +147,7 @@ static gboolean
 append_unlimited(VmcSessionLog *log, const VmcRecord *record, const GError *why, GError **error)
 {
     if (why != NULL)
-        g_printerr("vmconsole-gateway: %s; the denied record is written unlimited\n",
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s; the denied record is written unlimited\n",
                    why->message);
     return vmc_sessionlog_append(log, record, error);
 }
@@ -181,7 +181,7 @@ vmc_denied_append(const VmcDeniedContext *context, VmcSessionLog *log, const Vmc
         ok = FALSE;
     }
     if (!state_file_save(&file, &state_error))
-        g_printerr("vmconsole-gateway: %s\n", state_error->message);
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", state_error->message);
     state_file_close(&file);
     return ok;
 }
@@ -200,7 +200,7 @@ sweep_one(const VmcDeniedContext *context, VmcSessionLog *log, const char *path)
             state_file_save(&file, &error);
     }
     if (error != NULL)
-        g_printerr("vmconsole-gateway: %s\n", error->message);
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);
     state_file_close(&file);
 }
 

@@ -101,6 +101,34 @@ test_escape_null_empty(void)
     g_assert_cmpstr(b, ==, "");
 }
 
+/* The variants: a byte quoted exactly (\xNN only), and text escaped once
+ * passing unchanged (the backslash kept); caps as before. */
+static void
+test_escape_flags(void)
+{
+    static const struct {
+        const char *input;
+        VmcEscapeFlags flags;
+        gsize max_bytes;
+        const char *expected;
+    } cases[] = {
+        {"a\n\t\r\x1b\\", VMC_ESCAPE_HEX_ONLY, 100, "a\\x0a\\x09\\x0d\\x1b\\\\"},
+        {"a\x1b\\b", VMC_ESCAPE_KEEP_BACKSLASH, 100, "a\\e\\b"},
+        {"a\\x1b", VMC_ESCAPE_KEEP_BACKSLASH, 100, "a\\x1b"},
+        {"a\n\\", VMC_ESCAPE_HEX_ONLY | VMC_ESCAPE_KEEP_BACKSLASH, 100, "a\\x0a\\"},
+        {"ab\n", VMC_ESCAPE_HEX_ONLY, 5, "ab..."},
+        {"ab\n", VMC_ESCAPE_HEX_ONLY, 6, "ab\\x0a"},
+        {"ab\\", VMC_ESCAPE_KEEP_BACKSLASH, 3, "ab\\"},
+        {"abc\\", VMC_ESCAPE_KEEP_BACKSLASH, 3, "abc..."},
+        {"\xff", VMC_ESCAPE_DEFAULT, 4, "\\xff"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got =
+            vmc_text_escape_with(cases[i].input, -1, cases[i].max_bytes, cases[i].flags);
+        g_assert_cmpstr(got, ==, cases[i].expected);
+    }
+}
+
 /* Every byte value, alone: printable ASCII out, and the documented form. */
 static void
 test_escape_all_bytes(void)
@@ -153,6 +181,7 @@ main(int argc, char **argv)
     }
     g_test_add_func("/text-escape/null-with-length-0", test_escape_null_empty);
     g_test_add_func("/text-escape/escape/all-bytes", test_escape_all_bytes);
+    g_test_add_func("/text-escape/escape/flags", test_escape_flags);
     g_test_add_func("/text-escape/random-bytes", test_random_bytes);
     return g_test_run();
 }
