@@ -30,11 +30,12 @@ static gsize
 escape_byte(guchar c, char buf[5], VmcEscapeFlags flags)
 {
     const char *brief = (flags & VMC_ESCAPE_HEX_ONLY) == 0 ? short_escape(c) : NULL;
+    gboolean quoting = (flags & VMC_ESCAPE_QUOTES) != 0 && (c == '\'' || c == '\\');
     if (brief != NULL)
         return g_strlcpy(buf, brief, 5);
-    if (c == '\\' && (flags & VMC_ESCAPE_KEEP_BACKSLASH) == 0)
+    if (c == '\\' && !quoting && (flags & VMC_ESCAPE_KEEP_BACKSLASH) == 0)
         return g_strlcpy(buf, "\\\\", 5);
-    if (c >= 0x20 && c <= 0x7e) {
+    if (c >= 0x20 && c <= 0x7e && !quoting) {
         buf[0] = (char)c;
         buf[1] = '\0';
         return 1;
@@ -110,6 +111,36 @@ vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes)
         }
         if (!ok)
             break;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Line separators and the bidirectional overrides and isolates: they
+ * rearrange what a terminal shows. */
+static gboolean
+is_layout_control(gunichar c)
+{
+    return c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+char *
+vmc_text_for_terminal(const char *s, gsize length)
+{
+    g_return_val_if_fail(s != NULL || length == 0, NULL);
+    GString *out = g_string_sized_new(length + 1);
+    const char *p = s, *end = s + length;
+    while (p < end) {
+        gunichar c = g_utf8_get_char_validated(p, (gssize)(end - p));
+        if (c == (gunichar)-1 || c == (gunichar)-2 || (g_unichar_iscntrl(c) && c != '\t') ||
+            is_layout_control(c)) {
+            g_string_append_printf(out, "\\x%02x", (guchar)*p);
+            p++;
+            continue;
+        }
+        const char *next = g_utf8_next_char(p);
+        g_string_append_len(out, p, next - p);
+        p = next;
     }
     return g_string_free(out, FALSE);
 }

@@ -34,10 +34,18 @@ typedef enum {
     VMC_ESCAPE_KEEP_BACKSLASH = 1 << 1, /* a backslash passes as it is, so text escaped once
                                          * passes unchanged: for messages on a terminal (as
                                          * OpenSSH's VIS_NOSLASH), never for logs */
+    VMC_ESCAPE_QUOTES = 1 << 2,         /* ' and \ as \xNN too: text shown between quotes */
 } VmcEscapeFlags;
 
 /* vmc_text_escape() with flags. */
 char *vmc_text_escape_with(const char *s, gssize length, gsize max_bytes, VmcEscapeFlags flags);
+
+/* A line from another host (the gateway's words relayed by ssh) made safe
+ * for the person's own terminal, which takes UTF-8: valid UTF-8 without
+ * control characters passes (tabs too); invalid bytes, controls, line
+ * separators and bidirectional overrides become "\xNN" (a backslash stays
+ * a backslash). At most 4 * length bytes come out. */
+char *vmc_text_for_terminal(const char *s, gsize length);
 
 /* s made valid UTF-8: invalid bytes become "\xNN" text; cut at max_bytes on a
  * character boundary (plus "..."). length -1: NUL-terminated. */
