@@ -149,9 +149,9 @@ close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
         say("sound: refused %u connection%s to the tunnel without the session's cookie", refused,
             refused == 1 ? "" : "s");
     g_autofree char *commands = vmc_pulse_endpoint_get_refused_commands(endpoint);
-    if (commands != NULL)
-        say("sound: refused %s from the host: only playing sound%s is let through to this "
-            "laptop's sound server", commands,
+    if (commands != NULL) /* command names and counts: the whole list */
+        say("sound: refused %.*s from the host: only playing sound%s is let through to this "
+            "laptop's sound server", (int)strlen(commands), commands,
             vmc_pulse_endpoint_get_server(endpoint) != NULL && launcher_microphone
                 ? " and the microphone" : "");
     if (!vmc_pulse_endpoint_close(endpoint, &error))

@@ -2,11 +2,10 @@
  * program would otherwise write again for itself.
  *
  * Text from outside made safe for terminals, logs and JSON, and the one
- * printf for messages that hold such text; units for
- * people; users and groups through NSS; small files read without being
- * fooled by what stands in their place. GLib only; nothing here knows of
- * ACLs, Spice, sound, the config or the record format (DESIGN.md's modules
- * all sit above this one).
+ * printf for messages that hold such text; units for people; users and
+ * groups through NSS; small files read without being fooled by what stands
+ * in their place. GLib only; nothing here knows of ACLs, Spice, sound, the
+ * config or the record format (DESIGN.md's modules all sit above this one).
  */
 #pragma once
 

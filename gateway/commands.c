@@ -203,9 +203,10 @@ refuse_open(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *id
     /* One answer for "no such VM" and "not permitted": no enumeration. */
     g_autoptr(GPtrArray) names = vmc_console_list_permitted(gateway->config, identity);
     g_autofree char *permitted = permitted_text(names);
+    /* valid VM names only: the whole list, however long */
     return vmc_gateway_refuse(VMC_EXIT_NOT_PERMITTED,
-                              "%s is not a VM you may open on %s.\nvmconsole: %s", vm,
-                              gateway->host, permitted);
+                              "%s is not a VM you may open on %s.\nvmconsole: %.*s", vm,
+                              gateway->host, (int)strlen(permitted), permitted);
 }
 
 VmcExit
