@@ -157,11 +157,11 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
 static int G_GNUC_PRINTF(1, 2)
 usage_error(const char *format, ...)
 {
-    g_autofree char *line = g_strconcat("vmconsole-admin: ", format, "\n\n", NULL);
     va_list args;
     va_start(args, format);
-    vmc_vprint_escaped(stderr, line, args);
+    vmc_vprint_line(stderr, "vmconsole-admin: ", format, args);
     va_end(args);
+    fputc('\n', stderr);
     print_usage(stderr);
     return VMC_ADMIN_EXIT_USAGE;
 }
@@ -227,10 +227,9 @@ vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config)
 void
 vmc_admin_complain(const char *format, ...)
 {
-    g_autofree char *line = g_strconcat("vmconsole-admin: ", format, "\n", NULL);
     va_list args;
     va_start(args, format);
-    vmc_vprint_escaped(stderr, line, args);
+    vmc_vprint_line(stderr, "vmconsole-admin: ", format, args);
     va_end(args);
 }
 

@@ -53,10 +53,9 @@ static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
 static void
 say(const char *format, ...)
 {
-    g_autofree char *line = g_strconcat("vmconsole: ", format, "\n", NULL);
     va_list ap;
     va_start(ap, format);
-    vmc_vprint_escaped(stderr, line, ap);
+    vmc_vprint_line(stderr, "vmconsole: ", format, ap);
     va_end(ap);
 }
 

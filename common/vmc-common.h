@@ -74,6 +74,12 @@ char *vmc_strdup_vprintf_escaped(const char *format, va_list args) G_GNUC_PRINTF
 void vmc_print_escaped(FILE *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
 void vmc_vprint_escaped(FILE *out, const char *format, va_list args) G_GNUC_PRINTF(2, 0);
 
+/* One line: prefix (trusted, e.g. "vmconsole: "), the message as
+ * vmc_print_escaped() makes it, '\n'; a program's complaints and refusals. */
+void vmc_print_line(FILE *out, const char *prefix, const char *format, ...) G_GNUC_PRINTF(3, 4);
+void vmc_vprint_line(FILE *out, const char *prefix, const char *format, va_list args)
+    G_GNUC_PRINTF(3, 0);
+
 /* A program's private header ends with this, after its includes: its own
  * code then cannot print through stdio's or GLib's printf (a compile error),
  * only through vmc_print_escaped(). Text that a formatter built escaped

@@ -50,10 +50,9 @@ vmc_gateway_version(const VmcGateway *gateway)
 VmcExit
 vmc_gateway_refuse(VmcExit code, const char *format, ...)
 {
-    g_autofree char *line = g_strconcat("vmconsole: ", format, "\n", NULL);
     va_list args;
     va_start(args, format);
-    vmc_vprint_escaped(stderr, line, args);
+    vmc_vprint_line(stderr, "vmconsole: ", format, args);
     va_end(args);
     return code;
 }

@@ -235,6 +235,7 @@ test_size_bound(Fixture *f, gconstpointer data)
     VmcFileRules rules = private_rules();
     gsize length = 0;
     g_autofree char *text = vmc_file_read(f->dir_fd, "at.lock", "at.lock", &rules, &length, NULL);
+    g_assert_nonnull(text);
     g_assert_cmpuint(length, ==, 100);
     assert_refused(f, "over.lock", O_RDONLY, EFBIG, "is larger than 100 bytes");
 
@@ -242,6 +243,7 @@ test_size_bound(Fixture *f, gconstpointer data)
     int fd = vmc_file_open(f->dir_fd, "at.lock", "at.lock", O_RDWR, &rules, NULL);
     g_assert_cmpint(fd, >=, 0);
     g_autofree char *read = vmc_file_read_fd(fd, "at.lock", 100, &length, NULL);
+    g_assert_nonnull(read);
     g_assert_cmpuint(length, ==, 100);
     g_assert_cmpint(pwrite(fd, "b", 1, 100), ==, 1);
     g_autoptr(GError) error = NULL;
