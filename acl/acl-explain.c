@@ -31,30 +31,16 @@ id_word(VmcAclNameFunc lookup, guint32 id)
     return g_strdup_printf("%u", id);
 }
 
+/* The deciding entry as acl(5) text, a named entry's qualifier by its
+ * printable name or number. */
 static char *
 entry_text(const Explain *x, VmcAclTag tag, guint32 qualifier, guint perm)
 {
-    const char *p = vmc_acl_perm_to_string(perm);
-    switch (tag) {
-    case VMC_ACL_TAG_USER_OBJ:
-        return g_strdup_printf("user::%s", p);
-    case VMC_ACL_TAG_GROUP_OBJ:
-        return g_strdup_printf("group::%s", p);
-    case VMC_ACL_TAG_MASK:
-        return g_strdup_printf("mask::%s", p);
-    case VMC_ACL_TAG_OTHER:
-        return g_strdup_printf("other::%s", p);
-    case VMC_ACL_TAG_USER: {
-        g_autofree char *name = id_word(x->user_name, qualifier);
-        return g_strdup_printf("user:%s:%s", name, p);
-    }
-    case VMC_ACL_TAG_GROUP: {
-        g_autofree char *name = id_word(x->group_name, qualifier);
-        return g_strdup_printf("group:%s:%s", name, p);
-    }
-    default:
-        return g_strdup("an unknown entry");
-    }
+    const VmcAclEntry entry = {tag, qualifier, perm};
+    g_autofree char *name = tag == VMC_ACL_TAG_USER    ? id_word(x->user_name, qualifier)
+                            : tag == VMC_ACL_TAG_GROUP ? id_word(x->group_name, qualifier)
+                                                       : NULL;
+    return vmc_acl_entry_to_text(&entry, name);
 }
 
 static char *

@@ -2,14 +2,11 @@
 #pragma once
 
 #include "vmc-acl.h"
+#include "vmc-common.h"
 
 #include <sys/acl.h>
 
 G_BEGIN_DECLS
-
-/* NSS answers may be large (groups with many members); this caps the buffer. */
-#define VMC_ACL_NSS_BUFFER_START 1024
-#define VMC_ACL_NSS_BUFFER_MAX (1024 * 1024)
 
 /* Names longer than this are not quoted in messages. */
 #define VMC_ACL_NAME_QUOTE_MAX 64
@@ -29,10 +26,6 @@ VmcAcl *vmc_acl_from_libacl(acl_t libacl, uid_t owner, gid_t group, GError **err
  * bad text or an invalid ACL: VMC_ACL_ERROR_INVALID. */
 VmcAcl *vmc_acl_from_text(const char *text, uid_t owner, gid_t group, GError **error);
 
-/* The name of a user or group, or NULL when NSS has none. Newly allocated. */
-typedef char *(*VmcAclNameFunc)(guint32 id);
-char *vmc_nss_user_name(guint32 uid);
-char *vmc_nss_group_name(guint32 gid);
 
 /* s itself when it is printable ASCII of at most VMC_ACL_NAME_QUOTE_MAX bytes,
  * else NULL: untrusted names are printed whole or not at all. */

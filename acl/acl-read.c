@@ -7,27 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *
-file_kind(mode_t mode)
-{
-    switch (mode & S_IFMT) {
-    case S_IFREG:
-        return "a regular file";
-    case S_IFDIR:
-        return "a directory";
-    case S_IFLNK:
-        return "a symbolic link";
-    case S_IFIFO:
-        return "a FIFO";
-    case S_IFCHR:
-        return "a character device";
-    case S_IFBLK:
-        return "a block device";
-    default:
-        return "not a socket";
-    }
-}
-
 static void
 set_symlink_error(const char *path, GError **error)
 {
@@ -70,7 +49,7 @@ vmc_acl_pin_socket(const char *path, GError **error)
             set_symlink_error(path, error);
         else
             g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_NOT_SOCKET, "%s is %s, not a socket",
-                        path, file_kind(st.st_mode));
+                        path, vmc_file_kind(st.st_mode));
         return -1;
     }
     return fd;

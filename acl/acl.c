@@ -6,17 +6,42 @@
 
 G_DEFINE_QUARK(vmc - acl - error - quark, vmc_acl_error)
 
-static const char *const tag_words[] = {
-    [VMC_ACL_TAG_USER_OBJ] = "user::",   [VMC_ACL_TAG_USER] = "user:",
-    [VMC_ACL_TAG_GROUP_OBJ] = "group::", [VMC_ACL_TAG_GROUP] = "group:",
-    [VMC_ACL_TAG_MASK] = "mask::",       [VMC_ACL_TAG_OTHER] = "other::",
-};
-
 const char *
 vmc_acl_perm_to_string(guint perm)
 {
     static const char *const strings[] = {"---", "--x", "-w-", "-wx", "r--", "r-x", "rw-", "rwx"};
     return strings[perm & 7u];
+}
+
+/* The tag's word in acl(5) text. */
+static const char *
+tag_word(VmcAclTag tag)
+{
+    switch (tag) {
+    case VMC_ACL_TAG_USER_OBJ:
+    case VMC_ACL_TAG_USER:
+        return "user";
+    case VMC_ACL_TAG_GROUP_OBJ:
+    case VMC_ACL_TAG_GROUP:
+        return "group";
+    case VMC_ACL_TAG_MASK:
+        return "mask";
+    case VMC_ACL_TAG_OTHER:
+        return "other";
+    }
+    return "?";
+}
+
+char *
+vmc_acl_entry_to_text(const VmcAclEntry *entry, const char *name)
+{
+    g_return_val_if_fail(entry != NULL, NULL);
+    gboolean named = entry->tag == VMC_ACL_TAG_USER || entry->tag == VMC_ACL_TAG_GROUP;
+    g_autofree char *number = named && name == NULL ? g_strdup_printf("%u", entry->qualifier)
+                                                    : NULL;
+    return g_strdup_printf("%s:%s:%s", tag_word(entry->tag),
+                           named ? (name != NULL ? name : number) : "",
+                           vmc_acl_perm_to_string(entry->perm));
 }
 
 /* Canonical order, as the kernel stores it: by tag, then by qualifier. */
@@ -50,7 +75,7 @@ check_sorted_entries(const VmcAclEntry *entries, guint n, GError **error)
         if (named && i > 0 && entries[i - 1].tag == e->tag &&
             entries[i - 1].qualifier == e->qualifier) {
             g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID,
-                        "invalid ACL: two entries %s%u", tag_words[e->tag], e->qualifier);
+                        "invalid ACL: two entries %s:%u", tag_word(e->tag), e->qualifier);
             return FALSE;
         }
     }

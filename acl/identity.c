@@ -1,97 +1,10 @@
-/* identity.c — who a user is: NSS look-ups (passwd, groups) and group sets. */
+/* identity.c — who a user is: the passwd entry (NSS, through common/), all
+ * of its groups, and group sets. */
 #include "acl-priv.h"
 
-#include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One reentrant NSS call: fills *entry from buf, sets *ret_found or leaves it NULL. */
-typedef int (*NssCall)(gconstpointer key, gpointer entry, char *buf, size_t size,
-                       gpointer *ret_found);
-
-static int
-call_getpwnam(gconstpointer key, gpointer entry, char *buf, size_t size, gpointer *ret_found)
-{
-    return getpwnam_r(key, entry, buf, size, (struct passwd **)ret_found);
-}
-
-static int
-call_getpwuid(gconstpointer key, gpointer entry, char *buf, size_t size, gpointer *ret_found)
-{
-    return getpwuid_r(*(const uid_t *)key, entry, buf, size, (struct passwd **)ret_found);
-}
-
-static int
-call_getgrgid(gconstpointer key, gpointer entry, char *buf, size_t size, gpointer *ret_found)
-{
-    return getgrgid_r(*(const gid_t *)key, entry, buf, size, (struct group **)ret_found);
-}
-
-/* Runs call with a buffer that grows on ERANGE up to VMC_ACL_NSS_BUFFER_MAX.
- * Returns 0 or an errno; *ret_buf (which *entry points into) is the caller's. */
-static int
-nss_lookup(NssCall call, gconstpointer key, gpointer entry, char **ret_buf, gpointer *ret_found)
-{
-    char *buf = NULL;
-    int err = ERANGE;
-    for (gsize size = VMC_ACL_NSS_BUFFER_START; size <= VMC_ACL_NSS_BUFFER_MAX && err == ERANGE;
-         size *= 2) {
-        buf = g_realloc(buf, size);
-        *ret_found = NULL;
-        err = call(key, entry, buf, size, ret_found);
-    }
-    *ret_buf = buf;
-    return err;
-}
-
-/* Not found is 0 with no entry, or one of the errnos NSS modules use for it. */
-static gboolean
-nss_not_found(int err)
-{
-    return err == 0 || err == ENOENT || err == ESRCH || err == EBADF || err == EPERM;
-}
-
-static const char *
-passwd_name(gconstpointer entry)
-{
-    return ((const struct passwd *)entry)->pw_name;
-}
-
-static const char *
-group_name(gconstpointer entry)
-{
-    return ((const struct group *)entry)->gr_name;
-}
-
-/* The name NSS has for id, through call; name_of picks it out of the entry. */
-static char *
-nss_name(NssCall call, guint32 id, const char *(*name_of)(gconstpointer entry))
-{
-    G_STATIC_ASSERT(sizeof(uid_t) == sizeof(guint32) && sizeof(gid_t) == sizeof(guint32));
-    union {
-        struct passwd pw;
-        struct group gr;
-    } entry;
-    gpointer found = NULL;
-    g_autofree char *buf = NULL;
-    if (nss_lookup(call, &id, &entry, &buf, &found) != 0 || found == NULL)
-        return NULL;
-    return g_strdup(name_of(found));
-}
-
-char *
-vmc_nss_user_name(guint32 uid)
-{
-    return nss_name(call_getpwuid, uid, passwd_name);
-}
-
-char *
-vmc_nss_group_name(guint32 gid)
-{
-    return nss_name(call_getgrgid, gid, group_name);
-}
 
 const char *
 vmc_acl_printable_name(const char *s)
@@ -190,7 +103,7 @@ static void
 set_unknown_user_error(const char *name, int err, GError **error)
 {
     const char *printable = vmc_acl_printable_name(name);
-    if (err != 0 && !nss_not_found(err)) {
+    if (err != 0) {
         g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_LOOKUP,
                     "cannot look up user %s%s%s: %s; check NSS (nsswitch.conf, sssd, ...)",
                     printable ? "'" : "", printable ? printable : "(name not printable)",
@@ -212,19 +125,17 @@ vmc_identity_resolve(const char *name, GError **error)
     g_return_val_if_fail(name != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    struct passwd pw;
-    gpointer found = NULL;
-    g_autofree char *buf = NULL;
-    int err = name[0] == '\0' ? 0 : nss_lookup(call_getpwnam, name, &pw, &buf, &found);
-    if (err != 0 || found == NULL) {
+    g_autoptr(VmcNssUser) user = NULL;
+    int err = vmc_nss_get_user_by_name(name, &user);
+    if (err != 0 || user == NULL) {
         set_unknown_user_error(name, err, error);
         return NULL;
     }
 
     int n = 0;
-    /* pw_name, not name: NSS may have matched another spelling. */
-    g_autofree gid_t *groups = list_groups(pw.pw_name, pw.pw_gid, &n, error);
+    /* NSS's name, not name: NSS may have matched another spelling. */
+    g_autofree gid_t *groups = list_groups(user->name, user->gid, &n, error);
     if (groups == NULL)
         return NULL;
-    return vmc_identity_new(pw.pw_name, pw.pw_uid, pw.pw_gid, groups, (guint)n);
+    return vmc_identity_new(user->name, user->uid, user->gid, groups, (guint)n);
 }

@@ -1,8 +1,11 @@
-/* vmc-acl.h — who may open a console: identities, socket ACLs, the acl(5) access check.
+/* vmc-acl.h — who may open a console: identities, socket ACLs, the acl(5)
+ * access check, and the stored policy that `acl apply` puts on a socket.
  *
- * Pure decision code (vmc_acl_check, vmc_acl_explain) is kept apart from the
- * I/O (NSS look-ups, reading an ACL from a pinned socket), so that the
- * decision can be tested with tables and proven against the kernel.
+ * Pure decision code (vmc_acl_check, vmc_acl_explain, vmc_acl_desired) is
+ * kept apart from the I/O (NSS look-ups through common/, reading and
+ * writing an ACL through a pinned socket), so that the decision can be
+ * tested with tables and proven against the kernel. Knows nothing of
+ * Spice, the config or the programs.
  */
 #pragma once
 
@@ -132,5 +135,59 @@ char *vmc_acl_explain(const VmcAcl *acl, const VmcAclVerdict *verdict,
 
 /* "rw-" style text for permission bits. Returns a static string. */
 const char *vmc_acl_perm_to_string(guint perm);
+
+/* One entry as acl(5) text: "user::rw-", "user:NAME:rw-", "group:1001:r--",
+ * "mask::rw-", "other::---". name names a named entry's qualifier (the
+ * caller's choice of name, escaped or not); NULL: the number. */
+char *vmc_acl_entry_to_text(const VmcAclEntry *entry, const char *name);
+
+/* ---- a stored policy: building and applying it (acl-policy.c: pure;
+ * acl-apply.c: NSS and libacl) ---- */
+
+/* The name of a user or group, or NULL when there is none (newly
+ * allocated): vmc_nss_user_name() and vmc_nss_group_name(), or a test's. */
+typedef char *(*VmcAclNameFunc)(guint32 id);
+
+/* The ACL a socket should have: current's owner, owning group and other
+ * entries, the named entries (only user: and group:; the same qualifier
+ * twice merges its permissions), and a mask that is the union of the group
+ * class, so no named entry is cut. Else VMC_ACL_ERROR_INVALID. */
+VmcAcl *vmc_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
+                        GError **error);
+
+/* TRUE when a and b have the same entries (they are in canonical order). */
+gboolean vmc_acl_equal(const VmcAcl *a, const VmcAcl *b);
+
+/* acl(5) long text with numeric qualifiers ("user::rw-,user:1001:rw-,...")
+ * for acl_from_text(3). */
+char *vmc_acl_to_text(const VmcAcl *acl);
+
+/* The entries as acl(5) words, named ones through the functions (NULL, or
+ * no name: the number); vmc_acl_named_words() names them through NSS. */
+GPtrArray *vmc_acl_words(const VmcAcl *acl, VmcAclNameFunc user_name,
+                         VmcAclNameFunc group_name);
+GPtrArray *vmc_acl_named_words(const VmcAcl *acl);
+
+/* "added A, B; removed C" between two word lists, or NULL when equal. */
+char *vmc_acl_words_diff(const GPtrArray *before, const GPtrArray *after);
+
+/* Add the subjects an ACL names to the sets (of GUINT_TO_POINTER ids): the
+ * owner and every named user to uids; the owning group and every named group
+ * to gids. The mask and other entries name nobody. */
+void vmc_acl_add_subjects(const VmcAcl *acl, GHashTable *uids, GHashTable *gids);
+
+/* The ACL a VM socket with ACL current should have under a stored policy
+ * ("user:alice:rw-,group:spicex:rw-", as the config keeps it; names through
+ * NSS, numbers as they are) plus u:ACCOUNT:rw for the gateway account. An
+ * unknown name or bad entry: VMC_ACL_ERROR_INVALID saying what to fix. */
+VmcAcl *vmc_acl_for_policy(const char *policy, uid_t account_uid, const VmcAcl *current,
+                           GError **error);
+
+/* Write acl as the access ACL of the pinned socket (vmc_acl_pin_socket),
+ * through /proc/self/fd/N: no symlink is followed. shown names the socket
+ * in errors: VMC_ACL_ERROR_INVALID (libacl refuses the ACL) or
+ * VMC_ACL_ERROR_IO (saying to run as root, on a file system with ACLs). */
+gboolean vmc_acl_write_pinned(int pinned_fd, const VmcAcl *acl, const char *shown,
+                              GError **error);
 
 G_END_DECLS

@@ -85,24 +85,6 @@ vmc_admin_name_set_free(VmcAdminNameSet *set)
     g_free(set);
 }
 
-/* ---- who an ACL names ---- */
-
-void
-vmc_admin_acl_add_subjects(const VmcAcl *acl, GHashTable *uids, GHashTable *gids)
-{
-    g_return_if_fail(acl != NULL && uids != NULL && gids != NULL);
-
-    g_hash_table_add(uids, GUINT_TO_POINTER(acl->owner));
-    g_hash_table_add(gids, GUINT_TO_POINTER(acl->group));
-    for (guint i = 0; i < acl->n_entries; i++) {
-        const VmcAclEntry *entry = &acl->entries[i];
-        if (entry->tag == VMC_ACL_TAG_USER)
-            g_hash_table_add(uids, GUINT_TO_POINTER(entry->qualifier));
-        else if (entry->tag == VMC_ACL_TAG_GROUP)
-            g_hash_table_add(gids, GUINT_TO_POINTER(entry->qualifier));
-    }
-}
-
 /* ---- rows ---- */
 
 VmcAdminAccessRow *

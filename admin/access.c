@@ -2,23 +2,16 @@
  *
  * The I/O half: reads each VM socket's ACL to learn whom it names, expands
  * groups to their members through NSS, asks the gateway's own decision
- * (vmc_access_decide) for every (VM, identity) and prints the rows.
+ * (vmc_console_decide) for every (VM, identity) and prints the rows.
  */
 #include "admin-priv.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "vmc-sessionlog.h"
 
-#define VMC_ADMIN_NSS_BUFFER_START 4096
-#define VMC_ADMIN_NSS_BUFFER_MAX (4 * 1024 * 1024) /* an NSS entry bigger than this is skipped */
 #define VMC_ADMIN_MAX_ACCOUNTS 200000 /* passwd entries scanned for primary groups */
-#define VMC_ADMIN_MESSAGE_MAX 600     /* bytes of an escaped message on stderr */
 
 typedef struct {
     const VmcConfig *config;
@@ -40,18 +33,6 @@ access_run_clear(AccessRun *run)
     g_clear_pointer(&run->identities, g_ptr_array_unref);
 }
 
-/* One line on stderr, escaped: text from NSS and sockets may hold anything. */
-static void G_GNUC_PRINTF(2, 3)
-complain(const char *kind, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    g_autofree char *text = g_strdup_vprintf(format, args);
-    va_end(args);
-    g_autofree char *escaped = vmc_text_escape(text, -1, VMC_ADMIN_MESSAGE_MAX);
-    g_printerr("vmconsole-admin: %s%s\n", kind, escaped);
-}
-
 /* ---- VMs ---- */
 
 static gboolean
@@ -67,7 +48,8 @@ collect_vms(AccessRun *run, const char *const *given)
         if (vmc_vm_name_is_valid(given[i])) {
             vmc_admin_name_set_add(set, given[i]);
         } else {
-            complain("", "'%s' is not a VM name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})", given[i]);
+            vmc_admin_complain("'%s' is not a VM name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})",
+                               given[i]);
             all_valid = FALSE;
         }
     }
@@ -98,72 +80,46 @@ inspect_vm(AccessRun *run, const char *vm)
                             g_strdup_printf("cannot read the socket's ACL: %s", error->message));
         return;
     }
-    vmc_admin_acl_add_subjects(acl, run->uids, run->gids);
+    vmc_acl_add_subjects(acl, run->uids, run->gids);
 }
 
 /* ---- NSS: from ids to user names ---- */
-
-/* The name of uid, or NULL when it has no passwd entry. */
-static char *
-user_name_of(uid_t uid)
-{
-    for (gsize size = VMC_ADMIN_NSS_BUFFER_START; size <= VMC_ADMIN_NSS_BUFFER_MAX; size *= 2) {
-        g_autofree char *buffer = g_malloc(size);
-        struct passwd entry, *found = NULL;
-        int rc = getpwuid_r(uid, &entry, buffer, size, &found);
-        if (rc == ERANGE)
-            continue;
-        return rc == 0 && found != NULL ? g_strdup(entry.pw_name) : NULL;
-    }
-    return NULL;
-}
 
 /* Add the listed members (gr_mem) of gid to names; FALSE when gid has no group entry. */
 static gboolean
 add_group_members(gid_t gid, VmcAdminNameSet *names)
 {
-    for (gsize size = VMC_ADMIN_NSS_BUFFER_START; size <= VMC_ADMIN_NSS_BUFFER_MAX; size *= 2) {
-        g_autofree char *buffer = g_malloc(size);
-        struct group entry, *found = NULL;
-        int rc = getgrgid_r(gid, &entry, buffer, size, &found);
-        if (rc == ERANGE)
-            continue;
-        if (rc != 0 || found == NULL)
-            return FALSE;
-        for (char **member = entry.gr_mem; *member != NULL; member++)
-            vmc_admin_name_set_add(names, *member);
-        return TRUE;
-    }
-    return FALSE;
+    g_autoptr(VmcNssGroup) group = NULL;
+    if (vmc_nss_get_group_by_gid(gid, &group) != 0 || group == NULL)
+        return FALSE;
+    for (char **member = group->members; *member != NULL; member++)
+        vmc_admin_name_set_add(names, *member);
+    return TRUE;
+}
+
+typedef struct {
+    GHashTable *gids;
+    VmcAdminNameSet *names;
+} PrimaryMembers;
+
+static void
+add_if_primary_member(const VmcNssUser *user, gpointer data)
+{
+    PrimaryMembers *wanted = data;
+    if (g_hash_table_contains(wanted->gids, GUINT_TO_POINTER(user->gid)))
+        vmc_admin_name_set_add(wanted->names, user->name);
 }
 
 /* Add every account whose primary group is in gids (one bounded passwd scan). */
 static void
 add_primary_members(GHashTable *gids, VmcAdminNameSet *names)
 {
-    gsize size = VMC_ADMIN_NSS_BUFFER_START;
-    g_autofree char *buffer = g_malloc(size);
-    guint scanned = 0;
-
-    setpwent();
-    while (scanned < VMC_ADMIN_MAX_ACCOUNTS) {
-        struct passwd entry, *found = NULL;
-        int rc = getpwent_r(&entry, buffer, size, &found);
-        if (rc == ERANGE && size < VMC_ADMIN_NSS_BUFFER_MAX) {
-            size *= 2; /* the same entry again, with room for it */
-            buffer = g_realloc(buffer, size);
-            continue;
-        }
-        if (rc != 0 || found == NULL)
-            break;
-        scanned++;
-        if (g_hash_table_contains(gids, GUINT_TO_POINTER(entry.pw_gid)))
-            vmc_admin_name_set_add(names, entry.pw_name);
-    }
-    endpwent();
+    PrimaryMembers wanted = {gids, names};
+    guint scanned = vmc_nss_foreach_user(add_if_primary_member, &wanted, VMC_ADMIN_MAX_ACCOUNTS);
     if (scanned == VMC_ADMIN_MAX_ACCOUNTS)
-        complain("warning: ", "stopped after %u accounts looking for primary-group members; "
-                 "name the identities with --identity", (guint)VMC_ADMIN_MAX_ACCOUNTS);
+        vmc_admin_complain("warning: stopped after %u accounts looking for primary-group "
+                           "members; name the identities with --identity",
+                           (guint)VMC_ADMIN_MAX_ACCOUNTS);
 }
 
 /* Everyone the ACLs name: owners and named users, and the members of the
@@ -177,18 +133,19 @@ names_from_acls(AccessRun *run)
 
     g_hash_table_iter_init(&iter, run->uids);
     while (g_hash_table_iter_next(&iter, &id, NULL)) {
-        g_autofree char *name = user_name_of((uid_t)GPOINTER_TO_UINT(id));
+        g_autofree char *name = vmc_nss_user_name(GPOINTER_TO_UINT(id));
         if (name != NULL)
             vmc_admin_name_set_add(names, name);
         else
-            complain("warning: ", "an ACL names uid %u, which has no account: not shown",
-                     GPOINTER_TO_UINT(id));
+            vmc_admin_complain("warning: an ACL names uid %u, which has no account: not shown",
+                               GPOINTER_TO_UINT(id));
     }
     g_hash_table_iter_init(&iter, run->gids);
     while (g_hash_table_iter_next(&iter, &id, NULL)) {
         if (!add_group_members((gid_t)GPOINTER_TO_UINT(id), names))
-            complain("warning: ", "an ACL names gid %u, which has no group entry: only "
-                     "accounts with it as primary group are shown", GPOINTER_TO_UINT(id));
+            vmc_admin_complain("warning: an ACL names gid %u, which has no group entry: only "
+                               "accounts with it as primary group are shown",
+                               GPOINTER_TO_UINT(id));
     }
     add_primary_members(run->gids, names);
     return names;
@@ -217,12 +174,12 @@ resolve_identities(AccessRun *run, const char *const *given)
         if (identity != NULL) {
             g_ptr_array_add(run->identities, identity);
         } else if (were_given) {
-            complain("", "%s", error->message);
+            vmc_admin_complain("%s", error->message);
             run->failed = TRUE;
         } else {
             /* e.g. a group still listing a deleted account */
-            complain("warning: ", "%s (a member of a group an ACL names): not shown",
-                     error->message);
+            vmc_admin_complain("warning: %s (a member of a group an ACL names): not shown",
+                               error->message);
         }
     }
 }
@@ -245,7 +202,7 @@ add_vm_rows(const AccessRun *run, const char *vm, GPtrArray *rows)
     }
     for (guint i = 0; i < run->identities->len; i++) {
         const VmcIdentity *identity = run->identities->pdata[i];
-        g_autoptr(VmcAccessDecision) decision = vmc_access_decide(run->config, identity, vm);
+        g_autoptr(VmcAccessDecision) decision = vmc_console_decide(run->config, identity, vm);
         if (decision == NULL)
             continue; /* only for an invalid VM name, which collect_vms kept out */
         g_ptr_array_add(rows, vmc_admin_access_row_new(vm, identity->name, decision->result,
@@ -261,9 +218,8 @@ print_rows(const AccessRun *run, GPtrArray *rows, gboolean json)
         g_autofree char *text = vmc_admin_access_format_json(rows);
         fputs(text, stdout);
     } else if (rows->len == 0) {
-        g_autofree char *pattern = vmc_text_escape(run->config->socket_pattern, -1,
-                                                   VMC_ADMIN_NAME_MAX);
-        printf("No VMs: the config has no [vm] section and no socket matches %s\n", pattern);
+        vmc_print_escaped(stdout, "No VMs: the config has no [vm] section and no socket matches "
+                                  "%.*s\n", VMC_ADMIN_NAME_MAX, run->config->socket_pattern);
     } else {
         g_autofree char *text = vmc_admin_access_format_table(rows);
         fputs(text, stdout);

@@ -2,137 +2,12 @@
  * policy (config `acl =`) plus u:ACCOUNT:rw on its socket. QEMU recreates
  * the socket at every start, so this runs after each start (libvirt hook,
  * systemd path unit). The socket is pinned (O_PATH|O_NOFOLLOW, a socket)
- * and the ACL written through /proc/self/fd/N: no symlink is followed. */
+ * and the ACL written through /proc/self/fd/N (acl/: vmc_acl_for_policy,
+ * vmc_acl_write_pinned): no symlink is followed. */
 #include "admin-priv.h"
 
-#include <acl/libacl.h>
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/acl.h>
 #include <unistd.h>
-
-#include "vmc-sessionlog.h"
-
-static void
-libacl_free(acl_t acl)
-{
-    acl_free(acl);
-}
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(acl_t, libacl_free, NULL)
-
-static char *
-user_name(guint32 uid)
-{
-    struct passwd *pw = getpwuid(uid);
-    return pw != NULL ? g_strdup(pw->pw_name) : NULL;
-}
-
-static char *
-group_name(guint32 gid)
-{
-    struct group *gr = getgrgid(gid);
-    return gr != NULL ? g_strdup(gr->gr_name) : NULL;
-}
-
-GPtrArray *
-vmc_admin_acl_named_words(const VmcAcl *acl)
-{
-    return vmc_admin_acl_words(acl, user_name, group_name);
-}
-
-/* A policy name (user or group, or a number) to its id through NSS. */
-static gboolean
-resolve_qualifier(gboolean is_user, const char *name, guint32 *ret_id, GError **error)
-{
-    guint64 id = 0;
-    if (g_ascii_string_to_unsigned(name, 10, 0, G_MAXUINT32 - 1, &id, NULL)) {
-        *ret_id = (guint32)id;
-        return TRUE;
-    }
-    errno = 0;
-    if (is_user) {
-        struct passwd *pw = getpwnam(name);
-        if (pw != NULL) {
-            *ret_id = pw->pw_uid;
-            return TRUE;
-        }
-    } else {
-        struct group *gr = getgrnam(name);
-        if (gr != NULL) {
-            *ret_id = gr->gr_gid;
-            return TRUE;
-        }
-    }
-    g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
-                "the stored ACL names %s %s, which does not exist; create it or fix the "
-                "VM's acl = in the config",
-                is_user ? "user" : "group", name);
-    return FALSE;
-}
-
-/* The normalised policy ("user:alice:rw-,group:spicex:rw-") as entries. */
-static GArray *
-policy_entries(const char *policy, GError **error)
-{
-    g_autoptr(GArray) entries = g_array_new(FALSE, TRUE, sizeof(VmcAclEntry));
-    g_auto(GStrv) words = g_strsplit(policy, ",", -1);
-    for (guint i = 0; words[i] != NULL; i++) {
-        g_auto(GStrv) parts = g_strsplit(words[i], ":", 3);
-        if (g_strv_length(parts) != 3 || strlen(parts[2]) != 3) {
-            g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
-                        "bad stored ACL entry '%.80s'", words[i]);
-            return NULL;
-        }
-        gboolean is_user = strcmp(parts[0], "user") == 0;
-        VmcAclEntry entry = {is_user ? VMC_ACL_TAG_USER : VMC_ACL_TAG_GROUP, 0, 0};
-        if (!resolve_qualifier(is_user, parts[1], &entry.qualifier, error))
-            return NULL;
-        entry.perm = (parts[2][0] == 'r' ? VMC_ACL_READ : 0) |
-                     (parts[2][1] == 'w' ? VMC_ACL_WRITE : 0) |
-                     (parts[2][2] == 'x' ? VMC_ACL_EXECUTE : 0);
-        g_array_append_val(entries, entry);
-    }
-    return g_steal_pointer(&entries);
-}
-
-VmcAcl *
-vmc_admin_acl_for_vm(const VmcVmConfig *vm, const VmcIdentity *account, const VmcAcl *current,
-                     GError **error)
-{
-    g_return_val_if_fail(vm != NULL && vm->acl != NULL && account != NULL, NULL);
-    g_autoptr(GArray) entries = policy_entries(vm->acl, error);
-    if (entries == NULL)
-        return NULL;
-    VmcAclEntry mine = {VMC_ACL_TAG_USER, account->uid, VMC_ACL_RW};
-    g_array_append_val(entries, mine);
-    return vmc_admin_acl_desired(current, (VmcAclEntry *)(void *)entries->data, entries->len,
-                                 error);
-}
-
-static gboolean
-write_pinned(int fd, const VmcAcl *acl, const char *path, GError **error)
-{
-    g_autofree char *text = vmc_admin_acl_to_text(acl);
-    g_auto(acl_t) libacl = acl_from_text(text);
-    if (libacl == NULL || acl_valid(libacl) != 0) {
-        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
-                    "libacl refuses the ACL %s for %s", text, path);
-        return FALSE;
-    }
-    char proc[64];
-    g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    if (acl_set_file(proc, ACL_TYPE_ACCESS, libacl) != 0) {
-        int err = errno;
-        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO,
-                    "cannot set the ACL of %s: %s (run as root, on a file system with ACLs)", path,
-                    g_strerror(err));
-        return FALSE;
-    }
-    return TRUE;
-}
 
 /* Apply one VM's policy; prints what changed. FALSE: a problem (printed). */
 static gboolean
@@ -147,21 +22,19 @@ apply_vm(const VmcConfig *config, const VmcVmConfig *vm, const VmcIdentity *acco
     }
     g_autoptr(VmcAcl) current = vmc_acl_read_pinned(fd, &error);
     g_autoptr(VmcAcl) desired =
-        current != NULL ? vmc_admin_acl_for_vm(vm, account, current, &error) : NULL;
-    gboolean same = desired != NULL && vmc_admin_acl_equal(current, desired);
-    gboolean ok = desired != NULL && (same || write_pinned(fd, desired, path, &error));
+        current != NULL ? vmc_acl_for_policy(vm->acl, account->uid, current, &error) : NULL;
+    gboolean same = desired != NULL && vmc_acl_equal(current, desired);
+    gboolean ok = desired != NULL && (same || vmc_acl_write_pinned(fd, desired, path, &error));
     close(fd);
     if (!ok) {
         vmc_admin_complain("%s: %s", vm->name, error->message);
         return FALSE;
     }
-    g_autoptr(GPtrArray) before = vmc_admin_acl_named_words(current);
-    g_autoptr(GPtrArray) after = vmc_admin_acl_named_words(desired);
-    g_autofree char *diff = vmc_admin_words_diff(before, after);
-    g_autofree char *line = g_strdup_printf("%s: %s: %s", vm->name, path,
-                                            diff != NULL ? diff : "unchanged (already as stored)");
-    g_autofree char *escaped = vmc_text_escape(line, -1, VMC_ADMIN_REASON_MAX);
-    printf("%s\n", escaped);
+    g_autoptr(GPtrArray) before = vmc_acl_named_words(current);
+    g_autoptr(GPtrArray) after = vmc_acl_named_words(desired);
+    g_autofree char *diff = vmc_acl_words_diff(before, after);
+    vmc_print_escaped(stdout, "%s: %s: %s\n", vm->name, path,
+                      diff != NULL ? diff : "unchanged (already as stored)");
     return TRUE;
 }
 
@@ -212,7 +85,8 @@ vmc_admin_cmd_acl(const VmcAdminArgs *args)
     if (vms == NULL)
         return VMC_ADMIN_EXIT_ERROR;
     if (vms->len == 0)
-        printf("no VM in %s has a stored ACL policy (acl = ...): nothing to do\n", config->path);
+        vmc_print_escaped(stdout, "no VM in %s has a stored ACL policy (acl = ...): nothing to "
+                                  "do\n", config->path);
     gboolean ok = TRUE;
     for (guint i = 0; i < vms->len; i++)
         ok &= apply_vm(config, g_ptr_array_index(vms, i), account);

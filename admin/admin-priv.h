@@ -9,8 +9,9 @@
 #include <glib.h>
 
 #include "vmc-acl.h"
+#include "vmc-common.h"
 #include "vmc-config.h"
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 #include "vmc-sessionlog.h"
 
 G_BEGIN_DECLS
@@ -74,11 +75,6 @@ void vmc_admin_name_set_free(VmcAdminNameSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAdminNameSet, vmc_admin_name_set_free)
 
 /* ---- the access matrix (access-matrix.c, pure) ---- */
-
-/* Add the subjects an ACL names to the sets (of GUINT_TO_POINTER ids): the
- * owner and every named user to uids; the owning group and every named group
- * to gids. The mask and other entries name nobody. */
-void vmc_admin_acl_add_subjects(const VmcAcl *acl, GHashTable *uids, GHashTable *gids);
 
 /* One row of `vmconsole-admin access`. */
 typedef struct {
@@ -175,8 +171,9 @@ VmcConfig *vmc_admin_load_config(const VmcAdminArgs *args);
 /* The session log to read: --log, else the config's log. */
 const char *vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config);
 
-/* One line on stderr, "vmconsole-admin: " + the text escaped and capped:
- * text from logs, NSS and sockets may hold anything. */
+/* One line on stderr, "vmconsole-admin: " and the message through
+ * vmc_print_escaped() (every %s escaped and capped): text from logs, NSS
+ * and sockets may hold anything. Every complaint goes through here. */
 void vmc_admin_complain(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 /* ---- commands: each is `VmcAdminExit vmc_admin_cmd_NAME(const VmcAdminArgs *args)`,
@@ -200,8 +197,9 @@ VmcAdminExit vmc_admin_cmd_plot(const VmcAdminArgs *args);      /* plot.c */
 VmcAdminExit vmc_admin_access(const VmcConfig *config, const char *const *vms,
                               const char *const *identities, gboolean json);
 
-/* ==== authorize, acl apply, check (authkeys.c, sshd-config.c, acl-policy.c,
- * check-findings.c: pure; authorize.c, acl-apply.c, check*.c: I/O) ==== */
+/* ==== authorize, acl apply, check (authkeys.c, sshd-config.c,
+ * check-findings.c: pure; authorize.c, acl-apply.c, check*.c: I/O; the ACL
+ * policy itself is acl/'s) ==== */
 
 #define VMC_ADMIN_ERROR (vmc_admin_error_quark())
 GQuark vmc_admin_error_quark(void);
@@ -305,7 +303,7 @@ char *vmc_admin_finding_format(const VmcAdminFinding *finding);
  * account itself, which opens every VM), an identity identity_problem()
  * objects to, options that undo the restriction, and keys that appear twice.
  * identity_problem returns what is wrong with a --identity (a new string:
- * an unknown user, uid 0, the account; vmc_access_identity_refusal), or NULL. */
+ * an unknown user, uid 0, the account; vmc_console_identity_refusal), or NULL. */
 typedef char *(*VmcAdminIdentityProblemFunc)(const char *identity, gpointer user_data);
 void vmc_admin_keys_review(const char *text, gsize length, const char *where,
                            VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
@@ -342,42 +340,6 @@ GStrv vmc_admin_sshd_values(const char *text, gsize length, const char *keyword)
  * token. */
 char *vmc_admin_sshd_expand_keys_path(const char *pattern, const char *home, const char *user,
                                       guint32 uid);
-
-/* ---- the stored ACL policy (acl-policy.c, pure) ---- */
-
-/* The ACL a socket should have: current's owner, owning group and other
- * entries, the named entries (policy plus the gateway account's; the same
- * qualifier twice merges its permissions), and a mask that is the union of
- * the group class, so no named entry is cut. */
-VmcAcl *vmc_admin_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
-                              GError **error);
-
-/* TRUE when a and b have the same entries (they are in canonical order). */
-gboolean vmc_admin_acl_equal(const VmcAcl *a, const VmcAcl *b);
-
-/* acl(5) long text with numeric qualifiers ("user::rw-,user:1001:rw-,...")
- * for acl_from_text(3). */
-char *vmc_admin_acl_to_text(const VmcAcl *acl);
-
-/* Entries as "user:NAME:rw-" words (named users and groups, mask, other...),
- * names from the functions (NULL: the number). */
-typedef char *(*VmcAdminIdNameFunc)(guint32 id);
-GPtrArray *vmc_admin_acl_words(const VmcAcl *acl, VmcAdminIdNameFunc user_name,
-                               VmcAdminIdNameFunc group_name);
-
-/* "added A, B; removed C" between two word lists, or NULL when equal. */
-char *vmc_admin_words_diff(const GPtrArray *before, const GPtrArray *after);
-
-/* ---- I/O shared by acl apply and check (acl-apply.c) ---- */
-
-/* The ACL vm's socket (pinned_fd) should have: its stored policy (names
- * through NSS) plus u:ACCOUNT:rw, on top of the socket's current ACL.
- * vm->acl must be set. */
-VmcAcl *vmc_admin_acl_for_vm(const VmcVmConfig *vm, const VmcIdentity *account,
-                             const VmcAcl *current, GError **error);
-
-/* The ACL as words with names from NSS. */
-GPtrArray *vmc_admin_acl_named_words(const VmcAcl *acl);
 
 /* ---- check's file questions (check-paths.c) ---- */
 
@@ -419,7 +381,7 @@ void vmc_admin_check_sound(VmcAdminCheck *check);
 gboolean vmc_admin_caps_have_ptrace(const guint8 *data, gsize length);
 /* The run dir (check-run-dir.c): the account's alone, its lock, takeover and
  * slot files private files of the account; the session dirs of killed
- * gateways removed (vmc_session_dirs_sweep), each said as an ok line, what
+ * gateways removed (vmc_console_session_dirs_sweep), each said as an ok line, what
  * cannot be removed as a problem. */
 void vmc_admin_check_run_dir(VmcAdminCheck *check);
 
@@ -524,3 +486,7 @@ char *vmc_report_format_json(const VmcReport *report, guint64 n_damaged,
 char *vmc_report_format_csv(const VmcReport *report);
 
 G_END_DECLS
+
+/* Everything vmconsole-admin prints goes through vmc_print_escaped(), or is
+ * a table, JSON or CSV text that its formatter escaped, written whole. */
+VMC_PRINTF_POISON

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "admin-priv.h"
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 #define VMC_AUDIT_DAMAGED_SHOWN 20  /* line numbers of damaged lines named on stderr */
 #define VMC_AUDIT_MATCHES_LISTED 20 /* matches named when a prefix is ambiguous */
@@ -137,10 +137,8 @@ complain_ambiguous(const char *query, const GPtrArray *sessions, gboolean more)
     for (guint i = 0; i < sessions->len && i < VMC_AUDIT_MATCHES_LISTED; i++) {
         const VmcAuditSession *s = sessions->pdata[i];
         g_autofree char *start = vmc_audit_format_time(s->start_us, tz);
-        g_autofree char *line = g_strdup_printf("  %s  %s  %s  %s", s->session, s->vm ? s->vm : "-",
-                                                s->identity ? s->identity : "-", start);
-        g_autofree char *escaped = vmc_text_escape(line, -1, VMC_ADMIN_REASON_MAX);
-        g_printerr("%s\n", escaped);
+        vmc_print_escaped(stderr, "  %s  %s  %s  %s\n", s->session, s->vm ? s->vm : "-",
+                          s->identity ? s->identity : "-", start);
     }
 }
 

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "vmc-common.h"
 #include "vmc-sessionlog.h"
 
 G_BEGIN_DECLS
@@ -270,3 +271,6 @@ GTimeZone *vmc_audit_local_tz(void);
 gboolean vmc_audit_unicode_wanted(void);
 
 G_END_DECLS
+
+/* Everything vmconsole-admin prints goes through vmc_print_escaped(). */
+VMC_PRINTF_POISON

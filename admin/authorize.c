@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmc-build-config.h"
@@ -26,11 +25,17 @@ io_error(GError **error, const char *what, const char *path, int err)
 static VmcAuthKey *
 read_public_key(const char *path, GError **error)
 {
-    g_autofree char *text = NULL;
+    /* the admin's path (a symlink is fine); a regular file, bounded */
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = PUBKEY_FILE_MAX,
+                                .flags = VMC_FILE_FOLLOW | VMC_FILE_ANY_LINKS};
+    g_autoptr(GError) read_error = NULL;
     gsize length = 0;
-    if (!g_file_get_contents(path, &text, &length, error))
+    g_autofree char *text = vmc_file_read(AT_FDCWD, path, path, &rules, &length, &read_error);
+    if (text == NULL && errno != EFBIG) {
+        g_propagate_error(error, g_steal_pointer(&read_error));
         return NULL;
-    if (length > PUBKEY_FILE_MAX || strlen(text) != length) {
+    }
+    if (text == NULL || strlen(text) != length) {
         g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
                     "%s is not a public key file (binary, or over %d bytes)", path,
                     PUBKEY_FILE_MAX);
@@ -66,28 +71,15 @@ read_public_key(const char *path, GError **error)
     return key;
 }
 
-/* Open the key file to append (created 0644 if missing), never through a
- * symlink, and only a regular file. */
+/* Open the key file to append (created 0644 if missing: sshd reads it as
+ * the account), never through a symlink, and only a regular file. */
 static int
 open_key_file(const char *path, GError **error)
 {
-    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0) {
-        int err = errno;
-        if (err == ELOOP)
-            g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO,
-                        "%s is a symbolic link: give the key file's real path", path);
-        else
-            io_error(error, "open", path, err);
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_IO, "%s is not a regular file", path);
-        return -1;
-    }
-    return fd;
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = -1,
+                                .flags = VMC_FILE_ANY_LINKS, .create_mode = 0644,
+                                .remedy = "give the key file's real path"};
+    return vmc_file_open(AT_FDCWD, path, path, O_RDWR | O_APPEND | O_CREAT, &rules, error);
 }
 
 static gboolean
@@ -117,7 +109,7 @@ append_line(const char *path, const char *line, const VmcAuthKey *key, GError **
     if (fd < 0)
         return FALSE;
     gsize length = 0;
-    g_autofree char *text = vmc_file_read_bounded(fd, path, VMC_AUTHKEYS_FILE_MAX, &length, error);
+    g_autofree char *text = vmc_file_read_fd(fd, path, VMC_AUTHKEYS_FILE_MAX, &length, error);
     gboolean ok = text != NULL;
     guint dup = ok ? vmc_admin_keys_find_blob(text, length, key->blob) : 0;
     if (dup > 0) {
@@ -179,12 +171,12 @@ identity_allowed(const VmcConfig *config, const char *identity)
 {
     VmcIdentityCandidate candidate = {
         .name = identity,
-        .uid = vmc_access_uid_of(identity),
+        .uid = vmc_nss_uid_of(identity),
         .account = config->account,
-        .account_uid = vmc_access_uid_of(config->account),
+        .account_uid = vmc_nss_uid_of(config->account),
         .named = TRUE,
     };
-    g_autofree char *refusal = vmc_access_identity_refusal(&candidate);
+    g_autofree char *refusal = vmc_console_identity_refusal(&candidate);
     if (refusal != NULL)
         vmc_admin_complain("no line for %s: %s; authorize the person's own user name",
                            identity, refusal);
@@ -231,14 +223,14 @@ vmc_admin_cmd_authorize(const VmcAdminArgs *args)
                            " for the account, as in sshd_config.vmconsole; check verifies it), "
                            "or use --audio-port PORT for one fixed port");
     g_autofree char *line = vmc_authkey_format_line(&spec, key);
-    if (args->append == NULL) {
-        printf("%s\n", line);
+    if (args->append == NULL) { /* the line is the output: printable ASCII, whole */
+        vmc_print_escaped(stdout, "%.*s\n", VMC_AUTHKEYS_LINE_MAX, line);
         return VMC_ADMIN_EXIT_OK;
     }
     if (!append_line(args->append, line, key, &error)) {
         vmc_admin_complain("%s", error->message);
         return VMC_ADMIN_EXIT_ERROR;
     }
-    printf("added to %s: %s\n", args->append, line);
+    vmc_print_escaped(stdout, "added to %s: %.*s\n", args->append, VMC_AUTHKEYS_LINE_MAX, line);
     return VMC_ADMIN_EXIT_OK;
 }

@@ -2,7 +2,7 @@
  * files the gateway keeps in it (console locks, takeover notes, session
  * slots) each a private file of the account, and the session dirs that
  * killed gateways left behind: removed here, the way the next open removes
- * them (vmc_session_dirs_sweep: only dirs whose gateway is gone), and said.
+ * them (vmc_console_session_dirs_sweep: only dirs whose gateway is gone), and said.
  * Removing them is safe for root too: nothing is followed, only the
  * account's entries go. */
 #include "admin-priv.h"
@@ -64,7 +64,7 @@ is_gateway_file(const char *name)
 static void
 check_files(VmcAdminCheck *check, const char *run_dir)
 {
-    int dir_fd = vmc_run_dir_open(run_dir, NULL);
+    int dir_fd = vmc_console_run_dir_open(run_dir, NULL);
     DIR *dir = dir_fd >= 0 ? fdopendir(dir_fd) : NULL;
     if (dir == NULL) {
         if (dir_fd >= 0)
@@ -79,8 +79,9 @@ check_files(VmcAdminCheck *check, const char *run_dir)
             continue;
         g_autofree char *path = g_build_filename(run_dir, entry->d_name, NULL);
         g_autoptr(GError) error = NULL;
-        int fd = vmc_private_file_open(dirfd(dir), entry->d_name, path, O_RDONLY,
-                                       check->account->uid, VMC_LOCK_INFO_MAX, &error);
+        const VmcFileRules rules = {.owner = check->account->uid, .max_size = VMC_LOCK_INFO_MAX,
+                                    .remedy = VMC_RUN_FILE_REMEDY};
+        int fd = vmc_file_open(dirfd(dir), entry->d_name, path, O_RDONLY, &rules, &error);
         if (fd >= 0)
             close(fd);
         else if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -112,7 +113,7 @@ vmc_admin_check_run_dir(VmcAdminCheck *check)
     if (!check_dir(check, run_dir))
         return;
     check_files(check, run_dir);
-    guint swept = vmc_session_dirs_sweep(run_dir, on_swept, check);
+    guint swept = vmc_console_session_dirs_sweep(run_dir, on_swept, check);
     if (check->findings->len == before)
         vmc_admin_check_ok(check, "run-dir", "%s is %s's alone, its files are regular files of "
                            "its own%s", run_dir, check->account->name,

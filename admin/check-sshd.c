@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +48,7 @@ static char *
 identity_problem(const char *name, gpointer user_data)
 {
     const VmcAdminCheck *check = user_data;
-    gint64 uid = vmc_access_uid_of(name);
+    gint64 uid = vmc_nss_uid_of(name);
     if (uid < 0)
         return g_strdup_printf("--identity %s is not a known user", name);
     VmcIdentityCandidate candidate = {
@@ -59,16 +58,7 @@ identity_problem(const char *name, gpointer user_data)
         .account_uid = (gint64)check->account->uid,
         .named = TRUE,
     };
-    return vmc_access_identity_refusal(&candidate);
-}
-
-/* Read a key file (it may be in the account's home): never through a
- * symlink or from a FIFO, bounded. */
-static char *
-read_key_file(const char *path, gsize *ret_length, GError **error)
-{
-    return vmc_private_file_read(AT_FDCWD, path, path, VMC_OWNER_ANY, VMC_AUTHKEYS_FILE_MAX,
-                                 ret_length, error);
+    return vmc_console_identity_refusal(&candidate);
 }
 
 /* One key file: safe from everyone but root, and every line locked down. */
@@ -83,9 +73,12 @@ check_key_file(VmcAdminCheck *check, const char *path)
                               "AuthorizedKeysFile /etc/vmconsole/authorized_keys/%u",
                               "the account's keys could be changed by others than root: %s",
                               unsafe);
+    /* it may be in the account's home: never through a symlink or from a FIFO, bounded */
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_AUTHKEYS_FILE_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
     g_autoptr(GError) error = NULL;
     gsize length = 0;
-    g_autofree char *text = read_key_file(path, &length, &error);
+    g_autofree char *text = vmc_file_read(AT_FDCWD, path, path, &rules, &length, &error);
     if (text == NULL) {
         vmc_admin_finding_add(check->findings, "keys", path,
                               "make it a regular file root can read", "%s", error->message);
@@ -100,8 +93,9 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
 {
     g_auto(GStrv) patterns =
         vmc_admin_sshd_values(sshd_out, strlen(sshd_out), "authorizedkeysfile");
-    struct passwd *pw = getpwnam(check->account->name);
-    g_autofree char *home = g_strdup(pw != NULL ? pw->pw_dir : "/nonexistent");
+    g_autoptr(VmcNssUser) user = NULL;
+    vmc_nss_get_user_by_name(check->account->name, &user);
+    const char *home = user != NULL ? user->home : "/nonexistent";
     guint found = 0;
     for (guint i = 0; patterns[i] != NULL; i++) {
         if (strcmp(patterns[i], "none") == 0)

@@ -25,7 +25,8 @@ vmc_admin_check_flush(VmcAdminCheck *check)
     for (; check->printed < check->findings->len; check->printed++) {
         g_autofree char *line =
             vmc_admin_finding_format(g_ptr_array_index(check->findings, check->printed));
-        printf("%s\n", line);
+        fputs(line, stdout); /* escaped and capped by vmc_admin_finding_format */
+        fputc('\n', stdout);
     }
     fflush(stdout);
 }
@@ -36,10 +37,9 @@ vmc_admin_check_ok(VmcAdminCheck *check, const char *area, const char *format, .
     vmc_admin_check_flush(check);
     va_list args;
     va_start(args, format);
-    g_autofree char *text = g_strdup_vprintf(format, args);
+    g_autofree char *text = vmc_strdup_vprintf_escaped(format, args);
     va_end(args);
-    g_autofree char *escaped = vmc_text_escape(text, -1, VMC_ADMIN_REASON_MAX);
-    printf("%s: ok: %s\n", area, escaped);
+    vmc_print_escaped(stdout, "%s: ok: %.*s\n", area, VMC_ADMIN_REASON_MAX, text);
     fflush(stdout);
 }
 
@@ -86,18 +86,18 @@ check_socket_policy(VmcAdminCheck *check, const VmcVmConfig *vm, int fd, const c
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcAcl) current = vmc_acl_read_pinned(fd, &error);
     g_autoptr(VmcAcl) desired =
-        current != NULL ? vmc_admin_acl_for_vm(vm, check->account, current, &error) : NULL;
+        current != NULL ? vmc_acl_for_policy(vm->acl, check->account->uid, current, &error) : NULL;
     if (desired == NULL) {
         vmc_admin_finding_add(check->findings, "sockets", path, "fix the VM's acl = or the socket",
                               "cannot compare the socket's ACL with the stored policy: %s",
                               error->message);
         return;
     }
-    if (vmc_admin_acl_equal(current, desired))
+    if (vmc_acl_equal(current, desired))
         return;
-    g_autoptr(GPtrArray) before = vmc_admin_acl_named_words(current);
-    g_autoptr(GPtrArray) after = vmc_admin_acl_named_words(desired);
-    g_autofree char *diff = vmc_admin_words_diff(before, after);
+    g_autoptr(GPtrArray) before = vmc_acl_named_words(current);
+    g_autoptr(GPtrArray) after = vmc_acl_named_words(desired);
+    g_autofree char *diff = vmc_acl_words_diff(before, after);
     g_autofree char *todo = g_strdup_printf("vmconsole-admin acl apply %s (and install the "
                                             "libvirt hook or the systemd path unit so it "
                                             "happens at every VM start)",
@@ -261,9 +261,9 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
     vmc_admin_check_flush(&check);
     guint n = check.findings->len;
     if (n == 0)
-        printf("no problems found\n");
+        vmc_print_escaped(stdout, "no problems found\n");
     else
-        printf("%u problem%s found\n", n, n == 1 ? "" : "s");
+        vmc_print_escaped(stdout, "%u problem%s found\n", n, n == 1 ? "" : "s");
     g_ptr_array_unref(check.findings);
     vmc_identity_free(check.account);
     return n == 0 ? VMC_ADMIN_EXIT_OK : VMC_ADMIN_EXIT_PROBLEMS;

@@ -56,7 +56,7 @@ admin_args_clear(VmcAdminArgs *args)
 static void
 print_usage(FILE *out)
 {
-    fprintf(out,
+    vmc_print_escaped(out,
             "Usage: vmconsole-admin [--config FILE] COMMAND [ARGS]\n"
             "\n"
             "Commands:\n"
@@ -159,9 +159,9 @@ usage_error(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    g_autofree char *message = g_strdup_vprintf(format, args);
+    vmc_vprint_line(stderr, "vmconsole-admin: ", format, args);
     va_end(args);
-    g_printerr("vmconsole-admin: %s\n\n", message);
+    fputc('\n', stderr);
     print_usage(stderr);
     return VMC_ADMIN_EXIT_USAGE;
 }
@@ -227,12 +227,10 @@ vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config)
 void
 vmc_admin_complain(const char *format, ...)
 {
-    va_list ap;
-    va_start(ap, format);
-    g_autofree char *text = g_strdup_vprintf(format, ap);
-    va_end(ap);
-    g_autofree char *escaped = vmc_text_escape(text, -1, VMC_ADMIN_REASON_MAX);
-    g_printerr("vmconsole-admin: %s\n", escaped);
+    va_list args;
+    va_start(args, format);
+    vmc_vprint_line(stderr, "vmconsole-admin: ", format, args);
+    va_end(args);
 }
 
 static int
@@ -245,7 +243,7 @@ dispatch(const VmcAdminArgs *args)
         return VMC_ADMIN_EXIT_OK;
     }
     if (args->version) {
-        printf("vmconsole-admin %s\n", VMC_VERSION);
+        vmc_print_escaped(stdout, "vmconsole-admin %s\n", VMC_VERSION);
         return VMC_ADMIN_EXIT_OK;
     }
     if (command == NULL)
@@ -254,8 +252,7 @@ dispatch(const VmcAdminArgs *args)
         if (strcmp(command, commands[i].name) == 0)
             return commands[i].run(args);
     }
-    g_autofree char *escaped = vmc_text_escape(command, -1, VMC_ADMIN_NAME_MAX);
-    return usage_error("unknown command '%s'", escaped);
+    return usage_error("unknown command '%.*s'", VMC_ADMIN_NAME_MAX, command);
 }
 
 int
@@ -266,8 +263,7 @@ main(int argc, char **argv)
 
     setlocale(LC_ALL, "C");
     if (!parse_args(argc, argv, &args, &error)) {
-        g_autofree char *message = vmc_text_escape(error->message, -1, VMC_ADMIN_REASON_MAX);
-        int code = usage_error("%s", message);
+        int code = usage_error("%s", error->message);
         admin_args_clear(&args);
         return code;
     }

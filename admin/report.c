@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "audit-priv.h"
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 /* --since / --until to microseconds; FALSE after saying what is wrong. */
 static gboolean

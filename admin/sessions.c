@@ -14,7 +14,7 @@
 
 #include "admin-priv.h"
 #include "vmc-sessionlog.h"
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 typedef struct {
     char *vm, *identity, *client, *session;

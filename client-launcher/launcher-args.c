@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "vmc-sessionlog.h"
+#include "vmc-common.h"
 
 G_DEFINE_QUARK(vmc-launcher-error-quark, vmc_launcher_error)
 

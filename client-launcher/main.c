@@ -21,9 +21,9 @@
 #include <glib.h>
 
 #include "vmc-build-config.h"
+#include "vmc-common.h"
 #include "vmc-launcher.h"
 #include "vmc-pulse.h"
-#include "vmc-sessionlog.h"
 
 #define KILL_DELAY_MS 5000   /* after passing a signal on: then SIGKILL */
 #define READ_CHUNK 4096      /* bytes of ssh's stderr read at once */
@@ -47,27 +47,26 @@ typedef struct {
 
 static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
+/* One line on stderr, "vmconsole: " and the message through
+ * vmc_print_escaped() (every %s escaped and capped): everything the
+ * launcher says goes through here. */
 static void
 say(const char *format, ...)
 {
     va_list ap;
     va_start(ap, format);
-    g_autofree char *text = g_strdup_vprintf(format, ap);
+    vmc_vprint_line(stderr, "vmconsole: ", format, ap);
     va_end(ap);
-    fprintf(stderr, "vmconsole: %s\n", text);
 }
 
-/* "…" where the terminal takes UTF-8, else ASCII. */
-static const char *
-dots(void)
-{
-    return g_get_charset(NULL) ? "\u2026" : "...";
-}
+/* format, then "…" where the terminal takes UTF-8, else "...": the dots are
+ * part of the trusted format, not an argument to escape. */
+#define WITH_DOTS(format) (g_get_charset(NULL) ? format "\u2026" : format "...")
 
 static void
 print_usage(FILE *out)
 {
-    fprintf(out,
+    vmc_print_escaped(out,
             "Usage: vmconsole [options] [user@]host VM\n"
             "       vmconsole [options] [user@]host --list\n"
             "\n"
@@ -116,8 +115,7 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
     VmcPulseEndpoint *endpoint =
         vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, args->microphone, &error);
     if (endpoint == NULL) {
-        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
-        say("no sound: %s; the console opens without sound", why);
+        say("no sound: %.*s; the console opens without sound", SHOWN_MAX, error->message);
         return VMC_LAUNCHER_SOUND_NONE;
     }
     const VmcPulseServerInfo *info = vmc_pulse_endpoint_get_server(endpoint);
@@ -150,17 +148,15 @@ close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
         say("sound: refused %u connection%s to the tunnel without the session's cookie", refused,
             refused == 1 ? "" : "s");
     g_autofree char *commands = vmc_pulse_endpoint_get_refused_commands(endpoint);
-    if (commands != NULL)
-        say("sound: refused %s from the host: only playing sound%s is let through to this "
-            "laptop's sound server", commands,
+    if (commands != NULL) /* command names and counts: the whole list */
+        say("sound: refused %.*s from the host: only playing sound%s is let through to this "
+            "laptop's sound server", (int)strlen(commands), commands,
             vmc_pulse_endpoint_get_server(endpoint) != NULL && launcher_microphone
                 ? " and the microphone" : "");
-    if (!vmc_pulse_endpoint_close(endpoint, &error)) {
-        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
-        say("could not remove the sound endpoint from the laptop's sound server: %s; "
-            "remove it with: pactl unload-module %u", why,
+    if (!vmc_pulse_endpoint_close(endpoint, &error))
+        say("could not remove the sound endpoint from the laptop's sound server: %.*s; "
+            "remove it with: pactl unload-module %u", SHOWN_MAX, error->message,
             vmc_pulse_endpoint_get_module_index(endpoint));
-    }
 }
 
 /* ---- ssh's stdin and stderr ---- */
@@ -186,7 +182,7 @@ write_stdin(Launcher *launcher, guint16 allocated_port)
         memset(text, 0, length); /* the cookie */
     close(launcher->stdin_fd);
     launcher->stdin_fd = -1;
-    say("opening %s%s", launcher->args->vm, dots());
+    say(WITH_DOTS("opening %s"), launcher->args->vm);
 }
 
 static void
@@ -203,8 +199,10 @@ on_line(const char *line, gsize length, gpointer data)
         write_stdin(launcher, port);
         return;
     }
+    /* the host's words, made safe for this terminal (UTF-8 kept): written whole */
     g_autofree char *text = vmc_launcher_terminal_text(line, length);
-    fprintf(stderr, "%s\n", text);
+    fputs(text, stderr);
+    fputc('\n', stderr);
 }
 
 /* Read what is there; FALSE at the end of the stream. */
@@ -370,10 +368,10 @@ show_argv(char **argv)
 {
     g_autoptr(GString) line = g_string_new("running:");
     for (gsize i = 0; argv[i] != NULL; i++) {
-        g_autofree char *word = vmc_text_escape(argv[i], -1, SHOWN_MAX);
-        g_string_append_printf(line, " %s", word);
+        g_autofree char *word = vmc_strdup_printf_escaped(" %.*s", SHOWN_MAX, argv[i]);
+        g_string_append(line, word);
     }
-    say("%s", line->str);
+    say("%.*s", (int)line->len, line->str);
 }
 
 /* Run ssh for args until it ends; the endpoint (if any) stays open meanwhile. */
@@ -393,15 +391,14 @@ run_ssh(Launcher *launcher)
         show_argv(argv);
     gboolean stdin_pipe = vmc_launcher_wants_stdin(launcher->args, launcher->sound);
     if (!spawn_ssh(launcher, argv, stdin_pipe, &error)) {
-        g_autofree char *why = vmc_text_escape(error->message, -1, SHOWN_MAX);
-        say("ssh failed: cannot run %s: %s", ssh, why);
+        say("ssh failed: cannot run %s: %.*s", ssh, SHOWN_MAX, error->message);
         return 255;
     }
     if (launcher->args->action == VMC_LAUNCHER_ACTION_OPEN) {
         if (stdin_pipe && !vmc_launcher_wants_allocated_port(launcher->args, launcher->sound))
             write_stdin(launcher, 0);
         else if (!stdin_pipe)
-            say("opening %s%s", launcher->args->vm, dots());
+            say(WITH_DOTS("opening %s"), launcher->args->vm);
     }
     g_main_loop_run(launcher->loop);
     if (launcher->stdin_fd >= 0)
@@ -429,7 +426,7 @@ run(const VmcLauncherArgs *args)
     SignalSlot slots[N_SIGNALS];
     install_signals(&launcher, slots);
 
-    g_autofree char *host = vmc_text_escape(args->destination, -1, SHOWN_MAX);
+    const char *host = args->destination;
     if (args->action == VMC_LAUNCHER_ACTION_OPEN) {
         const char *display = g_getenv("DISPLAY");
         if (display == NULL || display[0] == '\0') {
@@ -437,7 +434,7 @@ run(const VmcLauncherArgs *args)
                 "vmconsole in your graphical session");
             return 7;
         }
-        say("connecting to %s%s", host, dots());
+        say(WITH_DOTS("connecting to %.*s"), SHOWN_MAX, host);
     }
     g_autoptr(VmcPulseEndpoint) endpoint = NULL;
     if (args->action == VMC_LAUNCHER_ACTION_OPEN)
@@ -460,14 +457,14 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     VmcLauncherArgs args = {0};
     if (!vmc_launcher_parse_args(argc, argv, &args, &error)) {
-        fprintf(stderr, "vmconsole: %s\nTry 'vmconsole --help'.\n", error->message);
+        vmc_print_escaped(stderr, "vmconsole: %s\nTry 'vmconsole --help'.\n", error->message);
         return VMC_LAUNCHER_EXIT_USAGE;
     }
     int status = 0;
     if (args.action == VMC_LAUNCHER_ACTION_HELP)
         print_usage(stdout);
     else if (args.action == VMC_LAUNCHER_ACTION_VERSION)
-        printf("vmconsole %s\n", VMC_VERSION);
+        vmc_print_escaped(stdout, "vmconsole %s\n", VMC_VERSION);
     else
         status = run(&args);
     vmc_launcher_args_clear(&args);

@@ -93,22 +93,5 @@ char *
 vmc_launcher_terminal_text(const char *line, gsize length)
 {
     g_return_val_if_fail(line != NULL || length == 0, NULL);
-    length = MIN(length, (gsize)VMC_LAUNCHER_LINE_MAX);
-    GString *out = g_string_sized_new(length + 1);
-    const char *p = line, *end = line + length;
-    while (p < end) {
-        gunichar c = g_utf8_get_char_validated(p, (gssize)(end - p));
-        if (c == (gunichar)-1 || c == (gunichar)-2 || (g_unichar_iscntrl(c) && c != '\t') ||
-            c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-            (c >= 0x2066 && c <= 0x2069)) {
-            /* invalid, control, line separators and bidi overrides */
-            g_string_append_printf(out, "\\x%02x", (guchar)*p);
-            p++;
-            continue;
-        }
-        const char *next = g_utf8_next_char(p);
-        g_string_append_len(out, p, next - p);
-        p = next;
-    }
-    return g_string_free(out, FALSE);
+    return vmc_text_for_terminal(line, MIN(length, (gsize)VMC_LAUNCHER_LINE_MAX));
 }

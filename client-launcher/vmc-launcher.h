@@ -20,6 +20,8 @@
 
 #include <glib.h>
 
+#include "vmc-common.h"
+
 G_BEGIN_DECLS
 
 #define VMC_LAUNCHER_ERROR (vmc_launcher_error_quark())
@@ -154,3 +156,6 @@ char *vmc_launcher_terminal_text(const char *line, gsize length);
 const char *vmc_launcher_exit_hint(int status, VmcLauncherSound sound, gboolean dynamic_port);
 
 G_END_DECLS
+
+/* Everything the launcher prints goes through vmc_print_escaped(). */
+VMC_PRINTF_POISON

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "vmc-common.h"
+
 #define QUOTE_MAX 80
 
 static const char *const known_channels[] = {
@@ -25,18 +27,7 @@ fail(char **ret_why, const char *format, ...)
 char *
 vmc_config_quote(const char *s)
 {
-    GString *out = g_string_new(NULL);
-    gsize i;
-    for (i = 0; s[i] != '\0' && i < QUOTE_MAX; i++) {
-        guchar c = (guchar)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-            g_string_append_c(out, (char)c);
-        else
-            g_string_append_printf(out, "\\x%02x", c);
-    }
-    if (s[i] != '\0')
-        g_string_append(out, "...");
-    return g_string_free(out, FALSE);
+    return vmc_text_escape_with(s, -1, QUOTE_MAX, VMC_ESCAPE_HEX_ONLY | VMC_ESCAPE_QUOTES);
 }
 
 gboolean

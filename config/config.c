@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "vmc-common.h"
 
 G_DEFINE_QUARK(vmc - config - error - quark, vmc_config_error)
 
@@ -71,59 +71,19 @@ load_fail(GError **error, const char *path, int errsv)
     return NULL;
 }
 
-/* Up to VMC_CONFIG_MAX_BYTES + 1 bytes of fd: one more than allowed tells "too large"
- * even when the file grew after fstat. */
-static char *
-read_bounded(int fd, gsize *ret_length, int *ret_errno)
-{
-    g_autofree char *buffer = g_malloc(VMC_CONFIG_MAX_BYTES + 1);
-    gsize length = 0;
-    while (length <= VMC_CONFIG_MAX_BYTES) {
-        ssize_t n = read(fd, buffer + length, VMC_CONFIG_MAX_BYTES + 1 - length);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            *ret_errno = errno;
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        length += (gsize)n;
-    }
-    *ret_length = length;
-    return g_steal_pointer(&buffer);
-}
-
 VmcConfig *
 vmc_config_load(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-    /* O_NONBLOCK: a FIFO must not hang the open; fstat refuses it next */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return load_fail(error, path, errno);
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int errsv = errno;
-        close(fd);
-        return load_fail(error, path, errsv);
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > VMC_CONFIG_MAX_BYTES) {
-        close(fd);
-        return load_fail(error, path,
-                         S_ISDIR(st.st_mode)   ? EISDIR
-                         : S_ISREG(st.st_mode) ? EFBIG
-                                               : EINVAL);
-    }
+    /* The admin's file, so a symlink or a second name is fine; a FIFO must
+     * not hang the load, and the size is bounded. errno says why not. */
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_CONFIG_MAX_BYTES,
+                                .flags = VMC_FILE_FOLLOW | VMC_FILE_ANY_LINKS};
     gsize length = 0;
-    int errsv = 0;
-    g_autofree char *data = read_bounded(fd, &length, &errsv);
-    close(fd);
+    g_autofree char *data = vmc_file_read(AT_FDCWD, path, path, &rules, &length, NULL);
     if (data == NULL)
-        return load_fail(error, path, errsv);
-    if (length > VMC_CONFIG_MAX_BYTES)
-        return load_fail(error, path, EFBIG);
+        return load_fail(error, path, errno);
     return vmc_config_load_data(data, length, path, error);
 }
 

@@ -54,7 +54,8 @@ gboolean vmc_config_parse_denied_rate(const char *value, guint *ret_rate, char *
 gboolean vmc_config_parse_size(const char *value, guint64 *ret_bytes, char **ret_why);
 
 /* s with every byte outside printable ASCII (and \ and ') escaped as \xNN,
- * capped at 80 input bytes ("..." marks a cut): safe to put in a message. */
+ * capped at 80 bytes ("..." marks a cut, never inside an escape): safe to
+ * put in a message between quotes (vmc_text_escape_with). */
 char *vmc_config_quote(const char *s);
 
 void vmc_vm_config_free(VmcVmConfig *vm);

@@ -16,7 +16,8 @@ vmc_gateway_help(const VmcGateway *gateway)
 {
     const char *a = gateway->account;
     const char *h = gateway->host;
-    printf("vmconsole on %s: the graphical console of a VM, through SSH.\n"
+    vmc_print_escaped(stdout,
+           "vmconsole on %s: the graphical console of a VM, through SSH.\n"
            "\n"
            "  ssh -X %s@%s VM          open VM's console (remote-viewer, on your screen)\n"
            "  ssh %s@%s list           the VMs you may open, and which are running\n"
@@ -42,25 +43,38 @@ vmc_gateway_help(const VmcGateway *gateway)
 VmcExit
 vmc_gateway_version(const VmcGateway *gateway)
 {
-    printf("vmconsole-gateway %s\n", VMC_VERSION);
+    vmc_print_escaped(stdout, "vmconsole-gateway %s\n", VMC_VERSION);
     return VMC_EXIT_OK;
 }
 
-/* The identity of this request; on failure say so (it is the admin's error). */
-static VmcIdentity *
-resolve_identity(const VmcGateway *gateway, GError **error)
+VmcExit
+vmc_gateway_refuse(VmcExit code, const char *format, ...)
 {
-    VmcIdentity *identity = vmc_identity_resolve(gateway->identity_name, error);
-    if (identity == NULL)
-        fprintf(stderr, "vmconsole: this key's identity is not usable on %s: %s\n"
-                        "vmconsole: tell the host's admin (the authorized_keys line is wrong)\n",
-                gateway->host, (*error)->message);
-    return identity;
+    va_list args;
+    va_start(args, format);
+    vmc_vprint_line(stderr, "vmconsole: ", format, args);
+    va_end(args);
+    return code;
+}
+
+/* The identity of this request into *ret_identity, or the refusal (it is the
+ * admin's error), with error set. */
+static VmcExit
+resolve_identity(const VmcGateway *gateway, VmcIdentity **ret_identity, GError **error)
+{
+    *ret_identity = vmc_identity_resolve(gateway->identity_name, error);
+    if (*ret_identity != NULL)
+        return VMC_EXIT_OK;
+    return vmc_gateway_refuse(VMC_EXIT_INTERNAL,
+                              "this key's identity is not usable on %s: %s\n"
+                              "vmconsole: tell the host's admin (the authorized_keys line is "
+                              "wrong)",
+                              gateway->host, (*error)->message);
 }
 
 /* An identity that would open every VM (uid 0, the gateway account): say so
- * and write a denied record. TRUE when it was refused. */
-static gboolean
+ * and write a denied record. VMC_EXIT_OK when it was not refused. */
+static VmcExit
 refuse_identity(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *identity,
                 const char *vm)
 {
@@ -68,59 +82,62 @@ refuse_identity(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         .name = identity->name,
         .uid = (gint64)identity->uid,
         .account = gateway->config->account,
-        .account_uid = vmc_access_uid_of(gateway->config->account),
+        .account_uid = vmc_nss_uid_of(gateway->config->account),
         .named = gateway->identity_named,
     };
-    g_autofree char *reason = vmc_access_identity_refusal(&candidate);
+    g_autofree char *reason = vmc_console_identity_refusal(&candidate);
     if (reason == NULL)
-        return FALSE;
-    fprintf(stderr, "vmconsole: this key may open no console on %s: %s\n"
-                    "vmconsole: tell the host's admin: the key's line needs the person's own "
-                    "--identity\n",
-            gateway->host, reason);
+        return VMC_EXIT_OK;
+    VmcExit code = vmc_gateway_refuse(VMC_EXIT_NOT_PERMITTED,
+                                      "this key may open no console on %s: %s\n"
+                                      "vmconsole: tell the host's admin: the key's line needs "
+                                      "the person's own --identity",
+                                      gateway->host, reason);
     g_autoptr(GError) error = NULL;
-    if (!vmc_gateway_record_denied(gateway, log, vm, reason, VMC_EXIT_NOT_PERMITTED, &error))
-        g_printerr("vmconsole-gateway: the denied record could not be written: %s\n",
-                   error->message);
-    return TRUE;
+    if (!vmc_gateway_record_denied(gateway, log, vm, reason, code, &error))
+        vmc_print_escaped(stderr, "vmconsole-gateway: the denied record could not be written: "
+                                  "%s\n", error->message);
+    return code;
 }
 
-static void
-print_permitted(const GPtrArray *names, FILE *out, const char *prefix)
+/* "VMs you may open: a, b" or that there are none, for the person. */
+static char *
+permitted_text(const GPtrArray *names)
 {
-    if (names->len == 0) {
-        fprintf(out, "%syou may open no VM here; ask the host's admin for access.\n", prefix);
-        return;
-    }
-    fprintf(out, "%sVMs you may open:", prefix);
+    if (names->len == 0)
+        return g_strdup("you may open no VM here; ask the host's admin for access.");
+    GString *text = g_string_new("VMs you may open:");
     for (guint i = 0; i < names->len; i++)
-        fprintf(out, "%s %s", i == 0 ? "" : ",", (const char *)names->pdata[i]);
-    fputc('\n', out);
+        g_string_append_printf(text, "%s %s", i == 0 ? "" : ",",
+                               (const char *)names->pdata[i]);
+    return g_string_free(text, FALSE);
 }
 
 VmcExit
 vmc_gateway_list(const VmcGateway *gateway)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VmcIdentity) identity = resolve_identity(gateway, &error);
-    if (identity == NULL)
-        return VMC_EXIT_INTERNAL;
-    if (refuse_identity(gateway, NULL, identity, NULL))
-        return VMC_EXIT_NOT_PERMITTED;
+    g_autoptr(VmcIdentity) identity = NULL;
+    VmcExit code = resolve_identity(gateway, &identity, &error);
+    if (code == VMC_EXIT_OK)
+        code = refuse_identity(gateway, NULL, identity, NULL);
+    if (code != VMC_EXIT_OK)
+        return code;
 
-    g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
+    g_autoptr(GPtrArray) names = vmc_console_list_permitted(gateway->config, identity);
     if (names->len == 0) {
-        print_permitted(names, stdout, "");
+        g_autofree char *none = permitted_text(names);
+        vmc_print_escaped(stdout, "%s\n", none);
         return VMC_EXIT_OK;
     }
     for (guint i = 0; i < names->len; i++) {
         const char *name = names->pdata[i];
         const VmcVmConfig *vm = vmc_config_find_vm(gateway->config, name);
-        g_autoptr(VmcAccessDecision) decision = vmc_access_decide(gateway->config, identity, name);
+        g_autoptr(VmcAccessDecision) decision = vmc_console_decide(gateway->config, identity, name);
         gboolean running = decision->pinned_fd >= 0 &&
-                           vmc_access_socket_answers(decision->pinned_fd);
-        printf("%-24s %-11s %s\n", name, running ? "running" : "not running",
-               vm != NULL && vm->title != NULL ? vm->title : "");
+                           vmc_console_socket_answers(decision->pinned_fd);
+        vmc_print_escaped(stdout, "%-24s %-11s %s\n", name, running ? "running" : "not running",
+                          vm != NULL && vm->title != NULL ? vm->title : "");
     }
     return VMC_EXIT_OK;
 }
@@ -159,14 +176,20 @@ vmc_gateway_record_denied(const VmcGateway *gateway, VmcSessionLog *log, const c
 VmcExit
 vmc_gateway_refuse_request(const VmcGateway *gateway, const GError *parse_error)
 {
-    fprintf(stderr, "vmconsole: %s\nvmconsole: try 'ssh %s@%s help'\n", parse_error->message,
-            gateway->account, gateway->host);
+    VmcExit code = vmc_gateway_refuse(VMC_EXIT_BAD_REQUEST, "%s\nvmconsole: try 'ssh %s@%s help'",
+                                      parse_error->message, gateway->account, gateway->host);
     g_autoptr(GError) error = NULL;
-    if (!vmc_gateway_record_denied(gateway, NULL, NULL, parse_error->message,
-                                   VMC_EXIT_BAD_REQUEST, &error))
-        g_printerr("vmconsole: (the audit log could not be written either: tell the host's "
-                   "admin)\n");
-    return VMC_EXIT_BAD_REQUEST;
+    if (!vmc_gateway_record_denied(gateway, NULL, NULL, parse_error->message, code, &error))
+        vmc_print_escaped(stderr, "vmconsole: (the audit log could not be written either: tell "
+                                  "the host's admin)\n");
+    return code;
+}
+
+VmcExit
+vmc_gateway_refuse_no_log(void)
+{
+    return vmc_gateway_refuse(VMC_EXIT_NO_AUDIT_LOG, "the audit log cannot be written, so no "
+                              "console can be opened; tell the host's admin");
 }
 
 static VmcExit
@@ -174,16 +197,15 @@ refuse_open(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *id
             const char *vm, const char *reason)
 {
     g_autoptr(GError) error = NULL;
-    if (!vmc_gateway_record_denied(gateway, log, vm, reason, VMC_EXIT_NOT_PERMITTED, &error)) {
-        fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
-                        "opened; tell the host's admin\n");
-        return VMC_EXIT_NO_AUDIT_LOG;
-    }
+    if (!vmc_gateway_record_denied(gateway, log, vm, reason, VMC_EXIT_NOT_PERMITTED, &error))
+        return vmc_gateway_refuse_no_log();
     /* One answer for "no such VM" and "not permitted": no enumeration. */
-    fprintf(stderr, "vmconsole: %s is not a VM you may open on %s.\n", vm, gateway->host);
-    g_autoptr(GPtrArray) names = vmc_access_list_permitted(gateway->config, identity);
-    print_permitted(names, stderr, "vmconsole: ");
-    return VMC_EXIT_NOT_PERMITTED;
+    g_autoptr(GPtrArray) names = vmc_console_list_permitted(gateway->config, identity);
+    g_autofree char *permitted = permitted_text(names);
+    /* valid VM names only: the whole list, however long */
+    return vmc_gateway_refuse(VMC_EXIT_NOT_PERMITTED,
+                              "%s is not a VM you may open on %s.\nvmconsole: %.*s", vm,
+                              gateway->host, (int)strlen(permitted), permitted);
 }
 
 VmcExit
@@ -194,24 +216,24 @@ vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request)
     /* The audit trail fails closed: no log, no console. */
     g_autoptr(VmcSessionLog) log = vmc_sessionlog_open(gateway->config->log, &error);
     if (log == NULL) {
-        fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
-                        "opened; tell the host's admin\n");
-        g_printerr("vmconsole-gateway: %s\n", error->message);
-        return VMC_EXIT_NO_AUDIT_LOG;
+        VmcExit code = vmc_gateway_refuse_no_log();
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);
+        return code;
     }
 
-    g_autoptr(VmcIdentity) identity = resolve_identity(gateway, &error);
-    if (identity == NULL) {
+    g_autoptr(VmcIdentity) identity = NULL;
+    VmcExit code = resolve_identity(gateway, &identity, &error);
+    if (code != VMC_EXIT_OK) {
         g_autoptr(GError) log_error = NULL;
-        vmc_gateway_record_denied(gateway, log, request->vm, error->message, VMC_EXIT_INTERNAL,
-                                  &log_error);
-        return VMC_EXIT_INTERNAL;
+        vmc_gateway_record_denied(gateway, log, request->vm, error->message, code, &log_error);
+        return code;
     }
-    if (refuse_identity(gateway, log, identity, request->vm))
-        return VMC_EXIT_NOT_PERMITTED;
+    code = refuse_identity(gateway, log, identity, request->vm);
+    if (code != VMC_EXIT_OK)
+        return code;
 
     g_autoptr(VmcAccessDecision) decision =
-        vmc_access_decide(gateway->config, identity, request->vm);
+        vmc_console_decide(gateway->config, identity, request->vm);
     if (decision->result != VMC_ACCESS_GRANTED)
         return refuse_open(gateway, log, identity, request->vm, decision->reason);
 

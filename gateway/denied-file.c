@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define STATE_PREFIX "denied-"
@@ -58,42 +57,31 @@ lock_file(int fd, gboolean wait)
 static int
 open_state(const char *path, gboolean create, GError **error)
 {
-    int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (create ? O_CREAT : 0);
-    int fd = open(path, flags, 0600);
-    const char *why = NULL;
-    struct stat st;
+    const VmcFileRules rules = {.owner = geteuid(), .max_size = -1,
+                                .remedy = "the run dir must belong to the gateway account alone "
+                                          "(see vmconsole-gateway(8))"};
+    g_autoptr(GError) local = NULL;
+    int fd = vmc_file_open(AT_FDCWD, path, path, O_RDWR | (create ? O_CREAT : 0), &rules, &local);
     if (fd < 0)
-        why = errno == ELOOP ? "it is a symbolic link" : g_strerror(errno);
-    else if (fstat(fd, &st) != 0)
-        why = g_strerror(errno);
-    else if (!S_ISREG(st.st_mode))
-        why = "it is not a regular file";
-    else if (st.st_uid != geteuid() || st.st_nlink != 1)
-        why = "it is not the gateway account's own file (owner or links)";
-    if (why == NULL)
-        return fd;
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                "cannot use the denied-request counts %s: %s; the run dir must belong to the "
-                "gateway account alone (see vmconsole-gateway(8))",
-                path, why);
-    if (fd >= 0)
-        close(fd);
-    return -1;
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "cannot use the denied-request counts: ");
+    return fd;
 }
 
 /* Read the locked file's state (a new one when empty; damaged: fresh, said). */
 static VmcDeniedState *
 read_state(int fd, const char *path, const char *identity)
 {
-    char buffer[VMC_DENIED_STATE_MAX + 1];
-    ssize_t n = pread(fd, buffer, sizeof buffer, 0);
-    if (n <= 0)
+    gsize length = 0;
+    g_autofree char *text = vmc_file_read_fd(fd, path, VMC_DENIED_STATE_MAX, &length, NULL);
+    gboolean too_long = text == NULL && errno == EFBIG;
+    if (!too_long && (text == NULL || length == 0))
         return identity != NULL ? vmc_denied_state_new(identity) : NULL;
-    VmcDeniedState *state = vmc_denied_state_parse(buffer, (gsize)n);
+    VmcDeniedState *state = text != NULL ? vmc_denied_state_parse(text, length) : NULL;
     if (state != NULL && (identity == NULL || strcmp(state->identity, identity) == 0))
         return state;
     vmc_denied_state_free(state);
-    g_printerr("vmconsole-gateway: %s is damaged or not this identity's: its counts start "
+    vmc_print_escaped(stderr, "vmconsole-gateway: %s is damaged or not this identity's: its counts start "
                "anew\n", path);
     return identity != NULL ? vmc_denied_state_new(identity) : NULL;
 }
@@ -159,7 +147,7 @@ static gboolean
 append_unlimited(VmcSessionLog *log, const VmcRecord *record, const GError *why, GError **error)
 {
     if (why != NULL)
-        g_printerr("vmconsole-gateway: %s; the denied record is written unlimited\n",
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s; the denied record is written unlimited\n",
                    why->message);
     return vmc_sessionlog_append(log, record, error);
 }
@@ -193,7 +181,7 @@ vmc_denied_append(const VmcDeniedContext *context, VmcSessionLog *log, const Vmc
         ok = FALSE;
     }
     if (!state_file_save(&file, &state_error))
-        g_printerr("vmconsole-gateway: %s\n", state_error->message);
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", state_error->message);
     state_file_close(&file);
     return ok;
 }
@@ -212,7 +200,7 @@ sweep_one(const VmcDeniedContext *context, VmcSessionLog *log, const char *path)
             state_file_save(&file, &error);
     }
     if (error != NULL)
-        g_printerr("vmconsole-gateway: %s\n", error->message);
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);
     state_file_close(&file);
 }
 

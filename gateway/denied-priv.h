@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "vmc-common.h"
 #include "vmc-config.h"
 #include "vmc-sessionlog.h"
 
@@ -115,3 +116,6 @@ gboolean vmc_denied_append(const VmcDeniedContext *context, VmcSessionLog *log,
 void vmc_denied_sweep(const VmcDeniedContext *context, VmcSessionLog *log);
 
 G_END_DECLS
+
+/* Everything the gateway prints goes through vmc_print_escaped(). */
+VMC_PRINTF_POISON

@@ -1,6 +1,7 @@
 /* gateway-priv.h — the gateway program's commands (not part of the library). */
 #pragma once
 
+#include "vmc-common.h"
 #include "vmc-gateway.h"
 
 G_BEGIN_DECLS
@@ -17,6 +18,15 @@ typedef struct {
     const char *raw_request;   /* SSH_ORIGINAL_COMMAND as received (may be NULL) */
     gsize raw_length;
 } VmcGateway;
+
+/* Tell the person why their request is refused — "vmconsole: " and the
+ * message on stderr, through vmc_print_escaped() (the format is trusted,
+ * every %s escaped) — and return code, the exit code that says so. Every
+ * refusal the person sees goes through here. */
+VmcExit vmc_gateway_refuse(VmcExit code, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* The refusal when the audit log cannot take a record: VMC_EXIT_NO_AUDIT_LOG. */
+VmcExit vmc_gateway_refuse_no_log(void);
 
 /* Each command prints what the person sees and returns the exit code. */
 VmcExit vmc_gateway_help(const VmcGateway *gateway);
@@ -36,3 +46,6 @@ gboolean vmc_gateway_record_denied(const VmcGateway *gateway, struct _VmcSession
 VmcExit vmc_gateway_refuse_request(const VmcGateway *gateway, const GError *parse_error);
 
 G_END_DECLS
+
+/* Everything the gateway prints goes through vmc_print_escaped(). */
+VMC_PRINTF_POISON

@@ -86,7 +86,7 @@ main(int argc, char **argv)
     g_unsetenv("VMC_NO_SYSLOG");
 
     if (!parse_args(argc, argv, &args, &error)) {
-        g_printerr("vmconsole-gateway: %s\n", error->message);
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);
         return VMC_EXIT_INTERNAL;
     }
     g_autofree char *config_path = args.config_path ? args.config_path
@@ -95,7 +95,7 @@ main(int argc, char **argv)
 
     g_autoptr(VmcConfig) config = vmc_config_load(config_path, &error);
     if (config == NULL) {
-        g_printerr("vmconsole-gateway: %s\n"
+        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n"
                    "vmconsole-gateway: the gateway is misconfigured; tell the host's admin\n",
                    error->message);
         return VMC_EXIT_INTERNAL;

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "vmc-common.h"
+
 /* clang-format off */
 G_DEFINE_QUARK(vmc-request-error-quark, vmc_request_error)
 /* clang-format on */
@@ -20,23 +22,7 @@ G_DEFINE_QUARK(vmc-request-error-quark, vmc_request_error)
 static char *
 quote(const char *bytes, gsize length)
 {
-    GString *out = g_string_sized_new(QUOTE_MAX + 4);
-    for (gsize i = 0; i < length; i++) {
-        guchar c = (guchar)bytes[i];
-        char piece[5];
-        if (c == '\\')
-            g_strlcpy(piece, "\\\\", sizeof piece);
-        else if (c >= 0x20 && c < 0x7f)
-            g_snprintf(piece, sizeof piece, "%c", c);
-        else
-            g_snprintf(piece, sizeof piece, "\\x%02x", c);
-        if (out->len + strlen(piece) > QUOTE_MAX) {
-            g_string_append(out, "...");
-            break;
-        }
-        g_string_append(out, piece);
-    }
-    return g_string_free(out, FALSE);
+    return vmc_text_escape_with(bytes, (gssize)length, QUOTE_MAX, VMC_ESCAPE_HEX_ONLY);
 }
 
 static gboolean

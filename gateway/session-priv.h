@@ -194,7 +194,8 @@ typedef struct {
     char *cookie_path;      /* in the session dir, 0600; NULL without a cookie */
     char *client_config;    /* libpulse client.conf: no shm/memfd, no autospawn */
     char *server;           /* what the probe found, e.g. "PulseAudio 16.1" */
-    char *problem;          /* why there is no sound though it was asked for (escaped) */
+    char *problem;          /* why there is no sound though it was asked for (raw: escaped
+                             * where it is printed or recorded) */
 } VmcSound;
 
 

@@ -119,18 +119,19 @@ read_takeover_note(Session *session)
     g_autoptr(GError) error = NULL;
     g_autofree char *text = NULL;
     gsize length = 0;
-    int dir_fd = vmc_run_dir_open(run_dir, &error);
+    int dir_fd = vmc_console_run_dir_open(run_dir, &error);
     if (dir_fd >= 0) {
-        text = vmc_private_file_read(dir_fd, name, path, geteuid(), VMC_LOCK_INFO_MAX, &length,
-                                     &error);
+        const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
+                                    .remedy = VMC_RUN_FILE_REMEDY};
+        text = vmc_file_read(dir_fd, name, path, &rules, &length, &error);
         close(dir_fd);
     }
     if (text == NULL) {
         if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            g_printerr("vmconsole-gateway: no takeover note read: %s\n", error->message);
+            vmc_print_escaped(stderr, "vmconsole-gateway: no takeover note read: %s\n", error->message);
         return NULL;
     }
-    g_autoptr(VmcLockInfo) taker = vmc_lock_info_parse(text, length);
+    g_autoptr(VmcLockInfo) taker = vmc_console_lock_info_parse(text, length);
     if (taker == NULL || g_strcmp0(taker->session, session->id) == 0)
         return NULL;
     return g_strdup_printf("%s|%s", taker->session, taker->identity);
@@ -167,7 +168,8 @@ on_relay_event(VmcRelay *relay, VmcRelayEvent event, const char *detail, gpointe
     if (event == VMC_RELAY_EVENT_VM_CLOSED)
         session_finish(session, END_VM_CLOSED, g_strdup("the VM side closed"));
     else
-        g_printerr("vmconsole: refused a connection to the console relay: %s\n", detail);
+        vmc_print_escaped(stderr, "vmconsole: refused a connection to the console relay: %s\n",
+                          detail);
 }
 
 /* ---- setting up ---- */
@@ -568,7 +570,7 @@ take_over(Session *session, const VmcLockInfo *mine, const VmcLockInfo *holder,
     const char *run_dir = session->gateway->config->run_dir;
     const char *vm = session->request->vm;
     g_autofree char *note_path = g_strdup_printf("%s/%s.takeover", run_dir, vm);
-    g_autofree char *note = vmc_lock_info_format(mine);
+    g_autofree char *note = vmc_console_lock_info_format(mine);
 
     if (holder->session == NULL || !same_program(holder->pid) ||
         !g_file_set_contents_full(note_path, note, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
@@ -603,11 +605,11 @@ take_over(Session *session, const VmcLockInfo *mine, const VmcLockInfo *holder,
 static VmcExit
 start_failed(Session *session, const char *message)
 {
-    fprintf(stderr, "vmconsole: internal error; tell the host's admin\n");
-    g_printerr("vmconsole-gateway: %s\n", message);
+    VmcExit code = vmc_gateway_refuse(VMC_EXIT_INTERNAL, "internal error; tell the host's admin");
+    vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", message);
     g_free(session->refusal);
     session->refusal = g_strdup(message);
-    return VMC_EXIT_INTERNAL;
+    return code;
 }
 
 /* One of the identity's max-sessions-per-identity slots, or why not. */
@@ -617,16 +619,15 @@ take_slot(Session *session)
     const VmcConfig *config = session->gateway->config;
     guint max = config->max_sessions_per_identity;
     g_autoptr(GError) error = NULL;
-    session->slot = vmc_identity_slot_acquire(config->run_dir, session->identity->uid, max,
-                                              &error);
+    session->slot = vmc_console_slot_acquire(config->run_dir, session->identity->uid, max,
+                                             &error);
     if (session->slot != NULL)
         return VMC_EXIT_OK;
     if (error != NULL)
         return start_failed(session, error->message);
-    fprintf(stderr, "vmconsole: you have %u console%s open already (the limit is %u); "
-                    "close one first\n", max, max == 1 ? "" : "s", max);
     session->refusal = g_strdup_printf("the identity's session limit (%u) is reached", max);
-    return VMC_EXIT_BUSY;
+    return vmc_gateway_refuse(VMC_EXIT_BUSY, "you have %u console%s open already (the limit is "
+                              "%u); close one first", max, max == 1 ? "" : "s", max);
 }
 
 /* Take the console, or say why not. VMC_EXIT_OK when session->lock is held. */
@@ -652,20 +653,18 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
     if (holder == NULL)
         return start_failed(session, error->message);
     g_autofree char *busy = describe_holder(vm, holder);
-    if (!session->request->takeover) {
-        fprintf(stderr, "vmconsole: %s\n", busy);
-        return VMC_EXIT_BUSY;
-    }
-    if (config->takeover != VMC_TAKEOVER_ALLOW) {
-        fprintf(stderr, "vmconsole: %s; taking over is not allowed on this host\n", busy);
-        return VMC_EXIT_BUSY;
-    }
+    if (!session->request->takeover)
+        return vmc_gateway_refuse(VMC_EXIT_BUSY, "%s", busy);
+    if (config->takeover != VMC_TAKEOVER_ALLOW)
+        return vmc_gateway_refuse(VMC_EXIT_BUSY, "%s; taking over is not allowed on this host",
+                                  busy);
     session->lock = take_over(session, &mine, holder, ret_stale, &error);
-    if (session->lock == NULL) {
-        fprintf(stderr, "vmconsole: %s; taking over failed: %s\n", busy, error->message);
-        return VMC_EXIT_BUSY;
-    }
-    fprintf(stderr, "vmconsole: took over %s from session %.8s...\n", vm, holder->session);
+    if (session->lock == NULL)
+        return vmc_gateway_refuse(VMC_EXIT_BUSY, "%s; taking over failed: %s", busy,
+                                  error->message);
+    /* %.8s: the session id's first 8 characters, then "..." */
+    vmc_print_escaped(stderr, "vmconsole: took over %s from session %.8s\n", vm,
+                      holder->session);
     return VMC_EXIT_OK;
 }
 
@@ -674,12 +673,12 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
 static void
 release_session_files(Session *session)
 {
-    if (session->dir_lock != NULL && !vmc_session_dir_remove(session->dir_lock))
-        g_printerr("vmconsole-gateway: could not remove the session dir %s entirely\n",
+    if (session->dir_lock != NULL && !vmc_console_session_dir_remove(session->dir_lock))
+        vmc_print_escaped(stderr, "vmconsole-gateway: could not remove the session dir %s entirely\n",
                    session->dir);
-    g_clear_pointer(&session->dir_lock, vmc_session_dir_free);
+    g_clear_pointer(&session->dir_lock, vmc_console_session_dir_free);
     g_clear_pointer(&session->lock, vmc_console_lock_release);
-    g_clear_pointer(&session->slot, vmc_identity_slot_release);
+    g_clear_pointer(&session->slot, vmc_console_slot_release);
 }
 
 static VmcExit
@@ -706,12 +705,12 @@ session_end(Session *session)
     g_autoptr(GError) error = NULL;
     gboolean recorded = write_end_record(session, stats, duration_s, &error);
     if (!recorded)
-        g_printerr("vmconsole-gateway: the end record could not be written: %s\n",
-                   error->message);
+        vmc_print_escaped(stderr, "vmconsole-gateway: the end record could not be written: %s\n",
+                          error->message);
     release_session_files(session);
 
     g_autofree char *summary = vmc_session_summary(stats, duration_s);
-    fprintf(stderr, "vmconsole: %s: %s\n", session->end_detail, summary);
+    vmc_print_escaped(stderr, "vmconsole: %s: %s\n", session->end_detail, summary);
     if (!recorded)
         return VMC_EXIT_NO_AUDIT_LOG;
     if (session->end_reason == END_FAILED)
@@ -735,27 +734,24 @@ static VmcExit
 check_preconditions(Session *session)
 {
     const char *display = g_getenv("DISPLAY");
-    if (!vmc_viewer_display_is_valid(display)) {
-        fprintf(stderr, "vmconsole: no X11 forward: connect with ssh -X (or -Y), e.g.\n"
-                        "  ssh -X %s@%s %s\n",
-                session->gateway->account, session->gateway->host, session->request->vm);
-        return VMC_EXIT_NO_X11;
-    }
-    if (!vmc_access_socket_answers(session->decision->pinned_fd)) {
-        fprintf(stderr, "vmconsole: %s is not running (its Spice socket does not answer); "
-                        "start the VM and try again\n", session->request->vm);
-        return VMC_EXIT_NOT_RUNNING;
-    }
+    if (!vmc_viewer_display_is_valid(display))
+        return vmc_gateway_refuse(VMC_EXIT_NO_X11, "no X11 forward: connect with ssh -X (or -Y), "
+                                  "e.g.\n  ssh -X %s@%s %s", session->gateway->account,
+                                  session->gateway->host, session->request->vm);
+    if (!vmc_console_socket_answers(session->decision->pinned_fd))
+        return vmc_gateway_refuse(VMC_EXIT_NOT_RUNNING, "%s is not running (its Spice socket "
+                                  "does not answer); start the VM and try again",
+                                  session->request->vm);
     if (session->gateway->config->sandbox == VMC_SANDBOX_OFF)
         return VMC_EXIT_OK;
     g_autoptr(GError) error = NULL;
     session->sandbox = probe_sandbox(&error);
     if (session->sandbox == NULL) {
-        fprintf(stderr, "vmconsole: no console on this host now: the viewer's sandbox is not "
-                        "available (%s); tell the host's admin\n", error->message);
         session->refusal = g_strdup_printf("the viewer's sandbox is not available: %s",
                                            error->message);
-        return VMC_EXIT_NO_SANDBOX;
+        return vmc_gateway_refuse(VMC_EXIT_NO_SANDBOX, "no console on this host now: the "
+                                  "viewer's sandbox is not available (%s); tell the host's admin",
+                                  error->message);
     }
     return VMC_EXIT_OK;
 }
@@ -789,12 +785,12 @@ make_session_dir(Session *session)
 {
     const char *run_dir = session->gateway->config->run_dir;
     session->swept = g_ptr_array_new_with_free_func(g_free);
-    vmc_session_dirs_sweep(run_dir, on_swept, session);
+    vmc_console_session_dirs_sweep(run_dir, on_swept, session);
     g_autoptr(GError) error = NULL;
-    session->dir_lock = vmc_session_dir_create(run_dir, session->id, &error);
+    session->dir_lock = vmc_console_session_dir_create(run_dir, session->id, &error);
     if (session->dir_lock == NULL)
         return start_failed(session, error->message);
-    session->dir = g_strdup(vmc_session_dir_get_path(session->dir_lock));
+    session->dir = g_strdup(vmc_console_session_dir_get_path(session->dir_lock));
     return VMC_EXIT_OK;
 }
 
@@ -819,17 +815,16 @@ session_start(Session *session)
         release_session_files(session);
         return code;
     }
-    if (stale != NULL)
-        fprintf(stderr, "vmconsole: note: the previous session %.8s... on %s (%s) ended without "
-                        "an end record: its gateway was killed\n",
-                stale->session, session->request->vm, stale->identity);
+    if (stale != NULL) /* %.8s: the session id's first 8 characters, then "..." */
+        vmc_print_escaped(stderr, "vmconsole: note: the previous session %.8s on %s (%s) ended "
+                                  "without an end record: its gateway was killed\n",
+                          stale->session, session->request->vm, stale->identity);
     vmc_sound_setup(&session->sound, session->request, session->dir,
                     session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
     if (!write_start_record(session, stale, &error)) {
-        fprintf(stderr, "vmconsole: the audit log cannot be written, so no console can be "
-                        "opened; tell the host's admin\n");
+        code = vmc_gateway_refuse_no_log();
         release_session_files(session);
-        return VMC_EXIT_NO_AUDIT_LOG;
+        return code;
     }
     return VMC_EXIT_OK;
 }
@@ -844,7 +839,7 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         .identity = identity,
         .decision = decision,
         .log = log,
-        .id = vmc_session_id_new(),
+        .id = vmc_console_session_id_new(),
         .start_real_us = g_get_real_time(),
         .start_mono_us = g_get_monotonic_time(),
     };
@@ -852,7 +847,8 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
     if (code == VMC_EXIT_OK) {
         g_autoptr(GError) error = NULL;
         session.loop = g_main_loop_new(NULL, FALSE);
-        fprintf(stderr, "vmconsole: opening %s for %s...\n", request->vm, identity->name);
+        vmc_print_escaped(stderr, "vmconsole: opening %s for %s...\n", request->vm,
+                          identity->name);
         vmc_sound_tell(&session.sound);
         watch_for_the_end(&session);
         if (start_relay(&session, &error) && start_viewer(&session, &error))

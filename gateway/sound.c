@@ -73,7 +73,7 @@ tunnel_is_ours(guint16 port, GError **error)
                     "of your own ssh -R (the vmconsole launcher does it for you)", (guint)port);
         return FALSE;
     }
-    g_printerr("vmconsole-gateway: %s", err != NULL ? err : "");
+    vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", err != NULL ? g_strchomp(err) : "");
     g_set_error(error, vmc_sound_error_quark(), 0,
                 "the host cannot check that port %u is this connection's tunnel; tell the "
                 "host's admin (vmconsole-admin check)", (guint)port);
@@ -156,7 +156,7 @@ vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_
         ok = info != NULL;
     }
     if (!ok)
-        sound->problem = vmc_text_escape(error->message, -1, VMC_SOUND_PROBLEM_MAX);
+        sound->problem = g_strdup(error->message);
 }
 
 gboolean
@@ -171,16 +171,17 @@ vmc_sound_tell(const VmcSound *sound)
     if (!sound->requested)
         return;
     if (sound->problem != NULL) {
-        fprintf(stderr, "vmconsole: no sound: %s; the console opens without sound\n",
-                sound->problem);
+        vmc_print_escaped(stderr, "vmconsole: no sound: %.*s; the console opens without sound\n",
+                          VMC_SOUND_PROBLEM_MAX, sound->problem);
         return;
     }
-    fprintf(stderr, "vmconsole: sound: %s through the tunnel on port %u\n", sound->server,
-            (guint)sound->port);
+    vmc_print_escaped(stderr, "vmconsole: sound: %s through the tunnel on port %u\n",
+                      sound->server, (guint)sound->port);
     if (!sound->authenticated)
-        fprintf(stderr, "vmconsole: warning: the sound tunnel has no cookie: while the session "
-                        "runs any process on this host can play into or record from your sound "
-                        "server; the vmconsole launcher sets up a cookie for you\n");
+        vmc_print_escaped(stderr, "vmconsole: warning: the sound tunnel has no cookie: while the "
+                                  "session runs any process on this host can play into or record "
+                                  "from your sound server; the vmconsole launcher sets up a "
+                                  "cookie for you\n");
 }
 
 void
@@ -221,7 +222,9 @@ vmc_sound_record(const VmcSound *sound, VmcRecord *record)
     vmc_record_set_string(record, "audio", sound->port != 0 ? endpoint : "tcp:?");
     vmc_record_set_bool(record, "audio_authenticated", sound->authenticated);
     vmc_record_set_string(record, "audio_server", sound->server);
-    vmc_record_set_string(record, "audio_error", sound->problem);
+    g_autofree char *problem =
+        sound->problem != NULL ? vmc_text_escape(sound->problem, -1, VMC_SOUND_PROBLEM_MAX) : NULL;
+    vmc_record_set_string(record, "audio_error", problem);
 }
 
 void

@@ -1,10 +1,8 @@
 /* ssh-context.c — what sshd tells the forced command: client address and key. */
 #include "vmc-gateway.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define VMC_SSH_KEY_BLOB_MAX 16384 /* base64 text of one public key, at most */
@@ -100,31 +98,6 @@ vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint, 
     return FALSE;
 }
 
-/* Read $SSH_USER_AUTH safely: no symlinks, a regular file of ours, bounded. */
-static char *
-read_user_auth(const char *path, gsize *ret_length)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *buffer = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-        st.st_size <= VMC_SSH_USER_AUTH_MAX) {
-        buffer = g_malloc(VMC_SSH_USER_AUTH_MAX + 1);
-        ssize_t n;
-        do
-            n = read(fd, buffer, VMC_SSH_USER_AUTH_MAX);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-            g_clear_pointer(&buffer, g_free);
-        else
-            *ret_length = (gsize)n;
-    }
-    close(fd);
-    return buffer;
-}
-
 VmcSshContext *
 vmc_ssh_context_from_env(char **env)
 {
@@ -133,8 +106,12 @@ vmc_ssh_context_from_env(char **env)
 
     const char *auth_path = g_environ_getenv(env, "SSH_USER_AUTH");
     if (auth_path != NULL && g_path_is_absolute(auth_path)) {
+        /* sshd's file (ExposeAuthInfo): no symlink, a regular file of ours, bounded */
+        const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_SSH_USER_AUTH_MAX,
+                                    .flags = VMC_FILE_ANY_LINKS};
         gsize length = 0;
-        g_autofree char *text = read_user_auth(auth_path, &length);
+        g_autofree char *text = vmc_file_read(AT_FDCWD, auth_path, auth_path, &rules, &length,
+                                              NULL);
         if (text != NULL)
             vmc_ssh_parse_user_auth(text, length, &context->key_fingerprint, &context->key_type);
     }

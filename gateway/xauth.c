@@ -150,8 +150,9 @@ vmc_xauth_copy_for_display(const char *source, const char *display, const char *
     gsize length = 0;
     char hostname[256] = "";
     /* The account's own file (sshd's xauth writes it): no link, no FIFO. */
-    g_autofree char *data = vmc_private_file_read(AT_FDCWD, source, source, geteuid(),
-                                                  VMC_XAUTH_FILE_MAX, &length, error);
+    const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_XAUTH_FILE_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
+    g_autofree char *data = vmc_file_read(AT_FDCWD, source, source, &rules, &length, error);
     if (data == NULL)
         return FALSE;
     gethostname(hostname, sizeof hostname - 1);

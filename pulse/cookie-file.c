@@ -2,7 +2,6 @@
  * strictly, in private 0700 directories that hold nothing else. */
 #include "pulse-priv.h"
 
-#include "vmc-sessionlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,30 +89,27 @@ vmc_pulse_cookie_write(const char *path, const guint8 *cookie, GError **error)
 gboolean
 vmc_pulse_cookie_read(const char *path, guint8 *ret_cookie, GError **error)
 {
-    guint8 cookie[VMC_PULSE_COOKIE_SIZE + 1];
-    struct stat st;
-    g_autofree char *shown = vmc_text_escape(path, -1, PATH_SHOWN_MAX);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        set_errno_error(error, VMC_PULSE_ERROR_COOKIE, "cannot open the sound cookie", path, errno);
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_PULSE_COOKIE_SIZE,
+                                .flags = VMC_FILE_ANY_LINKS};
+    gsize length = 0;
+    g_autofree char *cookie = vmc_file_read(AT_FDCWD, path, path, &rules, &length, NULL);
+    int saved = errno;
+    if (cookie == NULL && saved != EISDIR && saved != EINVAL && saved != EFBIG) {
+        set_errno_error(error, VMC_PULSE_ERROR_COOKIE, "cannot open the sound cookie", path, saved);
         return FALSE;
     }
-    gssize got = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        do
-            got = read(fd, cookie, sizeof(cookie)); /* one more: a longer file is wrong */
-        while (got < 0 && errno == EINTR);
-    }
-    close(fd);
-    if (got != VMC_PULSE_COOKIE_SIZE) {
+    gboolean ok = cookie != NULL && length == VMC_PULSE_COOKIE_SIZE;
+    if (ok)
+        memcpy(ret_cookie, cookie, VMC_PULSE_COOKIE_SIZE);
+    if (cookie != NULL)
+        memset(cookie, 0, length);
+    if (!ok) {
+        g_autofree char *shown = vmc_text_escape(path, -1, PATH_SHOWN_MAX);
         g_set_error(error, VMC_PULSE_ERROR, VMC_PULSE_ERROR_COOKIE,
                     "the sound cookie %s is not a regular file of exactly %d bytes", shown,
                     VMC_PULSE_COOKIE_SIZE);
-        return FALSE;
     }
-    memcpy(ret_cookie, cookie, VMC_PULSE_COOKIE_SIZE);
-    memset(cookie, 0, sizeof(cookie));
-    return TRUE;
+    return ok;
 }
 
 char *

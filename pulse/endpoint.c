@@ -118,30 +118,14 @@ make_cookie(VmcPulseEndpoint *endpoint, GError **error)
     return ok;
 }
 
-/* At most max bytes of a regular file (no symlink), NUL-terminated; NULL
- * when it cannot be read or is bigger. */
+/* At most max bytes of a regular file (no symlink; /proc files are regular
+ * too), NUL-terminated; NULL when it cannot be read or is bigger. */
 static char *
 read_small_file(const char *path, gsize max, gsize *ret_length)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { /* /proc files are regular too */
-        close(fd);
-        return NULL;
-    }
-    g_autofree char *data = g_malloc(max + 2);
-    gsize length = 0;
-    ssize_t n;
-    while (length <= max && (n = read(fd, data + length, max + 1 - length)) > 0)
-        length += (gsize)n;
-    close(fd);
-    if (length > max)
-        return NULL;
-    data[length] = '\0';
-    *ret_length = length;
-    return g_steal_pointer(&data);
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = (goffset)max,
+                                .flags = VMC_FILE_ANY_LINKS};
+    return vmc_file_read(AT_FDCWD, path, path, &rules, ret_length, NULL);
 }
 
 /* The start time of process pid (clock ticks after boot); FALSE when it is gone. */

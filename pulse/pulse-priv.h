@@ -3,6 +3,7 @@
  * connection run on its own pa_mainloop with a deadline. */
 #pragma once
 
+#include "vmc-common.h"
 #include "vmc-pulse.h"
 
 #include <stdint.h>

@@ -2,7 +2,6 @@
  * and descriptions, cookie hex text, module arguments. No I/O. */
 #include "pulse-priv.h"
 
-#include "vmc-sessionlog.h"
 
 #include <string.h>
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "confine-priv.h"
+#include "vmc-common.h"
 
 G_DEFINE_QUARK(vmc-sandbox-error-quark, vmc_sandbox_error)
 
@@ -24,15 +25,12 @@ vmc_sandbox_landlock_abi(void)
 static gint64
 read_sysctl(const char *path, gint64 fallback)
 {
-    char text[SYSCTL_VALUE_MAX] = "";
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = SYSCTL_VALUE_MAX,
+                                .flags = VMC_FILE_ANY_LINKS};
+    gsize length = 0;
+    g_autofree char *text = vmc_file_read(AT_FDCWD, path, path, &rules, &length, NULL);
+    if (text == NULL || length == 0)
         return fallback;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return fallback;
-    text[n] = '\0';
     return g_ascii_strtoll(text, NULL, 10);
 }
 

@@ -4,6 +4,8 @@
  * where the record survives, and it says that the file write failed. */
 #include "vmc-sessionlog.h"
 
+#include "vmc-common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -4,6 +4,8 @@
  * whatever the size of the log. */
 #include "vmc-sessionlog.h"
 
+#include "vmc-common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * turned into one bounded line of JSON, or into a short human summary. */
 #include "vmc-sessionlog.h"
 
+#include "vmc-common.h"
+
 #include <math.h>
 #include <string.h>
 

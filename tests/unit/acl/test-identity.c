@@ -1,4 +1,4 @@
-/* test-identity.c — NSS resolution and group sets. */
+/* test-identity.c — identities resolved through NSS, and group sets. */
 #include "acl-priv.h"
 
 #include <string.h>
@@ -84,17 +84,6 @@ test_new_includes_primary(void)
     g_assert_true(vmc_identity_in_group(more, 77));
 }
 
-static void
-test_nss_names(void)
-{
-    g_autofree char *root = vmc_nss_user_name(0);
-    g_autofree char *root_group = vmc_nss_group_name(0);
-    g_assert_cmpstr(root, ==, "root");
-    g_assert_cmpstr(root_group, ==, "root");
-    g_autofree char *none = vmc_nss_user_name(4000000000u);
-    g_assert_null(none);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -105,6 +94,5 @@ main(int argc, char **argv)
     g_test_add_func("/identity/printable-name-bound", test_printable_name_bound);
     g_test_add_func("/identity/new/dedupes", test_new_dedupes);
     g_test_add_func("/identity/new/includes-primary", test_new_includes_primary);
-    g_test_add_func("/identity/nss-names", test_nss_names);
     return g_test_run();
 }

@@ -61,46 +61,6 @@ test_name_set_union(void)
     g_assert_cmpuint(vmc_admin_name_set_size(empty), ==, 4);
 }
 
-/* ---- ACL subjects ---- */
-
-static void
-test_acl_subjects(void)
-{
-    const VmcAclEntry entries[] = {
-        {VMC_ACL_TAG_USER_OBJ, 0, VMC_ACL_RW},
-        {VMC_ACL_TAG_USER, 1001, VMC_ACL_RW},
-        {VMC_ACL_TAG_USER, 1002, VMC_ACL_READ},
-        {VMC_ACL_TAG_GROUP_OBJ, 0, VMC_ACL_READ},
-        {VMC_ACL_TAG_GROUP, 2001, VMC_ACL_RW},
-        {VMC_ACL_TAG_MASK, 0, VMC_ACL_RW},
-        {VMC_ACL_TAG_OTHER, 0, 0},
-    };
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VmcAcl) acl = vmc_acl_new(64055, 64056, entries, G_N_ELEMENTS(entries), &error);
-    g_assert_no_error(error);
-    g_autoptr(GHashTable) uids = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_autoptr(GHashTable) gids = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_add(uids, GUINT_TO_POINTER(1001)); /* from another VM: kept once */
-
-    vmc_admin_acl_add_subjects(acl, uids, gids);
-    g_assert_cmpuint(g_hash_table_size(uids), ==, 3);
-    g_assert_true(g_hash_table_contains(uids, GUINT_TO_POINTER(64055))); /* the owner */
-    g_assert_true(g_hash_table_contains(uids, GUINT_TO_POINTER(1001)));
-    g_assert_true(g_hash_table_contains(uids, GUINT_TO_POINTER(1002)));
-    g_assert_cmpuint(g_hash_table_size(gids), ==, 2);
-    g_assert_true(g_hash_table_contains(gids, GUINT_TO_POINTER(64056))); /* owning group */
-    g_assert_true(g_hash_table_contains(gids, GUINT_TO_POINTER(2001)));
-
-    /* A minimal ACL (mode bits) still names its owner and group. */
-    g_autoptr(VmcAcl) minimal = vmc_acl_new_from_mode(0, 0, 0600);
-    g_autoptr(GHashTable) uids2 = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_autoptr(GHashTable) gids2 = g_hash_table_new(g_direct_hash, g_direct_equal);
-    vmc_admin_acl_add_subjects(minimal, uids2, gids2);
-    g_assert_cmpuint(g_hash_table_size(uids2), ==, 1);
-    g_assert_true(g_hash_table_contains(uids2, GUINT_TO_POINTER(0)));
-    g_assert_cmpuint(g_hash_table_size(gids2), ==, 1);
-}
-
 static gboolean
 is_printable_lines(const char *text)
 {
@@ -240,7 +200,6 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/admin/name-set/dedupe", test_name_set_dedupe);
     g_test_add_func("/admin/name-set/union", test_name_set_union);
-    g_test_add_func("/admin/acl/subjects", test_acl_subjects);
     g_test_add_func("/admin/access/sort", test_rows_sort);
     g_test_add_func("/admin/access/table", test_access_table);
     g_test_add_func("/admin/access/table-hostile", test_access_table_hostile);

@@ -1,69 +1,8 @@
-/* test-session-record.c — units, durations and the counters in a record. */
+/* test-session-record.c — the summary line and the counters in a record. */
 #include <glib.h>
 #include <string.h>
 
 #include "session-priv.h"
-
-static void
-test_bytes(void)
-{
-    static const struct {
-        guint64 bytes;
-        const char *want;
-    } cases[] = {
-        {0, "0 B"},
-        {1023, "1023 B"},
-        {1024, "1.0 KiB"},
-        {1536, "1.5 KiB"},
-        {10 * 1024, "10 KiB"},
-        {1048575, "1.0 MiB"},
-        {43 * 1048576ull, "43 MiB"},
-        {(guint64)(1.2 * 1073741824.0), "1.2 GiB"},
-        {G_MAXUINT64, "16 EiB"},
-    };
-    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *got = vmc_format_bytes(cases[i].bytes);
-        g_assert_cmpstr(got, ==, cases[i].want);
-    }
-}
-
-static void
-test_duration(void)
-{
-    static const struct {
-        gint64 seconds;
-        const char *want;
-    } cases[] = {
-        {-5, "0s"}, {0, "0s"}, {59, "59s"}, {60, "1m00s"}, {303, "5m03s"},
-        {3599, "59m59s"}, {3600, "1h00m"}, {3720, "1h02m"}, {90000, "25h00m"},
-    };
-    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *got = vmc_format_duration(cases[i].seconds);
-        g_assert_cmpstr(got, ==, cases[i].want);
-    }
-}
-
-static void
-test_rate(void)
-{
-    g_autofree char *zero = vmc_format_rate(0.0);
-    g_autofree char *nan = vmc_format_rate(0.0 / 0.0);
-    g_autofree char *small = vmc_format_rate(600.0);
-    g_autofree char *audio = vmc_format_rate(600.0 * 1024);
-    g_autofree char *peak = vmc_format_rate(85.3 * 1048576.0);
-    g_assert_cmpstr(zero, ==, "0 B/s");
-    g_assert_cmpstr(nan, ==, "0 B/s");
-    g_assert_cmpstr(small, ==, "600 B/s");
-    g_assert_cmpstr(audio, ==, "600.0 KiB/s");
-    g_assert_cmpstr(peak, ==, "85.3 MiB/s");
-}
-
-static void
-test_time(void)
-{
-    g_autofree char *t = vmc_format_time_us(1764410523123456);
-    g_assert_cmpstr(t, ==, "2025-11-29T10:02:03.123Z");
-}
 
 static VmcRelayStats *
 sample_stats(void)
@@ -230,10 +169,6 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/session-record/bytes", test_bytes);
-    g_test_add_func("/session-record/duration", test_duration);
-    g_test_add_func("/session-record/rate", test_rate);
-    g_test_add_func("/session-record/time", test_time);
     g_test_add_func("/session-record/summary", test_summary);
     g_test_add_func("/session-record/record", test_record);
     g_test_add_func("/session-record/series-downsampled", test_series_downsampled);

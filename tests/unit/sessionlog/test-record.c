@@ -2,6 +2,8 @@
  * and the syslog summary. */
 #include "vmc-sessionlog.h"
 
+#include "vmc-common.h"
+
 #include <math.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
-/* lock.c — one console per VM: an flock'ed file in the run dir naming the holder. */
-#include "vmc-gateway.h"
+/* lock.c — one console per VM (an flock'ed file in the run dir naming the
+ * holder), and the identity's session slots beside it. */
+#include "vmc-console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@ is_lock_value(const char *value)
 }
 
 char *
-vmc_lock_info_format(const VmcLockInfo *info)
+vmc_console_lock_info_format(const VmcLockInfo *info)
 {
     return g_strdup_printf("session=%s\nidentity=%s\nclient=%s\nsince=%" G_GINT64_FORMAT
                            "\npid=%d\nbytes=%" G_GINT64_FORMAT "\n",
@@ -45,7 +46,7 @@ parse_int64(const char *text, gint64 min, gint64 max, gint64 *ret)
 }
 
 VmcLockInfo *
-vmc_lock_info_parse(const char *text, gsize length)
+vmc_console_lock_info_parse(const char *text, gsize length)
 {
     if (length > VMC_LOCK_INFO_MAX || memchr(text, '\0', length) != NULL)
         return NULL;
@@ -84,7 +85,7 @@ vmc_lock_info_parse(const char *text, gsize length)
 }
 
 void
-vmc_lock_info_free(VmcLockInfo *info)
+vmc_console_lock_info_free(VmcLockInfo *info)
 {
     if (info == NULL)
         return;
@@ -97,15 +98,16 @@ vmc_lock_info_free(VmcLockInfo *info)
 static VmcLockInfo *
 read_lock_info(int fd)
 {
-    char buffer[VMC_LOCK_INFO_MAX];
-    ssize_t n = pread(fd, buffer, sizeof buffer, 0);
-    if (n <= 0)
+    gsize length = 0;
+    g_autofree char *text = vmc_file_read_fd(fd, "the console lock", VMC_LOCK_INFO_MAX, &length,
+                                             NULL);
+    if (text == NULL || length == 0)
         return NULL;
-    return vmc_lock_info_parse(buffer, (gsize)n);
+    return vmc_console_lock_info_parse(text, length);
 }
 
 int
-vmc_run_dir_open(const char *run_dir, GError **error)
+vmc_console_run_dir_open(const char *run_dir, GError **error)
 {
     int fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -122,12 +124,13 @@ vmc_run_dir_open(const char *run_dir, GError **error)
 static int
 open_run_file(const char *run_dir, const char *name, GError **error)
 {
-    int dir_fd = vmc_run_dir_open(run_dir, error);
+    int dir_fd = vmc_console_run_dir_open(run_dir, error);
     if (dir_fd < 0)
         return -1;
     g_autofree char *path = g_build_filename(run_dir, name, NULL);
-    int fd = vmc_private_file_open(dir_fd, name, path, O_RDWR | O_CREAT, geteuid(),
-                                   VMC_LOCK_INFO_MAX, error);
+    const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
+    int fd = vmc_file_open(dir_fd, name, path, O_RDWR | O_CREAT, &rules, error);
     close(dir_fd);
     return fd;
 }
@@ -142,7 +145,7 @@ open_lock_file(const char *run_dir, const char *vm, GError **error)
 static gboolean
 write_lock_info(int fd, const VmcLockInfo *info, GError **error)
 {
-    g_autofree char *text = vmc_lock_info_format(info);
+    g_autofree char *text = vmc_console_lock_info_format(info);
     gsize length = strlen(text);
     if (ftruncate(fd, 0) != 0 || pwrite(fd, text, length, 0) != (ssize_t)length) {
         int saved = errno;
@@ -157,7 +160,7 @@ gboolean
 vmc_console_lock_update(VmcConsoleLock *lock, const VmcLockInfo *info)
 {
     g_return_val_if_fail(lock != NULL && info != NULL, FALSE);
-    g_autofree char *text = vmc_lock_info_format(info);
+    g_autofree char *text = vmc_console_lock_info_format(info);
     gsize length = strlen(text);
     return pwrite(lock->fd, text, length, 0) == (ssize_t)length;
 }
@@ -223,8 +226,9 @@ held_lock_info(int dir_fd, const char *run_dir, const char *name, uid_t owner,
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *path = g_build_filename(run_dir, name, NULL);
-    int fd = vmc_private_file_open(dir_fd, name, path, O_RDONLY, owner, VMC_LOCK_INFO_MAX,
-                                   &error);
+    const VmcFileRules rules = {.owner = owner, .max_size = VMC_LOCK_INFO_MAX,
+                                .remedy = VMC_RUN_FILE_REMEDY};
+    int fd = vmc_file_open(dir_fd, name, path, O_RDONLY, &rules, &error);
     if (fd < 0) {
         if (problems != NULL && !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             g_ptr_array_add(problems, g_strdup(error->message));
@@ -238,11 +242,11 @@ held_lock_info(int dir_fd, const char *run_dir, const char *name, uid_t owner,
 GPtrArray *
 vmc_console_locks_held(const char *run_dir, GPtrArray **ret_vms, GPtrArray *problems)
 {
-    GPtrArray *held = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_lock_info_free);
+    GPtrArray *held = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_console_lock_info_free);
     GPtrArray *vms = g_ptr_array_new_with_free_func(g_free);
     *ret_vms = vms;
     g_autoptr(GError) error = NULL;
-    int dir_fd = vmc_run_dir_open(run_dir, &error);
+    int dir_fd = vmc_console_run_dir_open(run_dir, &error);
     struct stat st;
     if (dir_fd < 0 || fstat(dir_fd, &st) != 0) {
         if (problems != NULL && error != NULL && !g_error_matches(error, G_FILE_ERROR,
@@ -278,7 +282,7 @@ struct _VmcIdentitySlot {
 };
 
 VmcIdentitySlot *
-vmc_identity_slot_acquire(const char *run_dir, uid_t uid, guint max, GError **error)
+vmc_console_slot_acquire(const char *run_dir, uid_t uid, guint max, GError **error)
 {
     for (guint i = 0; i < max; i++) {
         g_autofree char *name = g_strdup_printf(VMC_SLOT_NAME_FORMAT, (guint)uid, i);
@@ -302,7 +306,7 @@ vmc_identity_slot_acquire(const char *run_dir, uid_t uid, guint max, GError **er
 }
 
 void
-vmc_identity_slot_release(VmcIdentitySlot *slot)
+vmc_console_slot_release(VmcIdentitySlot *slot)
 {
     if (slot == NULL)
         return;
@@ -311,7 +315,7 @@ vmc_identity_slot_release(VmcIdentitySlot *slot)
 }
 
 char *
-vmc_session_id_new(void)
+vmc_console_session_id_new(void)
 {
     guint8 bytes[16];
     gsize got = 0;

@@ -1,6 +1,6 @@
-/* Tables for vmc_text_escape() and vmc_text_to_utf8(), plus properties over
- * random bytes. */
-#include "vmc-sessionlog.h"
+/* test-text-escape.c — tables for vmc_text_escape() and vmc_text_to_utf8(),
+ * plus properties over random bytes. */
+#include "vmc-common.h"
 
 #include <string.h>
 
@@ -101,6 +101,70 @@ test_escape_null_empty(void)
     g_assert_cmpstr(b, ==, "");
 }
 
+/* The variants: a byte quoted exactly (\xNN only), and text escaped once
+ * passing unchanged (the backslash kept); caps as before. */
+static void
+test_escape_flags(void)
+{
+    static const struct {
+        const char *input;
+        VmcEscapeFlags flags;
+        gsize max_bytes;
+        const char *expected;
+    } cases[] = {
+        {"a\n\t\r\x1b\\", VMC_ESCAPE_HEX_ONLY, 100, "a\\x0a\\x09\\x0d\\x1b\\\\"},
+        {"a\x1b\\b", VMC_ESCAPE_KEEP_BACKSLASH, 100, "a\\e\\b"},
+        {"a\\x1b", VMC_ESCAPE_KEEP_BACKSLASH, 100, "a\\x1b"},
+        {"a\n\\", VMC_ESCAPE_HEX_ONLY | VMC_ESCAPE_KEEP_BACKSLASH, 100, "a\\x0a\\"},
+        {"ab\n", VMC_ESCAPE_HEX_ONLY, 5, "ab..."},
+        {"ab\n", VMC_ESCAPE_HEX_ONLY, 6, "ab\\x0a"},
+        {"ab\\", VMC_ESCAPE_KEEP_BACKSLASH, 3, "ab\\"},
+        {"abc\\", VMC_ESCAPE_KEEP_BACKSLASH, 3, "abc..."},
+        {"\xff", VMC_ESCAPE_DEFAULT, 4, "\\xff"},
+        {"a'b\\", VMC_ESCAPE_QUOTES, 100, "a\\x27b\\x5c"},
+        {"a'\\\n", VMC_ESCAPE_HEX_ONLY | VMC_ESCAPE_QUOTES, 100, "a\\x27\\x5c\\x0a"},
+        {"ab'", VMC_ESCAPE_QUOTES, 5, "ab..."},
+        {"ab'", VMC_ESCAPE_QUOTES, 6, "ab\\x27"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got =
+            vmc_text_escape_with(cases[i].input, -1, cases[i].max_bytes, cases[i].flags);
+        g_assert_cmpstr(got, ==, cases[i].expected);
+    }
+}
+
+/* For the person's own UTF-8 terminal: printable UTF-8 and tabs pass,
+ * everything that could steer the terminal or the layout is \xNN. */
+static void
+test_for_terminal(void)
+{
+    static const struct {
+        const char *input;
+        const char *expected;
+    } cases[] = {
+        {"plain text", "plain text"},
+        {"caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80\tok",
+         "caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80\tok"},
+        {"a\x1b[2Jb", "a\\x1b[2Jb"},
+        {"back\\slash", "back\\slash"},
+        {"cr\rlf\n", "cr\\x0dlf\\x0a"},
+        {"c1 \xc2\x9b" "31m", "c1 \\xc2\\x9b31m"},
+        {"rtl \xe2\x80\xae evil", "rtl \\xe2\\x80\\xae evil"},
+        {"isolate \xe2\x81\xa6" "x", "isolate \\xe2\\x81\\xa6x"},
+        {"sep \xe2\x80\xa8", "sep \\xe2\\x80\\xa8"},
+        {"bad \xff\xc3", "bad \\xff\\xc3"},
+        {"a\xe2\x80", "a\\xe2\\x80"}, /* cut short at the end */
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = vmc_text_for_terminal(cases[i].input, strlen(cases[i].input));
+        g_assert_cmpstr(got, ==, cases[i].expected);
+    }
+    g_autofree char *nul = vmc_text_for_terminal("a\0b", 3);
+    g_assert_cmpstr(nul, ==, "a\\x00b");
+    g_autofree char *empty = vmc_text_for_terminal(NULL, 0);
+    g_assert_cmpstr(empty, ==, "");
+}
+
 /* Every byte value, alone: printable ASCII out, and the documented form. */
 static void
 test_escape_all_bytes(void)
@@ -153,6 +217,8 @@ main(int argc, char **argv)
     }
     g_test_add_func("/text-escape/null-with-length-0", test_escape_null_empty);
     g_test_add_func("/text-escape/escape/all-bytes", test_escape_all_bytes);
+    g_test_add_func("/text-escape/escape/flags", test_escape_flags);
+    g_test_add_func("/text-escape/for-terminal", test_for_terminal);
     g_test_add_func("/text-escape/random-bytes", test_random_bytes);
     return g_test_run();
 }

@@ -1,6 +1,6 @@
 /* units.c — bytes, rates, durations and record times as people and records
  * read them; shared by the gateway's summary line and the admin's tables. Pure. */
-#include "vmc-sessionlog.h"
+#include "vmc-common.h"
 
 static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 

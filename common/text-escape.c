@@ -1,30 +1,41 @@
 /* text-escape.c — outside text made safe: for terminals and log lines
- * (vmc_text_escape) and for JSON strings (vmc_text_to_utf8). Pure functions. */
-#include "vmc-sessionlog.h"
+ * (vmc_text_escape and its variants) and for JSON strings (vmc_text_to_utf8).
+ * Pure functions. */
+#include "vmc-common.h"
 
 #include <string.h>
 
 #define ELLIPSIS "..."
 
-/* The escaped form of one byte into buf (NUL-terminated); returns its length. */
-static gsize
-escape_byte(guchar c, char buf[5])
+/* The short escape of a control byte (\n, \t, \r, \e), or NULL. */
+static const char *
+short_escape(guchar c)
 {
     switch (c) {
-    case '\\':
-        return g_strlcpy(buf, "\\\\", 5);
     case '\n':
-        return g_strlcpy(buf, "\\n", 5);
+        return "\\n";
     case '\t':
-        return g_strlcpy(buf, "\\t", 5);
+        return "\\t";
     case '\r':
-        return g_strlcpy(buf, "\\r", 5);
+        return "\\r";
     case 0x1b:
-        return g_strlcpy(buf, "\\e", 5);
+        return "\\e";
     default:
-        break;
+        return NULL;
     }
-    if (c >= 0x20 && c <= 0x7e) {
+}
+
+/* The escaped form of one byte into buf (NUL-terminated); returns its length. */
+static gsize
+escape_byte(guchar c, char buf[5], VmcEscapeFlags flags)
+{
+    const char *brief = (flags & VMC_ESCAPE_HEX_ONLY) == 0 ? short_escape(c) : NULL;
+    gboolean quoting = (flags & VMC_ESCAPE_QUOTES) != 0 && (c == '\'' || c == '\\');
+    if (brief != NULL)
+        return g_strlcpy(buf, brief, 5);
+    if (c == '\\' && !quoting && (flags & VMC_ESCAPE_KEEP_BACKSLASH) == 0)
+        return g_strlcpy(buf, "\\\\", 5);
+    if (c >= 0x20 && c <= 0x7e && !quoting) {
         buf[0] = (char)c;
         buf[1] = '\0';
         return 1;
@@ -46,7 +57,7 @@ append_capped(GString *out, const char *piece, gsize piece_len, gsize max_bytes)
 }
 
 char *
-vmc_text_escape(const char *s, gssize length, gsize max_bytes)
+vmc_text_escape_with(const char *s, gssize length, gsize max_bytes, VmcEscapeFlags flags)
 {
     g_return_val_if_fail(s != NULL || length == 0, NULL);
 
@@ -55,11 +66,17 @@ vmc_text_escape(const char *s, gssize length, gsize max_bytes)
 
     for (gsize i = 0; i < len; i++) {
         char piece[5];
-        gsize piece_len = escape_byte((guchar)s[i], piece);
+        gsize piece_len = escape_byte((guchar)s[i], piece, flags);
         if (!append_capped(out, piece, piece_len, max_bytes))
             break;
     }
     return g_string_free(out, FALSE);
+}
+
+char *
+vmc_text_escape(const char *s, gssize length, gsize max_bytes)
+{
+    return vmc_text_escape_with(s, length, max_bytes, VMC_ESCAPE_DEFAULT);
 }
 
 /* Lossy by design: an invalid byte 0xNN and the valid text "\xNN" come out
@@ -94,6 +111,36 @@ vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes)
         }
         if (!ok)
             break;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Line separators and the bidirectional overrides and isolates: they
+ * rearrange what a terminal shows. */
+static gboolean
+is_layout_control(gunichar c)
+{
+    return c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+char *
+vmc_text_for_terminal(const char *s, gsize length)
+{
+    g_return_val_if_fail(s != NULL || length == 0, NULL);
+    GString *out = g_string_sized_new(length + 1);
+    const char *p = s, *end = s + length;
+    while (p < end) {
+        gunichar c = g_utf8_get_char_validated(p, (gssize)(end - p));
+        if (c == (gunichar)-1 || c == (gunichar)-2 || (g_unichar_iscntrl(c) && c != '\t') ||
+            is_layout_control(c)) {
+            g_string_append_printf(out, "\\x%02x", (guchar)*p);
+            p++;
+            continue;
+        }
+        const char *next = g_utf8_next_char(p);
+        g_string_append_len(out, p, next - p);
+        p = next;
     }
     return g_string_free(out, FALSE);
 }

@@ -1,9 +1,8 @@
 /* access.c — may this identity open that VM? The socket's ACL decides. */
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,7 +20,7 @@ decision_new(VmcAccessResult result, char *socket_path, int pinned_fd, char *rea
 }
 
 VmcAccessDecision *
-vmc_access_decide(const VmcConfig *config, const VmcIdentity *identity, const char *vm)
+vmc_console_decide(const VmcConfig *config, const VmcIdentity *identity, const char *vm)
 {
     g_return_val_if_fail(vmc_vm_name_is_valid(vm), NULL);
     g_autofree char *path = vmc_config_socket_path(config, vm);
@@ -50,7 +49,7 @@ vmc_access_decide(const VmcConfig *config, const VmcIdentity *identity, const ch
 }
 
 void
-vmc_access_decision_free(VmcAccessDecision *decision)
+vmc_console_decision_free(VmcAccessDecision *decision)
 {
     if (decision == NULL)
         return;
@@ -62,7 +61,7 @@ vmc_access_decision_free(VmcAccessDecision *decision)
 }
 
 gboolean
-vmc_access_socket_answers(int pinned_fd)
+vmc_console_socket_answers(int pinned_fd)
 {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     g_snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned_fd);
@@ -82,14 +81,14 @@ vmc_access_socket_answers(int pinned_fd)
 }
 
 GPtrArray *
-vmc_access_list_permitted(const VmcConfig *config, const VmcIdentity *identity)
+vmc_console_list_permitted(const VmcConfig *config, const VmcIdentity *identity)
 {
     g_autoptr(GPtrArray) names = vmc_config_list_vm_names(config);
     GPtrArray *permitted = g_ptr_array_new_with_free_func(g_free);
 
     for (guint i = 0; i < names->len; i++) {
         g_autoptr(VmcAccessDecision) decision =
-            vmc_access_decide(config, identity, names->pdata[i]);
+            vmc_console_decide(config, identity, names->pdata[i]);
         if (decision != NULL && decision->result == VMC_ACCESS_GRANTED)
             g_ptr_array_add(permitted, g_strdup(names->pdata[i]));
     }
@@ -98,27 +97,8 @@ vmc_access_list_permitted(const VmcConfig *config, const VmcIdentity *identity)
 
 /* ---- identities that pass every ACL ---- */
 
-#define VMC_PASSWD_BUFFER_MAX (1024 * 1024) /* getpwnam_r's buffer, at most */
-
-gint64
-vmc_access_uid_of(const char *name)
-{
-    g_return_val_if_fail(name != NULL, -1);
-    gsize size = 1024;
-    for (;;) {
-        g_autofree char *buffer = g_malloc(size);
-        struct passwd pw, *found = NULL;
-        int rc = getpwnam_r(name, &pw, buffer, size, &found);
-        if (rc == ERANGE && size < VMC_PASSWD_BUFFER_MAX) {
-            size *= 2;
-            continue;
-        }
-        return rc == 0 && found != NULL ? (gint64)found->pw_uid : -1;
-    }
-}
-
 char *
-vmc_access_identity_refusal(const VmcIdentityCandidate *c)
+vmc_console_identity_refusal(const VmcIdentityCandidate *c)
 {
     g_return_val_if_fail(c != NULL && c->name != NULL && c->account != NULL, NULL);
     if (c->uid == 0)

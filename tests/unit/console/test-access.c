@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 static void
 test_identity_refusal(void)
@@ -31,7 +31,7 @@ test_identity_refusal(void)
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         VmcIdentityCandidate candidate = {cases[i].name, cases[i].uid, cases[i].account,
                                           cases[i].account_uid, cases[i].named};
-        g_autofree char *why = vmc_access_identity_refusal(&candidate);
+        g_autofree char *why = vmc_console_identity_refusal(&candidate);
         g_test_message("case %u: %s", i, why ? why : "(usable)");
         if (cases[i].says == NULL)
             g_assert_null(why);
@@ -42,18 +42,10 @@ test_identity_refusal(void)
     }
 }
 
-static void
-test_uid_of(void)
-{
-    g_assert_cmpint(vmc_access_uid_of("root"), ==, 0);
-    g_assert_cmpint(vmc_access_uid_of("vmc-no-such-user-here"), ==, -1);
-}
-
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/access/identity-refusal", test_identity_refusal);
-    g_test_add_func("/access/uid-of", test_uid_of);
     return g_test_run();
 }

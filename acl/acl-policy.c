@@ -1,7 +1,8 @@
 /* acl-policy.c — the ACL a VM socket should carry: its stored policy plus the
  * gateway account, on top of the socket's owner, group and other entries;
- * comparing it with what the socket has, and saying the difference. Pure. */
-#include "admin-priv.h"
+ * comparing it with what the socket has, saying the difference, and whom
+ * an ACL names. Pure. */
+#include "acl-priv.h"
 
 #include <string.h>
 
@@ -21,7 +22,7 @@ add_merged(GArray *entries, const VmcAclEntry *entry)
 }
 
 VmcAcl *
-vmc_admin_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
+vmc_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
                       GError **error)
 {
     g_return_val_if_fail(current != NULL && (named != NULL || n_named == 0), NULL);
@@ -37,7 +38,7 @@ vmc_admin_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_n
     }
     for (guint i = 0; i < n_named; i++) {
         if (named[i].tag != VMC_ACL_TAG_USER && named[i].tag != VMC_ACL_TAG_GROUP) {
-            g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID,
+            g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID,
                         "a stored ACL policy holds only user: and group: entries");
             return NULL;
         }
@@ -53,7 +54,7 @@ vmc_admin_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_n
 }
 
 gboolean
-vmc_admin_acl_equal(const VmcAcl *a, const VmcAcl *b)
+vmc_acl_equal(const VmcAcl *a, const VmcAcl *b)
 {
     g_return_val_if_fail(a != NULL && b != NULL, FALSE);
     if (a->n_entries != b->n_entries)
@@ -67,55 +68,34 @@ vmc_admin_acl_equal(const VmcAcl *a, const VmcAcl *b)
     return TRUE;
 }
 
-static const char *
-tag_word(VmcAclTag tag)
-{
-    switch (tag) {
-    case VMC_ACL_TAG_USER_OBJ:
-    case VMC_ACL_TAG_USER:
-        return "user";
-    case VMC_ACL_TAG_GROUP_OBJ:
-    case VMC_ACL_TAG_GROUP:
-        return "group";
-    case VMC_ACL_TAG_MASK:
-        return "mask";
-    case VMC_ACL_TAG_OTHER:
-        return "other";
-    }
-    return "?";
-}
-
-/* One entry as acl(5) text; the qualifier through name() (NULL: numeric). */
+/* One entry as acl(5) text, the qualifier named through the functions
+ * (NULL, or no name: the number). */
 static char *
-entry_text(const VmcAclEntry *e, VmcAdminIdNameFunc user_name, VmcAdminIdNameFunc group_name)
+entry_words(const VmcAclEntry *e, VmcAclNameFunc user_name, VmcAclNameFunc group_name)
 {
-    g_autofree char *who = NULL;
-    if (e->tag == VMC_ACL_TAG_USER || e->tag == VMC_ACL_TAG_GROUP) {
-        VmcAdminIdNameFunc name = e->tag == VMC_ACL_TAG_USER ? user_name : group_name;
-        who = name != NULL ? name(e->qualifier) : NULL;
-        if (who == NULL)
-            who = g_strdup_printf("%u", e->qualifier);
-    }
-    return g_strdup_printf("%s:%s:%s", tag_word(e->tag), who != NULL ? who : "",
-                           vmc_acl_perm_to_string(e->perm));
+    VmcAclNameFunc lookup = e->tag == VMC_ACL_TAG_USER    ? user_name
+                            : e->tag == VMC_ACL_TAG_GROUP ? group_name
+                                                          : NULL;
+    g_autofree char *name = lookup != NULL ? lookup(e->qualifier) : NULL;
+    return vmc_acl_entry_to_text(e, name);
 }
 
 char *
-vmc_admin_acl_to_text(const VmcAcl *acl)
+vmc_acl_to_text(const VmcAcl *acl)
 {
     g_return_val_if_fail(acl != NULL, NULL);
-    g_autoptr(GPtrArray) words = vmc_admin_acl_words(acl, NULL, NULL);
+    g_autoptr(GPtrArray) words = vmc_acl_words(acl, NULL, NULL);
     g_ptr_array_add(words, NULL);
     return g_strjoinv(",", (char **)words->pdata);
 }
 
 GPtrArray *
-vmc_admin_acl_words(const VmcAcl *acl, VmcAdminIdNameFunc user_name, VmcAdminIdNameFunc group_name)
+vmc_acl_words(const VmcAcl *acl, VmcAclNameFunc user_name, VmcAclNameFunc group_name)
 {
     g_return_val_if_fail(acl != NULL, NULL);
     GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < acl->n_entries; i++)
-        g_ptr_array_add(words, entry_text(&acl->entries[i], user_name, group_name));
+        g_ptr_array_add(words, entry_words(&acl->entries[i], user_name, group_name));
     return words;
 }
 
@@ -145,7 +125,7 @@ append_missing(GString *out, const char *label, const GPtrArray *a, const GPtrAr
 }
 
 char *
-vmc_admin_words_diff(const GPtrArray *before, const GPtrArray *after)
+vmc_acl_words_diff(const GPtrArray *before, const GPtrArray *after)
 {
     g_return_val_if_fail(before != NULL && after != NULL, NULL);
     GString *out = g_string_new(NULL);
@@ -156,4 +136,20 @@ vmc_admin_words_diff(const GPtrArray *before, const GPtrArray *after)
         return NULL;
     }
     return g_string_free(out, FALSE);
+}
+
+void
+vmc_acl_add_subjects(const VmcAcl *acl, GHashTable *uids, GHashTable *gids)
+{
+    g_return_if_fail(acl != NULL && uids != NULL && gids != NULL);
+
+    g_hash_table_add(uids, GUINT_TO_POINTER(acl->owner));
+    g_hash_table_add(gids, GUINT_TO_POINTER(acl->group));
+    for (guint i = 0; i < acl->n_entries; i++) {
+        const VmcAclEntry *entry = &acl->entries[i];
+        if (entry->tag == VMC_ACL_TAG_USER)
+            g_hash_table_add(uids, GUINT_TO_POINTER(entry->qualifier));
+        else if (entry->tag == VMC_ACL_TAG_GROUP)
+            g_hash_table_add(gids, GUINT_TO_POINTER(entry->qualifier));
+    }
 }

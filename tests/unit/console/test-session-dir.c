@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 typedef struct {
     char *dir;    /* the run dir */
@@ -73,10 +73,10 @@ test_depth_bound(Fixture *f, gconstpointer data)
 {
     /* the top dir is level 0: dirs down to level MAX - 1 are removed */
     make_chain(f, "at", VMC_REMOVE_TREE_DEPTH_MAX - 1);
-    g_assert_true(vmc_remove_tree_at(f->dir_fd, "at", geteuid()));
+    g_assert_true(vmc_console_remove_tree_at(f->dir_fd, "at", geteuid()));
     g_assert_false(exists(f, "at"));
     make_chain(f, "over", VMC_REMOVE_TREE_DEPTH_MAX);
-    g_assert_false(vmc_remove_tree_at(f->dir_fd, "over", geteuid()));
+    g_assert_false(vmc_console_remove_tree_at(f->dir_fd, "over", geteuid()));
     g_assert_true(exists(f, "over"));
 }
 
@@ -101,10 +101,10 @@ test_entries_bound(Fixture *f, gconstpointer data)
 {
     /* the dir itself counts as one entry */
     make_files(f, "at", VMC_REMOVE_TREE_ENTRIES_MAX - 1);
-    g_assert_true(vmc_remove_tree_at(f->dir_fd, "at", geteuid()));
+    g_assert_true(vmc_console_remove_tree_at(f->dir_fd, "at", geteuid()));
     g_assert_false(exists(f, "at"));
     make_files(f, "over", VMC_REMOVE_TREE_ENTRIES_MAX);
-    g_assert_false(vmc_remove_tree_at(f->dir_fd, "over", geteuid()));
+    g_assert_false(vmc_console_remove_tree_at(f->dir_fd, "over", geteuid()));
     g_assert_true(exists(f, "over"));
 }
 
@@ -120,7 +120,7 @@ test_links_not_followed(Fixture *f, gconstpointer data)
     g_autofree char *link_file = g_build_filename(f->dir, "tree", "to-file", NULL);
     g_assert_cmpint(symlink(outside, link_dir), ==, 0);
     g_assert_cmpint(symlink(canary, link_file), ==, 0);
-    g_assert_true(vmc_remove_tree_at(f->dir_fd, "tree", geteuid()));
+    g_assert_true(vmc_console_remove_tree_at(f->dir_fd, "tree", geteuid()));
     g_assert_false(exists(f, "tree"));
     g_assert_true(g_file_test(canary, G_FILE_TEST_IS_REGULAR));
 }
@@ -135,7 +135,7 @@ test_other_owner_stays(Fixture *f, gconstpointer data)
     make_chain(f, "tree", 1);
     g_autofree char *leaf = g_build_filename(f->dir, "tree", "d1", "leaf", NULL);
     g_assert_cmpint(chown(leaf, 65534, 65534), ==, 0);
-    g_assert_false(vmc_remove_tree_at(f->dir_fd, "tree", 0));
+    g_assert_false(vmc_console_remove_tree_at(f->dir_fd, "tree", 0));
     g_assert_true(g_file_test(leaf, G_FILE_TEST_EXISTS));
 }
 
@@ -163,11 +163,11 @@ test_sweep(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     /* a live session: its dir held */
-    g_autoptr(VmcSessionDir) live = vmc_session_dir_create(f->dir, "live", &error);
+    g_autoptr(VmcSessionDir) live = vmc_console_session_dir_create(f->dir, "live", &error);
     g_assert_no_error(error);
-    g_assert_true(g_str_has_suffix(vmc_session_dir_get_path(live), "/session-live"));
+    g_assert_true(g_str_has_suffix(vmc_console_session_dir_get_path(live), "/session-live"));
     struct stat st;
-    g_assert_cmpint(stat(vmc_session_dir_get_path(live), &st), ==, 0);
+    g_assert_cmpint(stat(vmc_console_session_dir_get_path(live), &st), ==, 0);
     g_assert_cmpint(st.st_mode & 07777, ==, 0700);
     /* an older gateway's session: no dir lock, but its console lock names it */
     make_chain(f, "session-named", 1);
@@ -183,7 +183,7 @@ test_sweep(Fixture *f, gconstpointer data)
     g_autofree char *file = g_build_filename(f->dir, "session-file", NULL);
     g_assert_true(g_file_set_contents(file, "", 0, NULL));
 
-    g_assert_cmpuint(vmc_session_dirs_sweep(f->dir, on_swept, f), ==, 1);
+    g_assert_cmpuint(vmc_console_session_dirs_sweep(f->dir, on_swept, f), ==, 1);
     g_assert_cmpuint(f->removed->len, ==, 1);
     g_assert_cmpstr(f->removed->pdata[0], ==, "dead");
     g_assert_false(exists(f, "session-dead"));
@@ -193,8 +193,8 @@ test_sweep(Fixture *f, gconstpointer data)
     g_assert_true(exists(f, "session-link") && exists(f, "session-file"));
 
     /* gone: the dir can be made again only as a new one */
-    g_assert_true(vmc_session_dir_remove(live));
-    g_autoptr(VmcSessionDir) again = vmc_session_dir_create(f->dir, "named", &error);
+    g_assert_true(vmc_console_session_dir_remove(live));
+    g_autoptr(VmcSessionDir) again = vmc_console_session_dir_create(f->dir, "named", &error);
     g_assert_null(again);
     g_assert_nonnull(strstr(error->message, "session-named"));
 }
@@ -206,9 +206,9 @@ test_sweep_bound(Fixture *f, gconstpointer data)
         g_autofree char *name = g_strdup_printf("session-%u", i);
         make_chain(f, name, 1);
     }
-    g_assert_cmpuint(vmc_session_dirs_sweep(f->dir, NULL, NULL), ==, VMC_SWEEP_DIRS_MAX);
-    g_assert_cmpuint(vmc_session_dirs_sweep(f->dir, NULL, NULL), ==, 1);
-    g_assert_cmpuint(vmc_session_dirs_sweep(f->dir, NULL, NULL), ==, 0);
+    g_assert_cmpuint(vmc_console_session_dirs_sweep(f->dir, NULL, NULL), ==, VMC_SWEEP_DIRS_MAX);
+    g_assert_cmpuint(vmc_console_session_dirs_sweep(f->dir, NULL, NULL), ==, 1);
+    g_assert_cmpuint(vmc_console_session_dirs_sweep(f->dir, NULL, NULL), ==, 0);
 }
 
 int

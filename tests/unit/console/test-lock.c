@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 static VmcLockInfo
 sample(const char *session, const char *identity)
@@ -24,8 +24,8 @@ static void
 test_format_parse(void)
 {
     VmcLockInfo info = sample("3f2a", "alice");
-    g_autofree char *text = vmc_lock_info_format(&info);
-    g_autoptr(VmcLockInfo) back = vmc_lock_info_parse(text, strlen(text));
+    g_autofree char *text = vmc_console_lock_info_format(&info);
+    g_autoptr(VmcLockInfo) back = vmc_console_lock_info_parse(text, strlen(text));
     g_assert_nonnull(back);
     g_assert_cmpstr(back->session, ==, "3f2a");
     g_assert_cmpstr(back->identity, ==, "alice");
@@ -35,17 +35,17 @@ test_format_parse(void)
     g_assert_cmpint(back->bytes, ==, 0);
 
     info.bytes = 1234567890123;
-    g_autofree char *with_bytes = vmc_lock_info_format(&info);
-    g_autoptr(VmcLockInfo) back3 = vmc_lock_info_parse(with_bytes, strlen(with_bytes));
+    g_autofree char *with_bytes = vmc_console_lock_info_format(&info);
+    g_autoptr(VmcLockInfo) back3 = vmc_console_lock_info_parse(with_bytes, strlen(with_bytes));
     g_assert_cmpint(back3->bytes, ==, 1234567890123);
     const char *older = "session=a\nidentity=b\nsince=1\npid=2\n"; /* before bytes existed */
-    g_autoptr(VmcLockInfo) back4 = vmc_lock_info_parse(older, strlen(older));
+    g_autoptr(VmcLockInfo) back4 = vmc_console_lock_info_parse(older, strlen(older));
     g_assert_nonnull(back4);
     g_assert_cmpint(back4->bytes, ==, -1);
 
     info.client = NULL;
-    g_autofree char *no_client = vmc_lock_info_format(&info);
-    g_autoptr(VmcLockInfo) back2 = vmc_lock_info_parse(no_client, strlen(no_client));
+    g_autofree char *no_client = vmc_console_lock_info_format(&info);
+    g_autoptr(VmcLockInfo) back2 = vmc_console_lock_info_parse(no_client, strlen(no_client));
     g_assert_null(back2->client);
 }
 
@@ -68,10 +68,10 @@ test_parse_refuses(void)
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_test_message("case %u", i);
-        g_assert_null(vmc_lock_info_parse(bad[i], strlen(bad[i])));
+        g_assert_null(vmc_console_lock_info_parse(bad[i], strlen(bad[i])));
     }
     const char with_nul[] = "session=a\0\nidentity=b\nsince=1\npid=2\n";
-    g_assert_null(vmc_lock_info_parse(with_nul, sizeof with_nul - 1));
+    g_assert_null(vmc_console_lock_info_parse(with_nul, sizeof with_nul - 1));
 }
 
 static void
@@ -114,7 +114,7 @@ test_busy_stale_release(void)
     g_assert_nonnull(holder);
     g_assert_cmpstr(holder->identity, ==, "bob");
     g_assert_cmpint(holder->pid, ==, child);
-    vmc_lock_info_free(holder);
+    vmc_console_lock_info_free(holder);
 
     g_autoptr(GPtrArray) vms = NULL;
     g_autoptr(GPtrArray) held = vmc_console_locks_held(dir, &vms, NULL);
@@ -132,7 +132,7 @@ test_busy_stale_release(void)
     g_assert_nonnull(lock);
     g_assert_nonnull(stale);
     g_assert_cmpstr(stale->session, ==, "bbbb");
-    vmc_lock_info_free(stale);
+    vmc_console_lock_info_free(stale);
 
     /* The holder refreshes its byte count; a reader sees it. */
     mine.bytes = 987654321;
@@ -182,27 +182,27 @@ test_identity_slots(void)
     const guint max = 3;
     VmcIdentitySlot *slots[3];
     for (guint i = 0; i < max; i++) {
-        slots[i] = vmc_identity_slot_acquire(dir, 1000, max, &error);
+        slots[i] = vmc_console_slot_acquire(dir, 1000, max, &error);
         g_assert_no_error(error);
         g_assert_nonnull(slots[i]);
     }
-    g_assert_null(vmc_identity_slot_acquire(dir, 1000, max, &error));
+    g_assert_null(vmc_console_slot_acquire(dir, 1000, max, &error));
     g_assert_no_error(error); /* full, not an error */
-    g_autoptr(VmcIdentitySlot) other = vmc_identity_slot_acquire(dir, 1001, max, &error);
+    g_autoptr(VmcIdentitySlot) other = vmc_console_slot_acquire(dir, 1001, max, &error);
     g_assert_nonnull(other);
 
-    vmc_identity_slot_release(slots[1]);
-    slots[1] = vmc_identity_slot_acquire(dir, 1000, max, &error);
+    vmc_console_slot_release(slots[1]);
+    slots[1] = vmc_console_slot_acquire(dir, 1000, max, &error);
     g_assert_nonnull(slots[1]);
-    g_assert_null(vmc_identity_slot_acquire(dir, 1000, max, &error));
+    g_assert_null(vmc_console_slot_acquire(dir, 1000, max, &error));
 
     /* a holder that dies (SIGKILL, a crash) leaves no slot taken */
-    vmc_identity_slot_release(slots[2]);
+    vmc_console_slot_release(slots[2]);
     int ready[2];
     g_assert_cmpint(pipe(ready), ==, 0);
     pid_t child = fork();
     if (child == 0) {
-        VmcIdentitySlot *slot = vmc_identity_slot_acquire(dir, 1000, max, NULL);
+        VmcIdentitySlot *slot = vmc_console_slot_acquire(dir, 1000, max, NULL);
         char c = slot != NULL ? 'y' : 'n';
         if (write(ready[1], &c, 1) != 1)
             _exit(2);
@@ -212,19 +212,19 @@ test_identity_slots(void)
     char c;
     g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
     g_assert_cmpint(c, ==, 'y');
-    g_assert_null(vmc_identity_slot_acquire(dir, 1000, max, &error));
+    g_assert_null(vmc_console_slot_acquire(dir, 1000, max, &error));
     kill(child, SIGKILL);
     int status;
     g_assert_cmpint(waitpid(child, &status, 0), ==, child);
-    slots[2] = vmc_identity_slot_acquire(dir, 1000, max, &error);
+    slots[2] = vmc_console_slot_acquire(dir, 1000, max, &error);
     g_assert_nonnull(slots[2]);
     for (guint i = 0; i < max; i++)
-        vmc_identity_slot_release(slots[i]);
+        vmc_console_slot_release(slots[i]);
 
     /* a slot file that is no private file: named, at once */
     g_autofree char *fifo = g_build_filename(dir, "identity-1002.slot-0", NULL);
     g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
-    g_assert_null(vmc_identity_slot_acquire(dir, 1002, max, &error));
+    g_assert_null(vmc_console_slot_acquire(dir, 1002, max, &error));
     g_assert_nonnull(error);
     g_assert_nonnull(strstr(error->message, "identity-1002.slot-0 is a FIFO"));
     g_clear_error(&error);
@@ -238,14 +238,14 @@ test_identity_slots(void)
     g_assert_cmpuint(held->len, ==, 0);
     g_assert_cmpuint(problems->len, ==, 1);
     g_assert_nonnull(strstr(problems->pdata[0], "vm.lock is a FIFO"));
-    g_assert_true(vmc_remove_tree_at(AT_FDCWD, dir, VMC_OWNER_ANY));
+    g_assert_true(vmc_console_remove_tree_at(AT_FDCWD, dir, VMC_FILE_OWNER_ANY));
 }
 
 static void
 test_session_id(void)
 {
-    g_autofree char *a = vmc_session_id_new();
-    g_autofree char *b = vmc_session_id_new();
+    g_autofree char *a = vmc_console_session_id_new();
+    g_autofree char *b = vmc_console_session_id_new();
     g_assert_cmpuint(strlen(a), ==, 32);
     g_assert_cmpstr(a, !=, b);
     for (const char *p = a; *p; p++)

@@ -12,7 +12,7 @@
  * directory fd opened O_NOFOLLOW, only entries of the run dir's owner are
  * removed, and the recursion and the work are bounded.
  */
-#include "vmc-gateway.h"
+#include "vmc-console.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,7 +57,7 @@ remove_at(int parent_fd, const char *name, uid_t owner, guint depth, guint *budg
     struct stat st;
     if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return errno == ENOENT;
-    if ((owner != VMC_OWNER_ANY && st.st_uid != owner) || *budget == 0)
+    if ((owner != VMC_FILE_OWNER_ANY && st.st_uid != owner) || *budget == 0)
         return FALSE;
     (*budget)--;
     if (!S_ISDIR(st.st_mode)) /* a symlink goes, never what it points to */
@@ -73,7 +73,7 @@ remove_at(int parent_fd, const char *name, uid_t owner, guint depth, guint *budg
 }
 
 gboolean
-vmc_remove_tree_at(int parent_fd, const char *name, uid_t owner)
+vmc_console_remove_tree_at(int parent_fd, const char *name, uid_t owner)
 {
     guint budget = VMC_REMOVE_TREE_ENTRIES_MAX;
     return remove_at(parent_fd, name, owner, 0, &budget);
@@ -127,13 +127,13 @@ make_locked(VmcSessionDir *dir, gboolean *ret_gone, GError **error)
 }
 
 VmcSessionDir *
-vmc_session_dir_create(const char *run_dir, const char *id, GError **error)
+vmc_console_session_dir_create(const char *run_dir, const char *id, GError **error)
 {
     g_autoptr(VmcSessionDir) dir = g_new0(VmcSessionDir, 1);
     dir->name = g_strconcat(VMC_SESSION_DIR_PREFIX, id, NULL);
     dir->path = g_build_filename(run_dir, dir->name, NULL);
     dir->fd = -1;
-    dir->run_fd = vmc_run_dir_open(run_dir, error);
+    dir->run_fd = vmc_console_run_dir_open(run_dir, error);
     if (dir->run_fd < 0)
         return NULL;
     for (guint i = 0; i < CREATE_TRIES; i++) {
@@ -149,19 +149,19 @@ vmc_session_dir_create(const char *run_dir, const char *id, GError **error)
 }
 
 const char *
-vmc_session_dir_get_path(const VmcSessionDir *dir)
+vmc_console_session_dir_get_path(const VmcSessionDir *dir)
 {
     return dir->path;
 }
 
 gboolean
-vmc_session_dir_remove(VmcSessionDir *dir)
+vmc_console_session_dir_remove(VmcSessionDir *dir)
 {
-    return vmc_remove_tree_at(dir->run_fd, dir->name, geteuid());
+    return vmc_console_remove_tree_at(dir->run_fd, dir->name, geteuid());
 }
 
 void
-vmc_session_dir_free(VmcSessionDir *dir)
+vmc_console_session_dir_free(VmcSessionDir *dir)
 {
     if (dir == NULL)
         return;
@@ -262,10 +262,10 @@ candidates(int run_fd)
 }
 
 guint
-vmc_session_dirs_sweep(const char *run_dir, VmcSweepFunc func, gpointer data)
+vmc_console_session_dirs_sweep(const char *run_dir, VmcSweepFunc func, gpointer data)
 {
     struct stat st;
-    Sweep sweep = {vmc_run_dir_open(run_dir, NULL), run_dir, 0, VMC_REMOVE_TREE_ENTRIES_MAX,
+    Sweep sweep = {vmc_console_run_dir_open(run_dir, NULL), run_dir, 0, VMC_REMOVE_TREE_ENTRIES_MAX,
                    func, data};
     if (sweep.run_fd < 0)
         return 0;
