@@ -116,6 +116,12 @@ typedef enum {
     VMC_RECORD_FLAG_TRUE,
 } VmcRecordFlag;
 
+static inline VmcRecordFlag
+vmc_record_flag(gboolean value)
+{
+    return value ? VMC_RECORD_FLAG_TRUE : VMC_RECORD_FLAG_FALSE;
+}
+
 #define VMC_RECORD_CTYPE_STRING(sub) char *
 #define VMC_RECORD_CTYPE_TIME(sub) gint64
 #define VMC_RECORD_CTYPE_COUNT(sub) gint64

@@ -247,9 +247,11 @@ deny_n(Fixture *f, const char *identity, const char *client, guint n)
     VmcDeniedContext context = {f->config, identity, "vmconsole", client};
     guint ok = 0;
     for (guint i = 0; i < n; i++) {
-        g_autoptr(VmcRecord) record = vmc_record_new("denied");
-        vmc_record_set_string(record, "identity", identity);
-        vmc_record_set_int(record, "exit", 3);
+        g_auto(VmcRecordFields) denied = {0};
+        vmc_record_fields_init(&denied, VMC_LOG_EVENT_DENIED);
+        denied.denied.identity = g_strdup(identity);
+        denied.denied.exit = 3;
+        g_autoptr(VmcRecord) record = vmc_record_new_from_fields(&denied);
         ok += vmc_denied_append(&context, log, record, 3, NULL);
     }
     return ok;
