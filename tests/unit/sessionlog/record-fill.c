@@ -326,3 +326,105 @@ record_blank(VmcRecordFields *fields, guint index)
     blank_struct(vmc_record_schema(fields->event), bases, "", &blank);
     return blank.path;
 }
+
+/* ---- what the streaming scanner keeps of a typed record ---- */
+
+const char *const record_entry_string_names[RECORD_ENTRY_N_STRINGS] = {
+    "session", "identity", "account", "key", "client", "vm", "reason", "audio", "takeover_of",
+    "taken_over_by", "sandbox"};
+const char *const record_entry_number_names[RECORD_ENTRY_N_NUMBERS] = {
+    "time_us", "start_us", "duration_s", "bytes_total", "viewer_exit", "exit_code",
+    "rate_peak_time_us", "x11_stream.to_laptop", "x11_stream.from_laptop",
+    "audio_stream.to_laptop", "audio_stream.from_laptop", "suppressed", "first_us"};
+
+static const VmcRecordStream *
+stream_named(const GPtrArray *streams, const char *name)
+{
+    for (guint i = 0; streams != NULL && i < streams->len; i++) {
+        const VmcRecordStream *stream = streams->pdata[i];
+        if (strcmp(stream->name, name) == 0)
+            return stream;
+    }
+    return NULL;
+}
+
+static VmcLogStreamBytes
+stream_bytes(const GPtrArray *streams, const char *name)
+{
+    const VmcRecordStream *stream = stream_named(streams, name);
+    return stream != NULL ? (VmcLogStreamBytes){stream->to_laptop, stream->from_laptop}
+                          : (VmcLogStreamBytes){-1, -1};
+}
+
+void
+record_entry_absent(VmcLogEntry *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->time_us = e->start_us = e->rate_peak_time_us = e->first_us = -1;
+    e->duration_s = e->bytes_total = e->viewer_exit = e->exit_code = e->suppressed = -1;
+    e->rate_mean = e->rate_peak = NAN;
+    e->x11_stream = e->audio_stream = (VmcLogStreamBytes){-1, -1};
+}
+
+static void
+expected_end(const VmcRecordEnd *end, VmcLogEntry *e)
+{
+    e->start_us = end->start;
+    e->reason = end->reason;
+    e->taken_over_by = end->taken_over_by;
+    e->duration_s = end->duration_s;
+    e->bytes_total = end->bytes_total;
+    e->viewer_exit = end->viewer_exit;
+    e->rate_mean = end->rate_mean;
+    e->rate_peak = end->rate_peak;
+    e->rate_peak_time_us = end->rate_peak_time;
+    e->x11_stream = stream_bytes(end->streams, VMC_RECORD_STREAM_X11);
+    e->audio_stream = stream_bytes(end->streams, VMC_RECORD_STREAM_AUDIO);
+}
+
+static void
+expected_who(const VmcRecordWho *who, const VmcRecordSound *sound, VmcLogEntry *e)
+{
+    e->session = who->session;
+    e->identity = who->identity;
+    e->account = who->account;
+    e->key = who->key;
+    e->client = who->client;
+    e->vm = who->vm;
+    e->audio = sound->audio;
+}
+
+void
+record_expected_entry(const VmcRecordFields *f, VmcLogEntry *e)
+{
+    record_entry_absent(e);
+    e->event = f->event;
+    if (f->event == VMC_LOG_EVENT_START) {
+        e->time_us = f->start.time;
+        expected_who(&f->start.who, &f->start.sound, e);
+        e->takeover_of = f->start.takeover_of;
+        e->sandbox = f->start.sandbox;
+    } else if (f->event == VMC_LOG_EVENT_END) {
+        e->time_us = f->end.time;
+        expected_who(&f->end.who, &f->end.sound, e);
+        expected_end(&f->end, e);
+    } else if (f->event == VMC_LOG_EVENT_DENIED) {
+        const VmcRecordDenied *d = &f->denied;
+        e->time_us = d->time;
+        e->identity = d->identity;
+        e->account = d->account;
+        e->key = d->key;
+        e->client = d->client;
+        e->vm = d->vm;
+        e->reason = d->reason;
+        e->exit_code = d->exit;
+    } else {
+        const VmcRecordDeniedSummary *s = &f->denied_summary;
+        e->time_us = s->time;
+        e->identity = s->identity;
+        e->account = s->account;
+        e->client = s->client;
+        e->suppressed = s->suppressed;
+        e->first_us = s->first;
+    }
+}

@@ -74,137 +74,24 @@ test_names(void)
     }
 }
 
-/* ---- what the streaming scanner keeps of a typed record ---- */
-
-static const VmcRecordStream *
-stream_named(const GPtrArray *streams, const char *name)
-{
-    for (guint i = 0; streams != NULL && i < streams->len; i++) {
-        const VmcRecordStream *stream = streams->pdata[i];
-        if (strcmp(stream->name, name) == 0)
-            return stream;
-    }
-    return NULL;
-}
-
-static VmcLogStreamBytes
-stream_bytes(const GPtrArray *streams, const char *name)
-{
-    const VmcRecordStream *stream = stream_named(streams, name);
-    return stream != NULL ? (VmcLogStreamBytes){stream->to_laptop, stream->from_laptop}
-                          : (VmcLogStreamBytes){-1, -1};
-}
-
-static void
-entry_absent(VmcLogEntry *e)
-{
-    memset(e, 0, sizeof(*e));
-    e->time_us = e->start_us = e->rate_peak_time_us = e->first_us = -1;
-    e->duration_s = e->bytes_total = e->viewer_exit = e->exit_code = e->suppressed = -1;
-    e->rate_mean = e->rate_peak = NAN;
-    e->x11_stream = e->audio_stream = (VmcLogStreamBytes){-1, -1};
-}
-
-static void
-expected_end(const VmcRecordEnd *end, VmcLogEntry *e)
-{
-    e->start_us = end->start;
-    e->reason = end->reason;
-    e->taken_over_by = end->taken_over_by;
-    e->duration_s = end->duration_s;
-    e->bytes_total = end->bytes_total;
-    e->viewer_exit = end->viewer_exit;
-    e->rate_mean = end->rate_mean;
-    e->rate_peak = end->rate_peak;
-    e->rate_peak_time_us = end->rate_peak_time;
-    e->x11_stream = stream_bytes(end->streams, VMC_RECORD_STREAM_X11);
-    e->audio_stream = stream_bytes(end->streams, VMC_RECORD_STREAM_AUDIO);
-}
-
-static void
-expected_who(const VmcRecordWho *who, const VmcRecordSound *sound, VmcLogEntry *e)
-{
-    e->session = who->session;
-    e->identity = who->identity;
-    e->account = who->account;
-    e->key = who->key;
-    e->client = who->client;
-    e->vm = who->vm;
-    e->audio = sound->audio;
-}
-
-/* The entry the scanner must make of f's line. */
-static void
-expected_entry(const VmcRecordFields *f, VmcLogEntry *e)
-{
-    entry_absent(e);
-    e->event = f->event;
-    if (f->event == VMC_LOG_EVENT_START) {
-        e->time_us = f->start.time;
-        expected_who(&f->start.who, &f->start.sound, e);
-        e->takeover_of = f->start.takeover_of;
-        e->sandbox = f->start.sandbox;
-    } else if (f->event == VMC_LOG_EVENT_END) {
-        e->time_us = f->end.time;
-        expected_who(&f->end.who, &f->end.sound, e);
-        expected_end(&f->end, e);
-    } else if (f->event == VMC_LOG_EVENT_DENIED) {
-        const VmcRecordDenied *d = &f->denied;
-        e->time_us = d->time;
-        e->identity = d->identity;
-        e->account = d->account;
-        e->key = d->key;
-        e->client = d->client;
-        e->vm = d->vm;
-        e->reason = d->reason;
-        e->exit_code = d->exit;
-    } else {
-        const VmcRecordDeniedSummary *s = &f->denied_summary;
-        e->time_us = s->time;
-        e->identity = s->identity;
-        e->account = s->account;
-        e->client = s->client;
-        e->suppressed = s->suppressed;
-        e->first_us = s->first;
-    }
-}
-
-/* The fields of VmcLogEntry the scanner fills, as arrays (named for messages). */
-#define ENTRY_STRINGS(e)                                                                           \
-    {(e)->session, (e)->identity, (e)->account, (e)->key, (e)->client, (e)->vm, (e)->reason,      \
-     (e)->audio, (e)->takeover_of, (e)->taken_over_by, (e)->sandbox}
-#define ENTRY_NUMBERS(e)                                                                           \
-    {(e)->time_us, (e)->start_us, (e)->duration_s, (e)->bytes_total, (e)->viewer_exit,            \
-     (e)->exit_code, (e)->rate_peak_time_us, (e)->x11_stream.to_laptop,                           \
-     (e)->x11_stream.from_laptop, (e)->audio_stream.to_laptop, (e)->audio_stream.from_laptop,     \
-     (e)->suppressed, (e)->first_us}
-#define ENTRY_RATES(e) {(e)->rate_mean, (e)->rate_peak}
-static const char *const entry_string_names[] = {
-    "session", "identity", "account", "key", "client", "vm", "reason", "audio", "takeover_of",
-    "taken_over_by", "sandbox"};
-static const char *const entry_number_names[] = {
-    "time_us", "start_us", "duration_s", "bytes_total", "viewer_exit", "exit_code",
-    "rate_peak_time_us", "x11_stream.to_laptop", "x11_stream.from_laptop",
-    "audio_stream.to_laptop", "audio_stream.from_laptop", "suppressed", "first_us"};
-
 static void
 assert_entry(const VmcLogEntry *got, const VmcLogEntry *want)
 {
     g_assert_cmpint(got->event, ==, want->event);
-    const char *const got_strings[] = ENTRY_STRINGS(got);
-    const char *const want_strings[] = ENTRY_STRINGS(want);
-    const gint64 got_numbers[] = ENTRY_NUMBERS(got), want_numbers[] = ENTRY_NUMBERS(want);
-    const double got_rates[] = ENTRY_RATES(got), want_rates[] = ENTRY_RATES(want);
-    G_STATIC_ASSERT(G_N_ELEMENTS(got_strings) == G_N_ELEMENTS(entry_string_names));
-    G_STATIC_ASSERT(G_N_ELEMENTS(got_numbers) == G_N_ELEMENTS(entry_number_names));
+    const char *const got_strings[] = RECORD_ENTRY_STRINGS(got);
+    const char *const want_strings[] = RECORD_ENTRY_STRINGS(want);
+    const gint64 got_numbers[] = RECORD_ENTRY_NUMBERS(got), want_numbers[] = RECORD_ENTRY_NUMBERS(want);
+    const double got_rates[] = RECORD_ENTRY_RATES(got), want_rates[] = RECORD_ENTRY_RATES(want);
+    G_STATIC_ASSERT(G_N_ELEMENTS(got_strings) == G_N_ELEMENTS(record_entry_string_names));
+    G_STATIC_ASSERT(G_N_ELEMENTS(got_numbers) == G_N_ELEMENTS(record_entry_number_names));
     for (guint i = 0; i < G_N_ELEMENTS(got_strings); i++)
         if (g_strcmp0(got_strings[i], want_strings[i]) != 0)
-            g_error("entry %s: '%s', not '%s'", entry_string_names[i], got_strings[i],
+            g_error("entry %s: '%s', not '%s'", record_entry_string_names[i], got_strings[i],
                     want_strings[i]);
     for (guint i = 0; i < G_N_ELEMENTS(got_numbers); i++)
         if (got_numbers[i] != want_numbers[i])
             g_error("entry %s: %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT,
-                    entry_number_names[i], got_numbers[i], want_numbers[i]);
+                    record_entry_number_names[i], got_numbers[i], want_numbers[i]);
     for (guint i = 0; i < G_N_ELEMENTS(got_rates); i++)
         g_assert_true(got_rates[i] == want_rates[i] ||
                       (isnan(got_rates[i]) && isnan(want_rates[i])));
@@ -255,7 +142,7 @@ test_round_trip(gconstpointer data)
     g_autoptr(GString) scratch = g_string_new(NULL);
     VmcLogEntry got, want;
     g_assert_true(vmc_log_entry_parse(line, strlen(line), scratch, &got));
-    expected_entry(&fields, &want);
+    record_expected_entry(&fields, &want);
     assert_entry(&got, &want);
 }
 
@@ -265,8 +152,8 @@ test_round_trip(gconstpointer data)
 static void
 test_scanner_reads_written(void)
 {
-    gboolean strings_fed[G_N_ELEMENTS(entry_string_names)] = {FALSE};
-    gboolean numbers_fed[G_N_ELEMENTS(entry_number_names)] = {FALSE};
+    gboolean strings_fed[G_N_ELEMENTS(record_entry_string_names)] = {FALSE};
+    gboolean numbers_fed[G_N_ELEMENTS(record_entry_number_names)] = {FALSE};
     gboolean rates_fed = TRUE;
     g_autoptr(GString) scratch = g_string_new(NULL);
     for (guint e = 0; e < G_N_ELEMENTS(all_events); e++) {
@@ -275,8 +162,8 @@ test_scanner_reads_written(void)
         g_autofree char *line = line_of(&fields);
         VmcLogEntry got;
         g_assert_true(vmc_log_entry_parse(line, strlen(line), scratch, &got));
-        const char *const strings[] = ENTRY_STRINGS(&got);
-        const gint64 numbers[] = ENTRY_NUMBERS(&got);
+        const char *const strings[] = RECORD_ENTRY_STRINGS(&got);
+        const gint64 numbers[] = RECORD_ENTRY_NUMBERS(&got);
         for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
             strings_fed[i] |= strings[i] != NULL;
         for (guint i = 0; i < G_N_ELEMENTS(numbers); i++)
@@ -286,10 +173,10 @@ test_scanner_reads_written(void)
     }
     for (guint i = 0; i < G_N_ELEMENTS(strings_fed); i++)
         if (!strings_fed[i])
-            g_error("the scanner keeps %s, which no record writes", entry_string_names[i]);
+            g_error("the scanner keeps %s, which no record writes", record_entry_string_names[i]);
     for (guint i = 0; i < G_N_ELEMENTS(numbers_fed); i++)
         if (!numbers_fed[i])
-            g_error("the scanner keeps %s, which no record writes", entry_number_names[i]);
+            g_error("the scanner keeps %s, which no record writes", record_entry_number_names[i]);
     g_assert_true(rates_fed);
 }
 
