@@ -181,6 +181,9 @@ vmc_json_text_finish(const char *json, gsize len)
     for (gsize i = 0; i < len; i++) {
         if (!in_string && (p[i] == '-' || g_ascii_isdigit(p[i]))) {
             i = copy_number(out, json, len, i) - 1;
+        } else if (in_string && (p[i] < 0x20 || p[i] == 0x7f)) {
+            /* json-glib 1.6 leaves U+001F raw: not JSON, and a terminal's */
+            g_string_append_printf(out, "\\u%04x", p[i]);
         } else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
             /* C1 controls (U+0080..U+009F) can drive a terminal that cats the log */
             g_string_append_printf(out, "\\u%04x", p[i + 1]);

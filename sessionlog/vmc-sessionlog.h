@@ -359,9 +359,10 @@ char *vmc_record_to_line(const VmcRecord *record, gsize *ret_length);
 char *vmc_record_summary(const VmcRecord *record);
 
 /* json-glib's output made safe to store and print: C1 controls
- * (U+0080..U+009F), U+2028 and U+2029 written as \uXXXX escapes; and the
- * doubles json-glib 1.6 writes as "1e+40.0" (not JSON: a ".0" after an
- * exponent) written as "1e+40". Strings are left as they are. */
+ * (U+0080..U+009F), U+2028 and U+2029 written as \uXXXX escapes, and so is
+ * a C0 control json-glib left raw in a string (1.6 leaves U+001F: not JSON);
+ * and the doubles json-glib 1.6 writes as "1e+40.0" (not JSON: a ".0" after
+ * an exponent) written as "1e+40". Strings are left as they are. */
 GString *vmc_json_text_finish(const char *json, gsize len);
 
 /* time as RFC 3339 UTC with milliseconds, e.g. "2026-11-29T10:02:03.123Z"
