@@ -1,6 +1,7 @@
 /* record.c — the session record: a JSON object built from sanitized values and
  * turned into one bounded line of JSON, or into a short human summary. */
 #include "vmc-sessionlog.h"
+#include "record-priv.h"
 
 #include <math.h>
 #include <string.h>

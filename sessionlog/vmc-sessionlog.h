@@ -320,24 +320,6 @@ VmcRecord *vmc_record_new_from_fields(const VmcRecordFields *fields);
 /* The underlying object (for tests). */
 JsonObject *vmc_record_get_object(const VmcRecord *record);
 
-/* A new record for event ("start", "end", "denied") with "v" and "time" (now,
- * RFC 3339 UTC with milliseconds) set. */
-VmcRecord *vmc_record_new(const char *event);
-
-/* Set fields. Strings are made valid UTF-8 (invalid bytes as "\xNN") and capped
- * at VMC_RECORD_MAX_STRING; a NULL value sets nothing. Setting a key twice
- * replaces the value. */
-void vmc_record_set_string(VmcRecord *record, const char *key, const char *value);
-void vmc_record_set_int(VmcRecord *record, const char *key, gint64 value);
-void vmc_record_set_double(VmcRecord *record, const char *key, double value);
-void vmc_record_set_bool(VmcRecord *record, const char *key, gboolean value);
-/* (A NaN or infinite double is stored as null: JSON has no such numbers.) */
-/* Takes ownership of node (an object or array built by the caller). */
-/* A sanitized deep copy is stored: every string in it (member names too)
- * gets the rules above, non-finite doubles become null. Keys must be valid
- * UTF-8 (g_return). */
-void vmc_record_take_node(VmcRecord *record, const char *key, JsonNode *node);
-
 /* The record as one line of JSON ending in '\n'; never contains another '\n'. */
 /* No raw control byte either: json-glib escapes U+0000..U+001F and U+007F, and
  * C1 controls (U+0080..U+009F), U+2028 and U+2029 are written as \uXXXX too.
@@ -460,35 +442,6 @@ char *vmc_format_time_us(gint64 real_time_us);
  * U+0000 in any string (json-glib cuts the string there). */
 
 #define VMC_LOG_DAMAGED_LINES_MAX 100 /* line numbers of damaged lines remembered */
-
-/* Member names of the sandbox and stream fields, for the readers (this
- * scanner, the admin's show/report/plot); gateway/session-record.c writes
- * them. start: "sandbox": "on"|"off", "protections": [names]; end:
- * "streams": {"x11"|"audio": {"to_laptop", "from_laptop", "connections",
- * "failed", "rate_mean", "rate_peak", "rate_peak_time"}}, and "series"
- * holds "streams": {"x11"|"audio": [bytes per step]}. */
-#define VMC_RECORD_SANDBOX "sandbox"
-#define VMC_RECORD_PROTECTIONS "protections"
-#define VMC_RECORD_STREAMS "streams"
-#define VMC_RECORD_TO_LAPTOP "to_laptop"
-#define VMC_RECORD_FROM_LAPTOP "from_laptop"
-#define VMC_RECORD_FAILED "failed"
-
-/* The summary of denied requests that were counted instead of written one
- * by one (gateway/denied-limit.c writes it): "identity", "account",
- * "client" (the address, without the port), "suppressed" (requests not
- * written; = "over_rate" + "low_space": over the rate allowed per identity
- * and client, or while the log's filesystem was below its reserve), "exits"
- * ({"2": n, "3": n, ...}: the suppressed requests by exit code), "first" and
- * "last" (times of the first and last suppressed request), "window_s" and
- * "limit" (the rate: records per window). */
-#define VMC_RECORD_DENIED_SUMMARY "denied-summary"
-#define VMC_RECORD_SUPPRESSED "suppressed"
-#define VMC_RECORD_OVER_RATE "over_rate"
-#define VMC_RECORD_LOW_SPACE "low_space"
-#define VMC_RECORD_EXITS "exits"
-#define VMC_RECORD_FIRST "first"
-#define VMC_RECORD_LAST "last"
 
 /* A stream's byte counts in an end record: -1 each when absent or not a
  * non-negative integer (of at most 18 digits). */

@@ -185,13 +185,13 @@ test_summary_record(void)
     g_assert_cmpint(e.suppressed, ==, 3);
     g_assert_cmpint(e.first_us, ==, T0);
     JsonObject *o = vmc_record_get_object(record);
-    g_assert_cmpint(json_object_get_int_member(o, VMC_RECORD_OVER_RATE), ==, 2);
-    g_assert_cmpint(json_object_get_int_member(o, VMC_RECORD_LOW_SPACE), ==, 1);
-    JsonObject *exits = json_object_get_object_member(o, VMC_RECORD_EXITS);
+    g_assert_cmpint(json_object_get_int_member(o, vmc_record_names.over_rate), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(o, vmc_record_names.low_space), ==, 1);
+    JsonObject *exits = json_object_get_object_member(o, vmc_record_names.exits);
     g_assert_cmpint(json_object_get_int_member(exits, "2"), ==, 1);
     g_assert_cmpint(json_object_get_int_member(exits, "3"), ==, 2);
     g_assert_cmpuint(json_object_get_size(exits), ==, 2);
-    g_assert_cmpstr(json_object_get_string_member(o, VMC_RECORD_LAST), ==,
+    g_assert_cmpstr(json_object_get_string_member(o, vmc_record_names.last), ==,
                     "2027-01-15T08:00:09.000Z");
     g_assert_cmpint(json_object_get_int_member(o, "window_s"), ==, VMC_DENIED_WINDOW_S);
     g_assert_cmpint(json_object_get_int_member(o, "limit"), ==, 30);

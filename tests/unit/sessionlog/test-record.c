@@ -1,6 +1,7 @@
 /* VmcRecord: fields, hostile strings through to_line and back, the line cap,
  * and the syslog summary. */
 #include "vmc-sessionlog.h"
+#include "record-priv.h"
 
 #include <math.h>
 #include <string.h>
