@@ -11,7 +11,6 @@
 
 #include "admin-priv.h"
 #include "vmc-sessionlog.h"
-#include "vmc-sessionlog.h"
 
 char *
 vmc_audit_format_time(gint64 time_us, GTimeZone *tz)
@@ -296,20 +295,21 @@ json_samples(JsonBuilder *builder, const char *member, const GArray *samples)
 static void
 json_streams(JsonBuilder *builder, const VmcAuditSession *s)
 {
-    json_builder_set_member_name(builder, VMC_RECORD_STREAMS);
+    json_builder_set_member_name(builder, vmc_record_names.streams);
     json_builder_begin_object(builder);
     for (guint i = 0; i < s->streams->len; i++) {
         const VmcAuditStream *st = s->streams->pdata[i];
         g_autofree char *name = vmc_text_to_utf8(st->name, -1, VMC_ADMIN_JSON_STRING_MAX);
         json_builder_set_member_name(builder, name);
         json_builder_begin_object(builder);
-        json_int(builder, VMC_RECORD_TO_LAPTOP, st->to_laptop);
-        json_int(builder, VMC_RECORD_FROM_LAPTOP, st->from_laptop);
-        json_int(builder, "connections", st->connections);
-        json_int(builder, VMC_RECORD_FAILED, st->failed);
-        vmc_admin_json_add_rate(builder, "rate_mean", st->rate_mean);
-        vmc_admin_json_add_rate(builder, "rate_peak", st->rate_peak);
-        vmc_admin_json_add_time(builder, "rate_peak_time", st->rate_peak_time_us);
+        json_int(builder, vmc_record_names.to_laptop, st->to_laptop);
+        json_int(builder, vmc_record_names.from_laptop, st->from_laptop);
+        json_int(builder, vmc_record_names.connections, st->connections);
+        json_int(builder, vmc_record_names.failed, st->failed);
+        vmc_admin_json_add_rate(builder, vmc_record_names.rate_mean, st->rate_mean);
+        vmc_admin_json_add_rate(builder, vmc_record_names.rate_peak, st->rate_peak);
+        vmc_admin_json_add_time(builder, vmc_record_names.rate_peak_time,
+                                st->rate_peak_time_us);
         json_builder_end_object(builder);
     }
     json_builder_end_object(builder);
@@ -319,7 +319,7 @@ json_streams(JsonBuilder *builder, const VmcAuditSession *s)
 static void
 json_stream_series(JsonBuilder *builder, const VmcAuditSession *s)
 {
-    json_builder_set_member_name(builder, VMC_RECORD_STREAMS);
+    json_builder_set_member_name(builder, vmc_record_names.streams);
     json_builder_begin_object(builder);
     for (guint i = 0; i < s->streams->len; i++) {
         const VmcAuditStream *st = s->streams->pdata[i];
@@ -334,30 +334,30 @@ json_stream_series(JsonBuilder *builder, const VmcAuditSession *s)
 static void
 json_channels(JsonBuilder *builder, const VmcAuditSession *s)
 {
-    json_builder_set_member_name(builder, "channels");
+    json_builder_set_member_name(builder, vmc_record_names.channels);
     json_builder_begin_object(builder);
     for (guint i = 0; i < s->channels->len; i++) {
         const VmcAuditChannel *c = s->channels->pdata[i];
         g_autofree char *name = vmc_text_to_utf8(c->name, -1, VMC_ADMIN_JSON_STRING_MAX);
         json_builder_set_member_name(builder, name);
         json_builder_begin_object(builder);
-        json_int(builder, "to_vm", c->to_vm);
-        json_int(builder, "from_vm", c->from_vm);
-        json_int(builder, "connections", c->connections);
+        json_int(builder, vmc_record_names.to_vm, c->to_vm);
+        json_int(builder, vmc_record_names.from_vm, c->from_vm);
+        json_int(builder, vmc_record_names.connections, c->connections);
         json_builder_end_object(builder);
     }
     json_builder_end_object(builder);
     json_streams(builder, s);
 
-    json_builder_set_member_name(builder, "series");
+    json_builder_set_member_name(builder, vmc_record_names.series);
     if (s->total == NULL) {
         json_builder_add_null_value(builder);
         return;
     }
     json_builder_begin_object(builder);
-    json_int(builder, "step_s", s->step_s);
-    json_samples(builder, "bytes", s->total);
-    json_builder_set_member_name(builder, "channels");
+    json_int(builder, vmc_record_names.step_s, s->step_s);
+    json_samples(builder, vmc_record_names.bytes, s->total);
+    json_builder_set_member_name(builder, vmc_record_names.channels);
     json_builder_begin_object(builder);
     for (guint i = 0; i < s->channels->len; i++) {
         const VmcAuditChannel *c = s->channels->pdata[i];
@@ -377,45 +377,46 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
     g_return_val_if_fail(s != NULL, NULL);
     g_autoptr(JsonBuilder) builder = json_builder_new();
     json_builder_begin_object(builder);
-    vmc_admin_json_add_string(builder, "session", s->session);
+    vmc_admin_json_add_string(builder, vmc_record_names.session, s->session);
     vmc_admin_json_add_string(builder, "state", vmc_audit_state_name(s->state));
     json_builder_set_member_name(builder, "unterminated");
     json_builder_add_boolean_value(builder, s->state == VMC_AUDIT_STATE_UNTERMINATED);
+    const VmcRecordNames *n = &vmc_record_names; /* where show mirrors the record */
     const struct {
         const char *name;
         const char *value;
     } strings[] = {
-        {"vm", s->vm},
-        {"identity", s->identity},
-        {"account", s->account},
-        {"key", s->key},
-        {"key_type", s->key_type},
-        {"client", s->client},
-        {"socket", s->socket},
-        {"mode", s->mode},
-        {"audio", s->audio},
-        {"reason", s->reason},
-        {"reason_text", s->reason_text},
-        {"takeover_of", s->takeover_of},
-        {"taken_over_by", s->taken_over_by},
-        {"viewer_signal", s->viewer_signal},
+        {n->vm, s->vm},
+        {n->identity, s->identity},
+        {n->account, s->account},
+        {n->key, s->key},
+        {n->key_type, s->key_type},
+        {n->client, s->client},
+        {n->socket, s->socket},
+        {n->mode, s->mode},
+        {n->audio, s->audio},
+        {n->reason, s->reason},
+        {n->reason_text, s->reason_text},
+        {n->takeover_of, s->takeover_of},
+        {n->taken_over_by, s->taken_over_by},
+        {n->viewer_signal, s->viewer_signal},
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         vmc_admin_json_add_string(builder, strings[i].name, strings[i].value);
-    vmc_admin_json_add_time(builder, "start", s->start_us);
+    vmc_admin_json_add_time(builder, n->start, s->start_us);
     vmc_admin_json_add_time(builder, "end", s->end_line != 0 ? s->end_us : -1);
-    json_int(builder, "duration_s", s->duration_s);
-    json_int(builder, "bytes_total", s->bytes_total);
-    vmc_admin_json_add_rate(builder, "rate_mean", s->rate_mean);
-    vmc_admin_json_add_rate(builder, "rate_peak", s->rate_peak);
-    vmc_admin_json_add_time(builder, "rate_peak_time", s->rate_peak_time_us);
-    json_int(builder, "viewer_exit", s->viewer_exit);
-    json_int(builder, "rejected_connections", s->rejected);
-    vmc_admin_json_add_string(builder, VMC_RECORD_SANDBOX, s->sandbox);
+    json_int(builder, n->duration_s, s->duration_s);
+    json_int(builder, n->bytes_total, s->bytes_total);
+    vmc_admin_json_add_rate(builder, n->rate_mean, s->rate_mean);
+    vmc_admin_json_add_rate(builder, n->rate_peak, s->rate_peak);
+    vmc_admin_json_add_time(builder, n->rate_peak_time, s->rate_peak_time_us);
+    json_int(builder, n->viewer_exit, s->viewer_exit);
+    json_int(builder, n->rejected_connections, s->rejected);
+    vmc_admin_json_add_string(builder, n->sandbox, s->sandbox);
     json_int(builder, "start_line", s->start_line > 0 ? (gint64)s->start_line : -1);
     json_int(builder, "end_line", s->end_line > 0 ? (gint64)s->end_line : -1);
     if (with_series) {
-        json_strv(builder, VMC_RECORD_PROTECTIONS, (const char *const *)s->protections);
+        json_strv(builder, n->protections, (const char *const *)s->protections);
         json_channels(builder, s);
     }
     json_builder_end_object(builder);

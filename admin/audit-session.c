@@ -1,8 +1,9 @@
 /* audit-session.c — a session rebuilt from its start and end records. Pure.
  *
- * The log reader has already checked each line as strict JSON; this parses
- * the whole record with json-glib (channels, series) and keeps what is of the
- * expected shape and within bounds. Anything else in a record is ignored.
+ * The log reader has already checked each line as strict JSON; this reads
+ * the whole record by the record schema (vmc_record_fields_parse: channels,
+ * streams, series; a member of another kind than the schema's is absent)
+ * and keeps what is within bounds. Anything else in a record is ignored.
  */
 #include "audit-priv.h"
 
@@ -77,203 +78,108 @@ vmc_audit_session_free(VmcAuditSession *session)
     g_free(session);
 }
 
-/* The line as a JSON object (a new reference), or NULL: also for a line
- * the log reader calls damaged for its shape (a repeated member, U+0000),
- * so that show and plot never read another record than report does. */
-static JsonObject *
-parse_object(const char *line, gsize length)
-{
-    return vmc_log_parse_object(line, length, VMC_AUDIT_MAX_DEPTH);
-}
-
-static const char *
-get_string(JsonObject *object, const char *name)
-{
-    JsonNode *node = json_object_get_member(object, name);
-    if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(node);
-}
-
+/* The line as a typed record (the record schema's reader), FALSE when it is
+ * none: also for a line the log reader calls damaged for its shape (a
+ * repeated member, U+0000), so that show and plot never read another
+ * record than report does. */
 static gboolean
-get_int(JsonObject *object, const char *name, gint64 *ret)
+parse_record(const char *line, gsize length, VmcRecordFields *ret_record)
 {
-    JsonNode *node = json_object_get_member(object, name);
-    if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
-        return FALSE;
-    *ret = json_node_get_int(node);
-    return TRUE;
+    return vmc_record_fields_parse(line, length, VMC_AUDIT_MAX_DEPTH, ret_record, NULL);
 }
 
-/* A count (a non-negative integer) into *field; anything else leaves it. */
-static void
-take_count(JsonObject *object, const char *name, gint64 *field)
+/* The who of a start or end record; NULL for the other events. */
+static const VmcRecordWho *
+record_who(const VmcRecordFields *record)
 {
-    gint64 value;
-    if (get_int(object, name, &value) && value >= 0)
-        *field = value;
-}
-
-static gboolean
-get_number(JsonObject *object, const char *name, double *ret)
-{
-    JsonNode *node = json_object_get_member(object, name);
-    if (node == NULL)
-        return FALSE;
-    GType type = json_node_get_value_type(node);
-    if (type == G_TYPE_INT64)
-        *ret = (double)json_node_get_int(node);
-    else if (type == G_TYPE_DOUBLE)
-        *ret = json_node_get_double(node);
-    else
-        return FALSE;
-    return isfinite(*ret);
-}
-
-/* An RFC 3339 time to microseconds since the epoch, or -1. */
-static gint64
-parse_time(const char *text)
-{
-    if (text == NULL || strlen(text) > 64)
-        return -1;
-    g_autoptr(GDateTime) time = g_date_time_new_from_iso8601(text, NULL);
-    if (time == NULL)
-        return -1;
-    gint64 seconds = g_date_time_to_unix(time);
-    if (seconds < 0 || seconds > G_MAXINT64 / G_USEC_PER_SEC - 1)
-        return -1;
-    return seconds * G_USEC_PER_SEC + g_date_time_get_microsecond(time);
-}
-
-/* A rate (finite, >= 0) into *field; anything else leaves it. */
-static void
-take_rate(JsonObject *object, const char *name, double *field)
-{
-    double rate;
-    if (get_number(object, name, &rate) && rate >= 0)
-        *field = rate;
-}
-
-/* An RFC 3339 time into *field (microseconds); anything else leaves it. */
-static void
-take_time(JsonObject *object, const char *name, gint64 *field)
-{
-    gint64 time_us = parse_time(get_string(object, name));
-    if (time_us >= 0)
-        *field = time_us;
+    if (record->event == VMC_LOG_EVENT_START)
+        return &record->start.who;
+    if (record->event == VMC_LOG_EVENT_END)
+        return &record->end.who;
+    return NULL;
 }
 
 char *
 vmc_audit_line_session_id(const char *line, gsize length)
 {
-    g_autoptr(JsonObject) record = parse_object(line, length);
-    if (record == NULL)
+    g_auto(VmcRecordFields) record = {0};
+    if (!parse_record(line, length, &record) || record_who(&record) == NULL)
         return NULL;
-    const char *event = get_string(record, "event");
-    const char *id = get_string(record, "session");
-    if (g_strcmp0(event, "start") != 0 && g_strcmp0(event, "end") != 0)
-        return NULL;
+    const char *id = record_who(&record)->session;
     if (id == NULL || id[0] == '\0' || strlen(id) > VMC_AUDIT_ID_MAX)
         return NULL;
     return g_strdup(id);
 }
 
+/* A string the record has into *field; an absent one leaves it. */
 static void
-take_strings(VmcAuditSession *session, JsonObject *record)
+take_string(char **field, const char *value)
 {
-    const struct {
-        const char *name;
-        char **field;
-    } strings[] = {
-        {"identity", &session->identity},
-        {"account", &session->account},
-        {"key", &session->key},
-        {"key_type", &session->key_type},
-        {"client", &session->client},
-        {"vm", &session->vm},
-        {"socket", &session->socket},
-        {"mode", &session->mode},
-        {"audio", &session->audio},
-        {"reason", &session->reason},
-        {"reason_text", &session->reason_text},
-        {"taken_over_by", &session->taken_over_by},
-        {"takeover_of", &session->takeover_of},
-        {"viewer_signal", &session->viewer_signal},
-    };
-    for (guint i = 0; i < G_N_ELEMENTS(strings); i++) {
-        const char *value = get_string(record, strings[i].name);
-        if (value == NULL)
-            continue;
-        g_free(*strings[i].field);
-        *strings[i].field = g_strdup(value);
-    }
-}
-
-static void
-take_numbers(VmcAuditSession *session, JsonObject *record)
-{
-    gint64 value;
-    take_count(record, "duration_s", &session->duration_s);
-    take_count(record, "bytes_total", &session->bytes_total);
-    if (get_int(record, "viewer_exit", &value))
-        session->viewer_exit = value;
-    if (get_int(record, "viewer_signal", &value)) {
-        g_free(session->viewer_signal);
-        session->viewer_signal = g_strdup_printf("%" G_GINT64_FORMAT, value);
-    }
-    take_count(record, "rejected_connections", &session->rejected);
-    take_rate(record, "rate_mean", &session->rate_mean);
-    take_rate(record, "rate_peak", &session->rate_peak);
-    take_time(record, "rate_peak_time", &session->rate_peak_time_us);
-}
-
-/* "sandbox": "on"|"off" and "protections": [names] (strings only, at most
- * VMC_AUDIT_MAX_PROTECTIONS) of a start record. */
-static void
-take_sandbox(VmcAuditSession *session, JsonObject *record)
-{
-    const char *sandbox = get_string(record, VMC_RECORD_SANDBOX);
-    if (sandbox != NULL) {
-        g_free(session->sandbox);
-        session->sandbox = g_strdup(sandbox);
-    }
-    JsonNode *node = json_object_get_member(record, VMC_RECORD_PROTECTIONS);
-    if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+    if (value == NULL)
         return;
-    JsonArray *array = json_node_get_array(node);
-    g_autoptr(GStrvBuilder) names = g_strv_builder_new();
-    guint n = 0;
-    for (guint i = 0; i < json_array_get_length(array) && n < VMC_AUDIT_MAX_PROTECTIONS; i++) {
-        JsonNode *element = json_array_get_element(array, i);
-        if (json_node_get_value_type(element) == G_TYPE_STRING) {
-            g_strv_builder_add(names, json_node_get_string(element));
-            n++;
-        }
-    }
-    g_strfreev(session->protections);
-    session->protections = g_strv_builder_end(names);
+    g_free(*field);
+    *field = g_strdup(value);
 }
 
-/* A JSON array of non-negative integers as doubles, or NULL (wrong shape,
- * too long). */
-static GArray *
-parse_samples(JsonNode *node)
+/* A count, time or rate the record has into *field; an absent one leaves it. */
+static void
+take_number(gint64 *field, gint64 value)
 {
-    if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+    if (value >= 0)
+        *field = value;
+}
+
+static void
+take_rate(double *field, double value)
+{
+    if (!isnan(value))
+        *field = value;
+}
+
+static void
+take_common(VmcAuditSession *session, const VmcRecordWho *who, const VmcRecordSound *sound)
+{
+    take_string(&session->identity, who->identity);
+    take_string(&session->account, who->account);
+    take_string(&session->key, who->key);
+    take_string(&session->client, who->client);
+    take_string(&session->vm, who->vm);
+    take_string(&session->audio, sound->audio);
+}
+
+/* The start record's own: the key type, socket, mode, a takeover, the
+ * sandbox and its protections (at most VMC_AUDIT_MAX_PROTECTIONS). */
+static void
+take_start(VmcAuditSession *session, const VmcRecordStart *start)
+{
+    take_common(session, &start->who, &start->sound);
+    take_string(&session->key_type, start->key_type);
+    take_string(&session->socket, start->socket);
+    take_string(&session->mode, start->mode);
+    take_string(&session->takeover_of, start->takeover_of);
+    take_string(&session->sandbox, start->sandbox);
+    if (start->protections == NULL)
+        return;
+    g_strfreev(session->protections);
+    guint n = MIN(g_strv_length(start->protections), VMC_AUDIT_MAX_PROTECTIONS);
+    session->protections = g_new0(char *, n + 1);
+    for (guint i = 0; i < n; i++)
+        session->protections[i] = g_strdup(start->protections[i]);
+}
+
+/* A record's samples as the doubles show and plot draw; NULL when there are
+ * more than VMC_AUDIT_MAX_SAMPLES. */
+static GArray *
+samples_of(const GArray *samples)
+{
+    if (samples->len > VMC_AUDIT_MAX_SAMPLES)
         return NULL;
-    JsonArray *array = json_node_get_array(node);
-    guint n = json_array_get_length(array);
-    if (n > VMC_AUDIT_MAX_SAMPLES)
-        return NULL;
-    g_autoptr(GArray) samples = g_array_sized_new(FALSE, FALSE, sizeof(double), n);
-    for (guint i = 0; i < n; i++) {
-        JsonNode *element = json_array_get_element(array, i);
-        if (json_node_get_value_type(element) != G_TYPE_INT64 || json_node_get_int(element) < 0)
-            return NULL;
-        double value = (double)json_node_get_int(element);
-        g_array_append_val(samples, value);
+    GArray *values = g_array_sized_new(FALSE, FALSE, sizeof(double), samples->len);
+    for (guint i = 0; i < samples->len; i++) {
+        double value = (double)g_array_index(samples, gint64, i);
+        g_array_append_val(values, value);
     }
-    return g_steal_pointer(&samples);
+    return values;
 }
 
 /* The item of items called name: channels and streams both start with their name. */
@@ -318,55 +224,36 @@ find_stream(VmcAuditSession *session, const char *name)
     return stream;
 }
 
-/* Takes one named object's values; FALSE when there is no room for it. */
-typedef gboolean (*TakeNamedFunc)(VmcAuditSession *session, const char *name, JsonObject *values);
-
-/* take for each member of object[member] {name: {...}} whose value is an object. */
 static void
-take_each_named(VmcAuditSession *session, JsonObject *object, const char *member,
-                TakeNamedFunc take)
+take_channels(VmcAuditSession *session, const GPtrArray *channels)
 {
-    JsonNode *node = json_object_get_member(object, member);
-    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
-        return;
-    JsonObject *named = json_node_get_object(node);
-    g_autoptr(GList) names = json_object_get_members(named);
-    for (GList *l = names; l != NULL; l = l->next) {
-        JsonNode *values = json_object_get_member(named, l->data);
-        if (JSON_NODE_HOLDS_OBJECT(values) && !take(session, l->data, json_node_get_object(values)))
+    for (guint i = 0; channels != NULL && i < channels->len; i++) {
+        const VmcRecordChannel *c = channels->pdata[i];
+        VmcAuditChannel *channel = find_channel(session, c->name);
+        if (channel == NULL)
             break;
+        take_number(&channel->to_vm, c->to_vm);
+        take_number(&channel->from_vm, c->from_vm);
+        take_number(&channel->connections, c->connections);
     }
 }
 
-/* "channels": {name: {"to_vm", "from_vm", "connections"}} */
-static gboolean
-take_channel(VmcAuditSession *session, const char *name, JsonObject *values)
+static void
+take_streams(VmcAuditSession *session, const GPtrArray *streams)
 {
-    VmcAuditChannel *channel = find_channel(session, name);
-    if (channel == NULL)
-        return FALSE;
-    take_count(values, "to_vm", &channel->to_vm);
-    take_count(values, "from_vm", &channel->from_vm);
-    take_count(values, "connections", &channel->connections);
-    return TRUE;
-}
-
-/* "streams": {name: {"to_laptop", "from_laptop", "connections", "failed",
- * "rate_mean", "rate_peak", "rate_peak_time"}} */
-static gboolean
-take_stream(VmcAuditSession *session, const char *name, JsonObject *values)
-{
-    VmcAuditStream *stream = find_stream(session, name);
-    if (stream == NULL)
-        return FALSE;
-    take_count(values, VMC_RECORD_TO_LAPTOP, &stream->to_laptop);
-    take_count(values, VMC_RECORD_FROM_LAPTOP, &stream->from_laptop);
-    take_count(values, "connections", &stream->connections);
-    take_count(values, VMC_RECORD_FAILED, &stream->failed);
-    take_rate(values, "rate_mean", &stream->rate_mean);
-    take_rate(values, "rate_peak", &stream->rate_peak);
-    take_time(values, "rate_peak_time", &stream->rate_peak_time_us);
-    return TRUE;
+    for (guint i = 0; streams != NULL && i < streams->len; i++) {
+        const VmcRecordStream *s = streams->pdata[i];
+        VmcAuditStream *stream = find_stream(session, s->name);
+        if (stream == NULL)
+            break;
+        take_number(&stream->to_laptop, s->to_laptop);
+        take_number(&stream->from_laptop, s->from_laptop);
+        take_number(&stream->connections, s->connections);
+        take_number(&stream->failed, s->failed);
+        take_rate(&stream->rate_mean, s->rate_mean);
+        take_rate(&stream->rate_peak, s->rate_peak);
+        take_number(&stream->rate_peak_time_us, s->rate_peak_time);
+    }
 }
 
 /* Where the series of the channel or stream called name goes (NULL: no room). */
@@ -386,49 +273,60 @@ stream_series_slot(VmcAuditSession *session, const char *name)
     return stream != NULL ? &stream->series : NULL;
 }
 
-/* series[member] = {name: [samples]}: each kept when it has length samples. */
+/* Each named series (VmcRecordSamples) kept when it has length samples. */
 static void
-take_named_series(VmcAuditSession *session, JsonObject *series, const char *member, guint length,
+take_named_series(VmcAuditSession *session, const GPtrArray *named, guint length,
                   SeriesSlotFunc slot)
 {
-    JsonNode *node = json_object_get_member(series, member);
-    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
-        return;
-    JsonObject *named = json_node_get_object(node);
-    g_autoptr(GList) names = json_object_get_members(named);
-    for (GList *l = names; l != NULL; l = l->next) {
-        g_autoptr(GArray) samples = parse_samples(json_object_get_member(named, l->data));
-        if (samples == NULL || samples->len != length)
+    for (guint i = 0; named != NULL && i < named->len; i++) {
+        const VmcRecordSamples *series = named->pdata[i];
+        if (series->samples->len != length)
             continue;
-        GArray **where = slot(session, l->data);
+        GArray **where = slot(session, series->name);
         if (where == NULL)
             break;
         g_clear_pointer(where, g_array_unref);
-        *where = g_steal_pointer(&samples);
+        *where = samples_of(series->samples);
     }
 }
 
-/* "series": {"step_s", "bytes": [], "channels": {name: []}, "streams":
- * {name: []}}; per-channel and per-stream series (absent in older records)
- * must have the length of "bytes". */
+/* The series: a step of at most VMC_AUDIT_MAX_STEP_S, the total, and the
+ * per-channel and per-stream series (absent in older records) of its length. */
 static void
-take_series(VmcAuditSession *session, JsonObject *record)
+take_series(VmcAuditSession *session, const VmcRecordSeries *series)
 {
-    JsonNode *node = json_object_get_member(record, "series");
-    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+    if (series->step_s < 1 || series->step_s > VMC_AUDIT_MAX_STEP_S || series->bytes == NULL)
         return;
-    JsonObject *series = json_node_get_object(node);
-    gint64 step;
-    if (!get_int(series, "step_s", &step) || step < 1 || step > VMC_AUDIT_MAX_STEP_S)
-        return;
-    GArray *total = parse_samples(json_object_get_member(series, "bytes"));
+    GArray *total = samples_of(series->bytes);
     if (total == NULL)
         return;
     g_clear_pointer(&session->total, g_array_unref);
     session->total = total;
-    session->step_s = step;
-    take_named_series(session, series, "channels", total->len, channel_series_slot);
-    take_named_series(session, series, VMC_RECORD_STREAMS, total->len, stream_series_slot);
+    session->step_s = series->step_s;
+    take_named_series(session, series->channels, total->len, channel_series_slot);
+    take_named_series(session, series->streams, total->len, stream_series_slot);
+}
+
+/* The end record's own: the end, why, the viewer, the counters, channels,
+ * streams and series (bounded by the limits of audit-priv.h). */
+static void
+take_end(VmcAuditSession *session, const VmcRecordEnd *end)
+{
+    take_common(session, &end->who, &end->sound);
+    take_string(&session->reason, end->reason);
+    take_string(&session->reason_text, end->reason_text);
+    take_string(&session->taken_over_by, end->taken_over_by);
+    take_string(&session->viewer_signal, end->viewer_signal);
+    take_number(&session->duration_s, end->duration_s);
+    take_number(&session->bytes_total, end->bytes_total);
+    take_number(&session->viewer_exit, end->viewer_exit);
+    take_number(&session->rejected, end->rejected_connections);
+    take_rate(&session->rate_mean, end->rate_mean);
+    take_rate(&session->rate_peak, end->rate_peak);
+    take_number(&session->rate_peak_time_us, end->rate_peak_time);
+    take_channels(session, end->channels);
+    take_streams(session, end->streams);
+    take_series(session, &end->series);
 }
 
 gboolean
@@ -436,31 +334,22 @@ vmc_audit_session_add_line(VmcAuditSession *session, const char *line, gsize len
                            guint64 line_number)
 {
     g_return_val_if_fail(session != NULL && line != NULL, FALSE);
-    g_autoptr(JsonObject) record = parse_object(line, length);
-    if (record == NULL || g_strcmp0(get_string(record, "session"), session->session) != 0)
+    g_auto(VmcRecordFields) record = {0};
+    if (!parse_record(line, length, &record) || record_who(&record) == NULL ||
+        g_strcmp0(record_who(&record)->session, session->session) != 0)
         return FALSE;
-    const char *event = get_string(record, "event");
-    gint64 time_us = parse_time(get_string(record, "time"));
-    if (g_strcmp0(event, "start") == 0) {
+    if (record.event == VMC_LOG_EVENT_START) {
         session->start_line = line_number;
-        if (time_us >= 0)
-            session->start_us = time_us;
-    } else if (g_strcmp0(event, "end") == 0) {
+        take_number(&session->start_us, record.start.time);
+        take_start(session, &record.start);
+    } else {
         session->end_line = line_number;
         session->state = VMC_AUDIT_STATE_ENDED;
-        session->end_us = time_us;
-        gint64 start_us = parse_time(get_string(record, "start"));
-        if (session->start_line == 0 && start_us >= 0)
-            session->start_us = start_us;
-    } else {
-        return FALSE;
+        session->end_us = record.end.time;
+        if (session->start_line == 0)
+            take_number(&session->start_us, record.end.start);
+        take_end(session, &record.end);
     }
-    take_strings(session, record);
-    take_numbers(session, record);
-    take_sandbox(session, record);
-    take_each_named(session, record, "channels", take_channel);
-    take_each_named(session, record, VMC_RECORD_STREAMS, take_stream);
-    take_series(session, record);
     return TRUE;
 }
 

@@ -153,21 +153,21 @@ vmc_gateway_record_denied(const VmcGateway *gateway, VmcSessionLog *log, const c
             return FALSE;
     }
 
-    g_autoptr(VmcRecord) record = vmc_record_new("denied");
-    vmc_record_set_string(record, "identity", gateway->identity_name);
-    vmc_record_set_string(record, "account", gateway->account);
-    vmc_record_set_string(record, "key", gateway->ssh->key_fingerprint);
-    vmc_record_set_string(record, "key_type", gateway->ssh->key_type);
-    vmc_record_set_string(record, "client", gateway->ssh->client);
-    if (gateway->raw_request != NULL) {
-        g_autofree char *request = vmc_text_escape(gateway->raw_request,
-                                                   (gssize)gateway->raw_length,
-                                                   VMC_LOGGED_REQUEST_MAX);
-        vmc_record_set_string(record, "request", request);
-    }
-    vmc_record_set_string(record, "vm", vm);
-    vmc_record_set_string(record, "reason", reason);
-    vmc_record_set_int(record, "exit", code);
+    g_auto(VmcRecordFields) fields = {0};
+    vmc_record_fields_init(&fields, VMC_LOG_EVENT_DENIED);
+    VmcRecordDenied *denied = &fields.denied;
+    denied->identity = g_strdup(gateway->identity_name);
+    denied->account = g_strdup(gateway->account);
+    denied->key = g_strdup(gateway->ssh->key_fingerprint);
+    denied->key_type = g_strdup(gateway->ssh->key_type);
+    denied->client = g_strdup(gateway->ssh->client);
+    if (gateway->raw_request != NULL)
+        denied->request = vmc_text_escape(gateway->raw_request, (gssize)gateway->raw_length,
+                                          VMC_LOGGED_REQUEST_MAX);
+    denied->vm = g_strdup(vm);
+    denied->reason = g_strdup(reason);
+    denied->exit = code;
+    g_autoptr(VmcRecord) record = vmc_record_new_from_fields(&fields);
     VmcDeniedContext context = {gateway->config, gateway->identity_name, gateway->account,
                                 gateway->ssh->client};
     return vmc_denied_append(&context, log, record, code, error);

@@ -283,33 +283,31 @@ vmc_denied_summary_record(const char *identity, const VmcDeniedBucket *bucket,
                           const char *account, guint per_minute)
 {
     g_return_val_if_fail(identity != NULL && bucket != NULL, NULL);
-    VmcRecord *record = vmc_record_new(VMC_RECORD_DENIED_SUMMARY);
-    vmc_record_set_string(record, "identity", identity);
-    vmc_record_set_string(record, "account", account);
+    g_auto(VmcRecordFields) fields = {0};
+    vmc_record_fields_init(&fields, VMC_LOG_EVENT_DENIED_SUMMARY);
+    VmcRecordDeniedSummary *summary = &fields.denied_summary;
+    summary->identity = g_strdup(identity);
+    summary->account = g_strdup(account);
     gboolean one_address = strcmp(bucket->client, VMC_DENIED_OTHERS) != 0 &&
                            strcmp(bucket->client, VMC_DENIED_NO_CLIENT) != 0;
-    vmc_record_set_string(record, "client", one_address ? bucket->client : NULL);
+    summary->client = one_address ? g_strdup(bucket->client) : NULL;
     if (strcmp(bucket->client, VMC_DENIED_OTHERS) == 0)
-        vmc_record_set_bool(record, "other_clients", TRUE);
-    vmc_record_set_int(record, VMC_RECORD_SUPPRESSED, (gint64)vmc_denied_bucket_pending(bucket));
-    vmc_record_set_int(record, VMC_RECORD_OVER_RATE, (gint64)bucket->over_rate);
-    vmc_record_set_int(record, VMC_RECORD_LOW_SPACE, (gint64)bucket->low_space);
-    JsonObject *exits = json_object_new();
+        summary->other_clients = VMC_RECORD_FLAG_TRUE;
+    summary->suppressed = (gint64)vmc_denied_bucket_pending(bucket);
+    summary->over_rate = (gint64)bucket->over_rate;
+    summary->low_space = (gint64)bucket->low_space;
+    summary->exits = vmc_record_named_new();
     for (guint e = 0; e < VMC_DENIED_EXITS; e++) {
         char code[4];
         g_snprintf(code, sizeof code, "%u", e);
         if (bucket->exits[e] > 0)
-            json_object_set_int_member(exits, code, (gint64)bucket->exits[e]);
+            vmc_record_counts_add(summary->exits, code, (gint64)bucket->exits[e]);
     }
-    vmc_record_take_node(record, VMC_RECORD_EXITS, json_node_init_object(json_node_alloc(), exits));
-    json_object_unref(exits);
-    g_autofree char *first = vmc_format_time_us(bucket->first_us);
-    g_autofree char *last = vmc_format_time_us(bucket->last_us);
-    vmc_record_set_string(record, VMC_RECORD_FIRST, first);
-    vmc_record_set_string(record, VMC_RECORD_LAST, last);
-    vmc_record_set_int(record, "window_s", VMC_DENIED_WINDOW_S);
-    vmc_record_set_int(record, "limit", per_minute);
-    return record;
+    summary->first = bucket->first_us;
+    summary->last = bucket->last_us;
+    summary->window_s = VMC_DENIED_WINDOW_S;
+    summary->limit = per_minute;
+    return vmc_record_new_from_fields(&fields);
 }
 
 void

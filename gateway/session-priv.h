@@ -24,43 +24,33 @@ G_BEGIN_DECLS
 
 /* ---- pure formatting (session-record.c) ---- */
 
-/* The names of the session's plain streams in the relay and the records. */
-#define VMC_SESSION_STREAM_X11 "x11"
-#define VMC_SESSION_STREAM_AUDIO "audio"
-
 /* The line the person sees at the end: "session 1h02m, display 1.2 GiB,
- * audio 43 MiB, peak 85.3 MiB/s[, X11 to your screen 230 MiB]". */
+ * audio 43 MiB, peak 85.3 MiB/s[, X11 to your screen 230 MiB]". (The
+ * session's plain streams are called VMC_RECORD_STREAM_X11 and _AUDIO in
+ * the relay and the records.) */
 char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
 
-/* key: [strings] in record: the first n of strings, or up to a NULL when n < 0. */
-void vmc_session_record_strings(VmcRecord *record, const char *key, const char *const *strings,
-                                gssize n);
-
-/* "sandbox": "on"|"off" and "protections": [names] of a start record. */
-void vmc_session_record_sandbox(VmcRecord *record, gboolean on, const char *const *protections);
+/* "sandbox": "on"|"off" and "protections" (NULL: none) of a start record. */
+void vmc_session_record_sandbox(VmcRecordStart *start, gboolean on,
+                                const char *const *protections);
 
 #define VMC_SESSION_SERIES_MAX 900 /* samples per series in a record (then merged) */
 
-/* The counters of a record: "channels" {name: {to_vm, from_vm, connections}},
- * "bytes_total", "rate_mean", "rate_peak", "rate_peak_time", "series"
- * {"step_s", "bytes"[], "channels" {name: []}} (per-channel series of the
- * same step and length; all merged to at most VMC_SESSION_SERIES_MAX
- * samples; "streams" {name: []} beside "channels"), "rejected_connections",
- * and "streams" {name: {"to_laptop", "from_laptop", "connections",
- * "failed", "rate_mean", "rate_peak", "rate_peak_time"}} for the X11 and
- * sound streams. */
-void vmc_session_record_stats(VmcRecord *record, const VmcRelayStats *stats);
+/* The counters of an end record: "channels" (those used), "bytes_total",
+ * "rate_mean", "rate_peak", "rate_peak_time" (when there was a peak),
+ * "series" (the total, per channel and per stream, merged to at most
+ * VMC_SESSION_SERIES_MAX samples), "rejected_connections", "streams" (the
+ * X11 and sound streams, when there are any) and "agent". */
+void vmc_session_record_stats(VmcRecordEnd *end, const VmcRelayStats *stats);
 
 /* The agent policy in force, for the start record: "file_transfer" ("deny"
  * or "allow") and "clipboard" ("both", "to-vm", "from-vm" or "none"). */
-void vmc_session_record_agent_policy(VmcRecord *record, const VmcAgentPolicy *policy);
+void vmc_session_record_agent_policy(VmcRecordStart *start, const VmcAgentPolicy *policy);
 
 /* What the agent policy removed, for the end record (vmc_session_record_stats
- * adds it): "agent" {"file_transfer_dropped", "clipboard_to_vm_dropped",
- * "clipboard_from_vm_dropped" (agent messages), "bytes_dropped_to_vm",
- * "bytes_dropped_from_vm", "bytes_injected_to_vm", "bytes_injected_from_vm",
- * "refused" (main channels closed: not followable)}. */
-void vmc_session_record_agent(VmcRecord *record, const VmcRelayStats *stats);
+ * adds it): agent messages, bytes dropped and injected each way, and the
+ * main channels closed because they could not be followed. */
+void vmc_session_record_agent(VmcRecordAgent *agent, const VmcAgentStats *stats);
 
 /* ---- the agent policy (session-agent.c) ---- */
 
@@ -74,7 +64,7 @@ void vmc_session_apply_agent_policy(VmcRelay *relay, const VmcConfig *config, co
 
 /* vmc_session_record_agent_policy with the policy the config sets for vm,
  * for the start record (written before the relay exists). */
-void vmc_session_record_vm_agent_policy(VmcRecord *record, const VmcConfig *config,
+void vmc_session_record_vm_agent_policy(VmcRecordStart *start, const VmcConfig *config,
                                         const char *vm);
 
 /* ---- the viewer (viewer.c) ---- */
@@ -218,8 +208,9 @@ void vmc_sound_env(const VmcSound *sound, const char *dir, GPtrArray *pairs);
  * socket is relayed to; FALSE when sound is off. */
 gboolean vmc_sound_target(const VmcSound *sound, struct sockaddr_storage *ret_address,
                           socklen_t *ret_length);
-/* "audio", "audio_authenticated", "audio_server", "audio_error" of a record. */
-void vmc_sound_record(const VmcSound *sound, VmcRecord *record);
+/* "audio", "audio_authenticated", "audio_server", "audio_error" of a start
+ * or end record. */
+void vmc_sound_record(const VmcSound *sound, VmcRecordSound *record);
 void vmc_sound_clear(VmcSound *sound);
 
 /* ---- reading a line with a deadline (read-line.c) ---- */

@@ -350,11 +350,11 @@ start_streams(Session *session, GError **error)
     socklen_t length = 0;
     if (session->sandbox != NULL &&
         (!vmc_viewer_x11_target(g_getenv("DISPLAY"), &target, &length, error) ||
-         !add_stream(session, VMC_SESSION_STREAM_X11,
+         !add_stream(session, VMC_RECORD_STREAM_X11,
                      "X" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER), &target, length, error)))
         return FALSE;
     if (vmc_sound_target(&session->sound, &target, &length) &&
-        !add_stream(session, VMC_SESSION_STREAM_AUDIO, VMC_SOUND_SOCKET, &target, length, error))
+        !add_stream(session, VMC_RECORD_STREAM_AUDIO, VMC_SOUND_SOCKET, &target, length, error))
         return FALSE;
     return TRUE;
 }
@@ -443,51 +443,61 @@ stop_viewer(Session *session)
 /* ---- records ---- */
 
 static void
-record_common(const Session *session, VmcRecord *record)
+record_who(const Session *session, VmcRecordWho *who)
 {
     const VmcGateway *gateway = session->gateway;
-    vmc_record_set_string(record, "session", session->id);
-    vmc_record_set_string(record, "identity", session->identity->name);
-    vmc_record_set_string(record, "account", gateway->account);
-    vmc_record_set_string(record, "key", gateway->ssh->key_fingerprint);
-    vmc_record_set_string(record, "client", gateway->ssh->client);
-    vmc_record_set_string(record, "vm", session->request->vm);
+    who->session = g_strdup(session->id);
+    who->identity = g_strdup(session->identity->name);
+    who->account = g_strdup(gateway->account);
+    who->key = g_strdup(gateway->ssh->key_fingerprint);
+    who->client = g_strdup(gateway->ssh->client);
+    who->vm = g_strdup(session->request->vm);
+}
+
+static gboolean
+append_record(const Session *session, const VmcRecordFields *fields, GError **error)
+{
+    g_autoptr(VmcRecord) record = vmc_record_new_from_fields(fields);
+    return vmc_sessionlog_append(session->log, record, error);
 }
 
 static gboolean
 write_start_record(const Session *session, const VmcLockInfo *stale, GError **error)
 {
-    g_autoptr(VmcRecord) record = vmc_record_new("start");
-    record_common(session, record);
-    vmc_record_set_string(record, "key_type", session->gateway->ssh->key_type);
-    vmc_record_set_string(record, "socket", session->decision->socket_path);
-    vmc_record_set_string(record, "mode", "x11");
-    vmc_session_record_vm_agent_policy(record, session->gateway->config, session->request->vm);
-    vmc_sound_record(&session->sound, record);
+    g_auto(VmcRecordFields) fields = {0};
+    vmc_record_fields_init(&fields, VMC_LOG_EVENT_START);
+    VmcRecordStart *start = &fields.start;
+    record_who(session, &start->who);
+    start->key_type = g_strdup(session->gateway->ssh->key_type);
+    start->socket = g_strdup(session->decision->socket_path);
+    start->mode = g_strdup("x11");
+    vmc_session_record_vm_agent_policy(start, session->gateway->config, session->request->vm);
+    vmc_sound_record(&session->sound, &start->sound);
     /* the record channel passes only when asked for and allowed */
-    vmc_record_set_bool(record, "microphone",
-                        session->request->microphone &&
-                            vmc_config_microphone_allowed(session->gateway->config,
-                                                          session->request->vm));
-    vmc_record_set_string(record, "viewer", session->gateway->config->viewer);
+    start->microphone = vmc_record_flag(
+        session->request->microphone &&
+        vmc_config_microphone_allowed(session->gateway->config, session->request->vm));
+    start->viewer = g_strdup(session->gateway->config->viewer);
     g_auto(GStrv) protections =
         session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
-    vmc_session_record_sandbox(record, session->sandbox != NULL,
+    vmc_session_record_sandbox(start, session->sandbox != NULL,
                                (const char *const *)protections);
-    vmc_record_set_string(record, "takeover_of", session->takeover_of);
+    start->takeover_of = g_strdup(session->takeover_of);
     if (stale != NULL)
-        vmc_record_set_string(record, "stale_session", stale->session);
-    if (session->swept != NULL && session->swept->len > 0)
-        vmc_session_record_strings(record, "swept_sessions",
-                                   (const char *const *)session->swept->pdata,
-                                   session->swept->len);
-    return vmc_sessionlog_append(session->log, record, error);
+        start->stale_session = g_strdup(stale->session);
+    if (session->swept != NULL && session->swept->len > 0) {
+        g_autoptr(GStrvBuilder) swept = g_strv_builder_new();
+        for (guint i = 0; i < session->swept->len; i++)
+            g_strv_builder_add(swept, session->swept->pdata[i]);
+        start->swept_sessions = g_strv_builder_end(swept);
+    }
+    return append_record(session, &fields, error);
 }
 
 /* The last bytes the viewer wrote (a bounded tail kept in memory), for a
  * viewer that failed or quit at once: the admin's only clue why. */
 static void
-record_viewer_log(VmcRecord *record, const Session *session, gint64 duration_s)
+record_viewer_log(VmcRecordEnd *end, const Session *session, gint64 duration_s)
 {
     int status = session->viewer_status;
     gboolean failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
@@ -499,38 +509,39 @@ record_viewer_log(VmcRecord *record, const Session *session, gint64 duration_s)
                                                     : output;
     g_autofree char *text = g_strdup(tail);
     if (*g_strstrip(text) != '\0')
-        vmc_record_set_string(record, "viewer_log", text);
+        end->viewer_log = g_steal_pointer(&text);
 }
 
 static void
-record_viewer_status(VmcRecord *record, const Session *session, gint64 duration_s)
+record_viewer_status(VmcRecordEnd *end, const Session *session, gint64 duration_s)
 {
     if (!session->viewer_exited)
         return;
     int status = session->viewer_status;
     if (WIFEXITED(status))
-        vmc_record_set_int(record, "viewer_exit", WEXITSTATUS(status));
+        end->viewer_exit = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
-        vmc_record_set_string(record, "viewer_signal", g_strsignal(WTERMSIG(status)));
-    record_viewer_log(record, session, duration_s);
+        end->viewer_signal = g_strdup(g_strsignal(WTERMSIG(status)));
+    record_viewer_log(end, session, duration_s);
 }
 
 static gboolean
 write_end_record(const Session *session, const VmcRelayStats *stats, gint64 duration_s,
                  GError **error)
 {
-    g_autoptr(VmcRecord) record = vmc_record_new("end");
-    record_common(session, record);
-    g_autofree char *start = vmc_format_time_us(session->start_real_us);
-    vmc_record_set_string(record, "start", start);
-    vmc_record_set_int(record, "duration_s", duration_s);
-    vmc_record_set_string(record, "reason", end_reason_names[session->end_reason]);
-    vmc_record_set_string(record, "reason_text", session->end_detail);
-    vmc_record_set_string(record, "taken_over_by", session->taken_over_by);
-    record_viewer_status(record, session, duration_s);
-    vmc_sound_record(&session->sound, record);
-    vmc_session_record_stats(record, stats);
-    return vmc_sessionlog_append(session->log, record, error);
+    g_auto(VmcRecordFields) fields = {0};
+    vmc_record_fields_init(&fields, VMC_LOG_EVENT_END);
+    VmcRecordEnd *end = &fields.end;
+    record_who(session, &end->who);
+    end->start = session->start_real_us;
+    end->duration_s = duration_s;
+    end->reason = g_strdup(end_reason_names[session->end_reason]);
+    end->reason_text = g_strdup(session->end_detail);
+    end->taken_over_by = g_strdup(session->taken_over_by);
+    record_viewer_status(end, session, duration_s);
+    vmc_sound_record(&session->sound, &end->sound);
+    vmc_session_record_stats(end, stats);
+    return append_record(session, &fields, error);
 }
 
 /* ---- the console lock, busy and takeover ---- */

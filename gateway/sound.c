@@ -212,19 +212,18 @@ vmc_sound_target(const VmcSound *sound, struct sockaddr_storage *ret_address,
 }
 
 void
-vmc_sound_record(const VmcSound *sound, VmcRecord *record)
+vmc_sound_record(const VmcSound *sound, VmcRecordSound *record)
 {
     if (!sound->requested) {
-        vmc_record_set_string(record, "audio", "off");
+        record->audio = g_strdup("off");
         return;
     }
-    g_autofree char *endpoint = g_strdup_printf("tcp:127.0.0.1:%u", (guint)sound->port);
-    vmc_record_set_string(record, "audio", sound->port != 0 ? endpoint : "tcp:?");
-    vmc_record_set_bool(record, "audio_authenticated", sound->authenticated);
-    vmc_record_set_string(record, "audio_server", sound->server);
-    g_autofree char *problem =
+    record->audio = sound->port != 0 ? g_strdup_printf("tcp:127.0.0.1:%u", (guint)sound->port)
+                                     : g_strdup("tcp:?");
+    record->audio_authenticated = vmc_record_flag(sound->authenticated);
+    record->audio_server = g_strdup(sound->server);
+    record->audio_error =
         sound->problem != NULL ? vmc_text_escape(sound->problem, -1, VMC_SOUND_PROBLEM_MAX) : NULL;
-    vmc_record_set_string(record, "audio_error", problem);
 }
 
 void

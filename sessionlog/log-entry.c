@@ -1,7 +1,7 @@
 /* log-entry.c — the pure half of the log reader: one line of the session log
  * checked as strict JSON (RFC 8259) by a small allocation-light scanner that
  * keeps only the members VmcLogEntry has (top-level ones, and the byte counts
- * of "streams"), and RFC 3339 times.
+ * of "streams"; named by the record schema), and RFC 3339 times.
  *
  * No tree is built: a report over a million records must not allocate per
  * line. Kept strings are decoded into one scratch GString as offsets and
@@ -32,49 +32,64 @@ typedef enum {
 } KeepKind;
 
 typedef struct KeptMember {
-    const char *name;
+    const char *name; /* a member name of the schema (or a stream's name) */
+    gsize name_length;
     KeepKind kind;
     gsize offset;                     /* in VmcLogEntry */
     const struct KeptMember *members; /* KEEP_OBJECT: what is kept inside it */
     gsize n_members;
 } KeptMember;
 
+/* The member called vmc_record_names.n (or the stream named n) and its length. */
+#define NAME(n) vmc_record_names.n, sizeof(vmc_record_names.n) - 1
+#define STREAM(n) n, sizeof(n) - 1
+#define OBJECT(name, members) {name, KEEP_OBJECT, 0, members, G_N_ELEMENTS(members)}
+#define KEEP(n, kind, field) {NAME(n), kind, offsetof(VmcLogEntry, field)}
+
 static const KeptMember x11_stream_members[] = {
-    {VMC_RECORD_TO_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, x11_stream.to_laptop)},
-    {VMC_RECORD_FROM_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, x11_stream.from_laptop)},
+    KEEP(to_laptop, KEEP_INT, x11_stream.to_laptop),
+    KEEP(from_laptop, KEEP_INT, x11_stream.from_laptop),
 };
 static const KeptMember audio_stream_members[] = {
-    {VMC_RECORD_TO_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, audio_stream.to_laptop)},
-    {VMC_RECORD_FROM_LAPTOP, KEEP_INT, offsetof(VmcLogEntry, audio_stream.from_laptop)},
+    KEEP(to_laptop, KEEP_INT, audio_stream.to_laptop),
+    KEEP(from_laptop, KEEP_INT, audio_stream.from_laptop),
 };
-#define OBJECT(name, members) {name, KEEP_OBJECT, 0, members, G_N_ELEMENTS(members)}
 static const KeptMember stream_members[] = {
-    OBJECT(VMC_RECORD_STREAM_X11, x11_stream_members),
-    OBJECT(VMC_RECORD_STREAM_AUDIO, audio_stream_members),
+    OBJECT(STREAM(VMC_RECORD_STREAM_X11), x11_stream_members),
+    OBJECT(STREAM(VMC_RECORD_STREAM_AUDIO), audio_stream_members),
 };
 
-#define STR(n) {#n, KEEP_STRING, offsetof(VmcLogEntry, n)}
 static const KeptMember kept_members[] = {
-    STR(session), STR(identity), STR(account), STR(key), STR(client), STR(vm), STR(reason),
-    STR(audio), STR(takeover_of), STR(taken_over_by),
-    {VMC_RECORD_SANDBOX, KEEP_STRING, offsetof(VmcLogEntry, sandbox)},
-    {"event", KEEP_STRING, G_MAXSIZE}, /* resolved to entry->event */
-    {"time", KEEP_TIME, offsetof(VmcLogEntry, time_us)},
-    {"start", KEEP_TIME, offsetof(VmcLogEntry, start_us)},
-    {"rate_peak_time", KEEP_TIME, offsetof(VmcLogEntry, rate_peak_time_us)},
-    {"v", KEEP_INT, G_MAXSIZE}, /* checked to be 1 */
-    {"duration_s", KEEP_INT, offsetof(VmcLogEntry, duration_s)},
-    {"bytes_total", KEEP_INT, offsetof(VmcLogEntry, bytes_total)},
-    {"viewer_exit", KEEP_INT, offsetof(VmcLogEntry, viewer_exit)},
-    {"exit", KEEP_INT, offsetof(VmcLogEntry, exit_code)},
-    {VMC_RECORD_SUPPRESSED, KEEP_INT, offsetof(VmcLogEntry, suppressed)},
-    {VMC_RECORD_FIRST, KEEP_TIME, offsetof(VmcLogEntry, first_us)},
-    {"rate_mean", KEEP_RATE, offsetof(VmcLogEntry, rate_mean)},
-    {"rate_peak", KEEP_RATE, offsetof(VmcLogEntry, rate_peak)},
-    OBJECT(VMC_RECORD_STREAMS, stream_members),
+    KEEP(session, KEEP_STRING, session),
+    KEEP(identity, KEEP_STRING, identity),
+    KEEP(account, KEEP_STRING, account),
+    KEEP(key, KEEP_STRING, key),
+    KEEP(client, KEEP_STRING, client),
+    KEEP(vm, KEEP_STRING, vm),
+    KEEP(reason, KEEP_STRING, reason),
+    KEEP(audio, KEEP_STRING, audio),
+    KEEP(takeover_of, KEEP_STRING, takeover_of),
+    KEEP(taken_over_by, KEEP_STRING, taken_over_by),
+    KEEP(sandbox, KEEP_STRING, sandbox),
+    {NAME(event), KEEP_STRING, G_MAXSIZE}, /* resolved to entry->event */
+    KEEP(time, KEEP_TIME, time_us),
+    KEEP(start, KEEP_TIME, start_us),
+    KEEP(rate_peak_time, KEEP_TIME, rate_peak_time_us),
+    {NAME(v), KEEP_INT, G_MAXSIZE}, /* checked to be 1 */
+    KEEP(duration_s, KEEP_INT, duration_s),
+    KEEP(bytes_total, KEEP_INT, bytes_total),
+    KEEP(viewer_exit, KEEP_INT, viewer_exit),
+    KEEP(exit, KEEP_INT, exit_code),
+    KEEP(suppressed, KEEP_INT, suppressed),
+    KEEP(first, KEEP_TIME, first_us),
+    KEEP(rate_mean, KEEP_RATE, rate_mean),
+    KEEP(rate_peak, KEEP_RATE, rate_peak),
+    OBJECT(NAME(streams), stream_members),
 };
-#undef STR
+#undef KEEP
 #undef OBJECT
+#undef STREAM
+#undef NAME
 
 typedef struct {
     const KeptMember *member;
@@ -378,7 +393,7 @@ static const KeptMember *
 find_kept(const KeptMember *members, gsize n_members, const char *name, gsize length)
 {
     for (gsize i = 0; i < n_members; i++)
-        if (strlen(members[i].name) == length && memcmp(members[i].name, name, length) == 0)
+        if (members[i].name_length == length && memcmp(members[i].name, name, length) == 0)
             return &members[i];
     return NULL;
 }
@@ -523,19 +538,6 @@ entry_init(VmcLogEntry *entry, const char *line, gsize length)
     entry->audio_stream.to_laptop = entry->audio_stream.from_laptop = -1;
 }
 
-static gboolean
-event_from_name(const char *name, VmcLogEvent *ret_event)
-{
-    static const char *const names[] = {"start", "end", "denied", VMC_RECORD_DENIED_SUMMARY};
-    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (name != NULL && strcmp(name, names[i]) == 0) {
-            *ret_event = (VmcLogEvent)i;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
 /* Kept strings into the entry (now that scratch no longer moves; no member
  * is repeated). A member that is not a string stays NULL / -1. */
 static gboolean
@@ -552,7 +554,7 @@ resolve_kept(Scanner *s)
         else
             G_STRUCT_MEMBER(const char *, s->entry, k->member->offset) = text;
     }
-    return event_from_name(event_name, &s->entry->event);
+    return vmc_record_event_from_name(event_name, &s->entry->event);
 }
 
 gboolean

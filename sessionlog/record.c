@@ -1,6 +1,7 @@
 /* record.c — the session record: a JSON object built from sanitized values and
  * turned into one bounded line of JSON, or into a short human summary. */
 #include "vmc-sessionlog.h"
+#include "record-priv.h"
 
 #include "vmc-common.h"
 
@@ -36,7 +37,8 @@ vmc_record_new(const char *event)
     g_return_val_if_fail(event != NULL, NULL);
 
     VmcRecord *record = g_new0(VmcRecord, 1);
-    record->root = json_node_init_object(json_node_alloc(), json_object_new());
+    record->root = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(record->root, json_object_new());
 
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *time = vmc_record_format_time(now);
@@ -113,14 +115,18 @@ sanitized_copy(JsonNode *node)
             g_autofree char *safe_name = vmc_text_to_utf8(name, -1, VMC_RECORD_MAX_STRING);
             json_object_set_member(copy, safe_name, sanitized_copy(member));
         }
-        return json_node_init_object(json_node_alloc(), copy);
+        JsonNode *object_copy = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(object_copy, copy);
+        return object_copy;
     }
     case JSON_NODE_ARRAY: {
         JsonArray *array = json_node_get_array(node);
         JsonArray *copy = json_array_sized_new(json_array_get_length(array));
         for (guint i = 0; i < json_array_get_length(array); i++)
             json_array_add_element(copy, sanitized_copy(json_array_get_element(array, i)));
-        return json_node_init_array(json_node_alloc(), copy);
+        JsonNode *array_copy = json_node_new(JSON_NODE_ARRAY);
+        json_node_take_array(array_copy, copy);
+        return array_copy;
     }
     case JSON_NODE_VALUE:
         if (json_node_get_value_type(node) == G_TYPE_STRING) {
@@ -178,6 +184,9 @@ vmc_json_text_finish(const char *json, gsize len)
     for (gsize i = 0; i < len; i++) {
         if (!in_string && (p[i] == '-' || g_ascii_isdigit(p[i]))) {
             i = copy_number(out, json, len, i) - 1;
+        } else if (in_string && (p[i] < 0x20 || p[i] == 0x7f)) {
+            /* json-glib 1.6 leaves U+001F raw: not JSON, and a terminal's */
+            g_string_append_printf(out, "\\u%04x", p[i]);
         } else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
             /* C1 controls (U+0080..U+009F) can drive a terminal that cats the log */
             g_string_append_printf(out, "\\u%04x", p[i + 1]);

@@ -27,28 +27,297 @@ typedef enum {
 #define VMC_RECORD_MAX_SUMMARY 1000      /* bytes of vmc_record_summary() */
 #define VMC_RECORD_SUMMARY_VALUE_MAX 200 /* bytes of one escaped summary value */
 
+/* ---- the record schema (record-schema.c) ----
+ *
+ * Every member of every record is declared here, once. VMC_RECORD_NAMES
+ * lists each member name (top-level and nested) as a C identifier that is
+ * also its text on the wire; code names a member as vmc_record_names.NAME,
+ * so a name not in the list does not compile. Each record is a struct whose
+ * fields are declared by an X-macro list F(KIND, name, sub) (the name from
+ * VMC_RECORD_NAMES, the order the order on the wire); from the same lists
+ * come the schema tables (vmc_record_schema()) that the writer
+ * (vmc_record_new_from_fields) and the readers (vmc_record_fields_parse, the
+ * streaming scanner below, vmconsole-admin) all go by. Renaming a member is
+ * a compile error; changing its text fails the tests that hold the wire
+ * (tests/unit/sessionlog/golden-records.h, as the gateway wrote it). */
+
+#define VMC_RECORD_NAMES(N)                                                                  \
+    /* every record */                                                                       \
+    N(v) N(event) N(time) N(truncated)                                                       \
+    /* start and end: who, and the sound */                                                  \
+    N(session) N(identity) N(account) N(key) N(client) N(vm)                                 \
+    N(audio) N(audio_authenticated) N(audio_server) N(audio_error)                           \
+    /* start */                                                                              \
+    N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(viewer)      \
+    N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
+    /* end */                                                                                \
+    N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
+    N(viewer_signal) N(viewer_log) N(channels) N(bytes_total) N(rate_mean) N(rate_peak)      \
+    N(rate_peak_time) N(series) N(rejected_connections) N(streams) N(agent)                  \
+    /* end: a channel, a stream, the series, the agent policy's counters */                  \
+    N(to_vm) N(from_vm) N(connections) N(to_laptop) N(from_laptop) N(failed) N(step_s)       \
+    N(bytes) N(file_transfer_dropped) N(clipboard_to_vm_dropped)                             \
+    N(clipboard_from_vm_dropped) N(bytes_dropped_to_vm) N(bytes_dropped_from_vm)             \
+    N(bytes_injected_to_vm) N(bytes_injected_from_vm) N(refused)                             \
+    /* denied */                                                                             \
+    N(request) N(exit)                                                                       \
+    /* denied-summary */                                                                     \
+    N(other_clients) N(suppressed) N(over_rate) N(low_space) N(exits) N(first) N(last)       \
+    N(window_s) N(limit)
+
+#define VMC_RECORD_NAME_MEMBER_(name) char name[sizeof(#name)];
+typedef struct {
+    VMC_RECORD_NAMES(VMC_RECORD_NAME_MEMBER_)
+} VmcRecordNames;
+
+/* The member names: vmc_record_names.viewer_exit is "viewer_exit". */
+extern const VmcRecordNames vmc_record_names;
+
+/* Values the readers look for. */
+#define VMC_RECORD_SANDBOX_ON "on"
+#define VMC_RECORD_SANDBOX_OFF "off" /* the admin's sandbox = off */
+#define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
+#define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
+
+/* The records' events ("event": "start", "end", "denied", "denied-summary"). */
+typedef enum {
+    VMC_LOG_EVENT_START,
+    VMC_LOG_EVENT_END,
+    VMC_LOG_EVENT_DENIED,
+    VMC_LOG_EVENT_DENIED_SUMMARY, /* denied requests counted instead of written one by one */
+} VmcLogEvent;
+
+#define VMC_LOG_N_EVENTS (VMC_LOG_EVENT_DENIED_SUMMARY + 1)
+
+/* "start", "end", "denied", "denied-summary"; and back (FALSE: none of them). */
+const char *vmc_record_event_name(VmcLogEvent event);
+gboolean vmc_record_event_from_name(const char *name, VmcLogEvent *ret_event);
+
+/* What a member holds, its C type, and how it is absent (never written;
+ * also what a reader makes of a member of another kind). */
+typedef enum {
+    VMC_RECORD_KIND_STRING,  /* char *, a string; NULL */
+    VMC_RECORD_KIND_TIME,    /* gint64 us since the epoch, RFC 3339 UTC with ms; < 0 */
+    VMC_RECORD_KIND_COUNT,   /* gint64 >= 0, an integer; < 0 */
+    VMC_RECORD_KIND_RATE,    /* double >= 0 (bytes/s), a number; NAN */
+    VMC_RECORD_KIND_FLAG,    /* VmcRecordFlag, true or false; VMC_RECORD_FLAG_UNSET */
+    VMC_RECORD_KIND_STRINGS, /* char ** (NULL-terminated), [strings]; NULL */
+    VMC_RECORD_KIND_SAMPLES, /* GArray of gint64 >= 0, [integers]; NULL */
+    VMC_RECORD_KIND_OBJECT,  /* a struct (sub), {its fields}; when none of them is set */
+    VMC_RECORD_KIND_INLINE,  /* a struct (sub) whose fields are members of this object */
+    VMC_RECORD_KIND_NAMED,   /* GPtrArray of sub *, {name: {its fields}}; NULL */
+    VMC_RECORD_KIND_NAMED_SAMPLES, /* GPtrArray of VmcRecordSamples *, {name: [...]}; NULL */
+    VMC_RECORD_KIND_NAMED_COUNTS,  /* GPtrArray of VmcRecordCount *, {name: count}; NULL */
+} VmcRecordKind;
+
+typedef enum {
+    VMC_RECORD_FLAG_UNSET,
+    VMC_RECORD_FLAG_FALSE,
+    VMC_RECORD_FLAG_TRUE,
+} VmcRecordFlag;
+
+static inline VmcRecordFlag
+vmc_record_flag(gboolean value)
+{
+    return value ? VMC_RECORD_FLAG_TRUE : VMC_RECORD_FLAG_FALSE;
+}
+
+#define VMC_RECORD_CTYPE_STRING(sub) char *
+#define VMC_RECORD_CTYPE_TIME(sub) gint64
+#define VMC_RECORD_CTYPE_COUNT(sub) gint64
+#define VMC_RECORD_CTYPE_RATE(sub) double
+#define VMC_RECORD_CTYPE_FLAG(sub) VmcRecordFlag
+#define VMC_RECORD_CTYPE_STRINGS(sub) char **
+#define VMC_RECORD_CTYPE_SAMPLES(sub) GArray *
+#define VMC_RECORD_CTYPE_OBJECT(sub) sub
+#define VMC_RECORD_CTYPE_INLINE(sub) sub
+#define VMC_RECORD_CTYPE_NAMED(sub) GPtrArray *
+#define VMC_RECORD_CTYPE_NAMED_SAMPLES(sub) GPtrArray *
+#define VMC_RECORD_CTYPE_NAMED_COUNTS(sub) GPtrArray *
+#define VMC_RECORD_DECLARE_(kind, name, sub) VMC_RECORD_CTYPE_##kind(sub) name;
+
+/* Who opened the session: the first members of its start and end records. */
+#define VMC_RECORD_WHO_FIELDS(F)                                                             \
+    F(STRING, session, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, key, )         \
+    F(STRING, client, ) F(STRING, vm, )
+typedef struct {
+    VMC_RECORD_WHO_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordWho;
+
+/* The sound, in start and end records: "audio" is "off", "tcp:127.0.0.1:PORT"
+ * or "tcp:?"; the others only when sound was asked for. */
+#define VMC_RECORD_SOUND_FIELDS(F)                                                           \
+    F(STRING, audio, ) F(FLAG, audio_authenticated, ) F(STRING, audio_server, )              \
+    F(STRING, audio_error, )
+typedef struct {
+    VMC_RECORD_SOUND_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordSound;
+
+/* "truncated": true only in what vmc_record_to_line() keeps of a record too long. */
+#define VMC_RECORD_START_FIELDS(F)                                                           \
+    F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, ) F(STRING, socket, )   \
+    F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
+    F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
+    F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
+    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
+typedef struct {
+    VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordStart;
+
+/* A Spice channel of an end record's "channels": bytes each way, connections. */
+#define VMC_RECORD_CHANNEL_FIELDS(F)                                                         \
+    F(COUNT, to_vm, ) F(COUNT, from_vm, ) F(COUNT, connections, )
+typedef struct {
+    char *name; /* "main", "display", ... */
+    VMC_RECORD_CHANNEL_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordChannel;
+
+/* A stream besides Spice (VMC_RECORD_STREAM_X11, _AUDIO) of "streams". */
+#define VMC_RECORD_STREAM_FIELDS(F)                                                          \
+    F(COUNT, to_laptop, ) F(COUNT, from_laptop, ) F(COUNT, connections, )                    \
+    F(COUNT, failed, ) F(RATE, rate_mean, ) F(RATE, rate_peak, ) F(TIME, rate_peak_time, )
+typedef struct {
+    char *name;
+    VMC_RECORD_STREAM_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordStream;
+
+/* One member of a NAMED_SAMPLES or NAMED_COUNTS member. */
+typedef struct {
+    char *name;
+    GArray *samples; /* of gint64 */
+} VmcRecordSamples;
+
+typedef struct {
+    char *name;
+    gint64 count;
+} VmcRecordCount;
+
+/* "series": bytes per step_s seconds, in total ("bytes", Spice's) and per
+ * channel and stream (the same length). */
+#define VMC_RECORD_SERIES_FIELDS(F)                                                          \
+    F(COUNT, step_s, ) F(SAMPLES, bytes, ) F(NAMED_SAMPLES, channels, )                      \
+    F(NAMED_SAMPLES, streams, )
+typedef struct {
+    VMC_RECORD_SERIES_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordSeries;
+
+/* "agent": what the agent policy removed (agent messages, bytes) and added,
+ * and the main channels closed because they could not be followed. */
+#define VMC_RECORD_AGENT_FIELDS(F)                                                           \
+    F(COUNT, file_transfer_dropped, ) F(COUNT, clipboard_to_vm_dropped, )                    \
+    F(COUNT, clipboard_from_vm_dropped, ) F(COUNT, bytes_dropped_to_vm, )                    \
+    F(COUNT, bytes_dropped_from_vm, ) F(COUNT, bytes_injected_to_vm, )                       \
+    F(COUNT, bytes_injected_from_vm, ) F(COUNT, refused, )
+typedef struct {
+    VMC_RECORD_AGENT_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordAgent;
+
+#define VMC_RECORD_END_FIELDS(F)                                                             \
+    F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(TIME, start, ) F(COUNT, duration_s, )     \
+    F(STRING, reason, ) F(STRING, reason_text, ) F(STRING, taken_over_by, )                  \
+    F(COUNT, viewer_exit, ) F(STRING, viewer_signal, ) F(STRING, viewer_log, )               \
+    F(INLINE, sound, VmcRecordSound) F(NAMED, channels, VmcRecordChannel)                    \
+    F(COUNT, bytes_total, ) F(RATE, rate_mean, ) F(RATE, rate_peak, )                        \
+    F(TIME, rate_peak_time, ) F(OBJECT, series, VmcRecordSeries)                             \
+    F(COUNT, rejected_connections, ) F(NAMED, streams, VmcRecordStream)                      \
+    F(OBJECT, agent, VmcRecordAgent) F(FLAG, truncated, )
+typedef struct {
+    VMC_RECORD_END_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordEnd;
+
+#define VMC_RECORD_DENIED_FIELDS(F)                                                          \
+    F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, key, )              \
+    F(STRING, key_type, ) F(STRING, client, ) F(STRING, request, ) F(STRING, vm, )           \
+    F(STRING, reason, ) F(COUNT, exit, ) F(FLAG, truncated, )
+typedef struct {
+    VMC_RECORD_DENIED_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordDenied;
+
+/* Denied requests counted instead of written (gateway/denied-limit.c):
+ * "client" the address without the port (or "other_clients": true),
+ * "suppressed" = "over_rate" + "low_space" (over the rate per identity and
+ * client, or below the log's reserve), "exits" {"CODE": n}, "first" and
+ * "last" of them, the rate: "limit" records per "window_s". */
+#define VMC_RECORD_DENIED_SUMMARY_FIELDS(F)                                                  \
+    F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, client, )           \
+    F(FLAG, other_clients, ) F(COUNT, suppressed, ) F(COUNT, over_rate, )                    \
+    F(COUNT, low_space, ) F(NAMED_COUNTS, exits, ) F(TIME, first, ) F(TIME, last, )          \
+    F(COUNT, window_s, ) F(COUNT, limit, ) F(FLAG, truncated, )
+typedef struct {
+    VMC_RECORD_DENIED_SUMMARY_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordDeniedSummary;
+
+/* A record of any event, typed. It owns what it points to. */
+typedef struct {
+    VmcLogEvent event;
+    union {
+        VmcRecordStart start;
+        VmcRecordEnd end;
+        VmcRecordDenied denied;
+        VmcRecordDeniedSummary denied_summary;
+    };
+} VmcRecordFields;
+
+/* Every field of event's record absent (a zeroed VmcRecordFields is safe to
+ * clear, but its counts and times read as set to 0). */
+void vmc_record_fields_init(VmcRecordFields *fields, VmcLogEvent event);
+
+/* Free what fields owns; every field absent again (the event stays). */
+void vmc_record_fields_clear(VmcRecordFields *fields);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmcRecordFields, vmc_record_fields_clear)
+
+/* An empty NAMED, NAMED_SAMPLES or NAMED_COUNTS field (present: written as
+ * {}), and a member added to one at its end (name copied; its fields
+ * absent; the samples an empty array of gint64 to fill). The record frees
+ * them all (vmc_record_fields_clear): the array has no free function. */
+GPtrArray *vmc_record_named_new(void);
+VmcRecordChannel *vmc_record_channels_add(GPtrArray *channels, const char *name);
+VmcRecordStream *vmc_record_streams_add(GPtrArray *streams, const char *name);
+GArray *vmc_record_samples_add(GPtrArray *named, const char *name);
+void vmc_record_counts_add(GPtrArray *counts, const char *name, gint64 count);
+
+/* The schema: each struct's fields as the lists above declare them. */
+typedef struct _VmcRecordSchema VmcRecordSchema;
+
+typedef struct {
+    const char *name; /* on the wire; NULL for INLINE (its fields are this object's) */
+    VmcRecordKind kind;
+    gsize offset;               /* in the struct */
+    const VmcRecordSchema *sub; /* OBJECT, INLINE, NAMED: the struct's own */
+} VmcRecordField;
+
+struct _VmcRecordSchema {
+    const char *type_name; /* "VmcRecordEnd", for messages */
+    gsize size;            /* of the struct (NAMED: of one member) */
+    const VmcRecordField *fields;
+    guint n_fields;
+};
+
+/* The schema of event's record (the VmcRecordFields union member). */
+const VmcRecordSchema *vmc_record_schema(VmcLogEvent event);
+
+/* Pure: one log line (without '\n') as a typed record: the line as
+ * vmc_log_parse_object() takes it (max_depth), with a known "event"; each
+ * member read by its kind (another kind: absent; see VmcRecordKind), members
+ * the schema does not have skipped — and named in unknown (of char *,
+ * "series.x"), when given. "v" and "time" are the caller's to check (the
+ * streaming reader does). FALSE, *ret_fields untouched, when it is no
+ * record; else ret_fields (cleared first) holds it. */
+gboolean vmc_record_fields_parse(const char *line, gsize length, guint max_depth,
+                                 VmcRecordFields *ret_fields, GPtrArray *unknown);
+
+/* ---- the record as written (record.c, record-encode.c) ---- */
+
 typedef struct _VmcRecord VmcRecord;
 
-/* A new record for event ("start", "end", "denied") with "v" and "time" (now,
- * RFC 3339 UTC with milliseconds) set. */
-VmcRecord *vmc_record_new(const char *event);
+/* fields as the JSON object of a record: "v", "event", "time" (fields' own,
+ * or now when it has none), then each field that is set, in the schema's
+ * order. Strings (member names in it too) are made valid UTF-8 (invalid
+ * bytes as "\xNN") and capped at VMC_RECORD_MAX_STRING; a rate that is not
+ * finite is written as null. */
+VmcRecord *vmc_record_new_from_fields(const VmcRecordFields *fields);
 
-/* Set fields. Strings are made valid UTF-8 (invalid bytes as "\xNN") and capped
- * at VMC_RECORD_MAX_STRING; a NULL value sets nothing. Setting a key twice
- * replaces the value. */
-void vmc_record_set_string(VmcRecord *record, const char *key, const char *value);
-void vmc_record_set_int(VmcRecord *record, const char *key, gint64 value);
-void vmc_record_set_double(VmcRecord *record, const char *key, double value);
-void vmc_record_set_bool(VmcRecord *record, const char *key, gboolean value);
-/* (A NaN or infinite double is stored as null: JSON has no such numbers.) */
-/* Takes ownership of node (an object or array built by the caller). */
-/* A sanitized deep copy is stored: every string in it (member names too)
- * gets the rules above, non-finite doubles become null. Keys must be valid
- * UTF-8 (g_return). */
-void vmc_record_take_node(VmcRecord *record, const char *key, JsonNode *node);
-
-/* The underlying object (for tests and readers). */
-/* Members set on it directly bypass the sanitizing above. */
+/* The underlying object (for tests). */
 JsonObject *vmc_record_get_object(const VmcRecord *record);
 
 /* The record as one line of JSON ending in '\n'; never contains another '\n'. */
@@ -72,9 +341,10 @@ char *vmc_record_to_line(const VmcRecord *record, gsize *ret_length);
 char *vmc_record_summary(const VmcRecord *record);
 
 /* json-glib's output made safe to store and print: C1 controls
- * (U+0080..U+009F), U+2028 and U+2029 written as \uXXXX escapes; and the
- * doubles json-glib 1.6 writes as "1e+40.0" (not JSON: a ".0" after an
- * exponent) written as "1e+40". Strings are left as they are. */
+ * (U+0080..U+009F), U+2028 and U+2029 written as \uXXXX escapes, and so is
+ * a C0 control json-glib left raw in a string (1.6 leaves U+001F: not JSON);
+ * and the doubles json-glib 1.6 writes as "1e+40.0" (not JSON: a ".0" after
+ * an exponent) written as "1e+40". Strings are left as they are. */
 GString *vmc_json_text_finish(const char *json, gsize len);
 
 /* time as RFC 3339 UTC with milliseconds, e.g. "2026-11-29T10:02:03.123Z"
@@ -143,45 +413,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSessionLog, vmc_sessionlog_close)
  * U+0000 in any string (json-glib cuts the string there). */
 
 #define VMC_LOG_DAMAGED_LINES_MAX 100 /* line numbers of damaged lines remembered */
-
-/* Member names of the sandbox and stream fields, for the readers (this
- * scanner, the admin's show/report/plot); gateway/session-record.c writes
- * them. start: "sandbox": "on"|"off", "protections": [names]; end:
- * "streams": {"x11"|"audio": {"to_laptop", "from_laptop", "connections",
- * "failed", "rate_mean", "rate_peak", "rate_peak_time"}}, and "series"
- * holds "streams": {"x11"|"audio": [bytes per step]}. */
-#define VMC_RECORD_SANDBOX "sandbox"
-#define VMC_RECORD_SANDBOX_OFF "off"
-#define VMC_RECORD_PROTECTIONS "protections"
-#define VMC_RECORD_STREAMS "streams"
-#define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
-#define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
-#define VMC_RECORD_TO_LAPTOP "to_laptop"
-#define VMC_RECORD_FROM_LAPTOP "from_laptop"
-#define VMC_RECORD_FAILED "failed"
-
-/* The summary of denied requests that were counted instead of written one
- * by one (gateway/denied-limit.c writes it): "identity", "account",
- * "client" (the address, without the port), "suppressed" (requests not
- * written; = "over_rate" + "low_space": over the rate allowed per identity
- * and client, or while the log's filesystem was below its reserve), "exits"
- * ({"2": n, "3": n, ...}: the suppressed requests by exit code), "first" and
- * "last" (times of the first and last suppressed request), "window_s" and
- * "limit" (the rate: records per window). */
-#define VMC_RECORD_DENIED_SUMMARY "denied-summary"
-#define VMC_RECORD_SUPPRESSED "suppressed"
-#define VMC_RECORD_OVER_RATE "over_rate"
-#define VMC_RECORD_LOW_SPACE "low_space"
-#define VMC_RECORD_EXITS "exits"
-#define VMC_RECORD_FIRST "first"
-#define VMC_RECORD_LAST "last"
-
-typedef enum {
-    VMC_LOG_EVENT_START,
-    VMC_LOG_EVENT_END,
-    VMC_LOG_EVENT_DENIED,
-    VMC_LOG_EVENT_DENIED_SUMMARY, /* VMC_RECORD_DENIED_SUMMARY */
-} VmcLogEvent;
 
 /* A stream's byte counts in an end record: -1 each when absent or not a
  * non-negative integer (of at most 18 digits). */

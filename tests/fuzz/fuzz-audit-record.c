@@ -1,9 +1,11 @@
 /* fuzz-audit-record.c — libFuzzer target for the audit commands' record
- * parser: any bytes as a log line, merged into a session (within its
- * bounds: channels, streams, protections; every stream series as long as
- * the total), then shown as text (which must be printable: ASCII, or the
- * sparkline's UTF-8 blocks), JSON (which must parse again, with the same
- * streams), and turned into plot series. */
+ * parser (the record schema's typed reader): any bytes as a log line,
+ * merged into a session (within its bounds: channels, streams,
+ * protections; every stream series as long as the total), then shown as
+ * text (which must be printable: ASCII, or the sparkline's UTF-8 blocks),
+ * JSON (which must parse again, with the same streams), and turned into
+ * plot series; and what the reader takes, the schema's writer writes back
+ * alike. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,8 @@
 #include "audit-priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define DEPTH_MAX 32 /* nesting of a record read (the gateway writes 4) */
 
 static void
 check_printable(const char *text)
@@ -52,7 +56,7 @@ static void
 check_json_streams(JsonParser *parser, const VmcAuditSession *session)
 {
     JsonObject *root = json_node_get_object(json_parser_get_root(parser));
-    JsonNode *streams = json_object_get_member(root, VMC_RECORD_STREAMS);
+    JsonNode *streams = json_object_get_member(root, vmc_record_names.streams);
     if (streams == NULL || !JSON_NODE_HOLDS_OBJECT(streams))
         abort();
     /* (names made valid UTF-8 and capped may collide: at most as many) */
@@ -61,10 +65,37 @@ check_json_streams(JsonParser *parser, const VmcAuditSession *session)
         abort();
 }
 
+/* A line the record schema's reader takes is one its writer writes back
+ * alike: written, read and written again, the same JSON (the members of a
+ * nested object may come in another order: json-glib writes them in its
+ * hash table's). At most VMC_RECORD_MAX_STRING bytes: a longer line may
+ * hold a string the writer cuts, and cutting is not done twice alike. */
+static void
+check_written_alike(const char *line, size_t size)
+{
+    g_auto(VmcRecordFields) first = {0};
+    if (size > VMC_RECORD_MAX_STRING ||
+        !vmc_record_fields_parse(line, size, DEPTH_MAX, &first, NULL))
+        return;
+    g_autoptr(VmcRecord) record = vmc_record_new_from_fields(&first);
+    gsize length;
+    g_autofree char *written = vmc_record_to_line(record, &length);
+    g_auto(VmcRecordFields) second = {0};
+    if (!vmc_record_fields_parse(written, length - 1, DEPTH_MAX, &second, NULL))
+        abort();
+    g_autoptr(VmcRecord) again = vmc_record_new_from_fields(&second);
+    g_autofree char *rewritten = vmc_record_to_line(again, NULL);
+    g_autoptr(JsonNode) a = json_from_string(written, NULL);
+    g_autoptr(JsonNode) b = json_from_string(rewritten, NULL);
+    if (a == NULL || b == NULL || !json_node_equal(a, b))
+        abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *line = (const char *)data;
+    check_written_alike(line, size);
     g_autofree char *id = vmc_audit_line_session_id(line, size);
     g_autoptr(VmcAuditSession) session = vmc_audit_session_new(id != NULL ? id : "abcd");
     if (!vmc_audit_session_add_line(session, line, size, 1))

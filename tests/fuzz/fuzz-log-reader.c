@@ -7,10 +7,12 @@
  * and every member the scanner keeps must read the same in both: the event,
  * every string, every time, every count (the streams' too) and the rates. A
  * line json-glib parses but vmc_log_parse_object() refuses for a repeat must
- * be damaged for the scanner. The reader must see each non-empty line as
- * exactly one good or damaged record — good exactly where the scanner said
- * so (and the line is complete and not too long) — numbered as the lines
- * are. */
+ * be damaged for the scanner. The member names are the record schema's, and
+ * the schema's typed reader (vmc_record_fields_parse(), which show and plot
+ * read by) must read each member both keep as the scanner does. The reader
+ * must see each non-empty line as exactly one good or damaged record — good
+ * exactly where the scanner said so (and the line is complete and not too
+ * long) — numbered as the lines are. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmc-sessionlog.h"
+#include "record-fill.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -105,44 +107,78 @@ object_member(JsonObject *object, const char *name)
 static void
 same_streams(JsonObject *object, const VmcLogEntry *e)
 {
-    JsonObject *streams = object_member(object, VMC_RECORD_STREAMS);
+    JsonObject *streams = object_member(object, vmc_record_names.streams);
     JsonObject *x11 = object_member(streams, VMC_RECORD_STREAM_X11);
     JsonObject *audio = object_member(streams, VMC_RECORD_STREAM_AUDIO);
-    same_count(x11, VMC_RECORD_TO_LAPTOP, e->x11_stream.to_laptop);
-    same_count(x11, VMC_RECORD_FROM_LAPTOP, e->x11_stream.from_laptop);
-    same_count(audio, VMC_RECORD_TO_LAPTOP, e->audio_stream.to_laptop);
-    same_count(audio, VMC_RECORD_FROM_LAPTOP, e->audio_stream.from_laptop);
+    same_count(x11, vmc_record_names.to_laptop, e->x11_stream.to_laptop);
+    same_count(x11, vmc_record_names.from_laptop, e->x11_stream.from_laptop);
+    same_count(audio, vmc_record_names.to_laptop, e->audio_stream.to_laptop);
+    same_count(audio, vmc_record_names.from_laptop, e->audio_stream.from_laptop);
 }
 
 static void
 same_members(JsonObject *object, const VmcLogEntry *e)
 {
-    static const char *const events[] = {"start", "end", "denied", VMC_RECORD_DENIED_SUMMARY};
-    check((guint)e->event < G_N_ELEMENTS(events));
-    same_string(object, "event", events[e->event]);
+    const VmcRecordNames *n = &vmc_record_names;
+    check((guint)e->event < VMC_LOG_N_EVENTS);
+    same_string(object, n->event, vmc_record_event_name(e->event));
     const struct {
         const char *name, *kept;
     } strings[] = {
-        {"session", e->session},         {"identity", e->identity}, {"account", e->account},
-        {"key", e->key},                 {"client", e->client},     {"vm", e->vm},
-        {"reason", e->reason},           {"audio", e->audio},       {"takeover_of", e->takeover_of},
-        {"taken_over_by", e->taken_over_by}, {VMC_RECORD_SANDBOX, e->sandbox},
+        {n->session, e->session},
+        {n->identity, e->identity},
+        {n->account, e->account},
+        {n->key, e->key},
+        {n->client, e->client},
+        {n->vm, e->vm},
+        {n->reason, e->reason},
+        {n->audio, e->audio},
+        {n->takeover_of, e->takeover_of},
+        {n->taken_over_by, e->taken_over_by},
+        {n->sandbox, e->sandbox},
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         same_string(object, strings[i].name, strings[i].kept);
-    same_time(object, "time", e->time_us);
-    same_time(object, "start", e->start_us);
-    same_time(object, "rate_peak_time", e->rate_peak_time_us);
-    same_time(object, VMC_RECORD_FIRST, e->first_us);
-    same_count(object, "v", 1);
-    same_count(object, "duration_s", e->duration_s);
-    same_count(object, "bytes_total", e->bytes_total);
-    same_count(object, "viewer_exit", e->viewer_exit);
-    same_count(object, "exit", e->exit_code);
-    same_count(object, VMC_RECORD_SUPPRESSED, e->suppressed);
-    same_rate(object, "rate_mean", e->rate_mean);
-    same_rate(object, "rate_peak", e->rate_peak);
+    same_time(object, n->time, e->time_us);
+    same_time(object, n->start, e->start_us);
+    same_time(object, n->rate_peak_time, e->rate_peak_time_us);
+    same_time(object, n->first, e->first_us);
+    same_count(object, n->v, 1);
+    same_count(object, n->duration_s, e->duration_s);
+    same_count(object, n->bytes_total, e->bytes_total);
+    same_count(object, n->viewer_exit, e->viewer_exit);
+    same_count(object, n->exit, e->exit_code);
+    same_count(object, n->suppressed, e->suppressed);
+    same_rate(object, n->rate_mean, e->rate_mean);
+    same_rate(object, n->rate_peak, e->rate_peak);
     same_streams(object, e);
+}
+
+/* The typed reader (the record schema, which show and plot read by) reads
+ * the line as the scanner does, for every member both keep: the scanner's
+ * counts stop at 18 digits, and it keeps a rate the schema calls absent
+ * (negative, not finite). */
+static void
+same_as_typed(const char *line, gsize length, const VmcLogEntry *e)
+{
+    g_auto(VmcRecordFields) typed = {0};
+    check(vmc_record_fields_parse(line, length, DEPTH_MAX, &typed, NULL));
+    VmcLogEntry want;
+    record_expected_entry(&typed, &want);
+    const char *const strings[] = RECORD_ENTRY_STRINGS(e);
+    const char *const want_strings[] = RECORD_ENTRY_STRINGS(&want);
+    for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
+        check(want_strings[i] == NULL || g_strcmp0(strings[i], want_strings[i]) == 0);
+    const gint64 numbers[] = RECORD_ENTRY_NUMBERS(e);
+    const gint64 want_numbers[] = RECORD_ENTRY_NUMBERS(&want);
+    for (guint i = 0; i < G_N_ELEMENTS(numbers); i++)
+        check(want_numbers[i] < 0 ||
+              numbers[i] == (want_numbers[i] <= COUNT_MAX ? want_numbers[i] : -1));
+    const double rates[] = RECORD_ENTRY_RATES(e), want_rates[] = RECORD_ENTRY_RATES(&want);
+    for (guint i = 0; i < G_N_ELEMENTS(rates); i++)
+        check(isnan(want_rates[i]) || rates[i] == want_rates[i] ||
+              fabs(rates[i] - want_rates[i]) <= 1e-12 * want_rates[i]);
+    check(typed.event == e->event);
 }
 
 static gboolean
@@ -157,6 +193,7 @@ check_line(const char *line, gsize length, GString *scratch)
     check(entry.time_us >= 0 && entry.line == line && entry.line_length == length);
     check(object != NULL);
     same_members(object, &entry);
+    same_as_typed(line, length, &entry);
     return TRUE;
 }
 

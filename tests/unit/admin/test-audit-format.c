@@ -135,12 +135,17 @@ test_show_sandbox_off_hostile(void)
                                   "sandbox (sandbox = off in the config)\n"));
     g_assert_null(strstr(text, "STREAM"));
 
-    const char *hostile =
+    /* (the sandbox in its start record, the streams in its end record) */
+    const char *hostile_start =
+        "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:00:00.000Z\","
+        "\"session\":\"abcdabcd\","
+        "\"sandbox\":\"m\\u001b[2Jaybe\",\"protections\":[\"user-ns\",\"\\u009b31mx\\n\"]}";
+    const char *hostile_end =
         "{\"v\":1,\"event\":\"end\",\"time\":\"2026-11-29T10:00:04.000Z\",\"session\":\"abcdabcd\","
-        "\"sandbox\":\"m\\u001b[2Jaybe\",\"protections\":[\"user-ns\",\"\\u009b31mx\\n\"],"
         "\"streams\":{\"x\\u001b]0;t\\u0007\":{\"to_laptop\":5,\"rate_peak\":\"x\"}},"
         "\"series\":{\"step_s\":2,\"bytes\":[0,0],\"streams\":{\"x\\u001b]0;t\\u0007\":[0,8]}}}";
-    g_autoptr(VmcAuditSession) h = session_of("abcdabcd", (const char *const[]){hostile, NULL});
+    g_autoptr(VmcAuditSession) h =
+        session_of("abcdabcd", (const char *const[]){hostile_start, hostile_end, NULL});
     g_autofree char *shown = vmc_audit_show_format(h, utc, FALSE);
     g_assert_true(is_printable_text(shown));
     g_assert_nonnull(strstr(shown, "\nsandbox     m\\e[2Jaybe: user-ns, \\xc2\\x9b31mx\\n\n"));

@@ -189,16 +189,19 @@ test_streams_hostile(void)
     g_assert_cmpint(late->to_laptop, ==, -1);
     g_assert_cmpfloat(g_array_index(late->series, double, 2), ==, 7);
 
-    /* bounds */
-    GString *many = g_string_new("{\"event\":\"start\",\"session\":\"abcd\",\"streams\":{");
+    /* bounds (the streams in an end record, the protections in a start record) */
+    GString *many = g_string_new("{\"event\":\"end\",\"session\":\"abcd\",\"streams\":{");
     for (int i = 0; i < VMC_AUDIT_MAX_STREAMS + 10; i++)
         g_string_append_printf(many, "%s\"s%d\":{\"to_laptop\":1}", i ? "," : "", i);
-    g_string_append(many, "},\"sandbox\":\"on\",\"protections\":[1,null,\"user-ns\"");
+    g_string_append(many, "}}");
+    g_autoptr(VmcAuditSession) t = vmc_audit_session_new("abcd");
+    g_assert_true(vmc_audit_session_add_line(t, many->str, many->len, 1));
+    g_string_assign(many, "{\"event\":\"start\",\"session\":\"abcd\",\"sandbox\":\"on\","
+                          "\"protections\":[1,null,\"user-ns\"");
     for (int i = 0; i < VMC_AUDIT_MAX_PROTECTIONS + 10; i++)
         g_string_append_printf(many, ",\"p%d\"", i);
     g_string_append(many, "]}");
-    g_autoptr(VmcAuditSession) t = vmc_audit_session_new("abcd");
-    g_assert_true(vmc_audit_session_add_line(t, many->str, many->len, 1));
+    g_assert_true(vmc_audit_session_add_line(t, many->str, many->len, 2));
     g_string_free(many, TRUE);
     g_assert_cmpuint(t->streams->len, ==, VMC_AUDIT_MAX_STREAMS);
     g_assert_cmpuint(g_strv_length(t->protections), ==, VMC_AUDIT_MAX_PROTECTIONS);

@@ -185,13 +185,13 @@ test_summary_record(void)
     g_assert_cmpint(e.suppressed, ==, 3);
     g_assert_cmpint(e.first_us, ==, T0);
     JsonObject *o = vmc_record_get_object(record);
-    g_assert_cmpint(json_object_get_int_member(o, VMC_RECORD_OVER_RATE), ==, 2);
-    g_assert_cmpint(json_object_get_int_member(o, VMC_RECORD_LOW_SPACE), ==, 1);
-    JsonObject *exits = json_object_get_object_member(o, VMC_RECORD_EXITS);
+    g_assert_cmpint(json_object_get_int_member(o, vmc_record_names.over_rate), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(o, vmc_record_names.low_space), ==, 1);
+    JsonObject *exits = json_object_get_object_member(o, vmc_record_names.exits);
     g_assert_cmpint(json_object_get_int_member(exits, "2"), ==, 1);
     g_assert_cmpint(json_object_get_int_member(exits, "3"), ==, 2);
     g_assert_cmpuint(json_object_get_size(exits), ==, 2);
-    g_assert_cmpstr(json_object_get_string_member(o, VMC_RECORD_LAST), ==,
+    g_assert_cmpstr(json_object_get_string_member(o, vmc_record_names.last), ==,
                     "2027-01-15T08:00:09.000Z");
     g_assert_cmpint(json_object_get_int_member(o, "window_s"), ==, VMC_DENIED_WINDOW_S);
     g_assert_cmpint(json_object_get_int_member(o, "limit"), ==, 30);
@@ -247,9 +247,11 @@ deny_n(Fixture *f, const char *identity, const char *client, guint n)
     VmcDeniedContext context = {f->config, identity, "vmconsole", client};
     guint ok = 0;
     for (guint i = 0; i < n; i++) {
-        g_autoptr(VmcRecord) record = vmc_record_new("denied");
-        vmc_record_set_string(record, "identity", identity);
-        vmc_record_set_int(record, "exit", 3);
+        g_auto(VmcRecordFields) denied = {0};
+        vmc_record_fields_init(&denied, VMC_LOG_EVENT_DENIED);
+        denied.denied.identity = g_strdup(identity);
+        denied.denied.exit = 3;
+        g_autoptr(VmcRecord) record = vmc_record_new_from_fields(&denied);
         ok += vmc_denied_append(&context, log, record, 3, NULL);
     }
     return ok;

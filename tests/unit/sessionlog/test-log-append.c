@@ -1,6 +1,7 @@
 /* Appending to the session log: lines, refusals (symlink, directory, FIFO,
  * missing directory), a short write, and many writers at once. */
 #include "vmc-sessionlog.h"
+#include "record-priv.h"
 
 #include <errno.h>
 #include <signal.h>

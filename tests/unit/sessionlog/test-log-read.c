@@ -4,6 +4,7 @@
  * the sandbox and the streams' byte counts (hostile shapes and values too),
  * and records written by vmc_record_to_line() read back equal. */
 #include "vmc-sessionlog.h"
+#include "record-priv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -571,16 +572,16 @@ hostile_end_record(void)
     json_object_set_array_member(series, "bytes", bytes);
     vmc_record_take_node(r, "series", json_node_init_object(json_node_alloc(), series));
     JsonObject *x11 = json_object_new();
-    json_object_set_int_member(x11, VMC_RECORD_TO_LAPTOP, G_GINT64_CONSTANT(9000000000));
-    json_object_set_int_member(x11, VMC_RECORD_FROM_LAPTOP, 1);
+    json_object_set_int_member(x11, "to_laptop", G_GINT64_CONSTANT(9000000000));
+    json_object_set_int_member(x11, "from_laptop", 1);
     json_object_set_double_member(x11, "rate_mean", NAN); /* stored as null */
     JsonObject *audio = json_object_new();
-    json_object_set_int_member(audio, VMC_RECORD_TO_LAPTOP, 0);
-    json_object_set_int_member(audio, VMC_RECORD_FROM_LAPTOP, 2);
+    json_object_set_int_member(audio, "to_laptop", 0);
+    json_object_set_int_member(audio, "from_laptop", 2);
     JsonObject *streams = json_object_new();
     json_object_set_object_member(streams, VMC_RECORD_STREAM_X11, x11);
     json_object_set_object_member(streams, VMC_RECORD_STREAM_AUDIO, audio);
-    vmc_record_take_node(r, VMC_RECORD_STREAMS, json_node_init_object(json_node_alloc(), streams));
+    vmc_record_take_node(r, "streams", json_node_init_object(json_node_alloc(), streams));
     return r;
 }
 

@@ -1,6 +1,7 @@
 /* VmcRecord: fields, hostile strings through to_line and back, the line cap,
  * and the syslog summary. */
 #include "vmc-sessionlog.h"
+#include "record-priv.h"
 
 #include "vmc-common.h"
 
@@ -349,10 +350,37 @@ test_big_doubles(void)
         {"[1e+40.0,1E-7.0,1.5e+40,-2e+17.0,10.0]", "[1e+40,1E-7,1.5e+40,-2e+17,10.0]"},
         {"{\"a\\\"1e+40.0\":1e+40.0}", "{\"a\\\"1e+40.0\":1e+40}"},
         {"\"\xc2\x9b\xe2\x80\xa8\"", "\"\\u009b\\u2028\""},
+        {"{\"a\x1f\":\"\x01\x1f\x7f\"}", "{\"a\\u001f\":\"\\u0001\\u001f\\u007f\"}"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GString) out = vmc_json_text_finish(cases[i][0], strlen(cases[i][0]));
         g_assert_cmpstr(out->str, ==, cases[i][1]);
+    }
+}
+
+/* json-glib 1.6 escapes every C0 control in a string but U+001F, which it
+ * writes raw: the record's line failed its own check and was not written at
+ * all (vmc_sessionlog_append: "cannot format the record ... (a bug)") —
+ * from any string a record takes, the viewer's output in "viewer_log" among
+ * them. Found by fuzz-audit-record (a record read and written back). */
+static void
+test_control_characters(void)
+{
+    for (int c = 0x01; c <= 0x7f; c = c == 0x1f ? 0x7f : c + 1) {
+        g_autoptr(VmcRecord) record = vmc_record_new("end");
+        char value[] = {'a', (char)c, 'b', '\0'};
+        vmc_record_set_string(record, "viewer_log", value);
+        gsize length = 0;
+        g_autofree char *line = vmc_record_to_line(record, &length);
+        if (line == NULL)
+            g_error("0x%02x: no line", c);
+        g_autoptr(GString) scratch = g_string_new(NULL);
+        VmcLogEntry e;
+        g_assert_true(vmc_log_entry_parse(line, length - 1, scratch, &e));
+        g_autofree char *escape = g_strdup_printf("\"a\\u%04x", c);
+        gboolean short_escape = strchr("\b\f\n\r\t", c) != NULL; /* json-glib's \n etc. */
+        if (!short_escape && strstr(line, escape) == NULL)
+            g_error("0x%02x: not escaped as \\u%04x: %s", c, c, line);
     }
 }
 
@@ -378,5 +406,6 @@ main(int argc, char **argv)
     g_test_add_func("/record/summary/fields", test_summary_fields);
     g_test_add_func("/record/summary/bounded", test_summary_bounded);
     g_test_add_func("/record/big-doubles", test_big_doubles);
+    g_test_add_func("/record/control-characters", test_control_characters);
     return g_test_run();
 }
