@@ -358,10 +358,14 @@ char *vmc_admin_path_unsafe(const char *path);
 typedef struct {
     const VmcAdminArgs *args;
     const VmcConfig *config;
-    VmcIdentity *account; /* the gateway account, or NULL when it does not exist */
+    VmcIdentity *account; /* the gateway account, or NULL when it does not exist: every
+                           * area still checks what it can without it */
     GPtrArray *findings;  /* of VmcAdminFinding* */
     guint printed;        /* findings printed so far */
 } VmcAdminCheck;
+
+/* The gateway account's name: the resolved one, else the configuration's. */
+const char *vmc_admin_check_account_name(const VmcAdminCheck *check);
 
 /* Print the findings not printed yet, then "AREA: ok: TEXT" (escaped). */
 void vmc_admin_check_ok(VmcAdminCheck *check, const char *area, const char *format, ...)

@@ -13,31 +13,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The run dir itself; FALSE when its files cannot be checked. */
+/* The run dir itself; FALSE when its files cannot be checked. /run is
+ * emptied at each boot: the tmpfiles.d entry makes it again where systemd
+ * runs. *ret_owner: whose files the gateway's are (the account's; without
+ * the account, the run dir's owner). */
 static gboolean
-check_dir(VmcAdminCheck *check, const char *run_dir)
+check_dir(VmcAdminCheck *check, const char *run_dir, uid_t *ret_owner)
 {
     struct stat st;
-    g_autofree char *make = g_strdup_printf("create it: install -d -m 0700 -o %s %s (or install "
-                                            "vmconsole.tmpfiles.conf)",
-                                            check->account->name, run_dir);
+    const char *account = vmc_admin_check_account_name(check);
+    g_autofree char *make = g_strdup_printf("create it: systemd-tmpfiles --create vmconsole.conf "
+                                            "(the installed tmpfiles.d entry, also at each boot); "
+                                            "without systemd, at each boot: install -d -m 0700 "
+                                            "-o %s -g %s %s", account, account, run_dir);
     if (lstat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         vmc_admin_finding_add(check->findings, "run-dir", run_dir, make,
                               "the run dir is missing (or not a directory): every open fails "
-                              "(exit 1)");
+                              "(exit 1, naming it)");
         return FALSE;
     }
-    if (st.st_uid != check->account->uid) {
+    if (check->account != NULL && st.st_uid != check->account->uid) {
         vmc_admin_finding_add(check->findings, "run-dir", run_dir, make,
                               "the run dir belongs to uid %u, not to %s: the gateway cannot "
-                              "keep its locks there", (guint)st.st_uid, check->account->name);
+                              "keep its locks there", (guint)st.st_uid, account);
         return FALSE;
     }
     if ((st.st_mode & 077) != 0)
         vmc_admin_finding_add(check->findings, "run-dir", run_dir,
                               "chmod 0700 it (it holds the sessions' X and sound cookies)",
-                              "others than %s can get into the run dir (mode %04o)",
-                              check->account->name, (guint)(st.st_mode & 07777));
+                              "others than %s can get into the run dir (mode %04o)", account,
+                              (guint)(st.st_mode & 07777));
+    *ret_owner = check->account != NULL ? check->account->uid : st.st_uid;
     return TRUE;
 }
 
@@ -62,7 +68,7 @@ is_gateway_file(const char *name)
 
 /* Every lock, takeover note and slot: a private file of the account. */
 static void
-check_files(VmcAdminCheck *check, const char *run_dir)
+check_files(VmcAdminCheck *check, const char *run_dir, uid_t owner)
 {
     int dir_fd = vmc_console_run_dir_open(run_dir, NULL);
     DIR *dir = dir_fd >= 0 ? fdopendir(dir_fd) : NULL;
@@ -79,7 +85,7 @@ check_files(VmcAdminCheck *check, const char *run_dir)
             continue;
         g_autofree char *path = g_build_filename(run_dir, entry->d_name, NULL);
         g_autoptr(GError) error = NULL;
-        const VmcFileRules rules = {.owner = check->account->uid, .max_size = VMC_LOCK_INFO_MAX,
+        const VmcFileRules rules = {.owner = owner, .max_size = VMC_LOCK_INFO_MAX,
                                     .remedy = VMC_RUN_FILE_REMEDY};
         int fd = vmc_file_open(dirfd(dir), entry->d_name, path, O_RDONLY, &rules, &error);
         if (fd >= 0)
@@ -110,12 +116,13 @@ vmc_admin_check_run_dir(VmcAdminCheck *check)
 {
     const char *run_dir = check->config->run_dir;
     guint before = check->findings->len;
-    if (!check_dir(check, run_dir))
+    uid_t owner = 0;
+    if (!check_dir(check, run_dir, &owner))
         return;
-    check_files(check, run_dir);
+    check_files(check, run_dir, owner);
     guint swept = vmc_console_session_dirs_sweep(run_dir, on_swept, check);
     if (check->findings->len == before)
         vmc_admin_check_ok(check, "run-dir", "%s is %s's alone, its files are regular files of "
-                           "its own%s", run_dir, check->account->name,
+                           "its own%s", run_dir, vmc_admin_check_account_name(check),
                            swept > 0 ? "" : ", no session dir left by a killed gateway");
 }

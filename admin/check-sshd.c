@@ -16,8 +16,8 @@
 static char *
 run_sshd_t(VmcAdminCheck *check)
 {
-    g_autofree char *connection =
-        g_strdup_printf("user=%s,host=localhost,addr=127.0.0.1", check->account->name);
+    g_autofree char *connection = g_strdup_printf("user=%s,host=localhost,addr=127.0.0.1",
+                                                  vmc_admin_check_account_name(check));
     const char *argv[] = {SSHD_PATH, "-T", "-C", connection, NULL, NULL, NULL};
     if (check->args->sshd_config != NULL) {
         argv[4] = "-f";
@@ -37,8 +37,8 @@ run_sshd_t(VmcAdminCheck *check)
                                          : g_strdup_printf("it says: %.300s", err ? err : "");
     vmc_admin_finding_add(check->findings, "sshd", SSHD_PATH " -T",
                           "run check as root; fix sshd_config until `sshd -T` works",
-                          "cannot read the effective sshd config for %s: %s", check->account->name,
-                          g_strchomp(why));
+                          "cannot read the effective sshd config for %s: %s",
+                          vmc_admin_check_account_name(check), g_strchomp(why));
     return NULL;
 }
 
@@ -55,7 +55,7 @@ identity_problem(const char *name, gpointer user_data)
         .name = name,
         .uid = uid,
         .account = check->config->account,
-        .account_uid = (gint64)check->account->uid,
+        .account_uid = check->account != NULL ? (gint64)check->account->uid : -1,
         .named = TRUE,
     };
     return vmc_console_identity_refusal(&candidate);
@@ -93,15 +93,18 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
 {
     g_auto(GStrv) patterns =
         vmc_admin_sshd_values(sshd_out, strlen(sshd_out), "authorizedkeysfile");
+    const char *account = vmc_admin_check_account_name(check);
     g_autoptr(VmcNssUser) user = NULL;
-    vmc_nss_get_user_by_name(check->account->name, &user);
+    vmc_nss_get_user_by_name(account, &user);
     const char *home = user != NULL ? user->home : "/nonexistent";
+    /* without the account only paths without %h and %U can be found */
+    guint32 uid = check->account != NULL ? check->account->uid : G_MAXUINT32;
     guint found = 0;
     for (guint i = 0; patterns[i] != NULL; i++) {
         if (strcmp(patterns[i], "none") == 0)
             continue;
-        g_autofree char *path = vmc_admin_sshd_expand_keys_path(
-            patterns[i], home, check->account->name, check->account->uid);
+        g_autofree char *path =
+            vmc_admin_sshd_expand_keys_path(patterns[i], home, account, uid);
         struct stat st;
         if (path == NULL || lstat(path, &st) != 0)
             continue; /* sshd tries the next one */
@@ -112,7 +115,7 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
         vmc_admin_finding_add(check->findings, "keys", "AuthorizedKeysFile",
                               "add the people's keys with `vmconsole-admin authorize --append`",
                               "no authorized_keys file of %s exists: nobody can log in",
-                              check->account->name);
+                              account);
 }
 
 void
@@ -121,15 +124,16 @@ vmc_admin_check_sshd(VmcAdminCheck *check)
     g_autofree char *out = run_sshd_t(check);
     if (out == NULL)
         return;
+    const char *account = vmc_admin_check_account_name(check);
     g_autofree char *where =
-        g_strdup_printf("sshd -T -C user=%s%s%s", check->account->name,
+        g_strdup_printf("sshd -T -C user=%s%s%s", account,
                         check->args->sshd_config != NULL ? " -f " : "",
                         check->args->sshd_config != NULL ? check->args->sshd_config : "");
     guint before = check->findings->len;
     vmc_admin_sshd_review(out, strlen(out), where, check->findings);
     if (check->findings->len == before)
         vmc_admin_check_ok(check, "sshd", "the effective config for %s is locked down",
-                           check->account->name);
+                           account);
     vmc_admin_check_flush(check);
     check_key_files(check, out);
 }

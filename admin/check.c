@@ -2,14 +2,19 @@
  * what to do. Areas in order: the gateway account, sshd and the key files,
  * the viewer's sandbox, the sound tunnel's owner check, the session log, the
  * run dir (and the session dirs killed gateways left, removed), the VM
- * sockets (stored ACL policy, the account's access, whether the VM
- * answers). Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS:
- * something found. */
+ * sockets (their directory, stored ACL policy, the account's access,
+ * whether the VM answers; a VM that is not running is said, not a problem).
+ * A missing account is one problem: every area still checks what it can
+ * without it. Exit 0: nothing found; VMC_ADMIN_EXIT_PROBLEMS: something
+ * found. */
 #include "admin-priv.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "vmc-build-config.h"
@@ -18,6 +23,18 @@
 #include "vmc-spice.h"
 
 #define PROBE_TIMEOUT_MS 8000 /* per VM: a TCG guest may be slow to show its first screen */
+
+/* Where a VM's Spice socket comes from, in both forms: the hint of every
+ * finding that asks for a socket (%s: the socket's path, twice). */
+#define SPICE_SOCKET_HOWTO                                                                     \
+    "libvirt: <graphics type='spice'><listen type='socket' socket='%s'/></graphics> in the "  \
+    "domain XML (virsh edit VM); plain QEMU: -spice unix=on,addr=%s,disable-ticketing=on"
+
+const char *
+vmc_admin_check_account_name(const VmcAdminCheck *check)
+{
+    return check->account != NULL ? check->account->name : check->config->account;
+}
 
 void
 vmc_admin_check_flush(VmcAdminCheck *check)
@@ -50,7 +67,8 @@ check_log(VmcAdminCheck *check)
     g_autofree char *dir = g_path_get_dirname(log);
     g_autofree char *why = NULL;
     guint before = check->findings->len;
-    if (vmc_admin_account_may(check->account, dir, VMC_ACL_WRITE | VMC_ACL_EXECUTE, &why))
+    if (check->account != NULL &&
+        vmc_admin_account_may(check->account, dir, VMC_ACL_WRITE | VMC_ACL_EXECUTE, &why))
         vmc_admin_finding_add(check->findings, "log", dir,
                               "remove the account's write access (check its ACL: getfacl)",
                               "%s can write the log directory: a session could delete or "
@@ -65,16 +83,23 @@ check_log(VmcAdminCheck *check)
     g_clear_pointer(&why, g_free);
     if (!g_file_test(log, G_FILE_TEST_IS_REGULAR))
         vmc_admin_finding_add(check->findings, "log", log,
-                              "create it: install -m 0640 -o ACCOUNT /dev/null LOG",
+                              "create it: systemd-tmpfiles --create vmconsole.conf (the "
+                              "installed tmpfiles.d entry), or install -m 0640 -o ACCOUNT "
+                              "-g root /dev/null LOG",
                               "the session log is missing (or not a regular file): the gateway "
                               "refuses every session (exit 8)");
+    else if (check->account == NULL)
+        ; /* whether it may append is asked once the account exists */
     else if (!vmc_admin_account_may(check->account, log, VMC_ACL_WRITE, &why))
         vmc_admin_finding_add(check->findings, "log", log,
                               "make the account own it (chown ACCOUNT LOG; chmod 0640)",
                               "%s cannot append to the session log (%s): the gateway refuses "
                               "every session (exit 8)",
                               check->account->name, why);
-    if (check->findings->len == before)
+    if (check->findings->len == before && check->account == NULL)
+        vmc_admin_check_ok(check, "log", "%s is there, in a directory of root's alone (the "
+                           "account's access is checked once it exists)", log);
+    else if (check->findings->len == before)
         vmc_admin_check_ok(check, "log", "%s is appendable by %s in a directory it cannot write",
                            log, check->account->name);
 }
@@ -131,14 +156,36 @@ probe_vm(VmcAdminCheck *check, const char *name, const char *path)
     g_autofree char *uri = g_strconcat("spice+unix://", path, NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcSpiceProbeResult) result = vmc_spice_probe(uri, PROBE_TIMEOUT_MS, &error);
-    if (result == NULL)
-        vmc_admin_finding_add(check->findings, "sockets", path,
-                              "start the VM, or check its Spice settings (-spice unix=on,...)",
-                              "VM %s does not answer on its Spice socket: %s", name,
-                              error->message);
+    if (result == NULL) {
+        g_autofree char *todo = g_strdup_printf("check the VM's Spice settings (" SPICE_SOCKET_HOWTO
+                                                ")", path, path);
+        vmc_admin_finding_add(check->findings, "sockets", path, todo,
+                              "VM %s accepts connections on its socket but no Spice client gets "
+                              "a display: %s", name, error->message);
+    }
     else
         vmc_admin_check_ok(check, "sockets", "%s answers (display %dx%d)", name, result->width,
                            result->height);
+}
+
+/* TRUE when nothing listens on the pinned socket: a VM that was stopped
+ * leaves its socket file behind (QEMU does not remove it, nor libvirt), and
+ * connecting to it is refused. */
+static gboolean
+socket_refused(int pinned_fd)
+{
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    g_snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned_fd);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return FALSE;
+    int rc;
+    do
+        rc = connect(fd, (struct sockaddr *)&address, sizeof address);
+    while (rc < 0 && errno == EINTR);
+    gboolean refused = rc < 0 && errno == ECONNREFUSED;
+    close(fd);
+    return refused;
 }
 
 static void
@@ -149,34 +196,79 @@ check_vm(VmcAdminCheck *check, const char *name)
     g_autoptr(GError) error = NULL;
     int fd = vmc_acl_pin_socket(path, &error);
     if (fd < 0) {
-        vmc_admin_finding_add(check->findings, "sockets", path,
-                              "start the VM, or fix socket = in its [vm] section", "VM %s: %s",
-                              name, error->message);
+        g_autofree char *todo = g_strdup_printf("start the VM with its Spice socket there ("
+                                                SPICE_SOCKET_HOWTO "), or fix socket = in its "
+                                                "[vm] section", path, path);
+        vmc_admin_finding_add(check->findings, "sockets", path, todo, "VM %s: %s", name,
+                              error->message);
+        return;
+    }
+    if (socket_refused(fd)) {
+        close(fd);
+        vmc_admin_check_ok(check, "sockets", "%s is not running (%s is left from its last run "
+                           "and refuses connections); its ACL is checked when it runs", name, path);
         return;
     }
     guint before = check->findings->len;
-    if (vm != NULL && vm->acl != NULL)
+    if (vm != NULL && vm->acl != NULL && check->account != NULL)
         check_socket_policy(check, vm, fd, path);
     close(fd);
     g_autofree char *why = NULL;
-    if (!vmc_admin_account_may(check->account, path, VMC_ACL_RW, &why))
+    if (check->account != NULL && !vmc_admin_account_may(check->account, path, VMC_ACL_RW, &why))
         vmc_admin_finding_add(check->findings, "sockets", path,
                               "grant it: vmconsole-admin acl apply (or setfacl -m u:ACCOUNT:rw)",
                               "the gateway account cannot connect to VM %s's socket: %s", name,
                               why);
-    if (check->findings->len == before)
+    if (check->findings->len == before && check->account == NULL)
+        vmc_admin_check_ok(check, "sockets", "%s: %s is there (its ACL is checked once the "
+                           "account exists)", name, path);
+    else if (check->findings->len == before)
         vmc_admin_check_ok(check, "sockets", "%s: %s as stored, %s may connect", name, path,
                            check->account->name);
     probe_vm(check, name, path);
 }
 
+/* The directory of socket-pattern: QEMU must be able to make sockets in it
+ * (without it `virsh start` fails with "bind: No such file or directory"),
+ * and the account must be able to list it (`list` finds the VMs there) and
+ * pass through it (to connect). */
+static void
+check_socket_dir(VmcAdminCheck *check)
+{
+    g_autofree char *dir = g_path_get_dirname(check->config->socket_pattern);
+    const char *account = vmc_admin_check_account_name(check);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_autofree char *todo = g_strdup_printf(
+            "create it for QEMU's account (libvirt-qemu under libvirt, else the user QEMU runs "
+            "as): install -d -m 0750 -o libvirt-qemu -g libvirt-qemu %s && setfacl -m u:%s:rx %s",
+            dir, account, dir);
+        vmc_admin_finding_add(check->findings, "sockets", dir, todo,
+                              "the VMs' socket directory %s does not exist: QEMU cannot create "
+                              "the Spice sockets of socket-pattern there (virsh start fails: "
+                              "bind: No such file or directory)", dir);
+        return;
+    }
+    g_autofree char *why = NULL;
+    if (check->account == NULL ||
+        vmc_admin_account_may(check->account, dir, VMC_ACL_READ | VMC_ACL_EXECUTE, &why))
+        return;
+    g_autofree char *todo = g_strdup_printf("setfacl -m u:%s:rx %s", account, dir);
+    vmc_admin_finding_add(check->findings, "sockets", dir, todo,
+                          "%s cannot list the VMs' socket directory (%s): list offers none of "
+                          "its VMs and none can be opened", account, why);
+}
+
 static void
 check_sockets(VmcAdminCheck *check)
 {
+    check_socket_dir(check);
     g_autoptr(GPtrArray) names = vmc_config_list_vm_names(check->config);
+    g_autofree char *todo = g_strdup_printf("add [vm NAME] sections, or start VMs with their "
+                                            "Spice sockets at socket-pattern (" SPICE_SOCKET_HOWTO
+                                            ")", check->config->socket_pattern,
+                                            check->config->socket_pattern);
     if (names->len == 0)
-        vmc_admin_finding_add(check->findings, "sockets", check->config->path,
-                              "add [vm NAME] sections or start VMs with sockets at socket-pattern",
+        vmc_admin_finding_add(check->findings, "sockets", check->config->path, todo,
                               "no VM found");
     for (guint i = 0; i < names->len; i++)
         check_vm(check, g_ptr_array_index(names, i));
@@ -196,7 +288,7 @@ check_sandbox(VmcAdminCheck *check)
                               "package bubblewrap and unprivileged user namespaces)",
                               "the viewer runs without its sandbox: a person's X server can make "
                               "it run commands as %s, which voids every access decision",
-                              check->account->name);
+                              vmc_admin_check_account_name(check));
         return;
     }
     const char *gateway = check->args->gateway != NULL ? check->args->gateway : VMC_GATEWAY_PATH;
@@ -217,20 +309,21 @@ check_sandbox(VmcAdminCheck *check)
                        list, support->landlock_abi == 0 ? " (no Landlock on this kernel)" : "");
 }
 
-static gboolean
+static void
 check_account(VmcAdminCheck *check)
 {
     g_autoptr(GError) error = NULL;
     check->account = vmc_identity_resolve(check->config->account, &error);
     if (check->account == NULL) {
         vmc_admin_finding_add(check->findings, "account", check->config->path,
-                              "create it (useradd --system --create-home vmconsole) or set "
-                              "account = in [gateway]",
-                              "the gateway account: %s", error->message);
-        return FALSE;
+                              "create it: systemd-sysusers vmconsole.conf && systemd-tmpfiles "
+                              "--create vmconsole.conf (the installed sysusers.d and tmpfiles.d "
+                              "entries; see the README's setup), or set account = in [gateway]",
+                              "the gateway account: %s (what needs the account is not checked)",
+                              error->message);
+        return;
     }
     vmc_admin_check_ok(check, "account", "%s (uid %u)", check->account->name, check->account->uid);
-    return TRUE;
 }
 
 VmcAdminExit
@@ -250,14 +343,13 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
     VmcAdminCheck check = {args, config, NULL,
                            g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free),
                            0};
-    if (check_account(&check)) {
-        vmc_admin_check_sshd(&check);
-        check_sandbox(&check);
-        vmc_admin_check_sound(&check);
-        check_log(&check);
-        vmc_admin_check_run_dir(&check);
-        check_sockets(&check);
-    }
+    check_account(&check);
+    vmc_admin_check_sshd(&check);
+    check_sandbox(&check);
+    vmc_admin_check_sound(&check);
+    check_log(&check);
+    vmc_admin_check_run_dir(&check);
+    check_sockets(&check);
     vmc_admin_check_flush(&check);
     guint n = check.findings->len;
     if (n == 0)

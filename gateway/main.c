@@ -16,6 +16,7 @@
 typedef struct {
     char *config_path;
     char *identity;
+    gboolean version;
 } GatewayArgs;
 
 static gboolean
@@ -26,6 +27,7 @@ parse_args(int argc, char **argv, GatewayArgs *args, GError **error)
          "Configuration file (default " VMC_DEFAULT_CONFIG ")", "FILE"},
         {"identity", 'i', 0, G_OPTION_ARG_FILENAME, &args->identity,
          "The person behind this key (default: the account running the gateway)", "NAME"},
+        {"version", 0, 0, G_OPTION_ARG_NONE, &args->version, "Print the version and exit", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) context = g_option_context_new("");
@@ -76,7 +78,7 @@ dispatch(const VmcGateway *gateway)
 int
 main(int argc, char **argv)
 {
-    GatewayArgs args = {NULL, NULL};
+    GatewayArgs args = {NULL, NULL, FALSE};
     g_autoptr(GError) error = NULL;
 
     setlocale(LC_ALL, "C");
@@ -88,6 +90,12 @@ main(int argc, char **argv)
     if (!parse_args(argc, argv, &args, &error)) {
         vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);
         return VMC_EXIT_INTERNAL;
+    }
+    if (args.version) { /* the admin's question, not a request: no config needed */
+        fputs("vmconsole-gateway " VMC_VERSION "\n", stdout);
+        g_free(args.config_path);
+        g_free(args.identity);
+        return VMC_EXIT_OK;
     }
     g_autofree char *config_path = args.config_path ? args.config_path
                                                     : g_strdup(VMC_DEFAULT_CONFIG);

@@ -623,6 +623,39 @@ start_failed(Session *session, const char *message)
     return code;
 }
 
+/* The run dir, before anything is taken in it: missing (no `systemd-tmpfiles
+ * --create` after a reboot, a host without systemd) or not the account's is
+ * the host's setup, said as such to the person and in the record, not as an
+ * internal error. The exit stays 1. */
+static VmcExit
+check_run_dir(Session *session)
+{
+    const char *run_dir = session->gateway->config->run_dir;
+    g_autofree char *problem = NULL;
+    struct stat st;
+    int fd = open(run_dir, O_PATH | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        problem = g_strdup_printf("the gateway's run dir %s does not exist", run_dir);
+    else if (fd < 0)
+        problem = g_strdup_printf("the gateway's run dir %s cannot be opened: %s", run_dir,
+                                  g_strerror(errno));
+    else if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode))
+        problem = g_strdup_printf("the gateway's run dir %s is not a directory", run_dir);
+    else if (faccessat(AT_FDCWD, run_dir, W_OK | X_OK, AT_EACCESS) != 0)
+        problem = g_strdup_printf("the gateway's run dir %s is not the gateway account's "
+                                  "(owner uid %u, mode %04o)",
+                                  run_dir, (guint)st.st_uid, (guint)(st.st_mode & 07777));
+    if (fd >= 0)
+        close(fd);
+    if (problem == NULL)
+        return VMC_EXIT_OK;
+    VmcExit code = vmc_gateway_refuse(VMC_EXIT_INTERNAL,
+                                      "no console on this host now: %s; tell the host's admin "
+                                      "(vmconsole-admin check says how to fix it)", problem);
+    session->refusal = g_steal_pointer(&problem);
+    return code;
+}
+
 /* One of the identity's max-sessions-per-identity slots, or why not. */
 static VmcExit
 take_slot(Session *session)
@@ -812,6 +845,8 @@ session_start(Session *session)
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcLockInfo) stale = NULL;
     VmcExit code = check_preconditions(session);
+    if (code == VMC_EXIT_OK)
+        code = check_run_dir(session);
     if (code == VMC_EXIT_OK)
         code = take_slot(session);
     if (code == VMC_EXIT_OK)

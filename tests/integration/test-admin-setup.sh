@@ -259,6 +259,17 @@ planted "a run dir others can get into" "others than $ACC can get into the run d
     'chmod 0755 "$D/run"' 'chmod 0700 "$D/run"'
 planted "a run dir of another owner" "the run dir belongs to uid 0" \
     'chown root "$D/run"' 'chown "$ACC" "$D/run"'
+planted "a missing run dir (after a reboot without systemd-tmpfiles)" "the run dir is missing" \
+    'mv "$D/run" "$D/run.away"' 'mv "$D/run.away" "$D/run"'
+check "... and the hint names systemd-tmpfiles and the manual way" \
+    eval 'grep "the run dir is missing" <<<"$OUT" | grep -q "systemd-tmpfiles --create vmconsole.conf.*install -d -m 0700 -o $ACC -g $ACC $D/run"'
+# the VMs' socket directory: missing (QEMU cannot bind), or not listable by the account
+planted "a missing socket directory" "the VMs' socket directory $D/nodir does not exist" \
+    'sed -i "s|^socket-pattern = .*|socket-pattern = $D/nodir/%s.sock|" "$D/gateway.conf"' 'write_config'
+check "... the hint says how to make it for QEMU's account" \
+    eval 'grep "socket directory" <<<"$OUT" | grep -qF "install -d -m 0750 -o libvirt-qemu -g libvirt-qemu $D/nodir && setfacl -m u:$ACC:rx $D/nodir"'
+planted "a socket directory the account cannot list" "$ACC cannot list the VMs' socket directory" \
+    'chmod 0700 "$D/spicex"' 'chmod 0755 "$D/spicex"'
 planted "a FIFO in place of a console lock" "$D/run/debianx.lock is a FIFO" \
     'mkfifo "$D/run/debianx.lock" && chown "$ACC" "$D/run/debianx.lock"' 'rm -f "$D/run/debianx.lock"'
 planted "a session dir that is no directory" "$D/run/session-x is no live session" \
@@ -276,19 +287,51 @@ planted "vmconsole-tunnel-check without its capability" "has no cap_sys_ptrace c
 # the account
 planted "a gateway account that does not exist" "the gateway account" \
     'write_config "${P}nobody"' 'write_config'
+# ... and check goes on past it: everything it can still check is checked
+write_config "${P}nobody" "[vm gone]
+socket = $D/spicex/gone.sock"
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF"
+check "no account: exit 3" test "$RC" = 3
+check "no account: said, with the way to create it" \
+    eval 'grep "^account: problem: " <<<"$OUT" | grep -q "systemd-sysusers vmconsole.conf"'
+for area in sshd sandbox sound log run-dir; do
+    check "no account: check goes on to $area" eval 'grep -q "^$area: " <<<"$OUT"'
+done
+check "no account: a missing socket is still reported" has "$OUT" "problem: VM gone: cannot open"
+check "no account: ... with the libvirt XML and the QEMU flags for it" \
+    has "$OUT" "<listen type='socket' socket='$D/spicex/gone.sock'/>"
+check "no account: the running VM is still probed" has "$OUT" "debianx answers (display "
+write_config
 
-# a VM found by the socket pattern that nobody answers on and the account
-# cannot reach: both said, with the probe
-python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
-    "$D/spicex/plain.sock"
+# a VM found by the socket pattern whose socket accepts connections but is no
+# Spice server, and the account cannot reach it: both said, with the probe
+listen_socket "$D/spicex/plain.sock" || exit 1
 chmod 0600 "$D/spicex/plain.sock"
 admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF"
 sed 's/^/# /' <<<"$OUT"
-check "check: a socket that does not answer the probe" has "$OUT" "VM plain does not answer"
+check "check: a socket that answers but is no Spice server" \
+    has "$OUT" "VM plain accepts connections on its socket but no Spice client gets a display"
 check "check: ... and the account cannot connect to it" has "$OUT" "cannot connect to VM plain"
 check "check: ... while debianx still answers" has "$OUT" "debianx answers"
 check "check: exit 3 when something is found" test "$RC" = 3
+kill "${VMC_T_PIDS##* }" 2>/dev/null
+rm -f "$D/spicex/plain.sock" "$D/spicex/plain.sock.ready"
+
+# a VM stopped on purpose leaves its socket file, which refuses connections:
+# information, not a problem (QEMU here; libvirt leaves it the same way)
+stop_qemu debianx || exit 1
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF"
+check "check: a stopped VM (its socket left) is no problem: exit 0 ($(grep problem <<<"$OUT" | head -3))" \
+    test "$RC" = 0
+check "check: ... it is said as an ok line" \
+    eval 'grep -q "^sockets: ok: debianx is not running ($SOCK is left from its last run and refuses connections)" <<<"$OUT"'
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$D/spicex/plain.sock"
+admin check --gateway "$GATEWAY" --sshd-config "$SSHD_CONF" --no-probe
+check "check --no-probe: a socket nobody listens on is a VM that is not running, too" \
+    eval '[ "$RC" = 0 ] && has "$OUT" "ok: plain is not running"'
 rm -f "$D/spicex/plain.sock"
+start_qemu debianx "$D/spicex" || exit 1
+"$ADMIN" --config "$D/gateway.conf" acl apply >/dev/null
 
 # a session dir that a killed gateway left: removed, and said, not a problem
 install -d -m 0700 -o "$ACC" -g "$ACC" "$D/run/session-0123" "$D/run/session-0123/home"

@@ -60,6 +60,12 @@ print(json.loads(line).get(sys.argv[2], ""))' "$D/log/sessions.jsonl" "$1"
 }
 names() { echo "$OUT" | awk '{print $1}' | tr '\n' ' '; }
 
+# --- --version: the admin's question on the command line, no config needed
+OUT=$("$GW" --version --config /nonexistent 2>&1); RC=$?
+check "--version exits 0 ($OUT)" [ "$RC" = 0 ]
+check "--version prints the version as vmconsole-admin --version does" \
+    grep -qE '^vmconsole-gateway [0-9]+\.[0-9]+\.[0-9]+$' <<<"$OUT"
+
 # --- list: exactly the VMs whose ACL grants rw
 gw "$ALICE" list
 check "list for alice exits 0" [ "$RC" = 0 ]
@@ -199,5 +205,26 @@ sandbox_refused vmconsole-confine "vmconsole-confine is not installed"
 mv "$D/confine.away" "$D/vmconsole-confine"
 check "none of them got as far as a lock or a session dir ($(ls -A "$D/run" | tr '\n' ' '))" \
     eval '[ -z "$(ls -A "$D/run" | grep -E "\.lock$|^session-|\.slot-")" ]'
+
+# --- the run dir missing (no systemd-tmpfiles --create after a reboot), or
+# not the account's: the person and the record name it; no "internal error"
+mv "$D/run" "$D/run.away"
+open_without true
+check "no run dir: exit 1 (got $RC)" [ "$RC" = 1 ]
+check "no run dir: the person is told which dir is missing" \
+    grep -qF "no console on this host now: the gateway's run dir $D/run does not exist; tell the host's admin" <<<"$ERR"
+check "no run dir: not called an internal error" eval '! grep -q "internal error" <<<"$ERR"'
+check "no run dir: the denied record names it" \
+    eval '[ "$(last_record exit)" = 1 ] && grep -qF "run dir $D/run does not exist" <<<"$(last_record reason)"'
+mv "$D/run.away" "$D/run"
+# alice's own account (per person, as above) and a run dir that is root's
+chmod 0755 "$D/run"; chmod 0666 "$D/log/sessions.jsonl"
+OUT=$(cd / && SSH_ORIGINAL_COMMAND=debianx DISPLAY=:99 setpriv --reuid="$ALICE" --regid="${P}sx" \
+      --init-groups "$D/vmconsole-gateway" --config "$D/gateway.conf" 2>"$D/stderr"); RC=$?
+ERR=$(cat "$D/stderr")
+check "a run dir of root's: exit 1 (got $RC)" [ "$RC" = 1 ]
+check "a run dir of root's: named with its owner and mode ($(head -1 <<<"$ERR"))" \
+    grep -qF "the gateway's run dir $D/run is not the gateway account's (owner uid 0, mode 0755)" <<<"$ERR"
+chmod 0700 "$D/run"; chmod 0640 "$D/log/sessions.jsonl"
 
 finish

@@ -9,7 +9,7 @@
 # its connection, and `ssh -N -R ...` opens no session: the forced command
 # never runs, nothing is recorded. What closes such a connection is sshd's
 # UnusedConnectionTimeout (OpenSSH 9.2), set for the account in the project's
-# data/sshd_config.vmconsole; this test runs that very snippet.
+# data/sshd_config.vmconsole.in; this test runs that very snippet.
 #
 # Through a real sshd with the snippet and a key line printed by
 # `vmconsole-admin authorize --audio`:
@@ -25,7 +25,8 @@
 #   f. vmconsole-admin check finds no problem with unusedconnectiontimeout
 #      under the snippet; with the snippet's line taken out it does
 #
-# Usage: test-tunnel-only.sh GATEWAY ADMIN   (TAP; root, else exit 77)
+# Usage: test-tunnel-only.sh GATEWAY ADMIN SNIPPET   (TAP; root, else exit 77)
+# (SNIPPET: the build's sshd_config.vmconsole, configured from data/'s .in)
 HERE=$(cd "$(dirname "$0")" && pwd)
 INTEGRATION=$HERE/../integration
 . "$INTEGRATION/lib.sh"
@@ -33,7 +34,7 @@ INTEGRATION=$HERE/../integration
 need_root
 GW=$(realpath "$1")
 ADMIN=$(realpath "$2")
-SNIPPET=$HERE/../../data/sshd_config.vmconsole
+SNIPPET=$(realpath "$3")
 for prog in /usr/sbin/sshd ssh ssh-keygen python3; do
     command -v "$prog" >/dev/null || { echo "1..0 # SKIP $prog is not installed"; exit 77; }
 done
@@ -63,8 +64,10 @@ printf "[gateway]\naccount = %s\nlog = %s\nrun-dir = %s/run\nsocket-pattern = %s
     "$LOG" "$D" "$D" > "$D/gateway.conf"
 chmod 0644 "$D/gateway.conf"
 
-# the project's snippet, for this account; its timeout is what the test expects
-sed "s/^Match User vmconsole$/Match User $ACCOUNT/" "$SNIPPET" > "$D/snippet"
+# the project's snippet, for this account and its test key file; its timeout
+# is what the test expects
+sed -e "s/^Match User vmconsole$/Match User $ACCOUNT/" \
+    -e "s|^\([[:space:]]*AuthorizedKeysFile\) .*|\1 $D/sshd/authorized_keys|" "$SNIPPET" > "$D/snippet"
 TIMEOUT=$(sed -n 's/^[[:space:]]*UnusedConnectionTimeout[[:space:]]*\([0-9]*\)s\{0,1\}[[:space:]]*$/\1/p' \
     "$D/snippet")
 echo "# the snippet's UnusedConnectionTimeout: ${TIMEOUT:-none}"
