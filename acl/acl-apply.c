@@ -38,8 +38,8 @@ policy_entries(const char *policy, GError **error)
     for (guint i = 0; words[i] != NULL; i++) {
         g_auto(GStrv) parts = g_strsplit(words[i], ":", 3);
         if (g_strv_length(parts) != 3 || strlen(parts[2]) != 3) {
-            g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID,
-                        "bad stored ACL entry '%.80s'", words[i]);
+            g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID, "bad stored ACL entry '%.80s'",
+                        words[i]);
             return NULL;
         }
         gboolean is_user = strcmp(parts[0], "user") == 0;
@@ -79,8 +79,8 @@ vmc_acl_write_pinned(int pinned_fd, const VmcAcl *acl, const char *shown, GError
     g_autofree char *text = vmc_acl_to_text(acl);
     g_auto(acl_t) libacl = acl_from_text(text);
     if (libacl == NULL || acl_valid(libacl) != 0) {
-        g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID,
-                    "libacl refuses the ACL %s for %s", text, shown);
+        g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID, "libacl refuses the ACL %s for %s",
+                    text, shown);
         return FALSE;
     }
     char proc[64];
@@ -88,8 +88,8 @@ vmc_acl_write_pinned(int pinned_fd, const VmcAcl *acl, const char *shown, GError
     if (acl_set_file(proc, ACL_TYPE_ACCESS, libacl) != 0) {
         int err = errno;
         g_set_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_IO,
-                    "cannot set the ACL of %s: %s (run as root, on a file system with ACLs)",
-                    shown, g_strerror(err));
+                    "cannot set the ACL of %s: %s (run as root, on a file system with ACLs)", shown,
+                    g_strerror(err));
         return FALSE;
     }
     return TRUE;

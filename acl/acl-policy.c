@@ -22,8 +22,7 @@ add_merged(GArray *entries, const VmcAclEntry *entry)
 }
 
 VmcAcl *
-vmc_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named,
-                      GError **error)
+vmc_acl_desired(const VmcAcl *current, const VmcAclEntry *named, guint n_named, GError **error)
 {
     g_return_val_if_fail(current != NULL && (named != NULL || n_named == 0), NULL);
     g_autoptr(GArray) entries = g_array_new(FALSE, TRUE, sizeof(VmcAclEntry));

@@ -26,7 +26,6 @@ VmcAcl *vmc_acl_from_libacl(acl_t libacl, uid_t owner, gid_t group, GError **err
  * bad text or an invalid ACL: VMC_ACL_ERROR_INVALID. */
 VmcAcl *vmc_acl_from_text(const char *text, uid_t owner, gid_t group, GError **error);
 
-
 /* s itself when it is printable ASCII of at most VMC_ACL_NAME_QUOTE_MAX bytes,
  * else NULL: untrusted names are printed whole or not at all. */
 const char *vmc_acl_printable_name(const char *s);

@@ -4,7 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-G_DEFINE_QUARK(vmc - acl - error - quark, vmc_acl_error)
+/* the GError domain "vmc-acl-error-quark" */
+GQuark
+vmc_acl_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-acl-error-quark");
+}
 
 const char *
 vmc_acl_perm_to_string(guint perm)
@@ -37,8 +42,8 @@ vmc_acl_entry_to_text(const VmcAclEntry *entry, const char *name)
 {
     g_return_val_if_fail(entry != NULL, NULL);
     gboolean named = entry->tag == VMC_ACL_TAG_USER || entry->tag == VMC_ACL_TAG_GROUP;
-    g_autofree char *number = named && name == NULL ? g_strdup_printf("%u", entry->qualifier)
-                                                    : NULL;
+    g_autofree char *number =
+        named && name == NULL ? g_strdup_printf("%u", entry->qualifier) : NULL;
     return g_strdup_printf("%s:%s:%s", tag_word(entry->tag),
                            named ? (name != NULL ? name : number) : "",
                            vmc_acl_perm_to_string(entry->perm));

@@ -38,10 +38,10 @@ typedef enum {
 
 /* A subject of the access check: a name and the credentials the kernel would see. */
 typedef struct {
-    char *name;      /* user name (for messages); never NULL */
+    char *name; /* user name (for messages); never NULL */
     uid_t uid;
-    gid_t gid;       /* primary group */
-    gid_t *groups;   /* all groups, including the primary one, no duplicates */
+    gid_t gid;     /* primary group */
+    gid_t *groups; /* all groups, including the primary one, no duplicates */
     guint n_groups;
 } VmcIdentity;
 
@@ -109,13 +109,13 @@ VmcAcl *vmc_acl_read_pinned(int pinned_fd, GError **error);
 /* The outcome of the access check, with what decided it. */
 typedef struct {
     gboolean granted;
-    VmcAclTag deciding_tag;   /* the class that decided: USER_OBJ, USER, GROUP(_OBJ) or OTHER */
-    guint32 qualifier;        /* uid/gid of the deciding named entry, or owner/group */
-    guint entry_perm;         /* permissions of the deciding entry */
+    VmcAclTag deciding_tag; /* the class that decided: USER_OBJ, USER, GROUP(_OBJ) or OTHER */
+    guint32 qualifier;      /* uid/gid of the deciding named entry, or owner/group */
+    guint entry_perm;       /* permissions of the deciding entry */
     gboolean has_mask;
-    guint mask_perm;          /* meaningful when has_mask */
-    guint n_matching_groups;  /* group-class entries that matched the subject */
-    guint want;               /* the permissions asked for (masked to rwx) */
+    guint mask_perm;         /* meaningful when has_mask */
+    guint n_matching_groups; /* group-class entries that matched the subject */
+    guint want;              /* the permissions asked for (masked to rwx) */
 } VmcAclVerdict;
 
 /* The acl(5) ACCESS CHECK ALGORITHM for the permissions in want, exactly as the
@@ -130,8 +130,8 @@ VmcAclVerdict vmc_acl_check(const VmcAcl *acl, const VmcIdentity *identity, guin
 /* The verdict in words, naming the deciding entry, e.g.
  * "alice may open debianx: group spicex has rw (ACL entry group:spicex:rw, mask rw)".
  * Users and groups are named through NSS where possible, else by number. */
-char *vmc_acl_explain(const VmcAcl *acl, const VmcAclVerdict *verdict,
-                      const VmcIdentity *identity, const char *object);
+char *vmc_acl_explain(const VmcAcl *acl, const VmcAclVerdict *verdict, const VmcIdentity *identity,
+                      const char *object);
 
 /* "rw-" style text for permission bits. Returns a static string. */
 const char *vmc_acl_perm_to_string(guint perm);
@@ -164,8 +164,7 @@ char *vmc_acl_to_text(const VmcAcl *acl);
 
 /* The entries as acl(5) words, named ones through the functions (NULL, or
  * no name: the number); vmc_acl_named_words() names them through NSS. */
-GPtrArray *vmc_acl_words(const VmcAcl *acl, VmcAclNameFunc user_name,
-                         VmcAclNameFunc group_name);
+GPtrArray *vmc_acl_words(const VmcAcl *acl, VmcAclNameFunc user_name, VmcAclNameFunc group_name);
 GPtrArray *vmc_acl_named_words(const VmcAcl *acl);
 
 /* "added A, B; removed C" between two word lists, or NULL when equal. */
@@ -187,7 +186,6 @@ VmcAcl *vmc_acl_for_policy(const char *policy, uid_t account_uid, const VmcAcl *
  * through /proc/self/fd/N: no symlink is followed. shown names the socket
  * in errors: VMC_ACL_ERROR_INVALID (libacl refuses the ACL) or
  * VMC_ACL_ERROR_IO (saying to run as root, on a file system with ACLs). */
-gboolean vmc_acl_write_pinned(int pinned_fd, const VmcAcl *acl, const char *shown,
-                              GError **error);
+gboolean vmc_acl_write_pinned(int pinned_fd, const VmcAcl *acl, const char *shown, GError **error);
 
 G_END_DECLS

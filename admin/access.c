@@ -15,9 +15,9 @@
 
 typedef struct {
     const VmcConfig *config;
-    GPtrArray *vms;        /* VM names, sorted, unique */
-    GHashTable *problems;  /* VM name -> why it has no decisions (no socket, ...) */
-    GHashTable *uids;      /* subjects the ACLs name */
+    GPtrArray *vms;       /* VM names, sorted, unique */
+    GHashTable *problems; /* VM name -> why it has no decisions (no socket, ...) */
+    GHashTable *uids;     /* subjects the ACLs name */
     GHashTable *gids;
     GPtrArray *identities; /* VmcIdentity*, sorted by name */
     gboolean failed;       /* an error was reported: exit 1 */
@@ -48,8 +48,7 @@ collect_vms(AccessRun *run, const char *const *given)
         if (vmc_vm_name_is_valid(given[i])) {
             vmc_admin_name_set_add(set, given[i]);
         } else {
-            vmc_admin_complain("'%s' is not a VM name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})",
-                               given[i]);
+            vmc_admin_complain("'%s' is not a VM name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})", given[i]);
             all_valid = FALSE;
         }
     }
@@ -205,8 +204,8 @@ add_vm_rows(const AccessRun *run, const char *vm, GPtrArray *rows)
         g_autoptr(VmcAccessDecision) decision = vmc_console_decide(run->config, identity, vm);
         if (decision == NULL)
             continue; /* only for an invalid VM name, which collect_vms kept out */
-        g_ptr_array_add(rows, vmc_admin_access_row_new(vm, identity->name, decision->result,
-                                                       decision->reason));
+        g_ptr_array_add(
+            rows, vmc_admin_access_row_new(vm, identity->name, decision->result, decision->reason));
     }
 }
 
@@ -218,8 +217,10 @@ print_rows(const AccessRun *run, GPtrArray *rows, gboolean json)
         g_autofree char *text = vmc_admin_access_format_json(rows);
         fputs(text, stdout);
     } else if (rows->len == 0) {
-        vmc_print_escaped(stdout, "No VMs: the config has no [vm] section and no socket matches "
-                                  "%.*s\n", VMC_ADMIN_NAME_MAX, run->config->socket_pattern);
+        vmc_print_escaped(stdout,
+                          "No VMs: the config has no [vm] section and no socket matches "
+                          "%.*s\n",
+                          VMC_ADMIN_NAME_MAX, run->config->socket_pattern);
     } else {
         g_autofree char *text = vmc_admin_access_format_table(rows);
         fputs(text, stdout);
@@ -227,8 +228,8 @@ print_rows(const AccessRun *run, GPtrArray *rows, gboolean json)
 }
 
 VmcAdminExit
-vmc_admin_access(const VmcConfig *config, const char *const *vms,
-                 const char *const *identities, gboolean json)
+vmc_admin_access(const VmcConfig *config, const char *const *vms, const char *const *identities,
+                 gboolean json)
 {
     g_return_val_if_fail(config != NULL, VMC_ADMIN_EXIT_ERROR);
     AccessRun run = {
@@ -247,8 +248,8 @@ vmc_admin_access(const VmcConfig *config, const char *const *vms,
 
     /* Nothing to show when every identity or every VM named was bad: the
      * errors said so. "No VMs at all" in the config is an answer, though. */
-    gboolean identities_left = identities == NULL || identities[0] == NULL ||
-                               run.identities->len > 0;
+    gboolean identities_left =
+        identities == NULL || identities[0] == NULL || run.identities->len > 0;
     gboolean vms_left = vms == NULL || vms[0] == NULL || run.vms->len > 0;
     if (identities_left && vms_left) {
         g_autoptr(GPtrArray) rows =

@@ -85,8 +85,10 @@ vmc_admin_cmd_acl(const VmcAdminArgs *args)
     if (vms == NULL)
         return VMC_ADMIN_EXIT_ERROR;
     if (vms->len == 0)
-        vmc_print_escaped(stdout, "no VM in %s has a stored ACL policy (acl = ...): nothing to "
-                                  "do\n", config->path);
+        vmc_print_escaped(stdout,
+                          "no VM in %s has a stored ACL policy (acl = ...): nothing to "
+                          "do\n",
+                          config->path);
     gboolean ok = TRUE;
     for (guint i = 0; i < vms->len; i++)
         ok &= apply_vm(config, g_ptr_array_index(vms, i), account);

@@ -19,15 +19,15 @@ G_BEGIN_DECLS
 /* Exit codes of vmconsole-admin. */
 typedef enum {
     VMC_ADMIN_EXIT_OK = 0,
-    VMC_ADMIN_EXIT_ERROR = 1, /* something could not be done (config, unknown identity, ...) */
-    VMC_ADMIN_EXIT_USAGE = 2, /* bad command line */
+    VMC_ADMIN_EXIT_ERROR = 1,    /* something could not be done (config, unknown identity, ...) */
+    VMC_ADMIN_EXIT_USAGE = 2,    /* bad command line */
     VMC_ADMIN_EXIT_PROBLEMS = 3, /* check: problems found (see its output) */
 } VmcAdminExit;
 
-#define VMC_ADMIN_NAME_MAX 200    /* bytes of an escaped name (VM, identity) in a table */
-#define VMC_ADMIN_REASON_MAX 1000 /* bytes of an escaped reason in a table */
+#define VMC_ADMIN_NAME_MAX 200         /* bytes of an escaped name (VM, identity) in a table */
+#define VMC_ADMIN_REASON_MAX 1000      /* bytes of an escaped reason in a table */
 #define VMC_ADMIN_JSON_STRING_MAX 1024 /* bytes of a string in --json output */
-#define VMC_ADMIN_TABLE_GAP "  "  /* between two columns */
+#define VMC_ADMIN_TABLE_GAP "  "       /* between two columns */
 
 /* ---- a text table for people (admin-table.c, pure) ---- */
 
@@ -121,27 +121,27 @@ void vmc_admin_json_add_rate(JsonBuilder *builder, const char *member, double va
  * come before or after the command) and each command refuses the ones it does
  * not take (vmc_admin_args_only()). Strings are the admin's argv. */
 typedef struct {
-    char *config_path;  /* -c, --config FILE (NULL: VMC_DEFAULT_CONFIG) */
-    char *log_path;     /* --log FILE: overrides the config's log */
-    char **identities;  /* -i, --identity NAME, repeatable */
-    char **vms;         /* --vm NAME, repeatable */
-    gboolean json;      /* --json */
-    gboolean csv;       /* --csv */
-    char *by;           /* report --by identity|vm|day|month */
-    char *since;        /* --since DATE (YYYY-MM-DD or RFC 3339) */
-    char *until;        /* --until DATE */
-    char *output;       /* plot -o FILE.png|svg */
-    char *append;       /* authorize --append FILE */
-    gboolean audio;     /* authorize --audio */
-    char *audio_port;   /* authorize --audio-port PORT (a fixed port instead of localhost:*) */
-    char *from;         /* authorize --from CIDR[,CIDR...] */
-    char *expires;      /* authorize --expires DATE */
-    gboolean no_probe;  /* check --no-probe: do not connect to the VMs' Spice servers */
-    char *sshd_config;  /* check --sshd-config FILE: sshd -T -f FILE (default: sshd's own) */
-    char *gateway;      /* check --gateway FILE: the gateway whose sandbox to check */
+    char *config_path; /* -c, --config FILE (NULL: VMC_DEFAULT_CONFIG) */
+    char *log_path;    /* --log FILE: overrides the config's log */
+    char **identities; /* -i, --identity NAME, repeatable */
+    char **vms;        /* --vm NAME, repeatable */
+    gboolean json;     /* --json */
+    gboolean csv;      /* --csv */
+    char *by;          /* report --by identity|vm|day|month */
+    char *since;       /* --since DATE (YYYY-MM-DD or RFC 3339) */
+    char *until;       /* --until DATE */
+    char *output;      /* plot -o FILE.png|svg */
+    char *append;      /* authorize --append FILE */
+    gboolean audio;    /* authorize --audio */
+    char *audio_port;  /* authorize --audio-port PORT (a fixed port instead of localhost:*) */
+    char *from;        /* authorize --from CIDR[,CIDR...] */
+    char *expires;     /* authorize --expires DATE */
+    gboolean no_probe; /* check --no-probe: do not connect to the VMs' Spice servers */
+    char *sshd_config; /* check --sshd-config FILE: sshd -T -f FILE (default: sshd's own) */
+    char *gateway;     /* check --gateway FILE: the gateway whose sandbox to check */
     gboolean version;
     gboolean help;
-    char **words;       /* the command and its arguments, in order */
+    char **words; /* the command and its arguments, in order */
 } VmcAdminArgs;
 
 /* Options a command may take, as a bit set checked by vmc_admin_args_only(). */
@@ -181,12 +181,12 @@ void vmc_admin_complain(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 VmcAdminExit vmc_admin_cmd_access(const VmcAdminArgs *args);    /* access.c */
 VmcAdminExit vmc_admin_cmd_authorize(const VmcAdminArgs *args); /* authorize.c */
-VmcAdminExit vmc_admin_cmd_acl(const VmcAdminArgs *args);       /* acl-apply.c: `acl apply [VM...]` */
-VmcAdminExit vmc_admin_cmd_check(const VmcAdminArgs *args);     /* check.c */
-VmcAdminExit vmc_admin_cmd_sessions(const VmcAdminArgs *args);  /* sessions.c */
-VmcAdminExit vmc_admin_cmd_report(const VmcAdminArgs *args);    /* report.c */
-VmcAdminExit vmc_admin_cmd_show(const VmcAdminArgs *args);      /* show.c */
-VmcAdminExit vmc_admin_cmd_plot(const VmcAdminArgs *args);      /* plot.c */
+VmcAdminExit vmc_admin_cmd_acl(const VmcAdminArgs *args);   /* acl-apply.c: `acl apply [VM...]` */
+VmcAdminExit vmc_admin_cmd_check(const VmcAdminArgs *args); /* check.c */
+VmcAdminExit vmc_admin_cmd_sessions(const VmcAdminArgs *args); /* sessions.c */
+VmcAdminExit vmc_admin_cmd_report(const VmcAdminArgs *args);   /* report.c */
+VmcAdminExit vmc_admin_cmd_show(const VmcAdminArgs *args);     /* show.c */
+VmcAdminExit vmc_admin_cmd_plot(const VmcAdminArgs *args);     /* plot.c */
 
 /* ---- commands (access.c: NSS, sockets, output) ---- */
 
@@ -210,12 +210,12 @@ typedef enum {
     VMC_ADMIN_ERROR_IO,        /* a system call failed */
 } VmcAdminError;
 
-#define VMC_AUTHKEYS_LINE_MAX 16384          /* bytes of one authorized_keys line */
+#define VMC_AUTHKEYS_LINE_MAX 16384             /* bytes of one authorized_keys line */
 #define VMC_AUTHKEYS_FILE_MAX (4 * 1024 * 1024) /* bytes of an authorized_keys file read */
-#define VMC_AUTHKEYS_MAX_OPTIONS 64          /* options on one key line */
-#define VMC_AUTHKEYS_IDENTITY_MAX 32         /* bytes of an --identity name */
-#define VMC_AUTHKEYS_MAX_FROM 32             /* patterns in --from */
-#define VMC_AUTHKEYS_COMMENT_MAX 256         /* bytes of a key comment kept */
+#define VMC_AUTHKEYS_MAX_OPTIONS 64             /* options on one key line */
+#define VMC_AUTHKEYS_IDENTITY_MAX 32            /* bytes of an --identity name */
+#define VMC_AUTHKEYS_MAX_FROM 32                /* patterns in --from */
+#define VMC_AUTHKEYS_COMMENT_MAX 256            /* bytes of a key comment kept */
 
 /* One option of a key line: name lower-cased, value unquoted (NULL: none). */
 typedef struct {
@@ -328,8 +328,7 @@ guint vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob)
  * AcceptEnv of anything, user environment, PermitOpen other than none,
  * X11 forwarding off, ExposeAuthInfo off, UnusedConnectionTimeout none or
  * above VMC_SSHD_UNUSED_TIMEOUT_MAX_S. where names the config. */
-void vmc_admin_sshd_review(const char *text, gsize length, const char *where,
-                           GPtrArray *findings);
+void vmc_admin_sshd_review(const char *text, gsize length, const char *where, GPtrArray *findings);
 
 /* The values of keyword (lower case) in `sshd -T` output: every
  * space-separated word of every line with that keyword, in order. */

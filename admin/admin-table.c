@@ -46,8 +46,7 @@ vmc_admin_table_add_row(VmcAdminTable *table, const char *const *cells)
 
     char **row = g_new0(char *, table->n_columns + 1);
     for (guint i = 0; i < table->n_columns; i++) {
-        row[i] = cells[i] != NULL ? vmc_text_escape(cells[i], -1, table->caps[i])
-                                  : g_strdup("-");
+        row[i] = cells[i] != NULL ? vmc_text_escape(cells[i], -1, table->caps[i]) : g_strdup("-");
         table->widths[i] = MAX(table->widths[i], strlen(row[i]));
     }
     g_ptr_array_add(table->rows, row);

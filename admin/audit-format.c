@@ -308,8 +308,7 @@ json_streams(JsonBuilder *builder, const VmcAuditSession *s)
         json_int(builder, vmc_record_names.failed, st->failed);
         vmc_admin_json_add_rate(builder, vmc_record_names.rate_mean, st->rate_mean);
         vmc_admin_json_add_rate(builder, vmc_record_names.rate_peak, st->rate_peak);
-        vmc_admin_json_add_time(builder, vmc_record_names.rate_peak_time,
-                                st->rate_peak_time_us);
+        vmc_admin_json_add_time(builder, vmc_record_names.rate_peak_time, st->rate_peak_time_us);
         json_builder_end_object(builder);
     }
     json_builder_end_object(builder);

@@ -176,7 +176,7 @@ typedef enum {
 } VmcPlotKind;
 
 typedef struct {
-    char *name;          /* "total", a channel's or a stream's name (untrusted: escape) */
+    char *name; /* "total", a channel's or a stream's name (untrusted: escape) */
     VmcPlotKind kind;
     GPtrArray *segments; /* of GArray of VmcPlotPoint: one per session, drawn apart */
 } VmcPlotSeries;

@@ -6,7 +6,12 @@
 #include <gio/gio.h>
 #include <string.h>
 
-G_DEFINE_QUARK(vmc - admin - error - quark, vmc_admin_error)
+/* the GError domain "vmc-admin-error-quark" */
+GQuark
+vmc_admin_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-admin-error-quark");
+}
 
 #define GATEWAY_BASENAME "vmconsole-gateway"
 #define KEY_BLOB_MAX 8192 /* base64 bytes of a key: a 16384-bit RSA key is ~2.8 KB */

@@ -26,7 +26,8 @@ static VmcAuthKey *
 read_public_key(const char *path, GError **error)
 {
     /* the admin's path (a symlink is fine); a regular file, bounded */
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = PUBKEY_FILE_MAX,
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY,
+                                .max_size = PUBKEY_FILE_MAX,
                                 .flags = VMC_FILE_FOLLOW | VMC_FILE_ANY_LINKS};
     g_autoptr(GError) read_error = NULL;
     gsize length = 0;
@@ -76,8 +77,10 @@ read_public_key(const char *path, GError **error)
 static int
 open_key_file(const char *path, GError **error)
 {
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = -1,
-                                .flags = VMC_FILE_ANY_LINKS, .create_mode = 0644,
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY,
+                                .max_size = -1,
+                                .flags = VMC_FILE_ANY_LINKS,
+                                .create_mode = 0644,
                                 .remedy = "give the key file's real path"};
     return vmc_file_open(AT_FDCWD, path, path, O_RDWR | O_APPEND | O_CREAT, &rules, error);
 }
@@ -178,8 +181,8 @@ identity_allowed(const VmcConfig *config, const char *identity)
     };
     g_autofree char *refusal = vmc_console_identity_refusal(&candidate);
     if (refusal != NULL)
-        vmc_admin_complain("no line for %s: %s; authorize the person's own user name",
-                           identity, refusal);
+        vmc_admin_complain("no line for %s: %s; authorize the person's own user name", identity,
+                           refusal);
     return refusal == NULL;
 }
 

@@ -230,9 +230,10 @@ vmc_admin_caps_have_ptrace(const guint8 *data, gsize length)
     if (data == NULL || (length != 12 && length != 20 && length != 24))
         return FALSE;
     guint32 magic = le32(data), revision = magic & VFS_CAP_REVISION_MASK;
-    gsize want = revision == 0x01000000u ? 12 : revision == 0x02000000u ? 20
-                 : revision == 0x03000000u ? 24 : 0;
+    gsize want = revision == 0x01000000u   ? 12
+                 : revision == 0x02000000u ? 20
+                 : revision == 0x03000000u ? 24
+                                           : 0;
     return want == length && (magic & VFS_CAP_FLAGS_EFFECTIVE) != 0 &&
            (le32(data + 4) & (1u << CAP_SYS_PTRACE_BIT)) != 0;
 }
-

@@ -25,7 +25,8 @@ check_dir(VmcAdminCheck *check, const char *run_dir, uid_t *ret_owner)
     g_autofree char *make = g_strdup_printf("create it: systemd-tmpfiles --create vmconsole.conf "
                                             "(the installed tmpfiles.d entry, also at each boot); "
                                             "without systemd, at each boot: install -d -m 0700 "
-                                            "-o %s -g %s %s", account, account, run_dir);
+                                            "-o %s -g %s %s",
+                                            account, account, run_dir);
     if (lstat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         vmc_admin_finding_add(check->findings, "run-dir", run_dir, make,
                               "the run dir is missing (or not a directory): every open fails "
@@ -35,7 +36,8 @@ check_dir(VmcAdminCheck *check, const char *run_dir, uid_t *ret_owner)
     if (check->account != NULL && st.st_uid != check->account->uid) {
         vmc_admin_finding_add(check->findings, "run-dir", run_dir, make,
                               "the run dir belongs to uid %u, not to %s: the gateway cannot "
-                              "keep its locks there", (guint)st.st_uid, account);
+                              "keep its locks there",
+                              (guint)st.st_uid, account);
         return FALSE;
     }
     if ((st.st_mode & 077) != 0)
@@ -53,9 +55,9 @@ static void
 add_remove_finding(VmcAdminCheck *check, const char *path, gboolean look_first, const char *what)
 {
     g_autofree char *todo =
-        look_first ? g_strdup_printf("look at it, then remove it by hand (rm -r %s)", path)
-                   : g_strdup_printf("remove it (rm -r %s); the gateway makes its files anew",
-                                     path);
+        look_first
+            ? g_strdup_printf("look at it, then remove it by hand (rm -r %s)", path)
+            : g_strdup_printf("remove it (rm -r %s); the gateway makes its files anew", path);
     vmc_admin_finding_add(check->findings, "run-dir", path, todo, "%s", what);
 }
 
@@ -85,8 +87,8 @@ check_files(VmcAdminCheck *check, const char *run_dir, uid_t owner)
             continue;
         g_autofree char *path = g_build_filename(run_dir, entry->d_name, NULL);
         g_autoptr(GError) error = NULL;
-        const VmcFileRules rules = {.owner = owner, .max_size = VMC_LOCK_INFO_MAX,
-                                    .remedy = VMC_RUN_FILE_REMEDY};
+        const VmcFileRules rules = {
+            .owner = owner, .max_size = VMC_LOCK_INFO_MAX, .remedy = VMC_RUN_FILE_REMEDY};
         int fd = vmc_file_open(dirfd(dir), entry->d_name, path, O_RDONLY, &rules, &error);
         if (fd >= 0)
             close(fd);
@@ -103,8 +105,7 @@ on_swept(const char *path, const char *id, gboolean removed, const char *problem
     (void)id;
     if (removed)
         vmc_admin_check_ok(check, "run-dir",
-                           "removed %s, the session dir of a gateway that is gone (killed)",
-                           path);
+                           "removed %s, the session dir of a gateway that is gone (killed)", path);
     else {
         g_autofree char *what = g_strdup_printf("%s is no live session's dir: %s", path, problem);
         add_remove_finding(check, path, TRUE, what);
@@ -122,7 +123,9 @@ vmc_admin_check_run_dir(VmcAdminCheck *check)
     check_files(check, run_dir, owner);
     guint swept = vmc_console_session_dirs_sweep(run_dir, on_swept, check);
     if (check->findings->len == before)
-        vmc_admin_check_ok(check, "run-dir", "%s is %s's alone, its files are regular files of "
-                           "its own%s", run_dir, vmc_admin_check_account_name(check),
+        vmc_admin_check_ok(check, "run-dir",
+                           "%s is %s's alone, its files are regular files of "
+                           "its own%s",
+                           run_dir, vmc_admin_check_account_name(check),
                            swept > 0 ? "" : ", no session dir left by a killed gateway");
 }

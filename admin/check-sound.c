@@ -28,12 +28,13 @@ void
 vmc_admin_check_sound(VmcAdminCheck *check)
 {
     if (check->config->tunnel_check == VMC_SANDBOX_OFF) {
-        vmc_admin_finding_add(check->findings, "sound", check->config->path,
-                              "remove tunnel-check = off from [gateway] (and give "
-                              TUNNEL_CHECK_NAME " its capability: setcap cap_sys_ptrace+ep)",
-                              "the gateway accepts any loopback port as a sound tunnel: a person "
-                              "can aim a session's sound at another person's tunnel or at a "
-                              "local service");
+        vmc_admin_finding_add(
+            check->findings, "sound", check->config->path,
+            "remove tunnel-check = off from [gateway] (and give " TUNNEL_CHECK_NAME
+            " its capability: setcap cap_sys_ptrace+ep)",
+            "the gateway accepts any loopback port as a sound tunnel: a person "
+            "can aim a session's sound at another person's tunnel or at a "
+            "local service");
         return;
     }
     g_autofree char *path = tunnel_check_path(check);
@@ -49,6 +50,8 @@ vmc_admin_check_sound(VmcAdminCheck *check)
                               "sshd holds a tunnel, so every sound port is refused",
                               TUNNEL_CHECK_NAME, n < 0 ? g_strerror(errno) : "other capabilities");
     else
-        vmc_admin_check_ok(check, "sound", "%s checks that a sound port is the connection's own "
-                           "tunnel (cap_sys_ptrace)", path);
+        vmc_admin_check_ok(check, "sound",
+                           "%s checks that a sound port is the connection's own "
+                           "tunnel (cap_sys_ptrace)",
+                           path);
 }

@@ -74,14 +74,15 @@ check_key_file(VmcAdminCheck *check, const char *path)
                               "the account's keys could be changed by others than root: %s",
                               unsafe);
     /* it may be in the account's home: never through a symlink or from a FIFO, bounded */
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_AUTHKEYS_FILE_MAX,
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY,
+                                .max_size = VMC_AUTHKEYS_FILE_MAX,
                                 .remedy = VMC_RUN_FILE_REMEDY};
     g_autoptr(GError) error = NULL;
     gsize length = 0;
     g_autofree char *text = vmc_file_read(AT_FDCWD, path, path, &rules, &length, &error);
     if (text == NULL) {
-        vmc_admin_finding_add(check->findings, "keys", path,
-                              "make it a regular file root can read", "%s", error->message);
+        vmc_admin_finding_add(check->findings, "keys", path, "make it a regular file root can read",
+                              "%s", error->message);
         return;
     }
     vmc_admin_keys_review(text, length, path, identity_problem, check, check->findings);
@@ -103,8 +104,7 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
     for (guint i = 0; patterns[i] != NULL; i++) {
         if (strcmp(patterns[i], "none") == 0)
             continue;
-        g_autofree char *path =
-            vmc_admin_sshd_expand_keys_path(patterns[i], home, account, uid);
+        g_autofree char *path = vmc_admin_sshd_expand_keys_path(patterns[i], home, account, uid);
         struct stat st;
         if (path == NULL || lstat(path, &st) != 0)
             continue; /* sshd tries the next one */
@@ -114,8 +114,7 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
     if (found == 0)
         vmc_admin_finding_add(check->findings, "keys", "AuthorizedKeysFile",
                               "add the people's keys with `vmconsole-admin authorize --append`",
-                              "no authorized_keys file of %s exists: nobody can log in",
-                              account);
+                              "no authorized_keys file of %s exists: nobody can log in", account);
 }
 
 void
@@ -125,15 +124,13 @@ vmc_admin_check_sshd(VmcAdminCheck *check)
     if (out == NULL)
         return;
     const char *account = vmc_admin_check_account_name(check);
-    g_autofree char *where =
-        g_strdup_printf("sshd -T -C user=%s%s%s", account,
-                        check->args->sshd_config != NULL ? " -f " : "",
-                        check->args->sshd_config != NULL ? check->args->sshd_config : "");
+    g_autofree char *where = g_strdup_printf(
+        "sshd -T -C user=%s%s%s", account, check->args->sshd_config != NULL ? " -f " : "",
+        check->args->sshd_config != NULL ? check->args->sshd_config : "");
     guint before = check->findings->len;
     vmc_admin_sshd_review(out, strlen(out), where, check->findings);
     if (check->findings->len == before)
-        vmc_admin_check_ok(check, "sshd", "the effective config for %s is locked down",
-                           account);
+        vmc_admin_check_ok(check, "sshd", "the effective config for %s is locked down", account);
     vmc_admin_check_flush(check);
     check_key_files(check, out);
 }

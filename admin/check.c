@@ -26,8 +26,8 @@
 
 /* Where a VM's Spice socket comes from, in both forms: the hint of every
  * finding that asks for a socket (%s: the socket's path, twice). */
-#define SPICE_SOCKET_HOWTO                                                                     \
-    "libvirt: <graphics type='spice'><listen type='socket' socket='%s'/></graphics> in the "  \
+#define SPICE_SOCKET_HOWTO                                                                         \
+    "libvirt: <graphics type='spice'><listen type='socket' socket='%s'/></graphics> in the "       \
     "domain XML (virsh edit VM); plain QEMU: -spice unix=on,addr=%s,disable-ticketing=on"
 
 const char *
@@ -97,8 +97,10 @@ check_log(VmcAdminCheck *check)
                               "every session (exit 8)",
                               check->account->name, why);
     if (check->findings->len == before && check->account == NULL)
-        vmc_admin_check_ok(check, "log", "%s is there, in a directory of root's alone (the "
-                           "account's access is checked once it exists)", log);
+        vmc_admin_check_ok(check, "log",
+                           "%s is there, in a directory of root's alone (the "
+                           "account's access is checked once it exists)",
+                           log);
     else if (check->findings->len == before)
         vmc_admin_check_ok(check, "log", "%s is appendable by %s in a directory it cannot write",
                            log, check->account->name);
@@ -157,13 +159,13 @@ probe_vm(VmcAdminCheck *check, const char *name, const char *path)
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcSpiceProbeResult) result = vmc_spice_probe(uri, PROBE_TIMEOUT_MS, &error);
     if (result == NULL) {
-        g_autofree char *todo = g_strdup_printf("check the VM's Spice settings (" SPICE_SOCKET_HOWTO
-                                                ")", path, path);
+        g_autofree char *todo =
+            g_strdup_printf("check the VM's Spice settings (" SPICE_SOCKET_HOWTO ")", path, path);
         vmc_admin_finding_add(check->findings, "sockets", path, todo,
                               "VM %s accepts connections on its socket but no Spice client gets "
-                              "a display: %s", name, error->message);
-    }
-    else
+                              "a display: %s",
+                              name, error->message);
+    } else
         vmc_admin_check_ok(check, "sockets", "%s answers (display %dx%d)", name, result->width,
                            result->height);
 }
@@ -196,17 +198,21 @@ check_vm(VmcAdminCheck *check, const char *name)
     g_autoptr(GError) error = NULL;
     int fd = vmc_acl_pin_socket(path, &error);
     if (fd < 0) {
-        g_autofree char *todo = g_strdup_printf("start the VM with its Spice socket there ("
-                                                SPICE_SOCKET_HOWTO "), or fix socket = in its "
-                                                "[vm] section", path, path);
+        g_autofree char *todo =
+            g_strdup_printf("start the VM with its Spice socket there (" SPICE_SOCKET_HOWTO
+                            "), or fix socket = in its "
+                            "[vm] section",
+                            path, path);
         vmc_admin_finding_add(check->findings, "sockets", path, todo, "VM %s: %s", name,
                               error->message);
         return;
     }
     if (socket_refused(fd)) {
         close(fd);
-        vmc_admin_check_ok(check, "sockets", "%s is not running (%s is left from its last run "
-                           "and refuses connections); its ACL is checked when it runs", name, path);
+        vmc_admin_check_ok(check, "sockets",
+                           "%s is not running (%s is left from its last run "
+                           "and refuses connections); its ACL is checked when it runs",
+                           name, path);
         return;
     }
     guint before = check->findings->len;
@@ -220,8 +226,10 @@ check_vm(VmcAdminCheck *check, const char *name)
                               "the gateway account cannot connect to VM %s's socket: %s", name,
                               why);
     if (check->findings->len == before && check->account == NULL)
-        vmc_admin_check_ok(check, "sockets", "%s: %s is there (its ACL is checked once the "
-                           "account exists)", name, path);
+        vmc_admin_check_ok(check, "sockets",
+                           "%s: %s is there (its ACL is checked once the "
+                           "account exists)",
+                           name, path);
     else if (check->findings->len == before)
         vmc_admin_check_ok(check, "sockets", "%s: %s as stored, %s may connect", name, path,
                            check->account->name);
@@ -245,7 +253,8 @@ check_socket_dir(VmcAdminCheck *check)
         vmc_admin_finding_add(check->findings, "sockets", dir, todo,
                               "the VMs' socket directory %s does not exist: QEMU cannot create "
                               "the Spice sockets of socket-pattern there (virsh start fails: "
-                              "bind: No such file or directory)", dir);
+                              "bind: No such file or directory)",
+                              dir);
         return;
     }
     g_autofree char *why = NULL;
@@ -255,7 +264,8 @@ check_socket_dir(VmcAdminCheck *check)
     g_autofree char *todo = g_strdup_printf("setfacl -m u:%s:rx %s", account, dir);
     vmc_admin_finding_add(check->findings, "sockets", dir, todo,
                           "%s cannot list the VMs' socket directory (%s): list offers none of "
-                          "its VMs and none can be opened", account, why);
+                          "its VMs and none can be opened",
+                          account, why);
 }
 
 static void
@@ -263,13 +273,12 @@ check_sockets(VmcAdminCheck *check)
 {
     check_socket_dir(check);
     g_autoptr(GPtrArray) names = vmc_config_list_vm_names(check->config);
-    g_autofree char *todo = g_strdup_printf("add [vm NAME] sections, or start VMs with their "
-                                            "Spice sockets at socket-pattern (" SPICE_SOCKET_HOWTO
-                                            ")", check->config->socket_pattern,
-                                            check->config->socket_pattern);
+    g_autofree char *todo =
+        g_strdup_printf("add [vm NAME] sections, or start VMs with their "
+                        "Spice sockets at socket-pattern (" SPICE_SOCKET_HOWTO ")",
+                        check->config->socket_pattern, check->config->socket_pattern);
     if (names->len == 0)
-        vmc_admin_finding_add(check->findings, "sockets", check->config->path, todo,
-                              "no VM found");
+        vmc_admin_finding_add(check->findings, "sockets", check->config->path, todo, "no VM found");
     for (guint i = 0; i < names->len; i++)
         check_vm(check, g_ptr_array_index(names, i));
 }
@@ -305,8 +314,8 @@ check_sandbox(VmcAdminCheck *check)
     }
     g_auto(GStrv) protections = vmc_sandbox_protections(support);
     g_autofree char *list = g_strjoinv(", ", protections);
-    vmc_admin_check_ok(check, "sandbox", "%s and %s: %s%s", support->bwrap, support->confine,
-                       list, support->landlock_abi == 0 ? " (no Landlock on this kernel)" : "");
+    vmc_admin_check_ok(check, "sandbox", "%s and %s: %s%s", support->bwrap, support->confine, list,
+                       support->landlock_abi == 0 ? " (no Landlock on this kernel)" : "");
 }
 
 static void

@@ -23,14 +23,10 @@ typedef struct {
 
 /* The commands, in the order of the usage text. */
 static const AdminCommand commands[] = {
-    {"access", vmc_admin_cmd_access},
-    {"authorize", vmc_admin_cmd_authorize},
-    {"acl", vmc_admin_cmd_acl},
-    {"check", vmc_admin_cmd_check},
-    {"sessions", vmc_admin_cmd_sessions},
-    {"report", vmc_admin_cmd_report},
-    {"show", vmc_admin_cmd_show},
-    {"plot", vmc_admin_cmd_plot},
+    {"access", vmc_admin_cmd_access},     {"authorize", vmc_admin_cmd_authorize},
+    {"acl", vmc_admin_cmd_acl},           {"check", vmc_admin_cmd_check},
+    {"sessions", vmc_admin_cmd_sessions}, {"report", vmc_admin_cmd_report},
+    {"show", vmc_admin_cmd_show},         {"plot", vmc_admin_cmd_plot},
 };
 
 static void
@@ -56,53 +52,54 @@ admin_args_clear(VmcAdminArgs *args)
 static void
 print_usage(FILE *out)
 {
-    vmc_print_escaped(out,
-            "Usage: vmconsole-admin [--config FILE] COMMAND [ARGS]\n"
-            "\n"
-            "Commands:\n"
-            "  access [VM...] [--identity NAME]... [--json]\n"
-            "                 who may open which VM's console, and why: each VM socket's\n"
-            "                 ACL evaluated for each person, as the gateway decides\n"
-            "  authorize IDENTITY KEYFILE [--audio [--audio-port PORT]] [--from CIDR[,CIDR]]\n"
-            "            [--expires DATE] [--append FILE]\n"
-            "                 the locked-down authorized_keys line for a person's key\n"
-            "  acl apply [VM...]\n"
-            "                 put each VM's stored ACL policy (config acl =) and the\n"
-            "                 gateway account's entry on its socket (after each VM start)\n"
-            "  check [--no-probe] [--sshd-config FILE] [--gateway FILE]\n"
-            "                 find setup mistakes, each with what to do (exit 3: found)\n"
-            "  sessions [--vm VM]... [--identity NAME]... [--json|--csv]\n"
-            "                 who is on which VM now (console locks), since when, from\n"
-            "                 where, bytes so far; sessions the log never ended: UNTERMINATED\n"
-            "  report [--by identity|vm|day|month] [--since DATE] [--until DATE]\n"
-            "         [--identity NAME]... [--vm VM]... [--json|--csv]\n"
-            "                 sessions, hours, bytes, mean and peak rate, denials per\n"
-            "                 person, VM, day or month (local time): what to bill from;\n"
-            "                 sessions the log never ended are flagged UNTERMINATED\n"
-            "  show SESSION [--json|--csv]\n"
-            "                 one session in full (an id or a unique prefix of 4+ hex\n"
-            "                 digits), with a sparkline of its throughput\n"
-            "  plot SESSION -o FILE.png|FILE.svg\n"
-            "  plot --vm VM [--since DATE] [--until DATE] -o FILE.png|FILE.svg\n"
-            "                 throughput over time per Spice channel, drawn as an image\n"
-            "  help           this text\n"
-            "\n"
-            "Options (before or after the command):\n"
-            "  -c, --config FILE     configuration file (default %s)\n"
-            "      --log FILE        the session log to read (default: the config's log)\n"
-            "  -i, --identity NAME   only this person (repeatable)\n"
-            "      --vm NAME         only this VM (repeatable)\n"
-            "      --json            JSON instead of a table\n"
-            "      --csv             CSV instead of a table\n"
-            "      --since DATE      sessions that started then or later (YYYY-MM-DD or\n"
-            "                        YYYY-MM-DDTHH:MM:SS, local time unless it has an offset)\n"
-            "      --until DATE      sessions that started before then\n"
-            "  -o, --output FILE     plot: the image to write (.png or .svg)\n"
-            "      --version         the version\n"
-            "  -h, --help            this text\n"
-            "\n"
-            "See vmconsole-admin(8).\n",
-            VMC_DEFAULT_CONFIG);
+    vmc_print_escaped(
+        out,
+        "Usage: vmconsole-admin [--config FILE] COMMAND [ARGS]\n"
+        "\n"
+        "Commands:\n"
+        "  access [VM...] [--identity NAME]... [--json]\n"
+        "                 who may open which VM's console, and why: each VM socket's\n"
+        "                 ACL evaluated for each person, as the gateway decides\n"
+        "  authorize IDENTITY KEYFILE [--audio [--audio-port PORT]] [--from CIDR[,CIDR]]\n"
+        "            [--expires DATE] [--append FILE]\n"
+        "                 the locked-down authorized_keys line for a person's key\n"
+        "  acl apply [VM...]\n"
+        "                 put each VM's stored ACL policy (config acl =) and the\n"
+        "                 gateway account's entry on its socket (after each VM start)\n"
+        "  check [--no-probe] [--sshd-config FILE] [--gateway FILE]\n"
+        "                 find setup mistakes, each with what to do (exit 3: found)\n"
+        "  sessions [--vm VM]... [--identity NAME]... [--json|--csv]\n"
+        "                 who is on which VM now (console locks), since when, from\n"
+        "                 where, bytes so far; sessions the log never ended: UNTERMINATED\n"
+        "  report [--by identity|vm|day|month] [--since DATE] [--until DATE]\n"
+        "         [--identity NAME]... [--vm VM]... [--json|--csv]\n"
+        "                 sessions, hours, bytes, mean and peak rate, denials per\n"
+        "                 person, VM, day or month (local time): what to bill from;\n"
+        "                 sessions the log never ended are flagged UNTERMINATED\n"
+        "  show SESSION [--json|--csv]\n"
+        "                 one session in full (an id or a unique prefix of 4+ hex\n"
+        "                 digits), with a sparkline of its throughput\n"
+        "  plot SESSION -o FILE.png|FILE.svg\n"
+        "  plot --vm VM [--since DATE] [--until DATE] -o FILE.png|FILE.svg\n"
+        "                 throughput over time per Spice channel, drawn as an image\n"
+        "  help           this text\n"
+        "\n"
+        "Options (before or after the command):\n"
+        "  -c, --config FILE     configuration file (default %s)\n"
+        "      --log FILE        the session log to read (default: the config's log)\n"
+        "  -i, --identity NAME   only this person (repeatable)\n"
+        "      --vm NAME         only this VM (repeatable)\n"
+        "      --json            JSON instead of a table\n"
+        "      --csv             CSV instead of a table\n"
+        "      --since DATE      sessions that started then or later (YYYY-MM-DD or\n"
+        "                        YYYY-MM-DDTHH:MM:SS, local time unless it has an offset)\n"
+        "      --until DATE      sessions that started before then\n"
+        "  -o, --output FILE     plot: the image to write (.png or .svg)\n"
+        "      --version         the version\n"
+        "  -h, --help            this text\n"
+        "\n"
+        "See vmconsole-admin(8).\n",
+        VMC_DEFAULT_CONFIG);
 }
 
 /* Parse all of argv at once: GOption takes options wherever they are and
@@ -154,8 +151,7 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
 }
 
 /* Say what is wrong with the command line, then how to use it; exit 2. */
-static int G_GNUC_PRINTF(1, 2)
-usage_error(const char *format, ...)
+static int G_GNUC_PRINTF(1, 2) usage_error(const char *format, ...)
 {
     va_list args;
     va_start(args, format);

@@ -28,11 +28,11 @@ typedef struct {
 
 struct _VmcReport {
     VmcReportQuery query;
-    GHashTable *rows;      /* key -> VmcReportRow* */
-    GPtrArray *sorted;     /* after finish */
+    GHashTable *rows;  /* key -> VmcReportRow* */
+    GPtrArray *sorted; /* after finish */
     VmcReportRow total;
-    GHashTable *open;      /* session id -> OpenStart* */
-    GPtrArray *open_list;  /* after finish: VmcReportOpen* */
+    GHashTable *open;     /* session id -> OpenStart* */
+    GPtrArray *open_list; /* after finish: VmcReportOpen* */
     guint64 n_untracked;
     guint64 n_unrowed;
     KeyCache cache;
@@ -93,8 +93,8 @@ vmc_report_new(const VmcReportQuery *query)
     report->query = *query;
     report->query.tz = g_time_zone_ref(query->tz);
     report->rows = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)row_free);
-    report->open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify)open_start_free);
+    report->open =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)open_start_free);
     row_init(&report->total);
     report->cache.from_us = -1;
     return report;
@@ -259,9 +259,9 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
         /* a session belongs where it started: its start record's time (the
          * end's "start" can differ by a few ms), else the end's "start",
          * else (neither) the end's own time */
-        const OpenStart *start = e->session != NULL ? g_hash_table_lookup(report->open, e->session)
-                                                    : NULL;
-        gint64 start_us = start != NULL       ? start->start_us
+        const OpenStart *start =
+            e->session != NULL ? g_hash_table_lookup(report->open, e->session) : NULL;
+        gint64 start_us = start != NULL      ? start->start_us
                           : e->start_us >= 0 ? e->start_us
                                              : e->time_us;
         gboolean sandbox_off = start != NULL && start->sandbox_off;
@@ -305,8 +305,8 @@ compare_open(gconstpointer a, gconstpointer b)
 static void
 count_open(VmcReport *report, const char *session, const OpenStart *start, gboolean live)
 {
-    VmcReportRow *row = row_for(report, key_of(report, start->identity, start->vm,
-                                               start->start_us));
+    VmcReportRow *row =
+        row_for(report, key_of(report, start->identity, start->vm, start->start_us));
     VmcReportRow *rows[] = {row, &report->total};
     for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
         if (rows[i] == NULL)
@@ -410,8 +410,8 @@ add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
     g_autofree char *hours = g_strdup_printf("%.2f", (double)row->seconds / 3600.0);
     g_autofree char *bytes = vmc_format_bytes((guint64)row->bytes);
     g_autofree char *mean = row->seconds > 0 ? vmc_format_rate(mean_rate(row)) : g_strdup("-");
-    g_autofree char *peak = !isnan(row->rate_peak) ? vmc_format_rate(row->rate_peak)
-                                                   : g_strdup("-");
+    g_autofree char *peak =
+        !isnan(row->rate_peak) ? vmc_format_rate(row->rate_peak) : g_strdup("-");
     g_autofree char *denied = g_strdup_printf("%" G_GUINT64_FORMAT, row->denied);
     /* flagged, not just counted: a session with no end is a billing question */
     g_autofree char *unterminated = flagged_count(row->unterminated);
@@ -420,8 +420,17 @@ add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
         row->audio_bytes >= 0 ? vmc_format_bytes((guint64)row->audio_bytes) : NULL;
     /* flagged too: the viewer ran on the host unconfined */
     g_autofree char *sandbox_off = flagged_count(row->sandbox_off);
-    const char *cells[] = {key[0] != '\0' ? key : NULL, sessions, hours, bytes, mean, peak,
-                           denied, unterminated, x11, audio, sandbox_off};
+    const char *cells[] = {key[0] != '\0' ? key : NULL,
+                           sessions,
+                           hours,
+                           bytes,
+                           mean,
+                           peak,
+                           denied,
+                           unterminated,
+                           x11,
+                           audio,
+                           sandbox_off};
     vmc_admin_table_add_row(table, cells);
 }
 
@@ -446,11 +455,12 @@ append_open_list(GString *out, const VmcReport *report, GTimeZone *tz, gboolean 
     guint64 n = live ? t->live : t->unterminated;
     if (n == 0)
         return;
-    g_string_append_printf(out, live ? "\nLIVE: %" G_GUINT64_FORMAT " session(s) still open "
-                                       "(counted; no hours yet):\n"
-                                     : "\nUNTERMINATED (!): %" G_GUINT64_FORMAT " session(s) "
-                                       "started and never ended, and no console lock holds them "
-                                       "(the gateway died?); their hours and bytes are unknown:\n",
+    g_string_append_printf(out,
+                           live ? "\nLIVE: %" G_GUINT64_FORMAT " session(s) still open "
+                                  "(counted; no hours yet):\n"
+                                : "\nUNTERMINATED (!): %" G_GUINT64_FORMAT " session(s) "
+                                  "started and never ended, and no console lock holds them "
+                                  "(the gateway died?); their hours and bytes are unknown:\n",
                            n);
     static const char *const headers[] = {"SESSION", "IDENTITY", "VM", "STARTED"};
     g_autoptr(VmcAdminTable) table = vmc_admin_table_new(4, headers);
@@ -472,9 +482,17 @@ vmc_report_format_table(const VmcReport *report, GTimeZone *tz)
     g_return_val_if_fail(report != NULL && report->sorted != NULL && tz != NULL, NULL);
     GString *out = g_string_new(NULL);
     append_heading(out, report, tz);
-    const char *headers[] = {key_headers[report->query.by], "SESSIONS", "HOURS", "BYTES",
-                             "MEAN RATE", "PEAK RATE", "DENIED", "UNTERMINATED", "X11 BYTES",
-                             "AUDIO BYTES", "SANDBOX OFF"};
+    const char *headers[] = {key_headers[report->query.by],
+                             "SESSIONS",
+                             "HOURS",
+                             "BYTES",
+                             "MEAN RATE",
+                             "PEAK RATE",
+                             "DENIED",
+                             "UNTERMINATED",
+                             "X11 BYTES",
+                             "AUDIO BYTES",
+                             "SANDBOX OFF"};
     g_autoptr(VmcAdminTable) table = vmc_admin_table_new(G_N_ELEMENTS(headers), headers);
     for (guint i = 0; i < report->sorted->len; i++) {
         const VmcReportRow *row = report->sorted->pdata[i];
@@ -486,12 +504,14 @@ vmc_report_format_table(const VmcReport *report, GTimeZone *tz)
     append_open_list(out, report, tz, FALSE);
     append_open_list(out, report, tz, TRUE);
     if (report->n_untracked > 0)
-        g_string_append_printf(out, "\n(%" G_GUINT64_FORMAT " starts were not tracked: more than "
-                                    "%d sessions open at once; they may be unterminated)\n",
+        g_string_append_printf(out,
+                               "\n(%" G_GUINT64_FORMAT " starts were not tracked: more than "
+                               "%d sessions open at once; they may be unterminated)\n",
                                report->n_untracked, VMC_REPORT_MAX_OPEN);
     if (report->n_unrowed > 0)
-        g_string_append_printf(out, "\n(%" G_GUINT64_FORMAT " records are in the total only: "
-                                    "more than %d keys)\n",
+        g_string_append_printf(out,
+                               "\n(%" G_GUINT64_FORMAT " records are in the total only: "
+                               "more than %d keys)\n",
                                report->n_unrowed, VMC_REPORT_MAX_ROWS);
     return g_string_free(out, FALSE);
 }
@@ -614,15 +634,16 @@ vmc_report_format_csv(const VmcReport *report)
 {
     g_return_val_if_fail(report != NULL && report->sorted != NULL, NULL);
     GString *out = g_string_new(NULL);
-    g_string_append_printf(out, "%s,sessions,ended,seconds,hours,bytes,rate_mean,rate_peak,"
-                                "rate_peak_time,denied,unterminated,live,x11_bytes,audio_bytes,"
-                                "sandbox_off\n",
+    g_string_append_printf(out,
+                           "%s,sessions,ended,seconds,hours,bytes,rate_mean,rate_peak,"
+                           "rate_peak_time,denied,unterminated,live,x11_bytes,audio_bytes,"
+                           "sandbox_off\n",
                            by_names[report->query.by]);
     for (guint i = 0; i < report->sorted->len; i++) {
         const VmcReportRow *row = report->sorted->pdata[i];
         vmc_audit_csv_append(out, row->key);
-        g_string_append_printf(out, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
-                                    ",%" G_GINT64_FORMAT,
+        g_string_append_printf(out,
+                               ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GINT64_FORMAT,
                                row->sessions, row->ended, row->seconds);
         csv_add_double(out, (double)row->seconds / 3600.0, "%.4f");
         g_string_append_printf(out, ",%" G_GINT64_FORMAT, row->bytes);
@@ -630,10 +651,9 @@ vmc_report_format_csv(const VmcReport *report)
         csv_add_double(out, row->rate_peak, "%.1f");
         g_autofree char *peak_time =
             row->rate_peak_time_us >= 0 ? vmc_format_time_us(row->rate_peak_time_us) : NULL;
-        g_string_append_printf(out, ",%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
-                                    ",%" G_GUINT64_FORMAT,
-                               peak_time != NULL ? peak_time : "", row->denied,
-                               row->unterminated, row->live);
+        g_string_append_printf(
+            out, ",%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT,
+            peak_time != NULL ? peak_time : "", row->denied, row->unterminated, row->live);
         csv_add_count(out, row->x11_bytes);
         csv_add_count(out, row->audio_bytes);
         g_string_append_printf(out, ",%" G_GUINT64_FORMAT "\n", row->sandbox_off);

@@ -58,8 +58,7 @@ live_session_ids(const VmcConfig *config)
 
 /* Read the whole log into report; FALSE (said on stderr) when it cannot be read. */
 static gboolean
-read_log(const char *log_path, VmcReport *report, guint64 *ret_n_damaged,
-         GArray **ret_damaged)
+read_log(const char *log_path, VmcReport *report, guint64 *ret_n_damaged, GArray **ret_damaged)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcLogReader) reader = vmc_log_reader_open(log_path, &error);
@@ -82,8 +81,8 @@ read_log(const char *log_path, VmcReport *report, guint64 *ret_n_damaged,
 }
 
 static void
-print_report(const VmcAdminArgs *args, const VmcReport *report, GTimeZone *tz,
-             guint64 n_damaged, const GArray *damaged)
+print_report(const VmcAdminArgs *args, const VmcReport *report, GTimeZone *tz, guint64 n_damaged,
+             const GArray *damaged)
 {
     g_autofree char *text = args->json  ? vmc_report_format_json(report, n_damaged, damaged)
                             : args->csv ? vmc_report_format_csv(report)

@@ -130,13 +130,13 @@ review_unused_timeout(const SshdSettings *settings, const char *where, GPtrArray
     }
     if (g_ascii_string_to_unsigned(value, 10, 1, VMC_SSHD_UNUSED_TIMEOUT_MAX_S, &seconds, NULL))
         return;
-    vmc_admin_finding_add(findings, "sshd", place, todo,
-                          "unusedconnectiontimeout is '%s': a connection with no session "
-                          "(ssh -N -R ...) keeps reverse forwards on any loopback port >= 1024 "
-                          "(X11 displays 6010-6999 too) %s, without ever running the gateway: "
-                          "no record",
-                          value, strcmp(value, "none") == 0 ? "for as long as it likes"
-                                                            : "for longer than a minute");
+    vmc_admin_finding_add(
+        findings, "sshd", place, todo,
+        "unusedconnectiontimeout is '%s': a connection with no session "
+        "(ssh -N -R ...) keeps reverse forwards on any loopback port >= 1024 "
+        "(X11 displays 6010-6999 too) %s, without ever running the gateway: "
+        "no record",
+        value, strcmp(value, "none") == 0 ? "for as long as it likes" : "for longer than a minute");
 }
 
 void

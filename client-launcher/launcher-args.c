@@ -15,13 +15,17 @@
 
 #include "vmc-common.h"
 
-G_DEFINE_QUARK(vmc-launcher-error-quark, vmc_launcher_error)
+/* the GError domain "vmc-launcher-error-quark" */
+GQuark
+vmc_launcher_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-launcher-error-quark");
+}
 
-#define QUOTE_MAX 80 /* user text quoted in an error message */
+#define QUOTE_MAX 80        /* user text quoted in an error message */
 #define PORT_UNSET G_MININT /* -p / --remote-port not given */
 
-static gboolean
-usage_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static gboolean usage_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static gboolean
 usage_error(GError **error, const char *format, ...)
@@ -68,8 +72,10 @@ check_destination(const char *destination, GError **error)
     if (destination[0] == '-')
         return usage_error(error, "'%s' is not a host: a host does not start with '-'", shown);
     if (!is_word(destination, VMC_LAUNCHER_DESTINATION_MAX))
-        return usage_error(error, "'%s' is not a host: [user@]host is 1 to %d printable "
-                           "characters without spaces", shown, VMC_LAUNCHER_DESTINATION_MAX);
+        return usage_error(error,
+                           "'%s' is not a host: [user@]host is 1 to %d printable "
+                           "characters without spaces",
+                           shown, VMC_LAUNCHER_DESTINATION_MAX);
     return TRUE;
 }
 
@@ -88,8 +94,10 @@ check_ssh_options(char **options, const char *identity_file, GError **error)
                 printable = FALSE;
         if (length == 0 || length > VMC_LAUNCHER_SSH_OPTION_MAX || !printable) {
             g_autofree char *shown = vmc_text_escape(options[i], -1, QUOTE_MAX);
-            return usage_error(error, "-o '%s': an ssh option is 1 to %d characters without "
-                               "control characters", shown, VMC_LAUNCHER_SSH_OPTION_MAX);
+            return usage_error(error,
+                               "-o '%s': an ssh option is 1 to %d characters without "
+                               "control characters",
+                               shown, VMC_LAUNCHER_SSH_OPTION_MAX);
         }
     }
     if (identity_file != NULL &&
@@ -181,11 +189,13 @@ check_positionals(char **words, const RawArgs *raw, GError **error)
         return TRUE;
     if (n < 3)
         return usage_error(error, "which VM? usage: vmconsole [options] [user@]host VM "
-                           "(vmconsole HOST --list shows the VMs you may open)");
+                                  "(vmconsole HOST --list shows the VMs you may open)");
     if (!vmc_launcher_vm_name_is_valid(words[2])) {
         g_autofree char *shown = vmc_text_escape(words[2], -1, QUOTE_MAX);
-        return usage_error(error, "'%s' is not a VM name: 1 to %d letters, digits, '.', '_' "
-                           "or '-', starting with a letter or digit", shown, VMC_LAUNCHER_VM_MAX);
+        return usage_error(error,
+                           "'%s' is not a VM name: 1 to %d letters, digits, '.', '_' "
+                           "or '-', starting with a letter or digit",
+                           shown, VMC_LAUNCHER_VM_MAX);
     }
     return TRUE;
 }
@@ -194,19 +204,18 @@ static gboolean
 check_combination(const RawArgs *raw, VmcLauncherArgs *out, GError **error)
 {
     gboolean remote = raw->remote_port != PORT_UNSET;
-    if (raw->list && (raw->takeover || raw->no_audio || remote || raw->trusted_x11 ||
-                      raw->microphone))
+    if (raw->list &&
+        (raw->takeover || raw->no_audio || remote || raw->trusted_x11 || raw->microphone))
         return usage_error(error, "--list cannot be combined with --takeover, --no-audio, "
-                           "--remote-port, --trusted-x11 or --microphone");
+                                  "--remote-port, --trusted-x11 or --microphone");
     if (raw->no_audio && raw->microphone)
         return usage_error(error, "--microphone needs the sound tunnel: not with --no-audio");
     if (raw->no_audio && remote)
         return usage_error(error, "--remote-port names the sound tunnel's port: not with "
-                           "--no-audio");
+                                  "--no-audio");
     if (raw->ssh_port != PORT_UNSET && !check_port("-p", raw->ssh_port, &out->ssh_port, error))
         return FALSE;
-    if (remote &&
-        !check_port("--remote-port", raw->remote_port, &out->remote_port, error))
+    if (remote && !check_port("--remote-port", raw->remote_port, &out->remote_port, error))
         return FALSE;
     return check_ssh_options(raw->ssh_options, raw->identity_file, error);
 }
@@ -242,8 +251,8 @@ vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args, GError
     args.trusted_x11 = raw.trusted_x11;
     args.microphone = raw.microphone;
     args.identity_file = g_steal_pointer(&raw.identity_file);
-    args.ssh_options = raw.ssh_options != NULL ? g_steal_pointer(&raw.ssh_options)
-                                               : g_new0(char *, 1);
+    args.ssh_options =
+        raw.ssh_options != NULL ? g_steal_pointer(&raw.ssh_options) : g_new0(char *, 1);
     *ret_args = args;
     return TRUE;
 }

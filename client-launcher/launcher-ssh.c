@@ -12,9 +12,26 @@
  * (SSH_SK_PROVIDER), Kerberos (KRB5*), ${XDG_RUNTIME_DIR} in ssh_config,
  * messages and SendEnv (TERM, LANG, LANGUAGE, LC_*), TMPDIR, TZ. */
 static const char *const env_names[] = {
-    "HOME", "USER", "LOGNAME", "PATH", "SHELL", "DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY",
-    "SSH_AUTH_SOCK", "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "SSH_SK_PROVIDER", "TERM", "LANG",
-    "LANGUAGE", "KRB5CCNAME", "KRB5_CONFIG", "XDG_RUNTIME_DIR", "TMPDIR", "TZ",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "DISPLAY",
+    "XAUTHORITY",
+    "WAYLAND_DISPLAY",
+    "SSH_AUTH_SOCK",
+    "SSH_ASKPASS",
+    "SSH_ASKPASS_REQUIRE",
+    "SSH_SK_PROVIDER",
+    "TERM",
+    "LANG",
+    "LANGUAGE",
+    "KRB5CCNAME",
+    "KRB5_CONFIG",
+    "XDG_RUNTIME_DIR",
+    "TMPDIR",
+    "TZ",
 };
 
 static gboolean
@@ -118,8 +135,8 @@ vmc_launcher_ssh_argv(const char *ssh, const VmcLauncherArgs *args, VmcLauncherS
     for (gsize i = 0; args->ssh_options != NULL && args->ssh_options[i] != NULL; i++)
         add_pair(argv, "-o", args->ssh_options[i]);
     if (open && sound != VMC_LAUNCHER_SOUND_NONE) {
-        g_autofree char *spec = g_strdup_printf("%u:%s:%u", args->remote_port,
-                                                VMC_LAUNCHER_CONNECT_HOST, local_port);
+        g_autofree char *spec =
+            g_strdup_printf("%u:%s:%u", args->remote_port, VMC_LAUNCHER_CONNECT_HOST, local_port);
         add_pair(argv, "-R", spec);
     }
     add(argv, "--");
@@ -144,8 +161,8 @@ vmc_launcher_wants_stdin(const VmcLauncherArgs *args, VmcLauncherSound sound)
 }
 
 char *
-vmc_launcher_stdin_text(const VmcLauncherArgs *args, VmcLauncherSound sound,
-                        guint16 allocated_port, const char *cookie_hex)
+vmc_launcher_stdin_text(const VmcLauncherArgs *args, VmcLauncherSound sound, guint16 allocated_port,
+                        const char *cookie_hex)
 {
     g_return_val_if_fail(args != NULL, NULL);
     if (!vmc_launcher_wants_stdin(args, sound))

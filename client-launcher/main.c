@@ -25,9 +25,9 @@
 #include "vmc-launcher.h"
 #include "vmc-pulse.h"
 
-#define KILL_DELAY_MS 5000   /* after passing a signal on: then SIGKILL */
-#define READ_CHUNK 4096      /* bytes of ssh's stderr read at once */
-#define SHOWN_MAX 300        /* user and server text in our own lines */
+#define KILL_DELAY_MS 5000 /* after passing a signal on: then SIGKILL */
+#define READ_CHUNK 4096    /* bytes of ssh's stderr read at once */
+#define SHOWN_MAX 300      /* user and server text in our own lines */
 
 typedef struct {
     const VmcLauncherArgs *args;
@@ -35,13 +35,13 @@ typedef struct {
     VmcPulseEndpoint *endpoint; /* borrowed; NULL without sound */
     GMainLoop *loop;
     GPid pid;
-    int stdin_fd;               /* -1 once written and closed */
-    int stderr_fd;              /* -1 once at its end */
+    int stdin_fd;  /* -1 once written and closed */
+    int stderr_fd; /* -1 once at its end */
     guint stderr_source;
     VmcLauncherLines lines;
     gboolean exited;
     int wait_status;
-    int signal;                 /* the first signal received, 0: none */
+    int signal; /* the first signal received, 0: none */
     guint kill_timer;
 } Launcher;
 
@@ -66,37 +66,37 @@ say(const char *format, ...)
 static void
 print_usage(FILE *out)
 {
-    vmc_print_escaped(out,
-            "Usage: vmconsole [options] [user@]host VM\n"
-            "       vmconsole [options] [user@]host --list\n"
-            "\n"
-            "Opens the VM's graphical console from the host's vmconsole gateway through ssh,\n"
-            "with the VM's sound on this laptop's speakers.\n"
-            "\n"
-            "Options:\n"
-            "  -l, --list            the VMs you may open on the host\n"
-            "      --takeover        take the console over from a session holding it\n"
-            "      --no-audio        no sound (no tunnel)\n"
-            "      --microphone      the VM may record from this laptop's microphone (where\n"
-            "                        the host allows it; off by default)\n"
-            "      --remote-port N   the sound tunnel's port on the host, for a key that\n"
-            "                        allows only a fixed one (permitlisten=\"localhost:N\")\n"
-            "      --trusted-x11     trusted X11 forwarding (ssh -X with ForwardX11Trusted=yes):\n"
-            "                        whatever reaches the host's end of the forward can then\n"
-            "                        read this display's keystrokes and windows and drive it;\n"
-            "                        only for a program that fails without (the default is\n"
-            "                        untrusted: ForwardX11Trusted=no)\n"
-            "  -C                    ssh compression (slow links)\n"
-            "  -i KEY                ssh identity file\n"
-            "  -p PORT               ssh port\n"
-            "  -o OPTION             an ssh option (repeatable), as for ssh -o\n"
-            "  -v                    say more (and ssh -v)\n"
-            "  -h, --help            this text\n"
-            "  -V, --version         the version\n"
-            "\n"
-            "Exit status: the gateway's (0 ok, 2 bad request, 3 not permitted, 4 VM not\n"
-            "running, 5 console busy, 7 no X11 forward, 8 host audit log not writable),\n"
-            "255 when ssh failed, 128+N after signal N. See vmconsole(1).\n");
+    vmc_print_escaped(
+        out, "Usage: vmconsole [options] [user@]host VM\n"
+             "       vmconsole [options] [user@]host --list\n"
+             "\n"
+             "Opens the VM's graphical console from the host's vmconsole gateway through ssh,\n"
+             "with the VM's sound on this laptop's speakers.\n"
+             "\n"
+             "Options:\n"
+             "  -l, --list            the VMs you may open on the host\n"
+             "      --takeover        take the console over from a session holding it\n"
+             "      --no-audio        no sound (no tunnel)\n"
+             "      --microphone      the VM may record from this laptop's microphone (where\n"
+             "                        the host allows it; off by default)\n"
+             "      --remote-port N   the sound tunnel's port on the host, for a key that\n"
+             "                        allows only a fixed one (permitlisten=\"localhost:N\")\n"
+             "      --trusted-x11     trusted X11 forwarding (ssh -X with ForwardX11Trusted=yes):\n"
+             "                        whatever reaches the host's end of the forward can then\n"
+             "                        read this display's keystrokes and windows and drive it;\n"
+             "                        only for a program that fails without (the default is\n"
+             "                        untrusted: ForwardX11Trusted=no)\n"
+             "  -C                    ssh compression (slow links)\n"
+             "  -i KEY                ssh identity file\n"
+             "  -p PORT               ssh port\n"
+             "  -o OPTION             an ssh option (repeatable), as for ssh -o\n"
+             "  -v                    say more (and ssh -v)\n"
+             "  -h, --help            this text\n"
+             "  -V, --version         the version\n"
+             "\n"
+             "Exit status: the gateway's (0 ok, 2 bad request, 3 not permitted, 4 VM not\n"
+             "running, 5 console busy, 7 no X11 forward, 8 host audit log not writable),\n"
+             "255 when ssh failed, 128+N after signal N. See vmconsole(1).\n");
 }
 
 /* ---- sound ---- */
@@ -123,7 +123,8 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
     const char *microphone = args->microphone ? ", with the microphone" : "";
     if (info->kind == VMC_PULSE_SERVER_PIPEWIRE)
         say("sound: laptop %s via tunnel%s (it cannot check a cookie: vmconsole checks it in "
-            "front of it while the session runs)", server, microphone);
+            "front of it while the session runs)",
+            server, microphone);
     else
         say("sound: laptop %s via tunnel%s", server, microphone);
     if (args->verbose && vmc_pulse_endpoint_get_module_index(endpoint) != G_MAXUINT32)
@@ -150,13 +151,15 @@ close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
     g_autofree char *commands = vmc_pulse_endpoint_get_refused_commands(endpoint);
     if (commands != NULL) /* command names and counts: the whole list */
         say("sound: refused %.*s from the host: only playing sound%s is let through to this "
-            "laptop's sound server", (int)strlen(commands), commands,
+            "laptop's sound server",
+            (int)strlen(commands), commands,
             vmc_pulse_endpoint_get_server(endpoint) != NULL && launcher_microphone
-                ? " and the microphone" : "");
+                ? " and the microphone"
+                : "");
     if (!vmc_pulse_endpoint_close(endpoint, &error))
         say("could not remove the sound endpoint from the laptop's sound server: %.*s; "
-            "remove it with: pactl unload-module %u", SHOWN_MAX, error->message,
-            vmc_pulse_endpoint_get_module_index(endpoint));
+            "remove it with: pactl unload-module %u",
+            SHOWN_MAX, error->message, vmc_pulse_endpoint_get_module_index(endpoint));
 }
 
 /* ---- ssh's stdin and stderr ---- */
@@ -164,11 +167,10 @@ close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
 static void
 write_stdin(Launcher *launcher, guint16 allocated_port)
 {
-    const char *cookie = launcher->endpoint != NULL
-                             ? vmc_pulse_endpoint_get_cookie_hex(launcher->endpoint)
-                             : NULL;
-    g_autofree char *text = vmc_launcher_stdin_text(launcher->args, launcher->sound,
-                                                    allocated_port, cookie);
+    const char *cookie =
+        launcher->endpoint != NULL ? vmc_pulse_endpoint_get_cookie_hex(launcher->endpoint) : NULL;
+    g_autofree char *text =
+        vmc_launcher_stdin_text(launcher->args, launcher->sound, allocated_port, cookie);
     gsize done = 0, length = text != NULL ? strlen(text) : 0;
     while (done < length) {
         ssize_t n = write(launcher->stdin_fd, text + done, length - done);
@@ -192,8 +194,8 @@ on_line(const char *line, gsize length, gpointer data)
     guint16 port;
     if (launcher->stdin_fd >= 0 &&
         vmc_launcher_wants_allocated_port(launcher->args, launcher->sound) &&
-        vmc_launcher_parse_allocated_port(line, length, vmc_pulse_endpoint_get_port(
-                                                            launcher->endpoint), &port)) {
+        vmc_launcher_parse_allocated_port(line, length,
+                                          vmc_pulse_endpoint_get_port(launcher->endpoint), &port)) {
         if (launcher->args->verbose)
             say("the host's end of the sound tunnel: port %u", port);
         write_stdin(launcher, port);
@@ -312,15 +314,14 @@ spawn_ssh(Launcher *launcher, char **argv, gboolean stdin_pipe, GError **error)
 {
     g_auto(GStrv) parent = g_get_environ();
     g_auto(GStrv) env = vmc_launcher_ssh_env((const char *const *)parent);
-    GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD |
-                        (stdin_pipe ? 0 : G_SPAWN_STDIN_FROM_DEV_NULL);
+    GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD | (stdin_pipe ? 0 : G_SPAWN_STDIN_FROM_DEV_NULL);
     if (!g_spawn_async_with_pipes(NULL, argv, env, flags, child_setup, NULL, &launcher->pid,
                                   stdin_pipe ? &launcher->stdin_fd : NULL, NULL,
                                   &launcher->stderr_fd, error))
         return FALSE;
     g_unix_set_fd_nonblocking(launcher->stderr_fd, TRUE, NULL);
-    launcher->stderr_source = g_unix_fd_add(launcher->stderr_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                            on_stderr, launcher);
+    launcher->stderr_source =
+        g_unix_fd_add(launcher->stderr_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stderr, launcher);
     g_child_watch_add(launcher->pid, on_child, launcher);
     return TRUE;
 }
@@ -346,8 +347,8 @@ report_end(const Launcher *launcher)
     if (status == 255)
         say("ssh failed (exit status 255)%s%s", hint != NULL ? ": " : "", hint ? hint : "");
     else if (status != 0)
-        say("the host's gateway ended with exit status %d%s%s", status,
-            hint != NULL ? ": " : "", hint ? hint : "");
+        say("the host's gateway ended with exit status %d%s%s", status, hint != NULL ? ": " : "",
+            hint ? hint : "");
     return status;
 }
 
@@ -384,8 +385,8 @@ run_ssh(Launcher *launcher)
         say("ssh failed: there is no ssh in PATH; install OpenSSH's client (openssh-client)");
         return 255;
     }
-    guint16 local_port = launcher->endpoint != NULL
-                             ? vmc_pulse_endpoint_get_port(launcher->endpoint) : 0;
+    guint16 local_port =
+        launcher->endpoint != NULL ? vmc_pulse_endpoint_get_port(launcher->endpoint) : 0;
     g_auto(GStrv) argv = vmc_launcher_ssh_argv(ssh, launcher->args, launcher->sound, local_port);
     if (launcher->args->verbose)
         show_argv(argv);

@@ -70,8 +70,7 @@ typedef struct {
  * FALSE with VMC_LAUNCHER_ERROR_USAGE saying what is wrong (user text escaped
  * and capped) and leaves ret_args untouched. --help and --version win over
  * everything else that parses. */
-gboolean vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args,
-                                 GError **error);
+gboolean vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args, GError **error);
 void vmc_launcher_args_clear(VmcLauncherArgs *args);
 
 /* TRUE for a VM name of the gateway's grammar: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
@@ -97,8 +96,8 @@ char *vmc_launcher_request(const VmcLauncherArgs *args, VmcLauncherSound sound);
  * LIST: -x, no -R, no forced options. local_port: the endpoint's port
  * (ignored for SOUND_NONE). The launcher's own -o come before the person's:
  * ssh keeps the first value it gets for an option. */
-char **vmc_launcher_ssh_argv(const char *ssh, const VmcLauncherArgs *args,
-                             VmcLauncherSound sound, guint16 local_port);
+char **vmc_launcher_ssh_argv(const char *ssh, const VmcLauncherArgs *args, VmcLauncherSound sound,
+                             guint16 local_port);
 
 /* TRUE when the launcher must wait for ssh's "Allocated port" line before it
  * can write the gateway's stdin (sound with a dynamic port). */

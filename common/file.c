@@ -40,9 +40,8 @@ vmc_file_kind(mode_t mode)
 
 /* The refusal: errno err (what the file is instead, for callers that word
  * it themselves), and the error naming the file, then the rules' remedy. */
-static gboolean G_GNUC_PRINTF(5, 6)
-refuse(GError **error, int err, const char *shown, const VmcFileRules *rules,
-       const char *format, ...)
+static gboolean G_GNUC_PRINTF(5, 6) refuse(GError **error, int err, const char *shown,
+                                           const VmcFileRules *rules, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -57,8 +56,8 @@ refuse(GError **error, int err, const char *shown, const VmcFileRules *rules,
 static void
 set_errno_error(GError **error, int err, const char *what, const char *shown)
 {
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "cannot %s %s: %s", what,
-                shown, g_strerror(err));
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "cannot %s %s: %s", what, shown,
+                g_strerror(err));
     errno = err;
 }
 
@@ -67,7 +66,10 @@ static gboolean
 check_stat(const struct stat *st, const char *shown, const VmcFileRules *rules, GError **error)
 {
     if (!S_ISREG(st->st_mode))
-        return refuse(error, S_ISDIR(st->st_mode) ? EISDIR : S_ISLNK(st->st_mode) ? ELOOP : EINVAL,
+        return refuse(error,
+                      S_ISDIR(st->st_mode)   ? EISDIR
+                      : S_ISLNK(st->st_mode) ? ELOOP
+                                             : EINVAL,
                       shown, rules, "is %s, not a regular file", vmc_file_kind(st->st_mode));
     if (rules->owner != VMC_FILE_OWNER_ANY && st->st_uid != rules->owner)
         return refuse(error, EPERM, shown, rules, "belongs to uid %u, not to uid %u",
@@ -99,8 +101,8 @@ vmc_file_open(int dir_fd, const char *name, const char *shown, int open_flags,
     }
     /* ... and check again what was opened: it may have been replaced. */
     int flags = open_flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
-    int fd = openat(dir_fd, name, flags, rules->create_mode != 0 ? rules->create_mode
-                                                                 : DEFAULT_CREATE_MODE);
+    int fd = openat(dir_fd, name, flags,
+                    rules->create_mode != 0 ? rules->create_mode : DEFAULT_CREATE_MODE);
     if (fd < 0) {
         int err = errno;
         if (err == ELOOP && !follow)

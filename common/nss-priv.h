@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-#define VMC_NSS_BUFFER_START 1024 /* the first buffer; doubled on ERANGE up to VMC_NSS_BUFFER_MAX */
+/* the first buffer; doubled on ERANGE up to VMC_NSS_BUFFER_MAX */
+#define VMC_NSS_BUFFER_START 1024
 
 /* One re-entrant NSS call (getpwnam_r and its kin, adapted): fills entry
  * from buf and sets *ret_found, or leaves it NULL. Returns 0 or an errno. */

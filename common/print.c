@@ -114,8 +114,7 @@ static void
 append_text(GString *out, const Spec *spec, const char *text, gssize length)
 {
     gsize cap = spec->precision >= 0 ? (gsize)spec->precision : VMC_PRINT_ARG_MAX;
-    g_autofree char *escaped =
-        vmc_text_escape_with(text, length, cap, VMC_ESCAPE_KEEP_BACKSLASH);
+    g_autofree char *escaped = vmc_text_escape_with(text, length, cap, VMC_ESCAPE_KEEP_BACKSLASH);
     append_padded(out, spec, escaped);
 }
 
@@ -124,17 +123,17 @@ static void
 rebuild(const Spec *spec, char buf[SPEC_MAX])
 {
     static const char *const words[] = {
-        [LENGTH_NONE] = "", [LENGTH_HH] = "hh", [LENGTH_H] = "h", [LENGTH_L] = "l",
-        [LENGTH_LL] = "ll", [LENGTH_Z] = "z",   [LENGTH_J] = "j", [LENGTH_T] = "t",
-        [LENGTH_BIG_L] = "L",
+        [LENGTH_NONE] = "", [LENGTH_HH] = "hh", [LENGTH_H] = "h",
+        [LENGTH_L] = "l",   [LENGTH_LL] = "ll", [LENGTH_Z] = "z",
+        [LENGTH_J] = "j",   [LENGTH_T] = "t",   [LENGTH_BIG_L] = "L",
     };
     char width[16] = "", precision[16] = "";
     if (spec->width >= 0)
         g_snprintf(width, sizeof width, "%d", spec->width);
     if (spec->precision >= 0)
         g_snprintf(precision, sizeof precision, ".%d", spec->precision);
-    g_snprintf(buf, SPEC_MAX, "%%%s%s%s%s%c", spec->flags, width, precision,
-               words[spec->length], spec->conversion);
+    g_snprintf(buf, SPEC_MAX, "%%%s%s%s%s%c", spec->flags, width, precision, words[spec->length],
+               spec->conversion);
 }
 
 /* The rebuilt spec is one of a literal format the compiler has checked. */

@@ -107,7 +107,7 @@ char *vmc_format_time_us(gint64 real_time_us);
 typedef struct {
     char *name; /* as NSS spells it (may differ from the name asked for) */
     uid_t uid;
-    gid_t gid;  /* primary group */
+    gid_t gid; /* primary group */
     char *home;
 } VmcNssUser;
 
@@ -161,11 +161,11 @@ typedef enum {
 
 /* What a file must be to be opened. */
 typedef struct {
-    uid_t owner;         /* its owner, or VMC_FILE_OWNER_ANY */
-    goffset max_size;    /* bytes at most; -1: any (vmc_file_open only) */
-    VmcFileFlags flags;  /* 0: no symlink, exactly one link */
-    mode_t create_mode;  /* a file made by O_CREAT; 0: 0600 */
-    const char *remedy;  /* what to do, ending the error of a refused file; NULL: none */
+    uid_t owner;        /* its owner, or VMC_FILE_OWNER_ANY */
+    goffset max_size;   /* bytes at most; -1: any (vmc_file_open only) */
+    VmcFileFlags flags; /* 0: no symlink, exactly one link */
+    mode_t create_mode; /* a file made by O_CREAT; 0: 0600 */
+    const char *remedy; /* what to do, ending the error of a refused file; NULL: none */
 } VmcFileRules;
 
 /* Open name (in dir_fd, or a path with AT_FDCWD) as a regular file that

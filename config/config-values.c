@@ -306,8 +306,7 @@ vmc_config_parse_tunnel_check(const char *value, VmcSandboxMode *ret_check, char
 }
 
 gboolean
-vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
-                            char **ret_why)
+vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_microphone != NULL && ret_why != NULL, FALSE);
     if (strcmp(value, "allow") == 0)
@@ -357,8 +356,7 @@ name_index(const char *const *names, gsize n_names, const char *value)
 }
 
 gboolean
-vmc_config_parse_file_transfer(const char *value, VmcFileTransferPolicy *ret_policy,
-                               char **ret_why)
+vmc_config_parse_file_transfer(const char *value, VmcFileTransferPolicy *ret_policy, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_policy != NULL && ret_why != NULL, FALSE);
     int i = name_index(file_transfer_names, G_N_ELEMENTS(file_transfer_names), value);
@@ -407,8 +405,9 @@ vmc_config_parse_denied_rate(const char *value, guint *ret_rate, char **ret_why)
 {
     g_return_val_if_fail(value != NULL && ret_rate != NULL && ret_why != NULL, FALSE);
     if (!parse_small_number(value, VMC_CONFIG_DENIED_RATE_MAX, ret_rate))
-        return fail(ret_why, "must be a number from 1 to %d (denied records written per "
-                             "identity and client address per minute)",
+        return fail(ret_why,
+                    "must be a number from 1 to %d (denied records written per "
+                    "identity and client address per minute)",
                     VMC_CONFIG_DENIED_RATE_MAX);
     return TRUE;
 }

@@ -8,7 +8,12 @@
 
 #include "vmc-common.h"
 
-G_DEFINE_QUARK(vmc - config - error - quark, vmc_config_error)
+/* the GError domain "vmc-config-error-quark" */
+GQuark
+vmc_config_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-config-error-quark");
+}
 
 #define LOAD_HINT "pass --config FILE or create it (see data/gateway.conf.example)"
 
@@ -78,7 +83,8 @@ vmc_config_load(const char *path, GError **error)
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     /* The admin's file, so a symlink or a second name is fine; a FIFO must
      * not hang the load, and the size is bounded. errno says why not. */
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_CONFIG_MAX_BYTES,
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY,
+                                .max_size = VMC_CONFIG_MAX_BYTES,
                                 .flags = VMC_FILE_FOLLOW | VMC_FILE_ANY_LINKS};
     gsize length = 0;
     g_autofree char *data = vmc_file_read(AT_FDCWD, path, path, &rules, &length, NULL);
@@ -101,8 +107,7 @@ vmc_config_find_vm(const VmcConfig *config, const char *name)
 
 void
 vmc_config_agent_policy(const VmcConfig *config, const char *name,
-                        VmcFileTransferPolicy *ret_file_transfer,
-                        VmcClipboardPolicy *ret_clipboard)
+                        VmcFileTransferPolicy *ret_file_transfer, VmcClipboardPolicy *ret_clipboard)
 {
     g_return_if_fail(config != NULL && name != NULL);
     g_return_if_fail(ret_file_transfer != NULL && ret_clipboard != NULL);
@@ -194,8 +199,7 @@ vmc_config_microphone_allowed(const VmcConfig *config, const char *name)
 {
     g_return_val_if_fail(config != NULL && name != NULL, FALSE);
     const VmcVmConfig *vm = vmc_config_find_vm(config, name);
-    VmcMicrophonePolicy policy = vm != NULL && vm->microphone != VMC_MICROPHONE_UNSET
-                                     ? vm->microphone
-                                     : config->microphone;
+    VmcMicrophonePolicy policy =
+        vm != NULL && vm->microphone != VMC_MICROPHONE_UNSET ? vm->microphone : config->microphone;
     return policy == VMC_MICROPHONE_ALLOW;
 }

@@ -14,19 +14,19 @@ G_BEGIN_DECLS
 GQuark vmc_config_error_quark(void);
 
 typedef enum {
-    VMC_CONFIG_ERROR_IO,        /* the file cannot be read */
-    VMC_CONFIG_ERROR_SYNTAX,    /* not a key file */
-    VMC_CONFIG_ERROR_UNKNOWN,   /* unknown group or key */
-    VMC_CONFIG_ERROR_VALUE,     /* bad value for a known key */
+    VMC_CONFIG_ERROR_IO,      /* the file cannot be read */
+    VMC_CONFIG_ERROR_SYNTAX,  /* not a key file */
+    VMC_CONFIG_ERROR_UNKNOWN, /* unknown group or key */
+    VMC_CONFIG_ERROR_VALUE,   /* bad value for a known key */
 } VmcConfigError;
 
 #define VMC_CONFIG_MAX_BYTES (1024 * 1024) /* a config file larger than this is refused */
 #define VMC_CONFIG_MAX_VMS 4096
 #define VMC_VM_NAME_MAX 64
-#define VMC_CONFIG_MAX_SESSIONS 1000   /* upper bound of max-sessions-per-identity */
-#define VMC_CONFIG_TITLE_MAX 200       /* bytes of a [vm] title */
-#define VMC_CONFIG_ACL_MAX_ENTRIES 64  /* entries of a [vm] acl */
-#define VMC_CONFIG_PATH_MAX 4095       /* bytes of any path key */
+#define VMC_CONFIG_MAX_SESSIONS 1000     /* upper bound of max-sessions-per-identity */
+#define VMC_CONFIG_TITLE_MAX 200         /* bytes of a [vm] title */
+#define VMC_CONFIG_ACL_MAX_ENTRIES 64    /* entries of a [vm] acl */
+#define VMC_CONFIG_PATH_MAX 4095         /* bytes of any path key */
 #define VMC_CONFIG_MAX_DIR_ENTRIES 16384 /* directory entries list_vm_names reads at most */
 
 typedef enum {
@@ -79,17 +79,17 @@ typedef struct {
 } VmcVmConfig;
 
 typedef struct {
-    char *path;              /* file it came from (for messages) */
-    char *socket_pattern;    /* absolute, exactly one %s, in the final component */
-    char *viewer;            /* absolute path */
-    char *log;               /* absolute path */
-    char *run_dir;           /* absolute path */
-    char *account;           /* the gateway account (user name); admin grants it u:ACCOUNT:rw */
+    char *path;           /* file it came from (for messages) */
+    char *socket_pattern; /* absolute, exactly one %s, in the final component */
+    char *viewer;         /* absolute path */
+    char *log;            /* absolute path */
+    char *run_dir;        /* absolute path */
+    char *account;        /* the gateway account (user name); admin grants it u:ACCOUNT:rw */
     VmcTakeover takeover;
-    VmcSandboxMode sandbox;  /* sandbox = on|off (default on) */
-    VmcMicrophonePolicy microphone; /* microphone = allow|deny for every VM (default deny) */
-    VmcSandboxMode tunnel_check; /* tunnel-check = on|off (default on): a sound port must be a
-                                  * reverse forward of the request's own SSH connection */
+    VmcSandboxMode sandbox;          /* sandbox = on|off (default on) */
+    VmcMicrophonePolicy microphone;  /* microphone = allow|deny for every VM (default deny) */
+    VmcSandboxMode tunnel_check;     /* tunnel-check = on|off (default on): a sound port must be a
+                                      * reverse forward of the request's own SSH connection */
     guint max_sessions_per_identity; /* >= 1 */
     /* The agent policy of every VM that does not set its own (and of VMs
      * without a [vm] section). */
@@ -106,12 +106,12 @@ typedef struct {
 #define VMC_CONFIG_DEFAULT_LOG "/var/log/vmconsole/sessions.jsonl"
 #define VMC_CONFIG_DEFAULT_RUN_DIR "/run/vmconsole"
 #define VMC_CONFIG_DEFAULT_ACCOUNT "vmconsole"
-#define VMC_CONFIG_ACCOUNT_MAX 32      /* bytes of the account name */
+#define VMC_CONFIG_ACCOUNT_MAX 32 /* bytes of the account name */
 #define VMC_CONFIG_DEFAULT_MAX_SESSIONS 4
 #define VMC_CONFIG_DEFAULT_DENIED_RATE 30 /* denied-records-per-minute */
 #define VMC_CONFIG_DENIED_RATE_MAX 1000
 #define VMC_CONFIG_DEFAULT_LOG_RESERVE (G_GUINT64_CONSTANT(64) << 20) /* log-reserve: 64M */
-#define VMC_CONFIG_SIZE_MAX (G_GUINT64_CONSTANT(1024) << 30)         /* a size key: 1024G */
+#define VMC_CONFIG_SIZE_MAX (G_GUINT64_CONSTANT(1024) << 30)          /* a size key: 1024G */
 #define VMC_CONFIG_DEFAULT_CHANNELS "main display inputs cursor playback record"
 #define VMC_CONFIG_DEFAULT_FILE_TRANSFER VMC_FILE_TRANSFER_DENY
 #define VMC_CONFIG_DEFAULT_CLIPBOARD VMC_CLIPBOARD_BOTH
@@ -127,8 +127,7 @@ gboolean vmc_config_channel_is_known(const char *name);
 VmcConfig *vmc_config_new_default(void);
 
 /* Parse config text; source names it in messages. Pure. */
-VmcConfig *vmc_config_load_data(const char *data, gsize length, const char *source,
-                                GError **error);
+VmcConfig *vmc_config_load_data(const char *data, gsize length, const char *source, GError **error);
 
 /* Read and parse a file (bounded by VMC_CONFIG_MAX_BYTES). */
 VmcConfig *vmc_config_load(const char *path, GError **error);

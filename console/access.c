@@ -103,15 +103,18 @@ vmc_console_identity_refusal(const VmcIdentityCandidate *c)
     g_return_val_if_fail(c != NULL && c->name != NULL && c->account != NULL, NULL);
     if (c->uid == 0)
         return g_strdup_printf("identity %s is uid 0 (root), which owns the VM sockets: it would "
-                               "open every VM", c->name);
-    gboolean is_account = strcmp(c->name, c->account) == 0 ||
-                          (c->uid >= 0 && c->uid == c->account_uid);
+                               "open every VM",
+                               c->name);
+    gboolean is_account =
+        strcmp(c->name, c->account) == 0 || (c->uid >= 0 && c->uid == c->account_uid);
     if (!is_account)
         return NULL;
     if (!c->named)
         return g_strdup_printf("the key line has no --identity, so the identity is the gateway "
                                "account %s itself, which has rw on every VM socket: it would "
-                               "open every VM", c->account);
+                               "open every VM",
+                               c->account);
     return g_strdup_printf("identity %s is the gateway account %s itself, which has rw on every "
-                           "VM socket: it would open every VM", c->name, c->account);
+                           "VM socket: it would open every VM",
+                           c->name, c->account);
 }

@@ -99,8 +99,8 @@ static VmcLockInfo *
 read_lock_info(int fd)
 {
     gsize length = 0;
-    g_autofree char *text = vmc_file_read_fd(fd, "the console lock", VMC_LOCK_INFO_MAX, &length,
-                                             NULL);
+    g_autofree char *text =
+        vmc_file_read_fd(fd, "the console lock", VMC_LOCK_INFO_MAX, &length, NULL);
     if (text == NULL || length == 0)
         return NULL;
     return vmc_console_lock_info_parse(text, length);
@@ -128,8 +128,8 @@ open_run_file(const char *run_dir, const char *name, GError **error)
     if (dir_fd < 0)
         return -1;
     g_autofree char *path = g_build_filename(run_dir, name, NULL);
-    const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
-                                .remedy = VMC_RUN_FILE_REMEDY};
+    const VmcFileRules rules = {
+        .owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX, .remedy = VMC_RUN_FILE_REMEDY};
     int fd = vmc_file_open(dir_fd, name, path, O_RDWR | O_CREAT, &rules, error);
     close(dir_fd);
     return fd;
@@ -221,13 +221,12 @@ is_held(int fd)
 /* The holder named by run_dir/name when its lock is held, else NULL; a file
  * that is not a private file of owner: NULL and a problem. */
 static VmcLockInfo *
-held_lock_info(int dir_fd, const char *run_dir, const char *name, uid_t owner,
-               GPtrArray *problems)
+held_lock_info(int dir_fd, const char *run_dir, const char *name, uid_t owner, GPtrArray *problems)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *path = g_build_filename(run_dir, name, NULL);
-    const VmcFileRules rules = {.owner = owner, .max_size = VMC_LOCK_INFO_MAX,
-                                .remedy = VMC_RUN_FILE_REMEDY};
+    const VmcFileRules rules = {
+        .owner = owner, .max_size = VMC_LOCK_INFO_MAX, .remedy = VMC_RUN_FILE_REMEDY};
     int fd = vmc_file_open(dir_fd, name, path, O_RDONLY, &rules, &error);
     if (fd < 0) {
         if (problems != NULL && !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -249,8 +248,8 @@ vmc_console_locks_held(const char *run_dir, GPtrArray **ret_vms, GPtrArray *prob
     int dir_fd = vmc_console_run_dir_open(run_dir, &error);
     struct stat st;
     if (dir_fd < 0 || fstat(dir_fd, &st) != 0) {
-        if (problems != NULL && error != NULL && !g_error_matches(error, G_FILE_ERROR,
-                                                                  G_FILE_ERROR_NOENT))
+        if (problems != NULL && error != NULL &&
+            !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             g_ptr_array_add(problems, g_strdup(error->message));
         if (dir_fd >= 0)
             close(dir_fd);
@@ -258,8 +257,8 @@ vmc_console_locks_held(const char *run_dir, GPtrArray **ret_vms, GPtrArray *prob
     }
     g_autoptr(GDir) dir = g_dir_open(run_dir, 0, NULL);
     const char *name;
-    for (guint n = 0; dir != NULL && (name = g_dir_read_name(dir)) != NULL &&
-                      n < VMC_RUN_DIR_ENTRIES_MAX; n++) {
+    for (guint n = 0;
+         dir != NULL && (name = g_dir_read_name(dir)) != NULL && n < VMC_RUN_DIR_ENTRIES_MAX; n++) {
         if (!g_str_has_suffix(name, ".lock"))
             continue;
         g_autofree char *vm = g_strndup(name, strlen(name) - strlen(".lock"));

@@ -8,9 +8,9 @@
  * take that flock itself and no held console lock names the session (the
  * console lock is taken, naming the session, before the dir exists, and
  * released after it is gone: so a dir made but not yet locked, and the dirs
- * of gateways older than the flock, count as live too). Nothing is followed: every step is an *at() call on a
- * directory fd opened O_NOFOLLOW, only entries of the run dir's owner are
- * removed, and the recursion and the work are bounded.
+ * of gateways older than the flock, count as live too). Nothing is followed: every step is an *at()
+ * call on a directory fd opened O_NOFOLLOW, only entries of the run dir's owner are removed, and
+ * the recursion and the work are bounded.
  */
 #include "vmc-console.h"
 
@@ -28,8 +28,7 @@
 
 /* ---- removing a tree ---- */
 
-static gboolean remove_at(int parent_fd, const char *name, uid_t owner, guint depth,
-                          guint *budget);
+static gboolean remove_at(int parent_fd, const char *name, uid_t owner, guint depth, guint *budget);
 
 /* Everything inside the directory open as fd. */
 static gboolean
@@ -117,8 +116,8 @@ make_locked(VmcSessionDir *dir, gboolean *ret_gone, GError **error)
         if (!*ret_gone)
             return TRUE;
     } else {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot lock the new session dir %s", dir->path);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot lock the new session dir %s",
+                    dir->path);
     }
     if (dir->fd >= 0)
         close(dir->fd);
@@ -203,10 +202,12 @@ sweep_one(Sweep *sweep, const char *name)
     if (fstatat(sweep->run_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return FALSE;
     if (!S_ISDIR(st.st_mode) || st.st_uid != sweep->owner) {
-        g_autofree char *why = !S_ISDIR(st.st_mode)
-            ? g_strdup("it is not a directory: no gateway made it")
-            : g_strdup_printf("it belongs to uid %u, not to the run dir's owner: no gateway "
-                              "made it", (guint)st.st_uid);
+        g_autofree char *why =
+            !S_ISDIR(st.st_mode)
+                ? g_strdup("it is not a directory: no gateway made it")
+                : g_strdup_printf("it belongs to uid %u, not to the run dir's owner: no gateway "
+                                  "made it",
+                                  (guint)st.st_uid);
         tell(sweep, name, FALSE, why);
         return FALSE;
     }
@@ -218,9 +219,10 @@ sweep_one(Sweep *sweep, const char *name)
         removed = remove_at(sweep->run_fd, name, sweep->owner, 0, &sweep->budget);
         if (!removed)
             tell(sweep, name, FALSE,
-                 "its gateway is gone but it could not be removed entirely (deeper than "
-                 G_STRINGIFY(VMC_REMOVE_TREE_DEPTH_MAX) " levels, too many entries, or entries "
-                 "of another owner)");
+                 "its gateway is gone but it could not be removed entirely (deeper "
+                 "than " G_STRINGIFY(
+                     VMC_REMOVE_TREE_DEPTH_MAX) " levels, too many entries, or entries "
+                                                "of another owner)");
     }
     close(fd);
     if (removed)
@@ -265,8 +267,12 @@ guint
 vmc_console_session_dirs_sweep(const char *run_dir, VmcSweepFunc func, gpointer data)
 {
     struct stat st;
-    Sweep sweep = {vmc_console_run_dir_open(run_dir, NULL), run_dir, 0, VMC_REMOVE_TREE_ENTRIES_MAX,
-                   func, data};
+    Sweep sweep = {vmc_console_run_dir_open(run_dir, NULL),
+                   run_dir,
+                   0,
+                   VMC_REMOVE_TREE_ENTRIES_MAX,
+                   func,
+                   data};
     if (sweep.run_fd < 0)
         return 0;
     if (fstat(sweep.run_fd, &st) != 0) {

@@ -23,16 +23,16 @@ G_BEGIN_DECLS
 
 typedef enum {
     VMC_ACCESS_GRANTED,
-    VMC_ACCESS_DENIED,  /* the socket's ACL does not grant rw */
-    VMC_ACCESS_NO_VM,   /* no such VM, or no socket to evaluate */
+    VMC_ACCESS_DENIED, /* the socket's ACL does not grant rw */
+    VMC_ACCESS_NO_VM,  /* no such VM, or no socket to evaluate */
 } VmcAccessResult;
 
 /* One access decision: may identity open VM name? */
 typedef struct {
     VmcAccessResult result;
-    char *socket_path;   /* where the socket was looked for */
-    int pinned_fd;       /* O_PATH fd of the socket when GRANTED or DENIED, else -1 */
-    char *reason;        /* the decision in words, for the admin (the log) */
+    char *socket_path; /* where the socket was looked for */
+    int pinned_fd;     /* O_PATH fd of the socket when GRANTED or DENIED, else -1 */
+    char *reason;      /* the decision in words, for the admin (the log) */
 } VmcAccessDecision;
 
 /* Decide by the VM socket's ACL, evaluated for identity asking read+write.
@@ -79,7 +79,7 @@ char *vmc_console_identity_refusal(const VmcIdentityCandidate *candidate);
 
 /* Who holds a console: the content of run-dir/VM.lock while a session runs. */
 typedef struct {
-    char *session;   /* session id (hex) */
+    char *session; /* session id (hex) */
     char *identity;
     char *client;    /* "ADDR PORT" or NULL */
     gint64 since_us; /* wall-clock start (g_get_real_time) */
@@ -149,11 +149,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcIdentitySlot, vmc_console_slot_release)
 
 /* ---- session dirs (session-dir.c) ---- */
 
-#define VMC_SESSION_DIR_PREFIX "session-"    /* RUN/session-ID */
-#define VMC_REMOVE_TREE_DEPTH_MAX 32         /* levels below a removed dir */
-#define VMC_REMOVE_TREE_ENTRIES_MAX 100000   /* entries one removal (or one sweep) removes */
-#define VMC_SWEEP_DIRS_MAX 64                /* stale session dirs one sweep removes */
-#define VMC_SWEEP_CANDIDATES_MAX 4096        /* session-* entries one sweep looks at */
+#define VMC_SESSION_DIR_PREFIX "session-"  /* RUN/session-ID */
+#define VMC_REMOVE_TREE_DEPTH_MAX 32       /* levels below a removed dir */
+#define VMC_REMOVE_TREE_ENTRIES_MAX 100000 /* entries one removal (or one sweep) removes */
+#define VMC_SWEEP_DIRS_MAX 64              /* stale session dirs one sweep removes */
+#define VMC_SWEEP_CANDIDATES_MAX 4096      /* session-* entries one sweep looks at */
 
 /* Remove parent_fd/name and all below it: never following a symlink (a link
  * is removed, not what it points to), only entries of owner (VMC_FILE_OWNER_ANY:

@@ -16,27 +16,28 @@ vmc_gateway_help(const VmcGateway *gateway)
 {
     const char *a = gateway->account;
     const char *h = gateway->host;
-    vmc_print_escaped(stdout,
-           "vmconsole on %s: the graphical console of a VM, through SSH.\n"
-           "\n"
-           "  ssh -X %s@%s VM          open VM's console (remote-viewer, on your screen)\n"
-           "  ssh %s@%s list           the VMs you may open, and which are running\n"
-           "  ssh %s@%s help           this text\n"
-           "  ssh %s@%s version        the gateway's version\n"
-           "\n"
-           "Options after the VM name:\n"
-           "  --takeover            take over the console from whoever has it open\n"
-           "                        (only where the admin allows it)\n"
-           "  --audio=off           no sound\n"
-           "  --pulse=tcp:PORT      play the VM's sound on your PulseAudio, reached\n"
-           "                        through the reverse tunnel on PORT (ssh -R)\n"
-           "  --pulse=tcp:stdin     the same, the port being the first line on stdin\n"
-           "  --pulse-cookie=stdin  the PulseAudio cookie for that tunnel comes on stdin\n"
-           "\n"
-           "Example, with sound through your laptop's PulseAudio:\n"
-           "  ssh -X -R 4713:localhost:4713 %s@%s 'debianx --pulse=tcp:4713'\n"
-           "The laptop launcher sets all of this up for you: vmconsole %s VM\n",
-           h, a, h, a, h, a, h, a, h, a, h, h);
+    vmc_print_escaped(
+        stdout,
+        "vmconsole on %s: the graphical console of a VM, through SSH.\n"
+        "\n"
+        "  ssh -X %s@%s VM          open VM's console (remote-viewer, on your screen)\n"
+        "  ssh %s@%s list           the VMs you may open, and which are running\n"
+        "  ssh %s@%s help           this text\n"
+        "  ssh %s@%s version        the gateway's version\n"
+        "\n"
+        "Options after the VM name:\n"
+        "  --takeover            take over the console from whoever has it open\n"
+        "                        (only where the admin allows it)\n"
+        "  --audio=off           no sound\n"
+        "  --pulse=tcp:PORT      play the VM's sound on your PulseAudio, reached\n"
+        "                        through the reverse tunnel on PORT (ssh -R)\n"
+        "  --pulse=tcp:stdin     the same, the port being the first line on stdin\n"
+        "  --pulse-cookie=stdin  the PulseAudio cookie for that tunnel comes on stdin\n"
+        "\n"
+        "Example, with sound through your laptop's PulseAudio:\n"
+        "  ssh -X -R 4713:localhost:4713 %s@%s 'debianx --pulse=tcp:4713'\n"
+        "The laptop launcher sets all of this up for you: vmconsole %s VM\n",
+        h, a, h, a, h, a, h, a, h, a, h, h);
     return VMC_EXIT_OK;
 }
 
@@ -95,8 +96,10 @@ refuse_identity(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
                                       gateway->host, reason);
     g_autoptr(GError) error = NULL;
     if (!vmc_gateway_record_denied(gateway, log, vm, reason, code, &error))
-        vmc_print_escaped(stderr, "vmconsole-gateway: the denied record could not be written: "
-                                  "%s\n", error->message);
+        vmc_print_escaped(stderr,
+                          "vmconsole-gateway: the denied record could not be written: "
+                          "%s\n",
+                          error->message);
     return code;
 }
 
@@ -108,8 +111,7 @@ permitted_text(const GPtrArray *names)
         return g_strdup("you may open no VM here; ask the host's admin for access.");
     GString *text = g_string_new("VMs you may open:");
     for (guint i = 0; i < names->len; i++)
-        g_string_append_printf(text, "%s %s", i == 0 ? "" : ",",
-                               (const char *)names->pdata[i]);
+        g_string_append_printf(text, "%s %s", i == 0 ? "" : ",", (const char *)names->pdata[i]);
     return g_string_free(text, FALSE);
 }
 
@@ -134,8 +136,8 @@ vmc_gateway_list(const VmcGateway *gateway)
         const char *name = names->pdata[i];
         const VmcVmConfig *vm = vmc_config_find_vm(gateway->config, name);
         g_autoptr(VmcAccessDecision) decision = vmc_console_decide(gateway->config, identity, name);
-        gboolean running = decision->pinned_fd >= 0 &&
-                           vmc_console_socket_answers(decision->pinned_fd);
+        gboolean running =
+            decision->pinned_fd >= 0 && vmc_console_socket_answers(decision->pinned_fd);
         vmc_print_escaped(stdout, "%-24s %-11s %s\n", name, running ? "running" : "not running",
                           vm != NULL && vm->title != NULL ? vm->title : "");
     }
@@ -188,7 +190,8 @@ vmc_gateway_refuse_request(const VmcGateway *gateway, const GError *parse_error)
 VmcExit
 vmc_gateway_refuse_no_log(void)
 {
-    return vmc_gateway_refuse(VMC_EXIT_NO_AUDIT_LOG, "the audit log cannot be written, so no "
+    return vmc_gateway_refuse(VMC_EXIT_NO_AUDIT_LOG,
+                              "the audit log cannot be written, so no "
                               "console can be opened; tell the host's admin");
 }
 

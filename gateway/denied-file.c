@@ -45,8 +45,7 @@ lock_file(int fd, gboolean wait)
     for (;;) {
         if (flock(fd, LOCK_EX | LOCK_NB) == 0)
             return TRUE;
-        if ((errno != EWOULDBLOCK && errno != EINTR) || !wait ||
-            g_get_monotonic_time() >= deadline)
+        if ((errno != EWOULDBLOCK && errno != EINTR) || !wait || g_get_monotonic_time() >= deadline)
             return FALSE;
         g_usleep(2000);
     }
@@ -57,7 +56,8 @@ lock_file(int fd, gboolean wait)
 static int
 open_state(const char *path, gboolean create, GError **error)
 {
-    const VmcFileRules rules = {.owner = geteuid(), .max_size = -1,
+    const VmcFileRules rules = {.owner = geteuid(),
+                                .max_size = -1,
                                 .remedy = "the run dir must belong to the gateway account alone "
                                           "(see vmconsole-gateway(8))"};
     g_autoptr(GError) local = NULL;
@@ -81,8 +81,10 @@ read_state(int fd, const char *path, const char *identity)
     if (state != NULL && (identity == NULL || strcmp(state->identity, identity) == 0))
         return state;
     vmc_denied_state_free(state);
-    vmc_print_escaped(stderr, "vmconsole-gateway: %s is damaged or not this identity's: its counts start "
-               "anew\n", path);
+    vmc_print_escaped(stderr,
+                      "vmconsole-gateway: %s is damaged or not this identity's: its counts start "
+                      "anew\n",
+                      path);
     return identity != NULL ? vmc_denied_state_new(identity) : NULL;
 }
 
@@ -115,8 +117,7 @@ state_file_save(StateFile *file, GError **error)
     if (pwrite(file->fd, text, length, 0) != (ssize_t)length || ftruncate(file->fd, length) != 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "cannot write the denied-request counts %s: %s", file->path,
-                    g_strerror(saved));
+                    "cannot write the denied-request counts %s: %s", file->path, g_strerror(saved));
         return FALSE;
     }
     return TRUE;
@@ -148,7 +149,7 @@ append_unlimited(VmcSessionLog *log, const VmcRecord *record, const GError *why,
 {
     if (why != NULL)
         vmc_print_escaped(stderr, "vmconsole-gateway: %s; the denied record is written unlimited\n",
-                   why->message);
+                          why->message);
     return vmc_sessionlog_append(log, record, error);
 }
 

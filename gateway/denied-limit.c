@@ -279,8 +279,8 @@ vmc_denied_count_unwritten(VmcDeniedBucket *bucket, gint64 now_us, int exit_code
 }
 
 VmcRecord *
-vmc_denied_summary_record(const char *identity, const VmcDeniedBucket *bucket,
-                          const char *account, guint per_minute)
+vmc_denied_summary_record(const char *identity, const VmcDeniedBucket *bucket, const char *account,
+                          guint per_minute)
 {
     g_return_val_if_fail(identity != NULL && bucket != NULL, NULL);
     g_auto(VmcRecordFields) fields = {0};

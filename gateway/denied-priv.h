@@ -21,16 +21,16 @@
 
 G_BEGIN_DECLS
 
-#define VMC_DENIED_WINDOW_S 60        /* the rate's window */
-#define VMC_DENIED_CLIENTS_MAX 16     /* client addresses counted apart per identity */
-#define VMC_DENIED_OTHERS "*"         /* the bucket of every further address */
-#define VMC_DENIED_NO_CLIENT "-"      /* the bucket of requests without SSH_CONNECTION */
-#define VMC_DENIED_CLIENT_MAX 64      /* bytes of a client address */
-#define VMC_DENIED_IDENTITY_MAX 256   /* bytes of an identity limited (longer: not limited) */
-#define VMC_DENIED_EXITS 10           /* exit codes counted apart: 0..9 */
-#define VMC_DENIED_STATE_MAX 8192     /* bytes of a state file */
-#define VMC_DENIED_LOCK_WAIT_MS 2000  /* waiting for another gateway's state file lock */
-#define VMC_DENIED_SWEEP_MAX 256      /* state files one sweep looks at */
+#define VMC_DENIED_WINDOW_S 60       /* the rate's window */
+#define VMC_DENIED_CLIENTS_MAX 16    /* client addresses counted apart per identity */
+#define VMC_DENIED_OTHERS "*"        /* the bucket of every further address */
+#define VMC_DENIED_NO_CLIENT "-"     /* the bucket of requests without SSH_CONNECTION */
+#define VMC_DENIED_CLIENT_MAX 64     /* bytes of a client address */
+#define VMC_DENIED_IDENTITY_MAX 256  /* bytes of an identity limited (longer: not limited) */
+#define VMC_DENIED_EXITS 10          /* exit codes counted apart: 0..9 */
+#define VMC_DENIED_STATE_MAX 8192    /* bytes of a state file */
+#define VMC_DENIED_LOCK_WAIT_MS 2000 /* waiting for another gateway's state file lock */
+#define VMC_DENIED_SWEEP_MAX 256     /* state files one sweep looks at */
 
 /* One identity and client address: this window's written records, and what
  * was suppressed since the last summary. */
@@ -67,8 +67,7 @@ char *vmc_denied_client_address(const char *client);
 
 /* The bucket of client address in state: its own, else a new one, else one
  * idle (nothing pending, window over) taken over, else VMC_DENIED_OTHERS. */
-VmcDeniedBucket *vmc_denied_state_bucket(VmcDeniedState *state, const char *address,
-                                         gint64 now_us);
+VmcDeniedBucket *vmc_denied_state_bucket(VmcDeniedState *state, const char *address, gint64 now_us);
 
 /* One denied request with exit code at now_us: TRUE when its record is to
  * be written (counted in the window), FALSE when it is counted as

@@ -15,7 +15,7 @@ typedef struct {
     const char *account;       /* the account the gateway runs as */
     const char *host;          /* this host's name, for messages */
     const VmcSshContext *ssh;
-    const char *raw_request;   /* SSH_ORIGINAL_COMMAND as received (may be NULL) */
+    const char *raw_request; /* SSH_ORIGINAL_COMMAND as received (may be NULL) */
     gsize raw_length;
 } VmcGateway;
 

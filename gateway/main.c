@@ -97,15 +97,17 @@ main(int argc, char **argv)
         g_free(args.identity);
         return VMC_EXIT_OK;
     }
-    g_autofree char *config_path = args.config_path ? args.config_path
-                                                    : g_strdup(VMC_DEFAULT_CONFIG);
+    g_autofree char *config_path =
+        args.config_path ? args.config_path : g_strdup(VMC_DEFAULT_CONFIG);
     g_autofree char *identity = args.identity;
 
     g_autoptr(VmcConfig) config = vmc_config_load(config_path, &error);
     if (config == NULL) {
-        vmc_print_escaped(stderr, "vmconsole-gateway: %s\n"
-                   "vmconsole-gateway: the gateway is misconfigured; tell the host's admin\n",
-                   error->message);
+        vmc_print_escaped(
+            stderr,
+            "vmconsole-gateway: %s\n"
+            "vmconsole-gateway: the gateway is misconfigured; tell the host's admin\n",
+            error->message);
         return VMC_EXIT_INTERNAL;
     }
 

@@ -7,7 +7,12 @@
 #include <unistd.h>
 
 static GQuark vmc_read_line_error_quark(void);
-G_DEFINE_QUARK(vmc-read-line-error-quark, vmc_read_line_error)
+/* the GError domain "vmc-read-line-error-quark" */
+GQuark
+vmc_read_line_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-read-line-error-quark");
+}
 
 gboolean
 vmc_read_line(int fd, const char *what, gint64 deadline_us, char *buf, gsize size,
@@ -22,8 +27,7 @@ vmc_read_line(int fd, const char *what, gint64 deadline_us, char *buf, gsize siz
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0) {
-            g_set_error(error, vmc_read_line_error_quark(), 0, "nothing came on %s in time",
-                        what);
+            g_set_error(error, vmc_read_line_error_quark(), 0, "nothing came on %s in time", what);
             return FALSE;
         }
         char c;
@@ -38,8 +42,7 @@ vmc_read_line(int fd, const char *what, gint64 deadline_us, char *buf, gsize siz
             break;
         if (length + 1 >= size) {
             g_set_error(error, vmc_read_line_error_quark(), 0,
-                        "the line on %s is longer than %" G_GSIZE_FORMAT " bytes", what,
-                        size - 1);
+                        "the line on %s is longer than %" G_GSIZE_FORMAT " bytes", what, size - 1);
             return FALSE;
         }
         buf[length++] = c;

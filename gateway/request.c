@@ -7,7 +7,12 @@
 #include "vmc-common.h"
 
 /* clang-format off */
-G_DEFINE_QUARK(vmc-request-error-quark, vmc_request_error)
+/* the GError domain "vmc-request-error-quark" */
+GQuark
+vmc_request_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-request-error-quark");
+}
 /* clang-format on */
 
 #define VM_NAME_MAX (sizeof(((VmcRequest *)NULL)->vm) - 1)

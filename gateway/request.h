@@ -40,13 +40,13 @@ typedef enum {
 
 typedef struct {
     VmcRequestKind kind;
-    char vm[64 + 1];            /* OPEN only */
-    gboolean takeover;          /* --takeover */
-    gboolean audio_off;         /* --audio=off */
-    guint16 pulse_port;         /* --pulse=tcp:PORT (1..65535); 0 = not given */
-    gboolean pulse_port_stdin;  /* --pulse=tcp:stdin: the port is the first stdin line */
+    char vm[64 + 1];             /* OPEN only */
+    gboolean takeover;           /* --takeover */
+    gboolean audio_off;          /* --audio=off */
+    guint16 pulse_port;          /* --pulse=tcp:PORT (1..65535); 0 = not given */
+    gboolean pulse_port_stdin;   /* --pulse=tcp:stdin: the port is the first stdin line */
     gboolean pulse_cookie_stdin; /* --pulse-cookie=stdin */
-    gboolean microphone;        /* --microphone */
+    gboolean microphone;         /* --microphone */
 } VmcRequest;
 
 /* Parse length bytes (not NUL-terminated; a NUL byte is refused). On success

@@ -25,8 +25,7 @@ vmc_session_apply_agent_policy(VmcRelay *relay, const VmcConfig *config, const c
 }
 
 void
-vmc_session_record_vm_agent_policy(VmcRecordStart *start, const VmcConfig *config,
-                                   const char *vm)
+vmc_session_record_vm_agent_policy(VmcRecordStart *start, const VmcConfig *config, const char *vm)
 {
     VmcAgentPolicy policy;
     vmc_session_agent_policy(config, vm, &policy);

@@ -19,8 +19,8 @@ G_BEGIN_DECLS
 #define VMC_VIEWER_LOG_TAIL 600         /* bytes of that tail */
 #define VMC_VIEWER_OUTPUT_KEEP 4096     /* bytes of the viewer's output kept (a ring) */
 #define VMC_VIEWER_START_TIMEOUT_MS 10000 /* for the sandbox to come up */
-#define VMC_X11_TCP_PORT_BASE 6000      /* display N listens on TCP 6000 + N */
-#define VMC_SWEPT_ID_MAX 64             /* bytes of a swept session's id in a record */
+#define VMC_X11_TCP_PORT_BASE 6000        /* display N listens on TCP 6000 + N */
+#define VMC_SWEPT_ID_MAX 64               /* bytes of a swept session's id in a record */
 
 /* ---- pure formatting (session-record.c) ---- */
 
@@ -31,8 +31,7 @@ G_BEGIN_DECLS
 char *vmc_session_summary(const VmcRelayStats *stats, gint64 duration_s);
 
 /* "sandbox": "on"|"off" and "protections" (NULL: none) of a start record. */
-void vmc_session_record_sandbox(VmcRecordStart *start, gboolean on,
-                                const char *const *protections);
+void vmc_session_record_sandbox(VmcRecordStart *start, gboolean on, const char *const *protections);
 
 #define VMC_SESSION_SERIES_MAX 900 /* samples per series in a record (then merged) */
 
@@ -55,8 +54,7 @@ void vmc_session_record_agent(VmcRecordAgent *agent, const VmcAgentStats *stats)
 /* ---- the agent policy (session-agent.c) ---- */
 
 /* The policy the config sets for vm ([vm] keys, else [gateway] ones). Pure. */
-void vmc_session_agent_policy(const VmcConfig *config, const char *vm,
-                              VmcAgentPolicy *ret_policy);
+void vmc_session_agent_policy(const VmcConfig *config, const char *vm, VmcAgentPolicy *ret_policy);
 
 /* Give relay the policy of vm; call it right after vmc_relay_new, before
  * the viewer can connect. */
@@ -80,7 +78,7 @@ GStrv vmc_viewer_argv(const char *viewer, const char *title, const char *spice_s
 /* Where the viewer finds things, as the viewer sees them (inside the
  * sandbox, or host paths without it). */
 typedef struct {
-    const char *display;     /* DISPLAY (dropped when not valid) */
+    const char *display; /* DISPLAY (dropped when not valid) */
     const char *xauthority;
     const char *home;        /* HOME; XDG_CONFIG/CACHE/DATA/STATE_HOME beneath it */
     const char *runtime_dir; /* XDG_RUNTIME_DIR */
@@ -172,7 +170,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcViewer, vmc_viewer_free)
 #define VMC_SOUND_LINE_MAX 1024          /* bytes of one stdin line */
 #define VMC_SOUND_PROBE_TIMEOUT_MS 3000  /* to reach the laptop's sound server */
 #define VMC_SOUND_PROBLEM_MAX 300        /* bytes of the escaped reason for no sound */
-#define VMC_SOUND_SOCKET "pulse.sock"      /* the session's sound socket, relayed to the tunnel */
+#define VMC_SOUND_SOCKET "pulse.sock"    /* the session's sound socket, relayed to the tunnel */
 #define VMC_SOUND_COOKIE "pulse-cookie"
 #define VMC_SOUND_CLIENT_CONFIG "pulse-client.conf"
 
@@ -187,7 +185,6 @@ typedef struct {
     char *problem;          /* why there is no sound though it was asked for (raw: escaped
                              * where it is printed or recorded) */
 } VmcSound;
-
 
 /* Set sound up as the request asks: the stdin lines, the check that the port
  * is this SSH connection's own reverse forward (vmconsole-tunnel-check;
@@ -225,8 +222,7 @@ gboolean vmc_read_line(int fd, const char *what, gint64 deadline_us, char *buf, 
 
 /* Run an allowed open to its end and return the exit code. log is open,
  * decision is GRANTED. */
-VmcExit vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log,
-                        const VmcIdentity *identity, VmcAccessDecision *decision,
-                        const VmcRequest *request);
+VmcExit vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *identity,
+                        VmcAccessDecision *decision, const VmcRequest *request);
 
 G_END_DECLS

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-
 static guint64
 channel_bytes(const VmcRelayStats *stats, guint type)
 {
@@ -72,9 +71,9 @@ static void
 record_series(VmcRecordSeries *series, const VmcRelayStats *stats)
 {
     guint len = stats->series != NULL ? stats->series->len : 0;
-    guint factor = len > VMC_SESSION_SERIES_MAX ? (len + VMC_SESSION_SERIES_MAX - 1) /
-                                                       VMC_SESSION_SERIES_MAX
-                                                 : 1;
+    guint factor = len > VMC_SESSION_SERIES_MAX
+                       ? (len + VMC_SESSION_SERIES_MAX - 1) / VMC_SESSION_SERIES_MAX
+                       : 1;
     series->step_s = (gint64)stats->series_step_s * factor;
     series->bytes = g_array_new(FALSE, FALSE, sizeof(gint64));
     add_series(series->bytes, stats->series, factor);
@@ -137,11 +136,10 @@ vmc_session_record_stats(VmcRecordEnd *end, const VmcRelayStats *stats)
 void
 vmc_session_record_agent_policy(VmcRecordStart *start, const VmcAgentPolicy *policy)
 {
-    VmcClipboardPolicy clipboard = policy->clipboard_to_vm
-                                       ? (policy->clipboard_from_vm ? VMC_CLIPBOARD_BOTH
-                                                                    : VMC_CLIPBOARD_TO_VM)
-                                       : (policy->clipboard_from_vm ? VMC_CLIPBOARD_FROM_VM
-                                                                    : VMC_CLIPBOARD_NONE);
+    VmcClipboardPolicy clipboard =
+        policy->clipboard_to_vm
+            ? (policy->clipboard_from_vm ? VMC_CLIPBOARD_BOTH : VMC_CLIPBOARD_TO_VM)
+            : (policy->clipboard_from_vm ? VMC_CLIPBOARD_FROM_VM : VMC_CLIPBOARD_NONE);
     start->file_transfer = g_strdup(vmc_config_file_transfer_name(
         policy->file_transfer ? VMC_FILE_TRANSFER_ALLOW : VMC_FILE_TRANSFER_DENY));
     start->clipboard = g_strdup(vmc_config_clipboard_name(clipboard));

@@ -52,23 +52,23 @@ typedef struct {
 
     char *id;
     char *dir;
-    char *takeover_of;      /* the session this one took over */
+    char *takeover_of; /* the session this one took over */
     VmcSound sound;
     gint64 start_real_us;
     gint64 start_mono_us;
 
-    VmcIdentitySlot *slot;  /* one of the identity's max-sessions-per-identity */
+    VmcIdentitySlot *slot; /* one of the identity's max-sessions-per-identity */
     VmcConsoleLock *lock;
-    VmcLockInfo lock_info;  /* what the lock file says (strings borrowed) */
+    VmcLockInfo lock_info;   /* what the lock file says (strings borrowed) */
     VmcSessionDir *dir_lock; /* session->dir, flock'ed while the session lives */
-    GPtrArray *swept;       /* ids of stale session dirs this start removed */
+    GPtrArray *swept;        /* ids of stale session dirs this start removed */
     VmcRelay *relay;
     VmcSandboxSupport *sandbox; /* NULL with sandbox = off */
     gboolean sandbox_failed;    /* the sandbox did not come up: exit 6 */
     char *refusal;              /* why the session was refused, when more than the code says */
     VmcViewer *viewer;
-    GPid viewer_pid;        /* 0 when not running (bubblewrap's pid with the sandbox) */
-    int viewer_status;      /* wait status once it exited */
+    GPid viewer_pid;   /* 0 when not running (bubblewrap's pid with the sandbox) */
+    int viewer_status; /* wait status once it exited */
     gboolean viewer_exited;
 
     GMainLoop *loop;
@@ -121,14 +121,15 @@ read_takeover_note(Session *session)
     gsize length = 0;
     int dir_fd = vmc_console_run_dir_open(run_dir, &error);
     if (dir_fd >= 0) {
-        const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX,
-                                    .remedy = VMC_RUN_FILE_REMEDY};
+        const VmcFileRules rules = {
+            .owner = geteuid(), .max_size = VMC_LOCK_INFO_MAX, .remedy = VMC_RUN_FILE_REMEDY};
         text = vmc_file_read(dir_fd, name, path, &rules, &length, &error);
         close(dir_fd);
     }
     if (text == NULL) {
         if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            vmc_print_escaped(stderr, "vmconsole-gateway: no takeover note read: %s\n", error->message);
+            vmc_print_escaped(stderr, "vmconsole-gateway: no takeover note read: %s\n",
+                              error->message);
         return NULL;
     }
     g_autoptr(VmcLockInfo) taker = vmc_console_lock_info_parse(text, length);
@@ -188,8 +189,8 @@ listen_in(const char *path, GError **error)
     if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
         listen(fd, 16) != 0) {
         int saved = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-                    "cannot listen on %s: %s", path, g_strerror(saved));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot listen on %s: %s",
+                    path, g_strerror(saved));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -243,8 +244,8 @@ hidden_paths(const Session *session)
     g_autofree char *log_dir = g_path_get_dirname(config->log);
     g_autofree char *socket_dir = g_path_get_dirname(session->decision->socket_path);
     g_autofree char *pattern_dir = g_path_get_dirname(config->socket_pattern);
-    const char *paths[] = {config_dir, log_dir, config->run_dir, socket_dir, pattern_dir,
-                           g_get_home_dir()};
+    const char *paths[] = {config_dir, log_dir,     config->run_dir,
+                           socket_dir, pattern_dir, g_get_home_dir()};
     for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
         if (paths[i] != NULL && g_path_is_absolute(paths[i]) && strcmp(paths[i], "/") != 0)
             g_strv_builder_add(builder, paths[i]);
@@ -268,8 +269,7 @@ sandbox_argv(const Session *session, char **viewer_argv, GError **error)
     guint n = 3;
     if (vmc_sound_is_on(&session->sound)) {
         binds[n++] = (VmcSandboxBind){pulse, VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_SOCKET};
-        binds[n++] = (VmcSandboxBind){config,
-                                      VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_CLIENT_CONFIG};
+        binds[n++] = (VmcSandboxBind){config, VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_CLIENT_CONFIG};
         if (session->sound.cookie_path != NULL)
             binds[n++] = (VmcSandboxBind){session->sound.cookie_path,
                                           VMC_SANDBOX_SESSION_DIR "/" VMC_SOUND_COOKIE};
@@ -293,8 +293,8 @@ start_viewer(Session *session, GError **error)
 {
     const VmcConfig *config = session->gateway->config;
     const VmcVmConfig *vm_config = vmc_config_find_vm(config, session->request->vm);
-    const char *title = vm_config != NULL && vm_config->title != NULL ? vm_config->title
-                                                                      : session->request->vm;
+    const char *title =
+        vm_config != NULL && vm_config->title != NULL ? vm_config->title : session->request->vm;
     g_auto(GStrv) env = g_get_environ();
     const char *display = g_environ_getenv(env, "DISPLAY");
     g_autofree char *xauthority = g_build_filename(session->dir, "Xauthority", NULL);
@@ -308,11 +308,11 @@ start_viewer(Session *session, GError **error)
     g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
     vmc_sound_env(&session->sound, viewer_dir(session), extra);
     VmcViewerPlaces places = viewer_places(session, display, xauthority);
-    g_auto(GStrv) viewer_argv = vmc_viewer_argv(config->viewer, title, socket_path,
-                                                vmc_sound_is_on(&session->sound));
+    g_auto(GStrv) viewer_argv =
+        vmc_viewer_argv(config->viewer, title, socket_path, vmc_sound_is_on(&session->sound));
     g_auto(GStrv) viewer_env = vmc_viewer_env(env, &places, extra);
-    g_auto(GStrv) argv = sandbox ? sandbox_argv(session, viewer_argv, error)
-                                 : g_strdupv(viewer_argv);
+    g_auto(GStrv) argv =
+        sandbox ? sandbox_argv(session, viewer_argv, error) : g_strdupv(viewer_argv);
     g_autofree char *expected = sandbox ? vmc_sandbox_expected_report(session->sandbox) : NULL;
     if (argv == NULL)
         return FALSE;
@@ -350,8 +350,8 @@ start_streams(Session *session, GError **error)
     socklen_t length = 0;
     if (session->sandbox != NULL &&
         (!vmc_viewer_x11_target(g_getenv("DISPLAY"), &target, &length, error) ||
-         !add_stream(session, VMC_RECORD_STREAM_X11,
-                     "X" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER), &target, length, error)))
+         !add_stream(session, VMC_RECORD_STREAM_X11, "X" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER),
+                     &target, length, error)))
         return FALSE;
     if (vmc_sound_target(&session->sound, &target, &length) &&
         !add_stream(session, VMC_RECORD_STREAM_AUDIO, VMC_SOUND_SOCKET, &target, length, error))
@@ -374,10 +374,9 @@ start_relay(Session *session, GError **error)
     if (fd < 0)
         return FALSE;
     /* Until the viewer exists nobody may connect (pid -1). */
-    session->relay = vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event,
-                                   session);
-    vmc_session_apply_agent_policy(session->relay, session->gateway->config,
-                                   session->request->vm);
+    session->relay =
+        vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event, session);
+    vmc_session_apply_agent_policy(session->relay, session->gateway->config, session->request->vm);
     return start_streams(session, error);
 }
 
@@ -480,8 +479,7 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     start->viewer = g_strdup(session->gateway->config->viewer);
     g_auto(GStrv) protections =
         session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
-    vmc_session_record_sandbox(start, session->sandbox != NULL,
-                               (const char *const *)protections);
+    vmc_session_record_sandbox(start, session->sandbox != NULL, (const char *const *)protections);
     start->takeover_of = g_strdup(session->takeover_of);
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
@@ -505,8 +503,8 @@ record_viewer_log(VmcRecordEnd *end, const Session *session, gint64 duration_s)
         return;
     g_autofree char *output = vmc_viewer_output_tail(session->viewer);
     gsize length = strlen(output);
-    const char *tail = length > VMC_VIEWER_LOG_TAIL ? output + length - VMC_VIEWER_LOG_TAIL
-                                                    : output;
+    const char *tail =
+        length > VMC_VIEWER_LOG_TAIL ? output + length - VMC_VIEWER_LOG_TAIL : output;
     g_autofree char *text = g_strdup(tail);
     if (*g_strstrip(text) != '\0')
         end->viewer_log = g_steal_pointer(&text);
@@ -551,13 +549,12 @@ describe_holder(const char *vm, const VmcLockInfo *holder)
 {
     if (holder->session == NULL)
         return g_strdup_printf("%s is being opened by someone else right now", vm);
-    g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(holder->since_us /
-                                                                 G_USEC_PER_SEC);
+    g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(holder->since_us / G_USEC_PER_SEC);
     g_autofree char *when = since ? g_date_time_format(since, "%Y-%m-%d %H:%M") : g_strdup("?");
     g_autofree char *identity = vmc_text_escape(holder->identity, -1, 64);
-    g_autofree char *client = holder->client ? g_strndup(holder->client,
-                                                         strcspn(holder->client, " "))
-                                             : g_strdup("an unknown address");
+    g_autofree char *client = holder->client
+                                  ? g_strndup(holder->client, strcspn(holder->client, " "))
+                                  : g_strdup("an unknown address");
     g_autofree char *escaped_client = vmc_text_escape(client, -1, 64);
     return g_strdup_printf("%s is in use by %s since %s from %s (session %.8s...)", vm, identity,
                            when, escaped_client, holder->session);
@@ -651,7 +648,8 @@ check_run_dir(Session *session)
         return VMC_EXIT_OK;
     VmcExit code = vmc_gateway_refuse(VMC_EXIT_INTERNAL,
                                       "no console on this host now: %s; tell the host's admin "
-                                      "(vmconsole-admin check says how to fix it)", problem);
+                                      "(vmconsole-admin check says how to fix it)",
+                                      problem);
     session->refusal = g_steal_pointer(&problem);
     return code;
 }
@@ -663,15 +661,16 @@ take_slot(Session *session)
     const VmcConfig *config = session->gateway->config;
     guint max = config->max_sessions_per_identity;
     g_autoptr(GError) error = NULL;
-    session->slot = vmc_console_slot_acquire(config->run_dir, session->identity->uid, max,
-                                             &error);
+    session->slot = vmc_console_slot_acquire(config->run_dir, session->identity->uid, max, &error);
     if (session->slot != NULL)
         return VMC_EXIT_OK;
     if (error != NULL)
         return start_failed(session, error->message);
     session->refusal = g_strdup_printf("the identity's session limit (%u) is reached", max);
-    return vmc_gateway_refuse(VMC_EXIT_BUSY, "you have %u console%s open already (the limit is "
-                              "%u); close one first", max, max == 1 ? "" : "s", max);
+    return vmc_gateway_refuse(VMC_EXIT_BUSY,
+                              "you have %u console%s open already (the limit is "
+                              "%u); close one first",
+                              max, max == 1 ? "" : "s", max);
 }
 
 /* Take the console, or say why not. VMC_EXIT_OK when session->lock is held. */
@@ -690,8 +689,8 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
     g_autoptr(GError) error = NULL;
     g_autoptr(VmcLockInfo) holder = NULL;
     session->lock_info = mine;
-    session->lock = vmc_console_lock_acquire(config->run_dir, vm, &mine, &holder, ret_stale,
-                                             &error);
+    session->lock =
+        vmc_console_lock_acquire(config->run_dir, vm, &mine, &holder, ret_stale, &error);
     if (session->lock != NULL)
         return VMC_EXIT_OK;
     if (holder == NULL)
@@ -707,8 +706,7 @@ acquire_console(Session *session, VmcLockInfo **ret_stale)
         return vmc_gateway_refuse(VMC_EXIT_BUSY, "%s; taking over failed: %s", busy,
                                   error->message);
     /* %.8s: the session id's first 8 characters, then "..." */
-    vmc_print_escaped(stderr, "vmconsole: took over %s from session %.8s\n", vm,
-                      holder->session);
+    vmc_print_escaped(stderr, "vmconsole: took over %s from session %.8s\n", vm, holder->session);
     return VMC_EXIT_OK;
 }
 
@@ -718,8 +716,9 @@ static void
 release_session_files(Session *session)
 {
     if (session->dir_lock != NULL && !vmc_console_session_dir_remove(session->dir_lock))
-        vmc_print_escaped(stderr, "vmconsole-gateway: could not remove the session dir %s entirely\n",
-                   session->dir);
+        vmc_print_escaped(stderr,
+                          "vmconsole-gateway: could not remove the session dir %s entirely\n",
+                          session->dir);
     g_clear_pointer(&session->dir_lock, vmc_console_session_dir_free);
     g_clear_pointer(&session->lock, vmc_console_lock_release);
     g_clear_pointer(&session->slot, vmc_console_slot_release);
@@ -779,11 +778,14 @@ check_preconditions(Session *session)
 {
     const char *display = g_getenv("DISPLAY");
     if (!vmc_viewer_display_is_valid(display))
-        return vmc_gateway_refuse(VMC_EXIT_NO_X11, "no X11 forward: connect with ssh -X (or -Y), "
-                                  "e.g.\n  ssh -X %s@%s %s", session->gateway->account,
-                                  session->gateway->host, session->request->vm);
+        return vmc_gateway_refuse(VMC_EXIT_NO_X11,
+                                  "no X11 forward: connect with ssh -X (or -Y), "
+                                  "e.g.\n  ssh -X %s@%s %s",
+                                  session->gateway->account, session->gateway->host,
+                                  session->request->vm);
     if (!vmc_console_socket_answers(session->decision->pinned_fd))
-        return vmc_gateway_refuse(VMC_EXIT_NOT_RUNNING, "%s is not running (its Spice socket "
+        return vmc_gateway_refuse(VMC_EXIT_NOT_RUNNING,
+                                  "%s is not running (its Spice socket "
                                   "does not answer); start the VM and try again",
                                   session->request->vm);
     if (session->gateway->config->sandbox == VMC_SANDBOX_OFF)
@@ -791,9 +793,10 @@ check_preconditions(Session *session)
     g_autoptr(GError) error = NULL;
     session->sandbox = probe_sandbox(&error);
     if (session->sandbox == NULL) {
-        session->refusal = g_strdup_printf("the viewer's sandbox is not available: %s",
-                                           error->message);
-        return vmc_gateway_refuse(VMC_EXIT_NO_SANDBOX, "no console on this host now: the "
+        session->refusal =
+            g_strdup_printf("the viewer's sandbox is not available: %s", error->message);
+        return vmc_gateway_refuse(VMC_EXIT_NO_SANDBOX,
+                                  "no console on this host now: the "
                                   "viewer's sandbox is not available (%s); tell the host's admin",
                                   error->message);
     }
@@ -854,16 +857,16 @@ session_start(Session *session)
     if (code == VMC_EXIT_OK)
         code = make_session_dir(session);
     if (code != VMC_EXIT_OK) {
-        vmc_gateway_record_denied(session->gateway, session->log, session->request->vm,
-                                  session->refusal != NULL ? session->refusal
-                                                           : refusal_reason(code),
-                                  code, NULL);
+        vmc_gateway_record_denied(
+            session->gateway, session->log, session->request->vm,
+            session->refusal != NULL ? session->refusal : refusal_reason(code), code, NULL);
         release_session_files(session);
         return code;
     }
     if (stale != NULL) /* %.8s: the session id's first 8 characters, then "..." */
-        vmc_print_escaped(stderr, "vmconsole: note: the previous session %.8s on %s (%s) ended "
-                                  "without an end record: its gateway was killed\n",
+        vmc_print_escaped(stderr,
+                          "vmconsole: note: the previous session %.8s on %s (%s) ended "
+                          "without an end record: its gateway was killed\n",
                           stale->session, session->request->vm, stale->identity);
     vmc_sound_setup(&session->sound, session->request, session->dir,
                     session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
@@ -893,16 +896,14 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
     if (code == VMC_EXIT_OK) {
         g_autoptr(GError) error = NULL;
         session.loop = g_main_loop_new(NULL, FALSE);
-        vmc_print_escaped(stderr, "vmconsole: opening %s for %s...\n", request->vm,
-                          identity->name);
+        vmc_print_escaped(stderr, "vmconsole: opening %s for %s...\n", request->vm, identity->name);
         vmc_sound_tell(&session.sound);
         watch_for_the_end(&session);
         if (start_relay(&session, &error) && start_viewer(&session, &error))
             g_main_loop_run(session.loop);
         else
             session_finish(&session, END_FAILED,
-                           g_strdup_printf("the console could not be started: %s",
-                                           error->message));
+                           g_strdup_printf("the console could not be started: %s", error->message));
         code = session_end(&session);
         g_main_loop_unref(session.loop);
     }

@@ -26,7 +26,12 @@
 #define CLIENT_CONFIG_TEXT "autospawn = no\nenable-shm = no\nenable-memfd = no\n"
 
 static GQuark vmc_sound_error_quark(void);
-G_DEFINE_QUARK(vmc-sound-error-quark, vmc_sound_error)
+/* the GError domain "vmc-sound-error-quark" */
+GQuark
+vmc_sound_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-sound-error-quark");
+}
 
 #define TUNNEL_CHECK_NAME "vmconsole-tunnel-check"
 
@@ -58,11 +63,12 @@ tunnel_is_ours(guint16 port, GError **error)
     g_autofree char *err = NULL;
     gint status = 0;
     g_autoptr(GError) local = NULL;
-    if (!g_spawn_sync("/", argv, envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                      &status, &local)) {
+    if (!g_spawn_sync("/", argv, envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+                      &local)) {
         g_set_error(error, vmc_sound_error_quark(), 0,
                     "the host cannot check that port %u is this connection's tunnel (%s); "
-                    "tell the host's admin", (guint)port, local->message);
+                    "tell the host's admin",
+                    (guint)port, local->message);
         return FALSE;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == VMC_TUNNEL_OURS)
@@ -70,13 +76,15 @@ tunnel_is_ours(guint16 port, GError **error)
     if (WIFEXITED(status) && WEXITSTATUS(status) == VMC_TUNNEL_NOT_OURS) {
         g_set_error(error, vmc_sound_error_quark(), 0,
                     "port %u is not a reverse forward of this SSH connection: give the port "
-                    "of your own ssh -R (the vmconsole launcher does it for you)", (guint)port);
+                    "of your own ssh -R (the vmconsole launcher does it for you)",
+                    (guint)port);
         return FALSE;
     }
     vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", err != NULL ? g_strchomp(err) : "");
     g_set_error(error, vmc_sound_error_quark(), 0,
                 "the host cannot check that port %u is this connection's tunnel; tell the "
-                "host's admin (vmconsole-admin check)", (guint)port);
+                "host's admin (vmconsole-admin check)",
+                (guint)port);
     return FALSE;
 }
 
@@ -148,9 +156,8 @@ vmc_sound_setup(VmcSound *sound, const VmcRequest *request, const char *session_
     memset(cookie, 0, sizeof cookie);
     if (ok) {
         sound->endpoint = g_strdup_printf("tcp:127.0.0.1:%u", (guint)sound->port);
-        g_autoptr(VmcPulseServerInfo) info =
-            vmc_pulse_probe(sound->endpoint, sound->cookie_path, VMC_SOUND_PROBE_TIMEOUT_MS,
-                            &error);
+        g_autoptr(VmcPulseServerInfo) info = vmc_pulse_probe(sound->endpoint, sound->cookie_path,
+                                                             VMC_SOUND_PROBE_TIMEOUT_MS, &error);
         if (info != NULL)
             sound->server = vmc_pulse_server_describe(info);
         ok = info != NULL;
@@ -175,8 +182,8 @@ vmc_sound_tell(const VmcSound *sound)
                           VMC_SOUND_PROBLEM_MAX, sound->problem);
         return;
     }
-    vmc_print_escaped(stderr, "vmconsole: sound: %s through the tunnel on port %u\n",
-                      sound->server, (guint)sound->port);
+    vmc_print_escaped(stderr, "vmconsole: sound: %s through the tunnel on port %u\n", sound->server,
+                      (guint)sound->port);
     if (!sound->authenticated)
         vmc_print_escaped(stderr, "vmconsole: warning: the sound tunnel has no cookie: while the "
                                   "session runs any process on this host can play into or record "
@@ -190,15 +197,14 @@ vmc_sound_env(const VmcSound *sound, const char *dir, GPtrArray *pairs)
     if (!vmc_sound_is_on(sound))
         return;
     g_ptr_array_add(pairs, g_strconcat("PULSE_SERVER=unix:", dir, "/" VMC_SOUND_SOCKET, NULL));
-    g_ptr_array_add(pairs, g_strconcat("PULSE_CLIENTCONFIG=", dir, "/" VMC_SOUND_CLIENT_CONFIG,
-                                       NULL));
+    g_ptr_array_add(pairs,
+                    g_strconcat("PULSE_CLIENTCONFIG=", dir, "/" VMC_SOUND_CLIENT_CONFIG, NULL));
     if (sound->cookie_path != NULL)
         g_ptr_array_add(pairs, g_strconcat("PULSE_COOKIE=", dir, "/" VMC_SOUND_COOKIE, NULL));
 }
 
 gboolean
-vmc_sound_target(const VmcSound *sound, struct sockaddr_storage *ret_address,
-                 socklen_t *ret_length)
+vmc_sound_target(const VmcSound *sound, struct sockaddr_storage *ret_address, socklen_t *ret_length)
 {
     if (!vmc_sound_is_on(sound))
         return FALSE;

@@ -107,11 +107,11 @@ vmc_ssh_context_from_env(char **env)
     const char *auth_path = g_environ_getenv(env, "SSH_USER_AUTH");
     if (auth_path != NULL && g_path_is_absolute(auth_path)) {
         /* sshd's file (ExposeAuthInfo): no symlink, a regular file of ours, bounded */
-        const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_SSH_USER_AUTH_MAX,
-                                    .flags = VMC_FILE_ANY_LINKS};
+        const VmcFileRules rules = {
+            .owner = geteuid(), .max_size = VMC_SSH_USER_AUTH_MAX, .flags = VMC_FILE_ANY_LINKS};
         gsize length = 0;
-        g_autofree char *text = vmc_file_read(AT_FDCWD, auth_path, auth_path, &rules, &length,
-                                              NULL);
+        g_autofree char *text =
+            vmc_file_read(AT_FDCWD, auth_path, auth_path, &rules, &length, NULL);
         if (text != NULL)
             vmc_ssh_parse_user_auth(text, length, &context->key_fingerprint, &context->key_type);
     }

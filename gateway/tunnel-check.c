@@ -32,8 +32,7 @@ read_proc(const char *path, size_t max, size_t *ret_length)
     char *buffer = malloc(max + 1);
     size_t length = 0;
     ssize_t n = 0;
-    while (buffer != NULL && length < max &&
-           (n = read(fd, buffer + length, max - length)) > 0)
+    while (buffer != NULL && length < max && (n = read(fd, buffer + length, max - length)) > 0)
         length += (size_t)n;
     close(fd);
     if (buffer == NULL || n < 0 || length >= max) {
@@ -162,8 +161,9 @@ check(unsigned port)
         result = VMC_TUNNEL_OURS;
         for (size_t i = 0; i < n && result == VMC_TUNNEL_OURS; i++) {
             int held = holds_inode(pidfd, fd_size, inodes[i]);
-            result = held > 0 ? VMC_TUNNEL_OURS : held < 0 ? VMC_TUNNEL_CANNOT
-                                                          : VMC_TUNNEL_NOT_OURS;
+            result = held > 0   ? VMC_TUNNEL_OURS
+                     : held < 0 ? VMC_TUNNEL_CANNOT
+                                : VMC_TUNNEL_NOT_OURS;
         }
     }
     /* the sshd still the same process (a pid reused meanwhile would fail here) */

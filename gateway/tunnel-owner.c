@@ -93,8 +93,7 @@ parse_line(const char *p, const char *end, unsigned port, unsigned long *ret_ino
             return -1;
     const char *colon = memchr(w[1], ':', n[1]);
     unsigned long local_port, state, inode;
-    if (colon == NULL ||
-        !hex_value(colon + 1, (size_t)(w[1] + n[1] - colon - 1), &local_port) ||
+    if (colon == NULL || !hex_value(colon + 1, (size_t)(w[1] + n[1] - colon - 1), &local_port) ||
         !hex_value(w[3], n[3], &state) || !dec_value(w[9], n[9], &inode))
         return -1;
     *ret_inode = state == 0x0A && local_port == port ? inode : 0;

@@ -17,17 +17,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VMC_TUNNEL_LISTENERS_MAX 16   /* listeners on one port looked at */
+#define VMC_TUNNEL_LISTENERS_MAX 16                /* listeners on one port looked at */
 #define VMC_TUNNEL_PROC_FILE_MAX (4 * 1024 * 1024) /* bytes of /proc/net/tcp read */
-#define VMC_TUNNEL_ANCESTORS_MAX 16   /* processes walked up from the caller */
-#define VMC_TUNNEL_FDS_MAX 4096       /* fds of the sshd process looked at */
+#define VMC_TUNNEL_ANCESTORS_MAX 16                /* processes walked up from the caller */
+#define VMC_TUNNEL_FDS_MAX 4096                    /* fds of the sshd process looked at */
 
 /* Exit codes of vmconsole-tunnel-check PORT. */
 enum {
-    VMC_TUNNEL_OURS = 0,      /* every listener on PORT is held by the caller's sshd */
-    VMC_TUNNEL_NOT_OURS = 1,  /* none, or another process's, or no sshd above the caller */
+    VMC_TUNNEL_OURS = 0,     /* every listener on PORT is held by the caller's sshd */
+    VMC_TUNNEL_NOT_OURS = 1, /* none, or another process's, or no sshd above the caller */
     VMC_TUNNEL_USAGE = 2,
-    VMC_TUNNEL_CANNOT = 3,    /* cannot look (no CAP_SYS_PTRACE, /proc unreadable) */
+    VMC_TUNNEL_CANNOT = 3, /* cannot look (no CAP_SYS_PTRACE, /proc unreadable) */
 };
 
 /* The inodes of the TCP sockets listening (state 0A) on port in the text of

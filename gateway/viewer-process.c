@@ -30,7 +30,7 @@ struct _VmcViewer {
     char pidns[PIDNS_LINK_MAX]; /* "pid:[N]" of the sandbox */
     int output_fd;              /* read end of the viewer's stdout+stderr */
     guint output_source;
-    int status_fd;              /* bwrap's status: kept open so bwrap never gets SIGPIPE */
+    int status_fd; /* bwrap's status: kept open so bwrap never gets SIGPIPE */
     char ring[VMC_VIEWER_OUTPUT_KEEP];
     gsize ring_length;
 };
@@ -138,9 +138,8 @@ spawn(const VmcViewerLaunch *launch, Pipes *pipes, GPid *ret_pid, GError **error
     return g_spawn_async_with_pipes_and_fds(
         launch->cwd, (const char *const *)launch->argv, (const char *const *)launch->envp,
         G_SPAWN_DO_NOT_REAP_CHILD, viewer_child_setup, NULL, pipes->null_fd, pipes->output[1],
-        pipes->output[1], launch->sandbox ? source_fds : NULL,
-        launch->sandbox ? target_fds : NULL, launch->sandbox ? 2 : 0, ret_pid, NULL, NULL, NULL,
-        error);
+        pipes->output[1], launch->sandbox ? source_fds : NULL, launch->sandbox ? target_fds : NULL,
+        launch->sandbox ? 2 : 0, ret_pid, NULL, NULL, NULL, error);
 }
 
 /* bubblewrap's first status document: { "child-pid": N, …, "pid-namespace": N }. */
@@ -148,8 +147,8 @@ static gboolean
 parse_status(const char *line, char *pidns, gsize size)
 {
     g_autoptr(JsonNode) node = json_from_string(line, NULL);
-    JsonObject *object = node != NULL && JSON_NODE_HOLDS_OBJECT(node)
-                             ? json_node_get_object(node) : NULL;
+    JsonObject *object =
+        node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     if (object == NULL || !json_object_has_member(object, "pid-namespace") ||
         !json_object_has_member(object, "child-pid"))
         return FALSE;
@@ -236,8 +235,8 @@ vmc_viewer_start(const VmcViewerLaunch *launch, GError **error)
         abandon(viewer, error);
         return NULL;
     }
-    viewer->output_source = g_unix_fd_add(viewer->output_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                          on_output, viewer);
+    viewer->output_source =
+        g_unix_fd_add(viewer->output_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_output, viewer);
     return g_steal_pointer(&viewer);
 }
 

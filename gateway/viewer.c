@@ -153,8 +153,8 @@ resolve_tcp(const char *host, guint port, struct sockaddr_storage *ret_address,
     static const int families[] = {AF_INET, AF_UNSPEC};
     g_autofree char *service = g_strdup_printf("%u", port);
     for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
-        struct addrinfo hints = {.ai_family = families[i], .ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_NUMERICSERV};
+        struct addrinfo hints = {
+            .ai_family = families[i], .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
         struct addrinfo *found = NULL;
         if (getaddrinfo(host, service, &hints, &found) != 0 || found == NULL)
             continue;

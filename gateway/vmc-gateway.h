@@ -23,7 +23,7 @@ typedef enum {
     VMC_EXIT_NOT_PERMITTED = 3, /* no such VM or not permitted: one answer for both */
     VMC_EXIT_NOT_RUNNING = 4,
     VMC_EXIT_BUSY = 5,
-    VMC_EXIT_NO_SANDBOX = 6,    /* the viewer's sandbox is not available (sandbox = on) */
+    VMC_EXIT_NO_SANDBOX = 6, /* the viewer's sandbox is not available (sandbox = on) */
     VMC_EXIT_NO_X11 = 7,
     VMC_EXIT_NO_AUDIT_LOG = 8,
 } VmcExit;

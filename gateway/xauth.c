@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FAMILY_LOCAL 256   /* address: the host name */
-#define FAMILY_WILD 65535  /* any address */
+#define FAMILY_LOCAL 256  /* address: the host name */
+#define FAMILY_WILD 65535 /* any address */
 
 typedef struct {
     const guint8 *p;
@@ -150,16 +150,16 @@ vmc_xauth_copy_for_display(const char *source, const char *display, const char *
     gsize length = 0;
     char hostname[256] = "";
     /* The account's own file (sshd's xauth writes it): no link, no FIFO. */
-    const VmcFileRules rules = {.owner = geteuid(), .max_size = VMC_XAUTH_FILE_MAX,
-                                .remedy = VMC_RUN_FILE_REMEDY};
+    const VmcFileRules rules = {
+        .owner = geteuid(), .max_size = VMC_XAUTH_FILE_MAX, .remedy = VMC_RUN_FILE_REMEDY};
     g_autofree char *data = vmc_file_read(AT_FDCWD, source, source, &rules, &length, error);
     if (data == NULL)
         return FALSE;
     gethostname(hostname, sizeof hostname - 1);
     g_autoptr(GBytes) entries = vmc_xauth_select((const guint8 *)data, length, display, hostname);
     if (entries == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "no X11 cookie for display %s in %s", display, source);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no X11 cookie for display %s in %s",
+                    display, source);
         return FALSE;
     }
     if (as_number != NULL) {
@@ -173,8 +173,8 @@ vmc_xauth_copy_for_display(const char *source, const char *display, const char *
         int saved = errno;
         if (out >= 0)
             close(out);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot write %s: %s",
-                    path, g_strerror(saved));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot write %s: %s", path,
+                    g_strerror(saved));
         return FALSE;
     }
     close(out);

@@ -35,9 +35,8 @@ vmc_pulse_auth_judge(const guint8 *data, gsize length, const guint8 *cookie, gsi
     if (length < VMC_PULSE_FRAME_HEADER)
         return VMC_PULSE_AUTH_MORE;
     guint32 payload = get_u32(data);
-    if (get_u32(data + 4) != CHANNEL_COMMAND || get_u32(data + 8) != 0 ||
-        get_u32(data + 12) != 0 || get_u32(data + 16) != 0 ||
-        payload > VMC_PULSE_AUTH_MAX - VMC_PULSE_FRAME_HEADER)
+    if (get_u32(data + 4) != CHANNEL_COMMAND || get_u32(data + 8) != 0 || get_u32(data + 12) != 0 ||
+        get_u32(data + 16) != 0 || payload > VMC_PULSE_AUTH_MAX - VMC_PULSE_FRAME_HEADER)
         return VMC_PULSE_AUTH_BAD;
     gsize packet = VMC_PULSE_FRAME_HEADER + payload;
     if (length < packet)

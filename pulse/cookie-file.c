@@ -2,7 +2,6 @@
  * strictly, in private 0700 directories that hold nothing else. */
 #include "pulse-priv.h"
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -89,7 +88,8 @@ vmc_pulse_cookie_write(const char *path, const guint8 *cookie, GError **error)
 gboolean
 vmc_pulse_cookie_read(const char *path, guint8 *ret_cookie, GError **error)
 {
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = VMC_PULSE_COOKIE_SIZE,
+    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY,
+                                .max_size = VMC_PULSE_COOKIE_SIZE,
                                 .flags = VMC_FILE_ANY_LINKS};
     gsize length = 0;
     g_autofree char *cookie = vmc_file_read(AT_FDCWD, path, path, &rules, &length, NULL);

@@ -123,8 +123,8 @@ make_cookie(VmcPulseEndpoint *endpoint, GError **error)
 static char *
 read_small_file(const char *path, gsize max, gsize *ret_length)
 {
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = (goffset)max,
-                                .flags = VMC_FILE_ANY_LINKS};
+    const VmcFileRules rules = {
+        .owner = VMC_FILE_OWNER_ANY, .max_size = (goffset)max, .flags = VMC_FILE_ANY_LINKS};
     return vmc_file_read(AT_FDCWD, path, path, &rules, ret_length, NULL);
 }
 
@@ -145,7 +145,8 @@ process_start_time(guint32 pid, guint64 *ret_start)
 static void
 write_owner(const VmcPulseEndpoint *endpoint)
 {
-    VmcPulseOwner owner = {.pid = (guint32)getpid(), .module = endpoint->module_index,
+    VmcPulseOwner owner = {.pid = (guint32)getpid(),
+                           .module = endpoint->module_index,
                            .argument = endpoint->argument != NULL ? endpoint->argument : "-"};
     if (!process_start_time(owner.pid, &owner.start))
         return;
@@ -303,8 +304,7 @@ vmc_pulse_endpoint_sweep(const char *server, guint timeout_ms, GError **error)
     guint looked = 0;
     while (listing != NULL && (name = g_dir_read_name(listing)) != NULL &&
            looked < VMC_PULSE_SWEEP_MAX) {
-        g_autofree char *dir =
-            g_build_filename(base != NULL ? base : g_get_tmp_dir(), name, NULL);
+        g_autofree char *dir = g_build_filename(base != NULL ? base : g_get_tmp_dir(), name, NULL);
         if (!is_own_private_dir(name, dir))
             continue;
         looked++;
@@ -324,10 +324,10 @@ vmc_pulse_endpoint_sweep(const char *server, guint timeout_ms, GError **error)
         if (owner.module == VMC_PULSE_NO_MODULE) {
             /* a guard alone (PipeWire through its socket): it died with its process */
             vmc_pulse_private_dir_remove(dir);
-            g_ptr_array_add(removed, g_strdup_printf("removed the cookie of a sound endpoint left "
-                                                     "by an earlier run (pid %" G_GUINT32_FORMAT
-                                                     ", gone)",
-                                                     owner.pid));
+            g_ptr_array_add(removed,
+                            g_strdup_printf("removed the cookie of a sound endpoint left "
+                                            "by an earlier run (pid %" G_GUINT32_FORMAT ", gone)",
+                                            owner.pid));
             vmc_pulse_owner_clear(&owner);
             continue;
         }
@@ -341,15 +341,15 @@ vmc_pulse_endpoint_sweep(const char *server, guint timeout_ms, GError **error)
             return NULL; /* the dir stays: a later run tries again */
         }
         vmc_pulse_private_dir_remove(dir);
-        g_ptr_array_add(removed,
-                        found ? g_strdup_printf("removed the sound endpoint (module %" G_GUINT32_FORMAT
-                                                ") left by an earlier run (pid %" G_GUINT32_FORMAT
-                                                ", gone)",
-                                                owner.module, owner.pid)
-                              : g_strdup_printf("removed the cookie of a sound endpoint left by an "
-                                                "earlier run (pid %" G_GUINT32_FORMAT
-                                                ", gone; its module was gone already)",
-                                                owner.pid));
+        g_ptr_array_add(
+            removed,
+            found ? g_strdup_printf("removed the sound endpoint (module %" G_GUINT32_FORMAT
+                                    ") left by an earlier run (pid %" G_GUINT32_FORMAT ", gone)",
+                                    owner.module, owner.pid)
+                  : g_strdup_printf("removed the cookie of a sound endpoint left by an "
+                                    "earlier run (pid %" G_GUINT32_FORMAT
+                                    ", gone; its module was gone already)",
+                                    owner.pid));
         vmc_pulse_owner_clear(&owner);
     }
     return g_steal_pointer(&removed);

@@ -28,11 +28,11 @@ typedef struct {
 
 typedef struct {
     VmcPulseGuard *guard;
-    int fd[2];             /* TUNNEL: the client's side, SERVER: the sound server */
+    int fd[2]; /* TUNNEL: the client's side, SERVER: the sound server */
     guint watch[2];
     GIOCondition watching[2];
-    Buffer in[2];          /* in[i]: read from fd[i], not judged yet */
-    Buffer out[2];         /* out[i]: to be written to fd[i] */
+    Buffer in[2];  /* in[i]: read from fd[i], not judged yet */
+    Buffer out[2]; /* out[i]: to be written to fd[i] */
     gboolean eof[2], shut[2];
     gboolean admitted;
     guint deadline;
@@ -116,7 +116,8 @@ on_deadline(gpointer data)
 static int
 connect_target(const VmcPulseGuard *guard)
 {
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(guard->target_port),
+    struct sockaddr_in in = {.sin_family = AF_INET,
+                             .sin_port = htons(guard->target_port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct sockaddr_un un = {.sun_family = AF_UNIX};
     struct sockaddr *addr = (struct sockaddr *)&in;
@@ -128,8 +129,7 @@ connect_target(const VmcPulseGuard *guard)
     }
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     /* a local server: the connect completes at once or fails at once */
-    if (fd < 0 || connect(fd, addr, length) != 0 ||
-        !g_unix_set_fd_nonblocking(fd, TRUE, NULL)) {
+    if (fd < 0 || connect(fd, addr, length) != 0 || !g_unix_set_fd_nonblocking(fd, TRUE, NULL)) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -144,7 +144,8 @@ static gboolean
 admit(Conn *conn, gsize packet)
 {
     /* 'L' AUTH, 'L' tag, 'L' version: the version's u32 starts at byte 11 */
-    conn->in[TUNNEL].data[VMC_PULSE_FRAME_HEADER + 11] &= (guint8)~(VMC_PULSE_VERSION_FLAGS_MASK >> 24);
+    conn->in[TUNNEL].data[VMC_PULSE_FRAME_HEADER + 11] &=
+        (guint8) ~(VMC_PULSE_VERSION_FLAGS_MASK >> 24);
     conn->fd[SERVER] = connect_target(conn->guard);
     if (conn->fd[SERVER] < 0)
         return FALSE;
@@ -202,8 +203,8 @@ take_client_frames(Conn *conn)
     Buffer *in = &conn->in[TUNNEL];
     VmcPulseFrame frame;
     for (;;) {
-        VmcPulseFrameVerdict v = vmc_pulse_frame_parse(in->data, in->length,
-                                                       VMC_PULSE_CLIENT_FRAME_MAX, &frame);
+        VmcPulseFrameVerdict v =
+            vmc_pulse_frame_parse(in->data, in->length, VMC_PULSE_CLIENT_FRAME_MAX, &frame);
         if (v == VMC_PULSE_FRAME_MORE)
             return TRUE;
         if (v == VMC_PULSE_FRAME_BAD)
@@ -243,8 +244,8 @@ take_server_frames(Conn *conn)
     Buffer *in = &conn->in[SERVER];
     VmcPulseFrame frame;
     for (;;) {
-        VmcPulseFrameVerdict v = vmc_pulse_frame_parse(in->data, in->length,
-                                                       VMC_PULSE_SERVER_FRAME_MAX, &frame);
+        VmcPulseFrameVerdict v =
+            vmc_pulse_frame_parse(in->data, in->length, VMC_PULSE_SERVER_FRAME_MAX, &frame);
         if (v == VMC_PULSE_FRAME_MORE)
             return TRUE;
         if (v == VMC_PULSE_FRAME_BAD)
@@ -410,8 +411,8 @@ vmc_pulse_guard_new(const char *target_path, guint16 target_port, const guint8 *
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t length = sizeof addr;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        listen(fd, 16) != 0 || getsockname(fd, (struct sockaddr *)&addr, &length) != 0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &length) != 0) {
         int saved = errno;
         if (fd >= 0)
             close(fd);

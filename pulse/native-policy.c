@@ -161,8 +161,8 @@ remember_create(VmcPulsePolicy *policy, guint32 tag, gboolean record)
 {
     if (policy->n_streams >= VMC_PULSE_STREAMS_MAX)
         return FALSE;
-    policy->streams[policy->n_streams++] = (VmcPulseStream){.pending = TRUE, .record = record,
-                                                            .tag = tag};
+    policy->streams[policy->n_streams++] =
+        (VmcPulseStream){.pending = TRUE, .record = record, .tag = tag};
     return TRUE;
 }
 
@@ -185,8 +185,8 @@ forget_stream(VmcPulsePolicy *policy, gboolean record, const guint8 *payload, gs
 }
 
 static gboolean
-rule_allows(VmcPulsePolicy *policy, guint32 command, Rule rule, const guint8 *payload,
-            gsize length, guint32 tag)
+rule_allows(VmcPulsePolicy *policy, guint32 command, Rule rule, const guint8 *payload, gsize length,
+            guint32 tag)
 {
     guint32 index = INVALID_INDEX;
     switch (rule) {
@@ -227,7 +227,7 @@ vmc_pulse_policy_client_packet(VmcPulsePolicy *policy, const guint8 *payload, gs
     *ret_tag = tag;
     Rule rule = command < VMC_PULSE_COMMAND_MAX ? commands[command].rule : RULE_DENY;
     return rule_allows(policy, command, rule, payload, length, tag) ? VMC_PULSE_PASS
-                                                                     : VMC_PULSE_REFUSE;
+                                                                    : VMC_PULSE_REFUSE;
 }
 
 void

@@ -55,8 +55,7 @@ put_u32(guint8 *p, guint32 value)
 }
 
 VmcPulseFrameVerdict
-vmc_pulse_frame_parse(const guint8 *data, gsize length, gsize max_payload,
-                      VmcPulseFrame *ret_frame)
+vmc_pulse_frame_parse(const guint8 *data, gsize length, gsize max_payload, VmcPulseFrame *ret_frame)
 {
     if (length < VMC_PULSE_FRAME_HEADER)
         return VMC_PULSE_FRAME_MORE;
@@ -216,9 +215,8 @@ vmc_pulse_record_source_is_default(const guint8 *payload, gsize length)
      * whose output is recorded instead of a source. */
     Walk w = {payload, payload + length};
     guint32 skip, source = 0, direct = INVALID_INDEX;
-    if (!walk_u32(&w, &skip) || !walk_u32(&w, &skip) || !walk_value(&w, 0) ||
-        !walk_value(&w, 0) || !walk_u32(&w, &source) || w.p >= w.end ||
-        *w.p != TAG_STRING_NULL)
+    if (!walk_u32(&w, &skip) || !walk_u32(&w, &skip) || !walk_value(&w, 0) || !walk_value(&w, 0) ||
+        !walk_u32(&w, &source) || w.p >= w.end || *w.p != TAG_STRING_NULL)
         return FALSE;
     w.p++;
     for (int i = 0; i < 3 + 7 + 2; i++) {

@@ -3,7 +3,6 @@
  * Never touches GLib's main context, never autospawns a server. */
 #include "pulse-priv.h"
 
-
 #include <pulse/pulseaudio.h>
 #include <string.h>
 

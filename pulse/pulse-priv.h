@@ -89,16 +89,16 @@ gboolean vmc_pulse_conn_unload_module(VmcPulseConn *conn, guint32 index, GError 
  * dead unloads that module (only if index, name and argument still match)
  * and removes the dir: what a SIGKILLed launcher leaves behind. */
 #define VMC_PULSE_OWNER_NAME "owner"
-#define VMC_PULSE_OWNER_MAX 1024 /* bytes of an owner file */
-#define VMC_PULSE_SWEEP_MAX 64   /* endpoint dirs looked at in one sweep */
+#define VMC_PULSE_OWNER_MAX 1024        /* bytes of an owner file */
+#define VMC_PULSE_SWEEP_MAX 64          /* endpoint dirs looked at in one sweep */
 #define VMC_PULSE_NO_MODULE G_MAXUINT32 /* an owner file's module: none (a guard alone) */
-#define VMC_PULSE_STAT_MAX 4096  /* bytes of /proc/PID/stat read */
+#define VMC_PULSE_STAT_MAX 4096         /* bytes of /proc/PID/stat read */
 
 typedef struct {
     guint32 pid;
-    guint64 start;   /* the process's start time, clock ticks after boot */
-    guint32 module;  /* the module index */
-    char *argument;  /* the module argument */
+    guint64 start;  /* the process's start time, clock ticks after boot */
+    guint32 module; /* the module index */
+    char *argument; /* the module argument */
 } VmcPulseOwner;
 
 /* The owner file's text; argument must be printable ASCII. */
@@ -147,8 +147,9 @@ void vmc_pulse_auth_refusal(guint32 tag, guint8 *out /* VMC_PULSE_REFUSAL_SIZE *
  * 0xffffffff, flags 0) holding a tagstruct — 'L' command, 'L' tag, the
  * arguments — or audio for a stream's channel (flags: the seek mode). The
  * top byte of the flags refers to shared memory: never through a tunnel. */
-#define VMC_PULSE_CLIENT_FRAME_MAX (64 * 1024)  /* payload bytes of a client's frame
-                                                  * (libpulse sends at most 64 KiB) */
+#define VMC_PULSE_CLIENT_FRAME_MAX                                                                 \
+    (64 * 1024)                                 /* payload bytes of a client's frame               \
+                                                 * (libpulse sends at most 64 KiB) */
 #define VMC_PULSE_SERVER_FRAME_MAX (256 * 1024) /* ... of the server's */
 #define VMC_PULSE_STREAMS_MAX 32                /* streams one connection may hold */
 #define VMC_PULSE_COMMAND_MAX 105               /* PulseAudio 16's commands: 0..104 */
@@ -156,18 +157,18 @@ void vmc_pulse_auth_refusal(guint32 tag, guint8 *out /* VMC_PULSE_REFUSAL_SIZE *
 #define VMC_PULSE_COMMAND_REPLY 2u
 #define VMC_PULSE_COMMAND_DELETE_RECORD_STREAM 6u
 #define VMC_PULSE_COMMAND_AUTH 8u
-#define VMC_PULSE_ERROR_ACCESS 1u               /* PA_ERR_ACCESS: "Access denied" */
+#define VMC_PULSE_ERROR_ACCESS 1u /* PA_ERR_ACCESS: "Access denied" */
 /* the AUTH version's flags: the client can use shared memory / memfd */
 #define VMC_PULSE_VERSION_FLAGS_MASK 0xc0000000u
 
 typedef enum {
     VMC_PULSE_FRAME_MORE, /* not all of the frame yet */
     VMC_PULSE_FRAME_OK,
-    VMC_PULSE_FRAME_BAD,  /* length 0 or over max, shared memory, bad flags */
+    VMC_PULSE_FRAME_BAD, /* length 0 or over max, shared memory, bad flags */
 } VmcPulseFrameVerdict;
 
 typedef struct {
-    gsize size;           /* descriptor and payload */
+    gsize size; /* descriptor and payload */
     guint32 channel;
     gboolean is_packet;
     const guint8 *payload; /* points into the data given */

@@ -2,12 +2,16 @@
  * and descriptions, cookie hex text, module arguments. No I/O. */
 #include "pulse-priv.h"
 
-
 #include <string.h>
 
 #define PIPEWIRE_PREFIX "PulseAudio (on PipeWire "
 
-G_DEFINE_QUARK(vmc - pulse - error - quark, vmc_pulse_error)
+/* the GError domain "vmc-pulse-error-quark" */
+GQuark
+vmc_pulse_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-pulse-error-quark");
+}
 
 void
 vmc_pulse_server_info_free(VmcPulseServerInfo *info)

@@ -27,15 +27,15 @@ G_BEGIN_DECLS
 GQuark vmc_pulse_error_quark(void);
 
 typedef enum {
-    VMC_PULSE_ERROR_CONNECT,  /* no server, refused, access denied, timeout */
-    VMC_PULSE_ERROR_MODULE,   /* loading the endpoint module failed */
-    VMC_PULSE_ERROR_COOKIE,   /* a cookie could not be made, written or read */
-    VMC_PULSE_ERROR_INVALID,  /* bad argument (e.g. cookie text not hex) */
+    VMC_PULSE_ERROR_CONNECT, /* no server, refused, access denied, timeout */
+    VMC_PULSE_ERROR_MODULE,  /* loading the endpoint module failed */
+    VMC_PULSE_ERROR_COOKIE,  /* a cookie could not be made, written or read */
+    VMC_PULSE_ERROR_INVALID, /* bad argument (e.g. cookie text not hex) */
 } VmcPulseError;
 
-#define VMC_PULSE_COOKIE_SIZE 256                  /* bytes, as PulseAudio's own */
+#define VMC_PULSE_COOKIE_SIZE 256                        /* bytes, as PulseAudio's own */
 #define VMC_PULSE_COOKIE_HEX (2 * VMC_PULSE_COOKIE_SIZE) /* its hex text, no '\n' */
-#define VMC_PULSE_TIMEOUT_MS 5000                  /* default deadline */
+#define VMC_PULSE_TIMEOUT_MS 5000                        /* default deadline */
 
 typedef enum {
     VMC_PULSE_SERVER_PULSEAUDIO, /* "pulseaudio" */
@@ -45,7 +45,7 @@ typedef enum {
 
 typedef struct {
     VmcPulseServerKind kind;
-    char *name;    /* as the server says (untrusted text: escape to print) */
+    char *name; /* as the server says (untrusted text: escape to print) */
     char *version;
 } VmcPulseServerInfo;
 
@@ -124,7 +124,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcPulseEndpoint, vmc_pulse_endpoint_free)
  * cookie_path (NULL: no cookie — an anonymous endpoint), ask for the server
  * info and disconnect, all within timeout_ms. A refusal by cookie says
  * "access denied (wrong or missing cookie)". */
-VmcPulseServerInfo *vmc_pulse_probe(const char *server, const char *cookie_path,
-                                    guint timeout_ms, GError **error);
+VmcPulseServerInfo *vmc_pulse_probe(const char *server, const char *cookie_path, guint timeout_ms,
+                                    GError **error);
 
 G_END_DECLS

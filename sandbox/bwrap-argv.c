@@ -30,12 +30,11 @@
 static const char *const root_links[] = {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
 static const char *const default_system_dirs[] = {"/usr", "/etc", NULL};
 /* Where GTK 3 and 2 look for modules by name. */
-static const char *const gtk_module_globs[] = {"/usr/lib/*/gtk-3.0/modules", "/usr/lib/gtk-3.0/modules",
-                                               "/usr/lib64/gtk-3.0/modules",
-                                               "/usr/lib/*/gtk-2.0/modules"};
+static const char *const gtk_module_globs[] = {
+    "/usr/lib/*/gtk-3.0/modules", "/usr/lib/gtk-3.0/modules", "/usr/lib64/gtk-3.0/modules",
+    "/usr/lib/*/gtk-2.0/modules"};
 
-static void
-add_args(GStrvBuilder *builder, const char *first, ...) G_GNUC_NULL_TERMINATED;
+static void add_args(GStrvBuilder *builder, const char *first, ...) G_GNUC_NULL_TERMINATED;
 
 static void
 add_args(GStrvBuilder *builder, const char *first, ...)
@@ -170,7 +169,8 @@ check_binds(const VmcSandboxSpec *spec, GError **error)
             strcmp(bind->target, VMC_SANDBOX_CONFINE) == 0) {
             g_set_error(error, VMC_SANDBOX_ERROR, VMC_SANDBOX_ERROR_FAILED,
                         "cannot bind %s at %s in the sandbox: absolute paths only, and targets "
-                        "under %s or %s", bind->source ? bind->source : "(null)",
+                        "under %s or %s",
+                        bind->source ? bind->source : "(null)",
                         bind->target ? bind->target : "(null)", VMC_SANDBOX_SESSION_DIR,
                         VMC_SANDBOX_X11_DIR);
             return FALSE;
@@ -199,8 +199,7 @@ check_spec(const VmcSandboxSpec *spec, GError **error)
     for (guint i = 0; i < n_hide; i++) {
         if (!path_is_clean(spec->hide[i])) {
             g_set_error(error, VMC_SANDBOX_ERROR, VMC_SANDBOX_ERROR_FAILED,
-                        "cannot hide %s in the sandbox: not an absolute clean path",
-                        spec->hide[i]);
+                        "cannot hide %s in the sandbox: not an absolute clean path", spec->hide[i]);
             return FALSE;
         }
     }
@@ -228,8 +227,8 @@ add_confine(GStrvBuilder *builder, const VmcSandboxSpec *spec, const char *const
     g_autofree char *report_fd = g_strdup_printf("%d", spec->report_fd);
     add_args(builder, "--", VMC_SANDBOX_CONFINE, NULL);
     for (guint i = 0; system_dirs[i] != NULL; i++)
-        add_args(builder, strcmp(system_dirs[i], "/usr") == 0 ? "--exec" : "--read",
-                 system_dirs[i], NULL);
+        add_args(builder, strcmp(system_dirs[i], "/usr") == 0 ? "--exec" : "--read", system_dirs[i],
+                 NULL);
     if (bind_viewer)
         add_args(builder, "--exec", spec->viewer, NULL);
     add_args(builder, "--read", "/proc", "--read", "/var/cache/fontconfig", "--read",

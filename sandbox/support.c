@@ -10,7 +10,12 @@
 #include "confine-priv.h"
 #include "vmc-common.h"
 
-G_DEFINE_QUARK(vmc-sandbox-error-quark, vmc_sandbox_error)
+/* the GError domain "vmc-sandbox-error-quark" */
+GQuark
+vmc_sandbox_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-sandbox-error-quark");
+}
 
 #define SYSCTL_VALUE_MAX 32 /* bytes of a sysctl file read */
 
@@ -25,8 +30,8 @@ vmc_sandbox_landlock_abi(void)
 static gint64
 read_sysctl(const char *path, gint64 fallback)
 {
-    const VmcFileRules rules = {.owner = VMC_FILE_OWNER_ANY, .max_size = SYSCTL_VALUE_MAX,
-                                .flags = VMC_FILE_ANY_LINKS};
+    const VmcFileRules rules = {
+        .owner = VMC_FILE_OWNER_ANY, .max_size = SYSCTL_VALUE_MAX, .flags = VMC_FILE_ANY_LINKS};
     gsize length = 0;
     g_autofree char *text = vmc_file_read(AT_FDCWD, path, path, &rules, &length, NULL);
     if (text == NULL || length == 0)
@@ -48,9 +53,10 @@ userns_enabled(GError **error)
         return FALSE;
     }
     if (read_sysctl("/proc/sys/user/max_user_namespaces", 1) == 0) {
-        g_set_error(error, VMC_SANDBOX_ERROR, VMC_SANDBOX_ERROR_NO_USERNS,
-                    "user namespaces are switched off (user.max_user_namespaces = 0): "
-                    "bubblewrap needs them; raise it (e.g. sysctl -w user.max_user_namespaces=16384)");
+        g_set_error(
+            error, VMC_SANDBOX_ERROR, VMC_SANDBOX_ERROR_NO_USERNS,
+            "user namespaces are switched off (user.max_user_namespaces = 0): "
+            "bubblewrap needs them; raise it (e.g. sysctl -w user.max_user_namespaces=16384)");
         return FALSE;
     }
     return TRUE;
@@ -80,8 +86,8 @@ vmc_sandbox_support_probe(const char *const *confine_dirs, GError **error)
         return NULL;
     g_autofree char *confine = find_confine(confine_dirs);
     if (confine == NULL) {
-        g_autofree char *where = confine_dirs != NULL ? g_strjoinv(", ", (char **)confine_dirs)
-                                                      : g_strdup("nowhere");
+        g_autofree char *where =
+            confine_dirs != NULL ? g_strjoinv(", ", (char **)confine_dirs) : g_strdup("nowhere");
         g_set_error(error, VMC_SANDBOX_ERROR, VMC_SANDBOX_ERROR_NO_CONFINE,
                     "%s is not installed (looked in %s): reinstall vmconsole",
                     VMC_SANDBOX_CONFINE_NAME, where);
@@ -110,8 +116,8 @@ vmc_sandbox_protections(const VmcSandboxSupport *support)
     g_return_val_if_fail(support != NULL, NULL);
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
     /* what vmc_sandbox_argv() asks of bwrap and confine */
-    g_strv_builder_add_many(builder, "user-ns", "mount-ns", "pid-ns", "net-ns", "ipc-ns",
-                            "uts-ns", "dies-with-gateway", "no-new-privs", "seccomp", NULL);
+    g_strv_builder_add_many(builder, "user-ns", "mount-ns", "pid-ns", "net-ns", "ipc-ns", "uts-ns",
+                            "dies-with-gateway", "no-new-privs", "seccomp", NULL);
     if (support->landlock_abi > 0) {
         g_autofree char *landlock = g_strdup_printf("landlock-abi-%d", support->landlock_abi);
         g_strv_builder_add(builder, landlock);

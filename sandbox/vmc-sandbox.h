@@ -32,24 +32,24 @@ typedef enum {
 /* The layout inside the sandbox: fixed paths, so the viewer's environment
  * and argv never carry a host path. */
 #define VMC_SANDBOX_HOME "/home/viewer"
-#define VMC_SANDBOX_RUNTIME_DIR "/run/viewer"     /* XDG_RUNTIME_DIR */
-#define VMC_SANDBOX_SESSION_DIR "/run/vmconsole"  /* the session's sockets and files */
+#define VMC_SANDBOX_RUNTIME_DIR "/run/viewer"    /* XDG_RUNTIME_DIR */
+#define VMC_SANDBOX_SESSION_DIR "/run/vmconsole" /* the session's sockets and files */
 #define VMC_SANDBOX_X11_DIR "/tmp/.X11-unix"
-#define VMC_SANDBOX_DISPLAY_NUMBER 0              /* DISPLAY=:0 inside */
+#define VMC_SANDBOX_DISPLAY_NUMBER 0 /* DISPLAY=:0 inside */
 #define VMC_SANDBOX_CONFINE VMC_SANDBOX_SESSION_DIR "/confine"
 
 /* Sizes of the private tmpfs mounts: the viewer's writes are bounded. */
 #define VMC_SANDBOX_HOME_SIZE (64 * 1024 * 1024)
 #define VMC_SANDBOX_TMP_SIZE (16 * 1024 * 1024)
-#define VMC_SANDBOX_SMALL_SIZE (1024 * 1024)      /* runtime dir, /dev/shm */
+#define VMC_SANDBOX_SMALL_SIZE (1024 * 1024) /* runtime dir, /dev/shm */
 #define VMC_SANDBOX_BINDS_MAX 32
 #define VMC_SANDBOX_HIDE_MAX 32
 
 /* What the host offers, found by vmc_sandbox_support_probe(). */
 typedef struct {
-    char *bwrap;       /* absolute path of bubblewrap */
-    char *confine;     /* absolute path of vmconsole-confine */
-    int landlock_abi;  /* 0: no Landlock on this kernel */
+    char *bwrap;      /* absolute path of bubblewrap */
+    char *confine;    /* absolute path of vmconsole-confine */
+    int landlock_abi; /* 0: no Landlock on this kernel */
 } VmcSandboxSupport;
 
 /* Probe the host: bubblewrap at VMC_SANDBOX_BWRAP, unprivileged user
@@ -83,11 +83,11 @@ typedef struct {
     const char *viewer;          /* absolute host path of the viewer program */
     const VmcSandboxBind *binds; /* the session's files, n_binds of them */
     guint n_binds;
-    const char *const *hide;     /* host paths (dirs or files) that must stay unreachable */
+    const char *const *hide;        /* host paths (dirs or files) that must stay unreachable */
     const char *const *system_dirs; /* NULL: "/usr" "/etc"; tests may narrow */
-    char **viewer_argv;          /* argv[0] is viewer; paths in it are inside paths */
-    int status_fd;               /* bwrap --json-status-fd, as the child sees it */
-    int report_fd;               /* vmconsole-confine --report-fd */
+    char **viewer_argv;             /* argv[0] is viewer; paths in it are inside paths */
+    int status_fd;                  /* bwrap --json-status-fd, as the child sees it */
+    int report_fd;                  /* vmconsole-confine --report-fd */
 } VmcSandboxSpec;
 
 /* The whole argv: bwrap, its options, vmconsole-confine and its rules, then

@@ -20,7 +20,7 @@
 
 struct _VmcSessionLog {
     int fd;
-    char *path;             /* escaped, for messages */
+    char *path;                     /* escaped, for messages */
     VmcSessionLogMirrorFunc mirror; /* NULL: no mirror */
     gpointer mirror_data;
     gboolean after_partial; /* a short write left a line without its '\n' */
@@ -28,7 +28,12 @@ struct _VmcSessionLog {
 
 static void mirror_to_syslog(int priority, const char *line, gpointer user_data);
 
-G_DEFINE_QUARK(vmc - sessionlog - error - quark, vmc_sessionlog_error)
+/* the GError domain "vmc-sessionlog-error-quark" */
+GQuark
+vmc_sessionlog_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-sessionlog-error-quark");
+}
 
 static void
 set_open_error(GError **error, const char *path, const char *cause)
@@ -123,8 +128,8 @@ mirror_record(const VmcSessionLog *log, const VmcRecord *record, const GError *f
         return;
     }
     g_autofree char *why = vmc_text_escape(failure->message, -1, MIRROR_ERROR_MAX);
-    g_autofree char *line = g_strdup_printf("%s " VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (%s)",
-                                            summary, why);
+    g_autofree char *line =
+        g_strdup_printf("%s " VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (%s)", summary, why);
     log->mirror(LOG_WARNING, line, log->mirror_data);
 }
 

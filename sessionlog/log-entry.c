@@ -21,7 +21,8 @@
 #define VMC_LOG_JSON_DEPTH_MAX 64 /* nesting of arrays/objects in one line */
 #define VMC_LOG_NUMBER_MAX 64     /* bytes of a number converted to a double */
 #define VMC_LOG_MAX_KEPT 32       /* kept string members of one line (more: damaged) */
-#define VMC_LOG_NAMES_PAIRWISE 16 /* objects of up to this many members: names compared pairwise */
+/* objects of up to this many members: names compared pairwise */
+#define VMC_LOG_NAMES_PAIRWISE 16
 
 typedef enum {
     KEEP_STRING,
@@ -43,8 +44,14 @@ typedef struct KeptMember {
 /* The member called vmc_record_names.n (or the stream named n) and its length. */
 #define NAME(n) vmc_record_names.n, sizeof(vmc_record_names.n) - 1
 #define STREAM(n) n, sizeof(n) - 1
-#define OBJECT(name, members) {name, KEEP_OBJECT, 0, members, G_N_ELEMENTS(members)}
-#define KEEP(n, kind, field) {NAME(n), kind, offsetof(VmcLogEntry, field)}
+#define OBJECT(name, members)                                                                      \
+    {                                                                                              \
+        name, KEEP_OBJECT, 0, members, G_N_ELEMENTS(members)                                       \
+    }
+#define KEEP(n, kind, field)                                                                       \
+    {                                                                                              \
+        NAME(n), kind, offsetof(VmcLogEntry, field)                                                \
+    }
 
 static const KeptMember x11_stream_members[] = {
     KEEP(to_laptop, KEEP_INT, x11_stream.to_laptop),
@@ -293,8 +300,7 @@ number_to_double(const char *text, gsize length)
 }
 
 static void
-store_number(Scanner *s, const KeptMember *member, const char *text, gsize length,
-             gboolean integer)
+store_number(Scanner *s, const KeptMember *member, const char *text, gsize length, gboolean integer)
 {
     if (member->kind == KEEP_INT) {
         gint64 value = number_to_int(text, length, integer);
@@ -418,8 +424,7 @@ name_hash(const char *bytes, gsize length)
  * object's repeat check (decoded into scratch only when it has an escape:
  * "v\u006d" is "vm"), and looked up in members (NULL: nothing kept). */
 static gboolean
-scan_name(Scanner *s, const KeptMember *members, gsize n_members,
-          const KeptMember **ret_member)
+scan_name(Scanner *s, const KeptMember *members, gsize n_members, const KeptMember **ret_member)
 {
     if (s->p >= s->end || *s->p != '"')
         return FALSE;
@@ -567,13 +572,17 @@ vmc_log_entry_parse(const char *line, gsize length, GString *scratch, VmcLogEntr
     VmcLogEntry entry;
     entry_init(&entry, line, length);
     g_autoptr(GArray) names = g_array_sized_new(FALSE, FALSE, sizeof(MemberName), 64);
-    Scanner s = {.line = line, .p = line, .end = line + length, .scratch = scratch,
-                 .names = names, .version = -1, .entry = &entry};
+    Scanner s = {.line = line,
+                 .p = line,
+                 .end = line + length,
+                 .scratch = scratch,
+                 .names = names,
+                 .version = -1,
+                 .entry = &entry};
     if (!scan_top_object(&s))
         return FALSE;
     skip_ws(&s);
-    if (s.p != s.end || s.version != VMC_RECORD_VERSION || !resolve_kept(&s) ||
-        entry.time_us < 0)
+    if (s.p != s.end || s.version != VMC_RECORD_VERSION || !resolve_kept(&s) || entry.time_us < 0)
         return FALSE;
     *ret_entry = entry;
     return TRUE;
@@ -664,8 +673,8 @@ vmc_log_parse_time(const char *text)
     int hour = take_char(&p, "Tt") ? take_digits(&p, 2) : -1;
     int minute = take_char(&p, ":") ? take_digits(&p, 2) : -1;
     int second = take_char(&p, ":") ? take_digits(&p, 2) : -1;
-    if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
-        minute < 0 || minute > 59 || second < 0 || second > 60)
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 60)
         return -1;
     if (day > g_date_get_days_in_month((GDateMonth)month, (GDateYear)year))
         return -1;
@@ -673,7 +682,7 @@ vmc_log_parse_time(const char *text)
     int offset = us < 0 ? G_MININT : take_offset(&p);
     if (offset == G_MININT || *p != '\0')
         return -1;
-    gint64 seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                     second - offset;
+    gint64 seconds =
+        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
     return seconds < 0 ? -1 : seconds * G_USEC_PER_SEC + us;
 }

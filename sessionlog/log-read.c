@@ -93,8 +93,8 @@ fill(VmcLogReader *reader, GError **error)
         reader->start = 0;
     }
     for (;;) {
-        ssize_t n = read(reader->fd, reader->buffer + reader->end,
-                         VMC_LOG_READ_BUFFER - reader->end);
+        ssize_t n =
+            read(reader->fd, reader->buffer + reader->end, VMC_LOG_READ_BUFFER - reader->end);
         if (n > 0) {
             reader->end += (gsize)n;
             return TRUE;
@@ -106,8 +106,7 @@ fill(VmcLogReader *reader, GError **error)
         if (errno != EINTR && errno != EAGAIN) {
             int saved = errno;
             g_set_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_READ,
-                        "cannot read the session log %s after line %" G_GUINT64_FORMAT
-                        ": %s",
+                        "cannot read the session log %s after line %" G_GUINT64_FORMAT ": %s",
                         reader->path, reader->line_number, g_strerror(saved));
             return FALSE;
         }

@@ -231,9 +231,8 @@ vmc_record_fields_parse(const char *line, gsize length, guint max_depth,
     g_autoptr(JsonObject) object = vmc_log_parse_object(line, length, max_depth);
     VmcLogEvent event;
     if (object == NULL ||
-        !vmc_record_event_from_name(string_of(json_object_get_member(object,
-                                                                     vmc_record_names.event)),
-                                    &event))
+        !vmc_record_event_from_name(
+            string_of(json_object_get_member(object, vmc_record_names.event)), &event))
         return FALSE;
     vmc_record_fields_clear(ret_fields);
     vmc_record_fields_init(ret_fields, event);

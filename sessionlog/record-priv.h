@@ -27,7 +27,6 @@ void vmc_record_set_bool(VmcRecord *record, const char *key, gboolean value);
  * UTF-8 (g_return). */
 void vmc_record_take_node(VmcRecord *record, const char *key, JsonNode *node);
 
-
 /* Every field of the struct at base (as schema describes it) absent; a
  * named member's name (before its fields) is left alone. */
 void vmc_record_struct_init(const VmcRecordSchema *schema, gpointer base);

@@ -250,8 +250,7 @@ vmc_record_channels_add(GPtrArray *channels, const char *name)
 VmcRecordStream *
 vmc_record_streams_add(GPtrArray *streams, const char *name)
 {
-    return vmc_record_named_add(streams, &schema_of_VmcRecordStream, sizeof(VmcRecordStream),
-                                name);
+    return vmc_record_named_add(streams, &schema_of_VmcRecordStream, sizeof(VmcRecordStream), name);
 }
 
 GArray *

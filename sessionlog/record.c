@@ -17,8 +17,8 @@ static const char *const truncated_keep[] = {"v", "event", "time", "session", "i
 
 /* Members shown by vmc_record_summary(), in this order. */
 static const char *const summary_keys[] = {
-    "session",    "identity",    "account", "vm", "client", "reason", "exit", "duration_s",
-    "bytes_total", "suppressed",
+    "session", "identity", "account",    "vm",          "client",
+    "reason",  "exit",     "duration_s", "bytes_total", "suppressed",
 };
 
 char *
@@ -165,8 +165,8 @@ copy_number(GString *out, const char *json, gsize len, gsize i)
     while (end < len && strchr("+-.0123456789eE", json[end]) != NULL)
         end++;
     gsize n = end - i;
-    const char *exponent = memchr(json + i, 'e', n) ? memchr(json + i, 'e', n)
-                                                     : memchr(json + i, 'E', n);
+    const char *exponent =
+        memchr(json + i, 'e', n) ? memchr(json + i, 'e', n) : memchr(json + i, 'E', n);
     if (exponent != NULL && n >= 2 && json[end - 2] == '.' && json[end - 1] == '0' &&
         memchr(json + i, '.', n - 2) == NULL)
         n -= 2;

@@ -22,7 +22,7 @@ typedef enum {
 } VmcSessionlogError;
 
 #define VMC_RECORD_VERSION 1
-#define VMC_RECORD_MAX_STRING 1024   /* longer strings are cut, marked with "..." */
+#define VMC_RECORD_MAX_STRING 1024 /* longer strings are cut, marked with "..." */
 #define VMC_RECORD_MAX_LINE (256 * 1024)
 #define VMC_RECORD_MAX_SUMMARY 1000      /* bytes of vmc_record_summary() */
 #define VMC_RECORD_SUMMARY_VALUE_MAX 200 /* bytes of one escaped summary value */
@@ -41,6 +41,7 @@ typedef enum {
  * a compile error; changing its text fails the tests that hold the wire
  * (tests/unit/sessionlog/golden-records.h, as the gateway wrote it). */
 
+/* clang-format off */
 #define VMC_RECORD_NAMES(N)                                                                  \
     /* every record */                                                                       \
     N(v) N(event) N(time) N(truncated)                                                       \
@@ -64,6 +65,7 @@ typedef enum {
     /* denied-summary */                                                                     \
     N(other_clients) N(suppressed) N(over_rate) N(low_space) N(exits) N(first) N(last)       \
     N(window_s) N(limit)
+/* clang-format on */
 
 #define VMC_RECORD_NAME_MEMBER_(name) char name[sizeof(#name)];
 typedef struct {
@@ -75,7 +77,7 @@ extern const VmcRecordNames vmc_record_names;
 
 /* Values the readers look for. */
 #define VMC_RECORD_SANDBOX_ON "on"
-#define VMC_RECORD_SANDBOX_OFF "off" /* the admin's sandbox = off */
+#define VMC_RECORD_SANDBOX_OFF "off"    /* the admin's sandbox = off */
 #define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
 #define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
 
@@ -96,16 +98,16 @@ gboolean vmc_record_event_from_name(const char *name, VmcLogEvent *ret_event);
 /* What a member holds, its C type, and how it is absent (never written;
  * also what a reader makes of a member of another kind). */
 typedef enum {
-    VMC_RECORD_KIND_STRING,  /* char *, a string; NULL */
-    VMC_RECORD_KIND_TIME,    /* gint64 us since the epoch, RFC 3339 UTC with ms; < 0 */
-    VMC_RECORD_KIND_COUNT,   /* gint64 >= 0, an integer; < 0 */
-    VMC_RECORD_KIND_RATE,    /* double >= 0 (bytes/s), a number; NAN */
-    VMC_RECORD_KIND_FLAG,    /* VmcRecordFlag, true or false; VMC_RECORD_FLAG_UNSET */
-    VMC_RECORD_KIND_STRINGS, /* char ** (NULL-terminated), [strings]; NULL */
-    VMC_RECORD_KIND_SAMPLES, /* GArray of gint64 >= 0, [integers]; NULL */
-    VMC_RECORD_KIND_OBJECT,  /* a struct (sub), {its fields}; when none of them is set */
-    VMC_RECORD_KIND_INLINE,  /* a struct (sub) whose fields are members of this object */
-    VMC_RECORD_KIND_NAMED,   /* GPtrArray of sub *, {name: {its fields}}; NULL */
+    VMC_RECORD_KIND_STRING,        /* char *, a string; NULL */
+    VMC_RECORD_KIND_TIME,          /* gint64 us since the epoch, RFC 3339 UTC with ms; < 0 */
+    VMC_RECORD_KIND_COUNT,         /* gint64 >= 0, an integer; < 0 */
+    VMC_RECORD_KIND_RATE,          /* double >= 0 (bytes/s), a number; NAN */
+    VMC_RECORD_KIND_FLAG,          /* VmcRecordFlag, true or false; VMC_RECORD_FLAG_UNSET */
+    VMC_RECORD_KIND_STRINGS,       /* char ** (NULL-terminated), [strings]; NULL */
+    VMC_RECORD_KIND_SAMPLES,       /* GArray of gint64 >= 0, [integers]; NULL */
+    VMC_RECORD_KIND_OBJECT,        /* a struct (sub), {its fields}; when none of them is set */
+    VMC_RECORD_KIND_INLINE,        /* a struct (sub) whose fields are members of this object */
+    VMC_RECORD_KIND_NAMED,         /* GPtrArray of sub *, {name: {its fields}}; NULL */
     VMC_RECORD_KIND_NAMED_SAMPLES, /* GPtrArray of VmcRecordSamples *, {name: [...]}; NULL */
     VMC_RECORD_KIND_NAMED_COUNTS,  /* GPtrArray of VmcRecordCount *, {name: count}; NULL */
 } VmcRecordKind;
@@ -137,45 +139,55 @@ vmc_record_flag(gboolean value)
 #define VMC_RECORD_DECLARE_(kind, name, sub) VMC_RECORD_CTYPE_##kind(sub) name;
 
 /* Who opened the session: the first members of its start and end records. */
+/* clang-format off */
 #define VMC_RECORD_WHO_FIELDS(F)                                                             \
     F(STRING, session, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, key, )         \
     F(STRING, client, ) F(STRING, vm, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_WHO_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordWho;
 
 /* The sound, in start and end records: "audio" is "off", "tcp:127.0.0.1:PORT"
  * or "tcp:?"; the others only when sound was asked for. */
+/* clang-format off */
 #define VMC_RECORD_SOUND_FIELDS(F)                                                           \
     F(STRING, audio, ) F(FLAG, audio_authenticated, ) F(STRING, audio_server, )              \
     F(STRING, audio_error, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_SOUND_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordSound;
 
 /* "truncated": true only in what vmc_record_to_line() keeps of a record too long. */
+/* clang-format off */
 #define VMC_RECORD_START_FIELDS(F)                                                           \
     F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, ) F(STRING, socket, )   \
     F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
     F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
     F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordStart;
 
 /* A Spice channel of an end record's "channels": bytes each way, connections. */
+/* clang-format off */
 #define VMC_RECORD_CHANNEL_FIELDS(F)                                                         \
     F(COUNT, to_vm, ) F(COUNT, from_vm, ) F(COUNT, connections, )
+/* clang-format on */
 typedef struct {
     char *name; /* "main", "display", ... */
     VMC_RECORD_CHANNEL_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordChannel;
 
 /* A stream besides Spice (VMC_RECORD_STREAM_X11, _AUDIO) of "streams". */
+/* clang-format off */
 #define VMC_RECORD_STREAM_FIELDS(F)                                                          \
     F(COUNT, to_laptop, ) F(COUNT, from_laptop, ) F(COUNT, connections, )                    \
     F(COUNT, failed, ) F(RATE, rate_mean, ) F(RATE, rate_peak, ) F(TIME, rate_peak_time, )
+/* clang-format on */
 typedef struct {
     char *name;
     VMC_RECORD_STREAM_FIELDS(VMC_RECORD_DECLARE_)
@@ -194,24 +206,29 @@ typedef struct {
 
 /* "series": bytes per step_s seconds, in total ("bytes", Spice's) and per
  * channel and stream (the same length). */
+/* clang-format off */
 #define VMC_RECORD_SERIES_FIELDS(F)                                                          \
     F(COUNT, step_s, ) F(SAMPLES, bytes, ) F(NAMED_SAMPLES, channels, )                      \
     F(NAMED_SAMPLES, streams, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_SERIES_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordSeries;
 
 /* "agent": what the agent policy removed (agent messages, bytes) and added,
  * and the main channels closed because they could not be followed. */
+/* clang-format off */
 #define VMC_RECORD_AGENT_FIELDS(F)                                                           \
     F(COUNT, file_transfer_dropped, ) F(COUNT, clipboard_to_vm_dropped, )                    \
     F(COUNT, clipboard_from_vm_dropped, ) F(COUNT, bytes_dropped_to_vm, )                    \
     F(COUNT, bytes_dropped_from_vm, ) F(COUNT, bytes_injected_to_vm, )                       \
     F(COUNT, bytes_injected_from_vm, ) F(COUNT, refused, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_AGENT_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordAgent;
 
+/* clang-format off */
 #define VMC_RECORD_END_FIELDS(F)                                                             \
     F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(TIME, start, ) F(COUNT, duration_s, )     \
     F(STRING, reason, ) F(STRING, reason_text, ) F(STRING, taken_over_by, )                  \
@@ -221,14 +238,17 @@ typedef struct {
     F(TIME, rate_peak_time, ) F(OBJECT, series, VmcRecordSeries)                             \
     F(COUNT, rejected_connections, ) F(NAMED, streams, VmcRecordStream)                      \
     F(OBJECT, agent, VmcRecordAgent) F(FLAG, truncated, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_END_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordEnd;
 
+/* clang-format off */
 #define VMC_RECORD_DENIED_FIELDS(F)                                                          \
     F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, key, )              \
     F(STRING, key_type, ) F(STRING, client, ) F(STRING, request, ) F(STRING, vm, )           \
     F(STRING, reason, ) F(COUNT, exit, ) F(FLAG, truncated, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_DENIED_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordDenied;
@@ -238,11 +258,13 @@ typedef struct {
  * "suppressed" = "over_rate" + "low_space" (over the rate per identity and
  * client, or below the log's reserve), "exits" {"CODE": n}, "first" and
  * "last" of them, the rate: "limit" records per "window_s". */
+/* clang-format off */
 #define VMC_RECORD_DENIED_SUMMARY_FIELDS(F)                                                  \
     F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, client, )           \
     F(FLAG, other_clients, ) F(COUNT, suppressed, ) F(COUNT, over_rate, )                    \
     F(COUNT, low_space, ) F(NAMED_COUNTS, exits, ) F(TIME, first, ) F(TIME, last, )          \
     F(COUNT, window_s, ) F(COUNT, limit, ) F(FLAG, truncated, )
+/* clang-format on */
 typedef struct {
     VMC_RECORD_DENIED_SUMMARY_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordDeniedSummary;
@@ -427,34 +449,34 @@ typedef struct {
  * when absent or of the wrong type. Everything points into the reader and is
  * valid until the next vmc_log_reader_next() call. */
 typedef struct {
-    guint64 line_number;    /* 1-based */
-    const char *line;       /* the raw line, without '\n' */
+    guint64 line_number; /* 1-based */
+    const char *line;    /* the raw line, without '\n' */
     gsize line_length;
     VmcLogEvent event;
-    gint64 time_us;         /* "time", microseconds since the epoch (UTC) */
-    gint64 start_us;        /* end: "start"; -1 otherwise */
+    gint64 time_us;  /* "time", microseconds since the epoch (UTC) */
+    gint64 start_us; /* end: "start"; -1 otherwise */
     const char *session;
     const char *identity;
     const char *account;
     const char *key;
     const char *client;
     const char *vm;
-    const char *reason;     /* end, denied */
-    const char *audio;      /* start: "off", "tcp:PORT", ... */
+    const char *reason; /* end, denied */
+    const char *audio;  /* start: "off", "tcp:PORT", ... */
     const char *takeover_of;
     const char *taken_over_by;
-    gint64 duration_s;      /* end */
-    gint64 bytes_total;     /* end */
-    gint64 viewer_exit;     /* end */
-    gint64 exit_code;       /* denied: "exit" */
-    double rate_mean;       /* end, bytes/s */
-    double rate_peak;       /* end, bytes/s */
+    gint64 duration_s;  /* end */
+    gint64 bytes_total; /* end */
+    gint64 viewer_exit; /* end */
+    gint64 exit_code;   /* denied: "exit" */
+    double rate_mean;   /* end, bytes/s */
+    double rate_peak;   /* end, bytes/s */
     gint64 rate_peak_time_us;
-    const char *sandbox;    /* start: "on", "off"; NULL in records older than the sandbox */
+    const char *sandbox;            /* start: "on", "off"; NULL in records older than the sandbox */
     VmcLogStreamBytes x11_stream;   /* end: "streams"."x11" (absent: sandbox off, older) */
     VmcLogStreamBytes audio_stream; /* end: "streams"."audio" (absent: no sound, older) */
-    gint64 suppressed;      /* denied-summary: requests counted, not written */
-    gint64 first_us;        /* denied-summary: the first of them */
+    gint64 suppressed;              /* denied-summary: requests counted, not written */
+    gint64 first_us;                /* denied-summary: the first of them */
 } VmcLogEntry;
 
 typedef struct _VmcLogReader VmcLogReader;

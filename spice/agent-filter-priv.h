@@ -9,16 +9,16 @@
 G_BEGIN_DECLS
 
 /* Bounds; a peer that goes past one is refused (the filter fails closed). */
-#define VMC_AGENT_FILTER_LINK_REPLY_MAX 4096       /* bytes of the server's SpiceLinkReply */
-#define VMC_AGENT_FILTER_MESSAGE_MAX (64 * 1024)   /* bytes of a Spice message's body */
+#define VMC_AGENT_FILTER_LINK_REPLY_MAX 4096     /* bytes of the server's SpiceLinkReply */
+#define VMC_AGENT_FILTER_MESSAGE_MAX (64 * 1024) /* bytes of a Spice message's body */
 /* bytes of one AGENT_DATA message's body (held whole: its size may change);
  * spice-server sends and accepts at most VD_AGENT_MAX_DATA_SIZE (2048) */
 #define VMC_AGENT_FILTER_AGENT_DATA_MAX 4096
 /* bytes of one agent message's data (followed, never held; spice-gtk
  * allocates it whole and caps the clipboard at 100 MiB by default) */
 #define VMC_AGENT_FILTER_AGENT_MESSAGE_MAX (256u * 1024 * 1024)
-#define VMC_AGENT_FILTER_ANSWERS_MAX 16            /* file-transfer refusals waiting to go */
-#define VMC_AGENT_FILTER_OUTPUT_MAX (16 * 1024)    /* bytes waiting to be sent, per direction */
+#define VMC_AGENT_FILTER_ANSWERS_MAX 16         /* file-transfer refusals waiting to go */
+#define VMC_AGENT_FILTER_OUTPUT_MAX (16 * 1024) /* bytes waiting to be sent, per direction */
 
 typedef enum {
     VMC_AGENT_TO_VM,   /* client -> server */

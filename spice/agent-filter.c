@@ -103,13 +103,14 @@ G_STATIC_ASSERT((int)SPICE_CHANNEL_MAIN == (int)VMC_SPICE_CHANNEL_MAIN);
 #define HEADER_MAX ((gsize)sizeof(SpiceDataHeader))
 /* the most one step adds to the output: an AGENT_DATA message with a held
  * agent header in front, or the link header and reply */
-#define UNIT_MAX MAX(HEADER_MAX + VMC_AGENT_FILTER_AGENT_DATA_MAX + AGENT_HEADER_SIZE, \
-                     VMC_SPICE_LINK_HEADER_SIZE + VMC_AGENT_FILTER_LINK_REPLY_MAX)
+#define UNIT_MAX                                                                                   \
+    MAX(HEADER_MAX + VMC_AGENT_FILTER_AGENT_DATA_MAX + AGENT_HEADER_SIZE,                          \
+        VMC_SPICE_LINK_HEADER_SIZE + VMC_AGENT_FILTER_LINK_REPLY_MAX)
 G_STATIC_ASSERT(VMC_AGENT_FILTER_OUTPUT_MAX >= 2 * UNIT_MAX);
 G_STATIC_ASSERT(VMC_AGENT_FILTER_LINK_REPLY_MAX <= VMC_SPICE_LINK_MESS_MAX);
 /* the refusal: a mini header, an agent header, a status */
-#define ANSWER_SIZE (sizeof(SpiceMiniDataHeader) + AGENT_HEADER_SIZE + \
-                     sizeof(VDAgentFileXferStatusMessage))
+#define ANSWER_SIZE                                                                                \
+    (sizeof(SpiceMiniDataHeader) + AGENT_HEADER_SIZE + sizeof(VDAgentFileXferStatusMessage))
 #define TOKEN_SIZE (sizeof(SpiceMiniDataHeader) + 4)
 #define UNLIMITED_TOKENS G_MAXUINT32 /* what spice-gtk grants in AGENT_START */
 
@@ -120,13 +121,13 @@ typedef enum {
     PHASE_AUTH_MECHANISM, /* client: u32 */
     PHASE_TICKET,         /* client: 128 bytes */
     PHASE_MESSAGES,
-    PHASE_ENDED,          /* the link was refused: nothing may follow */
+    PHASE_ENDED, /* the link was refused: nothing may follow */
 } Phase;
 
 typedef enum {
-    MESSAGE_HEADER,   /* gathering a message header (nothing of it sent yet) */
-    MESSAGE_PASS,     /* sending a body through */
-    MESSAGE_AGENT,    /* gathering an AGENT_DATA body */
+    MESSAGE_HEADER, /* gathering a message header (nothing of it sent yet) */
+    MESSAGE_PASS,   /* sending a body through */
+    MESSAGE_AGENT,  /* gathering an AGENT_DATA body */
 } MessageState;
 
 typedef enum {
@@ -139,13 +140,13 @@ typedef enum {
 /* The agent stream inside one direction's AGENT_DATA messages. */
 typedef struct {
     guint8 header[sizeof(VDAgentMessage)];
-    gsize header_length;   /* bytes of the next header held (not sent yet) */
-    gboolean in_message;   /* a header was read; data follows */
+    gsize header_length; /* bytes of the next header held (not sent yet) */
+    gboolean in_message; /* a header was read; data follows */
     gboolean drop;
     guint32 type;
-    guint32 data_pos;      /* offset in the message's data of the next byte */
-    guint32 remaining;     /* data bytes still to come */
-    guint8 id[4];          /* a dropped FILE_XFER_START's task id */
+    guint32 data_pos;  /* offset in the message's data of the next byte */
+    guint32 remaining; /* data bytes still to come */
+    guint8 id[4];      /* a dropped FILE_XFER_START's task id */
 } AgentStream;
 
 typedef struct {
@@ -158,9 +159,9 @@ typedef struct {
     gsize ticket_left;
     MessageState state;
     guint16 type;
-    guint32 body_left;     /* MESSAGE_PASS: body bytes still to send */
-    guint32 body_size;     /* MESSAGE_AGENT: the body's size */
-    guint8 capture[4];     /* the first body bytes of AGENT_START */
+    guint32 body_left; /* MESSAGE_PASS: body bytes still to send */
+    guint32 body_size; /* MESSAGE_AGENT: the body's size */
+    guint8 capture[4]; /* the first body bytes of AGENT_START */
     gsize capture_length;
     guint8 body[VMC_AGENT_FILTER_AGENT_DATA_MAX];
     gsize body_length;
@@ -172,7 +173,7 @@ typedef struct {
 
 struct _VmcAgentFilter {
     VmcAgentPolicy policy;
-    guint32 client_caps;   /* common caps, first word */
+    guint32 client_caps; /* common caps, first word */
     guint32 server_caps;
     Side sides[2];
     guint32 tokens_to_client;
@@ -180,7 +181,7 @@ struct _VmcAgentFilter {
     guint32 answers[VMC_AGENT_FILTER_ANSWERS_MAX]; /* task ids to refuse */
     guint n_answers;
     gboolean agent_started;
-    guint32 client_grant;  /* AGENT_START's num_tokens */
+    guint32 client_grant; /* AGENT_START's num_tokens */
     VmcAgentStats stats;
     char *failure;
 };
@@ -356,8 +357,9 @@ static gboolean
 removed_agent_data(VmcAgentFilter *filter, Side *side)
 {
     if (!side->mini)
-        return fail(filter, "an agent message %s would have to be removed from a main channel "
-                            "without the Spice mini header",
+        return fail(filter,
+                    "an agent message %s would have to be removed from a main channel "
+                    "without the Spice mini header",
                     dir_name(side->dir));
     if (side->dir == VMC_AGENT_TO_VM) {
         if (!filter->sides[VMC_AGENT_FROM_VM].mini)
@@ -423,7 +425,8 @@ static guint8
 edit_caps_byte(const VmcAgentPolicy *policy, guint32 pos, guint8 byte)
 {
     static const guint clipboard_caps[] = {
-        VD_AGENT_CAP_CLIPBOARD, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND,
+        VD_AGENT_CAP_CLIPBOARD,
+        VD_AGENT_CAP_CLIPBOARD_BY_DEMAND,
         VD_AGENT_CAP_CLIPBOARD_SELECTION,
     };
     if (pos < sizeof(VDAgentAnnounceCapabilities))
@@ -434,7 +437,7 @@ edit_caps_byte(const VmcAgentPolicy *policy, guint32 pos, guint8 byte)
     if (!policy->clipboard_to_vm && !policy->clipboard_from_vm)
         for (gsize i = 0; i < G_N_ELEMENTS(clipboard_caps); i++)
             if (clipboard_caps[i] / 8 * 8 == first)
-                byte &= (guint8)~(1u << (clipboard_caps[i] % 8));
+                byte &= (guint8) ~(1u << (clipboard_caps[i] % 8));
     return byte;
 }
 
@@ -684,8 +687,7 @@ link_reply_check(VmcAgentFilter *filter, const guint8 *reply, gsize length, gsiz
     guint32 offset = le32(r + G_STRUCT_OFFSET(SpiceLinkReply, caps_offset));
     if (le32(r) == SPICE_LINK_ERR_OK &&
         (n_common > VMC_SPICE_LINK_CAPS_MAX || n_channel > VMC_SPICE_LINK_CAPS_MAX ||
-         offset < LINK_REPLY_MIN ||
-         (guint64)offset + 4 * ((guint64)n_common + n_channel) > size))
+         offset < LINK_REPLY_MIN || (guint64)offset + 4 * ((guint64)n_common + n_channel) > size))
         return fail(filter, "the server's link reply has caps (%u + %u at %u) outside its %u bytes",
                     n_common, n_channel, offset, size);
     filter->server_caps = le32(r) == SPICE_LINK_ERR_OK && n_common > 0 ? le32(r + offset) : 0;
@@ -761,8 +763,8 @@ link_step(VmcAgentFilter *filter, Side *side, const guint8 *bytes, gsize length)
     case PHASE_LINK_RESULT:
         n = gather(side, bytes, length, 4, &done);
         if (done)
-            side->phase = le32(side->out + side->out_end - 4) == SPICE_LINK_ERR_OK
-                              ? PHASE_MESSAGES : PHASE_ENDED;
+            side->phase = le32(side->out + side->out_end - 4) == SPICE_LINK_ERR_OK ? PHASE_MESSAGES
+                                                                                   : PHASE_ENDED;
         return n;
     case PHASE_WAIT_REPLY:
         fail(filter, "the client sent data before the server's link reply");

@@ -5,16 +5,11 @@
 #include <string.h>
 
 static const char *const channel_names[VMC_SPICE_CHANNEL_MAX + 1] = {
-    [VMC_SPICE_CHANNEL_MAIN] = "main",
-    [VMC_SPICE_CHANNEL_DISPLAY] = "display",
-    [VMC_SPICE_CHANNEL_INPUTS] = "inputs",
-    [VMC_SPICE_CHANNEL_CURSOR] = "cursor",
-    [VMC_SPICE_CHANNEL_PLAYBACK] = "playback",
-    [VMC_SPICE_CHANNEL_RECORD] = "record",
-    [VMC_SPICE_CHANNEL_TUNNEL] = "tunnel",
-    [VMC_SPICE_CHANNEL_SMARTCARD] = "smartcard",
-    [VMC_SPICE_CHANNEL_USBREDIR] = "usbredir",
-    [VMC_SPICE_CHANNEL_PORT] = "port",
+    [VMC_SPICE_CHANNEL_MAIN] = "main",         [VMC_SPICE_CHANNEL_DISPLAY] = "display",
+    [VMC_SPICE_CHANNEL_INPUTS] = "inputs",     [VMC_SPICE_CHANNEL_CURSOR] = "cursor",
+    [VMC_SPICE_CHANNEL_PLAYBACK] = "playback", [VMC_SPICE_CHANNEL_RECORD] = "record",
+    [VMC_SPICE_CHANNEL_TUNNEL] = "tunnel",     [VMC_SPICE_CHANNEL_SMARTCARD] = "smartcard",
+    [VMC_SPICE_CHANNEL_USBREDIR] = "usbredir", [VMC_SPICE_CHANNEL_PORT] = "port",
     [VMC_SPICE_CHANNEL_WEBDAV] = "webdav",
 };
 

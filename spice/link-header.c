@@ -12,7 +12,12 @@
 #include <stddef.h>
 #include <string.h>
 
-G_DEFINE_QUARK(vmc-spice-error-quark, vmc_spice_error)
+/* the GError domain "vmc-spice-error-quark" */
+GQuark
+vmc_spice_error_quark(void)
+{
+    return g_quark_from_static_string("vmc-spice-error-quark");
+}
 
 /* The layout is spice-protocol's (packed, little endian on the wire); the
  * checks below read the fields at these offsets, so the sizes are pinned. */
@@ -36,8 +41,14 @@ G_STATIC_ASSERT(offsetof(SpiceLinkHeader, magic) == 0 && OFF_MAJOR == 4);
 
 /* The magic and the major version as they are on the wire. */
 static const guint8 link_prefix[8] = {
-    SPICE_MAGIC & 0xff, (SPICE_MAGIC >> 8) & 0xff, (SPICE_MAGIC >> 16) & 0xff, SPICE_MAGIC >> 24,
-    SPICE_VERSION_MAJOR, 0, 0, 0,
+    SPICE_MAGIC & 0xff,
+    (SPICE_MAGIC >> 8) & 0xff,
+    (SPICE_MAGIC >> 16) & 0xff,
+    SPICE_MAGIC >> 24,
+    SPICE_VERSION_MAJOR,
+    0,
+    0,
+    0,
 };
 
 /* The u32 at `offset`, with bytes not received yet taken as 0; *ret_complete
@@ -90,8 +101,8 @@ check_size(const guint8 *bytes, gsize length, GError **error)
 
     if (size > VMC_SPICE_LINK_MESS_MAX || (complete && size < VMC_SPICE_LINK_MESS_MIN)) {
         g_set_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_SIZE,
-                    "Spice link message size %s%u out of range %u..%u", complete ? "" : ">= ",
-                    size, VMC_SPICE_LINK_MESS_MIN, VMC_SPICE_LINK_MESS_MAX);
+                    "Spice link message size %s%u out of range %u..%u", complete ? "" : ">= ", size,
+                    VMC_SPICE_LINK_MESS_MIN, VMC_SPICE_LINK_MESS_MAX);
         return FALSE;
     }
     return TRUE;

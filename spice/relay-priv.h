@@ -10,17 +10,17 @@ G_BEGIN_DECLS
  * progress, completed seconds pushed into a bounded series (samples of
  * step_s seconds, merged pairwise when the series is full). */
 typedef struct {
-    gint64 start_us;       /* monotonic */
-    gint64 start_real_us;  /* wall clock at start_us */
-    gint64 second;         /* index of the second in progress */
-    gint64 second_end_us;  /* monotonic end of the second in progress */
+    gint64 start_us;      /* monotonic */
+    gint64 start_real_us; /* wall clock at start_us */
+    gint64 second;        /* index of the second in progress */
+    gint64 second_end_us; /* monotonic end of the second in progress */
     guint64 second_bytes;
-    GArray *series;        /* of guint64: whole samples of step_s seconds */
+    GArray *series; /* of guint64: whole samples of step_s seconds */
     guint step_s;
-    guint64 group_bytes;   /* completed seconds not yet a whole sample */
+    guint64 group_bytes; /* completed seconds not yet a whole sample */
     guint group_seconds;
     guint64 peak_bytes;
-    gint64 peak_second;    /* -1 while no second carried a byte */
+    gint64 peak_second; /* -1 while no second carried a byte */
     guint64 total;
 } VmcRelayRate;
 

@@ -100,6 +100,5 @@ vmc_relay_rate_fill_stats(VmcRelayRate *rate, gint64 now_us, VmcRelayStats *stat
     stats->series = vmc_relay_rate_copy_series(rate, now_us);
     stats->series_step_s = rate->step_s;
     stats->started_us = rate->start_real_us;
-    vmc_relay_rate_fill(rate, now_us, &stats->peak_rate, &stats->peak_time_us,
-                        &stats->mean_rate);
+    vmc_relay_rate_fill(rate, now_us, &stats->peak_rate, &stats->peak_time_us, &stats->mean_rate);
 }

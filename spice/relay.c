@@ -87,13 +87,13 @@ typedef struct {
 /* One direction: the link bytes first (from Conn.link, up only), then bytes
  * spliced socket -> pipe -> socket, the pipe being the bounded buffer. */
 typedef struct {
-    gsize start;     /* link bytes still to send are link[start..end) */
+    gsize start; /* link bytes still to send are link[start..end) */
     gsize end;
-    int fds[2];      /* the pipe; -1 until relaying */
+    int fds[2]; /* the pipe; -1 until relaying */
     gsize in_pipe;
-    gboolean full;   /* the pipe took no more though input waits (slots) */
-    gboolean eof;    /* no more input: the reading side ended (or the output died) */
-    gboolean done;   /* output shut down (or dead): this direction is finished */
+    gboolean full; /* the pipe took no more though input waits (slots) */
+    gboolean eof;  /* no more input: the reading side ended (or the output died) */
+    gboolean done; /* output shut down (or dead): this direction is finished */
 } Pipe;
 
 typedef struct {
@@ -107,16 +107,16 @@ typedef struct {
     GIOCondition client_events;
     GIOCondition vm_events;
     ConnState state;
-    guint type;             /* Spice channel type; 0 for a stream */
+    guint type; /* Spice channel type; 0 for a stream */
     guint connect_tries;
     gboolean connect_pending; /* a TCP connect in progress */
     gint64 deadline_us;
     gboolean client_ended; /* the client's input ended before the VM's */
     gboolean vm_ended;
-    Pipe up;   /* client -> VM */
-    Pipe down; /* VM -> client */
-    AgentPath *agent;       /* a filtered main channel; NULL when spliced */
-    gsize link_total;       /* bytes of the link message in link[] */
+    Pipe up;          /* client -> VM */
+    Pipe down;        /* VM -> client */
+    AgentPath *agent; /* a filtered main channel; NULL when spliced */
+    gsize link_total; /* bytes of the link message in link[] */
     guint8 link[LINK_READ_MAX];
 } Conn;
 
@@ -148,8 +148,8 @@ struct _VmcRelay {
     guint n_streams;
     gsize buffered_peak;
     VmcAgentPolicy agent_policy;
-    gboolean agent_filtering;    /* the policy denies something */
-    VmcAgentStats agent_closed;  /* of the filtered connections closed so far */
+    gboolean agent_filtering;   /* the policy denies something */
+    VmcAgentStats agent_closed; /* of the filtered connections closed so far */
 };
 
 /* ---- events ---- */
@@ -583,8 +583,8 @@ conn_relay_step(Conn *conn, GIOCondition client_revents, GIOCondition vm_revents
 
     pipe_move(conn, &conn->up, conn->client_fd, conn->vm_fd, TRUE, ready(client_revents, G_IO_IN),
               up_can_write, now_us);
-    pipe_move(conn, &conn->down, conn->vm_fd, conn->client_fd, FALSE,
-              ready(vm_revents, G_IO_IN), down_can_write, now_us);
+    pipe_move(conn, &conn->down, conn->vm_fd, conn->client_fd, FALSE, ready(vm_revents, G_IO_IN),
+              down_can_write, now_us);
     note_buffered(conn);
     if (conn->up.done && conn->down.done) {
         conn_close(conn);
@@ -626,8 +626,7 @@ static void
 agent_path_start(Conn *conn)
 {
     AgentPath *agent = g_new0(AgentPath, 1);
-    agent->filter = vmc_agent_filter_new(&conn->relay->agent_policy, conn->link,
-                                         conn->link_total);
+    agent->filter = vmc_agent_filter_new(&conn->relay->agent_policy, conn->link, conn->link_total);
     gsize extra = conn->up.end - conn->link_total;
     memcpy(agent->input[VMC_AGENT_TO_VM], conn->link + conn->link_total, extra);
     agent->input_end[VMC_AGENT_TO_VM] = extra;
@@ -690,8 +689,8 @@ conn_connect_step(Conn *conn, GIOCondition vm_revents)
         return;
     }
     if (conn->vm_fd < 0)
-        conn->vm_fd = socket(listener->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                             0);
+        conn->vm_fd =
+            socket(listener->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int saved = EMFILE;
     if (conn->vm_fd >= 0) {
         if (connect(conn->vm_fd, (const struct sockaddr *)&listener->target,
@@ -752,8 +751,8 @@ conn_link_step(Conn *conn, GIOCondition client_revents)
             conn->state = CONN_CONNECTING;
             set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, 0);
             g_source_set_ready_time(conn->source, -1);
-            conn->deadline_us = g_source_get_time(conn->source) +
-                                (gint64)relay->link_timeout_ms * 1000;
+            conn->deadline_us =
+                g_source_get_time(conn->source) + (gint64)relay->link_timeout_ms * 1000;
             conn_connect_step(conn, 0);
             return;
         }
@@ -763,8 +762,8 @@ conn_link_step(Conn *conn, GIOCondition client_revents)
         }
     }
     if (g_source_get_time(conn->source) >= conn->deadline_us) {
-        g_autofree char *detail = g_strdup_printf(
-            "no complete Spice link message within %u ms", relay->link_timeout_ms);
+        g_autofree char *detail =
+            g_strdup_printf("no complete Spice link message within %u ms", relay->link_timeout_ms);
         conn_link_drop(conn, detail);
     }
 }
@@ -804,8 +803,8 @@ conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
     Conn *conn = ((ConnSource *)source)->conn;
     VmcRelay *relay = conn->relay;
     SigpipeGuard guard;
-    GIOCondition client = conn->client_tag != NULL
-                              ? g_source_query_unix_fd(source, conn->client_tag) : 0;
+    GIOCondition client =
+        conn->client_tag != NULL ? g_source_query_unix_fd(source, conn->client_tag) : 0;
     GIOCondition vm = conn->vm_tag != NULL ? g_source_query_unix_fd(source, conn->vm_tag) : 0;
 
     sigpipe_guard_enter(&guard);

@@ -26,12 +26,12 @@ typedef enum {
     VMC_SPICE_ERROR_MAGIC,
     VMC_SPICE_ERROR_VERSION,
     VMC_SPICE_ERROR_SIZE,
-    VMC_SPICE_ERROR_CHANNEL,    /* channel type not on the allowlist */
+    VMC_SPICE_ERROR_CHANNEL, /* channel type not on the allowlist */
     VMC_SPICE_ERROR_CAPS,
     VMC_SPICE_ERROR_IO,
     VMC_SPICE_ERROR_TIMEOUT,
     VMC_SPICE_ERROR_PROBE,
-    VMC_SPICE_ERROR_AGENT,      /* the agent filter cannot follow a main channel: refused */
+    VMC_SPICE_ERROR_AGENT, /* the agent filter cannot follow a main channel: refused */
 } VmcSpiceError;
 
 /* Spice channel types, spice-protocol's (spice/enums.h). */
@@ -70,7 +70,7 @@ guint vmc_spice_channel_from_name(const char *name);
 typedef struct {
     guint32 major;
     guint32 minor;
-    guint32 size;          /* bytes of SpiceLinkMess after the 16-byte header */
+    guint32 size; /* bytes of SpiceLinkMess after the 16-byte header */
     guint32 connection_id;
     guint8 channel_type;
     guint8 channel_id;
@@ -115,21 +115,21 @@ typedef struct {
     guint64 bytes_dropped_from_vm;
     guint64 bytes_injected_to_vm;
     guint64 bytes_injected_from_vm;
-    guint refused;              /* main channels closed: the filter could not follow them */
+    guint refused; /* main channels closed: the filter could not follow them */
 } VmcAgentStats;
 
 /* ---- the relay ---- */
 
-#define VMC_RELAY_BUFFER_SIZE (64 * 1024)   /* per direction per connection */
-#define VMC_RELAY_MAX_CONNECTIONS 64        /* at once */
-#define VMC_RELAY_LINK_TIMEOUT_MS 5000      /* to complete the link header */
-#define VMC_RELAY_SERIES_MAX 3600           /* per-second samples kept (then downsampled) */
-#define VMC_RELAY_STREAMS_MAX 4             /* plain streams besides Spice */
-#define VMC_RELAY_STREAM_NAME_MAX 16        /* bytes of a stream's name, with the NUL */
+#define VMC_RELAY_BUFFER_SIZE (64 * 1024) /* per direction per connection */
+#define VMC_RELAY_MAX_CONNECTIONS 64      /* at once */
+#define VMC_RELAY_LINK_TIMEOUT_MS 5000    /* to complete the link header */
+#define VMC_RELAY_SERIES_MAX 3600         /* per-second samples kept (then downsampled) */
+#define VMC_RELAY_STREAMS_MAX 4           /* plain streams besides Spice */
+#define VMC_RELAY_STREAM_NAME_MAX 16      /* bytes of a stream's name, with the NUL */
 
 typedef struct {
-    guint64 bytes_to_vm;    /* client -> VM */
-    guint64 bytes_from_vm;  /* VM -> client */
+    guint64 bytes_to_vm;   /* client -> VM */
+    guint64 bytes_from_vm; /* VM -> client */
     guint connections;
 } VmcRelayChannelStats;
 
@@ -139,28 +139,28 @@ typedef struct {
     char name[VMC_RELAY_STREAM_NAME_MAX];
     guint64 bytes_to_target;
     guint64 bytes_from_target;
-    guint connections;       /* that reached the target */
-    guint failed;            /* that could not be connected to the target */
-    double peak_rate;        /* bytes/s (both ways) over its busiest whole second */
-    gint64 peak_time_us;     /* wall-clock start of that second; 0 if none */
+    guint connections;   /* that reached the target */
+    guint failed;        /* that could not be connected to the target */
+    double peak_rate;    /* bytes/s (both ways) over its busiest whole second */
+    gint64 peak_time_us; /* wall-clock start of that second; 0 if none */
     double mean_rate;
-    GArray *series;          /* of guint64: same step and length as VmcRelayStats.series */
+    GArray *series; /* of guint64: same step and length as VmcRelayStats.series */
 } VmcRelayStreamStats;
 
 typedef struct {
     VmcRelayChannelStats channels[VMC_SPICE_CHANNEL_MAX + 1]; /* by type; [0] unused */
-    guint rejected;          /* connections refused: wrong peer, bad header, timeout */
+    guint rejected; /* connections refused: wrong peer, bad header, timeout */
     guint64 bytes_total;
-    double peak_rate;        /* bytes/s over the busiest whole second */
-    gint64 peak_time_us;     /* wall-clock (g_get_real_time) start of that second */
-    double mean_rate;        /* bytes_total / seconds since the relay started */
+    double peak_rate;    /* bytes/s over the busiest whole second */
+    gint64 peak_time_us; /* wall-clock (g_get_real_time) start of that second */
+    double mean_rate;    /* bytes_total / seconds since the relay started */
     gint64 started_us;
     /* Per-second totals (both directions), oldest first. When more than
      * VMC_RELAY_SERIES_MAX seconds passed, adjacent samples are merged and
      * series_step_s doubles, so the series stays bounded. It covers every
      * completed second (the last sample may span fewer than series_step_s);
      * the second in progress is in bytes_total only. */
-    GArray *series;          /* of guint64 */
+    GArray *series; /* of guint64 */
     guint series_step_s;
     /* The same per channel type (both directions), same step and length;
      * NULL for a channel that moved no byte. */
@@ -181,7 +181,7 @@ typedef enum {
     /* the VM side of a main channel closed (EOF, error, or it could not be
      * connected) while the client was still there; once per relay */
     VMC_RELAY_EVENT_VM_CLOSED,
-    VMC_RELAY_EVENT_REJECTED,    /* a connection was refused (detail says why) */
+    VMC_RELAY_EVENT_REJECTED, /* a connection was refused (detail says why) */
 } VmcRelayEvent;
 
 /* Called from the relay's sources; must not free the relay. */
@@ -242,10 +242,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRelay, vmc_relay_free)
 /* ---- the headless probe (spice-client-glib) ---- */
 
 typedef struct {
-    int width;              /* of the last primary surface */
+    int width; /* of the last primary surface */
     int height;
-    char **channels;        /* names of the channels that came up */
-    guint64 bytes_read;     /* total over all channels */
+    char **channels;    /* names of the channels that came up */
+    guint64 bytes_read; /* total over all channels */
 } VmcSpiceProbeResult;
 
 /* Connect to uri (spice+unix:///path), wait up to timeout_ms for the display's

@@ -32,8 +32,7 @@
 
 typedef enum { PATH_DIRECT, PATH_SOCAT_DEFAULT, PATH_SOCAT, PATH_RELAY, N_PATHS } PathKind;
 static const char *const path_names[N_PATHS] = {"direct Unix socket", "socat (default 8 KiB)",
-                                                "socat -b 65536",
-                                                "vmc_relay"};
+                                                "socat -b 65536", "vmc_relay"};
 
 typedef struct {
     double mib_s;
@@ -48,8 +47,7 @@ static char *tmp_dir;
 static int server_listen_fd = -1;
 static char *server_path;
 
-static G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) void
-die(const char *format, ...)
+static G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) void die(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -76,8 +74,7 @@ listen_at(const char *path)
     struct sockaddr_un address;
     fill_address(&address, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
-        listen(fd, 16) != 0)
+    if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 16) != 0)
         die("cannot listen on %s: %s", path, g_strerror(errno));
     return fd;
 }
@@ -134,8 +131,8 @@ static gsize
 make_link(guint8 *buf)
 {
     static const guint8 link[] = {
-        'R', 'E', 'D', 'Q', 2, 0, 0, 0, 2, 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0, 1, 0,
-        1,   0,   0,   0,   1, 0, 0, 0, 18, 0, 0, 0, 0x0b, 0, 0, 0, 0x09, 0, 0, 0,
+        'R', 'E', 'D', 'Q', 2, 0, 0, 0, 2, 0,  0, 0, 26, 0,    0, 0, 0, 0,    0, 0, 1,
+        0,   1,   0,   0,   0, 1, 0, 0, 0, 18, 0, 0, 0,  0x0b, 0, 0, 0, 0x09, 0, 0, 0,
     };
     memcpy(buf, link, sizeof link);
     return sizeof link;
@@ -386,8 +383,7 @@ report(Sample samples[N_PATHS][16])
         for (guint r = 0; r < opt_runs; r++)
             values[r] = samples[p][r].rtt_us;
         rtt[p] = median(values, opt_runs);
-        g_autofree char *cpu_text =
-            cpu[p] < 0 ? g_strdup("-") : g_strdup_printf("%.3f", cpu[p]);
+        g_autofree char *cpu_text = cpu[p] < 0 ? g_strdup("-") : g_strdup_printf("%.3f", cpu[p]);
         printf("| %s | %s | %.0f | %s | %s | %.1f |\n", path_names[p], runs->str, mib[p], cpu_text,
                rtt_runs->str, rtt[p]);
         g_string_free(runs, TRUE);
@@ -425,8 +421,7 @@ main(int argc, char **argv)
         {"mib", 0, 0, G_OPTION_ARG_INT64, &mib, "MiB per bulk run (default 1024)", "N"},
         {"pings", 0, 0, G_OPTION_ARG_INT64, &pings, "round trips per run (default 20000)", "N"},
         {"runs", 0, 0, G_OPTION_ARG_INT64, &runs, "runs per measurement (default 3)", "N"},
-        {"relay-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &relay_child_mode, NULL,
-         NULL},
+        {"relay-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &relay_child_mode, NULL, NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) context = g_option_context_new("- vmc_relay vs direct vs socat");

@@ -20,8 +20,8 @@
 #include <time.h>
 
 #define GEN_MAX_OPEN 8
-#define GEN_SERIES_MAX 900     /* the gateway's VMC_SESSION_SERIES_MAX */
-#define GEN_SERIES_DEFAULT 60  /* samples per series unless told */
+#define GEN_SERIES_MAX 900    /* the gateway's VMC_SESSION_SERIES_MAX */
+#define GEN_SERIES_DEFAULT 60 /* samples per series unless told */
 #define GEN_IDENTITIES 200
 #define GEN_VMS 50
 #define GEN_CHANNELS 4
@@ -73,16 +73,16 @@ put_time(FILE *out, const char *name, int64_t ms)
 }
 
 static void
-put_ids(FILE *out, const char *event, int64_t now_ms, const char *session, int identity,
-        int vm)
+put_ids(FILE *out, const char *event, int64_t now_ms, const char *session, int identity, int vm)
 {
     fprintf(out, "{\"v\":1,\"event\":\"%s\",", event);
     put_time(out, "time", now_ms);
     if (session != NULL)
         fprintf(out, ",\"session\":\"%s\"", session);
-    fprintf(out, ",\"identity\":\"person%03d\",\"account\":\"vmconsole\","
-                 "\"key\":\"SHA256:k%03dAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd\","
-                 "\"client\":\"192.0.2.%d %d\",\"vm\":\"vm%02d-desktop\"",
+    fprintf(out,
+            ",\"identity\":\"person%03d\",\"account\":\"vmconsole\","
+            "\"key\":\"SHA256:k%03dAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd\","
+            "\"client\":\"192.0.2.%d %d\",\"vm\":\"vm%02d-desktop\"",
             identity, identity, identity % 250 + 1, 40000 + identity, vm);
 }
 
@@ -90,8 +90,9 @@ static void
 write_start(FILE *out, int64_t now_ms, const OpenSession *s)
 {
     put_ids(out, "start", now_ms, s->id, s->identity, s->vm);
-    fprintf(out, ",\"key_type\":\"ssh-ed25519\",\"socket\":\"/var/spicex/vm%02d-desktop.sock\","
-                 "\"mode\":\"x11\",",
+    fprintf(out,
+            ",\"key_type\":\"ssh-ed25519\",\"socket\":\"/var/spicex/vm%02d-desktop.sock\","
+            "\"mode\":\"x11\",",
             s->vm);
     if (s->sound)
         fprintf(out, "\"audio\":\"tcp:%d\",\"audio_authenticated\":true,", 47000 + s->identity);
@@ -202,8 +203,9 @@ static void
 put_stream(FILE *out, const char *name, const StreamSeries *st, int64_t duration, int step,
            int64_t start_ms)
 {
-    fprintf(out, "\"%s\":{\"to_laptop\":%" PRId64 ",\"from_laptop\":%" PRId64
-                 ",\"connections\":1,\"failed\":%d,\"rate_mean\":%.6f,\"rate_peak\":%.1f,",
+    fprintf(out,
+            "\"%s\":{\"to_laptop\":%" PRId64 ",\"from_laptop\":%" PRId64
+            ",\"connections\":1,\"failed\":%d,\"rate_mean\":%.6f,\"rate_peak\":%.1f,",
             name, st->sum - st->sum / 20, st->sum / 20, below(50) == 0,
             duration > 0 ? (double)st->sum / (double)duration : 0.0, (double)st->peak / step);
     put_time(out, "rate_peak_time", start_ms + (int64_t)st->peak_at * step * 1000);
@@ -219,8 +221,9 @@ write_end(FILE *out, int64_t now_ms, const OpenSession *s)
     put_ids(out, "end", now_ms, s->id, s->identity, s->vm);
     fputc(',', out);
     put_time(out, "start", s->start_ms);
-    fprintf(out, ",\"duration_s\":%" PRId64 ",\"reason\":\"ssh-closed\",\"reason_text\":"
-                 "\"the SSH connection went away\",\"viewer_signal\":\"Terminated\",",
+    fprintf(out,
+            ",\"duration_s\":%" PRId64 ",\"reason\":\"ssh-closed\",\"reason_text\":"
+            "\"the SSH connection went away\",\"viewer_signal\":\"Terminated\",",
             duration);
     if (s->sound)
         fprintf(out, "\"audio\":\"tcp:%d\"", 47000 + s->identity);
@@ -267,9 +270,10 @@ write_denied(FILE *out, int64_t now_ms)
 {
     int identity = (int)below(GEN_IDENTITIES + 20); /* some are no one's */
     put_ids(out, "denied", now_ms, NULL, identity, (int)below(GEN_VMS));
-    fprintf(out, ",\"key_type\":\"ssh-ed25519\",\"request\":\"vm%02d-desktop\",\"reason\":"
-                 "\"person%03d may not open it: not the owner, not named, and their groups "
-                 "match no entry; other has ---\",\"exit\":3}\n",
+    fprintf(out,
+            ",\"key_type\":\"ssh-ed25519\",\"request\":\"vm%02d-desktop\",\"reason\":"
+            "\"person%03d may not open it: not the owner, not named, and their groups "
+            "match no entry; other has ---\",\"exit\":3}\n",
             (int)below(GEN_VMS), identity);
 }
 

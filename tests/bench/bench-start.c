@@ -41,10 +41,10 @@
 typedef struct {
     char *dir;
     char *vm_socket;
-    char *config;          /* sandbox on (the default) */
-    char *config_off;      /* sandbox = off */
+    char *config;     /* sandbox on (the default) */
+    char *config_off; /* sandbox = off */
     char *xauthority;
-    char *gateway;         /* the copy in dir, with vmconsole-confine beside it */
+    char *gateway; /* the copy in dir, with vmconsole-confine beside it */
     int listen_fd;
 } Bench;
 
@@ -110,11 +110,18 @@ bench_setup(Bench *b, const char *gateway, const char *confine, const char *fake
     copy_program(gateway, b->gateway);
     copy_program(confine, confine_copy);
     b->xauthority = g_build_filename(b->dir, "Xauthority", NULL);
-    const char *argv[] = {"xauth", "-f", b->xauthority, "add", ":99", "MIT-MAGIC-COOKIE-1",
-                          "00112233445566778899aabbccddeeff", NULL};
+    const char *argv[] = {"xauth",
+                          "-f",
+                          b->xauthority,
+                          "add",
+                          ":99",
+                          "MIT-MAGIC-COOKIE-1",
+                          "00112233445566778899aabbccddeeff",
+                          NULL};
     int status = 0;
     if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                      &status, NULL) || !g_spawn_check_wait_status(status, NULL))
+                      &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL))
         g_error("xauth failed: is it installed?");
 }
 
@@ -217,9 +224,9 @@ report_row(const char *what, double start_ms, double vm_ms)
 static void
 bench_cleanup(Bench *b)
 {
-    static const char *const names[] = {"sessions.jsonl", "run/benchvm.lock", "run",
-                                        "benchvm.sock", "gateway.conf", "gateway-off.conf",
-                                        "Xauthority", "vmconsole-gateway", "vmconsole-confine"};
+    static const char *const names[] = {"sessions.jsonl", "run/benchvm.lock",  "run",
+                                        "benchvm.sock",   "gateway.conf",      "gateway-off.conf",
+                                        "Xauthority",     "vmconsole-gateway", "vmconsole-confine"};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *path = g_build_filename(b->dir, names[i], NULL);
         if (g_remove(path) != 0 && errno != ENOENT)
@@ -258,9 +265,13 @@ main(int argc, char **argv)
     char *on_argv[] = {b.gateway, "--config", b.config, "--identity", identity, NULL};
     g_autofree char *home = g_strconcat("HOME=", b.dir, NULL);
     g_autofree char *xauth = g_strconcat("XAUTHORITY=", b.xauthority, NULL);
-    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", home, xauth, "DISPLAY=:99",
+    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                    home,
+                    xauth,
+                    "DISPLAY=:99",
                     "SSH_ORIGINAL_COMMAND=benchvm",
-                    "SSH_CONNECTION=127.0.0.1 40000 127.0.0.1 22", NULL};
+                    "SSH_CONNECTION=127.0.0.1 40000 127.0.0.1 22",
+                    NULL};
     int out[2];
     /* the gateway's stdout: "the SSH connection" (sshd gives a socketpair) */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) != 0)
@@ -290,7 +301,8 @@ main(int argc, char **argv)
     printf("  gateway overhead without the sandbox: %.2f ms to the viewer, %.2f ms to the VM\n",
            fs - ds, fv - dv);
     printf("  the sandbox adds: %.2f ms to the viewer (%.1fx the unsandboxed start), "
-           "%.2f ms to the VM\n", ns - fs, fs > 0 ? ns / fs : 0.0, nv - fv);
+           "%.2f ms to the VM\n",
+           ns - fs, fs > 0 ? ns / fs : 0.0, nv - fv);
     printf("  target: exec to viewer started without the sandbox, median <= %.0f ms: %s\n",
            TARGET_MS, fs <= TARGET_MS ? "met" : "MISSED");
     bench_cleanup(&b);

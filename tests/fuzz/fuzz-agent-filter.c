@@ -24,8 +24,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define HELD_MAX (VMC_SPICE_LINK_HEADER_SIZE + VMC_AGENT_FILTER_LINK_REPLY_MAX + 18 + \
-                  VMC_AGENT_FILTER_AGENT_DATA_MAX + 20)
+#define HELD_MAX                                                                                   \
+    (VMC_SPICE_LINK_HEADER_SIZE + VMC_AGENT_FILTER_LINK_REPLY_MAX + 18 +                           \
+     VMC_AGENT_FILTER_AGENT_DATA_MAX + 20)
 
 static void
 check(gboolean ok)
@@ -51,7 +52,7 @@ get32(const guint8 *p)
 
 typedef struct {
     VmcAgentFilter *filter;
-    GByteArray *in[2];  /* what was taken */
+    GByteArray *in[2]; /* what was taken */
     GByteArray *out[2];
     gboolean failed;
 } Harness;
@@ -161,10 +162,11 @@ read_back(const GByteArray *a, gsize start, gboolean mini, VmcAgentDirection dir
         if (dir == VMC_AGENT_FROM_VM && type == SPICE_MSG_MAIN_AGENT_DISCONNECTED)
             header_length = remaining = 0;
         if (type == (dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_TOKEN
-                                            : SPICE_MSG_MAIN_AGENT_TOKEN) && size >= 4)
+                                            : SPICE_MSG_MAIN_AGENT_TOKEN) &&
+            size >= 4)
             count.tokens += get32(body);
-        if (type != (dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA
-                                            : SPICE_MSG_MAIN_AGENT_DATA))
+        if (type !=
+            (dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA : SPICE_MSG_MAIN_AGENT_DATA))
             continue;
         count.n_agent_data += size > 0;
         for (gsize j = 0; j < size;) {
@@ -225,8 +227,8 @@ run_records(Harness *h, const uint8_t *data, size_t size)
         VmcAgentDirection dir = flags & 1 ? VMC_AGENT_FROM_VM : VMC_AGENT_TO_VM;
         if (flags & 2) {
             g_autoptr(GByteArray) message = g_byte_array_new();
-            guint16 type = dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA
-                                                  : SPICE_MSG_MAIN_AGENT_DATA;
+            guint16 type =
+                dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA : SPICE_MSG_MAIN_AGENT_DATA;
             guint16 le = GUINT16_TO_LE(type);
             g_byte_array_append(message, (const guint8 *)&le, 2);
             add32(message, (guint32)length);
@@ -257,12 +259,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gboolean raw = (settings & 64) != 0;
 
     const guint8 link[] = {
-        'R', 'E', 'D', 'Q', 2, 0, 0, 0, 2, 0, 0, 0, 22, 0, 0, 0, 0, 0, 0, 0,
-        SPICE_CHANNEL_MAIN, 0, 1, 0, 0, 0, 0, 0, 0, 0, 18, 0, 0, 0,
-        client_caps, 0, 0, 0,
+        'R', 'E', 'D', 'Q', 2, 0,  0,
+        0,   2,   0,   0,   0, 22, 0,
+        0,   0,   0,   0,   0, 0,  SPICE_CHANNEL_MAIN,
+        0,   1,   0,   0,   0, 0,  0,
+        0,   0,   18,  0,   0, 0,  client_caps,
+        0,   0,   0,
     };
-    Harness h = {vmc_agent_filter_new(&policy, link, sizeof link), {g_byte_array_new(),
-                 g_byte_array_new()}, {g_byte_array_new(), g_byte_array_new()}, FALSE};
+    Harness h = {vmc_agent_filter_new(&policy, link, sizeof link),
+                 {g_byte_array_new(), g_byte_array_new()},
+                 {g_byte_array_new(), g_byte_array_new()},
+                 FALSE};
     check(h.filter != NULL);
     if (!raw)
         link_phases(&h, client_caps, server_caps);

@@ -23,8 +23,8 @@ check_line(const char *line, gsize length, gpointer user_data)
     guint16 port = 0;
     if (vmc_launcher_parse_allocated_port(line, length, LOCAL_PORT, &port)) {
         char again[128];
-        int n = snprintf(again, sizeof again, "Allocated port %u for remote forward to %s:%u",
-                         port, VMC_LAUNCHER_CONNECT_HOST, LOCAL_PORT);
+        int n = snprintf(again, sizeof again, "Allocated port %u for remote forward to %s:%u", port,
+                         VMC_LAUNCHER_CONNECT_HOST, LOCAL_PORT);
         gsize body = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
         if (port == 0 || n < 0 || (gsize)n != body || memcmp(again, line, body) != 0)
             abort();
@@ -48,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     guint count = 0;
     gsize chunk = size > 0 ? (gsize)data[0] + 1 : 1; /* read sizes vary with the input */
     for (gsize at = 0; at < size; at += chunk)
-        vmc_launcher_lines_feed(&lines, (const char *)data + at, MIN(chunk, size - at),
-                                check_line, &count);
+        vmc_launcher_lines_feed(&lines, (const char *)data + at, MIN(chunk, size - at), check_line,
+                                &count);
     vmc_launcher_lines_flush(&lines, check_line, &count);
     /* as many lines as newlines, plus a last unterminated one, plus pieces of long lines */
     gsize newlines = 0;

@@ -25,16 +25,15 @@ check(const uint8_t *data, size_t size, const gboolean *allowed)
         total > VMC_SPICE_LINK_HEADER_SIZE + VMC_SPICE_LINK_MESS_MAX ||
         total != VMC_SPICE_LINK_HEADER_SIZE + (gsize)link.size)
         abort();
-    if (memcmp(data, "REDQ", 4) != 0 || link.major != 2 ||
-        link.size < VMC_SPICE_LINK_MESS_MIN || link.size > VMC_SPICE_LINK_MESS_MAX)
+    if (memcmp(data, "REDQ", 4) != 0 || link.major != 2 || link.size < VMC_SPICE_LINK_MESS_MIN ||
+        link.size > VMC_SPICE_LINK_MESS_MAX)
         abort();
     if (link.channel_type > VMC_SPICE_CHANNEL_MAX || !allowed[link.channel_type])
         abort();
     if (link.num_common_caps > VMC_SPICE_LINK_CAPS_MAX ||
         link.num_channel_caps > VMC_SPICE_LINK_CAPS_MAX ||
         link.caps_offset < VMC_SPICE_LINK_MESS_MIN ||
-        (guint64)link.caps_offset +
-                4 * ((guint64)link.num_common_caps + link.num_channel_caps) >
+        (guint64)link.caps_offset + 4 * ((guint64)link.num_common_caps + link.num_channel_caps) >
             link.size)
         abort();
     /* every shorter prefix is incomplete, never accepted */

@@ -91,8 +91,8 @@ same_rate(JsonObject *object, const char *name, double kept)
         check(isnan(kept));
         return;
     }
-    double expected = type == G_TYPE_INT64 ? (double)json_node_get_int(node)
-                                           : json_node_get_double(node);
+    double expected =
+        type == G_TYPE_INT64 ? (double)json_node_get_int(node) : json_node_get_double(node);
     check(kept == expected || (isnan(kept) && isnan(expected)) ||
           fabs(kept - expected) <= 1e-12 * fabs(expected));
 }
@@ -125,16 +125,11 @@ same_members(JsonObject *object, const VmcLogEntry *e)
     const struct {
         const char *name, *kept;
     } strings[] = {
-        {n->session, e->session},
-        {n->identity, e->identity},
-        {n->account, e->account},
-        {n->key, e->key},
-        {n->client, e->client},
-        {n->vm, e->vm},
-        {n->reason, e->reason},
-        {n->audio, e->audio},
-        {n->takeover_of, e->takeover_of},
-        {n->taken_over_by, e->taken_over_by},
+        {n->session, e->session},         {n->identity, e->identity},
+        {n->account, e->account},         {n->key, e->key},
+        {n->client, e->client},           {n->vm, e->vm},
+        {n->reason, e->reason},           {n->audio, e->audio},
+        {n->takeover_of, e->takeover_of}, {n->taken_over_by, e->taken_over_by},
         {n->sandbox, e->sandbox},
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)

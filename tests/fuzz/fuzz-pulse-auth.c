@@ -28,8 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcmp(data + 40, cookie, sizeof cookie) != 0)
             abort();
         gsize again = 0;
-        if (vmc_pulse_auth_judge(data, packet, cookie, &again, &tag, &known) !=
-                VMC_PULSE_AUTH_OK ||
+        if (vmc_pulse_auth_judge(data, packet, cookie, &again, &tag, &known) != VMC_PULSE_AUTH_OK ||
             again != packet)
             abort();
         break;

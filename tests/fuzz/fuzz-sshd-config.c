@@ -83,7 +83,8 @@ append_noise(GString *out, Input *in, const char *left_out)
     g_autofree char *text = g_strndup((const char *)in->p, MIN(in->left, (size_t)65536));
     g_auto(GStrv) lines = g_strsplit(text, "\n", 1000);
     for (guint i = 0; lines[i] != NULL; i++)
-        if (!line_sets(lines[i], "acceptenv") && (left_out == NULL || !line_sets(lines[i], left_out)))
+        if (!line_sets(lines[i], "acceptenv") &&
+            (left_out == NULL || !line_sets(lines[i], left_out)))
             g_string_append_printf(out, "%s\n", lines[i]);
 }
 
@@ -106,7 +107,8 @@ build_config(Input in, int planted)
         guint8 how = take(&in);
         if (planted == (int)(N_SETTINGS + i))
             continue;
-        const char *value = planted == (int)i ? settings[i].bad[how & 1] : settings[i].good[how & 1];
+        const char *value =
+            planted == (int)i ? settings[i].bad[how & 1] : settings[i].good[how & 1];
         append_cased(out, settings[i].keyword, take(&in));
         g_string_append(out, how & 2 ? "\t " : " ");
         append_cased(out, value, take(&in));
@@ -161,8 +163,11 @@ expand_reference(const char *pattern)
             g_string_append_c(out, pattern[i]);
             continue;
         }
-        const char *by = pattern[i + 1] == '%' ? "%" : pattern[i + 1] == 'h' ? "/home/v"
-                         : pattern[i + 1] == 'u' ? "v" : pattern[i + 1] == 'U' ? "7" : NULL;
+        const char *by = pattern[i + 1] == '%'   ? "%"
+                         : pattern[i + 1] == 'h' ? "/home/v"
+                         : pattern[i + 1] == 'u' ? "v"
+                         : pattern[i + 1] == 'U' ? "7"
+                                                 : NULL;
         if (by == NULL)
             return NULL;
         g_string_append(out, by);

@@ -112,10 +112,10 @@ check_selected(const guint8 *data, size_t size, const char *display, const char 
           memcmp(g_bytes_get_data(got, NULL), expected->data, expected->len) == 0);
 
     g_autoptr(GBytes) moved = vmc_xauth_retarget(got, "42");
-    g_autoptr(GArray) chosen = read_entries(g_bytes_get_data(got, NULL), g_bytes_get_size(got),
-                                            G_MAXUINT);
-    g_autoptr(GArray) after = read_entries(g_bytes_get_data(moved, NULL),
-                                           g_bytes_get_size(moved), G_MAXUINT);
+    g_autoptr(GArray) chosen =
+        read_entries(g_bytes_get_data(got, NULL), g_bytes_get_size(got), G_MAXUINT);
+    g_autoptr(GArray) after =
+        read_entries(g_bytes_get_data(moved, NULL), g_bytes_get_size(moved), G_MAXUINT);
     check(after->len == chosen->len);
     for (guint i = 0; i < after->len; i++) {
         const Entry *a = &g_array_index(after, Entry, i), *c = &g_array_index(chosen, Entry, i);
@@ -132,9 +132,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* display, and the number its entries must have (NULL: none may be chosen) */
     static const char *const displays[][2] = {
-        {"localhost:10.0", "10"}, {":0", "0"},  {"unix:1", "1"},     {"h:10", "10"},
-        {":0.1", "0"},            {"x:y", NULL}, {"other:10", NULL}, {"unix:", NULL},
-        {":123456", NULL},
+        {"localhost:10.0", "10"}, {":0", "0"},     {"unix:1", "1"},
+        {"h:10", "10"},           {":0.1", "0"},   {"x:y", NULL},
+        {"other:10", NULL},       {"unix:", NULL}, {":123456", NULL},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(displays); i++)
         check_selected(data, size, displays[i][0], displays[i][1]);

@@ -164,8 +164,7 @@ take_chunks(void)
             if (agent.message->len < sizeof(VDAgentMessage) + data_size)
                 break;
             handle_message(agent.message->data, data_size);
-            g_byte_array_remove_range(agent.message, 0,
-                                      (guint)sizeof(VDAgentMessage) + data_size);
+            g_byte_array_remove_range(agent.message, 0, (guint)sizeof(VDAgentMessage) + data_size);
         }
     }
 }

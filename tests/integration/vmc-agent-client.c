@@ -87,8 +87,8 @@ on_agent_update(SpiceMainChannel *main, gpointer data)
         return;
     client->grabbed = TRUE;
     printf("file-transfer disabled capability: %s\n",
-           spice_main_channel_agent_test_capability(main, VD_AGENT_CAP_FILE_XFER_DISABLED)
-               ? "yes" : "no");
+           spice_main_channel_agent_test_capability(main, VD_AGENT_CAP_FILE_XFER_DISABLED) ? "yes"
+                                                                                           : "no");
     if (spice_main_channel_agent_test_capability(main, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
         spice_main_channel_clipboard_selection_grab(main, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD,
                                                     (guint32 *)types, 1);
@@ -100,8 +100,7 @@ on_agent_update(SpiceMainChannel *main, gpointer data)
 }
 
 static gboolean
-on_guest_grab(SpiceMainChannel *main, guint selection, gpointer types, guint ntypes,
-              gpointer data)
+on_guest_grab(SpiceMainChannel *main, guint selection, gpointer types, guint ntypes, gpointer data)
 {
     printf("client saw the guest grab\n");
     fflush(stdout);

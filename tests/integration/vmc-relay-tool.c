@@ -77,8 +77,9 @@ main(int argc, char **argv)
     strcpy(address.sun_path, argv[1]);
     int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int pinned = open(argv[2], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (listen_fd < 0 || pinned < 0 || bind(listen_fd, (struct sockaddr *)&address,
-                                            sizeof address) != 0 || listen(listen_fd, 16) != 0) {
+    if (listen_fd < 0 || pinned < 0 ||
+        bind(listen_fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+        listen(listen_fd, 16) != 0) {
         perror("vmc-relay-tool");
         return 1;
     }

@@ -68,24 +68,24 @@
 #include <spice/vd_agent.h>
 
 #define TITLE_PREFIX "vmc-hostile "
-#define HOSTILE_ID 0x564d4300u      /* "VMC" in the connection id: a behaviour follows */
-#define IO_TIMEOUT_S 20             /* a blocking read or write of a handshake */
-#define MARKER_TIMEOUT_S 600        /* the test answers a marker within this */
-#define PROMPT_MS 2000              /* a refusal for what was sent: long before the link deadline */
-#define LATE_MS 2500                /* how late after the link deadline a stalled link may end */
-#define STALL_QUIET_MS 1000         /* a flood is stalled after this long without progress */
-#define FLOOD_MAX_MS 60000          /* a flood that never stalls is a failure */
-#define FLOOD_TYPE 0x7f00           /* a message type nobody knows: passed as it is */
+#define HOSTILE_ID 0x564d4300u /* "VMC" in the connection id: a behaviour follows */
+#define IO_TIMEOUT_S 20        /* a blocking read or write of a handshake */
+#define MARKER_TIMEOUT_S 600   /* the test answers a marker within this */
+#define PROMPT_MS 2000         /* a refusal for what was sent: long before the link deadline */
+#define LATE_MS 2500           /* how late after the link deadline a stalled link may end */
+#define STALL_QUIET_MS 1000    /* a flood is stalled after this long without progress */
+#define FLOOD_MAX_MS 60000     /* a flood that never stalls is a failure */
+#define FLOOD_TYPE 0x7f00      /* a message type nobody knows: passed as it is */
 #define FLOOD_BODY VMC_AGENT_FILTER_MESSAGE_MAX /* the largest message the filter passes */
-#define XFER_BYTES (16u * 1024 * 1024) /* a denied file transfer's data, sent in one go */
-#define AGENT_CHUNK 2048            /* VD_AGENT_MAX_DATA_SIZE: an AGENT_DATA body */
-#define LINE_MAX_BYTES 512          /* a marker's text */
-#define SERVER_LIFE_MS (15 * 60 * 1000) /* a stalled server connection ends by itself */
-#define TRICKLE_SLOW_US 2000        /* the slow trickle: 4112 bytes would take 8 s */
-#define TRICKLE_FAST_LINK_US 40000  /* the fast one: its 38-byte link in 1.5 s */
+#define XFER_BYTES (16u * 1024 * 1024)          /* a denied file transfer's data, sent in one go */
+#define AGENT_CHUNK 2048                        /* VD_AGENT_MAX_DATA_SIZE: an AGENT_DATA body */
+#define LINE_MAX_BYTES 512                      /* a marker's text */
+#define SERVER_LIFE_MS (15 * 60 * 1000)         /* a stalled server connection ends by itself */
+#define TRICKLE_SLOW_US 2000                    /* the slow trickle: 4112 bytes would take 8 s */
+#define TRICKLE_FAST_LINK_US 40000              /* the fast one: its 38-byte link in 1.5 s */
 #define TRICKLE_FAST_US 5000
 #define TRICKLE_FAST_DATA 200
-#define SERVER_TRICKLE_US 20000     /* the server's trickled link reply: ~4 s */
+#define SERVER_TRICKLE_US 20000 /* the server's trickled link reply: ~4 s */
 #define FAILED_MAX 1024
 
 /* The channel ids the client uses as tags (what the test releases). */
@@ -119,12 +119,21 @@ typedef enum {
 } Behaviour;
 
 static const char *const behaviour_names[B_MAX] = {
-    [B_SINK] = "sink", [B_STALL] = "stall", [B_MARKER] = "marker", [B_SILENT] = "silent",
-    [B_REPLY_HUGE] = "reply-huge", [B_REPLY_BAD_MAGIC] = "reply-bad-magic",
-    [B_REPLY_BAD_CAPS] = "reply-bad-caps", [B_REPLY_ERROR_DATA] = "reply-error-data",
-    [B_REPLY_SHORT] = "reply-short", [B_REPLY_TRICKLE] = "reply-trickle", [B_LIST] = "list",
-    [B_BIG_MESSAGE] = "big-message", [B_AGENT_4GIB] = "agent-4gib",
-    [B_AGENT_DATA_BIG] = "agent-data-big", [B_SUBLIST] = "sublist",
+    [B_SINK] = "sink",
+    [B_STALL] = "stall",
+    [B_MARKER] = "marker",
+    [B_SILENT] = "silent",
+    [B_REPLY_HUGE] = "reply-huge",
+    [B_REPLY_BAD_MAGIC] = "reply-bad-magic",
+    [B_REPLY_BAD_CAPS] = "reply-bad-caps",
+    [B_REPLY_ERROR_DATA] = "reply-error-data",
+    [B_REPLY_SHORT] = "reply-short",
+    [B_REPLY_TRICKLE] = "reply-trickle",
+    [B_LIST] = "list",
+    [B_BIG_MESSAGE] = "big-message",
+    [B_AGENT_4GIB] = "agent-4gib",
+    [B_AGENT_DATA_BIG] = "agent-data-big",
+    [B_SUBLIST] = "sublist",
 };
 
 /* Offsets in a client's link message (SpiceLinkHeader + SpiceLinkMess). */
@@ -138,12 +147,12 @@ enum {
     OFF_N_COMMON = 22,
     OFF_N_CHANNEL = 26,
     OFF_CAPS_OFFSET = 30,
-    LINK_LENGTH = 38,  /* with one common caps word */
+    LINK_LENGTH = 38, /* with one common caps word */
 };
 
 #define CAP(bit) (1u << (bit))
 #define CLIENT_CAPS CAP(SPICE_COMMON_CAP_MINI_HEADER)
-#define REPLY_SIZE (sizeof(SpiceLinkReply) + 4)  /* one caps word */
+#define REPLY_SIZE (sizeof(SpiceLinkReply) + 4) /* one caps word */
 #define TICKET_SIZE sizeof(SpiceLinkEncryptedTicket)
 #define MINI_SIZE sizeof(SpiceMiniDataHeader)
 
@@ -359,7 +368,8 @@ server_read_link(ServerConn *c)
     guint32 id = le32(link + OFF_CONNECTION_ID);
     guint behaviour = id & 0xff;
     c->behaviour = (id & ~0xffu) == HOSTILE_ID && behaviour > 0 && behaviour < B_MAX
-                       ? (Behaviour)behaviour : B_SINK;
+                       ? (Behaviour)behaviour
+                       : B_SINK;
     c->type = link[OFF_TYPE];
     c->tag = link[OFF_TAG];
     guint32 offset = le32(link + OFF_CAPS_OFFSET);
@@ -416,8 +426,7 @@ server_stall(ServerConn *c, gboolean flood, gboolean zeros)
         if (n > 0) {
             c->wrote += (guint64)n;
             flooded += (guint64)n;
-        }
-        else if (n < 0 && errno != EAGAIN && errno != EINTR)
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR)
             break;
     }
     g_free(chunk);
@@ -608,7 +617,8 @@ server_serve(gpointer data)
         break;
     }
     server_log("done %u behaviour=%s channel=%u tag=%u read=%" G_GUINT64_FORMAT
-               " wrote=%" G_GUINT64_FORMAT, c->id, name, c->type, c->tag, c->read, c->wrote);
+               " wrote=%" G_GUINT64_FORMAT,
+               c->id, name, c->type, c->tag, c->read, c->wrote);
     close(c->fd);
     g_free(c);
     return NULL;
@@ -670,7 +680,7 @@ typedef struct {
     char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
     guint connections[VMC_SPICE_CHANNEL_MAX + 1]; /* relayed, as the relay counts them */
     guint64 sent[VMC_SPICE_CHANNEL_MAX + 1];      /* bytes written, link messages included */
-    guint rejected;      /* connections the relay must have refused */
+    guint rejected;                               /* connections the relay must have refused */
     guint agent_refused; /* ... of them main channels the agent filter could not follow */
     guint failures;
     GString *failed;
@@ -846,7 +856,7 @@ marker(const char *format, ...)
 typedef struct {
     int fd;
     guint type;
-    guint64 pos;  /* bytes of the flood sent */
+    guint64 pos; /* bytes of the flood sent */
 } Flood;
 
 /* Send the flood on every fd (non-blocking) until none of them has taken a
@@ -889,8 +899,8 @@ open_many(Flood *floods, guint at, guint n, guint type, Behaviour behaviour, gui
             continue;
         floods[at + opened++] = (Flood){fd, type, 0};
     }
-    expect(opened == n, "%u of %u %s channels (%s) opened", opened, n,
-           vmc_spice_channel_name(type), behaviour_names[behaviour]);
+    expect(opened == n, "%u of %u %s channels (%s) opened", opened, n, vmc_spice_channel_name(type),
+           behaviour_names[behaviour]);
     return opened;
 }
 
@@ -957,16 +967,16 @@ phase_conns(void)
     expect(at_deadline <= VMC_RELAY_MAX_CONNECTIONS && early == 0 && open == 0,
            "conns: %u dropped at the link deadline, %u before it, %u still open", at_deadline,
            early, open);
-    marker("end conns opened=%u at_once=%u at_deadline=%u early=%u open=%u deadline_min_ms=%"
-           G_GINT64_FORMAT " deadline_max_ms=%" G_GINT64_FORMAT, N, at_once, at_deadline, early,
-           open, at_deadline > 0 ? min_ms : 0, max_ms);
+    marker("end conns opened=%u at_once=%u at_deadline=%u early=%u open=%u "
+           "deadline_min_ms=%" G_GINT64_FORMAT " deadline_max_ms=%" G_GINT64_FORMAT,
+           N, at_once, at_deadline, early, open, at_deadline > 0 ? min_ms : 0, max_ms);
 }
 
 typedef struct {
     const char *name;
-    guint offset[2];     /* fields patched in a valid display link message (0: none) */
+    guint offset[2]; /* fields patched in a valid display link message (0: none) */
     guint32 value[2];
-    guint width[2];      /* 4 or 1 */
+    guint width[2]; /* 4 or 1 */
 } HeaderCase;
 
 static const HeaderCase header_cases[] = {
@@ -1078,16 +1088,15 @@ phase_stall(void)
 }
 
 typedef struct {
-    gint64 closed_ms;  /* slow: when the relay hung up (-1: never) */
-    gsize sent;        /* link bytes that went out */
-    guint64 bytes;     /* every byte that went out (the threads' own count) */
-    gboolean ok;       /* fast: relayed, answered, closed in order */
+    gint64 closed_ms; /* slow: when the relay hung up (-1: never) */
+    gsize sent;       /* link bytes that went out */
+    guint64 bytes;    /* every byte that went out (the threads' own count) */
+    gboolean ok;      /* fast: relayed, answered, closed in order */
 } Trickle;
 
 /* A byte at a time; FALSE when the peer went away. */
 static gboolean
-trickle_send(Trickle *t, int fd, const guint8 *bytes, gsize length, gulong gap_us,
-             gsize *ret_sent)
+trickle_send(Trickle *t, int fd, const guint8 *bytes, gsize length, gulong gap_us, gsize *ret_sent)
 {
     for (gsize i = 0; i < length; i++) {
         if (!write_all(fd, bytes + i, 1, &t->bytes))
@@ -1161,11 +1170,12 @@ phase_trickle(void)
     expect(slow.closed_ms >= VMC_RELAY_LINK_TIMEOUT_MS - 100 &&
                slow.closed_ms <= VMC_RELAY_LINK_TIMEOUT_MS + LATE_MS,
            "trickle: the slow link message ended after %" G_GINT64_FORMAT " ms (%" G_GSIZE_FORMAT
-           " bytes)", slow.closed_ms, slow.sent);
+           " bytes)",
+           slow.closed_ms, slow.sent);
     expect(fast.ok, "trickle: the fast link message was not relayed");
     marker("end trickle slow_closed_ms=%" G_GINT64_FORMAT " slow_sent=%" G_GSIZE_FORMAT
-           " fast_ok=%d fast_data=%u", slow.closed_ms, slow.sent, fast.ok,
-           (guint)(TICKET_SIZE + TRICKLE_FAST_DATA));
+           " fast_ok=%d fast_data=%u",
+           slow.closed_ms, slow.sent, fast.ok, (guint)(TICKET_SIZE + TRICKLE_FAST_DATA));
 }
 
 /* Backpressure on spliced channels: display channels flooded both ways,
@@ -1274,8 +1284,8 @@ agent_message_refusals(gint64 *max_ms)
     };
     for (gsize i = 0; i < G_N_ELEMENTS(agents); i++) {
         gsize length = put_mini(m, SPICE_MSGC_MAIN_AGENT_DATA, sizeof(VDAgentMessage));
-        length += put_agent(m + length, agents[i].protocol, VD_AGENT_FILE_XFER_DATA,
-                            agents[i].size);
+        length +=
+            put_agent(m + length, agents[i].protocol, VD_AGENT_FILE_XFER_DATA, agents[i].size);
         expect_agent_refusal(agents[i].name, m, length, max_ms);
     }
 }
@@ -1332,8 +1342,9 @@ phase_agent(void)
     int fd = client_open(VMC_SPICE_CHANNEL_MAIN, B_SINK, TAG_AGENT, TRUE);
     gboolean xfer_ok = fd >= 0 && agent_xfer_flood(fd, &xfer_sent);
     gint64 xfer_ms = now_ms() - xfer_start;
-    expect(xfer_ok, "agent: the relay stopped taking the denied transfer after %" G_GUINT64_FORMAT
-           " bytes", xfer_sent);
+    expect(xfer_ok,
+           "agent: the relay stopped taking the denied transfer after %" G_GUINT64_FORMAT " bytes",
+           xfer_sent);
     if (fd >= 0)
         floods[n++] = (Flood){fd, VMC_SPICE_CHANNEL_MAIN, 0};
     guint8 list[MINI_SIZE + 20];
@@ -1345,10 +1356,10 @@ phase_agent(void)
         floods[n++] = (Flood){fd, VMC_SPICE_CHANNEL_MAIN, 0};
         expect(flood_until_stalled(floods + n - 1, 1), "agent: the main flood never stalled");
     }
-    g_autofree char *detail = g_strdup_printf(
-        "refused=%u max_ms=%" G_GINT64_FORMAT " xfer_sent=%" G_GUINT64_FORMAT
-        " xfer_ms=%" G_GINT64_FORMAT " flood_sent=%" G_GUINT64_FORMAT, refusals, max_ms,
-        xfer_sent, xfer_ms, n > 1 ? floods[1].pos : 0);
+    g_autofree char *detail =
+        g_strdup_printf("refused=%u max_ms=%" G_GINT64_FORMAT " xfer_sent=%" G_GUINT64_FORMAT
+                        " xfer_ms=%" G_GINT64_FORMAT " flood_sent=%" G_GUINT64_FORMAT,
+                        refusals, max_ms, xfer_sent, xfer_ms, n > 1 ? floods[1].pos : 0);
     hold_and_close("agent", TAG_AGENT, floods, n, detail);
 }
 
@@ -1363,8 +1374,8 @@ phase_fill(void)
     gboolean stalled = flood_until_stalled(floods, n);
     expect(stalled, "fill: the main floods never stalled");
     guint64 sent = flood_total(floods, n);
-    g_autofree char *detail = g_strdup_printf("conns=%u sent=%" G_GUINT64_FORMAT " stalled=%d",
-                                              n, sent, stalled);
+    g_autofree char *detail =
+        g_strdup_printf("conns=%u sent=%" G_GUINT64_FORMAT " stalled=%d", n, sent, stalled);
     hold_and_close("fill", TAG_FILL, floods, n, detail);
 }
 
@@ -1435,8 +1446,7 @@ phase_s_list(void)
     gint64 max_ms = 0;
     for (gsize i = 0; i < G_N_ELEMENTS(messages); i++)
         expect_server_refusal(messages[i], TRUE, &max_ms);
-    marker("end s-list refused=%u max_ms=%" G_GINT64_FORMAT, (guint)G_N_ELEMENTS(messages),
-           max_ms);
+    marker("end s-list refused=%u max_ms=%" G_GINT64_FORMAT, (guint)G_N_ELEMENTS(messages), max_ms);
 }
 
 /* The server trickles its reply, result and a message a byte at a time:
@@ -1501,18 +1511,10 @@ typedef struct {
 } Phase;
 
 static const Phase phases[] = {
-    {"conns", phase_conns},
-    {"header", phase_header},
-    {"stall", phase_stall},
-    {"trickle", phase_trickle},
-    {"flood", phase_flood},
-    {"agent", phase_agent},
-    {"fill", phase_fill},
-    {"s-reply", phase_s_reply},
-    {"s-list", phase_s_list},
-    {"s-trickle", phase_s_trickle},
-    {"s-flood", phase_s_flood},
-    {"s-close", phase_s_close},
+    {"conns", phase_conns},         {"header", phase_header},   {"stall", phase_stall},
+    {"trickle", phase_trickle},     {"flood", phase_flood},     {"agent", phase_agent},
+    {"fill", phase_fill},           {"s-reply", phase_s_reply}, {"s-list", phase_s_list},
+    {"s-trickle", phase_s_trickle}, {"s-flood", phase_s_flood}, {"s-close", phase_s_close},
 };
 
 /* The last marker: what the relay's end record must say. */

@@ -70,8 +70,7 @@ on_state(pa_context *c, void *data)
         pa_operation_unref(o);
     } else if (state == PA_CONTEXT_FAILED || state == PA_CONTEXT_TERMINATED) {
         if (a->result < 0) {
-            fprintf(stderr, "pulse-attacker: connection: %s\n",
-                    pa_strerror(pa_context_errno(c)));
+            fprintf(stderr, "pulse-attacker: connection: %s\n", pa_strerror(pa_context_errno(c)));
             a->result = 2;
         }
         pa_mainloop_quit(a->loop, 0);

@@ -80,15 +80,15 @@
 #define PROBE_TITLE_PREFIX "vmc-probe"
 #define PROBE_MARK_PREFIX "vmcprobe-"
 #define REPORT_PROPERTY "VMC_PROBE_REPORT"
-#define REPORT_MAX 16384         /* bytes of the whole report */
-#define DETAIL_MAX 512           /* bytes of one attempt's detail */
-#define ATTEMPT_TIMEOUT_MS 5000  /* per attempt (a child); then SIGKILL */
-#define REPLY_TIMEOUT_MS 5000    /* for the Spice and PulseAudio answers */
-#define X11_PORT_FIRST 6010      /* sshd's X11UseLocalhost forwards: display 10 … */
-#define X11_PORT_LAST 6020       /* … to display 20 */
+#define REPORT_MAX 16384        /* bytes of the whole report */
+#define DETAIL_MAX 512          /* bytes of one attempt's detail */
+#define ATTEMPT_TIMEOUT_MS 5000 /* per attempt (a child); then SIGKILL */
+#define REPLY_TIMEOUT_MS 5000   /* for the Spice and PulseAudio answers */
+#define X11_PORT_FIRST 6010     /* sshd's X11UseLocalhost forwards: display 10 … */
+#define X11_PORT_LAST 6020      /* … to display 20 */
 #define X11_DISPLAY_FIRST 10
 #define X11_DISPLAY_LAST 20
-#define LINGER_SECONDS "120"     /* the process left behind ends by itself after this */
+#define LINGER_SECONDS "120" /* the process left behind ends by itself after this */
 #define PULSE_COOKIE_SIZE 256
 #define PULSE_FRAME_HEADER 20
 #define PULSE_PROTOCOL_VERSION 32
@@ -97,12 +97,12 @@
 #define PULSE_COMMAND_AUTH 8u
 
 typedef struct {
-    char dir[256];            /* d= (a title has at most 200 bytes) */
-    char account[64];         /* a= */
-    int ssh_port;             /* ssh= */
-    int tcp_port;             /* tcp= */
-    int sound_port;           /* snd= (0: none) */
-    char mark[300];           /* vmcprobe-BASENAME(DIR) */
+    char dir[256];               /* d= (a title has at most 200 bytes) */
+    char account[64];            /* a= */
+    int ssh_port;                /* ssh= */
+    int tcp_port;                /* tcp= */
+    int sound_port;              /* snd= (0: none) */
+    char mark[300];              /* vmcprobe-BASENAME(DIR) */
     char spice_socket[PATH_MAX]; /* from the argv URI */
     char session_dir[PATH_MAX];  /* its dirname: this session's dir */
 } Probe;
@@ -335,8 +335,8 @@ static int
 try_append_log(const Probe *probe, const Target *target, char *detail, size_t size)
 {
     char line[PATH_MAX + 128];
-    int n = snprintf(line, sizeof line, "{\"v\":1,\"event\":\"forged\",\"by\":\"%s\"}\n",
-                     probe->mark);
+    int n =
+        snprintf(line, sizeof line, "{\"v\":1,\"event\":\"forged\",\"by\":\"%s\"}\n", probe->mark);
     int fd = open(target->path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return errno;
@@ -579,16 +579,14 @@ run_attacks(const Probe *probe)
     char log[PATH_MAX], run[PATH_MAX], xauthority[PATH_MAX], path[PATH_MAX];
     path_in(log, sizeof log, probe, "log/sessions.jsonl");
     path_in(run, sizeof run, probe, "run");
-    snprintf(xauthority, sizeof xauthority, "%s/home/%s/.Xauthority", probe->dir,
-             probe->account);
+    snprintf(xauthority, sizeof xauthority, "%s/home/%s/.Xauthority", probe->dir, probe->account);
 
     attempt(probe, KIND_ATTACK, "read-log", try_read, &(Target){.path = log});
     attempt(probe, KIND_ATTACK, "append-log", try_append_log, &(Target){.path = log});
     attempt(probe, KIND_ATTACK, "truncate-log", try_truncate, &(Target){.path = log});
     attempt(probe, KIND_ATTACK, "list-run-dir", try_list_dir, &(Target){.path = run});
     attempt(probe, KIND_ATTACK, "read-other-session", try_other_session, &(Target){.path = run});
-    attempt(probe, KIND_ATTACK, "read-account-xauthority", try_read,
-            &(Target){.path = xauthority});
+    attempt(probe, KIND_ATTACK, "read-account-xauthority", try_read, &(Target){.path = xauthority});
 
     static const char *const sockets[][2] = {
         {"connect-unix:own-vm", "spicex/target.sock"},
@@ -622,8 +620,9 @@ run_attacks(const Probe *probe)
     path_in(pub, sizeof pub, probe, "pub");
     path_in(logdir, sizeof logdir, probe, "log");
     const char *const dirs[][2] = {
-        {"create:test-pub", pub},   {"create:account-home", home}, {"create:run-dir", run},
-        {"create:log-dir", logdir}, {"create:tmp", "/tmp"},        {"create:var-tmp", "/var/tmp"},
+        {"create:test-pub", pub},       {"create:account-home", home},
+        {"create:run-dir", run},        {"create:log-dir", logdir},
+        {"create:tmp", "/tmp"},         {"create:var-tmp", "/var/tmp"},
         {"create:dev-shm", "/dev/shm"},
     };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
@@ -698,15 +697,14 @@ static void
 check_spice(const Probe *probe)
 {
     uint8_t link[16 + 18] = {'R', 'E', 'D', 'Q'}, reply[4];
-    put_le32(link + 4, 2);          /* major */
-    put_le32(link + 8, 2);          /* minor */
-    put_le32(link + 12, 18);        /* size of the SpiceLinkMess */
-    link[16 + 4] = 1;               /* channel type main; connection id, channel id 0 */
-    put_le32(link + 16 + 14, 18);   /* caps_offset; no caps */
+    put_le32(link + 4, 2);        /* major */
+    put_le32(link + 8, 2);        /* minor */
+    put_le32(link + 12, 18);      /* size of the SpiceLinkMess */
+    link[16 + 4] = 1;             /* channel type main; connection id, channel id 0 */
+    put_le32(link + 16 + 14, 18); /* caps_offset; no caps */
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     size_t length = strlen(probe->spice_socket);
-    int fd = length < sizeof address.sun_path ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)
-                                              : -1;
+    int fd = length < sizeof address.sun_path ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
     int error = length >= sizeof address.sun_path ? ENAMETOOLONG : fd < 0 ? errno : 0;
     if (error == 0)
         memcpy(address.sun_path, probe->spice_socket, length + 1);
@@ -843,13 +841,13 @@ publish_report(void)
     say("end %u", report_lines + 1);
     XSetErrorHandler(on_x_error);
     Atom property = XInternAtom(display, REPORT_PROPERTY, False);
-    XChangeProperty(display, DefaultRootWindow(display), property, XA_STRING, 8,
-                    PropModeReplace, (const unsigned char *)report, (int)report_length);
+    XChangeProperty(display, DefaultRootWindow(display), property, XA_STRING, 8, PropModeReplace,
+                    (const unsigned char *)report, (int)report_length);
     XSync(display, False);
     XCloseDisplay(display);
     if (x_error_code != 0) {
-        fprintf(stderr, "sandbox-probe: X error %d setting %s on the root window\n",
-                x_error_code, REPORT_PROPERTY);
+        fprintf(stderr, "sandbox-probe: X error %d setting %s on the root window\n", x_error_code,
+                REPORT_PROPERTY);
         return -1;
     }
     return 0;

@@ -53,8 +53,8 @@ test_name_set_union(void)
     vmc_admin_name_set_add_all(a, empty);
     vmc_admin_name_set_add_all(a, a); /* with itself: no change */
     /* strcmp order, bytewise: "caf\xc3\xa9" < "carol" ('f' < 'r') */
-    assert_sorted_names(a, (const char *const[]){"alice", "bob", "caf\xc3\xa9", "carol",
-                                                 "dave", NULL});
+    assert_sorted_names(
+        a, (const char *const[]){"alice", "bob", "caf\xc3\xa9", "carol", "dave", NULL});
     /* b is untouched */
     assert_sorted_names(b, (const char *const[]){"alice", "caf\xc3\xa9", "carol", "dave", NULL});
     vmc_admin_name_set_add_all(empty, b);
@@ -129,8 +129,8 @@ test_access_table(void)
 static void
 test_access_table_hostile(void)
 {
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(
-        (GDestroyNotify)vmc_admin_access_row_free);
+    g_autoptr(GPtrArray) rows =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_access_row_free);
     g_ptr_array_add(rows, vmc_admin_access_row_new("vm1", "ma\x1b]0;pwn\x07l\nvm1  root  yes",
                                                    VMC_ACCESS_DENIED, "why\x1b[1m\n"));
     g_autofree char *text = vmc_admin_access_format_table(rows);

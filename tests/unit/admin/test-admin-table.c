@@ -46,8 +46,8 @@ test_table_hostile(void)
     g_autoptr(VmcAdminTable) table = vmc_admin_table_new(2, headers);
     vmc_admin_table_set_cap(table, 1, 10);
     /* ESC sequence and a newline that would forge a second row */
-    vmc_admin_table_add_row(table,
-                            (const char *const[]){"ev\x1b[2Jil\nroot  yes", "ok\r\x9b" "1m"});
+    vmc_admin_table_add_row(table, (const char *const[]){"ev\x1b[2Jil\nroot  yes", "ok\r\x9b"
+                                                                                   "1m"});
     vmc_admin_table_add_row(table, (const char *const[]){"a", "0123456789abc"});
 
     g_autofree char *text = vmc_admin_table_format(table);

@@ -16,14 +16,29 @@
  * them for people and jq). A path is "EVENT.FIELD" as record_blank() names
  * the field. */
 static const char *const not_shown[] = {
-    "start.file_transfer", "start.clipboard", "start.audio_authenticated", "start.audio_server",
-    "start.audio_error", "start.microphone", "start.viewer", "start.stale_session",
-    "start.swept_sessions", "start.truncated",
-    "end.viewer_log", "end.audio_authenticated", "end.audio_server", "end.audio_error",
-    "end.agent.file_transfer_dropped", "end.agent.clipboard_to_vm_dropped",
-    "end.agent.clipboard_from_vm_dropped", "end.agent.bytes_dropped_to_vm",
-    "end.agent.bytes_dropped_from_vm", "end.agent.bytes_injected_to_vm",
-    "end.agent.bytes_injected_from_vm", "end.agent.refused", "end.truncated",
+    "start.file_transfer",
+    "start.clipboard",
+    "start.audio_authenticated",
+    "start.audio_server",
+    "start.audio_error",
+    "start.microphone",
+    "start.viewer",
+    "start.stale_session",
+    "start.swept_sessions",
+    "start.truncated",
+    "end.viewer_log",
+    "end.audio_authenticated",
+    "end.audio_server",
+    "end.audio_error",
+    "end.agent.file_transfer_dropped",
+    "end.agent.clipboard_to_vm_dropped",
+    "end.agent.clipboard_from_vm_dropped",
+    "end.agent.bytes_dropped_to_vm",
+    "end.agent.bytes_dropped_from_vm",
+    "end.agent.bytes_injected_to_vm",
+    "end.agent.bytes_injected_from_vm",
+    "end.agent.refused",
+    "end.truncated",
 };
 
 /* A record of event with every field set, of the session ID. */
@@ -121,25 +136,25 @@ test_every_field(void)
     g_auto(VmcRecordFields) start = {0}, end = {0};
     full_record(&start, VMC_LOG_EVENT_START);
     full_record(&end, VMC_LOG_EVENT_END);
-    g_autoptr(VmcAuditSession) s =
-        session_of((const VmcRecordFields *const[]){&start, &end}, 2);
+    g_autoptr(VmcAuditSession) s = session_of((const VmcRecordFields *const[]){&start, &end}, 2);
     const VmcRecordStart *a = &start.start;
     const VmcRecordEnd *e = &end.end;
-    const char *const shown[] = {s->identity, s->account, s->key, s->client, s->vm, s->audio,
-                                 s->key_type, s->socket, s->mode, s->takeover_of, s->sandbox,
-                                 s->reason, s->reason_text, s->taken_over_by, s->viewer_signal};
+    const char *const shown[] = {s->identity,    s->account,       s->key,          s->client,
+                                 s->vm,          s->audio,         s->key_type,     s->socket,
+                                 s->mode,        s->takeover_of,   s->sandbox,      s->reason,
+                                 s->reason_text, s->taken_over_by, s->viewer_signal};
     const char *const written[] = {
-        e->who.identity, e->who.account, e->who.key, e->who.client, e->who.vm, e->sound.audio,
-        a->key_type, a->socket, a->mode, a->takeover_of, a->sandbox,
-        e->reason, e->reason_text, e->taken_over_by, e->viewer_signal};
+        e->who.identity, e->who.account, e->who.key,     e->who.client,    e->who.vm,
+        e->sound.audio,  a->key_type,    a->socket,      a->mode,          a->takeover_of,
+        a->sandbox,      e->reason,      e->reason_text, e->taken_over_by, e->viewer_signal};
     for (guint i = 0; i < G_N_ELEMENTS(shown); i++)
         g_assert_cmpstr(shown[i], ==, written[i]);
-    g_assert_true(g_strv_equal((const char *const *)s->protections,
-                               (const char *const *)a->protections));
-    const gint64 numbers[] = {s->start_us, s->end_us, s->duration_s, s->bytes_total,
+    g_assert_true(
+        g_strv_equal((const char *const *)s->protections, (const char *const *)a->protections));
+    const gint64 numbers[] = {s->start_us,    s->end_us,   s->duration_s,        s->bytes_total,
                               s->viewer_exit, s->rejected, s->rate_peak_time_us, s->step_s};
-    const gint64 numbers_written[] = {a->time, e->time, e->duration_s, e->bytes_total,
-                                      e->viewer_exit, e->rejected_connections,
+    const gint64 numbers_written[] = {a->time,           e->time,         e->duration_s,
+                                      e->bytes_total,    e->viewer_exit,  e->rejected_connections,
                                       e->rate_peak_time, e->series.step_s};
     for (guint i = 0; i < G_N_ELEMENTS(numbers); i++)
         g_assert_cmpint(numbers[i], ==, numbers_written[i]);

@@ -63,8 +63,9 @@ test_keys_each_mistake(void)
         {"restrict,command=\"/usr/bin/vmconsole-gateway\" ssh-ed25519 " ED_BLOB,
          "command= runs the gateway with no --identity: the identity is then the account "
          "itself"},
-        {"restrict,command=\"/usr/bin/vmconsole-gateway --config /etc/v.conf\" ssh-ed25519 "
-         ED_BLOB, "with no --identity"},
+        {"restrict,command=\"/usr/bin/vmconsole-gateway --config /etc/v.conf\" "
+         "ssh-ed25519 " ED_BLOB,
+         "with no --identity"},
         {"restrict,command=\"/usr/bin/vmconsole-gateway --config rel\" ssh-ed25519 " ED_BLOB,
          "command= is not the gateway with --identity NAME"},
         {GOOD("ghost", ED_BLOB), "--identity ghost is not a known user on /k line 1"},
@@ -112,7 +113,8 @@ test_finding_format(void)
     vmc_admin_finding_add(findings, "sockets", "/run/x.sock", "start it",
                           "cannot connect to %s: refused", "/run/x.sock");
     g_autofree char *named = vmc_admin_finding_format(g_ptr_array_index(findings, 1));
-    g_assert_cmpstr(named, ==, "sockets: problem: cannot connect to /run/x.sock: refused -- do: start it");
+    g_assert_cmpstr(named, ==,
+                    "sockets: problem: cannot connect to /run/x.sock: refused -- do: start it");
 }
 
 /* security.capability values as setcap writes them (revision 2: 20 bytes). */

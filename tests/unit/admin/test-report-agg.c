@@ -33,8 +33,8 @@ entry(VmcLogEvent event, const char *session, const char *identity, const char *
 
 /* A start and its end: duration_s seconds, bytes, peak rate. */
 static void
-add_session(VmcReport *r, const char *id, const char *identity, const char *vm,
-            const char *start, gint64 duration_s, gint64 bytes, double peak)
+add_session(VmcReport *r, const char *id, const char *identity, const char *vm, const char *start,
+            gint64 duration_s, gint64 bytes, double peak)
 {
     VmcLogEntry s = entry(VMC_LOG_EVENT_START, id, identity, vm, start);
     vmc_report_add(r, &s);
@@ -87,7 +87,7 @@ sample_report(VmcReportBy by, GTimeZone *tz)
     add_session(r, "s1", "alice", "debianx", "2026-11-29T09:00:00.000Z", 3600, 1000, 50.0);
     add_session(r, "s2", "alice", "winxp", "2026-11-29T23:30:00.000Z", 1800, 2000, 80.0);
     add_session(r, "s3", "bob", "debianx", "2026-12-01T08:00:00.000Z", 7200, 4000, 20.0);
-    add_start(r, "s4", "bob", "winxp", "2026-12-02T10:00:00.000Z");   /* the gateway died */
+    add_start(r, "s4", "bob", "winxp", "2026-12-02T10:00:00.000Z");     /* the gateway died */
     add_start(r, "s5", "alice", "debianx", "2026-12-03T10:00:00.000Z"); /* still open */
     add_denied(r, "mallory", "debianx", "2026-11-29T12:00:00.000Z");
     add_denied(r, NULL, NULL, "2026-11-30T12:00:00.000Z");
@@ -122,8 +122,10 @@ test_denied_summary(void)
     g_assert_cmpuint(row(r, 0)->denied, ==, 10000);
     g_assert_cmpuint(vmc_report_get_total(r)->denied, ==, 10000);
 
-    VmcReportQuery since = {.by = VMC_REPORT_BY_IDENTITY, .since_us = T("2026-11-30T00:00:00Z"),
-                            .until_us = -1, .tz = utc};
+    VmcReportQuery since = {.by = VMC_REPORT_BY_IDENTITY,
+                            .since_us = T("2026-11-30T00:00:00Z"),
+                            .until_us = -1,
+                            .tz = utc};
     g_autoptr(VmcReport) later = vmc_report_new(&since);
     add_summary(later, "mallory", "2026-11-29T12:00:01.000Z", "2026-12-01T08:00:00.000Z", 9990);
     vmc_report_finish(later, NULL, NULL);
@@ -200,8 +202,10 @@ test_filters(void)
     g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
     const char *alice[] = {"alice", NULL};
     const char *debianx[] = {"debianx", NULL};
-    VmcReportQuery q = {.by = VMC_REPORT_BY_VM, .since_us = T("2026-11-29T10:00:00Z"),
-                        .until_us = T("2026-12-03T10:00:00Z"), .tz = tz};
+    VmcReportQuery q = {.by = VMC_REPORT_BY_VM,
+                        .since_us = T("2026-11-29T10:00:00Z"),
+                        .until_us = T("2026-12-03T10:00:00Z"),
+                        .tz = tz};
     g_autoptr(VmcReport) r = vmc_report_new(&q);
     add_session(r, "s1", "alice", "debianx", "2026-11-29T09:59:59.999Z", 60, 1, 1.0);
     add_session(r, "s2", "alice", "debianx", "2026-11-29T10:00:00.000Z", 60, 2, 1.0);
@@ -281,8 +285,8 @@ hostile_report(GTimeZone *tz)
 {
     VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
     VmcReport *r = vmc_report_new(&q);
-    add_session(r, "s1", "ev\033[2J\033]0;x\007il\xc2\x9b", "debianx", "2026-11-29T10:00:00Z",
-                4000, G_GINT64_CONSTANT(1288490189), 2e6);
+    add_session(r, "s1", "ev\033[2J\033]0;x\007il\xc2\x9b", "debianx", "2026-11-29T10:00:00Z", 4000,
+                G_GINT64_CONSTANT(1288490189), 2e6);
     add_start(r, "s2\033[31m", "=cmd|' /C calc'!A0", "debianx", "2026-11-29T11:00:00Z");
     vmc_report_finish(r, NULL, NULL);
     return r;
@@ -335,8 +339,8 @@ test_json(void)
     g_assert_cmpint(json_object_get_int_member(evil, "seconds"), ==, 4000);
     g_assert_cmpstr(json_object_get_string_member(evil, "rate_peak_time"), ==,
                     "2026-11-29T10:00:00.000Z");
-    JsonObject *open = json_array_get_object_element(
-        json_object_get_array_member(root, "open_sessions"), 0);
+    JsonObject *open =
+        json_array_get_object_element(json_object_get_array_member(root, "open_sessions"), 0);
     g_assert_true(json_object_get_boolean_member(open, "unterminated"));
     g_assert_cmpstr(json_object_get_string_member(open, "start"), ==, "2026-11-29T11:00:00.000Z");
     g_assert_cmpint(json_object_get_int_member(root, "damaged_lines"), ==, 1);

@@ -72,8 +72,8 @@ private_rules(void)
 /* Open name under rules; it must be refused with errno err, and the message
  * must name the file, say want, and end in the remedy. */
 static void
-assert_refused_by(const Fixture *f, const char *name, int flags, const VmcFileRules *rules,
-                  int err, const char *want)
+assert_refused_by(const Fixture *f, const char *name, int flags, const VmcFileRules *rules, int err,
+                  const char *want)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *path = path_in(f, name);
@@ -269,10 +269,10 @@ test_kind(void)
         mode_t mode;
         const char *words;
     } cases[] = {
-        {S_IFREG | 0644, "a regular file"},   {S_IFDIR | 0755, "a directory"},
-        {S_IFLNK | 0777, "a symbolic link"},  {S_IFIFO | 0600, "a FIFO"},
-        {S_IFSOCK | 0600, "a socket"},        {S_IFCHR | 0600, "a character device"},
-        {S_IFBLK | 0600, "a block device"},   {0, "of an unknown kind"},
+        {S_IFREG | 0644, "a regular file"},  {S_IFDIR | 0755, "a directory"},
+        {S_IFLNK | 0777, "a symbolic link"}, {S_IFIFO | 0600, "a FIFO"},
+        {S_IFSOCK | 0600, "a socket"},       {S_IFCHR | 0600, "a character device"},
+        {S_IFBLK | 0600, "a block device"},  {0, "of an unknown kind"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
         g_assert_cmpstr(vmc_file_kind(cases[i].mode), ==, cases[i].words);
@@ -282,8 +282,7 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) \
-    g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
     ADD("/file/regular", test_regular);
     ADD("/file/missing-and-create", test_missing_and_create);
     ADD("/file/not-regular", test_not_regular);

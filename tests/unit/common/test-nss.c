@@ -70,22 +70,19 @@ call_needing(gconstpointer key, gpointer entry, char *buf, size_t size, gpointer
 static void
 test_buffer_bound(void)
 {
-    const gsize fits[] = {1, VMC_NSS_BUFFER_START, VMC_NSS_BUFFER_START + 1,
-                          VMC_NSS_BUFFER_MAX};
+    const gsize fits[] = {1, VMC_NSS_BUFFER_START, VMC_NSS_BUFFER_START + 1, VMC_NSS_BUFFER_MAX};
     for (guint i = 0; i < G_N_ELEMENTS(fits); i++) {
         int entry = 0;
         gpointer found = NULL;
         g_autofree char *buf = NULL;
-        g_assert_cmpint(vmc_nss_call_bounded(call_needing, &fits[i], &entry, &buf, &found), ==,
-                        0);
+        g_assert_cmpint(vmc_nss_call_bounded(call_needing, &fits[i], &entry, &buf, &found), ==, 0);
         g_assert_true(found == &entry);
     }
     gsize too_big = VMC_NSS_BUFFER_MAX + 1;
     int entry = 0;
     gpointer found = NULL;
     g_autofree char *buf = NULL;
-    g_assert_cmpint(vmc_nss_call_bounded(call_needing, &too_big, &entry, &buf, &found), ==,
-                    ERANGE);
+    g_assert_cmpint(vmc_nss_call_bounded(call_needing, &too_big, &entry, &buf, &found), ==, ERANGE);
     g_assert_null(found);
 }
 

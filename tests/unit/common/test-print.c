@@ -85,9 +85,7 @@ test_like_printf(void)
     gsize size = G_MAXSIZE;
     int stack = 0;
 #define SAME(...)                                                                                  \
-    {                                                                                              \
-        #__VA_ARGS__, vmc_strdup_printf_escaped(__VA_ARGS__), g_strdup_printf(__VA_ARGS__)         \
-    }
+    {#__VA_ARGS__, vmc_strdup_printf_escaped(__VA_ARGS__), g_strdup_printf(__VA_ARGS__)}
     Case cases[] = {
         SAME("%d %i %u %x %X %o", -42, 7, 42u, 255u, 255u, 8u),
         SAME("%5d|%-5d|%05d|%+d|% d", 42, 42, 42, 42, 42),
@@ -117,8 +115,7 @@ test_print_to_file(void)
 {
     FILE *out = tmpfile();
     g_assert_nonnull(out);
-    vmc_print_escaped(out, "vmconsole: %s is not a VM you may open on %s.\n", "deb\x1b[2J",
-                      "host");
+    vmc_print_escaped(out, "vmconsole: %s is not a VM you may open on %s.\n", "deb\x1b[2J", "host");
     rewind(out);
     char line[128] = "";
     g_assert_nonnull(fgets(line, sizeof line, out));

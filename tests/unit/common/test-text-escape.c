@@ -148,9 +148,13 @@ test_for_terminal(void)
         {"a\x1b[2Jb", "a\\x1b[2Jb"},
         {"back\\slash", "back\\slash"},
         {"cr\rlf\n", "cr\\x0dlf\\x0a"},
-        {"c1 \xc2\x9b" "31m", "c1 \\xc2\\x9b31m"},
+        {"c1 \xc2\x9b"
+         "31m",
+         "c1 \\xc2\\x9b31m"},
         {"rtl \xe2\x80\xae evil", "rtl \\xe2\\x80\\xae evil"},
-        {"isolate \xe2\x81\xa6" "x", "isolate \\xe2\\x81\\xa6x"},
+        {"isolate \xe2\x81\xa6"
+         "x",
+         "isolate \\xe2\\x81\\xa6x"},
         {"sep \xe2\x80\xa8", "sep \\xe2\\x80\\xa8"},
         {"bad \xff\xc3", "bad \\xff\\xc3"},
         {"a\xe2\x80", "a\\xe2\\x80"}, /* cut short at the end */

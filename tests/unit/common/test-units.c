@@ -15,8 +15,8 @@ test_bytes(void)
         {1023, "1023 B"},
         {1024, "1.0 KiB"},
         {1536, "1.5 KiB"},
-        {10188, "9.9 KiB"},  /* 9.949 KiB: one decimal below 9.95 */
-        {10189, "10 KiB"},   /* 9.950 KiB: rounds to 10, so no decimal */
+        {10188, "9.9 KiB"}, /* 9.949 KiB: one decimal below 9.95 */
+        {10189, "10 KiB"},  /* 9.950 KiB: rounds to 10, so no decimal */
         {10 * 1024, "10 KiB"},
         {1048063, "1023 KiB"}, /* 1023.499 KiB */
         {1048064, "1.0 MiB"},  /* 1023.5 KiB would print as "1024 KiB" */
@@ -38,7 +38,7 @@ test_duration(void)
         gint64 seconds;
         const char *want;
     } cases[] = {
-        {-5, "0s"}, {0, "0s"}, {59, "59s"}, {60, "1m00s"}, {303, "5m03s"},
+        {-5, "0s"},       {0, "0s"},       {59, "59s"},     {60, "1m00s"},     {303, "5m03s"},
         {3599, "59m59s"}, {3600, "1h00m"}, {3720, "1h02m"}, {90000, "25h00m"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

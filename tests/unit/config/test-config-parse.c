@@ -139,7 +139,8 @@ static const ErrorCase error_cases[] = {
      "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone, "
      "file-transfer, clipboard)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
-     "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, takeover, "
+     "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, "
+     "takeover, "
      "sandbox, microphone, tunnel-check, max-sessions-per-identity, file-transfer, clipboard, "
      "denied-records-per-minute, log-reserve)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
@@ -217,8 +218,7 @@ static const ErrorCase error_cases[] = {
      "rename the key"},
     {"record-in-gateway", "[gateway]\nrecord = deny\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'record'"},
-    {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2,
-     "not a user name"},
+    {"account-quote", "[gateway]\naccount = a\"b\n", VMC_CONFIG_ERROR_VALUE, 2, "not a user name"},
     {"account-numeric", "[gateway]\naccount = 1000\n", VMC_CONFIG_ERROR_VALUE, 2,
      "not a user name"},
     {"account-long", "[gateway]\naccount = abcdefghijklmnopqrstuvwxyz0123456\n",

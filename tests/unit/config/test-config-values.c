@@ -343,14 +343,28 @@ test_agent_keys(void)
     static const struct {
         const char *value;
         int expect; /* -1: bad */
-    } file_transfer_cases[] = {
-        {"deny", VMC_FILE_TRANSFER_DENY}, {"allow", VMC_FILE_TRANSFER_ALLOW},
-        {"", -1}, {"Deny", -1}, {"yes", -1}, {"allow ", -1}, {"allowed", -1},
-    }, clipboard_cases[] = {
-        {"both", VMC_CLIPBOARD_BOTH}, {"to-vm", VMC_CLIPBOARD_TO_VM},
-        {"from-vm", VMC_CLIPBOARD_FROM_VM}, {"none", VMC_CLIPBOARD_NONE},
-        {"", -1}, {"to_vm", -1}, {"tovm", -1}, {"off", -1}, {"BOTH", -1}, {"none\n", -1},
-    };
+    } file_transfer_cases[] =
+        {
+            {"deny", VMC_FILE_TRANSFER_DENY},
+            {"allow", VMC_FILE_TRANSFER_ALLOW},
+            {"", -1},
+            {"Deny", -1},
+            {"yes", -1},
+            {"allow ", -1},
+            {"allowed", -1},
+        },
+      clipboard_cases[] = {
+          {"both", VMC_CLIPBOARD_BOTH},
+          {"to-vm", VMC_CLIPBOARD_TO_VM},
+          {"from-vm", VMC_CLIPBOARD_FROM_VM},
+          {"none", VMC_CLIPBOARD_NONE},
+          {"", -1},
+          {"to_vm", -1},
+          {"tovm", -1},
+          {"off", -1},
+          {"BOTH", -1},
+          {"none\n", -1},
+      };
     for (gsize i = 0; i < G_N_ELEMENTS(file_transfer_cases); i++) {
         VmcFileTransferPolicy policy = 77;
         g_autofree char *why = NULL;

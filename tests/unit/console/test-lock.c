@@ -54,16 +54,16 @@ test_parse_refuses(void)
 {
     const char *bad[] = {
         "",
-        "session=a\nidentity=b\nsince=1\n",                  /* no pid */
-        "session=a\nidentity=b\nsince=1\npid=0\n",           /* pid 0 */
-        "session=a\nidentity=b\nsince=-1\npid=2\n",          /* negative time */
-        "session=a\nidentity=b\nsince=1\npid=2\nextra=1\n",  /* unknown key */
-        "session=a\nsession=c\nidentity=b\nsince=1\npid=2\n", /* repeated key */
-        "session=a\x1b\nidentity=b\nsince=1\npid=2\n",       /* control byte */
-        "session=\nidentity=b\nsince=1\npid=2\n",            /* empty value */
-        "session=a\nidentity=b\nsince=1\npid=2\nbytes=-5\n",  /* negative bytes */
+        "session=a\nidentity=b\nsince=1\n",                          /* no pid */
+        "session=a\nidentity=b\nsince=1\npid=0\n",                   /* pid 0 */
+        "session=a\nidentity=b\nsince=-1\npid=2\n",                  /* negative time */
+        "session=a\nidentity=b\nsince=1\npid=2\nextra=1\n",          /* unknown key */
+        "session=a\nsession=c\nidentity=b\nsince=1\npid=2\n",        /* repeated key */
+        "session=a\x1b\nidentity=b\nsince=1\npid=2\n",               /* control byte */
+        "session=\nidentity=b\nsince=1\npid=2\n",                    /* empty value */
+        "session=a\nidentity=b\nsince=1\npid=2\nbytes=-5\n",         /* negative bytes */
         "session=a\nidentity=b\nsince=1\npid=2\nbytes=1\nbytes=2\n", /* repeated */
-        "session=a\nidentity=b\nsince=1\npid=2\nbytes=x\n",   /* not a number */
+        "session=a\nidentity=b\nsince=1\npid=2\nbytes=x\n",          /* not a number */
         "garbage",
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -92,8 +92,8 @@ test_busy_stale_release(void)
     if (child == 0) {
         VmcLockInfo *holder = NULL, *stale = NULL;
         theirs.pid = getpid();
-        VmcConsoleLock *lock = vmc_console_lock_acquire(dir, "debianx", &theirs, &holder,
-                                                        &stale, NULL);
+        VmcConsoleLock *lock =
+            vmc_console_lock_acquire(dir, "debianx", &theirs, &holder, &stale, NULL);
         char c = lock != NULL ? 'y' : 'n';
         if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
             _exit(2);
@@ -107,8 +107,7 @@ test_busy_stale_release(void)
     g_assert_cmpint(c, ==, 'y');
 
     VmcLockInfo *holder = NULL, *stale = NULL;
-    VmcConsoleLock *lock = vmc_console_lock_acquire(dir, "debianx", &mine, &holder, &stale,
-                                                    &error);
+    VmcConsoleLock *lock = vmc_console_lock_acquire(dir, "debianx", &mine, &holder, &stale, &error);
     g_assert_no_error(error);
     g_assert_null(lock);
     g_assert_nonnull(holder);
@@ -164,8 +163,8 @@ test_missing_run_dir(void)
     g_autoptr(GError) error = NULL;
     VmcLockInfo mine = sample("aaaa", "alice");
     VmcLockInfo *holder = NULL, *stale = NULL;
-    VmcConsoleLock *lock = vmc_console_lock_acquire("/nonexistent/run", "debianx", &mine,
-                                                    &holder, &stale, &error);
+    VmcConsoleLock *lock =
+        vmc_console_lock_acquire("/nonexistent/run", "debianx", &mine, &holder, &stale, &error);
     g_assert_null(lock);
     g_assert_null(holder);
     g_assert_nonnull(error);

@@ -11,7 +11,7 @@
 #include "vmc-console.h"
 
 typedef struct {
-    char *dir;    /* the run dir */
+    char *dir; /* the run dir */
     int dir_fd;
     GPtrArray *removed;  /* ids the sweep told of as removed */
     GPtrArray *problems; /* "id: problem" */
@@ -171,8 +171,8 @@ test_sweep(Fixture *f, gconstpointer data)
     g_assert_cmpint(st.st_mode & 07777, ==, 0700);
     /* an older gateway's session: no dir lock, but its console lock names it */
     make_chain(f, "session-named", 1);
-    VmcLockInfo mine = {.session = (char *)"named", .identity = (char *)"alice",
-                        .since_us = 1, .pid = getpid()};
+    VmcLockInfo mine = {
+        .session = (char *)"named", .identity = (char *)"alice", .since_us = 1, .pid = getpid()};
     VmcLockInfo *holder = NULL, *stale = NULL;
     g_autoptr(VmcConsoleLock) lock =
         vmc_console_lock_acquire(f->dir, "vm", &mine, &holder, &stale, &error);
@@ -215,8 +215,7 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) \
-    g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
     ADD("/session-dir/depth-bound", test_depth_bound);
     ADD("/session-dir/entries-bound", test_entries_bound);
     ADD("/session-dir/links-not-followed", test_links_not_followed);

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define S(n) ((gint64)(n) * G_USEC_PER_SEC)
+#define S(n) ((gint64)(n)*G_USEC_PER_SEC)
 #define T0 S(1800000000)
 
 /* The rate at its bound: per_minute written, the next suppressed; a window
@@ -39,7 +39,7 @@ test_rate_bound(void)
     g_assert_true(vmc_denied_bucket_due(&b, T0 + S(VMC_DENIED_WINDOW_S), FALSE));
     g_assert_true(vmc_denied_decide(&b, T0 + S(VMC_DENIED_WINDOW_S), 3, FALSE, 3));
     g_assert_cmpuint(b.written, ==, 1);
-    g_assert_cmpuint(vmc_denied_bucket_pending(&b), ==, 2); /* kept until summarised */
+    g_assert_cmpuint(vmc_denied_bucket_pending(&b), ==, 2);       /* kept until summarised */
     g_assert_true(vmc_denied_decide(&b, T0 - S(1), 3, FALSE, 3)); /* clock went back */
     g_assert_cmpuint(b.written, ==, 1);
     /* an exit code beyond the counted ones is counted as 1 (internal) */
@@ -97,12 +97,9 @@ static void
 test_client_address(void)
 {
     const char *cases[][2] = {
-        {"192.0.2.7 50123", "192.0.2.7"},
-        {"2001:db8::1 22", "2001:db8::1"},
-        {NULL, VMC_DENIED_NO_CLIENT},
-        {"", VMC_DENIED_NO_CLIENT},
-        {"* 1", VMC_DENIED_NO_CLIENT},
-        {"- 1", VMC_DENIED_NO_CLIENT},
+        {"192.0.2.7 50123", "192.0.2.7"},  {"2001:db8::1 22", "2001:db8::1"},
+        {NULL, VMC_DENIED_NO_CLIENT},      {"", VMC_DENIED_NO_CLIENT},
+        {"* 1", VMC_DENIED_NO_CLIENT},     {"- 1", VMC_DENIED_NO_CLIENT},
         {"a\x1b b", VMC_DENIED_NO_CLIENT},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -138,8 +135,8 @@ test_state_text(void)
     g_assert_cmpmem(back->buckets->data, back->buckets->len * sizeof(VmcDeniedBucket),
                     state->buckets->data, state->buckets->len * sizeof(VmcDeniedBucket));
     /* one bucket more than a file may hold */
-    g_autofree char *more = g_strconcat(text, "198.51.100.1 0 0 0 0 -1 -1 0 0 0 0 0 0 0 0 0 0\n",
-                                        NULL);
+    g_autofree char *more =
+        g_strconcat(text, "198.51.100.1 0 0 0 0 -1 -1 0 0 0 0 0 0 0 0 0 0\n", NULL);
     g_assert_null(vmc_denied_state_parse(more, strlen(more)));
 
     const char *damaged[] = {
@@ -339,8 +336,9 @@ test_foreign_state_file(Fixture *f, gconstpointer data)
     g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "mallory", -1);
     g_autofree char *name = g_strdup_printf("denied-%.32s.state", hash);
     g_autofree char *path = g_build_filename(f->dir, name, NULL);
-    g_assert_true(g_file_set_contents(path, "vmconsole-denied 1\nidentity 6d616c6c6f7279\n"
-                                            "- 9999999999999999 1000 0 0 -1 -1 0 0 0 0 0 0 0 0 0 0\n",
+    g_assert_true(g_file_set_contents(path,
+                                      "vmconsole-denied 1\nidentity 6d616c6c6f7279\n"
+                                      "- 9999999999999999 1000 0 0 -1 -1 0 0 0 0 0 0 0 0 0 0\n",
                                       -1, NULL));
     g_assert_cmpint(chown(path, 65534, 65534), ==, 0);
     g_assert_cmpuint(deny_n(f, "mallory", NULL, 7), ==, 7);

@@ -55,8 +55,8 @@ static const GoodCase good_cases[] = {
      "vm --takeover --audio=off"},
     {"vm --pulse-cookie=stdin --takeover --pulse=tcp:34567", VMC_REQUEST_OPEN, "vm", TRUE, FALSE,
      34567, TRUE, "vm --takeover --pulse=tcp:34567 --pulse-cookie=stdin"},
-    {"vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", VMC_REQUEST_OPEN, "vm", FALSE,
-     FALSE, 0, TRUE, "vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", TRUE, TRUE},
+    {"vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", VMC_REQUEST_OPEN, "vm", FALSE, FALSE,
+     0, TRUE, "vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", TRUE, TRUE},
     {"vm --microphone --pulse=tcp:4713", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 4713, FALSE,
      "vm --pulse=tcp:4713 --microphone", FALSE, TRUE},
     /* 64 characters: the longest name */

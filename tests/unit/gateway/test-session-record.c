@@ -12,7 +12,8 @@ sample_stats(void)
 {
     VmcRelayStats *stats = g_new0(VmcRelayStats, 1);
     stats->channels[VMC_SPICE_CHANNEL_MAIN] = (VmcRelayChannelStats){100, 2000, 1};
-    stats->channels[VMC_SPICE_CHANNEL_DISPLAY] = (VmcRelayChannelStats){500, (guint64)(1.2 * 1073741824.0), 1};
+    stats->channels[VMC_SPICE_CHANNEL_DISPLAY] =
+        (VmcRelayChannelStats){500, (guint64)(1.2 * 1073741824.0), 1};
     stats->channels[VMC_SPICE_CHANNEL_PLAYBACK] = (VmcRelayChannelStats){0, 43 * 1048576ull, 1};
     stats->bytes_total = 100 + 2000 + 500 + (guint64)(1.2 * 1073741824.0) + 43 * 1048576ull;
     stats->peak_rate = 85.3 * 1048576.0;
@@ -59,8 +60,8 @@ test_record(void)
     g_assert_cmpint(json_object_get_int_member(object, "bytes_total"), ==, stats->bytes_total);
     g_assert_cmpstr(json_object_get_string_member(object, "rate_peak_time"), ==,
                     "2025-11-29T10:02:03.000Z");
-    JsonArray *series = json_object_get_array_member(
-        json_object_get_object_member(object, "series"), "bytes");
+    JsonArray *series =
+        json_object_get_array_member(json_object_get_object_member(object, "series"), "bytes");
     g_assert_cmpuint(json_array_get_length(series), ==, 3);
     gsize length;
     g_autofree char *line = vmc_record_to_line(record, &length);
@@ -95,14 +96,14 @@ test_series_downsampled(void)
     g_autoptr(VmcRecord) record = end_record(stats);
     JsonObject *series = json_object_get_object_member(vmc_record_get_object(record), "series");
     JsonArray *bytes = json_object_get_array_member(series, "bytes");
-    JsonArray *display = json_object_get_array_member(
-        json_object_get_object_member(series, "channels"), "display");
+    JsonArray *display =
+        json_object_get_array_member(json_object_get_object_member(series, "channels"), "display");
     g_assert_cmpuint(json_array_get_length(bytes), <=, VMC_SESSION_SERIES_MAX);
     g_assert_cmpuint(json_array_get_length(bytes), ==, json_array_get_length(display));
     g_assert_cmpint(json_object_get_int_member(series, "step_s"), ==, 4);
     g_assert_cmpuint(array_sum(bytes), ==, total);
-    g_assert_false(json_object_has_member(json_object_get_object_member(series, "channels"),
-                                          "main"));
+    g_assert_false(
+        json_object_has_member(json_object_get_object_member(series, "channels"), "main"));
 }
 
 static void
@@ -125,8 +126,7 @@ test_agent_policy_record(void)
         JsonObject *object = vmc_record_get_object(record);
         g_assert_cmpstr(json_object_get_string_member(object, "file_transfer"), ==,
                         cases[i].file_transfer);
-        g_assert_cmpstr(json_object_get_string_member(object, "clipboard"), ==,
-                        cases[i].clipboard);
+        g_assert_cmpstr(json_object_get_string_member(object, "clipboard"), ==, cases[i].clipboard);
     }
 }
 
@@ -210,15 +210,23 @@ golden_stats(void)
     stats->channel_series[VMC_SPICE_CHANNEL_MAIN] = three_samples(543, 0, 0);
     stats->channel_series[VMC_SPICE_CHANNEL_DISPLAY] = three_samples(7618, 513, 684);
     stats->channel_series[VMC_SPICE_CHANNEL_PLAYBACK] = three_samples(805, 0, 8);
-    stats->streams[0] = (VmcRelayStreamStats){
-        .name = VMC_RECORD_STREAM_X11, .bytes_to_target = 2193948, .bytes_from_target = 403060,
-        .connections = 1, .peak_rate = 2593692.0, .peak_time_us = stats->peak_time_us,
-        .mean_rate = 742951.14045652596, .series = three_samples(2593692, 1204, 1408)};
-    stats->streams[1] = (VmcRelayStreamStats){
-        .name = VMC_RECORD_STREAM_AUDIO, .bytes_to_target = 529200, .bytes_from_target = 12,
-        .connections = 2, .failed = 1, .peak_rate = 176400.0,
-        .peak_time_us = G_GINT64_CONSTANT(1795946400000000), .mean_rate = 132300.5,
-        .series = three_samples(176400, 176400, 0)};
+    stats->streams[0] = (VmcRelayStreamStats){.name = VMC_RECORD_STREAM_X11,
+                                              .bytes_to_target = 2193948,
+                                              .bytes_from_target = 403060,
+                                              .connections = 1,
+                                              .peak_rate = 2593692.0,
+                                              .peak_time_us = stats->peak_time_us,
+                                              .mean_rate = 742951.14045652596,
+                                              .series = three_samples(2593692, 1204, 1408)};
+    stats->streams[1] = (VmcRelayStreamStats){.name = VMC_RECORD_STREAM_AUDIO,
+                                              .bytes_to_target = 529200,
+                                              .bytes_from_target = 12,
+                                              .connections = 2,
+                                              .failed = 1,
+                                              .peak_rate = 176400.0,
+                                              .peak_time_us = G_GINT64_CONSTANT(1795946400000000),
+                                              .mean_rate = 132300.5,
+                                              .series = three_samples(176400, 176400, 0)};
     stats->n_streams = 2;
     stats->agent = (VmcAgentStats){1, 2, 3, 4096, 5, 6, 7, 8};
     return stats;
@@ -318,7 +326,9 @@ test_golden_denied(void)
 static void
 test_golden_denied_summary(void)
 {
-    VmcDeniedBucket bucket = {.client = "192.0.2.7", .over_rate = 9990, .low_space = 7,
+    VmcDeniedBucket bucket = {.client = "192.0.2.7",
+                              .over_rate = 9990,
+                              .low_space = 7,
                               .first_us = G_GINT64_CONSTANT(1795946525000000),
                               .last_us = G_GINT64_CONSTANT(1795946579999000)};
     bucket.exits[2] = 9000;
@@ -327,8 +337,8 @@ test_golden_denied_summary(void)
     for (guint i = 0; i < G_N_ELEMENTS(golden); i++) {
         if (i == 1)
             g_strlcpy(bucket.client, VMC_DENIED_OTHERS, sizeof bucket.client);
-        g_autoptr(VmcRecord) record = vmc_denied_summary_record("mallory", &bucket, "vmconsole",
-                                                                30);
+        g_autoptr(VmcRecord) record =
+            vmc_denied_summary_record("mallory", &bucket, "vmconsole", 30);
         g_autofree char *line = vmc_record_to_line(record, NULL);
         /* the summary's own "time" is now: the rest must be as before */
         g_autofree char *want = g_strdup_printf("%s\n", strstr(golden[i], ",\"identity\""));

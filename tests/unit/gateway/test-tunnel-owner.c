@@ -92,8 +92,8 @@ test_names_and_ports(void)
     static const struct {
         const char *text;
         long want;
-    } ports[] = {{"1", 1}, {"65535", 65535}, {"65536", -1}, {"0", -1}, {"01", -1},
-                 {"+1", -1}, {"", -1}, {"123456", -1}, {"4713 ", -1}};
+    } ports[] = {{"1", 1},   {"65535", 65535}, {"65536", -1},  {"0", -1},    {"01", -1},
+                 {"+1", -1}, {"", -1},         {"123456", -1}, {"4713 ", -1}};
     for (gsize i = 0; i < G_N_ELEMENTS(ports); i++)
         g_assert_cmpint(vmc_tunnel_parse_port(ports[i].text), ==, ports[i].want);
 }

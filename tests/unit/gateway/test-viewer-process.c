@@ -50,8 +50,8 @@ static void
 test_output(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VmcViewer) viewer = start_sh("echo to-stdout; echo to-stderr >&2; exit 3", FALSE,
-                                           NULL, &error);
+    g_autoptr(VmcViewer) viewer =
+        start_sh("echo to-stdout; echo to-stderr >&2; exit 3", FALSE, NULL, &error);
     g_assert_no_error(error);
     GPid pid = vmc_viewer_get_pid(viewer);
     g_assert_true(vmc_viewer_peer_check(pid, getuid(), viewer));
@@ -85,9 +85,9 @@ static void
 test_sandbox_failed(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VmcViewer) viewer = start_sh(
-        "echo 'bwrap: No permissions to creating new namespace' >&2; exit 1", TRUE,
-        "landlock=0 seccomp=on no_new_privs=on", &error);
+    g_autoptr(VmcViewer) viewer =
+        start_sh("echo 'bwrap: No permissions to creating new namespace' >&2; exit 1", TRUE,
+                 "landlock=0 seccomp=on no_new_privs=on", &error);
     g_assert_null(viewer);
     g_assert_nonnull(error);
     g_test_message("%s", error->message);
@@ -100,10 +100,10 @@ static void
 test_sandbox_weaker(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VmcViewer) viewer = start_sh(
-        "echo '{ \"child-pid\": 99999, \"pid-namespace\": 4026531836 }' >&3; "
-        "echo 'landlock=0 seccomp=on no_new_privs=on' >&4; sleep 30",
-        TRUE, "landlock=3 seccomp=on no_new_privs=on", &error);
+    g_autoptr(VmcViewer) viewer =
+        start_sh("echo '{ \"child-pid\": 99999, \"pid-namespace\": 4026531836 }' >&3; "
+                 "echo 'landlock=0 seccomp=on no_new_privs=on' >&4; sleep 30",
+                 TRUE, "landlock=3 seccomp=on no_new_privs=on", &error);
     g_assert_null(viewer);
     g_test_message("%s", error->message);
     g_assert_error(error, VMC_SANDBOX_ERROR, VMC_SANDBOX_ERROR_FAILED);
@@ -130,9 +130,17 @@ test_real_bwrap(void)
         g_test_skip("bubblewrap is not installed (scripts/install-deps installs it)");
         return;
     }
-    char *argv[] = {(char *)VMC_SANDBOX_BWRAP, (char *)"--unshare-pid", (char *)"--unshare-user",
-                    (char *)"--die-with-parent", (char *)"--ro-bind", (char *)"/", (char *)"/",
-                    (char *)"--json-status-fd", (char *)"3", (char *)"--", (char *)"/bin/sh",
+    char *argv[] = {(char *)VMC_SANDBOX_BWRAP,
+                    (char *)"--unshare-pid",
+                    (char *)"--unshare-user",
+                    (char *)"--die-with-parent",
+                    (char *)"--ro-bind",
+                    (char *)"/",
+                    (char *)"/",
+                    (char *)"--json-status-fd",
+                    (char *)"3",
+                    (char *)"--",
+                    (char *)"/bin/sh",
                     (char *)"-c",
                     (char *)"echo 'landlock=0 seccomp=on no_new_privs=on' >&4; exec sleep 30",
                     NULL};

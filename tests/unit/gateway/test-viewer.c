@@ -15,7 +15,7 @@ test_display(void)
     g_assert_true(vmc_viewer_display_is_valid(":0"));
     g_assert_false(vmc_viewer_display_is_valid(NULL));
     g_assert_false(vmc_viewer_display_is_valid(""));
-    g_assert_false(vmc_viewer_display_is_valid("localhost"));        /* no display number */
+    g_assert_false(vmc_viewer_display_is_valid("localhost"));         /* no display number */
     g_assert_false(vmc_viewer_display_is_valid("/tmp/.X11-unix/X0")); /* a path */
     g_assert_false(vmc_viewer_display_is_valid("a:1;id"));
     g_assert_false(vmc_viewer_display_is_valid("a:1\n"));
@@ -27,11 +27,15 @@ test_display(void)
 static void
 test_argv(void)
 {
-    g_auto(GStrv) argv = vmc_viewer_argv("/usr/bin/remote-viewer", "Customer A", "/run/s/spice.sock",
-                                         FALSE);
-    const char *want[] = {"/usr/bin/remote-viewer", "--title", "Customer A",
-                          "--spice-disable-usbredir", "--spice-disable-audio",
-                          "spice+unix:///run/s/spice.sock", NULL};
+    g_auto(GStrv) argv =
+        vmc_viewer_argv("/usr/bin/remote-viewer", "Customer A", "/run/s/spice.sock", FALSE);
+    const char *want[] = {"/usr/bin/remote-viewer",
+                          "--title",
+                          "Customer A",
+                          "--spice-disable-usbredir",
+                          "--spice-disable-audio",
+                          "spice+unix:///run/s/spice.sock",
+                          NULL};
     g_assert_cmpstrv(argv, want);
     g_auto(GStrv) with_audio = vmc_viewer_argv("/v", "t", "/s", TRUE);
     g_assert_false(g_strv_contains((const char *const *)with_audio, "--spice-disable-audio"));
@@ -41,8 +45,7 @@ test_argv(void)
 }
 
 static const VmcViewerPlaces host_places = {"localhost:10.0", "/run/x/Xauthority",
-                                            "/run/vmconsole/session-1",
-                                            "/run/vmconsole/session-1"};
+                                            "/run/vmconsole/session-1", "/run/vmconsole/session-1"};
 
 static void
 test_env(void)
@@ -59,24 +62,22 @@ test_env(void)
     g_strfreev(parent);
 
     /* the places given, not the parent's DISPLAY */
-    const char *want[] = {"DISPLAY=localhost:10.0", "XAUTHORITY=/run/x/Xauthority",
-                          "HOME=/run/vmconsole/session-1",
-                          "XDG_RUNTIME_DIR=/run/vmconsole/session-1",
-                          "XDG_CONFIG_HOME=/run/vmconsole/session-1/.config",
-                          "XDG_CACHE_HOME=/run/vmconsole/session-1/.cache",
-                          "XDG_DATA_HOME=/run/vmconsole/session-1/.local/share",
-                          "XDG_STATE_HOME=/run/vmconsole/session-1/.local/state",
-                          "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=de_DE.UTF-8",
-                          /* the hardening: fixed, whatever the parent had */
-                          "NO_AT_BRIDGE=1", "GTK_A11Y=none",
-                          "DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null/no-session-bus",
-                          "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/dev/null/no-system-bus",
-                          "GSETTINGS_BACKEND=memory", "GIO_USE_VFS=local",
-                          "GIO_USE_VOLUME_MONITOR=unix",
-                          "GIO_MODULE_DIR=/dev/null/no-gio-modules", "GTK_USE_PORTAL=0",
-                          "GDK_BACKEND=x11", "GTK_IM_MODULE=gtk-im-context-simple",
-                          "XDG_DATA_DIRS=/usr/local/share:/usr/share",
-                          "XDG_CONFIG_DIRS=/etc/xdg", NULL};
+    const char *want[] = {
+        "DISPLAY=localhost:10.0", "XAUTHORITY=/run/x/Xauthority", "HOME=/run/vmconsole/session-1",
+        "XDG_RUNTIME_DIR=/run/vmconsole/session-1",
+        "XDG_CONFIG_HOME=/run/vmconsole/session-1/.config",
+        "XDG_CACHE_HOME=/run/vmconsole/session-1/.cache",
+        "XDG_DATA_HOME=/run/vmconsole/session-1/.local/share",
+        "XDG_STATE_HOME=/run/vmconsole/session-1/.local/state", "PATH=/usr/local/bin:/usr/bin:/bin",
+        "LANG=de_DE.UTF-8",
+        /* the hardening: fixed, whatever the parent had */
+        "NO_AT_BRIDGE=1", "GTK_A11Y=none",
+        "DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null/no-session-bus",
+        "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/dev/null/no-system-bus", "GSETTINGS_BACKEND=memory",
+        "GIO_USE_VFS=local", "GIO_USE_VOLUME_MONITOR=unix",
+        "GIO_MODULE_DIR=/dev/null/no-gio-modules", "GTK_USE_PORTAL=0", "GDK_BACKEND=x11",
+        "GTK_IM_MODULE=gtk-im-context-simple", "XDG_DATA_DIRS=/usr/local/share:/usr/share",
+        "XDG_CONFIG_DIRS=/etc/xdg", NULL};
     g_assert_cmpstrv(env, want);
 
     char **hostile = g_environ_setenv(NULL, "LANG", "C;rm -rf /", TRUE);
@@ -99,8 +100,7 @@ test_env(void)
     g_ptr_array_add(extra, (char *)"PULSE_COOKIE=/run/vmconsole/pulse-cookie");
     g_auto(GStrv) env4 = vmc_viewer_env(parent3, &host_places, extra);
     g_strfreev(parent3);
-    g_assert_cmpstr(g_environ_getenv(env4, "PULSE_SERVER"), ==,
-                    "unix:/run/vmconsole/pulse.sock");
+    g_assert_cmpstr(g_environ_getenv(env4, "PULSE_SERVER"), ==, "unix:/run/vmconsole/pulse.sock");
     g_assert_cmpstr(g_environ_getenv(env4, "PULSE_COOKIE"), ==, "/run/vmconsole/pulse-cookie");
 }
 

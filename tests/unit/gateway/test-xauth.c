@@ -29,11 +29,11 @@ xauth(const char *file, const char *const *args, const char *input, char **ret_o
     for (guint i = 0; args[i] != NULL; i++)
         g_ptr_array_add(argv, (char *)args[i]);
     g_ptr_array_add(argv, NULL);
-    g_autoptr(GSubprocess) p = g_subprocess_newv((const char *const *)argv->pdata,
-                                                 G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                     G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                                                 NULL);
+    g_autoptr(GSubprocess) p =
+        g_subprocess_newv((const char *const *)argv->pdata,
+                          G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                              G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                          NULL);
     g_assert_nonnull(p);
     g_assert_true(g_subprocess_communicate_utf8(p, input, NULL, ret_out, NULL, NULL));
     g_assert_true(g_subprocess_get_successful(p));
@@ -144,9 +144,15 @@ test_display(void)
     static const struct {
         const char *display, *host, *number;
     } cases[] = {
-        {"localhost:10.0", "localhost", "10"}, {":0", "", "0"}, {"unix:3", "unix", "3"},
-        {"h:12345.7", "h", "12345"},           {"x", NULL, NULL}, {"h:", NULL, NULL},
-        {"h:1x", NULL, NULL},                  {"h:123456", NULL, NULL}, {"h:.0", NULL, NULL},
+        {"localhost:10.0", "localhost", "10"},
+        {":0", "", "0"},
+        {"unix:3", "unix", "3"},
+        {"h:12345.7", "h", "12345"},
+        {"x", NULL, NULL},
+        {"h:", NULL, NULL},
+        {"h:1x", NULL, NULL},
+        {"h:123456", NULL, NULL},
+        {"h:.0", NULL, NULL},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *host = NULL, *number = NULL;
@@ -162,9 +168,9 @@ test_display(void)
 static void
 test_hostile(void)
 {
-    static const guint8 entry[] = {0x01, 0x00, 0, 1, 'h', 0, 2, '1', '0',
-                                   0, 18, 'M', 'I', 'T', '-', 'M', 'A', 'G', 'I', 'C', '-',
-                                   'C', 'O', 'O', 'K', 'I', 'E', '-', '1', 0, 2, 0xab, 0xcd};
+    static const guint8 entry[] = {0x01, 0x00, 0,   1,   'h', 0,   2,   '1', '0', 0,    18,
+                                   'M',  'I',  'T', '-', 'M', 'A', 'G', 'I', 'C', '-',  'C',
+                                   'O',  'O',  'K', 'I', 'E', '-', '1', 0,   2,   0xab, 0xcd};
     for (gsize cut = 0; cut <= sizeof entry; cut++) {
         guint8 *copy = g_memdup2(entry, cut); /* exactly cut bytes: ASan sees overreads */
         g_autoptr(GBytes) got = vmc_xauth_select(copy, cut, ":10", "h");

@@ -55,11 +55,23 @@ static void
 test_argv_dynamic(void)
 {
     VmcLauncherArgs args = open_args();
-    g_auto(GStrv) argv = vmc_launcher_ssh_argv("/usr/bin/ssh", &args, VMC_LAUNCHER_SOUND_COOKIE,
-                                               40001);
-    const char *want[] = {"/usr/bin/ssh", "-X", "-o", "ForwardX11Trusted=no", "-o", "ExitOnForwardFailure=yes", "-o",
-                          "LogLevel=INFO", "-o", "ControlPath=none", "-R", "0:127.0.0.1:40001",
-                          "--", "alice@kvmhost", "debianx --pulse=tcp:stdin --pulse-cookie=stdin",
+    g_auto(GStrv) argv =
+        vmc_launcher_ssh_argv("/usr/bin/ssh", &args, VMC_LAUNCHER_SOUND_COOKIE, 40001);
+    const char *want[] = {"/usr/bin/ssh",
+                          "-X",
+                          "-o",
+                          "ForwardX11Trusted=no",
+                          "-o",
+                          "ExitOnForwardFailure=yes",
+                          "-o",
+                          "LogLevel=INFO",
+                          "-o",
+                          "ControlPath=none",
+                          "-R",
+                          "0:127.0.0.1:40001",
+                          "--",
+                          "alice@kvmhost",
+                          "debianx --pulse=tcp:stdin --pulse-cookie=stdin",
                           NULL};
     g_assert_cmpstrv(argv, want);
     /* the cookie never on the command line */
@@ -80,11 +92,32 @@ test_argv_options(void)
     g_auto(GStrv) argv = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_COOKIE, 40001);
     /* ours first (ssh keeps the first value): the person's LogLevel cannot hide
      * the "Allocated port" line, -v comes before our LogLevel so it still counts */
-    const char *want[] = {"ssh", "-v", "-X", "-o", "ForwardX11Trusted=no", "-o", "ExitOnForwardFailure=yes", "-o",
-                          "LogLevel=INFO", "-o", "ControlPath=none", "-C", "-i", "/k/id", "-p",
-                          "2222", "-o", "ProxyJump=gw", "-o", "LogLevel=QUIET", "-R",
-                          "47113:127.0.0.1:40001", "--", "alice@kvmhost",
-                          "debianx --takeover --pulse=tcp:47113 --pulse-cookie=stdin", NULL};
+    const char *want[] = {"ssh",
+                          "-v",
+                          "-X",
+                          "-o",
+                          "ForwardX11Trusted=no",
+                          "-o",
+                          "ExitOnForwardFailure=yes",
+                          "-o",
+                          "LogLevel=INFO",
+                          "-o",
+                          "ControlPath=none",
+                          "-C",
+                          "-i",
+                          "/k/id",
+                          "-p",
+                          "2222",
+                          "-o",
+                          "ProxyJump=gw",
+                          "-o",
+                          "LogLevel=QUIET",
+                          "-R",
+                          "47113:127.0.0.1:40001",
+                          "--",
+                          "alice@kvmhost",
+                          "debianx --takeover --pulse=tcp:47113 --pulse-cookie=stdin",
+                          NULL};
     g_assert_cmpstrv(argv, want);
 }
 
@@ -93,8 +126,13 @@ test_argv_no_sound_and_list(void)
 {
     VmcLauncherArgs args = open_args();
     g_auto(GStrv) argv = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_NONE, 40001);
-    const char *want[] = {"ssh", "-X", "-o", "ForwardX11Trusted=no", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO",
-                          "-o", "ControlPath=none", "--", "alice@kvmhost", "debianx", NULL};
+    const char *want[] = {"ssh",     "-X",
+                          "-o",      "ForwardX11Trusted=no",
+                          "-o",      "ExitOnForwardFailure=yes",
+                          "-o",      "LogLevel=INFO",
+                          "-o",      "ControlPath=none",
+                          "--",      "alice@kvmhost",
+                          "debianx", NULL};
     g_assert_cmpstrv(argv, want);
 
     args.action = VMC_LAUNCHER_ACTION_LIST;
@@ -114,10 +152,14 @@ test_argv_x11_trust(void)
     char *options[] = {(char *)"ForwardX11Trusted=yes", NULL};
     args.ssh_options = options;
     g_auto(GStrv) untrusted = vmc_launcher_ssh_argv("ssh", &args, VMC_LAUNCHER_SOUND_NONE, 0);
-    const char *want[] = {"ssh", "-X", "-o", "ForwardX11Trusted=no", "-o",
-                          "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO", "-o",
-                          "ControlPath=none", "-o", "ForwardX11Trusted=yes", "--",
-                          "alice@kvmhost", "debianx", NULL};
+    const char *want[] = {"ssh",     "-X",
+                          "-o",      "ForwardX11Trusted=no",
+                          "-o",      "ExitOnForwardFailure=yes",
+                          "-o",      "LogLevel=INFO",
+                          "-o",      "ControlPath=none",
+                          "-o",      "ForwardX11Trusted=yes",
+                          "--",      "alice@kvmhost",
+                          "debianx", NULL};
     g_assert_cmpstrv(untrusted, want);
     args.trusted_x11 = TRUE;
     args.ssh_options = (char *[]){NULL};
@@ -160,16 +202,34 @@ static void
 test_env(void)
 {
     const char *parent[] = {
-        "HOME=/home/alice", "PULSE_SERVER=tcp:evil:4713", "DISPLAY=:0", "LD_PRELOAD=/tmp/e.so",
-        "SSH_AUTH_SOCK=/run/user/1000/ssh", "LC_ALL=de_DE.UTF-8", "LC_=x", "LC_lower=x",
-        "LANG=C.UTF-8", "PATH=/usr/bin:/bin", "HOMEX=/x", "XAUTHORITY=/home/alice/.Xauthority",
-        "SSH_ASKPASS_REQUIRE=prefer", "GTK_MODULES=evil", "=x", "NOEQUALS", "PULSE_COOKIE=/c",
+        "HOME=/home/alice",
+        "PULSE_SERVER=tcp:evil:4713",
+        "DISPLAY=:0",
+        "LD_PRELOAD=/tmp/e.so",
+        "SSH_AUTH_SOCK=/run/user/1000/ssh",
+        "LC_ALL=de_DE.UTF-8",
+        "LC_=x",
+        "LC_lower=x",
+        "LANG=C.UTF-8",
+        "PATH=/usr/bin:/bin",
+        "HOMEX=/x",
+        "XAUTHORITY=/home/alice/.Xauthority",
+        "SSH_ASKPASS_REQUIRE=prefer",
+        "GTK_MODULES=evil",
+        "=x",
+        "NOEQUALS",
+        "PULSE_COOKIE=/c",
         NULL,
     };
     g_auto(GStrv) env = vmc_launcher_ssh_env(parent);
-    const char *want[] = {"HOME=/home/alice", "DISPLAY=:0", "SSH_AUTH_SOCK=/run/user/1000/ssh",
-                          "LC_ALL=de_DE.UTF-8", "LANG=C.UTF-8", "PATH=/usr/bin:/bin",
-                          "XAUTHORITY=/home/alice/.Xauthority", "SSH_ASKPASS_REQUIRE=prefer",
+    const char *want[] = {"HOME=/home/alice",
+                          "DISPLAY=:0",
+                          "SSH_AUTH_SOCK=/run/user/1000/ssh",
+                          "LC_ALL=de_DE.UTF-8",
+                          "LANG=C.UTF-8",
+                          "PATH=/usr/bin:/bin",
+                          "XAUTHORITY=/home/alice/.Xauthority",
+                          "SSH_ASKPASS_REQUIRE=prefer",
                           NULL};
     g_assert_cmpstrv(env, want);
     g_auto(GStrv) empty = vmc_launcher_ssh_env(NULL);
@@ -181,12 +241,12 @@ test_exit_hints(void)
 {
     g_assert_nonnull(strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, TRUE),
                             "permitlisten=\"localhost:*\""));
-    g_assert_nonnull(strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, FALSE),
-                            "--remote-port"));
-    g_assert_null(strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_NONE, FALSE),
-                         "forwarding"));
-    g_assert_nonnull(strstr(vmc_launcher_exit_hint(5, VMC_LAUNCHER_SOUND_NONE, FALSE),
-                            "--takeover"));
+    g_assert_nonnull(
+        strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, FALSE), "--remote-port"));
+    g_assert_null(
+        strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_NONE, FALSE), "forwarding"));
+    g_assert_nonnull(
+        strstr(vmc_launcher_exit_hint(5, VMC_LAUNCHER_SOUND_NONE, FALSE), "--takeover"));
     g_assert_nonnull(vmc_launcher_exit_hint(7, VMC_LAUNCHER_SOUND_NONE, FALSE));
     g_assert_null(vmc_launcher_exit_hint(0, VMC_LAUNCHER_SOUND_NONE, FALSE));
     g_assert_null(vmc_launcher_exit_hint(3, VMC_LAUNCHER_SOUND_COOKIE, TRUE)); /* said enough */

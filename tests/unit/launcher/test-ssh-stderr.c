@@ -91,8 +91,8 @@ test_allocated(void)
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         guint16 port = 7;
-        gboolean ok = vmc_launcher_parse_allocated_port(cases[i].line, strlen(cases[i].line),
-                                                        40001, &port);
+        gboolean ok =
+            vmc_launcher_parse_allocated_port(cases[i].line, strlen(cases[i].line), 40001, &port);
         if (ok != cases[i].ok)
             g_error("'%s': %s", cases[i].line, ok ? "accepted" : "refused");
         g_assert_cmpuint(port, ==, ok ? cases[i].port : 7); /* untouched when refused */
@@ -119,13 +119,13 @@ test_terminal_text(void)
         {"bell\a", "bell\\x07"},
         {"cr\rlf", "cr\\x0dlf"},
         {"del\x7f", "del\\x7f"},
-        {"caf\xc3\xa9 \xe2\x80\x94 ok", "caf\xc3\xa9 \xe2\x80\x94 ok"},  /* valid UTF-8 */
+        {"caf\xc3\xa9 \xe2\x80\x94 ok", "caf\xc3\xa9 \xe2\x80\x94 ok"}, /* valid UTF-8 */
         {"bad \xff\xfe", "bad \\xff\\xfe"},
-        {"cut \xe2\x80", "cut \\xe2\\x80"},                        /* truncated sequence */
+        {"cut \xe2\x80", "cut \\xe2\\x80"}, /* truncated sequence */
         {"overlong \xc0\xaf", "overlong \\xc0\\xaf"},
-        {"C1 \xc2\x9b", "C1 \\xc2\\x9b"},                           /* CSI as a C1 control */
-        {"bidi \xe2\x80\xae", "bidi \\xe2\\x80\\xae"},              /* U+202E */
-        {"sep \xe2\x80\xa8", "sep \\xe2\\x80\\xa8"},                /* U+2028 */
+        {"C1 \xc2\x9b", "C1 \\xc2\\x9b"},              /* CSI as a C1 control */
+        {"bidi \xe2\x80\xae", "bidi \\xe2\\x80\\xae"}, /* U+202E */
+        {"sep \xe2\x80\xa8", "sep \\xe2\\x80\\xa8"},   /* U+2028 */
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *out = vmc_launcher_terminal_text(cases[i].in, strlen(cases[i].in));

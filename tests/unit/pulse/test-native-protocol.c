@@ -71,23 +71,23 @@ test_frames(void)
     } cases[] = {
         {10, INVALID, 0, 10, VMC_PULSE_FRAME_OK},
         {10, INVALID, 0, 9, VMC_PULSE_FRAME_MORE},
-        {0, INVALID, 0, 0, VMC_PULSE_FRAME_BAD},                    /* empty */
+        {0, INVALID, 0, 0, VMC_PULSE_FRAME_BAD}, /* empty */
         {VMC_PULSE_CLIENT_FRAME_MAX, 0, 0, VMC_PULSE_CLIENT_FRAME_MAX, VMC_PULSE_FRAME_OK},
         {VMC_PULSE_CLIENT_FRAME_MAX + 1, 0, 0, 0, VMC_PULSE_FRAME_BAD}, /* past the bound */
         {0xffffffffu, 0, 0, 0, VMC_PULSE_FRAME_BAD},
-        {10, INVALID, 1, 10, VMC_PULSE_FRAME_BAD},                  /* a packet with flags */
-        {16, 0, 0x80000000u, 16, VMC_PULSE_FRAME_BAD},              /* shared memory */
-        {0, 0, 0x40000000u, 0, VMC_PULSE_FRAME_BAD},                /* shm release */
-        {16, 0, 0x20000000u, 16, VMC_PULSE_FRAME_BAD},              /* memfd */
-        {16, 0, 3, 16, VMC_PULSE_FRAME_OK},                         /* seek: relative end */
-        {16, 0, 4, 16, VMC_PULSE_FRAME_BAD},                        /* no such seek mode */
+        {10, INVALID, 1, 10, VMC_PULSE_FRAME_BAD},     /* a packet with flags */
+        {16, 0, 0x80000000u, 16, VMC_PULSE_FRAME_BAD}, /* shared memory */
+        {0, 0, 0x40000000u, 0, VMC_PULSE_FRAME_BAD},   /* shm release */
+        {16, 0, 0x20000000u, 16, VMC_PULSE_FRAME_BAD}, /* memfd */
+        {16, 0, 3, 16, VMC_PULSE_FRAME_OK},            /* seek: relative end */
+        {16, 0, 4, 16, VMC_PULSE_FRAME_BAD},           /* no such seek mode */
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GByteArray) b = frame(cases[i].length, cases[i].channel, cases[i].flags);
         g_byte_array_set_size(b, VMC_PULSE_FRAME_HEADER + cases[i].have);
         VmcPulseFrame f;
-        VmcPulseFrameVerdict v = vmc_pulse_frame_parse(b->data, b->len,
-                                                       VMC_PULSE_CLIENT_FRAME_MAX, &f);
+        VmcPulseFrameVerdict v =
+            vmc_pulse_frame_parse(b->data, b->len, VMC_PULSE_CLIENT_FRAME_MAX, &f);
         if (v != cases[i].want)
             g_error("case %zu: verdict %d, wanted %d", i, v, cases[i].want);
         if (v == VMC_PULSE_FRAME_OK)
@@ -103,8 +103,8 @@ static VmcPulseVerdict
 judge(VmcPulsePolicy *policy, GByteArray *packet, guint32 *ret_command)
 {
     guint32 command = 0, tag = 0;
-    VmcPulseVerdict v = vmc_pulse_policy_client_packet(policy, packet->data, packet->len,
-                                                       &command, &tag);
+    VmcPulseVerdict v =
+        vmc_pulse_policy_client_packet(policy, packet->data, packet->len, &command, &tag);
     if (ret_command != NULL)
         *ret_command = command;
     return v;
@@ -125,9 +125,9 @@ static void
 test_policy_refuses(void)
 {
     VmcPulsePolicy policy = {.record = TRUE}; /* even with the microphone */
-    static const guint32 refused[] = {51, 52, 44, 45, 48, 49, 50, 67, 68, 36, 38, 39, 40, 70,
-                                      87, 90, 96, 97, 101, 103, 104, 22, 26, 28, 30, 7, 8,
-                                      18, 15, 105, 0xffffu, 2, 0};
+    static const guint32 refused[] = {51, 52, 44, 45, 48, 49, 50, 67,  68,      36,  38,
+                                      39, 40, 70, 87, 90, 96, 97, 101, 103,     104, 22,
+                                      26, 28, 30, 7,  8,  18, 15, 105, 0xffffu, 2,   0};
     for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
         g_autoptr(GByteArray) p = command(refused[i], (guint32)i);
         tag_string(p, "module-null-sink");

@@ -212,7 +212,9 @@ test_module_argument(void)
 static void
 test_owner_roundtrip(void)
 {
-    VmcPulseOwner owner = {.pid = 4242, .start = 1234567890123ULL, .module = 27,
+    VmcPulseOwner owner = {.pid = 4242,
+                           .start = 1234567890123ULL,
+                           .module = 27,
                            .argument = (char *)"listen=127.0.0.1 port=40000 auth-anonymous=1"};
     g_autofree char *text = vmc_pulse_owner_format(&owner);
     g_assert_cmpstr(text, ==,
@@ -234,17 +236,17 @@ test_owner_rejects(void)
     static const char *const bad[] = {
         "",
         "vmconsole-pulse-endpoint 2\npid=1\nstart=1\nmodule=1\nargument=a\n",
-        "vmconsole-pulse-endpoint 1\npid=0\nstart=1\nmodule=1\nargument=a\n",   /* pid 0 */
-        "vmconsole-pulse-endpoint 1\npid=01\nstart=1\nmodule=1\nargument=a\n",  /* leading 0 */
+        "vmconsole-pulse-endpoint 1\npid=0\nstart=1\nmodule=1\nargument=a\n",  /* pid 0 */
+        "vmconsole-pulse-endpoint 1\npid=01\nstart=1\nmodule=1\nargument=a\n", /* leading 0 */
         "vmconsole-pulse-endpoint 1\npid=-1\nstart=1\nmodule=1\nargument=a\n",
         "vmconsole-pulse-endpoint 1\npid=+1\nstart=1\nmodule=1\nargument=a\n",
         "vmconsole-pulse-endpoint 1\npid=2147483648\nstart=1\nmodule=1\nargument=a\n",
         "vmconsole-pulse-endpoint 1\npid=1\nstart=18446744073709551616\nmodule=1\nargument=a\n",
         "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=4294967296\nargument=a\n",
-        "vmconsole-pulse-endpoint 1\npid=1\nmodule=1\nstart=1\nargument=a\n",   /* order */
-        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=\n",    /* empty */
-        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a",     /* no \n */
-        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\nx",  /* trailing */
+        "vmconsole-pulse-endpoint 1\npid=1\nmodule=1\nstart=1\nargument=a\n",  /* order */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=\n",   /* empty */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a",    /* no \n */
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\nx", /* trailing */
         "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\tb\n",
         "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\x1b[31m\n",
         "vmconsole-pulse-endpoint 1\npid=1\nstart=\nmodule=1\nargument=a\n",
@@ -257,7 +259,8 @@ test_owner_rejects(void)
         g_assert_null(owner.argument);
     }
     /* a NUL inside is not printable */
-    static const char nul[] = "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\0b\n";
+    static const char nul[] =
+        "vmconsole-pulse-endpoint 1\npid=1\nstart=1\nmodule=1\nargument=a\0b\n";
     VmcPulseOwner owner = {0};
     g_assert_false(vmc_pulse_owner_parse(nul, sizeof nul - 1, &owner));
     /* longer than VMC_PULSE_OWNER_MAX */
@@ -278,7 +281,10 @@ test_stat_start_time(void)
     g_assert_true(vmc_pulse_stat_start_time(stat, strlen(stat), &start));
     g_assert_cmpuint(start, ==, 987654);
     static const char *const bad[] = {
-        "", "4242 (x", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 "
+        "",
+        "4242 (x",
+        "4242 (x) S 1 2 3",
+        "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 "
         "20 0 1 0 98x7654 1\n",
         "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0  987654 1\n",
     };
@@ -298,9 +304,10 @@ test_stat_start_time(void)
 static gsize
 auth_packet(guint8 *out, guint8 cookie_byte, guint32 tag)
 {
-    static const guint8 head[] = {
-        0x00, 0x00, 0x01, 0x14, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        'L', 0, 0, 0, 8, 'L', 0, 0, 0, 0, 'L', 0x40, 0, 0, 0x23, 'x', 0, 0, 1, 0};
+    static const guint8 head[] = {0x00, 0x00, 0x01, 0x14, 0xff, 0xff, 0xff, 0xff, 0, 0,
+                                  0,    0,    0,    0,    0,    0,    0,    0,    0, 0,
+                                  'L',  0,    0,    0,    8,    'L',  0,    0,    0, 0,
+                                  'L',  0x40, 0,    0,    0x23, 'x',  0,    0,    1, 0};
     memcpy(out, head, sizeof head);
     out[26] = (guint8)(tag >> 24);
     out[27] = (guint8)(tag >> 16);
@@ -347,7 +354,11 @@ test_auth_judge_malformed(void)
     gsize got = 0;
     guint32 tag = 0;
     gboolean known = TRUE;
-    struct { gsize offset; guint8 value; const char *what; } edits[] = {
+    struct {
+        gsize offset;
+        guint8 value;
+        const char *what;
+    } edits[] = {
         {4, 0x00, "a data channel, not a command"},
         {11, 0x01, "an offset"},
         {19, 0x01, "flags"},
@@ -371,9 +382,9 @@ test_auth_judge_malformed(void)
                     VMC_PULSE_AUTH_BAD);
     /* text is not the protocol */
     const char *http = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
-    g_assert_cmpint(vmc_pulse_auth_judge((const guint8 *)http, strlen(http), cookie, &got, &tag,
-                                         &known),
-                    ==, VMC_PULSE_AUTH_BAD);
+    g_assert_cmpint(
+        vmc_pulse_auth_judge((const guint8 *)http, strlen(http), cookie, &got, &tag, &known), ==,
+        VMC_PULSE_AUTH_BAD);
     g_assert_false(known);
 }
 
@@ -383,15 +394,17 @@ test_auth_refusal(void)
     guint8 reply[VMC_PULSE_REFUSAL_SIZE];
     vmc_pulse_auth_refusal(0x01020304, reply);
     static const guint8 expected[VMC_PULSE_REFUSAL_SIZE] = {
-        0, 0, 0, 15, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        'L', 0, 0, 0, 0, 'L', 1, 2, 3, 4, 'L', 0, 0, 0, 1};
+        0, 0, 0,   15, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0,   0, 0, 0, 0, 0,
+        0, 0, 'L', 0,  0,    0,    0,    'L',  1, 2, 3, 4, 'L', 0, 0, 0, 1};
     g_assert_cmpmem(reply, sizeof reply, expected, sizeof expected);
 }
 
 static void
 test_server_unix_path(void)
 {
-    static const struct { const char *server, *path; } cases[] = {
+    static const struct {
+        const char *server, *path;
+    } cases[] = {
         {"/run/user/1000/pulse/native", "/run/user/1000/pulse/native"},
         {"unix:/run/user/1000/pulse/native", "/run/user/1000/pulse/native"},
         {"tcp:127.0.0.1:4713", NULL},

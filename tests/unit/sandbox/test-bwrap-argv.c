@@ -14,9 +14,8 @@ static const VmcSandboxSupport support = {
     .landlock_abi = 3,
 };
 
-static char *viewer_argv[] = {(char *)"/usr/bin/remote-viewer", (char *)"--title",
-                              (char *)"A VM", (char *)"spice+unix:///run/vmconsole/spice.sock",
-                              NULL};
+static char *viewer_argv[] = {(char *)"/usr/bin/remote-viewer", (char *)"--title", (char *)"A VM",
+                              (char *)"spice+unix:///run/vmconsole/spice.sock", NULL};
 
 static const VmcSandboxBind binds[] = {
     {"/run/vmconsole/session-1/spice.sock", VMC_SANDBOX_SESSION_DIR "/spice.sock"},
@@ -51,8 +50,8 @@ find_seq(char **argv, const char *const *seq, guint n)
     return -1;
 }
 
-#define HAS(argv, ...)                                                                         \
-    find_seq(argv, (const char *const[]){__VA_ARGS__},                                         \
+#define HAS(argv, ...)                                                                             \
+    find_seq(argv, (const char *const[]){__VA_ARGS__},                                             \
              G_N_ELEMENTS(((const char *const[]){__VA_ARGS__})))
 
 static void
@@ -73,8 +72,8 @@ test_layout(void)
     g_assert_no_error(error);
     g_assert_cmpstr(argv[0], ==, "/usr/bin/bwrap");
 
-    static const char *const flags[] = {"--unshare-user", "--disable-userns", "--unshare-ipc",
-                                        "--unshare-pid", "--unshare-net", "--unshare-uts",
+    static const char *const flags[] = {"--unshare-user",    "--disable-userns", "--unshare-ipc",
+                                        "--unshare-pid",     "--unshare-net",    "--unshare-uts",
                                         "--die-with-parent", "--new-session"};
     for (guint i = 0; i < G_N_ELEMENTS(flags); i++)
         assert_has(argv, HAS(argv, flags[i]), flags[i]);
@@ -156,52 +155,71 @@ test_hidden(void)
 
 typedef void (*Spoil)(VmcSandboxSpec *spec);
 
-static void spoil_relative_viewer(VmcSandboxSpec *s) { s->viewer = "remote-viewer"; }
-static void spoil_dotdot(VmcSandboxSpec *s)
+static void
+spoil_relative_viewer(VmcSandboxSpec *s)
+{
+    s->viewer = "remote-viewer";
+}
+static void
+spoil_dotdot(VmcSandboxSpec *s)
 {
     static const VmcSandboxBind b[] = {{"/run/x/../../etc/shadow", VMC_SANDBOX_SESSION_DIR "/s"}};
     s->binds = b;
     s->n_binds = 1;
 }
-static void spoil_target_outside(VmcSandboxSpec *s)
+static void
+spoil_target_outside(VmcSandboxSpec *s)
 {
     static const VmcSandboxBind b[] = {{"/run/x/s", "/home/viewer/.bashrc"}};
     s->binds = b;
     s->n_binds = 1;
 }
-static void spoil_target_confine(VmcSandboxSpec *s)
+static void
+spoil_target_confine(VmcSandboxSpec *s)
 {
     static const VmcSandboxBind b[] = {{"/tmp/evil", VMC_SANDBOX_CONFINE}};
     s->binds = b;
     s->n_binds = 1;
 }
-static void spoil_target_prefix(VmcSandboxSpec *s)
+static void
+spoil_target_prefix(VmcSandboxSpec *s)
 {
     static const VmcSandboxBind b[] = {{"/run/x/s", VMC_SANDBOX_SESSION_DIR "-evil/s"}};
     s->binds = b;
     s->n_binds = 1;
 }
-static void spoil_too_many_binds(VmcSandboxSpec *s) { s->n_binds = VMC_SANDBOX_BINDS_MAX + 1; }
-static void spoil_too_many_hidden(VmcSandboxSpec *s)
+static void
+spoil_too_many_binds(VmcSandboxSpec *s)
+{
+    s->n_binds = VMC_SANDBOX_BINDS_MAX + 1;
+}
+static void
+spoil_too_many_hidden(VmcSandboxSpec *s)
 {
     static const char *hide[VMC_SANDBOX_HIDE_MAX + 2];
     for (guint i = 0; i <= VMC_SANDBOX_HIDE_MAX; i++)
         hide[i] = "/etc/x";
     s->hide = hide;
 }
-static void spoil_relative_hidden(VmcSandboxSpec *s)
+static void
+spoil_relative_hidden(VmcSandboxSpec *s)
 {
     static const char *hide[] = {"etc/vmconsole", NULL};
     s->hide = hide;
 }
-static void spoil_no_report_fd(VmcSandboxSpec *s) { s->report_fd = -1; }
+static void
+spoil_no_report_fd(VmcSandboxSpec *s)
+{
+    s->report_fd = -1;
+}
 
 static void
 test_refused(void)
 {
-    static const Spoil spoils[] = {spoil_relative_viewer, spoil_dotdot,          spoil_target_outside,
-                                   spoil_target_confine,  spoil_target_prefix,   spoil_too_many_binds,
-                                   spoil_too_many_hidden, spoil_relative_hidden, spoil_no_report_fd};
+    static const Spoil spoils[] = {
+        spoil_relative_viewer, spoil_dotdot,          spoil_target_outside,
+        spoil_target_confine,  spoil_target_prefix,   spoil_too_many_binds,
+        spoil_too_many_hidden, spoil_relative_hidden, spoil_no_report_fd};
     /* one more bind than allowed, all of them fine on their own */
     static VmcSandboxBind many[VMC_SANDBOX_BINDS_MAX + 1];
     for (guint i = 0; i < G_N_ELEMENTS(many); i++)

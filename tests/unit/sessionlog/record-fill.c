@@ -330,12 +330,21 @@ record_blank(VmcRecordFields *fields, guint index)
 /* ---- what the streaming scanner keeps of a typed record ---- */
 
 const char *const record_entry_string_names[RECORD_ENTRY_N_STRINGS] = {
-    "session", "identity", "account", "key", "client", "vm", "reason", "audio", "takeover_of",
-    "taken_over_by", "sandbox"};
-const char *const record_entry_number_names[RECORD_ENTRY_N_NUMBERS] = {
-    "time_us", "start_us", "duration_s", "bytes_total", "viewer_exit", "exit_code",
-    "rate_peak_time_us", "x11_stream.to_laptop", "x11_stream.from_laptop",
-    "audio_stream.to_laptop", "audio_stream.from_laptop", "suppressed", "first_us"};
+    "session", "identity", "account",     "key",           "client", "vm",
+    "reason",  "audio",    "takeover_of", "taken_over_by", "sandbox"};
+const char *const record_entry_number_names[RECORD_ENTRY_N_NUMBERS] = {"time_us",
+                                                                       "start_us",
+                                                                       "duration_s",
+                                                                       "bytes_total",
+                                                                       "viewer_exit",
+                                                                       "exit_code",
+                                                                       "rate_peak_time_us",
+                                                                       "x11_stream.to_laptop",
+                                                                       "x11_stream.from_laptop",
+                                                                       "audio_stream.to_laptop",
+                                                                       "audio_stream.from_laptop",
+                                                                       "suppressed",
+                                                                       "first_us"};
 
 static const VmcRecordStream *
 stream_named(const GPtrArray *streams, const char *name)

@@ -26,15 +26,22 @@ char *record_blank(VmcRecordFields *fields, guint index);
 
 /* The fields of VmcLogEntry the scanner fills, as array initializers, and
  * their names for messages. */
-#define RECORD_ENTRY_STRINGS(e)                                                               \
-    {(e)->session, (e)->identity, (e)->account, (e)->key, (e)->client, (e)->vm, (e)->reason,      \
-     (e)->audio, (e)->takeover_of, (e)->taken_over_by, (e)->sandbox}
-#define RECORD_ENTRY_NUMBERS(e)                                                               \
-    {(e)->time_us, (e)->start_us, (e)->duration_s, (e)->bytes_total, (e)->viewer_exit,            \
-     (e)->exit_code, (e)->rate_peak_time_us, (e)->x11_stream.to_laptop,                           \
-     (e)->x11_stream.from_laptop, (e)->audio_stream.to_laptop, (e)->audio_stream.from_laptop,     \
-     (e)->suppressed, (e)->first_us}
-#define RECORD_ENTRY_RATES(e) {(e)->rate_mean, (e)->rate_peak}
+#define RECORD_ENTRY_STRINGS(e)                                                                    \
+    {                                                                                              \
+        (e)->session, (e)->identity, (e)->account, (e)->key, (e)->client, (e)->vm, (e)->reason,    \
+            (e)->audio, (e)->takeover_of, (e)->taken_over_by, (e)->sandbox                         \
+    }
+#define RECORD_ENTRY_NUMBERS(e)                                                                    \
+    {                                                                                              \
+        (e)->time_us, (e)->start_us, (e)->duration_s, (e)->bytes_total, (e)->viewer_exit,          \
+            (e)->exit_code, (e)->rate_peak_time_us, (e)->x11_stream.to_laptop,                     \
+            (e)->x11_stream.from_laptop, (e)->audio_stream.to_laptop,                              \
+            (e)->audio_stream.from_laptop, (e)->suppressed, (e)->first_us                          \
+    }
+#define RECORD_ENTRY_RATES(e)                                                                      \
+    {                                                                                              \
+        (e)->rate_mean, (e)->rate_peak                                                             \
+    }
 #define RECORD_ENTRY_N_STRINGS 11
 #define RECORD_ENTRY_N_NUMBERS 13
 extern const char *const record_entry_string_names[RECORD_ENTRY_N_STRINGS];

@@ -282,7 +282,7 @@ mirror_child(const char *path)
     g_assert_cmpint(g_array_index(m.priorities, int, 1), ==, LOG_WARNING);
     g_assert_true(g_str_has_prefix(line, "start session=0123abcd identity=alice"));
     g_assert_nonnull(strstr(line, VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (cannot write to the "
-                                  "session log"));
+                                                                    "session log"));
     g_assert_nonnull(strstr(line, g_strerror(EFBIG)));
     g_ptr_array_unref(m.lines);
     g_array_unref(m.priorities);

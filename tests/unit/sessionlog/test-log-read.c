@@ -41,15 +41,15 @@ static const LineCase line_cases[] = {
     {"{" T0 ",\"x\":NaN}", FALSE},
     {"{" T0 ",\"x\":tru}", FALSE},
     {"{" T0 ",\"x\":'a'}", FALSE},
-    {"{" T0 ",\"x\":\"a\tb\"}", FALSE},       /* raw control character */
-    {"{" T0 ",\"x\":\"\\x41\"}", FALSE},      /* no such escape */
-    {"{" T0 ",\"x\":\"\\ud83d\"}", FALSE},    /* lone high surrogate */
-    {"{" T0 ",\"x\":\"\\ude00\"}", FALSE},    /* lone low surrogate */
+    {"{" T0 ",\"x\":\"a\tb\"}", FALSE},    /* raw control character */
+    {"{" T0 ",\"x\":\"\\x41\"}", FALSE},   /* no such escape */
+    {"{" T0 ",\"x\":\"\\ud83d\"}", FALSE}, /* lone high surrogate */
+    {"{" T0 ",\"x\":\"\\ude00\"}", FALSE}, /* lone low surrogate */
     {"{" T0 ",\"x\":\"\\ud83d\\u0041\"}", FALSE},
     {"{" T0 ",\"x\":\"\\u12g4\"}", FALSE},
-    {"{" T0 ",\"x\":\"\xc3\"}", FALSE},       /* invalid UTF-8 */
+    {"{" T0 ",\"x\":\"\xc3\"}", FALSE},         /* invalid UTF-8 */
     {"{" T0 ",\"x\":\"\xed\xa0\x80\"}", FALSE}, /* an encoded surrogate */
-    {"{" T0 ",\"x\":\"\xc0\xaf\"}", FALSE},   /* overlong */
+    {"{" T0 ",\"x\":\"\xc0\xaf\"}", FALSE},     /* overlong */
     {"{" T0 ",\"x\" 1}", FALSE},
     {"{" T0 ",x:1}", FALSE},
     {"{" T0 ",\"x\":[1,]}", FALSE},
@@ -72,8 +72,8 @@ test_line_table(void)
     g_autoptr(GString) scratch = g_string_new(NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(line_cases); i++) {
         VmcLogEntry entry;
-        gboolean good = vmc_log_entry_parse(line_cases[i].line, strlen(line_cases[i].line),
-                                            scratch, &entry);
+        gboolean good =
+            vmc_log_entry_parse(line_cases[i].line, strlen(line_cases[i].line), scratch, &entry);
         if (good != line_cases[i].good)
             g_error("case %" G_GSIZE_FORMAT " (%s): expected %s", i, line_cases[i].line,
                     line_cases[i].good ? "good" : "damaged");
@@ -117,7 +117,8 @@ test_repeated_members(void)
         if (good != cases[i].good)
             g_error("case %" G_GSIZE_FORMAT " (%s): expected %s", i, cases[i].line,
                     cases[i].good ? "good" : "damaged");
-        g_autoptr(JsonObject) object = vmc_log_parse_object(cases[i].line, strlen(cases[i].line), 32);
+        g_autoptr(JsonObject) object =
+            vmc_log_parse_object(cases[i].line, strlen(cases[i].line), 32);
         if ((object != NULL) != cases[i].good)
             g_error("case %" G_GSIZE_FORMAT " (%s): json-glib's reading %s", i, cases[i].line,
                     object != NULL ? "accepted it" : "refused it");
@@ -154,12 +155,14 @@ test_repeats_at_pairwise_bound(void)
         for (guint repeat = 0; repeat <= 1; repeat++) {
             g_autoptr(GString) line = g_string_new("{" T0 ",\"x\":{");
             for (guint i = 0; i < n; i++)
-                g_string_append_printf(line, "%s\"m%u\":%u", i > 0 ? "," : "", repeat && i == n - 1 ? 0 : i, i);
+                g_string_append_printf(line, "%s\"m%u\":%u", i > 0 ? "," : "",
+                                       repeat && i == n - 1 ? 0 : i, i);
             g_string_append(line, "}}");
             VmcLogEntry entry;
             gboolean good = vmc_log_entry_parse(line->str, line->len, scratch, &entry);
             if (good != !repeat)
-                g_error("%u members%s: %s", n, repeat ? " (a repeat)" : "", good ? "good" : "damaged");
+                g_error("%u members%s: %s", n, repeat ? " (a repeat)" : "",
+                        good ? "good" : "damaged");
         }
     }
 }
@@ -429,10 +432,19 @@ test_times(void)
     g_assert_cmpint(vmc_log_parse_time("2026-11-29T11:02:03+01:00"), ==, 1795946523000000);
     g_assert_cmpint(vmc_log_parse_time("2026-11-29t05:02:03-05:00"), ==, 1795946523000000);
     g_assert_cmpint(vmc_log_parse_time("2024-02-29T00:00:00Z"), ==, 1709164800000000);
-    const char *bad[] = {"", "2026-11-29", "2026-11-29T10:02:03", "2026-11-29T10:02:03.Z",
-                         "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-29T24:00:00Z",
-                         "2026-11-29T10:60:00Z", "2026-11-29T10:02:03Zx", "1969-12-31T23:59:59Z",
-                         "2026-11-29T10:02:03+1:00", "2026-11-29 10:02:03Z", "2026-1-29T10:02:03Z"};
+    const char *bad[] = {"",
+                         "2026-11-29",
+                         "2026-11-29T10:02:03",
+                         "2026-11-29T10:02:03.Z",
+                         "2026-13-01T00:00:00Z",
+                         "2025-02-29T00:00:00Z",
+                         "2026-11-29T24:00:00Z",
+                         "2026-11-29T10:60:00Z",
+                         "2026-11-29T10:02:03Zx",
+                         "1969-12-31T23:59:59Z",
+                         "2026-11-29T10:02:03+1:00",
+                         "2026-11-29 10:02:03Z",
+                         "2026-1-29T10:02:03Z"};
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
         if (vmc_log_parse_time(bad[i]) != -1)
             g_error("'%s' parsed as a time", bad[i]);
@@ -457,14 +469,14 @@ temp_log(const char *content, gsize length)
 static void
 test_stream_damaged(void)
 {
-    const char *content = GOOD("start")                   /* 1 */
-                          "not json\n"                    /* 2 */
-                          "\n"                            /* 3: empty, silent */
-                          GOOD("end")                     /* 4 */
-                          "{\"v\":1,\"event\":\"end\",\"ti" /* 5: cut, then a record */
-                          GOOD("denied")                  /* 5 (same line) */
-                          GOOD("denied")                  /* 6 */
-                          "{\"v\":1,\"event\":\"start\"";  /* 7: truncated, no '\n' */
+    const char *content = GOOD("start")   /* 1 */
+        "not json\n"                      /* 2 */
+        "\n"                              /* 3: empty, silent */
+        GOOD("end")                       /* 4 */
+        "{\"v\":1,\"event\":\"end\",\"ti" /* 5: cut, then a record */
+        GOOD("denied")                    /* 5 (same line) */
+        GOOD("denied")                    /* 6 */
+        "{\"v\":1,\"event\":\"start\"";   /* 7: truncated, no '\n' */
     int fd = temp_log(content, strlen(content));
     g_autoptr(VmcLogReader) reader = vmc_log_reader_new_for_fd(fd);
     g_autoptr(GError) error = NULL;
@@ -501,7 +513,8 @@ static void
 test_stream_long_lines(void)
 {
     g_autoptr(GString) content = g_string_new(NULL);
-    const char *head = "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\",\"p\":\"";
+    const char *head =
+        "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:02:03.123Z\",\"p\":\"";
     for (guint extra = 0; extra < 2; extra++) {
         gsize pad = VMC_RECORD_MAX_LINE - strlen(head) - 3 + extra;
         g_string_append(content, head);

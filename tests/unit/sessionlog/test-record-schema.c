@@ -80,7 +80,8 @@ assert_entry(const VmcLogEntry *got, const VmcLogEntry *want)
     g_assert_cmpint(got->event, ==, want->event);
     const char *const got_strings[] = RECORD_ENTRY_STRINGS(got);
     const char *const want_strings[] = RECORD_ENTRY_STRINGS(want);
-    const gint64 got_numbers[] = RECORD_ENTRY_NUMBERS(got), want_numbers[] = RECORD_ENTRY_NUMBERS(want);
+    const gint64 got_numbers[] = RECORD_ENTRY_NUMBERS(got),
+                 want_numbers[] = RECORD_ENTRY_NUMBERS(want);
     const double got_rates[] = RECORD_ENTRY_RATES(got), want_rates[] = RECORD_ENTRY_RATES(want);
     G_STATIC_ASSERT(G_N_ELEMENTS(got_strings) == G_N_ELEMENTS(record_entry_string_names));
     G_STATIC_ASSERT(G_N_ELEMENTS(got_numbers) == G_N_ELEMENTS(record_entry_number_names));
@@ -227,8 +228,8 @@ test_golden(void)
 static void
 test_old_logs(void)
 {
-    g_autofree char *dir_path = g_test_build_filename(G_TEST_DIST, "fuzz", "corpus", "log-reader",
-                                                      NULL);
+    g_autofree char *dir_path =
+        g_test_build_filename(G_TEST_DIST, "fuzz", "corpus", "log-reader", NULL);
     g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
     g_assert_nonnull(dir);
     g_autoptr(GString) scratch = g_string_new(NULL);
@@ -301,8 +302,8 @@ test_wrong_kinds(void)
     const char *const no_record[] = {"[]", "{\"event\":\"stop\"}", "{\"vm\":\"a\"}",
                                      "{\"event\":\"end\",\"vm\":\"a\",\"vm\":\"b\"}"};
     for (guint i = 0; i < G_N_ELEMENTS(no_record); i++)
-        g_assert_false(vmc_record_fields_parse(no_record[i], strlen(no_record[i]), DEPTH_MAX,
-                                               &fields, NULL));
+        g_assert_false(
+            vmc_record_fields_parse(no_record[i], strlen(no_record[i]), DEPTH_MAX, &fields, NULL));
     g_assert_cmpuint(fields.end.channels->len, ==, 1); /* untouched */
 }
 

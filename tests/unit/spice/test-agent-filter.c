@@ -10,8 +10,9 @@
 #include <spice/protocol.h>
 #include <spice/vd_agent.h>
 
-#define CAPS_DEFAULT ((1u << SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION) | \
-                      (1u << SPICE_COMMON_CAP_AUTH_SPICE) | (1u << SPICE_COMMON_CAP_MINI_HEADER))
+#define CAPS_DEFAULT                                                                               \
+    ((1u << SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION) | (1u << SPICE_COMMON_CAP_AUTH_SPICE) |      \
+     (1u << SPICE_COMMON_CAP_MINI_HEADER))
 #define CAPS_NO_MINI (CAPS_DEFAULT & ~(1u << SPICE_COMMON_CAP_MINI_HEADER))
 #define TICKET_SIZE 128
 
@@ -200,8 +201,8 @@ run_link(Run *run, guint32 client_caps, guint32 server_caps)
     g_assert_true(run_feed(run, VMC_AGENT_FROM_VM, server->data + server->len - 4, 4, 1));
     g_assert_cmpmem(run->out[VMC_AGENT_FROM_VM]->data, run->out[VMC_AGENT_FROM_VM]->len,
                     server->data, server->len);
-    g_assert_cmpmem(run->out[VMC_AGENT_TO_VM]->data, run->out[VMC_AGENT_TO_VM]->len,
-                    client->data, client->len);
+    g_assert_cmpmem(run->out[VMC_AGENT_TO_VM]->data, run->out[VMC_AGENT_TO_VM]->len, client->data,
+                    client->len);
     g_byte_array_set_size(run->out[0], 0);
     g_byte_array_set_size(run->out[1], 0);
     run->taken[0] = run->taken[1] = 0;
@@ -211,20 +212,20 @@ run_link(Run *run, guint32 client_caps, guint32 server_caps)
 /* ---- reading the output back ---- */
 
 typedef struct {
-    guint n_agent_data;     /* AGENT_DATA messages */
-    guint32 tokens;         /* num_tokens of AGENT_TOKEN messages */
-    guint n_other;          /* other messages */
-    GByteArray *agent;      /* the agent stream: AGENT_DATA bodies, concatenated */
+    guint n_agent_data; /* AGENT_DATA messages */
+    guint32 tokens;     /* num_tokens of AGENT_TOKEN messages */
+    guint n_other;      /* other messages */
+    GByteArray *agent;  /* the agent stream: AGENT_DATA bodies, concatenated */
 } Parsed;
 
 static void
 parse_messages(const GByteArray *a, gboolean mini, VmcAgentDirection dir, Parsed *ret)
 {
     gsize hsize = mini ? 6 : 18, off = mini ? 0 : 8;
-    guint16 data_type = dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA
-                                               : SPICE_MSG_MAIN_AGENT_DATA;
-    guint16 token_type = dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_TOKEN
-                                                : SPICE_MSG_MAIN_AGENT_TOKEN;
+    guint16 data_type =
+        dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA : SPICE_MSG_MAIN_AGENT_DATA;
+    guint16 token_type =
+        dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_TOKEN : SPICE_MSG_MAIN_AGENT_TOKEN;
     memset(ret, 0, sizeof *ret);
     ret->agent = g_byte_array_new();
     for (gsize i = 0; i < a->len;) {
@@ -309,8 +310,8 @@ test_allow_all_untouched(void)
         g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data, down->len, chunks[c]));
         g_assert_cmpmem(run.out[1]->data, run.out[1]->len, down->data, down->len);
         const VmcAgentStats *s = vmc_agent_filter_get_stats(run.filter);
-        g_assert_cmpuint(s->file_transfer_dropped + s->bytes_dropped_to_vm +
-                             s->bytes_injected_from_vm, ==, 0);
+        g_assert_cmpuint(
+            s->file_transfer_dropped + s->bytes_dropped_to_vm + s->bytes_injected_from_vm, ==, 0);
         run_clear(&run);
     }
 }
@@ -340,8 +341,7 @@ check_split(const GByteArray *agent, const GByteArray *expect, const gsize *cuts
     Run run;
     run_init(&run, &deny_files, CAPS_DEFAULT);
     run_link(&run, CAPS_DEFAULT, CAPS_DEFAULT);
-    g_autoptr(GByteArray) in = split_into_messages(agent, cuts, n_cuts,
-                                                   SPICE_MSGC_MAIN_AGENT_DATA);
+    g_autoptr(GByteArray) in = split_into_messages(agent, cuts, n_cuts, SPICE_MSGC_MAIN_AGENT_DATA);
     g_assert_true(run_feed(&run, VMC_AGENT_TO_VM, in->data, in->len, chunk));
 
     Parsed up, down;
@@ -401,8 +401,8 @@ test_split_data(void)
     Run run;
     run_init(&run, &deny_files, CAPS_DEFAULT);
     run_link(&run, CAPS_DEFAULT, CAPS_DEFAULT);
-    g_autoptr(GByteArray) in = split_into_messages(agent, cuts, G_N_ELEMENTS(cuts),
-                                                   SPICE_MSGC_MAIN_AGENT_DATA);
+    g_autoptr(GByteArray) in =
+        split_into_messages(agent, cuts, G_N_ELEMENTS(cuts), SPICE_MSGC_MAIN_AGENT_DATA);
     g_assert_true(run_feed(&run, VMC_AGENT_TO_VM, in->data, in->len, 11));
     Parsed up, down;
     parse_messages(run.out[VMC_AGENT_TO_VM], TRUE, VMC_AGENT_TO_VM, &up);
@@ -428,26 +428,34 @@ typedef struct {
 
 /* Both ways: grab, data, release and a request for the other side's data. */
 static const guint32 clipboard_traffic[] = {
-    VD_AGENT_CLIPBOARD_GRAB, VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_CLIPBOARD,
+    VD_AGENT_CLIPBOARD_GRAB,    VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_CLIPBOARD,
     VD_AGENT_CLIPBOARD_RELEASE, VD_AGENT_MONITORS_CONFIG,
 };
 
 static const ClipboardCase clipboard_cases[] = {
-    {"both", {TRUE, TRUE, TRUE},
+    {"both",
+     {TRUE, TRUE, TRUE},
      {VD_AGENT_CLIPBOARD_GRAB, VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_CLIPBOARD,
       VD_AGENT_CLIPBOARD_RELEASE, VD_AGENT_MONITORS_CONFIG},
      {VD_AGENT_CLIPBOARD_GRAB, VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_CLIPBOARD,
-      VD_AGENT_CLIPBOARD_RELEASE, VD_AGENT_MONITORS_CONFIG}, 0, 0},
-    {"to-vm", {TRUE, TRUE, FALSE},
+      VD_AGENT_CLIPBOARD_RELEASE, VD_AGENT_MONITORS_CONFIG},
+     0,
+     0},
+    {"to-vm",
+     {TRUE, TRUE, FALSE},
      {VD_AGENT_CLIPBOARD_GRAB, VD_AGENT_CLIPBOARD, VD_AGENT_CLIPBOARD_RELEASE,
       VD_AGENT_MONITORS_CONFIG},
-     {VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_MONITORS_CONFIG}, 0, 4},
-    {"from-vm", {TRUE, FALSE, TRUE},
+     {VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_MONITORS_CONFIG},
+     0,
+     4},
+    {"from-vm",
+     {TRUE, FALSE, TRUE},
      {VD_AGENT_CLIPBOARD_REQUEST, VD_AGENT_MONITORS_CONFIG},
      {VD_AGENT_CLIPBOARD_GRAB, VD_AGENT_CLIPBOARD, VD_AGENT_CLIPBOARD_RELEASE,
-      VD_AGENT_MONITORS_CONFIG}, 4, 0},
-    {"none", {TRUE, FALSE, FALSE},
-     {VD_AGENT_MONITORS_CONFIG}, {VD_AGENT_MONITORS_CONFIG}, 4, 4},
+      VD_AGENT_MONITORS_CONFIG},
+     4,
+     0},
+    {"none", {TRUE, FALSE, FALSE}, {VD_AGENT_MONITORS_CONFIG}, {VD_AGENT_MONITORS_CONFIG}, 4, 4},
 };
 
 static void
@@ -470,8 +478,8 @@ test_clipboard(gconstpointer data)
     run_init(&run, &c->policy, CAPS_DEFAULT);
     run_link(&run, CAPS_DEFAULT, CAPS_DEFAULT);
     for (guint dir = 0; dir < 2; dir++) {
-        guint16 type = dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA
-                                              : SPICE_MSG_MAIN_AGENT_DATA;
+        guint16 type =
+            dir == VMC_AGENT_TO_VM ? SPICE_MSGC_MAIN_AGENT_DATA : SPICE_MSG_MAIN_AGENT_DATA;
         g_autoptr(GByteArray) in = g_byte_array_new();
         for (gsize i = 0; i < G_N_ELEMENTS(clipboard_traffic); i++) {
             g_autoptr(GByteArray) one = g_byte_array_new();
@@ -548,7 +556,7 @@ test_capabilities(void)
     add32(agent, VD_AGENT_ANNOUNCE_CAPABILITIES);
     add_zeros(agent, 8);
     add32(agent, 12);
-    add32(agent, 1);                    /* request */
+    add32(agent, 1);                      /* request */
     add32(agent, 0xffffffff & ~disabled); /* every other cap of word 0 */
     add32(agent, 0x5);
     g_autoptr(GByteArray) down = g_byte_array_new();
@@ -628,8 +636,8 @@ typedef struct {
     const char *name;
     guint32 client_caps;
     guint32 server_caps;
-    VmcAgentDirection dir;   /* of the offending bytes, after both link phases */
-    const char *expect;      /* in the message */
+    VmcAgentDirection dir; /* of the offending bytes, after both link phases */
+    const char *expect;    /* in the message */
 } FailCase;
 
 static GByteArray *
@@ -714,8 +722,8 @@ test_at_bounds(void)
     add_message(in, TRUE, SPICE_MSG_MAIN_AGENT_DATA, agent->data, agent->len);
     /* fed whole: the output fills and the filter takes what fits */
     gsize taken = 0;
-    g_assert_true(vmc_agent_filter_feed(run.filter, VMC_AGENT_FROM_VM, in->data, in->len, &taken,
-                                        NULL));
+    g_assert_true(
+        vmc_agent_filter_feed(run.filter, VMC_AGENT_FROM_VM, in->data, in->len, &taken, NULL));
     g_assert_cmpuint(taken, <, in->len);
     gsize pending = 0;
     vmc_agent_filter_output(run.filter, VMC_AGENT_FROM_VM, &pending);

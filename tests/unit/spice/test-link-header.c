@@ -107,8 +107,7 @@ static const LinkCase link_cases[] = {
     {"offset-past-size", "REDQ", 2, 100, 1, 0, 0, 101, VMC_SPICE_ERROR_CAPS},
     /* what 32-bit arithmetic would let through */
     {"overflow-counts", "REDQ", 2, 4096, 1, 0xffffffff, 0xffffffff, 18, VMC_SPICE_ERROR_CAPS},
-    {"overflow-count-wrap", "REDQ", 2, 4096, 1, 0x40000000, 0x40000000, 18,
-     VMC_SPICE_ERROR_CAPS},
+    {"overflow-count-wrap", "REDQ", 2, 4096, 1, 0x40000000, 0x40000000, 18, VMC_SPICE_ERROR_CAPS},
     {"overflow-offset", "REDQ", 2, 4096, 1, 4, 0, 0xfffffff0, VMC_SPICE_ERROR_CAPS},
     {"overflow-offset-max", "REDQ", 2, 4096, 1, 0, 0, 0xffffffff, VMC_SPICE_ERROR_CAPS},
 };
@@ -264,8 +263,8 @@ test_allowlist(void)
 static void
 test_channel_names(void)
 {
-    static const char *const names[] = {NULL,       "main",     "display", "inputs",
-                                        "cursor",   "playback", "record",  "tunnel",
+    static const char *const names[] = {NULL,        "main",     "display", "inputs",
+                                        "cursor",    "playback", "record",  "tunnel",
                                         "smartcard", "usbredir", "port",    "webdav"};
     G_STATIC_ASSERT(G_N_ELEMENTS(names) == VMC_SPICE_CHANNEL_MAX + 1);
     for (guint type = 1; type <= VMC_SPICE_CHANNEL_MAX; type++) {

@@ -133,10 +133,10 @@ static gsize
 make_link(guint8 *buf, guint8 type)
 {
     static const guint8 link[] = {
-        'R', 'E', 'D', 'Q', 2, 0, 0, 0, 2, 0, 0, 0, 26, 0, 0, 0, /* header, size 26 */
-        0, 0, 0, 0, 0, 0,                                       /* connection, type, id */
-        1, 0, 0, 0, 1, 0, 0, 0, 18, 0, 0, 0,                    /* 1 + 1 caps at 18 */
-        0x0b, 0, 0, 0, 0x09, 0, 0, 0,                           /* the caps */
+        'R',  'E', 'D', 'Q', 2,    0, 0, 0, 2,  0, 0, 0, 26, 0, 0, 0, /* header, size 26 */
+        0,    0,   0,   0,   0,    0,                                 /* connection, type, id */
+        1,    0,   0,   0,   1,    0, 0, 0, 18, 0, 0, 0,              /* 1 + 1 caps at 18 */
+        0x0b, 0,   0,   0,   0x09, 0, 0, 0,                           /* the caps */
     };
     memcpy(buf, link, sizeof link);
     buf[20] = type;
@@ -289,7 +289,7 @@ typedef struct {
     guint8 type;
     gsize up_bytes;
     gsize down_bytes;
-    guint delay_ms;  /* the VM side waits this long before reading */
+    guint delay_ms; /* the VM side waits this long before reading */
     gint done;
 } Exchange;
 
@@ -431,8 +431,8 @@ test_bad_headers(Fixture *f, gconstpointer data)
 {
     guint8 link[64];
     gsize length = make_link(link, VMC_SPICE_CHANNEL_USBREDIR);
-    static const guint8 known_bad[] = {'R', 'E', 'D', 'Q', 2, 0, 0, 0,
-                                       2, 0, 0, 0, 0xaa, 0xaa, 0xaa, 0xaa};
+    static const guint8 known_bad[] = {'R', 'E', 'D', 'Q', 2,    0,    0,    0,
+                                       2,   0,   0,   0,   0xaa, 0xaa, 0xaa, 0xaa};
 
     expect_refused(f, link, length, 0);
     g_assert_nonnull(strstr(f->last_detail, "usbredir"));
@@ -725,7 +725,8 @@ test_series(Fixture *f, gconstpointer data)
 {
     gint64 before = g_get_real_time();
     for (guint i = 0; i < 3; i++) {
-        Exchange x = {.type = VMC_SPICE_CHANNEL_MAIN, .up_bytes = 1000 * (i + 1),
+        Exchange x = {.type = VMC_SPICE_CHANNEL_MAIN,
+                      .up_bytes = 1000 * (i + 1),
                       .down_bytes = 500000 * (i + 1)};
         run_exchange(f, &x);
         run_for_ms(f, 700);
@@ -763,7 +764,7 @@ test_series(Fixture *f, gconstpointer data)
 
 /* ---- the rate series, pure ---- */
 
-#define S(x) ((gint64)((double)(x) * G_USEC_PER_SEC))
+#define S(x) ((gint64)((double)(x)*G_USEC_PER_SEC))
 
 static guint64
 rate_sample(VmcRelayStats *stats, guint i)
@@ -859,11 +860,10 @@ test_rate_downsample(void)
     vmc_relay_rate_clear(&rate);
 }
 
-
 /* ---- plain streams (X11, sound): no link phase, own counters ---- */
 
 typedef struct {
-    int listen_fd;        /* the stream's target (Unix or TCP), blocking */
+    int listen_fd; /* the stream's target (Unix or TCP), blocking */
     gsize up_bytes;
     gsize down_bytes;
     gint done;
@@ -938,8 +938,8 @@ listen_tcp(struct sockaddr_in *ret_address)
 static void
 run_stream(Fixture *f, const char *path, StreamPeer *peer)
 {
-    StreamClient client = {.path = path, .up_bytes = peer->up_bytes,
-                           .down_bytes = peer->down_bytes};
+    StreamClient client = {
+        .path = path, .up_bytes = peer->up_bytes, .down_bytes = peer->down_bytes};
     GThread *target = g_thread_new("stream-target", stream_target_thread, peer);
     GThread *thread = g_thread_new("stream-client", stream_client_thread, &client);
     /* the loop runs until both ends saw the other's end */
@@ -973,7 +973,8 @@ test_stream_unix(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autofree char *target_path = g_build_filename(f->dir, "x11-target.sock", NULL);
     g_autofree char *stream_path = g_build_filename(f->dir, "x11.sock", NULL);
-    StreamPeer peer = {.listen_fd = listen_at(target_path, 0), .up_bytes = 300 * 1024,
+    StreamPeer peer = {.listen_fd = listen_at(target_path, 0),
+                       .up_bytes = 300 * 1024,
                        .down_bytes = 2 * 1024 * 1024};
     struct sockaddr_un target;
     fill_address(&target, target_path);
@@ -1275,8 +1276,8 @@ run_scenario(Fixture *f, Scenario *sc)
 static Scenario
 scenario_new(void)
 {
-    return (Scenario){NULL, g_byte_array_new(), g_byte_array_new(), g_byte_array_new(),
-                      g_byte_array_new(), 0};
+    return (Scenario){
+        NULL, g_byte_array_new(), g_byte_array_new(), g_byte_array_new(), g_byte_array_new(), 0};
 }
 
 /* A file transfer's start: removed under deny (the client gets its token and
