@@ -118,6 +118,7 @@ check_port(const char *what, gint value, guint16 *ret_port, GError **error)
 
 typedef struct {
     gboolean compress, no_audio, takeover, verbose, list, help, version, trusted_x11, microphone;
+    gboolean native, x11;
     char *identity_file;
     gint ssh_port, remote_port;
     char **ssh_options;
@@ -141,6 +142,8 @@ parse_options(char ***words, RawArgs *raw, GError **error)
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &raw->verbose, NULL, NULL},
         {"trusted-x11", 0, 0, G_OPTION_ARG_NONE, &raw->trusted_x11, NULL, NULL},
         {"microphone", 0, 0, G_OPTION_ARG_NONE, &raw->microphone, NULL, NULL},
+        {"native", 0, 0, G_OPTION_ARG_NONE, &raw->native, NULL, NULL},
+        {"x11", 0, 0, G_OPTION_ARG_NONE, &raw->x11, NULL, NULL},
         {"list", 'l', 0, G_OPTION_ARG_NONE, &raw->list, NULL, NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &raw->help, NULL, NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &raw->version, NULL, NULL},
@@ -200,10 +203,32 @@ check_positionals(char **words, const RawArgs *raw, GError **error)
     return TRUE;
 }
 
+/* What only the X11 mode (OpenSSH's ssh) has: refused with --native. */
+static gboolean
+check_native(const RawArgs *raw, GError **error)
+{
+    if (raw->native && raw->x11)
+        return usage_error(error, "--native and --x11 exclude each other");
+    if (raw->native && raw->list)
+        return usage_error(error, "--list cannot be combined with --native");
+    if (!raw->native)
+        return TRUE;
+    if (raw->trusted_x11)
+        return usage_error(error, "--trusted-x11 is for --x11: native mode has no X11 forward");
+    if (raw->remote_port != PORT_UNSET)
+        return usage_error(error, "--remote-port is for --x11: native mode needs no sound tunnel");
+    if (raw->ssh_options != NULL && raw->ssh_options[0] != NULL)
+        return usage_error(error, "-o is for --x11 (OpenSSH's ssh): native mode reads "
+                                  "~/.ssh/config; put the option there");
+    return TRUE;
+}
+
 static gboolean
 check_combination(const RawArgs *raw, VmcLauncherArgs *out, GError **error)
 {
     gboolean remote = raw->remote_port != PORT_UNSET;
+    if (!check_native(raw, error))
+        return FALSE;
     if (raw->list &&
         (raw->takeover || raw->no_audio || remote || raw->trusted_x11 || raw->microphone))
         return usage_error(error, "--list cannot be combined with --takeover, --no-audio, "
@@ -242,6 +267,9 @@ vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args, GError
     if (!check_positionals(words, &raw, error) || !check_combination(&raw, &args, error))
         return FALSE;
     args.action = raw.list ? VMC_LAUNCHER_ACTION_LIST : VMC_LAUNCHER_ACTION_OPEN;
+    args.mode = raw.native ? VMC_LAUNCHER_MODE_NATIVE
+                : raw.x11  ? VMC_LAUNCHER_MODE_X11
+                           : VMC_LAUNCHER_MODE_AUTO;
     args.destination = g_strdup(words[1]);
     args.vm = raw.list ? NULL : g_strdup(words[2]);
     args.compress = raw.compress;
@@ -255,6 +283,17 @@ vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args, GError
         raw.ssh_options != NULL ? g_steal_pointer(&raw.ssh_options) : g_new0(char *, 1);
     *ret_args = args;
     return TRUE;
+}
+
+VmcLauncherMode
+vmc_launcher_choose_mode(const VmcLauncherArgs *args, gboolean viewer_installed)
+{
+    g_return_val_if_fail(args != NULL, VMC_LAUNCHER_MODE_X11);
+    if (args->mode != VMC_LAUNCHER_MODE_AUTO)
+        return args->mode;
+    gboolean ssh_only = args->trusted_x11 || args->remote_port != 0 ||
+                        (args->ssh_options != NULL && args->ssh_options[0] != NULL);
+    return viewer_installed && !ssh_only ? VMC_LAUNCHER_MODE_NATIVE : VMC_LAUNCHER_MODE_X11;
 }
 
 void

@@ -20,6 +20,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "native-ssh-priv.h"
 #include "vmc-build-config.h"
 #include "vmc-common.h"
 #include "vmc-launcher.h"
@@ -45,13 +46,11 @@ typedef struct {
     guint kill_timer;
 } Launcher;
 
-static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
-
 /* One line on stderr, "vmconsole: " and the message through
  * vmc_print_escaped() (every %s escaped and capped): everything the
- * launcher says goes through here. */
-static void
-say(const char *format, ...)
+ * launcher says goes through here (native mode's files too). */
+void
+vmc_launcher_say(const char *format, ...)
 {
     va_list ap;
     va_start(ap, format);
@@ -71,17 +70,25 @@ print_usage(FILE *out)
              "       vmconsole [options] [user@]host --list\n"
              "\n"
              "Opens the VM's graphical console from the host's vmconsole gateway through ssh,\n"
-             "with the VM's sound on this laptop's speakers.\n"
+             "with the VM's sound on this laptop's speakers. Two modes:\n"
+             "  native: remote-viewer runs here and the VM's Spice connections come over one\n"
+             "          SSH connection (libssh; ~/.ssh/config, known_hosts and the agent apply)\n"
+             "  X11:    remote-viewer runs on the host, drawn here through ssh -X, the sound\n"
+             "          through a reverse tunnel (OpenSSH's ssh)\n"
+             "The default is native when remote-viewer is installed here, else X11 (and X11\n"
+             "when -o, --trusted-x11 or --remote-port is given).\n"
              "\n"
              "Options:\n"
+             "      --native          native mode (needs remote-viewer here)\n"
+             "      --x11             X11 mode (needs an X display here)\n"
              "  -l, --list            the VMs you may open on the host\n"
              "      --takeover        take the console over from a session holding it\n"
-             "      --no-audio        no sound (no tunnel)\n"
+             "      --no-audio        no sound (X11: no tunnel; native: the viewer plays none)\n"
              "      --microphone      the VM may record from this laptop's microphone (where\n"
              "                        the host allows it; off by default)\n"
-             "      --remote-port N   the sound tunnel's port on the host, for a key that\n"
+             "      --remote-port N   X11: the sound tunnel's port on the host, for a key that\n"
              "                        allows only a fixed one (permitlisten=\"localhost:N\")\n"
-             "      --trusted-x11     trusted X11 forwarding (ssh -X with ForwardX11Trusted=yes):\n"
+             "      --trusted-x11     X11: trusted X11 forwarding (ForwardX11Trusted=yes):\n"
              "                        whatever reaches the host's end of the forward can then\n"
              "                        read this display's keystrokes and windows and drive it;\n"
              "                        only for a program that fails without (the default is\n"
@@ -89,13 +96,14 @@ print_usage(FILE *out)
              "  -C                    ssh compression (slow links)\n"
              "  -i KEY                ssh identity file\n"
              "  -p PORT               ssh port\n"
-             "  -o OPTION             an ssh option (repeatable), as for ssh -o\n"
-             "  -v                    say more (and ssh -v)\n"
+             "  -o OPTION             X11: an ssh option (repeatable), as for ssh -o\n"
+             "  -v                    say more (and ssh -v; native: libssh's protocol log)\n"
              "  -h, --help            this text\n"
              "  -V, --version         the version\n"
              "\n"
              "Exit status: the gateway's (0 ok, 2 bad request, 3 not permitted, 4 VM not\n"
              "running, 5 console busy, 7 no X11 forward, 8 host audit log not writable),\n"
+             "1 native mode failed here (no viewer, the viewer failed), 7 no display here,\n"
              "255 when ssh failed, 128+N after signal N. See vmconsole(1).\n");
 }
 
@@ -110,29 +118,32 @@ open_sound(const VmcLauncherArgs *args, VmcPulseEndpoint **ret_endpoint)
     /* an earlier run killed outright (SIGKILL, a crash) could not unload its endpoint */
     g_autoptr(GPtrArray) swept = vmc_pulse_endpoint_sweep(NULL, VMC_PULSE_TIMEOUT_MS, &error);
     for (guint i = 0; swept != NULL && i < swept->len; i++)
-        say("sound: %s", (const char *)g_ptr_array_index(swept, i));
+        vmc_launcher_say("sound: %s", (const char *)g_ptr_array_index(swept, i));
     g_clear_error(&error); /* no server: the open below says so */
     VmcPulseEndpoint *endpoint =
         vmc_pulse_endpoint_open(NULL, VMC_PULSE_TIMEOUT_MS, args->microphone, &error);
     if (endpoint == NULL) {
-        say("no sound: %.*s; the console opens without sound", SHOWN_MAX, error->message);
+        vmc_launcher_say("no sound: %.*s; the console opens without sound", SHOWN_MAX,
+                         error->message);
         return VMC_LAUNCHER_SOUND_NONE;
     }
     const VmcPulseServerInfo *info = vmc_pulse_endpoint_get_server(endpoint);
     g_autofree char *server = vmc_pulse_server_describe(info);
     const char *microphone = args->microphone ? ", with the microphone" : "";
     if (info->kind == VMC_PULSE_SERVER_PIPEWIRE)
-        say("sound: laptop %s via tunnel%s (it cannot check a cookie: vmconsole checks it in "
+        vmc_launcher_say(
+            "sound: laptop %s via tunnel%s (it cannot check a cookie: vmconsole checks it in "
             "front of it while the session runs)",
             server, microphone);
     else
-        say("sound: laptop %s via tunnel%s", server, microphone);
+        vmc_launcher_say("sound: laptop %s via tunnel%s", server, microphone);
     if (args->verbose && vmc_pulse_endpoint_get_module_index(endpoint) != G_MAXUINT32)
-        say("sound endpoint: %s:%u, module %u", VMC_LAUNCHER_CONNECT_HOST,
-            vmc_pulse_endpoint_get_port(endpoint), vmc_pulse_endpoint_get_module_index(endpoint));
+        vmc_launcher_say("sound endpoint: %s:%u, module %u", VMC_LAUNCHER_CONNECT_HOST,
+                         vmc_pulse_endpoint_get_port(endpoint),
+                         vmc_pulse_endpoint_get_module_index(endpoint));
     else if (args->verbose)
-        say("sound endpoint: %s:%u (the guard; no module loaded)", VMC_LAUNCHER_CONNECT_HOST,
-            vmc_pulse_endpoint_get_port(endpoint));
+        vmc_launcher_say("sound endpoint: %s:%u (the guard; no module loaded)",
+                         VMC_LAUNCHER_CONNECT_HOST, vmc_pulse_endpoint_get_port(endpoint));
     *ret_endpoint = endpoint;
     return vmc_pulse_endpoint_is_authenticated(endpoint) ? VMC_LAUNCHER_SOUND_COOKIE
                                                          : VMC_LAUNCHER_SOUND_OPEN;
@@ -146,18 +157,21 @@ close_sound(VmcPulseEndpoint *endpoint, gboolean launcher_microphone)
         return;
     guint refused = vmc_pulse_endpoint_get_refused(endpoint);
     if (refused > 0)
-        say("sound: refused %u connection%s to the tunnel without the session's cookie", refused,
+        vmc_launcher_say(
+            "sound: refused %u connection%s to the tunnel without the session's cookie", refused,
             refused == 1 ? "" : "s");
     g_autofree char *commands = vmc_pulse_endpoint_get_refused_commands(endpoint);
     if (commands != NULL) /* command names and counts: the whole list */
-        say("sound: refused %.*s from the host: only playing sound%s is let through to this "
+        vmc_launcher_say(
+            "sound: refused %.*s from the host: only playing sound%s is let through to this "
             "laptop's sound server",
             (int)strlen(commands), commands,
             vmc_pulse_endpoint_get_server(endpoint) != NULL && launcher_microphone
                 ? " and the microphone"
                 : "");
     if (!vmc_pulse_endpoint_close(endpoint, &error))
-        say("could not remove the sound endpoint from the laptop's sound server: %.*s; "
+        vmc_launcher_say(
+            "could not remove the sound endpoint from the laptop's sound server: %.*s; "
             "remove it with: pactl unload-module %u",
             SHOWN_MAX, error->message, vmc_pulse_endpoint_get_module_index(endpoint));
 }
@@ -184,7 +198,7 @@ write_stdin(Launcher *launcher, guint16 allocated_port)
         memset(text, 0, length); /* the cookie */
     close(launcher->stdin_fd);
     launcher->stdin_fd = -1;
-    say(WITH_DOTS("opening %s"), launcher->args->vm);
+    vmc_launcher_say(WITH_DOTS("opening %s"), launcher->args->vm);
 }
 
 static void
@@ -197,7 +211,7 @@ on_line(const char *line, gsize length, gpointer data)
         vmc_launcher_parse_allocated_port(line, length,
                                           vmc_pulse_endpoint_get_port(launcher->endpoint), &port)) {
         if (launcher->args->verbose)
-            say("the host's end of the sound tunnel: port %u", port);
+            vmc_launcher_say("the host's end of the sound tunnel: port %u", port);
         write_stdin(launcher, port);
         return;
     }
@@ -273,7 +287,7 @@ on_kill_timer(gpointer data)
     Launcher *launcher = data;
     launcher->kill_timer = 0;
     if (!launcher->exited) {
-        say("ssh did not end within %d s: killing it", KILL_DELAY_MS / 1000);
+        vmc_launcher_say("ssh did not end within %d s: killing it", KILL_DELAY_MS / 1000);
         kill(launcher->pid, SIGKILL);
     }
     return G_SOURCE_REMOVE;
@@ -331,24 +345,26 @@ static int
 report_end(const Launcher *launcher)
 {
     if (launcher->signal != 0) {
-        say("stopped by signal %d (%s)%s%s", launcher->signal, g_strsignal(launcher->signal),
-            launcher->pid > 0 ? ": ssh has ended" : " before ssh started",
-            launcher->endpoint != NULL ? ", the sound endpoint is removed" : "");
+        vmc_launcher_say("stopped by signal %d (%s)%s%s", launcher->signal,
+                         g_strsignal(launcher->signal),
+                         launcher->pid > 0 ? ": ssh has ended" : " before ssh started",
+                         launcher->endpoint != NULL ? ", the sound endpoint is removed" : "");
         return 128 + launcher->signal;
     }
     gboolean dynamic = vmc_launcher_wants_allocated_port(launcher->args, launcher->sound);
     if (WIFSIGNALED(launcher->wait_status)) {
-        say("ssh failed: killed by signal %d (%s)", WTERMSIG(launcher->wait_status),
-            g_strsignal(WTERMSIG(launcher->wait_status)));
+        vmc_launcher_say("ssh failed: killed by signal %d (%s)", WTERMSIG(launcher->wait_status),
+                         g_strsignal(WTERMSIG(launcher->wait_status)));
         return 255;
     }
     int status = WEXITSTATUS(launcher->wait_status);
     const char *hint = vmc_launcher_exit_hint(status, launcher->sound, dynamic);
     if (status == 255)
-        say("ssh failed (exit status 255)%s%s", hint != NULL ? ": " : "", hint ? hint : "");
+        vmc_launcher_say("ssh failed (exit status 255)%s%s", hint != NULL ? ": " : "",
+                         hint ? hint : "");
     else if (status != 0)
-        say("the host's gateway ended with exit status %d%s%s", status, hint != NULL ? ": " : "",
-            hint ? hint : "");
+        vmc_launcher_say("the host's gateway ended with exit status %d%s%s", status,
+                         hint != NULL ? ": " : "", hint ? hint : "");
     return status;
 }
 
@@ -372,7 +388,7 @@ show_argv(char **argv)
         g_autofree char *word = vmc_strdup_printf_escaped(" %.*s", SHOWN_MAX, argv[i]);
         g_string_append(line, word);
     }
-    say("%.*s", (int)line->len, line->str);
+    vmc_launcher_say("%.*s", (int)line->len, line->str);
 }
 
 /* Run ssh for args until it ends; the endpoint (if any) stays open meanwhile. */
@@ -382,7 +398,8 @@ run_ssh(Launcher *launcher)
     g_autoptr(GError) error = NULL;
     g_autofree char *ssh = g_find_program_in_path("ssh");
     if (ssh == NULL) {
-        say("ssh failed: there is no ssh in PATH; install OpenSSH's client (openssh-client)");
+        vmc_launcher_say(
+            "ssh failed: there is no ssh in PATH; install OpenSSH's client (openssh-client)");
         return 255;
     }
     guint16 local_port =
@@ -392,14 +409,14 @@ run_ssh(Launcher *launcher)
         show_argv(argv);
     gboolean stdin_pipe = vmc_launcher_wants_stdin(launcher->args, launcher->sound);
     if (!spawn_ssh(launcher, argv, stdin_pipe, &error)) {
-        say("ssh failed: cannot run %s: %.*s", ssh, SHOWN_MAX, error->message);
+        vmc_launcher_say("ssh failed: cannot run %s: %.*s", ssh, SHOWN_MAX, error->message);
         return 255;
     }
     if (launcher->args->action == VMC_LAUNCHER_ACTION_OPEN) {
         if (stdin_pipe && !vmc_launcher_wants_allocated_port(launcher->args, launcher->sound))
             write_stdin(launcher, 0);
         else if (!stdin_pipe)
-            say(WITH_DOTS("opening %s"), launcher->args->vm);
+            vmc_launcher_say(WITH_DOTS("opening %s"), launcher->args->vm);
     }
     g_main_loop_run(launcher->loop);
     if (launcher->stdin_fd >= 0)
@@ -431,11 +448,12 @@ run(const VmcLauncherArgs *args)
     if (args->action == VMC_LAUNCHER_ACTION_OPEN) {
         const char *display = g_getenv("DISPLAY");
         if (display == NULL || display[0] == '\0') {
-            say("no X display here (DISPLAY is not set): the console window needs one; run "
+            vmc_launcher_say(
+                "no X display here (DISPLAY is not set): the console window needs one; run "
                 "vmconsole in your graphical session");
             return 7;
         }
-        say(WITH_DOTS("connecting to %.*s"), SHOWN_MAX, host);
+        vmc_launcher_say(WITH_DOTS("connecting to %.*s"), SHOWN_MAX, host);
     }
     g_autoptr(VmcPulseEndpoint) endpoint = NULL;
     if (args->action == VMC_LAUNCHER_ACTION_OPEN)
@@ -448,6 +466,25 @@ run(const VmcLauncherArgs *args)
         status = run_ssh(&launcher);
     close_sound(endpoint, args->microphone);
     return status;
+}
+
+/* Native mode: the viewer here, Spice over one libssh connection. */
+static int
+run_native(const VmcLauncherArgs *args, const char *viewer)
+{
+    const char *display = g_getenv("DISPLAY");
+    const char *wayland = g_getenv("WAYLAND_DISPLAY");
+    if ((display == NULL || display[0] == '\0') && (wayland == NULL || wayland[0] == '\0')) {
+        vmc_launcher_say("no display here (neither DISPLAY nor WAYLAND_DISPLAY is set): the "
+                         "console window needs one; run vmconsole in your graphical session");
+        return 7;
+    }
+    if (viewer == NULL) {
+        vmc_launcher_say("--native needs remote-viewer on this laptop (Debian: apt install "
+                         "virt-viewer); or use --x11");
+        return VMC_NATIVE_EXIT_LOCAL;
+    }
+    return vmc_native_run(args, viewer);
 }
 
 int
@@ -466,7 +503,13 @@ main(int argc, char **argv)
         print_usage(stdout);
     else if (args.action == VMC_LAUNCHER_ACTION_VERSION)
         vmc_print_escaped(stdout, "vmconsole %s\n", VMC_VERSION);
-    else
+    else if (args.action == VMC_LAUNCHER_ACTION_OPEN) {
+        g_autofree char *viewer = g_find_program_in_path("remote-viewer");
+        if (vmc_launcher_choose_mode(&args, viewer != NULL) == VMC_LAUNCHER_MODE_NATIVE)
+            status = run_native(&args, viewer);
+        else
+            status = run(&args);
+    } else
         status = run(&args);
     vmc_launcher_args_clear(&args);
     return status;

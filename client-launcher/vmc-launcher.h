@@ -49,8 +49,17 @@ typedef enum {
     VMC_LAUNCHER_ACTION_VERSION,
 } VmcLauncherAction;
 
+/* How the console reaches the laptop (--native, --x11, or chosen: native
+ * when remote-viewer is installed here, else X11). */
+typedef enum {
+    VMC_LAUNCHER_MODE_AUTO,   /* not given on the command line */
+    VMC_LAUNCHER_MODE_NATIVE, /* the viewer here, Spice over one libssh connection */
+    VMC_LAUNCHER_MODE_X11,    /* the viewer on the host, drawn here through ssh -X */
+} VmcLauncherMode;
+
 typedef struct {
     VmcLauncherAction action;
+    VmcLauncherMode mode; /* --native / --x11; AUTO when neither */
     char *destination;    /* [user@]host; OPEN and LIST */
     char *vm;             /* OPEN */
     gboolean compress;    /* -C */
@@ -72,6 +81,12 @@ typedef struct {
  * everything else that parses. */
 gboolean vmc_launcher_parse_args(int argc, char **argv, VmcLauncherArgs *ret_args, GError **error);
 void vmc_launcher_args_clear(VmcLauncherArgs *args);
+
+/* The mode an OPEN runs in: the one asked for (args->mode), else X11 when
+ * an option only ssh -X has was given (-o, --trusted-x11, --remote-port),
+ * else native when a viewer (remote-viewer) is installed on this laptop,
+ * else X11. */
+VmcLauncherMode vmc_launcher_choose_mode(const VmcLauncherArgs *args, gboolean viewer_installed);
 
 /* TRUE for a VM name of the gateway's grammar: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
 gboolean vmc_launcher_vm_name_is_valid(const char *vm);

@@ -61,6 +61,16 @@ test_options(void)
     g_assert_true(args.trusted_x11);
     vmc_launcher_args_clear(&args);
 
+    g_assert_cmpint(args.mode, ==, VMC_LAUNCHER_MODE_AUTO);
+    vmc_launcher_args_clear(&args);
+    g_assert_true(
+        parse("--native -C -i k -p 22 --microphone --takeover kvmhost debianx", &args, NULL));
+    g_assert_cmpint(args.mode, ==, VMC_LAUNCHER_MODE_NATIVE);
+    vmc_launcher_args_clear(&args);
+    g_assert_true(parse("kvmhost debianx --x11", &args, NULL));
+    g_assert_cmpint(args.mode, ==, VMC_LAUNCHER_MODE_X11);
+    vmc_launcher_args_clear(&args);
+
     g_assert_true(parse("kvmhost --no-audio debianx", &args, NULL));
     g_assert_true(args.no_audio);
     vmc_launcher_args_clear(&args);
@@ -138,6 +148,11 @@ test_refused(void)
         {"--no-audio --remote-port 4713 kvmhost debianx", "not with --no-audio"},
         {"--list --takeover kvmhost", "--list cannot be combined"},
         {"--list --trusted-x11 kvmhost", "--list cannot be combined"},
+        {"--native --x11 kvmhost debianx", "--native and --x11 exclude each other"},
+        {"--native --list kvmhost", "--list cannot be combined with --native"},
+        {"--native --trusted-x11 kvmhost debianx", "--trusted-x11 is for --x11"},
+        {"--native --remote-port 4713 kvmhost debianx", "--remote-port is for --x11"},
+        {"--native -o ProxyJump=gw kvmhost debianx", "native mode reads ~/.ssh/config"},
         {cases_long_option, "an ssh option is 1 to 1024"},
         {many->str, "too many -o options"},
         {"-i  kvmhost debianx", "-i: the key file's name is empty"},

@@ -1,0 +1,406 @@
+#!/bin/bash
+# The laptop launcher's native mode (vmconsole --native) against real sshds:
+# its SSH layer (libssh) and its pump, with a stand-in gateway as the key's
+# forced command (it speaks the native protocol: the greeting line on
+# channel 1, "attach TOKEN" channels relayed to a real QEMU Spice socket by
+# socat). The launcher runs as a throwaway laptop person whose ~/.ssh holds
+# known_hosts, config and keys (libssh, like OpenSSH, takes ~ from the
+# passwd entry, not from HOME); the laptop is an Xvfb with remote-viewer.
+#
+#   0. --native/--x11 usage errors; --help names both modes
+#   1. unknown host key, no terminal: refused (exit 255), the fingerprint
+#      shown, nothing added to known_hosts
+#   2. unknown host key, a terminal that answers "yes": added to
+#      known_hosts, connected
+#   3. changed host key: refused loudly (exit 255), the known_hosts line named
+#   4. -i KEY (no agent): authenticated; the request is "VM --native"
+#   5. ssh-agent only (started here; no key file in ~/.ssh): authenticated
+#   6. a ~/.ssh/config Host alias with HostName, User, Port, IdentityFile
+#   7. ProxyJump through a second sshd (the config names it)
+#   8. the whole path with the stand-in gateway: the window on the laptop shows
+#      the VM (screenshot vs QEMU's screendump), one SSH connection carries
+#      every channel, the progress lines; the viewer closed: exit 0, the
+#      socket dir is gone, channel 1 ended on the host
+#   9. SIGTERM to the launcher: the viewer is gone, the socket dir removed,
+#      nothing left on the host; exit 143
+#  10. the host ends the session (the stand-in gateway exits 0): viewer gone
+#  11. the connection drops (the sshd serving it killed): exit 255, clean
+#
+# Usage: test-native-launcher.sh VMCONSOLE  (TAP; root, else exit 77)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/sshd-lib.sh"
+need_root
+VMC=$(realpath "$1")
+
+for prog in remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen ssh-agent ssh-add socat python3 \
+            xwininfo import compare qemu-system-x86_64 runuser setfacl xxd; do
+    if ! command -v "$prog" >/dev/null; then
+        echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
+        exit 77
+    fi
+done
+
+P=$(vmc_prefix n)
+VMC_T_DIR=$(mktemp -d /tmp/vmc-native-XXXXXX)
+chmod 0755 "$VMC_T_DIR"
+D=$VMC_T_DIR
+BG_PIDS=""
+ACCOUNT=${P}gw LAPTOP_USER=${P}lp
+VM=${P}vm
+STATE=$D/state          # the stand-in gateway's (the account's)
+LHOME=$D/laptop         # the laptop person's home
+LRUN=$D/lrun            # their XDG_RUNTIME_DIR
+AGENT_PID=""
+SSHD2_PID=""
+
+cleanup() {
+    local p
+    [ -n "${VMC_T_CORE:-}" ] && cp "$LHOME"/core* "$VMC_T_CORE/" 2>/dev/null
+    for p in $BG_PIDS; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null; done
+    for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
+    [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null
+    [ -n "$SSHD2_PID" ] && { kill "$SSHD2_PID" 2>/dev/null; wait "$SSHD2_PID" 2>/dev/null; }
+    pkill -u "$LAPTOP_USER" 2>/dev/null
+    sshd_cleanup
+    stop_all_qemu 2>/dev/null
+    stop_all_xvfb 2>/dev/null
+    cleanup_common
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+diag() { # diag TAG
+    {
+        echo "--- $1: vmconsole's stderr"
+        cat "$D/$1.err" 2>/dev/null
+        [ -s "$D/$1.out" ] && { echo "--- $1: stdout"; tail -n 30 "$D/$1.out"; }
+        echo "--- $1: exit $(cat "$D/$1.rc" 2>/dev/null)"
+        echo "--- sshd log (tail)"
+        sshd_log_tail 10
+        echo "--- stand-in gateway log"
+        tail -n 10 "$STATE/log" 2>/dev/null
+    } | sed 's/^/# /'
+}
+checkd() { # checkd TAG DESCRIPTION COMMAND...
+    local tag=$1 desc=$2; shift 2
+    if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
+}
+wait_until() { # wait_until TENTHS COMMAND...
+    local n=$1; shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+gone() { ! pid_alive "$1"; }
+has() { grep -qF -- "$2" "$D/$1.err"; } # has TAG TEXT: vmconsole said it
+
+# QEMU's own picture of its screen (QMP screendump, a PPM).
+qemu_screendump() { # qemu_screendump FILE
+    python3 - "$D/qmp.sock" "$1" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+json.loads(f.readline())  # greeting
+call("qmp_capabilities")
+r = call("screendump", filename=sys.argv[2])
+sys.exit("error" in r)
+EOF
+}
+# TRUE when the screendump appears in the window's screenshot (found by
+# ImageMagick's subimage search: somewhere below the title bar, inside the border).
+picture_in_window() { # picture_in_window DUMP SHOT
+    local err
+    err=$(compare -metric RMSE -subimage-search "$2" "$1" null: 2>&1 |
+        sed -n 's/.*(\([0-9.e-]*\)).*/\1/p')
+    echo "# screenshot vs screendump: normalized RMSE ${err:-?}"
+    [ -n "$err" ] && awk -v e="$err" 'BEGIN { exit !(e < 0.02) }'
+}
+
+# ---- the laptop person, the host, the stand-in gateway ----
+
+useradd --create-home --home-dir "$LHOME" --shell /bin/sh "$LAPTOP_USER" || exit 1
+VMC_T_USERS="$VMC_T_USERS $LAPTOP_USER"
+install -d -m 0700 -o "$LAPTOP_USER" "$LHOME/.ssh" "$LRUN"
+sshd_add_account "$ACCOUNT" || exit 1
+install -d -m 0700 -o "$ACCOUNT" "$STATE"
+
+start_xvfb laptop || exit 1
+LAPTOP=$VMC_T_DISPLAY
+start_qemu "$VM" "$D" -qmp "unix:$D/qmp.sock,server=on,wait=off" || exit 1
+setfacl -m "u:$ACCOUNT:rw" "$D/$VM.sock"
+
+# The stand-in gateway: the native protocol of /work/notes/native-protocol.md
+# with no access decision, so that the launcher's side is tested alone.
+cat > "$D/fake-gateway" <<EOF
+#!/bin/bash
+req=\$SSH_ORIGINAL_COMMAND
+echo "\$(date +%T) \$\$ \$req (\$SSH_CONNECTION)" >> $STATE/log
+case "\$req" in
+    "probe --native")
+        echo "stand-in gateway: request '\$req' as \$USER" >&2
+        exit 3 ;;
+    "$VM --native")
+        token=\$(head -c 32 /dev/urandom | xxd -p -c 64)
+        echo "\$token" > $STATE/token
+        echo "\$SSH_CONNECTION" > $STATE/connection
+        echo \$\$ > $STATE/session.pid
+        echo "vmconsole-native 1 token=\$token title=Native \\\\xc3\\\\xa9 test"
+        cat > /dev/null
+        rm -f $STATE/token $STATE/session.pid
+        echo "\$(date +%T) \$\$ ended" >> $STATE/log
+        exit 0 ;;
+    attach\ *)
+        if [ ! -f $STATE/token ] || [ "\${req#attach }" != "\$(cat $STATE/token)" ] ||
+           [ "\$SSH_CONNECTION" != "\$(cat $STATE/connection)" ]; then
+            echo "vmconsole: no such console session" >&2
+            exit 4
+        fi
+        echo "\$SSH_CONNECTION" >> $STATE/attaches
+        exec socat - UNIX-CONNECT:$D/$VM.sock ;;
+esac
+echo "stand-in gateway: bad request" >&2
+exit 2
+EOF
+chmod 0755 "$D/fake-gateway"
+
+sshd_start || exit 1
+HOSTKEY_PUB=$(cut -d' ' -f1,2 "$VMC_SSHD_DIR/host_ed25519.pub")
+# the laptop person's key (its line forces the stand-in gateway)
+ssh-keygen -q -t ed25519 -N '' -C laptop -f "$D/lkey" || exit 1
+chown "$LAPTOP_USER" "$D/lkey" "$D/lkey.pub"
+printf 'restrict,command="%s" %s\n' "$D/fake-gateway" "$(cat "$D/lkey.pub")" \
+    >> "$VMC_SSHD_DIR/authorized_keys"
+
+known_hosts() { # known_hosts LINE...: the laptop person's known_hosts
+    printf '%s\n' "$@" > "$LHOME/.ssh/known_hosts"
+    chown "$LAPTOP_USER" "$LHOME/.ssh/known_hosts"
+}
+ssh_config() { # ssh_config TEXT: the laptop person's ~/.ssh/config
+    printf '%s\n' "$1" > "$LHOME/.ssh/config"
+    chown "$LAPTOP_USER" "$LHOME/.ssh/config"
+    chmod 0600 "$LHOME/.ssh/config"
+}
+TRUSTED="[127.0.0.1]:$VMC_SSHD_PORT $HOSTKEY_PUB"
+
+# vmconsole as the laptop person, in the background, with no terminal
+# (setsid): sets LPID. EXTRA_ENV: more variables (SSH_AUTH_SOCK).
+launch() { # launch TAG ARGS...
+    local tag=$1; shift
+    rm -f "$D/$tag.rc"
+    # shellcheck disable=SC2086 # EXTRA_ENV's words are split on purpose
+    [ -n "${VMC_T_CORE:-}" ] && { ulimit -c unlimited; cd "$LHOME" || return 1; }
+    setsid runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" USER="$LAPTOP_USER" \
+        LANG=C.UTF-8 DISPLAY="$LAPTOP" XDG_RUNTIME_DIR="$LRUN" ${EXTRA_ENV:-} \
+        ${VMC_T_WRAP:-} "$VMC" "$@" </dev/null >"$D/$tag.out" 2>"$D/$tag.err" &
+    LPID=$!
+    BG_PIDS="$BG_PIDS $LPID"
+}
+reap() { # reap TAG [TENTHS]: wait for LPID; its status in RC
+    local st
+    RC=""
+    wait_until "${2:-300}" gone "$LPID"
+    if pid_alive "$LPID"; then RC=timeout; kill -KILL "$LPID" 2>/dev/null; fi
+    wait "$LPID" 2>/dev/null
+    st=$?
+    [ "$RC" = timeout ] || RC=$st
+    echo "$RC" > "$D/$1.rc"
+    BG_PIDS=$(vmc_words_without "$LPID" "$BG_PIDS")
+}
+run_sync() { # run_sync TAG ARGS...: vmconsole to its end
+    local tag=$1; shift
+    launch "$tag" "$@"
+    reap "$tag"
+}
+viewer_procs() { pgrep -u "$LAPTOP_USER" -x remote-viewer; }
+no_viewer() { [ -z "$(viewer_procs)" ]; }
+socket_dirs() { ls -A "$LRUN"; }
+no_socket_dir() { [ -z "$(socket_dirs)" ]; }
+no_session_on_host() { [ ! -e "$STATE/session.pid" ] && [ -z "$(live_pids_of "$ACCOUNT")" ]; }
+
+# ---- 0. the command line ----
+"$VMC" --native --x11 h vm 2>"$D/u1.err"; rc=$?
+checkd u1 "--native with --x11: usage error (exit 2)" \
+    test "$rc" = 2 -a -n "$(grep -F -- '--native and --x11' "$D/u1.err")"
+"$VMC" --native -o Foo=bar h vm 2>"$D/u2.err"; rc=$?
+checkd u2 "--native with -o: usage error naming ~/.ssh/config" \
+    test "$rc" = 2 -a -n "$(grep -F 'ssh/config' "$D/u2.err")"
+"$VMC" --help >"$D/help.out"
+checkd help "--help names both modes and the default" \
+    grep -q 'default is native when remote-viewer is installed' "$D/help.out"
+
+# ---- 1. unknown host key, no terminal ----
+known_hosts "# empty"
+run_sync unknown --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" probe
+fp=$(ssh-keygen -lf "$VMC_SSHD_DIR/host_ed25519.pub" | cut -d' ' -f2)
+checkd unknown "unknown host key without a terminal: refused (exit 255), fingerprint shown" \
+    test "$RC" = 255 -a -n "$(grep -F "$fp" "$D/unknown.err")"
+checkd unknown "... nothing added to known_hosts, no login on the host" \
+    test "$(cat "$LHOME/.ssh/known_hosts")" = "# empty" -a ! -e "$STATE/log"
+
+# ---- 2. unknown host key, the person answers yes on a terminal ----
+# a pty for the launcher (python's pty module), "yes" typed when asked
+cat > "$D/answer-yes.py" <<'EOF'
+import os, pty, sys, select, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+deadline = time.time() + 30
+answered = False
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if fd in r:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        if not answered and b"(yes/no/[fingerprint])?" in out:
+            os.write(fd, b"yes\n")
+            answered = True
+sys.stdout.buffer.write(out)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
+runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" LANG=C.UTF-8 DISPLAY="$LAPTOP" \
+    XDG_RUNTIME_DIR="$LRUN" python3 "$D/answer-yes.py" "$VMC" --native -i "$D/lkey" \
+    -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" probe >"$D/ask.err" 2>&1
+rc=$?
+checkd ask "unknown host key, 'yes' on the terminal: asked with the fingerprint, connected" \
+    test "$rc" = 3 -a -n "$(grep -F "$fp" "$D/ask.err")" \
+    -a -n "$(grep -F "stand-in gateway: request 'probe --native'" "$D/ask.err")"
+checkd ask "... the key is in known_hosts now" \
+    grep -qF "$(cut -d' ' -f2 "$VMC_SSHD_DIR/host_ed25519.pub")" "$LHOME/.ssh/known_hosts"
+
+# ---- 3. changed host key ----
+ssh-keygen -q -t ed25519 -N '' -f "$D/otherhost" || exit 1
+known_hosts "# line 1" "127.0.0.2 $(cut -d' ' -f1,2 "$D/otherhost.pub")" \
+    "[127.0.0.1]:$VMC_SSHD_PORT $(cut -d' ' -f1,2 "$D/otherhost.pub")"
+: > "$STATE/log"
+run_sync changed --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" probe
+checkd changed "changed host key: refused (exit 255), loudly, naming known_hosts line 3" \
+    test "$RC" = 255 -a -n "$(grep -F 'HAS CHANGED' "$D/changed.err")" \
+    -a -n "$(grep -F "$LHOME/.ssh/known_hosts:3" "$D/changed.err")"
+checkd changed "... the request never reached the host" test ! -s "$STATE/log"
+
+# ---- 4. -i KEY ----
+known_hosts "$TRUSTED"
+run_sync ikey --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" probe
+checkd ikey "-i KEY: authenticated, the host got 'probe --native', its exit 3 passed on" \
+    test "$RC" = 3 -a -n "$(grep -F "stand-in gateway: request 'probe --native' as $ACCOUNT" \
+    "$D/ikey.err")"
+checkd ikey "... progress: connecting, authenticated" \
+    eval "has ikey 'connecting to [127.0.0.1]:$VMC_SSHD_PORT' && has ikey 'authenticated as $ACCOUNT@'"
+
+# ---- 5. the agent ----
+install -d -m 0700 -o "$LAPTOP_USER" "$D/agent"
+eval "$(runuser -u "$LAPTOP_USER" -- ssh-agent -s -a "$D/agent/agent.sock")" >/dev/null
+AGENT_PID=$SSH_AGENT_PID
+runuser -u "$LAPTOP_USER" -- env SSH_AUTH_SOCK="$D/agent/agent.sock" ssh-add -q "$D/lkey" 2>/dev/null
+EXTRA_ENV="SSH_AUTH_SOCK=$D/agent/agent.sock" run_sync agent --native -p "$VMC_SSHD_PORT" \
+    "$ACCOUNT@127.0.0.1" probe
+checkd agent "the key in ssh-agent only: authenticated" \
+    test "$RC" = 3 -a -n "$(grep -F "request 'probe --native'" "$D/agent.err")"
+run_sync noagent --native -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" probe
+checkd noagent "... without the agent (no key file in ~/.ssh): refused, exit 255" \
+    test "$RC" = 255 -a -n "$(grep -F 'refused every key' "$D/noagent.err")"
+
+# ---- 6. a Host alias in ~/.ssh/config ----
+cp "$D/lkey" "$LHOME/.ssh/gwkey" && chown "$LAPTOP_USER" "$LHOME/.ssh/gwkey"
+ssh_config "Host kvm-alias
+    HostName 127.0.0.1
+    User $ACCOUNT
+    Port $VMC_SSHD_PORT
+    IdentityFile ~/.ssh/gwkey"
+run_sync alias --native kvm-alias probe
+checkd alias "~/.ssh/config Host alias with HostName, User, Port, IdentityFile" \
+    test "$RC" = 3 -a -n "$(grep -F "request 'probe --native' as $ACCOUNT" "$D/alias.err")"
+
+# ---- 7. ProxyJump through a second sshd ----
+# The jump host: another sshd on loopback that lets the laptop person's
+# jump key forward to the first one (and nothing else).
+J=$D/jump
+mkdir -p "$J" && chmod 0755 "$J"
+ssh-keygen -q -t ed25519 -N '' -f "$J/host_ed25519" && ssh-keygen -q -t ed25519 -N '' -f "$D/jkey"
+cp "$D/jkey" "$LHOME/.ssh/jkey" && chown "$LAPTOP_USER" "$LHOME/.ssh/jkey"
+printf 'restrict,port-forwarding,permitopen="127.0.0.1:%s",command="/bin/false" %s\n' \
+    "$VMC_SSHD_PORT" "$(cat "$D/jkey.pub")" > "$J/authorized_keys"
+JPORT=$(free_port)
+cat > "$J/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+HostKey $J/host_ed25519
+PidFile $J/sshd.pid
+AuthorizedKeysFile $J/authorized_keys
+AllowUsers $ACCOUNT
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AllowTcpForwarding local
+PermitTTY no
+LogLevel VERBOSE
+EOF
+/usr/sbin/sshd -D -e -f "$J/sshd_config" -p "$JPORT" 2>"$J/sshd.log" &
+SSHD2_PID=$!
+wait_for_port "$JPORT" 50 || echo "# the jump sshd did not start"
+known_hosts "$TRUSTED" "[127.0.0.1]:$JPORT $(cut -d' ' -f1,2 "$J/host_ed25519.pub")"
+ssh_config "Host kvm-behind-jump
+    HostName 127.0.0.1
+    User $ACCOUNT
+    Port $VMC_SSHD_PORT
+    IdentityFile ~/.ssh/gwkey
+    ProxyJump jumphost
+Host jumphost
+    HostName 127.0.0.1
+    User $ACCOUNT
+    Port $JPORT
+    IdentityFile ~/.ssh/jkey
+    BatchMode yes"
+run_sync jump --native kvm-behind-jump probe
+checkd jump "ProxyJump through a second sshd: the request reached the gateway" \
+    test "$RC" = 3 -a -n "$(grep -F "request 'probe --native' as $ACCOUNT" "$D/jump.err")"
+checkd jump "... through the jump host (its sshd forwarded to the gateway's port)" \
+    grep -q "direct-tcpip.*127.0.0.1.*$VMC_SSHD_PORT\|Connection from .* port\|port-forwarding" \
+    "$J/sshd.log"
+kill "$SSHD2_PID" 2>/dev/null; wait "$SSHD2_PID" 2>/dev/null; SSHD2_PID=""
+ssh_config "# none"
+known_hosts "$TRUSTED"
+
+# ---- 8. the whole path with the stand-in gateway ----
+: > "$STATE/log"; rm -f "$STATE/attaches"
+launch full --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" "$VM"
+checkd full "the viewer's window appears on the laptop, titled as the greeting says" \
+    wait_for_window "$LAPTOP" "^Native é test" 30
+sleep 3   # SeaBIOS's "No bootable device" screen settles
+screenshot "$LAPTOP" "$D/full.png" "^Native é test"
+qemu_screendump "$D/dump.ppm"
+[ -n "${VMC_T_KEEP_SHOTS:-}" ] && cp "$D/full.png" "$D/dump.ppm" "$VMC_T_KEEP_SHOTS/"
+checkd full "... the window shows the VM's screen (QEMU's screendump found in the screenshot)" \
+    picture_in_window "$D/dump.ppm" "$D/full.png"
+checkd full "... progress: opened, window up" \
+    eval "has full '$VM opened: \"Native \\xc3\\xa9 test\"' && has full 'window up'"
+n_conn=$(sort -u "$STATE/attaches" 2>/dev/null | wc -l)
+n_att=$(wc -l < "$STATE/attaches" 2>/dev/null)
+checkd full "... every attach came over the one SSH connection of channel 1 ($n_att attaches)" \
+    test "$n_conn" = 1 -a "$n_att" -ge 3 -a "$(sort -u "$STATE/attaches")" = "$(cat "$STATE/connection")"
+sockdir=$(socket_dirs)
+checkd full "... the viewer's socket: 0600 in a 0700 dir under XDG_RUNTIME_DIR" \
+    test "$(stat -c %a "$LRUN/$sockdir")" = 700 -a "$(stat -c %a "$LRUN/$sockdir/spice.sock")" = 600
+FULL_LPID=$LPID
+DISPLAY=$LAPTOP timeout 10 xkill -id "$(window_id "$LAPTOP" "^Native é test")" >/dev/null 2>&1
+reap full 100
+checkd full "the viewer closed: exit 0, the socket dir removed, no viewer left" \
+    test "$RC" = 0 -a -z "$(socket_dirs)" -a -z "$(viewer_procs)"
+checkd full "... channel 1 ended on the host (the session's process is gone)" \
+    wait_until 50 no_session_on_host
+
+finish
