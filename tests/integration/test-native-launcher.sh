@@ -368,8 +368,8 @@ Host jumphost
 run_sync jump --native kvm-behind-jump probe
 checkd jump "ProxyJump through a second sshd: the request reached the gateway" \
     test "$RC" = 3 -a -n "$(grep -F "request 'probe --native' as $ACCOUNT" "$D/jump.err")"
-checkd jump "... through the jump host (its sshd forwarded to the gateway's port)" \
-    grep -q "direct-tcpip.*127.0.0.1.*$VMC_SSHD_PORT\|Connection from .* port\|port-forwarding" \
+checkd jump "... through the jump host (the person's jump key logged in there)" \
+    grep -q "Accepted publickey for $ACCOUNT .* ED25519 $(ssh-keygen -lf "$D/jkey.pub" | cut -d' ' -f2)" \
     "$J/sshd.log"
 kill "$SSHD2_PID" 2>/dev/null; wait "$SSHD2_PID" 2>/dev/null; SSHD2_PID=""
 ssh_config "# none"
@@ -402,5 +402,56 @@ checkd full "the viewer closed: exit 0, the socket dir removed, no viewer left" 
     test "$RC" = 0 -a -z "$(socket_dirs)" -a -z "$(viewer_procs)"
 checkd full "... channel 1 ended on the host (the session's process is gone)" \
     wait_until 50 no_session_on_host
+
+# A session up to its window (the stand-in gateway); sets LPID.
+# QEMU 7.2's spice-server (0.15) can segfault when a client goes away while
+# the display's first surfaces are set up (dmesg: "SPICE Worker ... segfault
+# ... libspice-server"): the VM, not the launcher. A VM that died so is
+# started again, and said.
+ensure_vm() {
+    pid_alive "$(qemu_pid "$VM")" && return 0
+    echo "# the VM's QEMU died (spice-server: $(dmesg 2>/dev/null | grep -c 'SPICE Worker.*segfault') segfaults in dmesg); starting it again"
+    kill_qemu "$VM" 2>/dev/null
+    start_qemu "$VM" "$D" -qmp "unix:$D/qmp.sock,server=on,wait=off" &&
+        setfacl -m "u:$ACCOUNT:rw" "$D/$VM.sock"
+}
+open_window() { # open_window TAG
+    ensure_vm || return 1
+    : > "$STATE/log"
+    launch "$1" --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" "$VM"
+    wait_for_window "$LAPTOP" "^Native é test" 30 && wait_until 50 has "$1" 'window up' &&
+        sleep 2 # the display settled (see ensure_vm)
+}
+all_clean() { no_viewer && no_socket_dir && wait_until 50 no_session_on_host; }
+
+# ---- 9. SIGTERM (and SIGINT) to the launcher ----
+for sig in TERM INT; do
+    tag=sig$sig
+    checkd "$tag" "SIG$sig case: the window is up first" open_window "$tag"
+    kill -"$sig" "$LPID"   # setsid's child is runuser: the launcher is its child
+    pkill -"$sig" -u "$LAPTOP_USER" -x vmconsole
+    reap "$tag" 100
+    want=$((128 + $(kill -l "$sig")))
+    checkd "$tag" "SIG$sig: exit $want, says so" \
+        test "$RC" = "$want" -a -n "$(grep -F "stopped by signal" "$D/$tag.err")"
+    checkd "$tag" "... the viewer is gone, the socket dir removed, nothing left on the host" all_clean
+done
+
+# ---- 10. the host ends the session ----
+checkd hostend "host-end case: the window is up first" open_window hostend
+pkill -TERM -u "$ACCOUNT" -x cat    # the stand-in gateway's channel 1 then exits 0
+reap hostend 100
+checkd hostend "the host ends the session: the launcher ends (exit 0), says so" \
+    test "$RC" = 0 -a -n "$(grep -F "the host ended the session" "$D/hostend.err")"
+checkd hostend "... the viewer is gone, the socket dir removed" all_clean
+
+# ---- 11. the connection drops ----
+checkd drop "drop case: the window is up first" open_window drop
+# the sshd process serving this connection (privsep: the user's child)
+for p in $(pgrep -f "sshd: $ACCOUNT"); do kill -KILL "$p"; done
+reap drop 100
+checkd drop "the connection drops: exit 255, 'connection ... lost'" \
+    test "$RC" = 255 -a -n "$(grep -F "was lost" "$D/drop.err")"
+checkd drop "... the viewer is gone, the socket dir removed" eval "no_viewer && no_socket_dir"
 
 finish
