@@ -25,6 +25,9 @@
 #      nothing left on the host; exit 143
 #  10. the host ends the session (the stand-in gateway exits 0): viewer gone
 #  11. the connection drops (the sshd serving it killed): exit 255, clean
+#  12. a Wayland laptop with no X server (Weston's headless backend, pixman
+#      renderer): remote-viewer with GDK_BACKEND=wayland shows the VM (Weston's
+#      screenshot holds QEMU's screendump); closed by SIGTERM, clean
 #
 # Usage: test-native-launcher.sh VMCONSOLE  (TAP; root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -453,5 +456,51 @@ reap drop 100
 checkd drop "the connection drops: exit 255, 'connection ... lost'" \
     test "$RC" = 255 -a -n "$(grep -F "was lost" "$D/drop.err")"
 checkd drop "... the viewer is gone, the socket dir removed" eval "no_viewer && no_socket_dir"
+
+# ---- 12. a Wayland display, no X server ----
+# Weston runs as the laptop person (its socket in their XDG_RUNTIME_DIR);
+# --debug lets weston-screenshooter take the output's picture.
+if command -v weston >/dev/null && command -v weston-screenshooter >/dev/null; then
+    WL=$D/wl
+    install -d -m 0700 -o "$LAPTOP_USER" "$WL"
+    (cd "$WL" && exec runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" \
+        XDG_RUNTIME_DIR="$WL" weston --backend=headless-backend.so --use-pixman --debug \
+        --socket=wayland-vmc --idle-time=0 --width=1024 --height=768 >"$WL/weston.log" 2>&1) &
+    WESTON_PID=$!
+    BG_PIDS="$BG_PIDS $WESTON_PID"
+    wait_until 100 test -S "$WL/wayland-vmc"
+    ensure_vm
+    tag=wayland
+    rm -f "$D/$tag.rc"
+    setsid runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" USER="$LAPTOP_USER" \
+        LANG=C.UTF-8 WAYLAND_DISPLAY=wayland-vmc GDK_BACKEND=wayland XDG_RUNTIME_DIR="$WL" \
+        "$VMC" --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" "$VM" \
+        </dev/null >"$D/$tag.out" 2>"$D/$tag.err" &
+    LPID=$!
+    BG_PIDS="$BG_PIDS $LPID"
+    checkd "$tag" "Wayland, no DISPLAY: the launcher opens the session and the window comes up" \
+        wait_until 300 has "$tag" 'window up'
+    sleep 3
+    shot() {
+        rm -f "$WL"/wayland-screenshot*.png
+        (cd "$WL" && runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" XDG_RUNTIME_DIR="$WL" \
+            WAYLAND_DISPLAY=wayland-vmc timeout 20 weston-screenshooter) >/dev/null 2>&1
+        ls "$WL"/wayland-screenshot*.png 2>/dev/null | head -n 1
+    }
+    png=$(shot)
+    qemu_screendump "$D/dump-wl.ppm"
+    [ -n "${VMC_T_KEEP_SHOTS:-}" ] && [ -n "$png" ] && cp "$png" "$D/dump-wl.ppm" "$VMC_T_KEEP_SHOTS/"
+    checkd "$tag" "... Weston's screenshot holds the VM's screen (QEMU's screendump)" \
+        eval '[ -n "$png" ] && picture_in_window "$D/dump-wl.ppm" "$png"'
+    pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+    reap "$tag" 100
+    checkd "$tag" "... SIGTERM: exit 143, the viewer gone, the socket dir removed" \
+        eval '[ "$RC" = 143 ] && no_viewer && [ -z "$(ls -A "$WL" | grep vmconsole-)" ]'
+    stop_pids "$WESTON_PID"
+    BG_PIDS=$(vmc_words_without "$WESTON_PID" "$BG_PIDS")
+else
+    echo "ok $((VMC_T_COUNT + 1)) # SKIP weston is not installed (scripts/install-deps installs it)"
+    VMC_T_COUNT=$((VMC_T_COUNT + 1))
+fi
 
 finish
