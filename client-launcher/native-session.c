@@ -18,11 +18,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh/callbacks.h>
@@ -34,6 +36,7 @@
 #define POLL_IDLE_MS 1000   /* the loop's longest sleep (all waits are fd events) */
 #define VIEWER_TERM_MS 3000 /* after SIGTERM to the viewer: then SIGKILL */
 #define VIEWER_TERM_STEP_MS 20
+#define SWEEP_MIN_AGE_S 10      /* a socket dir younger than this is never swept */
 #define STDOUT_DISCARD_MAX 4096 /* channel 1's stdout after the greeting: read, dropped */
 #define DOTS(format) (g_get_charset(NULL) ? format "\u2026" : format "...")
 
@@ -376,20 +379,69 @@ accept_viewer(Native *native)
 
 /* ---- the private socket and the viewer ---- */
 
-/* A private dir (0700) under XDG_RUNTIME_DIR when that is ours and private,
- * else under the temporary directory. */
-static char *
-make_private_dir(void)
+/* XDG_RUNTIME_DIR when it is ours and private, else NULL. */
+static const char *
+private_runtime_dir(void)
 {
     const char *runtime = g_getenv("XDG_RUNTIME_DIR");
     struct stat st;
     if (runtime != NULL && runtime[0] == '/' && stat(runtime, &st) == 0 && S_ISDIR(st.st_mode) &&
-        st.st_uid == getuid() && (st.st_mode & 0077) == 0) {
-        g_autofree char *template = g_build_filename(runtime, "vmconsole-XXXXXX", NULL);
-        if (g_mkdtemp_full(template, 0700) != NULL)
-            return g_steal_pointer(&template);
+        st.st_uid == getuid() && (st.st_mode & 0077) == 0)
+        return runtime;
+    return NULL;
+}
+
+/* A launcher killed outright (SIGKILL) leaves its socket dir behind: remove
+ * ours whose socket nobody listens on any more (connect refused). Only
+ * directories named vmconsole-XXXXXX, ours, not links, holding nothing but
+ * spice.sock; returns how many went. */
+static guint
+sweep_stale_dirs(const char *parent)
+{
+    guint swept = 0;
+    g_autoptr(GDir) dir = g_dir_open(parent, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        if (!g_str_has_prefix(name, "vmconsole-") || strlen(name) != strlen("vmconsole-XXXXXX"))
+            continue;
+        g_autofree char *path = g_build_filename(parent, name, NULL);
+        g_autofree char *sock = g_build_filename(path, "spice.sock", NULL);
+        struct stat st;
+        /* a young dir may be another launcher's, between mkdtemp and bind */
+        if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+            st.st_mtime > time(NULL) - SWEEP_MIN_AGE_S)
+            continue;
+        struct sockaddr_un address = {.sun_family = AF_UNIX};
+        if (g_strlcpy(address.sun_path, sock, sizeof address.sun_path) >= sizeof address.sun_path)
+            continue;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int rc = fd < 0 ? 0 : connect(fd, (struct sockaddr *)&address, sizeof address);
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        if (rc == 0 || (err != ECONNREFUSED && err != ENOENT))
+            continue; /* alive, or not ours to judge */
+        unlink(sock);
+        if (rmdir(path) == 0)
+            swept++;
     }
-    g_autofree char *template = g_build_filename(g_get_tmp_dir(), "vmconsole-XXXXXX", NULL);
+    return swept;
+}
+
+/* A private dir (0700) under XDG_RUNTIME_DIR when that is ours and private,
+ * else under the temporary directory; what killed launchers left there is
+ * removed first. */
+static char *
+make_private_dir(void)
+{
+    const char *parent = private_runtime_dir();
+    if (parent == NULL)
+        parent = g_get_tmp_dir();
+    guint swept = sweep_stale_dirs(parent);
+    if (swept > 0)
+        vmc_launcher_say("removed %u socket director%s left by a vmconsole killed earlier", swept,
+                         swept == 1 ? "y" : "ies");
+    g_autofree char *template = g_build_filename(parent, "vmconsole-XXXXXX", NULL);
     if (g_mkdtemp_full(template, 0700) != NULL)
         return g_steal_pointer(&template);
     return NULL;
@@ -441,10 +493,15 @@ remove_socket(Native *native)
     g_clear_pointer(&native->dir, g_free);
 }
 
-/* In the child before exec: the signals this process blocks, unblocked. */
+/* In the child before exec: the signals this process blocks, unblocked;
+ * SIGTERM when the launcher dies (SIGKILL, a crash), so no viewer outlives it. */
 static void
 viewer_child_setup(gpointer data)
 {
+    pid_t launcher = *(pid_t *)data;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != launcher)
+        _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -469,8 +526,9 @@ start_viewer(Native *native)
     g_auto(GStrv) parent = g_get_environ();
     g_auto(GStrv) env = vmc_native_viewer_env((const char *const *)parent);
     GPid pid;
+    pid_t self = getpid();
     if (!g_spawn_async(NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                       viewer_child_setup, NULL, &pid, &error)) {
+                       viewer_child_setup, &self, &pid, &error)) {
         vmc_launcher_say("cannot start the viewer %s: %.*s", native->viewer, SHOWN_MAX,
                          error->message);
         return FALSE;

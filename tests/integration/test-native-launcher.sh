@@ -440,6 +440,24 @@ for sig in TERM INT; do
     checkd "$tag" "... the viewer is gone, the socket dir removed, nothing left on the host" all_clean
 done
 
+# ---- 9b. SIGKILL: the launcher cannot clean up ----
+checkd sigKILL "SIGKILL case: the window is up first" open_window sigKILL
+pkill -KILL -u "$LAPTOP_USER" -x vmconsole
+reap sigKILL 100
+checkd sigKILL "SIGKILL: the viewer dies with the launcher (parent-death signal)" \
+    wait_until 50 no_viewer
+checkd sigKILL "... the session ends on the host (the connection closed)" \
+    wait_until 50 no_session_on_host
+stale=$(socket_dirs)
+checkd sigKILL "... its socket dir stays behind (nothing could remove it)" test -n "$stale"
+touch -d '-1 min' "$LRUN/$stale"    # older than a launcher between mkdtemp and bind
+checkd sweep "the next run removes it and says so" open_window sweep
+checkd sweep "... (the message)" has sweep "removed 1 socket directory left by a vmconsole killed earlier"
+checkd sweep "... only its own dir is left" \
+    eval '[ "$(socket_dirs | wc -l)" = 1 ] && [ "$(socket_dirs)" != "$stale" ]'
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap sweep 100
+
 # ---- 10. the host ends the session ----
 checkd hostend "host-end case: the window is up first" open_window hostend
 pkill -TERM -u "$ACCOUNT" -x cat    # the stand-in gateway's channel 1 then exits 0
