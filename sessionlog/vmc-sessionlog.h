@@ -49,7 +49,7 @@ typedef enum {
     N(session) N(identity) N(account) N(key) N(client) N(vm)                                 \
     N(audio) N(audio_authenticated) N(audio_server) N(audio_error)                           \
     /* start */                                                                              \
-    N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(viewer)      \
+    N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(usb) N(viewer)\
     N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
     /* end */                                                                                \
     N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
@@ -164,7 +164,8 @@ typedef struct {
 #define VMC_RECORD_START_FIELDS(F)                                                           \
     F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, ) F(STRING, socket, )   \
     F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
-    F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
+    F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, usb, )                  \
+    F(STRING, viewer, )                                                                      \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
     F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
 /* clang-format on */
