@@ -321,6 +321,7 @@ guint vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob)
  * session (ssh -N -R …, or one whose gateway has ended) keeps its reverse
  * forwards at most this long without a record. */
 #define VMC_SSHD_UNUSED_TIMEOUT_MAX_S 60
+#define VMC_SSHD_MAX_SESSIONS_NATIVE 8 /* native mode: the session's channel + a viewer's */
 #define VMC_SSHD_UNUSED_TIMEOUT_SETTING "UnusedConnectionTimeout 10s"
 
 /* Review `sshd -T` output (keyword value lines) for the gateway account:
@@ -400,9 +401,11 @@ typedef enum {
     VMC_REPORT_BY_VM,
     VMC_REPORT_BY_DAY,   /* local date the session started (YYYY-MM-DD) */
     VMC_REPORT_BY_MONTH, /* local month the session started (YYYY-MM) */
+    VMC_REPORT_BY_MODE,  /* the start record's "mode" ("x11" without one; denials too) */
 } VmcReportBy;
 
-/* "identity", "vm", "day", "month" (NULL: identity); FALSE for anything else. */
+#define VMC_REPORT_MODE_DEFAULT "x11" /* the mode of a start record without one */
+/* "identity", "vm", "day", "month", "mode" (NULL: identity); FALSE for anything else. */
 gboolean vmc_report_by_parse(const char *text, VmcReportBy *ret_by);
 
 /* What goes into a report. A session counts when its start time is in

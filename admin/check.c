@@ -318,6 +318,33 @@ check_sandbox(VmcAdminCheck *check)
                        support->landlock_abi == 0 ? " (no Landlock on this kernel)" : "");
 }
 
+/* USB redirection (native mode's usbredir channels): where it is allowed,
+ * said plainly; it is a policy, not a problem. */
+static void
+check_usb(VmcAdminCheck *check)
+{
+    const VmcConfig *config = check->config;
+    g_autoptr(GStrvBuilder) allowed = g_strv_builder_new();
+    g_autoptr(GStrvBuilder) denied = g_strv_builder_new();
+    for (guint i = 0; i < config->vms->len; i++) {
+        const VmcVmConfig *vm = config->vms->pdata[i];
+        if (vm->usb != VMC_USB_UNSET)
+            g_strv_builder_add(vmc_config_usb_allowed(config, vm->name) ? allowed : denied,
+                               vm->name);
+    }
+    g_auto(GStrv) yes = g_strv_builder_end(allowed);
+    g_auto(GStrv) no = g_strv_builder_end(denied);
+    g_autofree char *yes_list = g_strjoinv(", ", yes);
+    g_autofree char *no_list = g_strjoinv(", ", no);
+    gboolean by_default = config->usb == VMC_USB_ALLOW;
+    vmc_admin_check_ok(check, "usb", "USB redirection (native mode) is %s by default%s%s%s%s%s",
+                       by_default ? "allowed" : "denied", yes[0] != NULL ? "; allowed for " : "",
+                       yes_list, no[0] != NULL ? "; denied for " : "", no_list,
+                       by_default || yes[0] != NULL
+                           ? " (the laptop's USB devices can be attached to those VMs)"
+                           : "");
+}
+
 static void
 check_account(VmcAdminCheck *check)
 {
@@ -355,6 +382,7 @@ vmc_admin_cmd_check(const VmcAdminArgs *args)
     check_account(&check);
     vmc_admin_check_sshd(&check);
     check_sandbox(&check);
+    check_usb(&check);
     vmc_admin_check_sound(&check);
     check_log(&check);
     vmc_admin_check_run_dir(&check);

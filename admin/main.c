@@ -71,7 +71,7 @@ print_usage(FILE *out)
         "  sessions [--vm VM]... [--identity NAME]... [--json|--csv]\n"
         "                 who is on which VM now (console locks), since when, from\n"
         "                 where, bytes so far; sessions the log never ended: UNTERMINATED\n"
-        "  report [--by identity|vm|day|month] [--since DATE] [--until DATE]\n"
+        "  report [--by identity|vm|day|month|mode] [--since DATE] [--until DATE]\n"
         "         [--identity NAME]... [--vm VM]... [--json|--csv]\n"
         "                 sessions, hours, bytes, mean and peak rate, denials per\n"
         "                 person, VM, day or month (local time): what to bill from;\n"

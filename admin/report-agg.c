@@ -17,6 +17,7 @@ typedef struct {
     char *vm;
     gint64 start_us;
     gboolean sandbox_off; /* its start record says "sandbox": "off" */
+    char *mode;           /* its start record's "mode" (NULL: x11) */
 } OpenStart;
 
 /* The local day or month of the last time asked for, and its bounds. */
@@ -38,7 +39,7 @@ struct _VmcReport {
     KeyCache cache;
 };
 
-static const char *const by_names[] = {"identity", "vm", "day", "month"};
+static const char *const by_names[] = {"identity", "vm", "day", "month", "mode"};
 
 gboolean
 vmc_report_by_parse(const char *text, VmcReportBy *ret_by)
@@ -73,6 +74,7 @@ open_start_free(OpenStart *start)
 {
     g_free(start->identity);
     g_free(start->vm);
+    g_free(start->mode);
     g_free(start);
 }
 
@@ -162,9 +164,11 @@ time_key(VmcReport *report, gint64 time_us)
 }
 
 static const char *
-key_of(VmcReport *report, const char *identity, const char *vm, gint64 time_us)
+key_of(VmcReport *report, const char *identity, const char *vm, const char *mode, gint64 time_us)
 {
     switch (report->query.by) {
+    case VMC_REPORT_BY_MODE: /* records from before native mode are X11 sessions */
+        return mode != NULL ? mode : VMC_REPORT_MODE_DEFAULT;
     case VMC_REPORT_BY_IDENTITY:
         return identity != NULL ? identity : "";
     case VMC_REPORT_BY_VM:
@@ -244,6 +248,7 @@ add_start(VmcReport *report, const VmcLogEntry *e)
     start->vm = g_strdup(e->vm);
     start->start_us = e->time_us;
     start->sandbox_off = g_strcmp0(e->sandbox, VMC_RECORD_SANDBOX_OFF) == 0;
+    start->mode = g_strdup(e->mode);
     g_hash_table_replace(report->open, g_strdup(e->session), start);
 }
 
@@ -265,11 +270,12 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
                           : e->start_us >= 0 ? e->start_us
                                              : e->time_us;
         gboolean sandbox_off = start != NULL && start->sandbox_off;
+        g_autofree char *mode = start != NULL ? g_strdup(start->mode) : NULL;
         if (e->session != NULL)
             g_hash_table_remove(report->open, e->session);
         if (!wanted(report, e->identity, e->vm, start_us))
             return;
-        VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, start_us));
+        VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, mode, start_us));
         if (row != NULL)
             add_end_to(row, e, sandbox_off);
         add_end_to(&report->total, e, sandbox_off);
@@ -281,7 +287,7 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
     gint64 time_us = summary && e->first_us >= 0 ? e->first_us : e->time_us;
     if (n == 0 || !wanted(report, e->identity, e->vm, time_us))
         return;
-    VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, time_us));
+    VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, NULL, time_us));
     if (row != NULL)
         row->denied += n;
     report->total.denied += n;
@@ -306,7 +312,7 @@ static void
 count_open(VmcReport *report, const char *session, const OpenStart *start, gboolean live)
 {
     VmcReportRow *row =
-        row_for(report, key_of(report, start->identity, start->vm, start->start_us));
+        row_for(report, key_of(report, start->identity, start->vm, start->mode, start->start_us));
     VmcReportRow *rows[] = {row, &report->total};
     for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
         if (rows[i] == NULL)

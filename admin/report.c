@@ -99,14 +99,14 @@ vmc_admin_cmd_report(const VmcAdminArgs *args)
     if (!vmc_admin_args_only(args, "report", allowed))
         return VMC_ADMIN_EXIT_USAGE;
     if (g_strv_length(args->words) > 1 || (args->json && args->csv)) {
-        vmc_admin_complain("usage: report [--by identity|vm|day|month] [--since DATE] "
+        vmc_admin_complain("usage: report [--by identity|vm|day|month|mode] [--since DATE] "
                            "[--until DATE] [--identity NAME]... [--vm VM]... [--json|--csv]");
         return VMC_ADMIN_EXIT_USAGE;
     }
     VmcReportQuery query = {.identities = (const char *const *)args->identities,
                             .vms = (const char *const *)args->vms};
     if (!vmc_report_by_parse(args->by, &query.by)) {
-        vmc_admin_complain("--by '%s': give identity, vm, day or month", args->by);
+        vmc_admin_complain("--by '%s': give identity, vm, day, month or mode", args->by);
         return VMC_ADMIN_EXIT_USAGE;
     }
     g_autoptr(GTimeZone) tz = vmc_audit_local_tz();

@@ -139,6 +139,33 @@ review_unused_timeout(const SshdSettings *settings, const char *where, GPtrArray
         value, strcmp(value, "none") == 0 ? "for as long as it likes" : "for longer than a minute");
 }
 
+/* Native mode: each Spice connection of the laptop's viewer is one more
+ * exec channel of the connection (up to 6 for a VM with sound, plus
+ * usbredir ones), besides the session's own channel; sshd -T prints
+ * MaxSessions as a number. */
+static void
+review_max_sessions(const SshdSettings *settings, const char *where, GPtrArray *findings)
+{
+    const char *value = g_hash_table_lookup(settings->first, "maxsessions");
+    g_autofree char *place = g_strdup_printf("%s (maxsessions)", where);
+    g_autofree char *todo =
+        g_strdup_printf(SSHD_TODO_PREFIX "MaxSessions %u (or more)", VMC_SSHD_MAX_SESSIONS_NATIVE);
+    guint64 n = 0;
+    if (value == NULL) {
+        vmc_admin_finding_add(findings, "sshd", place, todo,
+                              "sshd -T does not report maxsessions, so native mode's needs "
+                              "cannot be checked");
+        return;
+    }
+    if (g_ascii_string_to_unsigned(value, 10, VMC_SSHD_MAX_SESSIONS_NATIVE, G_MAXUINT32, &n, NULL))
+        return;
+    vmc_admin_finding_add(findings, "sshd", place, todo,
+                          "maxsessions is '%s': native mode (vmconsole --native) needs one "
+                          "channel for the session and one per Spice connection of the viewer "
+                          "(%u in all), or the viewer's channels are refused",
+                          value, VMC_SSHD_MAX_SESSIONS_NATIVE);
+}
+
 void
 vmc_admin_sshd_review(const char *text, gsize length, const char *where, GPtrArray *findings)
 {
@@ -151,6 +178,7 @@ vmc_admin_sshd_review(const char *text, gsize length, const char *where, GPtrArr
     for (guint i = 0; i < G_N_ELEMENTS(rules); i++)
         review_rule(&rules[i], &settings, where, findings);
     review_unused_timeout(&settings, where, findings);
+    review_max_sessions(&settings, where, findings);
     if (settings.acceptenv->len > 0) {
         g_ptr_array_add(settings.acceptenv, NULL);
         g_autofree char *names = g_strjoinv(" ", (char **)settings.acceptenv->pdata);

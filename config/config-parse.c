@@ -23,6 +23,7 @@ typedef enum {
     VALUE_TUNNEL_CHECK,
     VALUE_MAX_SESSIONS,
     VALUE_MICROPHONE,
+    VALUE_USB,
     VALUE_RECORD_RENAMED,
     VALUE_ACCOUNT,
     VALUE_FILE_TRANSFER,
@@ -46,6 +47,7 @@ static const KeySpec gateway_keys[] = {
     {"takeover", VALUE_TAKEOVER, offsetof(VmcConfig, takeover)},
     {"sandbox", VALUE_SANDBOX, offsetof(VmcConfig, sandbox)},
     {"microphone", VALUE_MICROPHONE, offsetof(VmcConfig, microphone)},
+    {"usb", VALUE_USB, offsetof(VmcConfig, usb)},
     {"tunnel-check", VALUE_TUNNEL_CHECK, offsetof(VmcConfig, tunnel_check)},
     {"max-sessions-per-identity", VALUE_MAX_SESSIONS,
      offsetof(VmcConfig, max_sessions_per_identity)},
@@ -62,6 +64,7 @@ static const KeySpec vm_keys[] = {
     {"acl", VALUE_ACL, offsetof(VmcVmConfig, acl)},
     {"channels", VALUE_CHANNELS, offsetof(VmcVmConfig, channels)},
     {"microphone", VALUE_MICROPHONE, offsetof(VmcVmConfig, microphone)},
+    {"usb", VALUE_USB, offsetof(VmcVmConfig, usb)},
     /* renamed: its default was allow, microphone's is deny — no silent alias */
     {"record", VALUE_RECORD_RENAMED, 0},
     {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcVmConfig, file_transfer)},
@@ -300,6 +303,8 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_max_sessions(value, field, ret_why);
     case VALUE_MICROPHONE:
         return vmc_config_parse_microphone(value, field, ret_why);
+    case VALUE_USB:
+        return vmc_config_parse_usb(value, field, ret_why);
     case VALUE_RECORD_RENAMED:
         *ret_why = g_strdup("'record' is now 'microphone' (allow or deny; the default is deny, "
                             "and it can be set for every VM in [gateway]): rename the key");

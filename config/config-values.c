@@ -319,6 +319,20 @@ vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_micropho
     return TRUE;
 }
 
+gboolean
+vmc_config_parse_usb(const char *value, VmcUsbPolicy *ret_usb, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_usb != NULL && ret_why != NULL, FALSE);
+    if (strcmp(value, "allow") == 0)
+        *ret_usb = VMC_USB_ALLOW;
+    else if (strcmp(value, "deny") == 0)
+        *ret_usb = VMC_USB_DENY;
+    else
+        return fail(ret_why, "must be allow or deny (USB redirection: the Spice usbredir "
+                             "channels of a viewer on the laptop)");
+    return TRUE;
+}
+
 static const char *const file_transfer_names[] = {
     [VMC_FILE_TRANSFER_DENY] = "deny",
     [VMC_FILE_TRANSFER_ALLOW] = "allow",

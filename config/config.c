@@ -43,6 +43,7 @@ vmc_config_new_default(void)
     config->takeover = VMC_TAKEOVER_DENY;
     config->sandbox = VMC_SANDBOX_ON;
     config->microphone = VMC_MICROPHONE_DENY;
+    config->usb = VMC_USB_DENY;
     config->tunnel_check = VMC_SANDBOX_ON;
     config->max_sessions_per_identity = VMC_CONFIG_DEFAULT_MAX_SESSIONS;
     config->file_transfer = VMC_CONFIG_DEFAULT_FILE_TRANSFER;
@@ -192,6 +193,15 @@ vmc_config_list_vm_names(const VmcConfig *config)
             g_ptr_array_add(unique, sorted[i]);
     }
     return unique;
+}
+
+gboolean
+vmc_config_usb_allowed(const VmcConfig *config, const char *name)
+{
+    g_return_val_if_fail(config != NULL && name != NULL, FALSE);
+    const VmcVmConfig *vm = vmc_config_find_vm(config, name);
+    VmcUsbPolicy policy = vm != NULL && vm->usb != VMC_USB_UNSET ? vm->usb : config->usb;
+    return policy == VMC_USB_ALLOW;
 }
 
 gboolean

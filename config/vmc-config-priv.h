@@ -31,6 +31,7 @@ gboolean vmc_config_normalise_acl(const char *value, char **ret_acl, char **ret_
 gboolean vmc_config_parse_channels(const char *value, char ***ret_channels, char **ret_why);
 
 /* "deny" or "allow". */
+gboolean vmc_config_parse_usb(const char *value, VmcUsbPolicy *ret_usb, char **ret_why);
 gboolean vmc_config_parse_microphone(const char *value, VmcMicrophonePolicy *ret_microphone,
                                      char **ret_why);
 gboolean vmc_config_parse_file_transfer(const char *value, VmcFileTransferPolicy *ret_policy,

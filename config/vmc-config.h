@@ -50,6 +50,15 @@ typedef enum {
     VMC_MICROPHONE_ALLOW,
 } VmcMicrophonePolicy;
 
+/* usb = deny|allow: whether the relay lets Spice usbredir channels through
+ * (USB devices of the laptop into the VM; only a viewer on the laptop, native
+ * mode, has any). In [gateway] (default deny) and per [vm]. */
+typedef enum {
+    VMC_USB_UNSET, /* a [vm] without the key: the [gateway] value */
+    VMC_USB_DENY,
+    VMC_USB_ALLOW,
+} VmcUsbPolicy;
+
 /* file-transfer = deny|allow: whether files may go from the laptop into the VM
  * (the Spice agent's file transfer; the relay enforces it). */
 typedef enum {
@@ -76,6 +85,7 @@ typedef struct {
     /* The VM's own key, else the [gateway] one, else the default. */
     VmcFileTransferPolicy file_transfer;
     VmcClipboardPolicy clipboard;
+    VmcUsbPolicy usb; /* usb = allow|deny, else the [gateway] value */
 } VmcVmConfig;
 
 typedef struct {
@@ -88,6 +98,7 @@ typedef struct {
     VmcTakeover takeover;
     VmcSandboxMode sandbox;          /* sandbox = on|off (default on) */
     VmcMicrophonePolicy microphone;  /* microphone = allow|deny for every VM (default deny) */
+    VmcUsbPolicy usb;                /* usb = allow|deny for every VM (default deny) */
     VmcSandboxMode tunnel_check;     /* tunnel-check = on|off (default on): a sound port must be a
                                       * reverse forward of the request's own SSH connection */
     guint max_sessions_per_identity; /* >= 1 */
@@ -149,6 +160,10 @@ void vmc_config_agent_policy(const VmcConfig *config, const char *name,
 /* TRUE when VM name may have the microphone (its [vm] microphone =, else the
  * [gateway] one, else deny); the person must still ask for it. */
 gboolean vmc_config_microphone_allowed(const VmcConfig *config, const char *name);
+
+/* TRUE when VM name's usbredir channels may pass (its [vm] usb =, else the
+ * [gateway] one, else deny). */
+gboolean vmc_config_usb_allowed(const VmcConfig *config, const char *name);
 
 /* The [vm NAME] section for name, or NULL. */
 const VmcVmConfig *vmc_config_find_vm(const VmcConfig *config, const char *name);

@@ -33,6 +33,9 @@ VmcExit vmc_gateway_help(const VmcGateway *gateway);
 VmcExit vmc_gateway_version(const VmcGateway *gateway);
 VmcExit vmc_gateway_list(const VmcGateway *gateway);
 VmcExit vmc_gateway_open(const VmcGateway *gateway, const VmcRequest *request);
+/* "attach TOKEN": hand this exec channel to the live native session whose
+ * token it is (attach.c); every refusal reads the same. */
+VmcExit vmc_gateway_attach(const VmcGateway *gateway, const VmcRequest *request);
 
 /* Append a denied record to log (opened here when NULL) through the
  * denied-record limiter (denied-priv.h: written, or counted for a

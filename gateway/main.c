@@ -71,6 +71,8 @@ dispatch(const VmcGateway *gateway)
         return vmc_gateway_list(gateway);
     case VMC_REQUEST_OPEN:
         return vmc_gateway_open(gateway, &request);
+    case VMC_REQUEST_ATTACH:
+        return vmc_gateway_attach(gateway, &request);
     }
     return VMC_EXIT_INTERNAL;
 }

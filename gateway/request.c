@@ -20,7 +20,7 @@ vmc_request_error_quark(void)
 #define PULSE_PREFIX "--pulse=tcp:"
 #define PULSE_STDIN "--pulse=tcp:stdin"
 #define OPTIONS_HELP                                                                               \
-    "--takeover, --audio=off, --pulse=tcp:PORT|stdin, --pulse-cookie=stdin, --microphone"
+    "--takeover --audio=off --pulse=tcp:PORT|stdin --pulse-cookie=stdin --microphone --native"
 
 /* Input as it may appear in a message: printable ASCII passes, backslash is
  * doubled, anything else is \xNN; at most QUOTE_MAX bytes, then "...". */
@@ -87,6 +87,8 @@ flag_option(VmcRequest *request, const char *word, gsize length)
         return &request->pulse_cookie_stdin;
     if (word_is(word, length, "--microphone"))
         return &request->microphone;
+    if (word_is(word, length, "--native"))
+        return &request->native;
     return NULL;
 }
 
@@ -102,7 +104,7 @@ parse_option(VmcRequest *request, const char *word, gsize length, GError **error
         return TRUE;
     }
     if (length < prefix || memcmp(word, PULSE_PREFIX, prefix) != 0)
-        return refuse_word(error, "unknown option ", word, length, "; options are " OPTIONS_HELP);
+        return refuse_word(error, "unknown option ", word, length, "; options: " OPTIONS_HELP);
     if (request->pulse_port != 0 || request->pulse_port_stdin)
         return refuse_word(error, "--pulse given twice: ", word, length, "");
     if (word_is(word, length, PULSE_STDIN)) {
@@ -126,6 +128,7 @@ parse_first_word(VmcRequest *request, const char *word, gsize length, GError **e
         {"help", VMC_REQUEST_HELP},
         {"list", VMC_REQUEST_LIST},
         {"version", VMC_REQUEST_VERSION},
+        {"attach", VMC_REQUEST_ATTACH},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (word_is(word, length, commands[i].word)) {
@@ -143,6 +146,34 @@ parse_first_word(VmcRequest *request, const char *word, gsize length, GError **e
     return TRUE;
 }
 
+/* An attach token: exactly VMC_REQUEST_TOKEN_LENGTH of [0-9a-f]. */
+static gboolean
+is_token(const char *word, gsize length)
+{
+    if (length != VMC_REQUEST_TOKEN_LENGTH)
+        return FALSE;
+    for (gsize i = 0; i < length; i++)
+        if (!g_ascii_isdigit(word[i]) && !(word[i] >= 'a' && word[i] <= 'f'))
+            return FALSE;
+    return TRUE;
+}
+
+/* "attach TOKEN": the second word is the token, and there is no third. The
+ * token is never quoted back (it is a secret). */
+static gboolean
+parse_attach_word(VmcRequest *request, guint index, const char *word, gsize length, GError **error)
+{
+    if (index > 1 || !is_token(word, length)) {
+        g_set_error_literal(error, VMC_REQUEST_ERROR, VMC_REQUEST_ERROR_INVALID,
+                            "bad request: 'attach' takes one token of 64 lower-case hex "
+                            "characters, as the session printed it");
+        return FALSE;
+    }
+    memcpy(request->token, word, length);
+    request->token[length] = '\0';
+    return TRUE;
+}
+
 static gboolean
 parse_word(VmcRequest *request, guint index, const char *word, gsize length, GError **error)
 {
@@ -154,13 +185,15 @@ parse_word(VmcRequest *request, guint index, const char *word, gsize length, GEr
     }
     if (index == 0)
         return parse_first_word(request, word, length, error);
+    if (request->kind == VMC_REQUEST_ATTACH)
+        return parse_attach_word(request, index, word, length, error);
     if (request->kind != VMC_REQUEST_OPEN) {
         const char *command = request->kind == VMC_REQUEST_LIST      ? "list"
                               : request->kind == VMC_REQUEST_VERSION ? "version"
                                                                      : "help";
         g_set_error(error, VMC_REQUEST_ERROR, VMC_REQUEST_ERROR_INVALID,
-                    "bad request: '%s' takes no arguments, and help, list and version "
-                    "cannot be VM names",
+                    "bad request: '%s' takes no arguments, and help, list, version and "
+                    "attach cannot be VM names",
                     command);
         return FALSE;
     }
@@ -194,13 +227,22 @@ check_options(const VmcRequest *request, GError **error)
 {
     const char *problem = NULL;
     gboolean pulse = request->pulse_port != 0 || request->pulse_port_stdin;
-    if (request->audio_off && (pulse || request->pulse_cookie_stdin))
+    if (request->native && (pulse || request->pulse_cookie_stdin))
+        problem = "bad request: --native conflicts with --pulse=tcp:PORT and --pulse-cookie=stdin "
+                  "(the sound goes to the viewer on your laptop)";
+    else if (request->audio_off && (pulse || request->pulse_cookie_stdin))
         problem = "bad request: --audio=off conflicts with --pulse=tcp:PORT and "
                   "--pulse-cookie=stdin";
     else if (request->pulse_cookie_stdin && !pulse)
         problem = "bad request: --pulse-cookie=stdin needs --pulse=tcp:PORT";
-    else if (request->microphone && !pulse)
-        problem = "bad request: --microphone needs the sound tunnel (--pulse=tcp:PORT)";
+    else if (request->native && request->audio_off && request->microphone)
+        problem = "bad request: --microphone conflicts with --audio=off";
+    else if (request->microphone && !pulse && !request->native)
+        problem = "bad request: --microphone needs the sound tunnel (--pulse=tcp:PORT) or "
+                  "--native";
+    else if (request->kind == VMC_REQUEST_ATTACH && request->token[0] == '\0')
+        problem = "bad request: 'attach' takes one token of 64 lower-case hex characters, as "
+                  "the session printed it";
     if (problem == NULL)
         return TRUE;
     g_set_error_literal(error, VMC_REQUEST_ERROR, VMC_REQUEST_ERROR_INVALID, problem);
@@ -246,6 +288,8 @@ vmc_request_to_string(const VmcRequest *request)
         return g_strdup("list");
     case VMC_REQUEST_VERSION:
         return g_strdup("version");
+    case VMC_REQUEST_ATTACH:
+        return g_strdup_printf("attach %s", request->token);
     case VMC_REQUEST_OPEN:
         break;
     default:
@@ -265,5 +309,7 @@ vmc_request_to_string(const VmcRequest *request)
         g_string_append(out, " --pulse-cookie=stdin");
     if (request->microphone)
         g_string_append(out, " --microphone");
+    if (request->native)
+        g_string_append(out, " --native");
     return g_string_free(out, FALSE);
 }

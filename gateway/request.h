@@ -1,9 +1,16 @@
 /* request.h — the gateway's request grammar (SSH_ORIGINAL_COMMAND), DESIGN.md.
  *
- *   request  = "" | "help" | "list" | "version" | open
+ *   request  = "" | "help" | "list" | "version" | attach | open
+ *   attach   = "attach " token            ; token = 64 of [0-9a-f]
  *   open     = vm *( " " option )
  *   option   = "--takeover" | "--audio=off" | "--pulse=tcp:" ( port | "stdin" )
- *            | "--pulse-cookie=stdin" | "--microphone"
+ *            | "--pulse-cookie=stdin" | "--microphone" | "--native"
+ *
+ * "--native": the viewer runs on the laptop; the session prints a token and
+ * serves the Spice connections that further exec channels of the same SSH
+ * connection bring with "attach TOKEN" (docs/native-protocol in
+ * vmconsole-gateway(8)). It excludes --pulse=... and --pulse-cookie=stdin:
+ * the sound goes to the laptop's own viewer. "attach" is therefore no VM name.
  *
  * "--microphone": the person asks for the VM's record channel (the laptop's
  * microphone); it passes only where the config's microphone = allow, and
@@ -36,7 +43,10 @@ typedef enum {
     VMC_REQUEST_LIST,
     VMC_REQUEST_VERSION,
     VMC_REQUEST_OPEN,
+    VMC_REQUEST_ATTACH,
 } VmcRequestKind;
+
+#define VMC_REQUEST_TOKEN_LENGTH 64 /* lower-case hex characters of an attach token */
 
 typedef struct {
     VmcRequestKind kind;
@@ -47,6 +57,8 @@ typedef struct {
     gboolean pulse_port_stdin;   /* --pulse=tcp:stdin: the port is the first stdin line */
     gboolean pulse_cookie_stdin; /* --pulse-cookie=stdin */
     gboolean microphone;         /* --microphone */
+    gboolean native;             /* --native */
+    char token[VMC_REQUEST_TOKEN_LENGTH + 1]; /* ATTACH only: the session's token */
 } VmcRequest;
 
 /* Parse length bytes (not NUL-terminated; a NUL byte is refused). On success
@@ -55,8 +67,10 @@ typedef struct {
  * and leaves ret_request untouched. Refused: more than VMC_REQUEST_MAX_BYTES,
  * any byte outside printable ASCII, empty words (double or edge spaces),
  * unknown or repeated options, a port outside 1..65535 or with a leading zero,
- * --audio=off with --pulse*, --pulse-cookie=stdin or --microphone without
- * --pulse, and --pulse given twice in either form. */
+ * --audio=off with --pulse*, --pulse-cookie=stdin without --pulse,
+ * --microphone without --pulse or --native (or with --audio=off), --native
+ * with --pulse*, --pulse given twice in either form, and "attach" without
+ * exactly one token of 64 lower-case hex characters. */
 gboolean vmc_request_parse(const char *bytes, gsize length, VmcRequest *ret_request,
                            GError **error);
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "gateway-priv.h"
+#include "native.h"
 #include "vmc-sandbox.h"
 #include "vmc-sessionlog.h"
 #include "vmc-spice.h"
@@ -217,6 +218,24 @@ void vmc_sound_clear(VmcSound *sound);
  * it is consumed. what names fd in messages ("stdin"). */
 gboolean vmc_read_line(int fd, const char *what, gint64 deadline_us, char *buf, gsize size,
                        gsize *ret_length, GError **error);
+
+/* ---- native mode: serving attaches (session-native.c) ---- */
+
+typedef struct _VmcNativeServer VmcNativeServer;
+
+/* Listen on VMC_NATIVE_SOCKET in dir and write VMC_NATIVE_INFO_FILE there
+ * (0600: peer's text, for attach processes to find the session). Each
+ * attach whose description vmc_native_mismatch accepts against peer has its
+ * two fds added to relay (vmc_relay_add_client); its control connection is
+ * closed when that relay connection ends. At most VMC_NATIVE_ATTACH_MAX at
+ * once. */
+VmcNativeServer *vmc_native_server_start(const char *dir, const VmcNativePeer *peer,
+                                         VmcRelay *relay, GError **error);
+/* Attaches whose fds are relay connections now. */
+guint vmc_native_server_n_attached(const VmcNativeServer *server);
+/* Close every control connection (the attach processes exit); free the
+ * relay first, so that its connections are closed without callbacks. */
+void vmc_native_server_free(VmcNativeServer *server);
 
 /* ---- the lifecycle (session.c) ---- */
 

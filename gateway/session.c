@@ -67,8 +67,9 @@ typedef struct {
     gboolean sandbox_failed;    /* the sandbox did not come up: exit 6 */
     char *refusal;              /* why the session was refused, when more than the code says */
     VmcViewer *viewer;
-    GPid viewer_pid;   /* 0 when not running (bubblewrap's pid with the sandbox) */
-    int viewer_status; /* wait status once it exited */
+    VmcNativeServer *native; /* native mode: the attaches it serves */
+    GPid viewer_pid;         /* 0 when not running (bubblewrap's pid with the sandbox) */
+    int viewer_status;       /* wait status once it exited */
     gboolean viewer_exited;
 
     GMainLoop *loop;
@@ -107,6 +108,19 @@ static gboolean
 on_stdout_gone(gint fd, GIOCondition condition, gpointer data)
 {
     session_finish(data, END_SSH_CLOSED, g_strdup("the SSH connection went away"));
+    return G_SOURCE_REMOVE;
+}
+
+/* Native mode: the session's own channel ended (EOF on its stdin). What
+ * comes before that is read and dropped. */
+static gboolean
+on_native_stdin(gint fd, GIOCondition condition, gpointer data)
+{
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+        return G_SOURCE_CONTINUE;
+    session_finish(data, END_SSH_CLOSED, g_strdup("the session's channel closed"));
     return G_SOURCE_REMOVE;
 }
 
@@ -213,7 +227,18 @@ allowed_channels(const VmcConfig *config, const char *vm, gboolean microphone, g
     /* the microphone: where the config allows it and the person asked for it */
     if (!microphone || !vmc_config_microphone_allowed(config, vm))
         allowed[VMC_SPICE_CHANNEL_RECORD] = FALSE;
+    /* USB redirection: only where the config allows it (whatever channels lists) */
+    allowed[VMC_SPICE_CHANNEL_USBREDIR] = vmc_config_usb_allowed(config, vm);
     return allowed[VMC_SPICE_CHANNEL_MAIN];
+}
+
+/* The VM's title, as the viewer shows it. */
+static const char *
+vm_title(const Session *session)
+{
+    const VmcVmConfig *vm_config =
+        vmc_config_find_vm(session->gateway->config, session->request->vm);
+    return vm_config != NULL && vm_config->title != NULL ? vm_config->title : session->request->vm;
 }
 
 /* The viewer's Spice, X11 and sound sockets, as it sees them. */
@@ -292,9 +317,7 @@ static gboolean
 start_viewer(Session *session, GError **error)
 {
     const VmcConfig *config = session->gateway->config;
-    const VmcVmConfig *vm_config = vmc_config_find_vm(config, session->request->vm);
-    const char *title =
-        vm_config != NULL && vm_config->title != NULL ? vm_config->title : session->request->vm;
+    const char *title = vm_title(session);
     g_auto(GStrv) env = g_get_environ();
     const char *display = g_environ_getenv(env, "DISPLAY");
     g_autofree char *xauthority = g_build_filename(session->dir, "Xauthority", NULL);
@@ -369,15 +392,42 @@ start_relay(Session *session, GError **error)
                     "the config lets no main channel through for %s", session->request->vm);
         return FALSE;
     }
+    if (session->request->native && session->request->audio_off)
+        allowed[VMC_SPICE_CHANNEL_PLAYBACK] = allowed[VMC_SPICE_CHANNEL_RECORD] = FALSE;
+    /* native mode: no listener, the attaches bring the clients */
     g_autofree char *path = g_build_filename(session->dir, "spice.sock", NULL);
-    int fd = listen_in(path, error);
-    if (fd < 0)
+    int fd = session->request->native ? -1 : listen_in(path, error);
+    if (fd < 0 && !session->request->native)
         return FALSE;
     /* Until the viewer exists nobody may connect (pid -1). */
     session->relay =
         vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event, session);
     vmc_session_apply_agent_policy(session->relay, session->gateway->config, session->request->vm);
-    return start_streams(session, error);
+    return session->request->native || start_streams(session, error);
+}
+
+/* Native mode: serve attaches, then tell the launcher the token and title
+ * (the one line on stdout), and end with the session's own channel. */
+static gboolean
+start_native(Session *session, GError **error)
+{
+    const VmcGateway *gateway = session->gateway;
+    g_autofree char *token = vmc_native_token_new(error);
+    if (token == NULL)
+        return FALSE;
+    g_autofree char *hash = vmc_native_token_sha256(token);
+    VmcNativePeer peer = {hash, gateway->ssh->connection, gateway->ssh->key_fingerprint,
+                          (char *)gateway->identity_name, (char *)session->request->vm};
+    session->native = vmc_native_server_start(session->dir, &peer, session->relay, error);
+    if (session->native == NULL)
+        return FALSE;
+    vmc_print_escaped(stdout, "vmconsole-native 1 token=%s title=%s\n", token, vm_title(session));
+    fflush(stdout);
+    memset(token, 0, strlen(token));
+    g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
+    session->sources[session->n_sources++] =
+        g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_native_stdin, session);
+    return TRUE;
 }
 
 /* Every VMC_LOCK_UPDATE_S: the bytes so far into the lock file, for
@@ -469,17 +519,22 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     record_who(session, &start->who);
     start->key_type = g_strdup(session->gateway->ssh->key_type);
     start->socket = g_strdup(session->decision->socket_path);
-    start->mode = g_strdup("x11");
+    start->mode = g_strdup(session->request->native ? "native" : "x11");
     vmc_session_record_vm_agent_policy(start, session->gateway->config, session->request->vm);
     vmc_sound_record(&session->sound, &start->sound);
     /* the record channel passes only when asked for and allowed */
     start->microphone = vmc_record_flag(
         session->request->microphone &&
         vmc_config_microphone_allowed(session->gateway->config, session->request->vm));
-    start->viewer = g_strdup(session->gateway->config->viewer);
-    g_auto(GStrv) protections =
-        session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
-    vmc_session_record_sandbox(start, session->sandbox != NULL, (const char *const *)protections);
+    start->usb = g_strdup(
+        vmc_config_usb_allowed(session->gateway->config, session->request->vm) ? "allow" : "deny");
+    if (!session->request->native) { /* native mode runs no viewer on the host */
+        start->viewer = g_strdup(session->gateway->config->viewer);
+        g_auto(GStrv) protections =
+            session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
+        vmc_session_record_sandbox(start, session->sandbox != NULL,
+                                   (const char *const *)protections);
+    }
     start->takeover_of = g_strdup(session->takeover_of);
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
@@ -744,6 +799,8 @@ session_end(Session *session)
     } else {
         stats = g_new0(VmcRelayStats, 1);
     }
+    /* every attached channel's fds were the relay's: now its process may go */
+    g_clear_pointer(&session->native, vmc_native_server_free);
 
     g_autoptr(GError) error = NULL;
     gboolean recorded = write_end_record(session, stats, duration_s, &error);
@@ -772,10 +829,32 @@ probe_sandbox(GError **error)
     return vmc_sandbox_support_probe(dirs, error);
 }
 
+/* Native mode's attaches are matched by the SSH connection and the key. */
+static VmcExit
+check_native(Session *session)
+{
+    const VmcSshContext *ssh = session->gateway->ssh;
+    if (!vmc_console_socket_answers(session->decision->pinned_fd))
+        return vmc_gateway_refuse(VMC_EXIT_NOT_RUNNING,
+                                  "%s is not running (its Spice socket "
+                                  "does not answer); start the VM and try again",
+                                  session->request->vm);
+    if (ssh->connection != NULL && ssh->key_fingerprint != NULL)
+        return VMC_EXIT_OK;
+    session->refusal = g_strdup(ssh->connection == NULL
+                                    ? "native mode: no SSH_CONNECTION"
+                                    : "native mode: sshd does not expose the key (ExposeAuthInfo)");
+    return vmc_gateway_refuse(VMC_EXIT_INTERNAL,
+                              "no native console on this host now: sshd does not tell the gateway "
+                              "the connection and key (ExposeAuthInfo yes); tell the host's admin");
+}
+
 /* Checks that need no lock: the X11 forward, a running VM, the sandbox. */
 static VmcExit
 check_preconditions(Session *session)
 {
+    if (session->request->native)
+        return check_native(session);
     const char *display = g_getenv("DISPLAY");
     if (!vmc_viewer_display_is_valid(display))
         return vmc_gateway_refuse(VMC_EXIT_NO_X11,
@@ -899,7 +978,8 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         vmc_print_escaped(stderr, "vmconsole: opening %s for %s...\n", request->vm, identity->name);
         vmc_sound_tell(&session.sound);
         watch_for_the_end(&session);
-        if (start_relay(&session, &error) && start_viewer(&session, &error))
+        if (start_relay(&session, &error) &&
+            (request->native ? start_native(&session, &error) : start_viewer(&session, &error)))
             g_main_loop_run(session.loop);
         else
             session_finish(&session, END_FAILED,

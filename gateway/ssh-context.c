@@ -50,6 +50,18 @@ vmc_ssh_parse_connection(const char *value)
     return g_strdup_printf("%s %s", words[0], words[1]);
 }
 
+char *
+vmc_ssh_parse_connection_full(const char *value)
+{
+    g_autofree char *client = vmc_ssh_parse_connection(value);
+    if (client == NULL)
+        return NULL;
+    g_auto(GStrv) words = g_strsplit(value, " ", 0);
+    if (!is_all(words[2], is_address_char) || !is_all(words[3], is_digit))
+        return NULL;
+    return g_strdup(value);
+}
+
 static char *
 fingerprint_of_blob(const char *base64)
 {
@@ -103,6 +115,7 @@ vmc_ssh_context_from_env(char **env)
 {
     VmcSshContext *context = g_new0(VmcSshContext, 1);
     context->client = vmc_ssh_parse_connection(g_environ_getenv(env, "SSH_CONNECTION"));
+    context->connection = vmc_ssh_parse_connection_full(g_environ_getenv(env, "SSH_CONNECTION"));
 
     const char *auth_path = g_environ_getenv(env, "SSH_USER_AUTH");
     if (auth_path != NULL && g_path_is_absolute(auth_path)) {
@@ -124,6 +137,7 @@ vmc_ssh_context_free(VmcSshContext *context)
     if (context == NULL)
         return;
     g_free(context->client);
+    g_free(context->connection);
     g_free(context->key_fingerprint);
     g_free(context->key_type);
     g_free(context);

@@ -35,6 +35,7 @@ typedef enum {
  * kept only after validation). */
 typedef struct {
     char *client;          /* "ADDR PORT" from SSH_CONNECTION, or NULL */
+    char *connection;      /* all of SSH_CONNECTION (both ends), when each word is sane */
     char *key_fingerprint; /* "SHA256:..." of the key that logged in, or NULL */
     char *key_type;        /* e.g. "ssh-ed25519", or NULL */
 } VmcSshContext;
@@ -49,6 +50,12 @@ VmcSshContext *vmc_ssh_context_from_env(char **env);
  * ("CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT") as "IP PORT", or NULL when
  * it does not have that shape. */
 char *vmc_ssh_parse_connection(const char *value);
+
+/* Pure: the whole SSH_CONNECTION value when it has that shape (addresses of
+ * address characters, ports of digits, at most 4 * VMC_SSH_CLIENT_MAX
+ * bytes), else NULL: what identifies one SSH connection to every channel's
+ * process (native mode's attach). */
+char *vmc_ssh_parse_connection_full(const char *value);
 
 /* Pure: the SHA256 fingerprint ("SHA256:base64-without-padding") and type of
  * the first "publickey TYPE BASE64" line of an ExposeAuthInfo file. */

@@ -78,6 +78,7 @@ static const KeptMember kept_members[] = {
     KEEP(takeover_of, KEEP_STRING, takeover_of),
     KEEP(taken_over_by, KEEP_STRING, taken_over_by),
     KEEP(sandbox, KEEP_STRING, sandbox),
+    KEEP(mode, KEEP_STRING, mode),
     {NAME(event), KEEP_STRING, G_MAXSIZE}, /* resolved to entry->event */
     KEEP(time, KEEP_TIME, time_us),
     KEEP(start, KEEP_TIME, start_us),

@@ -49,8 +49,8 @@ typedef enum {
     N(session) N(identity) N(account) N(key) N(client) N(vm)                                 \
     N(audio) N(audio_authenticated) N(audio_server) N(audio_error)                           \
     /* start */                                                                              \
-    N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(viewer)      \
-    N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
+    N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(usb)         \
+    N(viewer) N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
     /* end */                                                                                \
     N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
     N(viewer_signal) N(viewer_log) N(channels) N(bytes_total) N(rate_mean) N(rate_peak)      \
@@ -164,7 +164,8 @@ typedef struct {
 #define VMC_RECORD_START_FIELDS(F)                                                           \
     F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, ) F(STRING, socket, )   \
     F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
-    F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
+    F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, usb, )                  \
+    F(STRING, viewer, )                                                                      \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
     F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
 /* clang-format on */
@@ -473,6 +474,7 @@ typedef struct {
     double rate_peak;   /* end, bytes/s */
     gint64 rate_peak_time_us;
     const char *sandbox;            /* start: "on", "off"; NULL in records older than the sandbox */
+    const char *mode;               /* start: "x11", "native"; NULL in older records (x11) */
     VmcLogStreamBytes x11_stream;   /* end: "streams"."x11" (absent: sandbox off, older) */
     VmcLogStreamBytes audio_stream; /* end: "streams"."audio" (absent: no sound, older) */
     gint64 suppressed;              /* denied-summary: requests counted, not written */

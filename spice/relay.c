@@ -31,6 +31,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -100,12 +101,20 @@ typedef struct {
     VmcRelay *relay;
     Listener *listener;
     GSource *source;
-    int client_fd;
+    /* The client's side: one socket (client_in == client_out), or two fds
+     * such as an SSH channel's stdin and stdout pipes (vmc_relay_add_client). */
+    int client_in;
+    int client_out;
+    gboolean client_out_socket; /* send()/shutdown() work on client_out */
     int vm_fd;
-    gpointer client_tag;
+    gpointer client_tag; /* client_in (and client_out when the same) */
+    gpointer client_out_tag;
     gpointer vm_tag;
     GIOCondition client_events;
+    GIOCondition client_out_events;
     GIOCondition vm_events;
+    VmcRelayClosedFunc closed; /* told once when the connection closes */
+    gpointer closed_data;
     ConnState state;
     guint type; /* Spice channel type; 0 for a stream */
     guint connect_tries;
@@ -139,6 +148,7 @@ struct _VmcRelay {
     GPtrArray *conns; /* of Conn, owned */
     guint link_timeout_ms;
     gboolean vm_closed_sent;
+    gboolean freeing;        /* vmc_relay_free: no closed callbacks */
     gboolean sigpipe_raised; /* splice to a closed socket raised SIGPIPE */
     VmcRelayChannelStats channels[VMC_SPICE_CHANNEL_MAX + 1];
     guint rejected;
@@ -215,8 +225,10 @@ conn_close(Conn *conn)
     g_ptr_array_remove_fast(conn->relay->conns, conn);
     g_source_destroy(conn->source);
     g_source_unref(conn->source);
-    if (conn->client_fd >= 0)
-        close(conn->client_fd);
+    if (conn->client_out >= 0 && conn->client_out != conn->client_in)
+        close(conn->client_out);
+    if (conn->client_in >= 0)
+        close(conn->client_in);
     if (conn->vm_fd >= 0)
         close(conn->vm_fd);
     Pipe *pipes[] = {&conn->up, &conn->down};
@@ -224,6 +236,8 @@ conn_close(Conn *conn)
         for (guint j = 0; j < 2; j++)
             if (pipes[i]->fds[j] >= 0)
                 close(pipes[i]->fds[j]);
+    if (conn->closed != NULL && !conn->relay->freeing)
+        conn->closed(conn->closed_data);
     g_free(conn);
 }
 
@@ -300,7 +314,14 @@ conn_update_watches(Conn *conn)
         if (pipe_has_output(&conn->up))
             vm |= G_IO_OUT;
     }
-    set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, client);
+    if (conn->client_out == conn->client_in) {
+        set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_in, client);
+    } else {
+        set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_in, client & G_IO_IN);
+        if (conn->client_out >= 0)
+            set_watch(conn, &conn->client_out_tag, &conn->client_out_events, conn->client_out,
+                      client & G_IO_OUT);
+    }
     if (conn->vm_fd >= 0)
         set_watch(conn, &conn->vm_tag, &conn->vm_events, conn->vm_fd, vm);
 }
@@ -351,6 +372,33 @@ count_bytes(Conn *conn, gboolean to_vm, gsize n, gint64 now_us)
 
 /* ---- relaying ---- */
 
+/* Send to fd: a socket without SIGPIPE, a pipe by write(2) (the SIGPIPE it
+ * raises is taken back by the dispatch's guard). */
+static ssize_t
+conn_send(Conn *conn, int fd, const void *bytes, gsize length)
+{
+    if (fd != conn->client_out || conn->client_out_socket)
+        return send(fd, bytes, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = write(fd, bytes, length);
+    if (n < 0 && errno == EPIPE)
+        conn->relay->sigpipe_raised = TRUE;
+    return n;
+}
+
+/* The end of one direction's input is passed on: a socket is half-closed, a
+ * client's output pipe closed. */
+static void
+conn_shut_output(Conn *conn, int fd)
+{
+    if (fd != conn->client_out || conn->client_out_socket) {
+        shutdown(fd, SHUT_WR);
+        return;
+    }
+    set_watch(conn, &conn->client_out_tag, &conn->client_out_events, fd, 0);
+    close(fd);
+    conn->client_out = -1;
+}
+
 /* Send what is pending while the output takes it; at the end of the input,
  * once all is sent, shut the output down (half-close). FALSE when the output
  * died: the direction is abandoned. */
@@ -359,8 +407,7 @@ pipe_flush(Conn *conn, Pipe *pipe, int to, gboolean to_vm, gboolean *can_write, 
 {
     while (*can_write && pipe_has_output(pipe)) {
         gboolean link = pipe->start < pipe->end;
-        ssize_t n = link ? send(to, conn->link + pipe->start, pipe->end - pipe->start,
-                                MSG_NOSIGNAL | MSG_DONTWAIT)
+        ssize_t n = link ? conn_send(conn, to, conn->link + pipe->start, pipe->end - pipe->start)
                          : splice(pipe->fds[0], NULL, to, NULL, pipe->in_pipe,
                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
@@ -386,7 +433,7 @@ pipe_flush(Conn *conn, Pipe *pipe, int to, gboolean to_vm, gboolean *can_write, 
     if (pipe->in_pipe == 0)
         pipe->full = FALSE;
     if (!pipe_has_output(pipe) && pipe->eof && !pipe->done) {
-        shutdown(to, SHUT_WR);
+        conn_shut_output(conn, to);
         pipe->done = TRUE;
     }
     return TRUE;
@@ -464,7 +511,7 @@ agent_flush(Conn *conn, VmcAgentDirection dir, int to, gint64 now_us)
                                    : vmc_agent_filter_output(conn->agent->filter, dir, &length);
         if (length == 0)
             return TRUE;
-        ssize_t n = send(to, bytes, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = conn_send(conn, to, bytes, length);
         if (n > 0) {
             if (link)
                 pipe->start += (gsize)n;
@@ -512,8 +559,8 @@ agent_move(Conn *conn, VmcAgentDirection dir, gboolean can_read, gint64 now_us)
 {
     gboolean to_vm = dir == VMC_AGENT_TO_VM;
     Pipe *pipe = to_vm ? &conn->up : &conn->down;
-    int from = to_vm ? conn->client_fd : conn->vm_fd;
-    int to = to_vm ? conn->vm_fd : conn->client_fd;
+    int from = to_vm ? conn->client_in : conn->vm_fd;
+    int to = to_vm ? conn->vm_fd : conn->client_out;
     AgentPath *agent = conn->agent;
 
     for (guint reads = 0; !pipe->done;) {
@@ -544,7 +591,7 @@ agent_move(Conn *conn, VmcAgentDirection dir, gboolean can_read, gint64 now_us)
     /* the input ended and all of it went: half-close (what the filter still
      * holds is an incomplete message, never sent) */
     if (pipe->eof && !pipe->done && agent_input_empty(conn, dir) && !agent_has_output(conn, dir)) {
-        shutdown(to, SHUT_WR);
+        conn_shut_output(conn, to);
         pipe->done = TRUE;
     }
     return TRUE;
@@ -581,9 +628,9 @@ conn_relay_step(Conn *conn, GIOCondition client_revents, GIOCondition vm_revents
     gboolean up_can_write = conn->up.start == conn->up.end || ready(vm_revents, G_IO_OUT);
     gboolean down_can_write = conn->down.start == conn->down.end || ready(client_revents, G_IO_OUT);
 
-    pipe_move(conn, &conn->up, conn->client_fd, conn->vm_fd, TRUE, ready(client_revents, G_IO_IN),
+    pipe_move(conn, &conn->up, conn->client_in, conn->vm_fd, TRUE, ready(client_revents, G_IO_IN),
               up_can_write, now_us);
-    pipe_move(conn, &conn->down, conn->vm_fd, conn->client_fd, FALSE, ready(vm_revents, G_IO_IN),
+    pipe_move(conn, &conn->down, conn->vm_fd, conn->client_out, FALSE, ready(vm_revents, G_IO_IN),
               down_can_write, now_us);
     note_buffered(conn);
     if (conn->up.done && conn->down.done) {
@@ -734,7 +781,7 @@ conn_link_step(Conn *conn, GIOCondition client_revents)
     Pipe *up = &conn->up;
 
     if (ready(client_revents, G_IO_IN)) {
-        ssize_t n = read(conn->client_fd, conn->link + up->end, LINK_READ_MAX - up->end);
+        ssize_t n = read(conn->client_in, conn->link + up->end, LINK_READ_MAX - up->end);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             conn_link_drop(conn, "the client left before its Spice link message was complete");
             return;
@@ -749,7 +796,7 @@ conn_link_step(Conn *conn, GIOCondition client_revents)
                                  &error)) {
             conn->type = link.channel_type;
             conn->state = CONN_CONNECTING;
-            set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_fd, 0);
+            set_watch(conn, &conn->client_tag, &conn->client_events, conn->client_in, 0);
             g_source_set_ready_time(conn->source, -1);
             conn->deadline_us =
                 g_source_get_time(conn->source) + (gint64)relay->link_timeout_ms * 1000;
@@ -805,6 +852,8 @@ conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
     SigpipeGuard guard;
     GIOCondition client =
         conn->client_tag != NULL ? g_source_query_unix_fd(source, conn->client_tag) : 0;
+    if (conn->client_out_tag != NULL)
+        client |= g_source_query_unix_fd(source, conn->client_out_tag);
     GIOCondition vm = conn->vm_tag != NULL ? g_source_query_unix_fd(source, conn->vm_tag) : 0;
 
     sigpipe_guard_enter(&guard);
@@ -830,13 +879,18 @@ static GSourceFuncs conn_source_funcs = {
 /* A Spice connection starts with its link phase; a stream's connects to
  * its target at once (what the client sends meanwhile waits in its socket). */
 static void
-conn_new(Listener *listener, int client_fd)
+conn_new(Listener *listener, int client_in, int client_out, VmcRelayClosedFunc closed,
+         gpointer closed_data)
 {
     VmcRelay *relay = listener->relay;
     Conn *conn = g_malloc0(sizeof *conn);
     conn->relay = relay;
     conn->listener = listener;
-    conn->client_fd = client_fd;
+    conn->client_in = client_in;
+    conn->client_out = client_out;
+    conn->client_out_socket = client_in == client_out;
+    conn->closed = closed;
+    conn->closed_data = closed_data;
     conn->vm_fd = -1;
     conn->up.fds[0] = conn->up.fds[1] = conn->down.fds[0] = conn->down.fds[1] = -1;
     conn->state = listener->stream >= 0 ? CONN_CONNECTING : CONN_LINK;
@@ -845,7 +899,7 @@ conn_new(Listener *listener, int client_fd)
     ((ConnSource *)conn->source)->conn = conn;
     g_source_set_static_name(conn->source, "vmc-relay-connection");
     if (conn->state == CONN_LINK) {
-        set_watch(conn, &conn->client_tag, &conn->client_events, client_fd, G_IO_IN);
+        set_watch(conn, &conn->client_tag, &conn->client_events, client_in, G_IO_IN);
         g_source_set_ready_time(conn->source, conn->deadline_us);
     }
     g_ptr_array_add(relay->conns, conn);
@@ -886,7 +940,7 @@ admit(Listener *listener, int fd)
         close(fd);
         reject(relay, "connection from pid %d refused", (int)credentials.pid);
     } else {
-        conn_new(listener, fd);
+        conn_new(listener, fd, fd, NULL, NULL);
     }
 }
 
@@ -914,21 +968,26 @@ listener_new(VmcRelay *relay, int fd, int stream, const struct sockaddr *target,
     listener->stream = stream;
     memcpy(&listener->target, target, target_length);
     listener->target_length = target_length;
+    relay->listeners[relay->n_listeners++] = listener;
+    if (fd < 0) /* Spice without a listener: only vmc_relay_add_client brings clients */
+        return listener;
     g_unix_set_fd_nonblocking(fd, TRUE, NULL);
     listener->source = g_unix_fd_source_new(fd, G_IO_IN);
     g_source_set_callback(listener->source, G_SOURCE_FUNC(on_listen_ready), listener, NULL);
     g_source_set_static_name(listener->source, "vmc-relay-listener");
     g_source_attach(listener->source, relay->context);
-    relay->listeners[relay->n_listeners++] = listener;
     return listener;
 }
 
 static void
 listener_free(Listener *listener)
 {
-    g_source_destroy(listener->source);
-    g_source_unref(listener->source);
-    close(listener->fd);
+    if (listener->source != NULL) {
+        g_source_destroy(listener->source);
+        g_source_unref(listener->source);
+    }
+    if (listener->fd >= 0)
+        close(listener->fd);
     g_free(listener);
 }
 
@@ -938,7 +997,7 @@ VmcRelay *
 vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t peer_pid,
               VmcRelayCallback callback, gpointer user_data)
 {
-    g_return_val_if_fail(listen_fd >= 0, NULL);
+    g_return_val_if_fail(listen_fd >= -1, NULL);
     g_return_val_if_fail(vm_pinned_fd >= 0, NULL);
     g_return_val_if_fail(allowed != NULL, NULL);
 
@@ -988,6 +1047,37 @@ vmc_relay_set_agent_policy(VmcRelay *relay, const VmcAgentPolicy *policy)
     g_return_if_fail(relay != NULL && policy != NULL);
     relay->agent_policy = *policy;
     relay->agent_filtering = !vmc_agent_policy_allows_all(policy);
+}
+
+gboolean
+vmc_relay_add_client(VmcRelay *relay, int in_fd, int out_fd, VmcRelayClosedFunc closed,
+                     gpointer user_data, GError **error)
+{
+    g_return_val_if_fail(relay != NULL, FALSE);
+    g_return_val_if_fail(in_fd >= 0 && out_fd >= 0, FALSE);
+
+    struct stat st;
+    const char *problem = NULL;
+    if (relay->conns->len >= VMC_RELAY_MAX_CONNECTIONS)
+        problem = "the relay serves no more connections at once";
+    else if (!g_unix_set_fd_nonblocking(in_fd, TRUE, NULL) ||
+             !g_unix_set_fd_nonblocking(out_fd, TRUE, NULL) || fstat(out_fd, &st) != 0)
+        problem = "its fds are not usable";
+    if (problem != NULL) {
+        if (out_fd != in_fd)
+            close(out_fd);
+        close(in_fd);
+        reject(relay, "connection refused: %s", problem);
+        g_set_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_IO, "connection refused: %s", problem);
+        return FALSE;
+    }
+    SigpipeGuard guard;
+    sigpipe_guard_enter(&guard);
+    conn_new(relay->listeners[0], in_fd, out_fd, closed, user_data);
+    Conn *conn = g_ptr_array_index(relay->conns, relay->conns->len - 1);
+    conn->client_out_socket = in_fd == out_fd || S_ISSOCK(st.st_mode);
+    sigpipe_guard_leave(&guard, relay);
+    return TRUE;
 }
 
 static gboolean
@@ -1094,6 +1184,7 @@ vmc_relay_free(VmcRelay *relay)
 {
     if (relay == NULL)
         return;
+    relay->freeing = TRUE;
     while (relay->conns->len > 0)
         conn_close(g_ptr_array_index(relay->conns, relay->conns->len - 1));
     g_ptr_array_unref(relay->conns);

@@ -193,9 +193,9 @@ typedef void (*VmcRelayCallback)(VmcRelay *relay, VmcRelayEvent event, const cha
 typedef gboolean (*VmcRelayPeerCheck)(pid_t pid, uid_t uid, gpointer user_data);
 
 /* A relay accepting on listen_fd (a listening SOCK_STREAM Unix socket, taken
- * over) and connecting each accepted connection to the socket pinned as
- * vm_pinned_fd (an O_PATH fd, not taken over) through /proc/self/fd/N. Only
- * connections whose SO_PEERCRED pid is peer_pid are served (0: any, for
+ * over; -1: none, clients come only by vmc_relay_add_client) and connecting each accepted
+ * connection to the socket pinned as vm_pinned_fd (an O_PATH fd, not taken over) through
+ * /proc/self/fd/N. Only connections whose SO_PEERCRED pid is peer_pid are served (0: any, for
  * tests; negative: none yet). Runs on the thread-default main context of the
  * caller. Bytes move by splice(2); the SIGPIPE a closed peer raises is
  * blocked and consumed, so the program's SIGPIPE handling does not matter. */
@@ -229,6 +229,20 @@ void vmc_relay_set_agent_policy(VmcRelay *relay, const VmcAgentPolicy *policy);
 gboolean vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
                               const struct sockaddr *target, socklen_t target_length,
                               GError **error);
+
+/* Told once when a connection added by vmc_relay_add_client closes (never
+ * from vmc_relay_free). */
+typedef void (*VmcRelayClosedFunc)(gpointer user_data);
+
+/* Serve a client that is already connected: its bytes are read from in_fd
+ * and written to out_fd (the same fd for a socket; e.g. the stdin and stdout
+ * pipes of an SSH channel), both taken over and made non-blocking. It goes
+ * through the link phase, allowlist, counting and agent policy exactly as
+ * an accepted connection; no peer check (the caller admitted it). At
+ * VMC_RELAY_MAX_CONNECTIONS it is refused: fds closed, counted as rejected,
+ * FALSE. closed (may be NULL) is called when the connection closes. */
+gboolean vmc_relay_add_client(VmcRelay *relay, int in_fd, int out_fd, VmcRelayClosedFunc closed,
+                              gpointer user_data, GError **error);
 
 /* Counters so far (a copy; free with vmc_relay_stats_free). */
 VmcRelayStats *vmc_relay_get_stats(VmcRelay *relay);

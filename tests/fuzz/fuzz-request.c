@@ -15,7 +15,8 @@ same_request(const VmcRequest *a, const VmcRequest *b)
     return a->kind == b->kind && strcmp(a->vm, b->vm) == 0 && a->takeover == b->takeover &&
            a->audio_off == b->audio_off && a->pulse_port == b->pulse_port &&
            a->pulse_cookie_stdin == b->pulse_cookie_stdin &&
-           a->pulse_port_stdin == b->pulse_port_stdin && a->microphone == b->microphone;
+           a->pulse_port_stdin == b->pulse_port_stdin && a->microphone == b->microphone &&
+           a->native == b->native && strcmp(a->token, b->token) == 0;
 }
 
 int

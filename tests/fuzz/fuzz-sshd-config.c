@@ -41,6 +41,7 @@ static const struct {
     {"x11forwarding", {"yes", "yes"}, {"no", "no"}},
     {"exposeauthinfo", {"yes", "yes"}, {"no", "no"}},
     {"unusedconnectiontimeout", {"10", "60"}, {"none", "61"}},
+    {"maxsessions", {"10", "8"}, {"7", "1"}},
 };
 #define N_SETTINGS G_N_ELEMENTS(settings)
 

@@ -171,6 +171,8 @@ check "check says so" has "$OUT" "no problems found"
 check "check probes the VM and says it answers" has "$OUT" "debianx answers (display "
 check "check says the sandbox is there and what it protects with" \
     eval 'grep -q "^sandbox: ok: .*vmconsole-confine: .*net-ns.*seccomp" <<<"$OUT"' 
+check "check says where USB redirection (native mode) is allowed: nowhere by default" \
+    eval 'grep -q "^usb: ok: USB redirection (native mode) is denied by default$" <<<"$OUT"'
 
 # Plant MISTAKE with the shell code SETUP, expect check to exit 3 with a
 # problem line holding NEEDLE, then run UNDO.

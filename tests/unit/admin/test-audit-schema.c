@@ -22,6 +22,7 @@ static const char *const not_shown[] = {
     "start.audio_server",
     "start.audio_error",
     "start.microphone",
+    "start.usb",
     "start.viewer",
     "start.stale_session",
     "start.swept_sessions",

@@ -267,6 +267,49 @@ test_open_cap(void)
     g_assert_nonnull(strstr(table, "5 starts were not tracked"));
 }
 
+/* By mode: the start record's "mode" decides the row of its end and of an
+ * open session; a start without one (older records) and denials are x11. */
+static void
+test_by_mode(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_MODE, .since_us = -1, .until_us = -1, .tz = utc};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    const struct {
+        const char *id;
+        const char *mode;
+        gint64 bytes;
+    } sessions[] = {
+        {"n1", "native", 100}, {"n2", "native", 200}, {"x1", "x11", 1000}, {"o1", NULL, 5000}};
+    for (guint i = 0; i < G_N_ELEMENTS(sessions); i++) {
+        VmcLogEntry s = entry(VMC_LOG_EVENT_START, sessions[i].id, "alice", "debianx",
+                              "2026-11-29T09:00:00.000Z");
+        s.mode = sessions[i].mode;
+        vmc_report_add(r, &s);
+        VmcLogEntry e = entry(VMC_LOG_EVENT_END, sessions[i].id, "alice", "debianx",
+                              "2026-11-29T10:00:00.000Z");
+        e.duration_s = 3600;
+        e.bytes_total = sessions[i].bytes;
+        vmc_report_add(r, &e);
+    }
+    VmcLogEntry open = entry(VMC_LOG_EVENT_START, "n3", "bob", "winxp", "2026-11-30T09:00:00.000Z");
+    open.mode = "native";
+    vmc_report_add(r, &open);
+    add_denied(r, "mallory", "debianx", "2026-11-29T12:00:00.000Z");
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, 2);
+    g_assert_cmpstr(row(r, 0)->key, ==, "native");
+    g_assert_cmpuint(row(r, 0)->sessions, ==, 3);
+    g_assert_cmpuint(row(r, 0)->ended, ==, 2);
+    g_assert_cmpint(row(r, 0)->bytes, ==, 300);
+    g_assert_cmpuint(row(r, 0)->unterminated, ==, 1);
+    g_assert_cmpuint(row(r, 0)->denied, ==, 0);
+    g_assert_cmpstr(row(r, 1)->key, ==, "x11");
+    g_assert_cmpuint(row(r, 1)->sessions, ==, 2);
+    g_assert_cmpint(row(r, 1)->bytes, ==, 6000);
+    g_assert_cmpuint(row(r, 1)->denied, ==, 1);
+}
+
 static void
 test_by_parse(void)
 {
@@ -274,6 +317,8 @@ test_by_parse(void)
     g_assert_true(vmc_report_by_parse(NULL, &by) && by == VMC_REPORT_BY_IDENTITY);
     g_assert_true(vmc_report_by_parse("month", &by) && by == VMC_REPORT_BY_MONTH);
     g_assert_true(vmc_report_by_parse("vm", &by) && by == VMC_REPORT_BY_VM);
+    g_assert_true(vmc_report_by_parse("mode", &by) && by == VMC_REPORT_BY_MODE);
+    g_assert_false(vmc_report_by_parse("Mode", &by));
     g_assert_false(vmc_report_by_parse("week", &by));
     g_assert_false(vmc_report_by_parse("", &by));
 }
@@ -526,6 +571,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/end-without-start", test_end_without_start);
     g_test_add_func("/report/open-cap", test_open_cap);
     g_test_add_func("/report/by-parse", test_by_parse);
+    g_test_add_func("/report/by-mode", test_by_mode);
     g_test_add_func("/report/denied-summary", test_denied_summary);
     g_test_add_func("/report/streams-and-sandbox", test_streams_and_sandbox);
     g_test_add_func("/report/streams-saturate", test_streams_saturate);

@@ -16,6 +16,7 @@ static const char good[] = "port 22\n"
                            "x11forwarding yes\n"
                            "exposeauthinfo yes\n"
                            "unusedconnectiontimeout 10\n"
+                           "maxsessions 10\n"
                            "authorizedkeysfile .ssh/authorized_keys /etc/keys/%u\n"
                            "subsystem sftp /usr/lib/openssh/sftp-server\n";
 
@@ -58,6 +59,10 @@ test_good(void)
     g_autofree char *at_max = with_line("unusedconnectiontimeout", "unusedconnectiontimeout 60");
     g_autoptr(GPtrArray) findings3 = review(at_max);
     g_assert_cmpuint(findings3->len, ==, 0);
+    /* native mode's bound itself is fine */
+    g_autofree char *eight = with_line("maxsessions", "maxsessions 8");
+    g_autoptr(GPtrArray) findings4 = review(eight);
+    g_assert_cmpuint(findings4->len, ==, 0);
 }
 
 static void
@@ -83,6 +88,11 @@ test_each_mistake(void)
         {"unusedconnectiontimeout", "unusedconnectiontimeout 0", "'0'"},
         {"unusedconnectiontimeout", "unusedconnectiontimeout 10s", "'10s'"},
         {"unusedconnectiontimeout", NULL, "older than 9.2"},
+        {"maxsessions", "maxsessions 7", "maxsessions is '7': native mode"},
+        {"maxsessions", "maxsessions 1", "MaxSessions 8"},
+        {"maxsessions", "maxsessions 0", "native mode"},
+        {"maxsessions", "maxsessions 10x", "'10x'"},
+        {"maxsessions", NULL, "does not report maxsessions"},
         {"port", "acceptenv LANG LC_*\nacceptenv XMODIFIERS", "AcceptEnv LANG LC_* XMODIFIERS"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -102,7 +112,7 @@ test_hostile(void)
 {
     /* nothing at all: every rule says it cannot tell */
     g_autoptr(GPtrArray) empty = review("");
-    g_assert_cmpuint(empty->len, ==, 10);
+    g_assert_cmpuint(empty->len, ==, 11);
     /* binary and overlong lines do not crash; the output stays printable */
     g_autofree char *junk = g_strnfill(VMC_SSHD_OUTPUT_MAX + 10, '\x01');
     g_autoptr(GPtrArray) findings =

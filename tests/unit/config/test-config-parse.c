@@ -36,6 +36,8 @@ test_defaults(void)
     };
     g_autoptr(VmcConfig) def = vmc_config_new_default();
     assert_defaults(def);
+    g_assert_cmpint(def->usb, ==, VMC_USB_DENY);
+    g_assert_false(vmc_config_usb_allowed(def, "any"));
     g_assert_cmpuint(def->vms->len, ==, 0);
     for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
         g_autoptr(GError) error = NULL;
@@ -68,6 +70,7 @@ test_full(void)
                                "file-transfer = allow\n"
                                "clipboard = none\n"
                                "microphone = allow\n"
+                               "usb = allow\n"
                                "denied-records-per-minute = 5\n"
                                "log-reserve = 2M\n"
                                "\n"
@@ -77,6 +80,7 @@ test_full(void)
                                "acl = group:spicex:rw, u:bob:r\n"
                                "channels = main display inputs\n"
                                "microphone = deny\n"
+                               "usb = deny\n"
                                "file-transfer = deny\n"
                                "clipboard = from-vm\n"
                                "[vm win10]\n";
@@ -104,6 +108,8 @@ test_full(void)
     g_assert_cmpstr(channels, ==, "main display inputs");
     g_assert_cmpint(vm->microphone, ==, VMC_MICROPHONE_DENY);
     g_assert_false(vmc_config_microphone_allowed(config, "debianx"));
+    g_assert_cmpint(vm->usb, ==, VMC_USB_DENY);
+    g_assert_false(vmc_config_usb_allowed(config, "debianx"));
     g_assert_cmpint(vm->file_transfer, ==, VMC_FILE_TRANSFER_DENY);
     g_assert_cmpint(vm->clipboard, ==, VMC_CLIPBOARD_FROM_VM);
 
@@ -118,6 +124,9 @@ test_full(void)
     /* a VM without the key has the [gateway] value; an unknown VM too */
     g_assert_true(vmc_config_microphone_allowed(config, "win10"));
     g_assert_true(vmc_config_microphone_allowed(config, "other"));
+    g_assert_cmpint(vm->usb, ==, VMC_USB_UNSET);
+    g_assert_true(vmc_config_usb_allowed(config, "win10"));
+    g_assert_true(vmc_config_usb_allowed(config, "other"));
     /* no agent keys of its own: the [gateway] ones */
     g_assert_cmpint(vm->file_transfer, ==, VMC_FILE_TRANSFER_ALLOW);
     g_assert_cmpint(vm->clipboard, ==, VMC_CLIPBOARD_NONE);
@@ -136,12 +145,12 @@ static const ErrorCase error_cases[] = {
     /* structure */
     {"unknown-key", "[gateway]\nviewer = /x\n\n[vm debianx]\nsokcet = /x\n",
      VMC_CONFIG_ERROR_UNKNOWN, 5,
-     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone, "
+     "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone, usb, "
      "file-transfer, clipboard)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, "
      "takeover, "
-     "sandbox, microphone, tunnel-check, max-sessions-per-identity, file-transfer, clipboard, "
+     "sandbox, microphone, usb, tunnel-check, max-sessions-per-identity, file-transfer, clipboard, "
      "denied-records-per-minute, log-reserve)"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
@@ -209,6 +218,10 @@ static const ErrorCase error_cases[] = {
      "[vm a] unknown key 'tunnel-check'"},
     {"bad-microphone", "[vm debianx]\nmicrophone = off\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[vm debianx] microphone = 'off': must be allow or deny"},
+    {"bad-usb", "[vm debianx]\nusb = on\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm debianx] usb = 'on': must be allow or deny"},
+    {"bad-usb-gateway", "[gateway]\nusb = Allow\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] usb = 'Allow': must be allow or deny"},
     {"bad-microphone-gateway", "[gateway]\nmicrophone = yes\n", VMC_CONFIG_ERROR_VALUE, 2,
      "[gateway] microphone = 'yes': must be allow or deny"},
     /* the old key: a clear error, never a silent alias (its default was allow) */

@@ -17,7 +17,11 @@ typedef struct {
     const char *canonical;
     gboolean pulse_port_stdin; /* last: the older rows leave it FALSE */
     gboolean microphone;
+    gboolean native;
+    const char *token;
 } GoodCase;
+
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const GoodCase good_cases[] = {
     {"", VMC_REQUEST_HELP, "", FALSE, FALSE, 0, FALSE, "help"},
@@ -59,6 +63,19 @@ static const GoodCase good_cases[] = {
      0, TRUE, "vm --pulse=tcp:stdin --pulse-cookie=stdin --microphone", TRUE, TRUE},
     {"vm --microphone --pulse=tcp:4713", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 4713, FALSE,
      "vm --pulse=tcp:4713 --microphone", FALSE, TRUE},
+    /* native mode */
+    {"vm --native", VMC_REQUEST_OPEN, "vm", FALSE, FALSE, 0, FALSE, "vm --native", FALSE, FALSE,
+     TRUE},
+    {"vm --native --microphone --takeover", VMC_REQUEST_OPEN, "vm", TRUE, FALSE, 0, FALSE,
+     "vm --takeover --microphone --native", FALSE, TRUE, TRUE},
+    {"vm --native --audio=off", VMC_REQUEST_OPEN, "vm", FALSE, TRUE, 0, FALSE,
+     "vm --audio=off --native", FALSE, FALSE, TRUE},
+    {"attach " TOKEN, VMC_REQUEST_ATTACH, "", FALSE, FALSE, 0, FALSE, "attach " TOKEN, FALSE, FALSE,
+     FALSE, TOKEN},
+    {"attach ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", VMC_REQUEST_ATTACH,
+     "", FALSE, FALSE, 0, FALSE,
+     "attach ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", FALSE, FALSE, FALSE,
+     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
     /* 64 characters: the longest name */
     {"a123456789012345678901234567890123456789012345678901234567890123", VMC_REQUEST_OPEN,
      "a123456789012345678901234567890123456789012345678901234567890123", FALSE, FALSE, 0, FALSE,
@@ -205,6 +222,35 @@ static const HostileCase hostile_cases[] = {
     HM("version 2", "takes no arguments"),
     HM("list --takeover", "cannot be VM names"),
     H("help --audio=off"),
+    /* native mode */
+    HM("vm --native --native", "given twice"),
+    HM("vm --native --pulse=tcp:4713", "--native conflicts"),
+    HM("vm --pulse=tcp:stdin --native", "--native conflicts"),
+    HM("vm --native --pulse-cookie=stdin", "--native conflicts"),
+    HM("vm --native --audio=off --microphone", "conflicts with --audio=off"),
+    HM("vm --Native", "unknown option"),
+    HM("vm --native=yes", "unknown option"),
+    HM("vm native", "unknown option"),
+    /* attach: exactly one token of 64 lower-case hex */
+    HM("attach", "one token"),
+    HM("attach ", "empty word"),
+    HM("attach  " TOKEN, "empty word"),
+    HM("attach " TOKEN " ", "empty word"),
+    HM("attach " TOKEN " --native", "one token"),
+    HM("attach " TOKEN " " TOKEN, "one token"),
+    HM("attach 0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", "one token"),
+    HM("attach 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", "one token"),
+    HM("attach 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", "one token"),
+    HM("attach 0123456789abcdeg0123456789abcdef0123456789abcdef0123456789abcdef", "one token"),
+    HM("attach 0x23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "one token"),
+    HM("attach --takeover", "one token"),
+    HM("attach ../../session-x/token", "one token"),
+    HM("attach " TOKEN ";id", "one token"),
+    HM("attach\t" TOKEN, "not printable"),
+    HN("attach " TOKEN "\0"),
+    HM("Attach " TOKEN, "unknown option"),
+    HM("attach --native", "one token"),
+    HM("list " TOKEN, "takes no arguments"),
 };
 
 static gboolean
@@ -246,6 +292,8 @@ assert_same_request(const VmcRequest *a, const VmcRequest *b)
     g_assert_cmpint(a->pulse_cookie_stdin, ==, b->pulse_cookie_stdin);
     g_assert_cmpint(a->pulse_port_stdin, ==, b->pulse_port_stdin);
     g_assert_cmpint(a->microphone, ==, b->microphone);
+    g_assert_cmpint(a->native, ==, b->native);
+    g_assert_cmpstr(a->token, ==, b->token);
 }
 
 static void
@@ -261,8 +309,10 @@ test_good(void)
                                .pulse_port = c->pulse_port,
                                .pulse_cookie_stdin = c->pulse_cookie_stdin,
                                .pulse_port_stdin = c->pulse_port_stdin,
-                               .microphone = c->microphone};
+                               .microphone = c->microphone,
+                               .native = c->native};
         g_strlcpy(expected.vm, c->vm, sizeof expected.vm);
+        g_strlcpy(expected.token, c->token != NULL ? c->token : "", sizeof expected.token);
 
         g_test_message("good: '%s'", c->input);
         g_assert_true(vmc_request_parse(c->input, strlen(c->input), &request, &error));
@@ -334,6 +384,11 @@ test_quoting(void)
     g_assert_nonnull(strstr(control, "byte '\\x1b' at offset 2"));
     g_autofree char *nul = assert_refused("a\0b", 3);
     g_assert_nonnull(strstr(nul, "byte '\\x00' at offset 1"));
+
+    /* a token is a secret: a refused attach never quotes it back */
+    const char *near = "attach 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX";
+    g_autofree char *attach = assert_refused(near, strlen(near));
+    g_assert_null(strstr(attach, "0123456789abcdef"));
 }
 
 int

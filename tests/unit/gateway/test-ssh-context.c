@@ -116,12 +116,36 @@ test_context_from_env(void)
     g_rmdir(dir);
 }
 
+/* The whole SSH_CONNECTION, native mode's identity of one connection. */
+static void
+test_connection_full(void)
+{
+    static const struct {
+        const char *value;
+        const char *expected;
+    } cases[] = {
+        {"10.0.0.2 50000 10.0.0.1 22", "10.0.0.2 50000 10.0.0.1 22"},
+        {"::1 40000 ::1 2222", "::1 40000 ::1 2222"},
+        {"10.0.0.2 50000 10.0.0.1 2x", NULL},
+        {"10.0.0.2 50000 10.0.0.1;id 22", NULL},
+        {"10.0.0.2 50000 10.0.0.1", NULL},
+        {"10.0.0.2 50000 10.0.0.1 22 x", NULL},
+        {"10.0.0.2 50000  22", NULL},
+        {NULL, NULL},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = vmc_ssh_parse_connection_full(cases[i].value);
+        g_assert_cmpstr(got, ==, cases[i].expected);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ssh-context/connection", test_connection);
     g_test_add_func("/ssh-context/connection-long", test_connection_long);
+    g_test_add_func("/ssh-context/connection-full", test_connection_full);
     g_test_add_func("/ssh-context/user-auth", test_user_auth);
     g_test_add_func("/ssh-context/user-auth-refused", test_user_auth_refused);
     g_test_add_func("/ssh-context/from-env", test_context_from_env);

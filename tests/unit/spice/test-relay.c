@@ -1388,6 +1388,156 @@ test_agent_refused(Fixture *f, gconstpointer data)
     run_exchange(f, &display_x);
 }
 
+/* ---- clients added as fd pairs (an SSH channel's stdin and stdout) ---- */
+
+typedef struct {
+    Fixture *f;
+    int client_write; /* the channel's input, toward the relay */
+    int client_read;  /* the channel's output, from the relay */
+    guint8 type;
+    gsize up_bytes;
+    gsize down_bytes;
+    gsize client_got;
+    gint done;
+} PipeExchange;
+
+static gpointer
+pipe_client_thread(gpointer data)
+{
+    PipeExchange *x = data;
+    guint8 link[64];
+    gsize link_length = make_link(link, x->type);
+    g_autofree guint8 *up = g_malloc(x->up_bytes + 1);
+    fill_pattern(up, x->up_bytes, 3);
+    g_assert_cmpint(write(x->client_write, link, link_length), ==, (gssize)link_length);
+    for (gsize sent = 0; sent < x->up_bytes;) {
+        ssize_t n = write(x->client_write, up + sent, x->up_bytes - sent);
+        g_assert_cmpint(n, >, 0);
+        sent += (gsize)n;
+    }
+    close(x->client_write); /* the channel's EOF */
+    x->client_got = read_to_end(x->client_read);
+    g_atomic_int_inc(&x->done);
+    return NULL;
+}
+
+static gpointer
+pipe_vm_thread(gpointer data)
+{
+    PipeExchange *x = data;
+    int fd = accept_vm(x->f);
+    guint8 link[64];
+    gsize link_length = make_link(link, x->type);
+    g_autofree guint8 *got = g_malloc(link_length + x->up_bytes);
+    read_exact(fd, got, link_length + x->up_bytes);
+    g_assert_cmpmem(got, link_length, link, link_length);
+    g_assert_cmpuint(read_to_end(fd), ==, 0); /* the client's EOF arrives as a half-close */
+    g_autofree guint8 *down = g_malloc(x->down_bytes + 1);
+    fill_pattern(down, x->down_bytes, 5);
+    write_all(fd, down, x->down_bytes);
+    close(fd);
+    g_atomic_int_inc(&x->done);
+    return NULL;
+}
+
+static void
+on_client_closed(gpointer data)
+{
+    (*(guint *)data)++;
+}
+
+static gboolean
+both_done(Fixture *f, gpointer data)
+{
+    return g_atomic_int_get((gint *)data) == 2;
+}
+
+static void
+open_pipes(int *in_pipe, int *out_pipe)
+{
+    g_assert_cmpint(pipe2(in_pipe, O_CLOEXEC), ==, 0);
+    g_assert_cmpint(pipe2(out_pipe, O_CLOEXEC), ==, 0);
+}
+
+/* Bytes in by one pipe and out by another, with EOF both ways, counted as
+ * the channel's; the closed callback once. */
+static void
+test_add_client_pipes(Fixture *f, gconstpointer data)
+{
+    int in_pipe[2], out_pipe[2];
+    guint closed = 0;
+    open_pipes(in_pipe, out_pipe);
+    PipeExchange x = {.f = f,
+                      .client_write = in_pipe[1],
+                      .client_read = out_pipe[0],
+                      .type = VMC_SPICE_CHANNEL_DISPLAY,
+                      .up_bytes = 300000,
+                      .down_bytes = 2000000};
+    g_assert_true(
+        vmc_relay_add_client(f->relay, in_pipe[0], out_pipe[1], on_client_closed, &closed, NULL));
+    GThread *client = g_thread_new("pipe-client", pipe_client_thread, &x);
+    GThread *vm = g_thread_new("pipe-vm", pipe_vm_thread, &x);
+    run_until(f, both_done, &x.done);
+    g_thread_join(client);
+    g_thread_join(vm);
+    run_until(f, no_connections, NULL);
+    close(out_pipe[0]);
+
+    g_assert_cmpuint(x.client_got, ==, 2000000);
+    g_assert_cmpuint(closed, ==, 1);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_DISPLAY);
+    const VmcRelayChannelStats *display = &stats->channels[VMC_SPICE_CHANNEL_DISPLAY];
+    g_assert_cmpuint(display->bytes_to_vm, ==, link_length + 300000);
+    g_assert_cmpuint(display->bytes_from_vm, ==, 2000000);
+    g_assert_cmpuint(display->connections, ==, 1);
+    g_assert_cmpuint(stats->rejected, ==, 0);
+}
+
+/* A channel the allowlist refuses (usbredir here) is closed before a byte
+ * reaches the VM, counted, and its closed callback told. */
+static void
+test_add_client_refused(Fixture *f, gconstpointer data)
+{
+    int in_pipe[2], out_pipe[2];
+    guint closed = 0;
+    guint8 link[64];
+    gsize link_length = make_link(link, VMC_SPICE_CHANNEL_USBREDIR);
+    open_pipes(in_pipe, out_pipe);
+    g_assert_true(
+        vmc_relay_add_client(f->relay, in_pipe[0], out_pipe[1], on_client_closed, &closed, NULL));
+    g_assert_cmpint(write(in_pipe[1], link, link_length), ==, (gssize)link_length);
+    run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
+    g_assert_cmpuint(closed, ==, 1);
+    g_assert_cmpuint(read_to_end(out_pipe[0]), ==, 0);
+    assert_vm_saw_nothing(f);
+    g_assert_nonnull(strstr(f->last_detail, "usbredir"));
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+}
+
+/* At the connection bound an added client is refused at once. */
+static void
+test_add_client_bound(Fixture *f, gconstpointer data)
+{
+    int fds[VMC_RELAY_MAX_CONNECTIONS][2];
+    for (guint i = 0; i < VMC_RELAY_MAX_CONNECTIONS; i++) {
+        g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds[i]), ==, 0);
+        g_assert_true(vmc_relay_add_client(f->relay, fds[i][0], fds[i][0], NULL, NULL, NULL));
+    }
+    int extra[2];
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, extra), ==, 0);
+    g_assert_false(vmc_relay_add_client(f->relay, extra[0], extra[0], NULL, NULL, &error));
+    g_assert_nonnull(error);
+    g_assert_cmpuint(f->rejected, ==, 1);
+    g_assert_cmpuint(read_to_end(extra[1]), ==, 0);
+    close(extra[1]);
+    for (guint i = 0; i < VMC_RELAY_MAX_CONNECTIONS; i++)
+        close(fds[i][1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1412,6 +1562,9 @@ main(int argc, char **argv)
     ADD("/spice/relay/agent/file-transfer", test_agent_file_transfer);
     ADD("/spice/relay/agent/clipboard", test_agent_clipboard);
     ADD("/spice/relay/agent/refused", test_agent_refused);
+    ADD("/spice/relay/add-client/pipes", test_add_client_pipes);
+    ADD("/spice/relay/add-client/refused", test_add_client_refused);
+    ADD("/spice/relay/add-client/bound", test_add_client_bound);
 #undef ADD
     g_test_add_func("/spice/relay/rate/basic", test_rate_basic);
     g_test_add_func("/spice/relay/rate/downsample", test_rate_downsample);
