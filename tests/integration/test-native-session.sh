@@ -1,0 +1,281 @@
+#!/bin/bash
+# Native mode end to end: the laptop launcher `vmconsole --native` (libssh)
+# against a real sshd whose key line forces the real gateway, QEMU's Spice
+# server on the host, remote-viewer on the laptop's Xvfb. The launcher runs as
+# a throwaway laptop person (libssh reads ~/.ssh from the passwd entry).
+#
+#   a. the window on the laptop shows the VM (QEMU's screendump found in the
+#      screenshot); the progress lines; one start record, "mode": "native",
+#      identity alice; every attach a channel of the one SSH connection
+#   b. the person closes the window: exit 0; one end record with per-channel
+#      bytes (main and display from the VM); nothing left on either side
+#   c. SIGTERM to the launcher: exit 143; the end record; nothing left
+#   d. SIGKILL to the launcher: the viewer dies with it, the gateway ends
+#      (the connection closed), the end record is written; nothing left on the
+#      host, and the socket dir it could not remove goes with the next run
+#   e. a VM alice may not open: the gateway's refusal shown, exit 3, no viewer
+#   f. the gateway's refusal of a busy console: exit 5, its message shown
+#   g. every start record has exactly one end record
+#
+# Usage: test-native-session.sh GATEWAY VMCONSOLE  (TAP; root, else exit 77)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/sshd-lib.sh"
+need_root
+GW=$(realpath "$1")
+VMC=$(realpath "$2")
+
+for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen setfacl python3 \
+            xwininfo xkill import compare runuser; do
+    if ! command -v "$prog" >/dev/null; then
+        echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
+        exit 77
+    fi
+done
+
+P=$(vmc_prefix m)
+VMC_T_DIR=$(mktemp -d /tmp/vmc-nsession-XXXXXX)
+chmod 0755 "$VMC_T_DIR"
+D=$VMC_T_DIR
+BG_PIDS=""
+ACCOUNT=${P}gw ALICE=${P}al LAPTOP_USER=${P}lp
+TITLE="Native session VM"
+CONF=$D/gateway.conf
+LOG=$D/log/sessions.jsonl
+RUN=$D/run
+LHOME=$D/laptop LRUN=$D/lrun
+
+cleanup() {
+    local p
+    for p in $BG_PIDS; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null; done
+    for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
+    pkill -KILL -u "$LAPTOP_USER" 2>/dev/null
+    sshd_cleanup
+    stop_all_qemu 2>/dev/null
+    stop_all_xvfb 2>/dev/null
+    cleanup_common
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+diag() { # diag TAG
+    {
+        echo "--- $1: vmconsole's stderr"
+        cat "$D/$1.err" 2>/dev/null
+        echo "--- $1: exit $(cat "$D/$1.rc" 2>/dev/null)"
+        echo "--- sshd log (tail)"
+        sshd_log_tail 10
+        echo "--- last records"
+        tail -n 2 "$LOG" 2>/dev/null | cut -c1-600
+    } | sed 's/^/# /'
+}
+checkd() { # checkd TAG DESCRIPTION COMMAND...
+    local tag=$1 desc=$2; shift 2
+    if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
+}
+wait_until() { # wait_until TENTHS COMMAND...
+    local n=$1; shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+gone() { ! pid_alive "$1"; }
+has() { grep -qF -- "$2" "$D/$1.err"; } # has TAG TEXT
+
+jl() { # jl PYTHON-EXPRESSION over R, the records
+    python3 -c '
+import json, sys
+R = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+def last(event, **kw):
+    m = [r for r in R if r.get("event") == event and all(r.get(k) == v for k, v in kw.items())]
+    return m[-1] if m else {}
+print(eval(sys.argv[2]))' "$LOG" "$1"
+}
+starts() { jl 'len([r for r in R if r.get("event") == "start"])'; }
+ends() { jl 'len([r for r in R if r.get("event") == "end"])'; }
+
+# QEMU's own picture of its screen (QMP screendump, a PPM).
+qemu_screendump() { # qemu_screendump FILE
+    python3 - "$D/qmp.sock" "$1" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+json.loads(f.readline())
+call("qmp_capabilities")
+sys.exit("error" in call("screendump", filename=sys.argv[2]))
+EOF
+}
+picture_in_window() { # picture_in_window DUMP SHOT: the dump found in the shot
+    local err
+    err=$(compare -metric RMSE -subimage-search "$2" "$1" null: 2>&1 |
+        sed -n 's/.*(\([0-9.e-]*\)).*/\1/p')
+    echo "# screenshot vs screendump: normalized RMSE ${err:-?}"
+    [ -n "$err" ] && awk -v e="$err" 'BEGIN { exit !(e < 0.02) }'
+}
+
+# ---- setup: alice, the account, the config, the VMs, the laptop person ----
+add_user "$ALICE" || exit 1
+sshd_add_account "$ACCOUNT" && gateway_prepare_dirs || exit 1
+install -d -m 0755 "$D/spicex"
+cat > "$CONF" <<EOF
+[gateway]
+socket-pattern = $D/spicex/%s.sock
+log = $LOG
+run-dir = $RUN
+takeover = deny
+
+[vm debianx]
+title = $TITLE
+
+[vm other]
+title = Not alice's
+EOF
+chmod 0644 "$CONF"
+start_qemu debianx "$D/spicex" -qmp "unix:$D/qmp.sock,server=on,wait=off" &&
+    setfacl -m "u:$ACCOUNT:rw,u:$ALICE:rw" "$D/spicex/debianx.sock" || exit 1
+start_qemu other "$D/spicex" && setfacl -m "u:$ACCOUNT:rw" "$D/spicex/other.sock" || exit 1
+
+useradd --create-home --home-dir "$LHOME" --shell /bin/sh "$LAPTOP_USER" || exit 1
+VMC_T_USERS="$VMC_T_USERS $LAPTOP_USER"
+install -d -m 0700 -o "$LAPTOP_USER" "$LHOME/.ssh" "$LRUN"
+start_xvfb laptop || exit 1
+LAPTOP=$VMC_T_DISPLAY
+
+sshd_start || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
+runuser -u "$LAPTOP_USER" -- ssh-keygen -q -t ed25519 -N '' -C laptop -f "$LHOME/.ssh/id_ed25519" ||
+    exit 1
+printf 'restrict,command="%s --config %s --identity %s" %s\n' "$GW" "$CONF" "$ALICE" \
+    "$(cat "$LHOME/.ssh/id_ed25519.pub")" >> "$VMC_SSHD_DIR/authorized_keys"
+printf '[127.0.0.1]:%s %s\n' "$VMC_SSHD_PORT" "$(cut -d' ' -f1,2 "$VMC_SSHD_DIR/host_ed25519.pub")" \
+    > "$LHOME/.ssh/known_hosts"
+printf 'Host kvmhost\n    HostName 127.0.0.1\n    Port %s\n    User %s\n' "$VMC_SSHD_PORT" \
+    "$ACCOUNT" > "$LHOME/.ssh/config"
+chown "$LAPTOP_USER" "$LHOME/.ssh/known_hosts" "$LHOME/.ssh/config"
+echo "# sshd on 127.0.0.1:$VMC_SSHD_PORT, account $ACCOUNT, laptop display $LAPTOP"
+
+launch() { # launch TAG ARGS...: vmconsole as the laptop person, no terminal; sets LPID
+    local tag=$1; shift
+    rm -f "$D/$tag.rc"
+    setsid runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" USER="$LAPTOP_USER" \
+        LANG=C.UTF-8 DISPLAY="$LAPTOP" XDG_RUNTIME_DIR="$LRUN" \
+        "$VMC" "$@" </dev/null >"$D/$tag.out" 2>"$D/$tag.err" &
+    LPID=$!
+    BG_PIDS="$BG_PIDS $LPID"
+}
+reap() { # reap TAG [TENTHS]: wait for LPID; its status in RC
+    local st
+    RC=""
+    wait_until "${2:-300}" gone "$LPID"
+    if pid_alive "$LPID"; then RC=timeout; kill -KILL "$LPID" 2>/dev/null; fi
+    wait "$LPID" 2>/dev/null
+    st=$?
+    [ "$RC" = timeout ] || RC=$st
+    echo "$RC" > "$D/$1.rc"
+    BG_PIDS=$(vmc_words_without "$LPID" "$BG_PIDS")
+}
+no_viewer() { [ -z "$(pgrep -u "$LAPTOP_USER" -x remote-viewer)" ]; }
+no_socket_dir() { [ -z "$(ls -A "$LRUN")" ]; }
+host_clean() { # no gateway process, no session dir, the lock free
+    [ -z "$(live_pids_of "$ACCOUNT")" ] && [ -z "$(ls -d "$RUN"/session-* 2>/dev/null)" ]
+}
+all_clean() { no_viewer && no_socket_dir && wait_until 50 host_clean; }
+open_window() { # open_window TAG: vmconsole kvmhost debianx up to its window
+    launch "$1" kvmhost debianx
+    wait_for_window "$LAPTOP" "^$TITLE" 30 && wait_until 50 has "$1" 'window up' &&
+        sleep 2 # the display settles (spice-server dislikes clients that go at once)
+}
+session_of() { jl 'last("start", vm="debianx").get("session", "")'; }
+
+# ---- a. the window ----
+checkd a "a: vmconsole kvmhost debianx (native by default: remote-viewer is here) opens the window" \
+    open_window a
+screenshot "$LAPTOP" "$D/a.png" "^$TITLE"
+qemu_screendump "$D/a.ppm"
+checkd a "a: the window shows the VM's screen (QEMU's screendump found in the screenshot)" \
+    picture_in_window "$D/a.ppm" "$D/a.png"
+checkd a "a: progress: connecting, authenticated, opened, window up" \
+    eval "has a 'connecting to [127.0.0.1]:$VMC_SSHD_PORT' && has a 'authenticated as $ACCOUNT@' &&
+          has a 'debianx opened: \"$TITLE\"' && has a 'window up'"
+SA=$(session_of)
+checkd a "a: one start record, mode native, identity alice" \
+    eval '[ "$(starts)" = 1 ] && [ "$(jl "last(\"start\").get(\"mode\")")" = native ] &&
+          [ "$(jl "last(\"start\").get(\"identity\")")" = "$ALICE" ]'
+n_conn=$(grep -c "Starting session: forced-command" "$VMC_SSHD_LOG")
+n_login=$(grep -c "Accepted publickey for $ACCOUNT" "$VMC_SSHD_LOG")
+checkd a "a: one login, $n_conn channels on it (the session's and the viewer's)" \
+    eval '[ "$n_login" = 1 ] && [ "$n_conn" -ge 4 ]'
+
+# No busy loop while the session idles (libssh's connectors spin at EOF;
+# the launcher must not): its CPU time over 3 s of a still screen.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+LP=$(pgrep -u "$LAPTOP_USER" -x vmconsole | head -n 1)
+t0=$(cpu_ticks "$LP"); sleep 3; t1=$(cpu_ticks "$LP")
+checkd a "a: the launcher idles without spinning ($((t1 - t0)) ticks of CPU in 3 s, at most 30)" \
+    test -n "$t0" -a -n "$t1" -a "$((t1 - t0))" -le 30
+
+# ---- b. the person closes the window ----
+DISPLAY=$LAPTOP timeout 10 xkill -id "$(window_id "$LAPTOP" "^$TITLE")" >/dev/null 2>&1
+reap b 100
+checkd b "b: the window closed: exit 0" test "$RC" = 0
+checkd b "b: nothing left on either side (viewer, socket dir, gateway, session dir)" all_clean
+E="last('end', session='$SA')"
+checkd b "b: one end record with main and display bytes from the VM ($(jl "{k: v.get('from_vm') for k, v in $E.get('channels', {}).items()}"))" \
+    eval '[ "$(jl "$E[\"channels\"][\"main\"][\"from_vm\"] > 0 and $E[\"channels\"][\"display\"][\"from_vm\"] > 0")" = True ]'
+
+# ---- c. SIGTERM ----
+checkd c "c: the window is up" open_window c
+SC=$(session_of)
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap c 100
+checkd c "c: SIGTERM: exit 143" test "$RC" = 143
+checkd c "c: nothing left on either side" all_clean
+checkd c "c: the end record is written (reason $(jl "last('end', session='$SC').get('reason')"))" \
+    test -n "$(jl "last('end', session='$SC').get('reason', '')")"
+
+# ---- d. SIGKILL ----
+checkd d "d: the window is up" open_window d
+SD=$(session_of)
+pkill -KILL -u "$LAPTOP_USER" -x vmconsole
+reap d 100
+checkd d "d: SIGKILL: the viewer dies with the launcher" wait_until 50 no_viewer
+checkd d "d: the gateway ends (the connection closed), no session dir" wait_until 100 host_clean
+checkd d "d: the end record is written (reason $(jl "last('end', session='$SD').get('reason')"))" \
+    test -n "$(jl "last('end', session='$SD').get('reason', '')")"
+stale=$(ls -A "$LRUN")
+touch -d '-1 min' "$LRUN/$stale" 2>/dev/null
+checkd d2 "d: the next run removes the socket dir the killed one left" open_window d2
+checkd d2 "d: ... and says so" has d2 "removed 1 socket directory"
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap d2 100
+
+# ---- e. a VM alice may not open ----
+launch e kvmhost other
+reap e 300
+checkd e "e: another VM: the gateway's refusal shown, exit 3, no viewer, nothing left" \
+    eval '[ "$RC" = 3 ] && grep -q "other is not a VM you may open" "$D/e.err" &&
+          no_viewer && no_socket_dir'
+
+# ---- f. busy ----
+checkd f "f: the window is up" open_window f
+launch f2 kvmhost debianx
+LPID_F2=$LPID
+reap f2 300
+checkd f2 "f: a second open while it is held: exit 5, the holder named" \
+    eval '[ "$RC" = 5 ] && grep -qi "busy\|in use\|since" "$D/f2.err"'
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+LPID=$(pgrep -u "$LAPTOP_USER" -x vmconsole | head -n 1)
+wait_until 100 eval '[ -z "$(pgrep -u "$LAPTOP_USER" -x vmconsole)" ]'
+checkd f "f: ... the first session ends cleanly" all_clean
+
+# ---- g. the records ----
+checkd g "g: every start record has exactly one end record ($(starts) starts, $(ends) ends)" \
+    test "$(jl 'all(len([e for e in R if e.get("event") == "end" and e.get("session") == s["session"]]) == 1 for s in R if s.get("event") == "start")')" = True
+
+finish
