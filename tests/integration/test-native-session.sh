@@ -15,18 +15,24 @@
 #      host, and the socket dir it could not remove goes with the next run
 #   e. a VM alice may not open: the gateway's refusal shown, exit 3, no viewer
 #   f. the gateway's refusal of a busy console: exit 5, its message shown
+#   s. sound: a Spice "VM" playing 440 Hz (spice-tone-server): the tone
+#      reaches the laptop's own PulseAudio (the viewer's PULSE_* from the
+#      launcher's environment), no tunnel; the playback channel counted
 #   g. every start record has exactly one end record
 #
-# Usage: test-native-session.sh GATEWAY VMCONSOLE  (TAP; root, else exit 77)
+# Usage: test-native-session.sh GATEWAY VMCONSOLE SPICE-TONE-SERVER
+#        (TAP; root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/sshd-lib.sh"
+. "$HERE/sound-lib.sh"
 need_root
 GW=$(realpath "$1")
 VMC=$(realpath "$2")
+TONE=$(realpath "$3")
 
 for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen setfacl python3 \
-            xwininfo xkill import compare runuser; do
+            xwininfo xkill import compare runuser pulseaudio pactl parec sox; do
     if ! command -v "$prog" >/dev/null; then
         echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
         exit 77
@@ -51,6 +57,7 @@ cleanup() {
     for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
     pkill -KILL -u "$LAPTOP_USER" 2>/dev/null
     sshd_cleanup
+    sound_cleanup
     stop_all_qemu 2>/dev/null
     stop_all_xvfb 2>/dev/null
     cleanup_common
@@ -135,6 +142,9 @@ title = $TITLE
 
 [vm other]
 title = Not alice's
+
+[vm tonevm]
+title = Tone VM
 EOF
 chmod 0644 "$CONF"
 start_qemu debianx "$D/spicex" -qmp "unix:$D/qmp.sock,server=on,wait=off" &&
@@ -273,6 +283,33 @@ pkill -TERM -u "$LAPTOP_USER" -x vmconsole
 LPID=$(pgrep -u "$LAPTOP_USER" -x vmconsole | head -n 1)
 wait_until 100 eval '[ -z "$(pgrep -u "$LAPTOP_USER" -x vmconsole)" ]'
 checkd f "f: ... the first session ends cleanly" all_clean
+
+# ---- s. sound on the laptop's own sound server ----
+sound_start_pulse "$D/pulse" || exit 1
+chmod 0755 "$D/pulse"                      # the laptop person's server too
+head -c 256 /dev/urandom > "$D/pulse/client-cookie" && chmod 0644 "$D/pulse/client-cookie"
+sound_start_tone "$TONE" "$D/spicex/tonevm.sock" || exit 1
+setfacl -m "u:$ACCOUNT:rw,u:$ALICE:rw" "$D/spicex/tonevm.sock"
+rm -f "$D/s.rc"
+# shellcheck disable=SC2046 # sound_env's words are split on purpose
+setsid runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" USER="$LAPTOP_USER" \
+    LANG=C.UTF-8 DISPLAY="$LAPTOP" XDG_RUNTIME_DIR="$LRUN" $(sound_env) \
+    "$VMC" kvmhost tonevm </dev/null >"$D/s.out" 2>"$D/s.err" &
+LPID=$!
+BG_PIDS="$BG_PIDS $LPID"
+checkd s "s: the tone VM's window comes up" wait_for_window "$LAPTOP" "^Tone VM" 30
+checkd s "s: the viewer plays on the laptop's sound server (a stream there)" sound_wait_stream 300
+sleep 1
+sound_record 3 "$D/s.wav"
+checkd s "s: the VM's 440 Hz tone arrives on the laptop's null sink" sound_tone_ok "$D/s.wav"
+ST=$(jl 'last("start", vm="tonevm").get("session", "")')
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap s 100
+checkd s "s: ... the end record counts playback bytes from the VM ($(jl "last('end', session='$ST').get('channels', {}).get('playback')"))" \
+    test "$(jl "last('end', session='$ST').get('channels', {}).get('playback', {}).get('from_vm', 0) > 10000")" = True
+checkd s "s: ... and no sound tunnel (audio $(jl "last('start', session='$ST').get('audio')"))" \
+    test "$(jl "last('start', session='$ST').get('audio')")" = off
+checkd s "s: nothing left on either side" all_clean
 
 # ---- g. the records ----
 checkd g "g: every start record has exactly one end record ($(starts) starts, $(ends) ends)" \
