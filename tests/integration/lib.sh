@@ -348,3 +348,55 @@ screenshot() { # screenshot DISPLAY FILE [TITLE-REGEX]
     fi
     rm -f "$2.err"
 }
+
+# ---- what the VM shows, and whether a window shows it ----
+#
+#   qemu_screendump QMP-SOCKET FILE
+#                                  QEMU's own picture of its screen (QMP
+#                                  screendump, a PPM); start_qemu with
+#                                  -qmp unix:QMP-SOCKET,server=on,wait=off
+#   picture_in_window DUMP SHOT    TRUE when DUMP appears in SHOT (a screenshot
+#                                  of a window or a whole screen) nearly
+#                                  unchanged: found at a quarter of the size,
+#                                  then compared pixel by pixel around there
+#                                  (normalized RMSE < 0.02, printed)
+
+qemu_screendump() { # qemu_screendump QMP-SOCKET FILE
+    timeout 20 python3 - "$1" "$2" <<'PYEOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+json.loads(f.readline())  # the greeting
+call("qmp_capabilities")
+sys.exit("error" in call("screendump", filename=sys.argv[2]))
+PYEOF
+}
+
+picture_in_window() { # picture_in_window DUMP SHOT
+    local dump=$1 shot=$2 tmp at x y w h err
+    tmp=$(mktemp -d "${VMC_T_DIR:-/tmp}/pic.XXXXXX") || return 1
+    convert "$shot" -scale 25% "$tmp/shot4.ppm" && convert "$dump" -scale 25% "$tmp/dump4.ppm" &&
+        convert "$shot" "$tmp/shot.ppm" || { rm -rf "$tmp"; return 1; }
+    at=$(compare -metric RMSE -subimage-search "$tmp/shot4.ppm" "$tmp/dump4.ppm" null: 2>&1 |
+         sed -n 's/.* @ \([0-9]*\),\([0-9]*\).*/\1 \2/p')
+    if [ -z "$at" ]; then
+        echo "# picture_in_window: $(basename "$dump") not found in $(basename "$shot")"
+        rm -rf "$tmp"; return 1
+    fi
+    x=$(( ${at% *} * 4 - 6 )); y=$(( ${at#* } * 4 - 6 ))
+    [ "$x" -ge 0 ] || x=0; [ "$y" -ge 0 ] || y=0
+    w=$(identify -format '%w' "$dump"); h=$(identify -format '%h' "$dump")
+    convert "$tmp/shot.ppm" -crop "$((w + 12))x$((h + 12))+$x+$y" +repage "$tmp/near.ppm"
+    err=$(compare -metric RMSE -subimage-search "$tmp/near.ppm" "$dump" null: 2>&1 |
+          sed -n 's/.*(\([0-9.e-]*\)).*/\1/p')
+    rm -rf "$tmp"
+    echo "# screenshot vs screendump: normalized RMSE ${err:-?}"
+    [ -n "$err" ] && awk -v e="$err" 'BEGIN { exit !(e < 0.02) }'
+}

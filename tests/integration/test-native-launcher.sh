@@ -97,34 +97,6 @@ wait_until() { # wait_until TENTHS COMMAND...
 gone() { ! pid_alive "$1"; }
 has() { grep -qF -- "$2" "$D/$1.err"; } # has TAG TEXT: vmconsole said it
 
-# QEMU's own picture of its screen (QMP screendump, a PPM).
-qemu_screendump() { # qemu_screendump FILE
-    python3 - "$D/qmp.sock" "$1" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def call(cmd, **args):
-    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            return r
-json.loads(f.readline())  # greeting
-call("qmp_capabilities")
-r = call("screendump", filename=sys.argv[2])
-sys.exit("error" in r)
-EOF
-}
-# TRUE when the screendump appears in the window's screenshot (found by
-# ImageMagick's subimage search: somewhere below the title bar, inside the border).
-picture_in_window() { # picture_in_window DUMP SHOT
-    local err
-    err=$(compare -metric RMSE -subimage-search "$2" "$1" null: 2>&1 |
-        sed -n 's/.*(\([0-9.e-]*\)).*/\1/p')
-    echo "# screenshot vs screendump: normalized RMSE ${err:-?}"
-    [ -n "$err" ] && awk -v e="$err" 'BEGIN { exit !(e < 0.02) }'
-}
 
 # ---- the laptop person, the host, the stand-in gateway ----
 
@@ -385,7 +357,7 @@ checkd full "the viewer's window appears on the laptop, titled as the greeting s
     wait_for_window "$LAPTOP" "^Native é test" 30
 sleep 3   # SeaBIOS's "No bootable device" screen settles
 screenshot "$LAPTOP" "$D/full.png" "^Native é test"
-qemu_screendump "$D/dump.ppm"
+qemu_screendump "$D/qmp.sock" "$D/dump.ppm"
 [ -n "${VMC_T_KEEP_SHOTS:-}" ] && cp "$D/full.png" "$D/dump.ppm" "$VMC_T_KEEP_SHOTS/"
 checkd full "... the window shows the VM's screen (QEMU's screendump found in the screenshot)" \
     picture_in_window "$D/dump.ppm" "$D/full.png"
@@ -506,7 +478,7 @@ if command -v weston >/dev/null && command -v weston-screenshooter >/dev/null; t
         ls "$WL"/wayland-screenshot*.png 2>/dev/null | head -n 1
     }
     png=$(shot)
-    qemu_screendump "$D/dump-wl.ppm"
+    qemu_screendump "$D/qmp.sock" "$D/dump-wl.ppm"
     [ -n "${VMC_T_KEEP_SHOTS:-}" ] && [ -n "$png" ] && cp "$png" "$D/dump-wl.ppm" "$VMC_T_KEEP_SHOTS/"
     checkd "$tag" "... Weston's screenshot holds the VM's screen (QEMU's screendump)" \
         eval '[ -n "$png" ] && picture_in_window "$D/dump-wl.ppm" "$png"'

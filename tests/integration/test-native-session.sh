@@ -100,31 +100,6 @@ print(eval(sys.argv[2]))' "$LOG" "$1"
 starts() { jl 'len([r for r in R if r.get("event") == "start"])'; }
 ends() { jl 'len([r for r in R if r.get("event") == "end"])'; }
 
-# QEMU's own picture of its screen (QMP screendump, a PPM).
-qemu_screendump() { # qemu_screendump FILE
-    python3 - "$D/qmp.sock" "$1" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def call(cmd, **args):
-    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            return r
-json.loads(f.readline())
-call("qmp_capabilities")
-sys.exit("error" in call("screendump", filename=sys.argv[2]))
-EOF
-}
-picture_in_window() { # picture_in_window DUMP SHOT: the dump found in the shot
-    local err
-    err=$(compare -metric RMSE -subimage-search "$2" "$1" null: 2>&1 |
-        sed -n 's/.*(\([0-9.e-]*\)).*/\1/p')
-    echo "# screenshot vs screendump: normalized RMSE ${err:-?}"
-    [ -n "$err" ] && awk -v e="$err" 'BEGIN { exit !(e < 0.02) }'
-}
 
 # ---- setup: alice, the account, the config, the VMs, the laptop person ----
 add_user "$ALICE" || exit 1
@@ -207,7 +182,7 @@ session_of() { jl 'last("start", vm="debianx").get("session", "")'; }
 checkd a "a: vmconsole kvmhost debianx (native by default: remote-viewer is here) opens the window" \
     open_window a
 screenshot "$LAPTOP" "$D/a.png" "^$TITLE"
-qemu_screendump "$D/a.ppm"
+qemu_screendump "$D/qmp.sock" "$D/a.ppm"
 checkd a "a: the window shows the VM's screen (QEMU's screendump found in the screenshot)" \
     picture_in_window "$D/a.ppm" "$D/a.png"
 checkd a "a: progress: connecting, authenticated, opened, window up" \
