@@ -7,7 +7,8 @@
 # known_hosts, config and keys (libssh, like OpenSSH, takes ~ from the
 # passwd entry, not from HOME); the laptop is an Xvfb with remote-viewer.
 #
-#   0. --native/--x11 usage errors; --help names both modes
+#   0. --native/--x11 usage errors; --help names both modes; the default mode
+#      (native where remote-viewer is installed, else X11); --native without it
 #   1. unknown host key, no terminal: refused (exit 255), the fingerprint
 #      shown, nothing added to known_hosts
 #   2. unknown host key, a terminal that answers "yes": added to
@@ -209,6 +210,19 @@ checkd u2 "--native with -o: usage error naming ~/.ssh/config" \
 "$VMC" --help >"$D/help.out"
 checkd help "--help names both modes and the default" \
     grep -q 'default is native when remote-viewer is installed' "$D/help.out"
+
+# the mode chosen: native where remote-viewer is on PATH, else X11 (told
+# apart by what each says without a display)
+mkdir -p "$D/bin-ssh-only" && ln -sf "$(command -v ssh)" "$D/bin-ssh-only/ssh"
+env -i PATH="$D/bin-ssh-only" "$VMC" h vm >/dev/null 2>"$D/m1.err"; rc=$?
+checkd m1 "no remote-viewer on PATH: X11 mode by default (no DISPLAY: exit 7, the X11 words)" \
+    test "$rc" = 7 -a -n "$(grep -F 'DISPLAY is not set' "$D/m1.err")"
+env -i PATH="$PATH" "$VMC" h vm >/dev/null 2>"$D/m2.err"; rc=$?
+checkd m2 "remote-viewer on PATH: native mode by default (no display: exit 7, the native words)" \
+    test "$rc" = 7 -a -n "$(grep -F 'neither DISPLAY nor WAYLAND_DISPLAY' "$D/m2.err")"
+env -i PATH="$D/bin-ssh-only" DISPLAY=:99 "$VMC" --native h vm >/dev/null 2>"$D/m3.err"; rc=$?
+checkd m3 "--native without remote-viewer: exit 1, told to install it or use --x11" \
+    test "$rc" = 1 -a -n "$(grep -F 'needs remote-viewer' "$D/m3.err")"
 
 # ---- 1. unknown host key, no terminal ----
 known_hosts "# empty"

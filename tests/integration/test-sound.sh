@@ -7,7 +7,7 @@
 # laptop is an Xvfb and a throwaway PulseAudio with a null sink whose monitor
 # we record.
 #
-#   0. --help, --version, usage errors (exit 2), no DISPLAY (exit 7)
+#   0. --help, --version, usage errors (exit 2), no DISPLAY with --x11 (exit 7)
 #   1. vmconsole opens the VM: the tone recorded on the laptop is ~440 Hz and
 #      not silent; the start record names the endpoint and says authenticated;
 #      the person sees the progress lines, not ssh's "Allocated port" line;
@@ -259,7 +259,7 @@ rc=$?
 checkd c0 "0: a host that ssh would take for an option: exit 2 (got $rc), said why" \
     eval '[ $rc = 2 ] && grep -q "does not start with" "$D/c0.err"'
 # shellcheck disable=SC2046 # sound_env's words are split on purpose
-env -u DISPLAY $(sound_env) XDG_RUNTIME_DIR="$LRUN" "$VMC" "$ACCOUNT@127.0.0.1" debianx \
+env -u DISPLAY $(sound_env) XDG_RUNTIME_DIR="$LRUN" "$VMC" --x11 "$ACCOUNT@127.0.0.1" debianx \
     >"$D/c0.out" 2>"$D/c0.err"
 rc=$?
 checkd c0 "0: no DISPLAY: exit 7 (got $rc), told so, no endpoint loaded" \
