@@ -34,6 +34,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/sshd-lib.sh"
+. "$HERE/native-lib.sh"
 need_root
 VMC=$(realpath "$1")
 
@@ -60,8 +61,7 @@ SSHD2_PID=""
 
 cleanup() {
     local p
-    [ -n "${VMC_T_CORE:-}" ] && cp "$LHOME"/core* "$VMC_T_CORE/" 2>/dev/null
-    for p in $BG_PIDS; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null; done
+        for p in $BG_PIDS; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null; done
     for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
     [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null
     [ -n "$SSHD2_PID" ] && { kill "$SSHD2_PID" 2>/dev/null; wait "$SSHD2_PID" 2>/dev/null; }
@@ -90,20 +90,11 @@ checkd() { # checkd TAG DESCRIPTION COMMAND...
     local tag=$1 desc=$2; shift 2
     if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
 }
-wait_until() { # wait_until TENTHS COMMAND...
-    local n=$1; shift
-    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
-gone() { ! pid_alive "$1"; }
-has() { grep -qF -- "$2" "$D/$1.err"; } # has TAG TEXT: vmconsole said it
 
 
 # ---- the laptop person, the host, the stand-in gateway ----
 
-useradd --create-home --home-dir "$LHOME" --shell /bin/sh "$LAPTOP_USER" || exit 1
-VMC_T_USERS="$VMC_T_USERS $LAPTOP_USER"
-install -d -m 0700 -o "$LAPTOP_USER" "$LHOME/.ssh" "$LRUN"
+native_add_person || exit 1
 sshd_add_account "$ACCOUNT" || exit 1
 install -d -m 0700 -o "$ACCOUNT" "$STATE"
 
@@ -165,39 +156,13 @@ ssh_config() { # ssh_config TEXT: the laptop person's ~/.ssh/config
 }
 TRUSTED="[127.0.0.1]:$VMC_SSHD_PORT $HOSTKEY_PUB"
 
-# vmconsole as the laptop person, in the background, with no terminal
-# (setsid): sets LPID. EXTRA_ENV: more variables (SSH_AUTH_SOCK).
-launch() { # launch TAG ARGS...
-    local tag=$1; shift
-    rm -f "$D/$tag.rc"
-    # shellcheck disable=SC2086 # EXTRA_ENV's words are split on purpose
-    [ -n "${VMC_T_CORE:-}" ] && { ulimit -c unlimited; cd "$LHOME" || return 1; }
-    setsid runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" USER="$LAPTOP_USER" \
-        LANG=C.UTF-8 DISPLAY="$LAPTOP" XDG_RUNTIME_DIR="$LRUN" ${EXTRA_ENV:-} \
-        ${VMC_T_WRAP:-} "$VMC" "$@" </dev/null >"$D/$tag.out" 2>"$D/$tag.err" &
-    LPID=$!
-    BG_PIDS="$BG_PIDS $LPID"
-}
-reap() { # reap TAG [TENTHS]: wait for LPID; its status in RC
-    local st
-    RC=""
-    wait_until "${2:-300}" gone "$LPID"
-    if pid_alive "$LPID"; then RC=timeout; kill -KILL "$LPID" 2>/dev/null; fi
-    wait "$LPID" 2>/dev/null
-    st=$?
-    [ "$RC" = timeout ] || RC=$st
-    echo "$RC" > "$D/$1.rc"
-    BG_PIDS=$(vmc_words_without "$LPID" "$BG_PIDS")
-}
 run_sync() { # run_sync TAG ARGS...: vmconsole to its end
     local tag=$1; shift
     launch "$tag" "$@"
     reap "$tag"
 }
 viewer_procs() { pgrep -u "$LAPTOP_USER" -x remote-viewer; }
-no_viewer() { [ -z "$(viewer_procs)" ]; }
 socket_dirs() { ls -A "$LRUN"; }
-no_socket_dir() { [ -z "$(socket_dirs)" ]; }
 no_session_on_host() { [ ! -e "$STATE/session.pid" ] && [ -z "$(live_pids_of "$ACCOUNT")" ]; }
 
 # ---- 0. the command line ----

@@ -25,6 +25,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/sshd-lib.sh"
+. "$HERE/native-lib.sh"
 . "$HERE/sound-lib.sh"
 need_root
 GW=$(realpath "$1")
@@ -80,13 +81,6 @@ checkd() { # checkd TAG DESCRIPTION COMMAND...
     local tag=$1 desc=$2; shift 2
     if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
 }
-wait_until() { # wait_until TENTHS COMMAND...
-    local n=$1; shift
-    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
-gone() { ! pid_alive "$1"; }
-has() { grep -qF -- "$2" "$D/$1.err"; } # has TAG TEXT
 
 jl() { # jl PYTHON-EXPRESSION over R, the records
     python3 -c '
@@ -126,9 +120,7 @@ start_qemu debianx "$D/spicex" -qmp "unix:$D/qmp.sock,server=on,wait=off" &&
     setfacl -m "u:$ACCOUNT:rw,u:$ALICE:rw" "$D/spicex/debianx.sock" || exit 1
 start_qemu other "$D/spicex" && setfacl -m "u:$ACCOUNT:rw" "$D/spicex/other.sock" || exit 1
 
-useradd --create-home --home-dir "$LHOME" --shell /bin/sh "$LAPTOP_USER" || exit 1
-VMC_T_USERS="$VMC_T_USERS $LAPTOP_USER"
-install -d -m 0700 -o "$LAPTOP_USER" "$LHOME/.ssh" "$LRUN"
+native_add_person || exit 1
 start_xvfb laptop || exit 1
 LAPTOP=$VMC_T_DISPLAY
 
@@ -145,28 +137,6 @@ printf 'Host kvmhost\n    HostName 127.0.0.1\n    Port %s\n    User %s\n' "$VMC_
 chown "$LAPTOP_USER" "$LHOME/.ssh/known_hosts" "$LHOME/.ssh/config"
 echo "# sshd on 127.0.0.1:$VMC_SSHD_PORT, account $ACCOUNT, laptop display $LAPTOP"
 
-launch() { # launch TAG ARGS...: vmconsole as the laptop person, no terminal; sets LPID
-    local tag=$1; shift
-    rm -f "$D/$tag.rc"
-    setsid runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" USER="$LAPTOP_USER" \
-        LANG=C.UTF-8 DISPLAY="$LAPTOP" XDG_RUNTIME_DIR="$LRUN" \
-        "$VMC" "$@" </dev/null >"$D/$tag.out" 2>"$D/$tag.err" &
-    LPID=$!
-    BG_PIDS="$BG_PIDS $LPID"
-}
-reap() { # reap TAG [TENTHS]: wait for LPID; its status in RC
-    local st
-    RC=""
-    wait_until "${2:-300}" gone "$LPID"
-    if pid_alive "$LPID"; then RC=timeout; kill -KILL "$LPID" 2>/dev/null; fi
-    wait "$LPID" 2>/dev/null
-    st=$?
-    [ "$RC" = timeout ] || RC=$st
-    echo "$RC" > "$D/$1.rc"
-    BG_PIDS=$(vmc_words_without "$LPID" "$BG_PIDS")
-}
-no_viewer() { [ -z "$(pgrep -u "$LAPTOP_USER" -x remote-viewer)" ]; }
-no_socket_dir() { [ -z "$(ls -A "$LRUN")" ]; }
 host_clean() { # no gateway process, no session dir, the lock free
     [ -z "$(live_pids_of "$ACCOUNT")" ] && [ -z "$(ls -d "$RUN"/session-* 2>/dev/null)" ]
 }
