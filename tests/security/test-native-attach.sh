@@ -23,6 +23,8 @@
 #                                                record is written (reason ssh-closed), no
 #                                                gateway process and nothing in the run dir
 # N6 the token after the session ended        exit 4, same text, denied record
+# N7 the SSH connection drops (the master      the session ends (one end record), its attach
+#    ends) with an attach live                   processes with it; nothing left
 #
 # Usage: test-native-attach.sh GATEWAY-BINARY PROBE-TOOL  (TAP; needs root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +49,7 @@ BG_PIDS=""
 cleanup() {
     local p
     for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
-    for c in "$D/ctl1" "$D/ctl2"; do
+    for c in "$D/ctl1" "$D/ctl2" "$D/ctl3"; do
         [ -S "$c" ] && ssh -F /dev/null -o ControlPath="$c" -O exit x 2>/dev/null
     done
     sshd_cleanup
@@ -251,4 +253,32 @@ ok "$([ "$(jl "$E2['channels'].get('usbredir', {}).get('to_vm', 0) > 0 and $E2.g
     "N4: under usb = allow the same link goes on to the VM, counted as usbredir ($(jl "$E2['channels'].get('usbredir')"))"
 ok "$([ "$(jl 'last("start", vm="vmn").get("usb")')" = allow ]; echo $?)" \
     "N4: the start record names the usb policy"
+# ---- N7: the whole connection drops while an attach is live ----
+master "$D/ctl3" || exit 1
+mkfifo "$D/ch3.in"
+( over "$D/ctl3" vmn --native --microphone <"$D/ch3.in" >"$D/ch3.out" 2>"$D/ch3.err" ) &
+BG_PIDS="$BG_PIDS $!"
+sleep 600 >"$D/ch3.in" &
+BG_PIDS="$BG_PIDS $!"
+sec_wait_until 100 grep -q '^vmconsole-native 1 ' "$D/ch3.out"
+TOKEN3=$(sed -n 's/^vmconsole-native 1 token=\([0-9a-f]*\) .*/\1/p' "$D/ch3.out")
+SESSION3=$(jl 'last("start", vm="vmn").get("session")')
+mkfifo "$D/live3.in"
+( python3 -c '
+import struct, sys
+mess = struct.pack("<IBBIII", 0, 2, 0, 1, 0, 18) + struct.pack("<I", 0x0b)
+sys.stdout.buffer.write(b"REDQ" + struct.pack("<III", 2, 2, len(mess)) + mess)' ; exec sleep 600 ) \
+    >"$D/live3.in" &
+BG_PIDS="$BG_PIDS $!"
+( over "$D/ctl3" attach "$TOKEN3" <"$D/live3.in" >"$D/live3.out" 2>"$D/live3.err" ) &
+BG_PIDS="$BG_PIDS $!"
+sec_wait_until 100 test -s "$D/live3.out"
+ok "$([ "$(head -c 4 "$D/live3.out")" = REDQ ]; echo $?)" "N7: an attach is live"
+"${SSH_BASE[@]}" -o ControlPath="$D/ctl3" -O exit "$HOST" 2>/dev/null
+sec_wait_until 100 test -n "$(jl "last('end', session='$SESSION3').get('reason') or ''")"
+ok "$([ "$(jl "last('end', session='$SESSION3').get('reason')")" = ssh-closed ]; echo $?)" \
+    "N7: the connection dropped: one end record, reason ssh-closed"
+sec_wait_until 50 test -z "$(account_pids)"
+ok "$([ -z "$(account_pids)" ] && [ -z "$(ls "$RUN" | grep '^session-')" ]; echo $?)" \
+    "N7: no gateway process and no session dir left ($(account_pids))"
 finish
