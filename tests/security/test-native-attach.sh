@@ -23,6 +23,10 @@
 #                                                record is written (reason ssh-closed), no
 #                                                gateway process and nothing in the run dir
 # N6 the token after the session ended        exit 4, same text, denied record
+# N8 a process of the account (or root)       attach.sock answers "n" to a description
+#    talks to attach.sock itself: no fds, one     without exactly two fds, to a mismatching one,
+#    fd, three, a wrong connection, garbage       to garbage and to another uid; the session
+#                                                 lives on and still serves the real client
 # N7 the SSH connection drops (the master      the session ends (one end record), its attach
 #    ends) with an attach live                   processes with it; nothing left
 #
@@ -174,6 +178,37 @@ WRONG=$(printf '%s' "$TOKEN" | tr '0-9a-f' '1-9a-f0')
 refused N2 "$D/ctl1" "$WRONG" "wrong token\|no live native session"
 master "$D/ctl2" || exit 1
 refused N3 "$D/ctl2" "$TOKEN" "another SSH connection"
+
+# ---- N8: attach.sock spoken to directly ----
+SDIR=$RUN/session-$SESSION
+cat > "$D/spoof.py" <<'PYEOF'
+import os, socket, sys
+sdir, case = sys.argv[1], sys.argv[2]
+text = open(os.path.join(sdir, "native")).read()
+if case == "wrong-connection":
+    text = "\n".join("connection=10.9.9.9 1 127.0.0.1 22" if l.startswith("connection=") else l
+                     for l in text.split("\n"))
+if case == "garbage":
+    text = "GET / HTTP/1.0\r\n\r\n"
+fds = {"no-fds": [], "one-fd": [0], "three-fds": [0, 1, 2]}.get(case, [0, 1])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.path.join(sdir, "attach.sock"))
+s.settimeout(10)
+try:
+    socket.send_fds(s, [text.encode()], fds)
+except OSError as e:  # refused before the message: the connection is closed at once
+    print("n(closed before the message: %s)" % e.strerror)
+    sys.exit(0)
+print(s.recv(256).decode(errors="replace"))
+PYEOF
+GW_PID=$(pgrep -u "$ACCOUNT" -f "^$GW " | head -n 1)
+for c in no-fds one-fd three-fds wrong-connection garbage; do
+    ANSWER=$(runuser -u "$ACCOUNT" -- python3 "$D/spoof.py" "$SDIR" "$c" </dev/null 2>&1)
+    ok "$([ "${ANSWER:0:1}" = n ]; echo $?)" "N8: $c: refused ($ANSWER)"
+done
+ANSWER=$(python3 "$D/spoof.py" "$SDIR" right </dev/null 2>&1)
+ok "$([ "${ANSWER:0:1}" = n ]; echo $?)" "N8: another uid (root) with the right description: refused ($ANSWER)"
+ok "$(pid_alive "$GW_PID"; echo $?)" "N8: the session lives on"
 
 # ---- N4: usbredir under usb = deny ----
 usb_link() { # the client's link message for a usbredir channel (type 9)
