@@ -11,6 +11,8 @@
 # N1 (function) the viewer on the laptop      the probe gets the VM's display (720x400) through
 #                                                attach channels; start record mode "native",
 #                                                no viewer; end record per-channel bytes
+#    and remote-viewer on a "laptop" Xvfb shows
+#    the VM's window (title from the line)
 # N2 a guessed or wrong token                 exit 4, the one refusal text, a denied record
 #                                                "wrong token"-like reason, no token in the log
 # N3 a stolen token used from another SSH     exit 4, same text; denied record names "another
@@ -58,6 +60,7 @@ cleanup() {
     done
     sshd_cleanup
     stop_all_qemu 2>/dev/null
+    stop_all_xvfb 2>/dev/null
     for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
     cleanup_common
 }
@@ -172,6 +175,21 @@ echo "# probe (exit $PROBE_RC): $(cat "$D/probe.out" "$D/probe.err")"
 ok "$([ "$PROBE_RC" = 0 ] && grep -q '^720x400 ' "$D/probe.out"; echo $?)" \
     "N1: a Spice client through attach channels gets the VM's display (720x400)"
 ok "$(grep -q 'channels=.*main.*display' "$D/probe.out"; echo $?)" "N1: main and display channels came up"
+
+if command -v remote-viewer >/dev/null && command -v Xvfb >/dev/null &&
+   command -v xwininfo >/dev/null && start_xvfb laptop; then
+    DISPLAY=$XVFB_DISPLAY remote-viewer --title "${LINE##* title=}" \
+        "spice+unix://$D/laptop.sock" >"$D/viewer.log" 2>&1 &
+    VIEWER=$!
+    BG_PIDS="$BG_PIDS $VIEWER"
+    if wait_for_window "$XVFB_DISPLAY" "Native test VM" 30; then W=0; else W=1; fi
+    ok $W "N1: remote-viewer on the laptop's display shows the window 'Native test VM'"
+    kill "$VIEWER" 2>/dev/null
+    wait "$VIEWER" 2>/dev/null
+    sec_wait_until 50 test "$(pgrep -u "$ACCOUNT" -fc "^$GW .*")" -le 1
+else
+    echo "# remote-viewer, Xvfb or xwininfo missing: the probe alone stands for the viewer"
+fi
 
 # ---- N2, N3: wrong token; the right token from another connection ----
 WRONG=$(printf '%s' "$TOKEN" | tr '0-9a-f' '1-9a-f0')
