@@ -1,8 +1,9 @@
 /* admin-priv.h — vmconsole-admin's parts: pure helpers (tables, name sets, the
  * access matrix rows) and the commands built on them.
  *
- * The pure parts (admin-table.c, access-matrix.c) are a static library of
- * their own that the unit tests link alone; access.c and main.c do the I/O.
+ * The pure parts (admin-table.c, access-matrix.c, …) are in the module's
+ * static library, vmcadmin, that the unit tests link; access.c and main.c
+ * do the I/O.
  */
 #pragma once
 
