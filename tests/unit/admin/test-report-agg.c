@@ -267,6 +267,34 @@ test_open_cap(void)
     g_assert_nonnull(strstr(table, "5 starts were not tracked"));
 }
 
+/* At the row cap, the records of later keys are in the total only, and the
+ * table and the JSON say how many. */
+static void
+test_row_cap(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    for (guint i = 0; i < VMC_REPORT_MAX_ROWS + 3; i++) {
+        char identity[32];
+        g_snprintf(identity, sizeof(identity), "u%u", i);
+        add_denied(r, identity, "debianx", "2026-11-29T10:00:00Z");
+    }
+    add_denied(r, "u0", "debianx", "2026-11-29T10:00:01Z"); /* a key with a row still counts */
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, VMC_REPORT_MAX_ROWS);
+    g_assert_cmpuint(vmc_report_get_total(r)->denied, ==, VMC_REPORT_MAX_ROWS + 4);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    g_assert_nonnull(strstr(table, "(3 records are in the total only: more than 100000 keys)"));
+    g_autofree char *json = vmc_report_format_json(r, 0, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpint(json_object_get_int_member(root, "records_not_in_a_row"), ==, 3);
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(root, "rows")), ==,
+                     VMC_REPORT_MAX_ROWS);
+}
+
 static void
 test_by_parse(void)
 {
@@ -525,6 +553,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/filters", test_filters);
     g_test_add_func("/report/end-without-start", test_end_without_start);
     g_test_add_func("/report/open-cap", test_open_cap);
+    g_test_add_func("/report/row-cap", test_row_cap);
     g_test_add_func("/report/by-parse", test_by_parse);
     g_test_add_func("/report/denied-summary", test_denied_summary);
     g_test_add_func("/report/streams-and-sandbox", test_streams_and_sandbox);

@@ -1,6 +1,7 @@
 /* Appending to the session log: lines, refusals (symlink, directory, FIFO,
  * missing directory), a short write, and many writers at once. */
 #include "vmc-sessionlog.h"
+#include "log-priv.h"
 #include "record-priv.h"
 
 #include <errno.h>
@@ -51,7 +52,7 @@ open_ok(const char *path)
     VmcSessionLog *log = vmc_sessionlog_open(path, &error);
     g_assert_no_error(error);
     g_assert_nonnull(log);
-    vmc_sessionlog_set_syslog(log, FALSE);
+    vmc_sessionlog_set_mirror(log, NULL, NULL); /* no syslog from tests */
     return log;
 }
 
@@ -357,7 +358,6 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_setenv("VMC_NO_SYSLOG", "1", TRUE);
     umask(022);
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)

@@ -4,6 +4,7 @@
  * the sandbox and the streams' byte counts (hostile shapes and values too),
  * and records written by vmc_record_to_line() read back equal. */
 #include "vmc-sessionlog.h"
+#include "log-priv.h"
 #include "record-priv.h"
 
 #include <math.h>
