@@ -4,6 +4,7 @@
  * and the three outputs (no control byte in the table, JSON that parses
  * back, CSV that a spreadsheet cannot run). */
 #include "admin-priv.h"
+#include "vmc-assert.h"
 
 #include <math.h>
 #include <string.h>
@@ -264,7 +265,7 @@ test_open_cap(void)
     g_assert_cmpuint(vmc_report_get_total(r)->unterminated, ==, VMC_REPORT_MAX_OPEN);
     g_assert_cmpuint(vmc_report_get_open(r)->len, ==, VMC_REPORT_MAX_LISTED);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "5 starts were not tracked"));
+    vmc_assert_contains(table, "5 starts were not tracked");
 }
 
 /* At the row cap, the records of later keys are in the total only, and the
@@ -285,7 +286,7 @@ test_row_cap(void)
     g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, VMC_REPORT_MAX_ROWS);
     g_assert_cmpuint(vmc_report_get_total(r)->denied, ==, VMC_REPORT_MAX_ROWS + 4);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "(3 records are in the total only: more than 100000 keys)"));
+    vmc_assert_contains(table, "(3 records are in the total only: more than 100000 keys)");
     g_autofree char *json = vmc_report_format_json(r, 0, NULL);
     g_autoptr(JsonParser) parser = json_parser_new();
     g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
@@ -335,14 +336,14 @@ test_table(void)
     g_autoptr(VmcReport) r = hostile_report(tz);
     g_autofree char *table = vmc_report_format_table(r, tz);
     assert_printable(table);
-    g_assert_nonnull(strstr(table, "ev\\e[2J\\e]0;x\\x07il"));
-    g_assert_nonnull(strstr(table, "1.2 GiB"));
-    g_assert_nonnull(strstr(table, "1.11")); /* hours */
-    g_assert_nonnull(strstr(table, "1 (!)"));
-    g_assert_nonnull(strstr(table, "UNTERMINATED (!): 1 session(s)"));
-    g_assert_nonnull(strstr(table, "s2\\e[31m"));
-    g_assert_nonnull(strstr(table, "2026-11-29 11:00:00"));
-    g_assert_nonnull(strstr(table, "(total)"));
+    vmc_assert_contains(table, "ev\\e[2J\\e]0;x\\x07il");
+    vmc_assert_contains(table, "1.2 GiB");
+    vmc_assert_contains(table, "1.11"); /* hours */
+    vmc_assert_contains(table, "1 (!)");
+    vmc_assert_contains(table, "UNTERMINATED (!): 1 session(s)");
+    vmc_assert_contains(table, "s2\\e[31m");
+    vmc_assert_contains(table, "2026-11-29 11:00:00");
+    vmc_assert_contains(table, "(total)");
 }
 
 static void
@@ -484,7 +485,7 @@ test_streams_saturate(void)
     g_assert_cmpint(total->audio_bytes, ==, G_MAXINT64);
     g_assert_cmpint(row(r, 0)->x11_bytes, ==, G_MAXINT64);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "8.0 EiB"));
+    vmc_assert_contains(table, "8.0 EiB");
 }
 
 static void
@@ -494,7 +495,7 @@ test_streams_outputs(void)
     g_autoptr(VmcReport) r = streams_report(tz);
     g_autofree char *table = vmc_report_format_table(r, tz);
     assert_printable(table);
-    g_assert_nonnull(strstr(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n"));
+    vmc_assert_contains(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n");
     g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
     const char *want[] = {
         "alice     2         0.03   200 B  2 B/s      -          0       0             13 KiB     "

@@ -6,6 +6,7 @@
 #include "vmc-sessionlog.h"
 #include "log-priv.h"
 #include "record-priv.h"
+#include "vmc-assert.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -556,7 +557,7 @@ test_open_missing(void)
     g_autoptr(VmcLogReader) reader = vmc_log_reader_open("/nonexistent/\033[31mlog", &error);
     g_assert_null(reader);
     g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN);
-    g_assert_nonnull(strstr(error->message, "\\e[31mlog"));
+    vmc_assert_contains(error->message, "\\e[31mlog");
     g_assert_null(strchr(error->message, '\033'));
 }
 
