@@ -2,7 +2,7 @@
  * buffer, split lines, hand each to vmc_log_entry_parse(), count the
  * damaged ones. Memory stays at the buffer plus one line's decoded strings,
  * whatever the size of the log. */
-#include "vmc-sessionlog.h"
+#include "log-priv.h"
 
 #include "vmc-common.h"
 

@@ -4,7 +4,9 @@
  * the sandbox and the streams' byte counts (hostile shapes and values too),
  * and records written by vmc_record_to_line() read back equal. */
 #include "vmc-sessionlog.h"
+#include "log-priv.h"
 #include "record-priv.h"
+#include "vmc-assert.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -555,7 +557,7 @@ test_open_missing(void)
     g_autoptr(VmcLogReader) reader = vmc_log_reader_open("/nonexistent/\033[31mlog", &error);
     g_assert_null(reader);
     g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN);
-    g_assert_nonnull(strstr(error->message, "\\e[31mlog"));
+    vmc_assert_contains(error->message, "\\e[31mlog");
     g_assert_null(strchr(error->message, '\033'));
 }
 
