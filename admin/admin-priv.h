@@ -418,7 +418,9 @@ typedef struct {
 } VmcReportQuery;
 
 /* One row (or the total). Sessions = ended + open (live or unterminated);
- * seconds and bytes (Spice's) add up ended sessions; rate_peak: NAN when
+ * seconds and bytes (Spice's) add up ended sessions, length_us their exact
+ * lengths (the mean rate is vmc_log_mean_rate(bytes, length_us), the one
+ * definition show uses for one session); rate_peak: NAN when
  * none. x11_bytes and audio_bytes add up the ended sessions' streams of that
  * name (both ways; saturating at G_MAXINT64), -1 when no ended session of
  * the row recorded one. sandbox_off counts the sessions (ended or open)
@@ -428,6 +430,7 @@ typedef struct {
     guint64 sessions;
     guint64 ended;
     gint64 seconds;
+    gint64 length_us; /* sum of vmc_log_session_length_us(): the mean rate's time */
     gint64 bytes;
     double rate_peak;
     gint64 rate_peak_time_us;

@@ -73,7 +73,8 @@ typedef struct {
     gint64 bytes_total;
     gint64 viewer_exit;
     gint64 rejected;
-    double rate_mean, rate_peak;
+    double rate_mean; /* vmc_log_mean_rate() of the end record, as report has it */
+    double rate_peak;
     gint64 rate_peak_time_us;
     gint64 step_s;       /* of the series; 0: none */
     GArray *total;       /* of double, bytes per step, or NULL */

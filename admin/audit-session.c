@@ -321,7 +321,9 @@ take_end(VmcAuditSession *session, const VmcRecordEnd *end)
     take_number(&session->bytes_total, end->bytes_total);
     take_number(&session->viewer_exit, end->viewer_exit);
     take_number(&session->rejected, end->rejected_connections);
-    take_rate(&session->rate_mean, end->rate_mean);
+    /* the one mean rate (report's too), not the gateway's own "rate_mean" */
+    session->rate_mean = vmc_log_mean_rate(
+        end->bytes_total, vmc_log_session_length_us(end->start, end->time, end->duration_s));
     take_rate(&session->rate_peak, end->rate_peak);
     take_number(&session->rate_peak_time_us, end->rate_peak_time);
     take_channels(session, end->channels);

@@ -218,6 +218,8 @@ add_end_to(VmcReportRow *row, const VmcLogEntry *e, gboolean sandbox_off)
     row->sessions++;
     row->ended++;
     row->seconds += MAX(e->duration_s, 0);
+    row->length_us = add_saturating(
+        row->length_us, MAX(vmc_log_session_length_us(e->start_us, e->time_us, e->duration_s), 0));
     row->bytes += MAX(e->bytes_total, 0);
     if (!isnan(e->rate_peak) && (isnan(row->rate_peak) || e->rate_peak > row->rate_peak)) {
         row->rate_peak = e->rate_peak;
@@ -389,11 +391,12 @@ vmc_report_get_n_unrowed(const VmcReport *report)
 
 static const char *const key_headers[] = {"IDENTITY", "VM", "DAY", "MONTH"};
 
-/* Mean rate over the sessions' time: bytes / seconds; NAN without time. */
+/* Mean rate over the sessions' time, as show gives it for one session
+ * (vmc_log_mean_rate); NAN without time. */
 static double
 mean_rate(const VmcReportRow *row)
 {
-    return row->seconds > 0 ? (double)row->bytes / (double)row->seconds : NAN;
+    return vmc_log_mean_rate(row->bytes, row->length_us);
 }
 
 /* "0", or "N (!)": flagged, not just counted */
@@ -409,7 +412,8 @@ add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
     g_autofree char *sessions = g_strdup_printf("%" G_GUINT64_FORMAT, row->sessions);
     g_autofree char *hours = g_strdup_printf("%.2f", (double)row->seconds / 3600.0);
     g_autofree char *bytes = vmc_format_bytes((guint64)row->bytes);
-    g_autofree char *mean = row->seconds > 0 ? vmc_format_rate(mean_rate(row)) : g_strdup("-");
+    g_autofree char *mean =
+        !isnan(mean_rate(row)) ? vmc_format_rate(mean_rate(row)) : g_strdup("-");
     g_autofree char *peak =
         !isnan(row->rate_peak) ? vmc_format_rate(row->rate_peak) : g_strdup("-");
     g_autofree char *denied = g_strdup_printf("%" G_GUINT64_FORMAT, row->denied);

@@ -517,6 +517,16 @@ gboolean vmc_log_entry_parse(const char *line, gsize length, GString *scratch,
  * to check.) A new reference. */
 JsonObject *vmc_log_parse_object(const char *line, gsize length, guint max_depth);
 
+/* Pure: the one definition of a session's mean rate, for every reader
+ * (report, show, sessions, plot): its Spice bytes ("bytes_total") over its
+ * length — the end record's "time" minus "start" (ms precision) when both
+ * are known and in order, else "duration_s" whole seconds. The gateway's own
+ * "rate_mean" (over the relay's lifetime) stays in the record, but readers
+ * show this. Length in microseconds; -1 when neither is known. */
+gint64 vmc_log_session_length_us(gint64 start_us, gint64 end_us, gint64 duration_s);
+/* bytes / (length_us / 1e6) in bytes/s; NAN when bytes < 0 or length_us <= 0. */
+double vmc_log_mean_rate(gint64 bytes, gint64 length_us);
+
 /* Pure: an RFC 3339 time as written by vmc_record_format_time() (or with an
  * offset) to microseconds since the epoch; -1 when it is not one. */
 gint64 vmc_log_parse_time(const char *text);
