@@ -67,6 +67,7 @@ typedef struct {
     char *session;
     char *identity, *account, *key, *key_type, *client, *vm, *socket, *mode, *audio;
     char *reason, *reason_text, *taken_over_by, *takeover_of, *viewer_signal;
+    char *host;      /* the records' "host"; NULL in records older than it */
     gint64 start_us; /* the start record's time, else the end's "start" */
     gint64 end_us;   /* the end record's time */
     gint64 duration_s;

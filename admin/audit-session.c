@@ -53,21 +53,14 @@ vmc_audit_session_free(VmcAuditSession *session)
 {
     if (session == NULL)
         return;
-    char **strings[] = {&session->session,
-                        &session->identity,
-                        &session->account,
-                        &session->key,
-                        &session->key_type,
-                        &session->client,
-                        &session->vm,
-                        &session->socket,
-                        &session->mode,
-                        &session->audio,
-                        &session->reason,
-                        &session->reason_text,
-                        &session->taken_over_by,
-                        &session->takeover_of,
-                        &session->viewer_signal,
+    char **strings[] = {&session->session,     &session->identity,
+                        &session->account,     &session->key,
+                        &session->key_type,    &session->client,
+                        &session->vm,          &session->host,
+                        &session->socket,      &session->mode,
+                        &session->audio,       &session->reason,
+                        &session->reason_text, &session->taken_over_by,
+                        &session->takeover_of, &session->viewer_signal,
                         &session->sandbox};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_free(*strings[i]);
@@ -153,6 +146,7 @@ static void
 take_start(VmcAuditSession *session, const VmcRecordStart *start)
 {
     take_common(session, &start->who, &start->sound);
+    take_string(&session->host, start->host);
     take_string(&session->key_type, start->key_type);
     take_string(&session->socket, start->socket);
     take_string(&session->mode, start->mode);
@@ -313,6 +307,7 @@ static void
 take_end(VmcAuditSession *session, const VmcRecordEnd *end)
 {
     take_common(session, &end->who, &end->sound);
+    take_string(&session->host, end->host);
     take_string(&session->reason, end->reason);
     take_string(&session->reason_text, end->reason_text);
     take_string(&session->taken_over_by, end->taken_over_by);

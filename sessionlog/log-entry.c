@@ -68,6 +68,7 @@ static const KeptMember stream_members[] = {
 
 static const KeptMember kept_members[] = {
     KEEP(session, KEEP_STRING, session),
+    KEEP(host, KEEP_STRING, host),
     KEEP(identity, KEEP_STRING, identity),
     KEEP(account, KEEP_STRING, account),
     KEEP(key, KEEP_STRING, key),

@@ -44,7 +44,7 @@ typedef enum {
 /* clang-format off */
 #define VMC_RECORD_NAMES(N)                                                                  \
     /* every record */                                                                       \
-    N(v) N(event) N(time) N(truncated)                                                       \
+    N(v) N(event) N(time) N(host) N(truncated)                                               \
     /* start and end: who, and the sound */                                                  \
     N(session) N(identity) N(account) N(key) N(client) N(vm)                                 \
     N(audio) N(audio_authenticated) N(audio_server) N(audio_error)                           \
@@ -159,11 +159,15 @@ typedef struct {
     VMC_RECORD_SOUND_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordSound;
 
-/* "truncated": true only in what vmc_record_to_line() keeps of a record too long. */
+/* "truncated": true only in what vmc_record_to_line() keeps of a record too long.
+ * "host": in every record, after "time": the host the gateway ran on (its
+ * own when the fields leave it NULL, see vmc_record_new_from_fields): a
+ * session id is unique per host, so readers of several hosts' logs key
+ * sessions by host and id. */
 /* clang-format off */
 #define VMC_RECORD_START_FIELDS(F)                                                           \
-    F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, ) F(STRING, socket, )   \
-    F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
+    F(TIME, time, ) F(STRING, host, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, )     \
+    F(STRING, socket, ) F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )  \
     F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
     F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
@@ -230,12 +234,12 @@ typedef struct {
 
 /* clang-format off */
 #define VMC_RECORD_END_FIELDS(F)                                                             \
-    F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(TIME, start, ) F(COUNT, duration_s, )     \
-    F(STRING, reason, ) F(STRING, reason_text, ) F(STRING, taken_over_by, )                  \
-    F(COUNT, viewer_exit, ) F(STRING, viewer_signal, ) F(STRING, viewer_log, )               \
-    F(INLINE, sound, VmcRecordSound) F(NAMED, channels, VmcRecordChannel)                    \
-    F(COUNT, bytes_total, ) F(RATE, rate_mean, ) F(RATE, rate_peak, )                        \
-    F(TIME, rate_peak_time, ) F(OBJECT, series, VmcRecordSeries)                             \
+    F(TIME, time, ) F(STRING, host, ) F(INLINE, who, VmcRecordWho) F(TIME, start, )          \
+    F(COUNT, duration_s, ) F(STRING, reason, ) F(STRING, reason_text, )                      \
+    F(STRING, taken_over_by, ) F(COUNT, viewer_exit, ) F(STRING, viewer_signal, )            \
+    F(STRING, viewer_log, ) F(INLINE, sound, VmcRecordSound)                                 \
+    F(NAMED, channels, VmcRecordChannel) F(COUNT, bytes_total, ) F(RATE, rate_mean, )        \
+    F(RATE, rate_peak, ) F(TIME, rate_peak_time, ) F(OBJECT, series, VmcRecordSeries)        \
     F(COUNT, rejected_connections, ) F(NAMED, streams, VmcRecordStream)                      \
     F(OBJECT, agent, VmcRecordAgent) F(FLAG, truncated, )
 /* clang-format on */
@@ -245,9 +249,9 @@ typedef struct {
 
 /* clang-format off */
 #define VMC_RECORD_DENIED_FIELDS(F)                                                          \
-    F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, key, )              \
-    F(STRING, key_type, ) F(STRING, client, ) F(STRING, request, ) F(STRING, vm, )           \
-    F(STRING, reason, ) F(COUNT, exit, ) F(FLAG, truncated, )
+    F(TIME, time, ) F(STRING, host, ) F(STRING, identity, ) F(STRING, account, )             \
+    F(STRING, key, ) F(STRING, key_type, ) F(STRING, client, ) F(STRING, request, )          \
+    F(STRING, vm, ) F(STRING, reason, ) F(COUNT, exit, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_DENIED_FIELDS(VMC_RECORD_DECLARE_)
@@ -260,10 +264,10 @@ typedef struct {
  * "last" of them, the rate: "limit" records per "window_s". */
 /* clang-format off */
 #define VMC_RECORD_DENIED_SUMMARY_FIELDS(F)                                                  \
-    F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, client, )           \
-    F(FLAG, other_clients, ) F(COUNT, suppressed, ) F(COUNT, over_rate, )                    \
-    F(COUNT, low_space, ) F(NAMED_COUNTS, exits, ) F(TIME, first, ) F(TIME, last, )          \
-    F(COUNT, window_s, ) F(COUNT, limit, ) F(FLAG, truncated, )
+    F(TIME, time, ) F(STRING, host, ) F(STRING, identity, ) F(STRING, account, )             \
+    F(STRING, client, ) F(FLAG, other_clients, ) F(COUNT, suppressed, )                      \
+    F(COUNT, over_rate, ) F(COUNT, low_space, ) F(NAMED_COUNTS, exits, ) F(TIME, first, )    \
+    F(TIME, last, ) F(COUNT, window_s, ) F(COUNT, limit, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_DENIED_SUMMARY_FIELDS(VMC_RECORD_DECLARE_)
@@ -333,11 +337,16 @@ gboolean vmc_record_fields_parse(const char *line, gsize length, guint max_depth
 typedef struct _VmcRecord VmcRecord;
 
 /* fields as the JSON object of a record: "v", "event", "time" (fields' own,
- * or now when it has none), then each field that is set, in the schema's
+ * or now when it has none), "host" (fields' own, or this host's name,
+ * vmc_record_host_name()), then each field that is set, in the schema's
  * order. Strings (member names in it too) are made valid UTF-8 (invalid
  * bytes as "\xNN") and capped at VMC_RECORD_MAX_STRING; a rate that is not
  * finite is written as null. */
 VmcRecord *vmc_record_new_from_fields(const VmcRecordFields *fields);
+
+/* This host's name (g_get_host_name(): gethostname(), "localhost" when it
+ * has none), as records carry it in "host". */
+const char *vmc_record_host_name(void);
 
 /* The underlying object (for tests). */
 JsonObject *vmc_record_get_object(const VmcRecord *record);
@@ -453,8 +462,9 @@ typedef struct {
     const char *line;    /* the raw line, without '\n' */
     gsize line_length;
     VmcLogEvent event;
-    gint64 time_us;  /* "time", microseconds since the epoch (UTC) */
-    gint64 start_us; /* end: "start"; -1 otherwise */
+    gint64 time_us;   /* "time", microseconds since the epoch (UTC) */
+    const char *host; /* "host"; NULL in records older than it */
+    gint64 start_us;  /* end: "start"; -1 otherwise */
     const char *session;
     const char *identity;
     const char *account;
