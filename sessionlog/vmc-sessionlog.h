@@ -393,7 +393,8 @@ typedef struct _VmcSessionLog VmcSessionLog;
 VmcSessionLog *vmc_sessionlog_open(const char *path, GError **error);
 
 /* Append one record: a single write(2) of the whole line, then fsync; then
- * mirror the summary (syslog, LOG_AUTHPRIV, by default) — also when the
+ * mirror the summary (by default to the journal with the record's fields,
+ * else to syslog, LOG_AUTHPRIV; see below) — also when the
  * write or fsync failed (a full disk): the mirror line then ends with
  * VMC_SESSIONLOG_MIRROR_NOT_IN_FILE and the error, at LOG_WARNING, and the
  * error is returned as before. */
@@ -407,14 +408,44 @@ gboolean vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GErr
 
 #define VMC_SESSIONLOG_MIRROR_NOT_IN_FILE "log_write=failed"
 
+/* ---- the journal (record-journal.c pure, log-append.c sends) ----
+ *
+ * By default each append mirrors the record to systemd's journal, through
+ * its native protocol (one datagram to VMC_JOURNAL_SOCKET, sent without
+ * blocking), with structured fields for central logging; where that socket
+ * is not there (no systemd) or the journal does not take the datagram, the
+ * summary goes to syslog as before. */
+
+#define VMC_JOURNAL_SOCKET "/run/systemd/journal/socket"
+#define VMC_JOURNAL_IDENTIFIER "vmconsole" /* SYSLOG_IDENTIFIER, syslog's ident */
+
+/* Pure: the journal entry of a record, as the datagram of the native
+ * protocol: MESSAGE (message: the summary, printable ASCII), PRIORITY
+ * (priority, 0..7), SYSLOG_FACILITY=10 (authpriv), SYSLOG_IDENTIFIER,
+ * then those of VMCONSOLE_EVENT, _HOST, _SESSION, _IDENTITY, _VM,
+ * _REASON (the record's "event", "host", "session", "identity", "vm",
+ * "reason", when it has them as strings: as stored, valid UTF-8, at most
+ * VMC_RECORD_MAX_STRING bytes) and VMCONSOLE_BYTES ("bytes_total", end
+ * records). A value holding a newline is sent in the protocol's binary
+ * form (KEY\n, 64-bit little-endian length, value, \n), every other as
+ * KEY=value\n. An entry is at most a few KiB (no memfd is needed). */
+GBytes *vmc_journal_entry_new(const VmcRecord *record, int priority, const char *message);
+
+/* The journal's socket for this log (tests: a socket of their own); NULL:
+ * no journal, syslog only. VMC_JOURNAL_SOCKET by default. Only the default
+ * mirror uses it (vmc_sessionlog_set_mirror() replaces both). */
+void vmc_sessionlog_set_journal_socket(VmcSessionLog *log, const char *path);
+
 /* Where the summaries go: func(priority, line, user_data) for each append
- * (priority as syslog(3)'s, line printable ASCII). NULL: no mirror. The
- * default is syslog; tests capture it here. */
+ * (priority as syslog(3)'s, line printable ASCII), instead of the journal
+ * and syslog. NULL: no mirror. The default is the journal, else syslog;
+ * tests capture it here. */
 typedef void (*VmcSessionLogMirrorFunc)(int priority, const char *line, gpointer user_data);
 void vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func,
                                gpointer user_data);
 
-/* Mirror records to syslog (TRUE, the default) or not at all. */
+/* Mirror records to the journal, else syslog (TRUE, the default), or not
+ * at all. */
 /* The environment variable VMC_NO_SYSLOG=1, read by vmc_sessionlog_open(),
  * turns it off too: for tests only; programs must not pass it on from
  * untrusted environments. */
