@@ -523,7 +523,12 @@ typedef struct {
 typedef struct _VmcLogReader VmcLogReader;
 
 /* Open a log for reading (O_RDONLY|O_CLOEXEC). Fails naming the path and
- * what to do. */
+ * what to do. A log (file or fd) that starts with gzip's magic (1f 8b) is
+ * read through GIO's GZlibDecompressor (several members one after the
+ * other too): the same records, the same bounds (what it inflates to goes
+ * through the same fixed buffer, so a gzip bomb costs time, not memory).
+ * Compressed data that ends early or is corrupt ends the log there, with
+ * one damaged line (not a read error). */
 VmcLogReader *vmc_log_reader_open(const char *path, GError **error);
 
 /* Read from an fd the caller keeps owning (tests, stdin). */
