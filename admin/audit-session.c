@@ -369,3 +369,40 @@ vmc_audit_id_matches(const char *id, const char *query)
     gsize length = strlen(query);
     return strlen(id) >= length && g_ascii_strncasecmp(id, query, length) == 0;
 }
+
+guint64
+vmc_audit_entry_key(const VmcLogEntry *entry)
+{
+    g_return_val_if_fail(entry != NULL, 0);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    const char *parts[] = {entry->host, entry->session, vmc_record_event_name(entry->event),
+                           entry->identity, entry->client};
+    for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
+        /* each part with its length first: no two lists of parts run together alike */
+        gsize length = parts[i] != NULL ? strlen(parts[i]) + 1 : 0;
+        guint64 le = GUINT64_TO_LE((guint64)length);
+        g_checksum_update(sum, (const guchar *)&le, sizeof le);
+        if (parts[i] != NULL)
+            g_checksum_update(sum, (const guchar *)parts[i], (gssize)length);
+    }
+    guint64 time = GUINT64_TO_LE((guint64)entry->time_us);
+    g_checksum_update(sum, (const guchar *)&time, sizeof time);
+    guint8 digest[32];
+    gsize digest_length = sizeof digest;
+    g_checksum_get_digest(sum, digest, &digest_length);
+    guint64 key;
+    memcpy(&key, digest, sizeof key);
+    return key;
+}
+
+char *
+vmc_audit_session_key(const char *host, const char *session)
+{
+    return g_strconcat(host != NULL ? host : "", "\x1f", session != NULL ? session : "", NULL);
+}
+
+gboolean
+vmc_audit_host_is_here(const char *host)
+{
+    return host == NULL || g_strcmp0(host, vmc_record_host_name()) == 0;
+}
