@@ -8,12 +8,19 @@
 # PRIORITY, MESSAGE. A record the file could not take (a full disk) still
 # reaches the journal, saying so at PRIORITY 4. Where no journal socket is
 # there, the summary goes to syslog (/dev/log) as before.
-# Usage: test-journal.sh GATEWAY   (TAP; root, else exit 77)
+# Central logging: rsyslogd with the shipped data/central-logging/
+# rsyslog-vmconsole.conf (its forward to the central host made a file here)
+# reads the same journal through imjournal and writes one JSON line per
+# record with the fields (skipped with a note when rsyslogd is not there;
+# VMC_T_RSYSLOGD and VMC_T_RSYSLOG_MODULES name another one).
+# Usage: test-journal.sh GATEWAY RSYSLOG-EXAMPLE   (TAP; root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/../security/log-host-lib.sh"
 need_root
-GW=$(realpath "$1")
+GW=$(realpath "$1") RSYSLOG_EXAMPLE=$(realpath "$2")
+RSYSLOGD=${VMC_T_RSYSLOGD:-$(command -v rsyslogd || echo /usr/sbin/rsyslogd)}
+RSYSLOG_MODULES=${VMC_T_RSYSLOG_MODULES:-}
 JOURNALD=/lib/systemd/systemd-journald
 for prog in "$JOURNALD" journalctl unshare python3; do
     command -v "$prog" >/dev/null ||
@@ -55,6 +62,24 @@ in_ns() {
         '"$1"
 }
 
+# rsyslogd with the shipped example, its forward made a file ($D/central.json)
+mkdir -p "$D/rsyslog"
+python3 - "$RSYSLOG_EXAMPLE" "$D" > "$D/rsyslog-example.conf" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+forward = re.compile(r'action\(type="omfwd".*?\)\n', re.S)
+assert forward.search(text), "the example has no omfwd action"
+print(forward.sub('action(type="omfile" file="%s/central.json" template="vmconsole-json")\n'
+                  % sys.argv[2], text), end="")
+PY
+printf 'global(workDirectory="%s/rsyslog")\ninclude(file="%s/rsyslog-example.conf")\n' "$D" "$D" \
+    > "$D/rsyslog.conf"
+RSYSLOG=no
+if [ -x "$RSYSLOGD" ]; then
+    RSYSLOG=yes
+    RSYSLOG_ARGS="-n -f $D/rsyslog.conf -i $D/rsyslog.pid${RSYSLOG_MODULES:+ -M $RSYSLOG_MODULES}"
+fi
+
 # ---- with a real journald ----
 in_ns '
     '"$JOURNALD"' & jd=$!
@@ -69,6 +94,15 @@ in_ns '
     rm -f '"$D"'/logfs/fill
     journalctl -D /run/log/journal --no-pager -o json SYSLOG_IDENTIFIER=vmconsole > '"$D"'/journal.json
     rc=$?
+    if [ '"$RSYSLOG"' = yes ]; then
+        '"$RSYSLOGD $RSYSLOG_ARGS"' 2> '"$D"'/rsyslog.err & rs=$!
+        want=$(wc -l < '"$D"'/journal.json)
+        for _ in $(seq 100); do
+            [ "$(cat '"$D"'/central.json 2>/dev/null | wc -l)" -ge "$want" ] && break
+            sleep 0.1
+        done
+        kill $rs; wait $rs
+    fi
     kill $jd; wait $jd
     exit $rc'
 ok $? "a real journald ran in a private mount namespace and journalctl read it back"
@@ -113,6 +147,25 @@ check "every record of the file is in the journal, once, same host, same MESSAGE
 check "full disk: the record the file refused reached the journal, PRIORITY 4, saying why" \
     fields "any(e.get('VMCONSOLE_IDENTITY') == '$BOB' and e.get('PRIORITY') == '4'
                 and 'log_write=failed (cannot write to the session log' in e['MESSAGE'] for e in E)"
+
+if [ "$RSYSLOG" = yes ]; then
+    "$RSYSLOGD" -N1 -f "$D/rsyslog.conf"${RSYSLOG_MODULES:+ -M "$RSYSLOG_MODULES"} > "$D/rsyslog-check.txt" 2>&1
+    ok $? "rsyslogd -N1 takes the shipped example ($(tr '\n' ' ' < "$D/rsyslog-check.txt" | head -c 150))"
+    check "rsyslog (imjournal, the shipped template) wrote a JSON line per record with its fields ($(head -c 200 "$D/rsyslog.err"))" \
+        python3 - "$D/central.json" "$D/journal.json" <<'PY'
+import json, sys
+C = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+E = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+want = sorted((e["VMCONSOLE_EVENT"], e.get("VMCONSOLE_SESSION", ""), e.get("VMCONSOLE_IDENTITY"),
+               e.get("VMCONSOLE_VM", ""), e["VMCONSOLE_HOST"], e.get("VMCONSOLE_BYTES", "")) for e in E)
+got = sorted((c["event"], c["session"], c["identity"], c["vm"], c["host"], c["bytes"]) for c in C)
+if got != want:
+    print("# central: %s" % json.dumps(C)[:800])
+    sys.exit(1)
+PY
+else
+    echo "# SKIP rsyslog's imjournal with the shipped example: no $RSYSLOGD (install rsyslog)"
+fi
 
 # ---- no journal: syslog as before ----
 : > "$D/syslog.txt"
