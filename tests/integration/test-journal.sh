@@ -13,6 +13,11 @@
 # reads the same journal through imjournal and writes one JSON line per
 # record with the fields (skipped with a note when rsyslogd is not there;
 # VMC_T_RSYSLOGD and VMC_T_RSYSLOG_MODULES name another one).
+# journald's forwarding: systemd-journal-upload sends that journal to a
+# systemd-journal-remote (over plain HTTP on loopback here; the shipped
+# journal-upload example uses HTTPS), and the central journal holds every
+# record's fields (skipped with a note without systemd-journal-remote;
+# VMC_T_JOURNAL_REMOTE_DIR names where its binaries are).
 # Usage: test-journal.sh GATEWAY RSYSLOG-EXAMPLE   (TAP; root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -21,6 +26,12 @@ need_root
 GW=$(realpath "$1") RSYSLOG_EXAMPLE=$(realpath "$2")
 RSYSLOGD=${VMC_T_RSYSLOGD:-$(command -v rsyslogd || echo /usr/sbin/rsyslogd)}
 RSYSLOG_MODULES=${VMC_T_RSYSLOG_MODULES:-}
+REMOTE_DIR=${VMC_T_JOURNAL_REMOTE_DIR:-/lib/systemd}
+FORWARD=no
+if [ -x "$REMOTE_DIR/systemd-journal-remote" ] && [ -x "$REMOTE_DIR/systemd-journal-upload" ]; then
+    FORWARD=yes
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
 JOURNALD=/lib/systemd/systemd-journald
 for prog in "$JOURNALD" journalctl unshare python3; do
     command -v "$prog" >/dev/null ||
@@ -74,7 +85,7 @@ print(forward.sub('action(type="omfile" file="%s/central.json" template="vmconso
 PY
 printf 'global(workDirectory="%s/rsyslog")\ninclude(file="%s/rsyslog-example.conf")\n' "$D" "$D" \
     > "$D/rsyslog.conf"
-RSYSLOG=no
+RSYSLOG=no RSYSLOG_ARGS=
 if [ -x "$RSYSLOGD" ]; then
     RSYSLOG=yes
     RSYSLOG_ARGS="-n -f $D/rsyslog.conf -i $D/rsyslog.pid${RSYSLOG_MODULES:+ -M $RSYSLOG_MODULES}"
@@ -102,6 +113,21 @@ in_ns '
             sleep 0.1
         done
         kill $rs; wait $rs
+    fi
+    if [ '"$FORWARD"' = yes ]; then
+        mkdir -p '"$D"'/remote
+        '"$REMOTE_DIR"'/systemd-journal-remote --listen-http=127.0.0.1:'"${PORT:-0}"' \
+            --output='"$D"'/remote/ 2> '"$D"'/remote.err & jr=$!
+        for _ in $(seq 100); do
+            python3 -c "import socket; socket.create_connection((\"127.0.0.1\", '"${PORT:-0}"'))" \
+                2>/dev/null && break
+            sleep 0.1
+        done
+        timeout 30 '"$REMOTE_DIR"'/systemd-journal-upload -u http://127.0.0.1:'"${PORT:-0}"' \
+            --directory=/run/log/journal --follow=no --save-state='"$D"'/upload.state \
+            2> '"$D"'/upload.err
+        echo $? > '"$D"'/upload.rc
+        kill $jr; wait $jr
     fi
     kill $jd; wait $jd
     exit $rc'
@@ -165,6 +191,24 @@ if got != want:
 PY
 else
     echo "# SKIP rsyslog's imjournal with the shipped example: no $RSYSLOGD (install rsyslog)"
+fi
+
+if [ "$FORWARD" = yes ]; then
+    journalctl -D "$D/remote" --no-pager -o json SYSLOG_IDENTIFIER=vmconsole > "$D/remote.json" 2>&1
+    check "journal-upload to journal-remote (exit $(cat "$D/upload.rc")): the central journal holds every record with its fields" \
+        python3 - "$D/remote.json" "$D/journal.json" <<'PY'
+import json, sys
+keys = ("VMCONSOLE_EVENT", "VMCONSOLE_HOST", "VMCONSOLE_SESSION", "VMCONSOLE_IDENTITY",
+        "VMCONSOLE_VM", "VMCONSOLE_REASON", "VMCONSOLE_BYTES", "PRIORITY", "MESSAGE")
+def load(path):
+    return sorted(tuple(json.loads(l).get(k) for k in keys) for l in open(path) if l.strip())
+remote, local = load(sys.argv[1]), load(sys.argv[2])
+if not local or remote != local:
+    print("# remote: %s" % open(sys.argv[1]).read()[:600])
+    sys.exit(1)
+PY
+else
+    echo "# SKIP journald forwarding: no systemd-journal-remote in $REMOTE_DIR (package systemd-journal-remote)"
 fi
 
 # ---- no journal: syslog as before ----
