@@ -592,6 +592,7 @@ json_add_open(JsonBuilder *b, const GPtrArray *open)
         vmc_admin_json_add_string(b, "state", o->live ? "live" : "unterminated");
         json_builder_set_member_name(b, "unterminated");
         json_builder_add_boolean_value(b, !o->live);
+        vmc_admin_json_add_string(b, "host", o->host); /* after the older members */
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -577,6 +577,13 @@ test_hosts(void)
     const GPtrArray *open = vmc_report_get_open(r);
     g_assert_cmpuint(open->len, ==, 1);
     g_assert_cmpstr(((const VmcReportOpen *)open->pdata[0])->host, ==, "kvm1");
+    g_autofree char *json = vmc_report_format_json(r, 0, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    JsonObject *first =
+        json_array_get_object_element(json_object_get_array_member(root, "open_sessions"), 0);
+    g_assert_cmpstr(json_object_get_string_member(first, "host"), ==, "kvm1");
     g_autofree char *table = vmc_report_format_table(r, tz);
     g_assert_true(g_str_has_prefix(table, "report by host"));
     g_assert_nonnull(strstr(table, "\nHOST "));
