@@ -1,8 +1,9 @@
 /* admin-priv.h — vmconsole-admin's parts: pure helpers (tables, name sets, the
  * access matrix rows) and the commands built on them.
  *
- * The pure parts (admin-table.c, access-matrix.c) are a static library of
- * their own that the unit tests link alone; access.c and main.c do the I/O.
+ * The pure parts (admin-table.c, access-matrix.c, …) are in the module's
+ * static library, vmcadmin, that the unit tests link; access.c and main.c
+ * do the I/O.
  */
 #pragma once
 
@@ -474,13 +475,13 @@ typedef gboolean (*VmcReportLiveFunc)(const char *host, const char *session, gpo
 void vmc_report_finish(VmcReport *report, VmcReportLiveFunc is_live, gpointer user_data);
 
 /* After finish: rows (of VmcReportRow*) sorted by key, the total, the open
- * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED),
- * starts not tracked (open set full) and records not in a row (row cap). */
+ * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED) and
+ * the starts not tracked (open set full). Records not in a row (row cap)
+ * are said in the table and the JSON. */
 const GPtrArray *vmc_report_get_rows(const VmcReport *report);
 const VmcReportRow *vmc_report_get_total(const VmcReport *report);
 const GPtrArray *vmc_report_get_open(const VmcReport *report);
 guint64 vmc_report_get_n_untracked(const VmcReport *report);
-guint64 vmc_report_get_n_unrowed(const VmcReport *report);
 
 void vmc_report_free(VmcReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcReport, vmc_report_free)

@@ -2,8 +2,8 @@
  * sessions rebuilt from log records, their text and JSON for people and
  * machines, the terminal sparkline, and the plot's maths (scales, ticks,
  * downsampling). audit-session.c, audit-format.c, sparkline.c and
- * plot-scale.c are a static library the unit tests and the fuzz target link
- * alone; sessions.c, show.c, plot.c (log, locks, files) and plot-draw.c
+ * plot-scale.c are in vmcadmin, the library the unit tests and the fuzz
+ * target link; sessions.c, show.c, plot.c (log, locks, files) and plot-draw.c
  * (cairo) do the I/O.
  */
 #pragma once

@@ -393,13 +393,6 @@ vmc_report_get_n_untracked(const VmcReport *report)
     return report->n_untracked;
 }
 
-guint64
-vmc_report_get_n_unrowed(const VmcReport *report)
-{
-    g_return_val_if_fail(report != NULL, 0);
-    return report->n_unrowed;
-}
-
 /* ---- for people ---- */
 
 static const char *const key_headers[] = {"IDENTITY", "VM", "DAY", "MONTH", "HOST"};

@@ -305,12 +305,3 @@ vmc_vprint_line(FILE *out, const char *prefix, const char *format, va_list args)
     g_autofree char *text = vmc_strdup_vprintf_escaped(format, args);
     fprintf(out, "%s%s\n", prefix, text); /* one write on an unbuffered stderr */
 }
-
-void
-vmc_print_line(FILE *out, const char *prefix, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vmc_vprint_line(out, prefix, format, args);
-    va_end(args);
-}

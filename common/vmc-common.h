@@ -89,7 +89,6 @@ void vmc_vprint_escaped(FILE *out, const char *format, va_list args) G_GNUC_PRIN
 
 /* One line: prefix (trusted, e.g. "vmconsole: "), the message as
  * vmc_print_escaped() makes it, '\n'; a program's complaints and refusals. */
-void vmc_print_line(FILE *out, const char *prefix, const char *format, ...) G_GNUC_PRINTF(3, 4);
 void vmc_vprint_line(FILE *out, const char *prefix, const char *format, va_list args)
     G_GNUC_PRINTF(3, 0);
 

@@ -2,7 +2,7 @@
  * write(2) each on an O_APPEND fd, fsync, and mirror a summary to syslog —
  * whether or not the file took the record: on a full disk the mirror is
  * where the record survives, and it says that the file write failed. */
-#include "vmc-sessionlog.h"
+#include "log-priv.h"
 
 #include "vmc-common.h"
 
@@ -89,15 +89,8 @@ vmc_sessionlog_open(const char *path, GError **error)
     log->path = g_steal_pointer(&shown);
     log->journal_socket = g_strdup(VMC_JOURNAL_SOCKET);
     log->journal_fd = -1;
-    if (g_strcmp0(g_getenv("VMC_NO_SYSLOG"), "1") != 0)
-        log->mirror = mirror_to_syslog;
+    log->mirror = mirror_to_syslog;
     return log;
-}
-
-void
-vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled)
-{
-    vmc_sessionlog_set_mirror(log, enabled ? mirror_to_syslog : NULL, NULL);
 }
 
 void

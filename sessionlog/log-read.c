@@ -3,7 +3,7 @@
  * lines, hand each to vmc_log_entry_parse(), count the damaged ones. Memory
  * stays at the buffers plus one line's decoded strings, whatever the size
  * of the log or of what a compressed one inflates to. */
-#include "vmc-sessionlog.h"
+#include "log-priv.h"
 
 #include "vmc-common.h"
 

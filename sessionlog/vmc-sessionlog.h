@@ -1,6 +1,6 @@
 /* vmc-sessionlog.h — the session record: build, append to the log, mirror to syslog, read back.
  *
- * The record format lives here alone, for the writer and (later) the reader.
+ * The record schema lives here alone, for the writer and the readers.
  * One JSON object per line ("v": 1), written with one write(2) on an O_APPEND
  * fd and fsync'd. Strings from outside survive as data: invalid UTF-8 becomes
  * "\xNN" text, and JSON escaping keeps newlines and ESC from breaking a line.
@@ -431,26 +431,6 @@ gboolean vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GErr
  * KEY=value\n. An entry is at most a few KiB (no memfd is needed). */
 GBytes *vmc_journal_entry_new(const VmcRecord *record, int priority, const char *message);
 
-/* The journal's socket for this log (tests: a socket of their own); NULL:
- * no journal, syslog only. VMC_JOURNAL_SOCKET by default. Only the default
- * mirror uses it (vmc_sessionlog_set_mirror() replaces both). */
-void vmc_sessionlog_set_journal_socket(VmcSessionLog *log, const char *path);
-
-/* Where the summaries go: func(priority, line, user_data) for each append
- * (priority as syslog(3)'s, line printable ASCII), instead of the journal
- * and syslog. NULL: no mirror. The default is the journal, else syslog;
- * tests capture it here. */
-typedef void (*VmcSessionLogMirrorFunc)(int priority, const char *line, gpointer user_data);
-void vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func,
-                               gpointer user_data);
-
-/* Mirror records to the journal, else syslog (TRUE, the default), or not
- * at all. */
-/* The environment variable VMC_NO_SYSLOG=1, read by vmc_sessionlog_open(),
- * turns it off too: for tests only; programs must not pass it on from
- * untrusted environments. */
-void vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled);
-
 /* TRUE when the log's filesystem has less than reserve bytes available to
  * the account (statvfs f_bavail); FALSE when reserve is 0 or it cannot
  * be told. */
@@ -530,9 +510,6 @@ typedef struct _VmcLogReader VmcLogReader;
  * Compressed data that ends early or is corrupt ends the log there, with
  * one damaged line (not a read error). */
 VmcLogReader *vmc_log_reader_open(const char *path, GError **error);
-
-/* Read from an fd the caller keeps owning (tests, stdin). */
-VmcLogReader *vmc_log_reader_new_for_fd(int fd);
 
 /* The next good record, or NULL at the end of the log (or on a read error,
  * then set in error). Damaged lines — not strict JSON, not an object, no

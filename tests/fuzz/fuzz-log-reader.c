@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "log-priv.h"
 #include "record-fill.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -57,7 +57,7 @@ denied() { # denied N: N bad requests through the real gateway into the config's
     local i
     for i in $(seq "$1"); do
         (cd / && env -i PATH=/usr/bin:/bin SSH_ORIGINAL_COMMAND="debianx --bogus$i" \
-            SSH_CONNECTION="192.0.2.$i 5000$i 127.0.0.1 22" VMC_NO_SYSLOG=1 \
+            SSH_CONNECTION="192.0.2.$i 5000$i 127.0.0.1 22" \
             "$GW" --config "$C" --identity nobody >/dev/null 2>&1)
         [ $? = 2 ] || return 1
     done

@@ -5,6 +5,7 @@
  * back, CSV that a spreadsheet cannot run). */
 #include "admin-priv.h"
 #include "audit-priv.h"
+#include "vmc-assert.h"
 
 #include <math.h>
 #include <string.h>
@@ -265,7 +266,35 @@ test_open_cap(void)
     g_assert_cmpuint(vmc_report_get_total(r)->unterminated, ==, VMC_REPORT_MAX_OPEN);
     g_assert_cmpuint(vmc_report_get_open(r)->len, ==, VMC_REPORT_MAX_LISTED);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "5 starts were not tracked"));
+    vmc_assert_contains(table, "5 starts were not tracked");
+}
+
+/* At the row cap, the records of later keys are in the total only, and the
+ * table and the JSON say how many. */
+static void
+test_row_cap(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    for (guint i = 0; i < VMC_REPORT_MAX_ROWS + 3; i++) {
+        char identity[32];
+        g_snprintf(identity, sizeof(identity), "u%u", i);
+        add_denied(r, identity, "debianx", "2026-11-29T10:00:00Z");
+    }
+    add_denied(r, "u0", "debianx", "2026-11-29T10:00:01Z"); /* a key with a row still counts */
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, VMC_REPORT_MAX_ROWS);
+    g_assert_cmpuint(vmc_report_get_total(r)->denied, ==, VMC_REPORT_MAX_ROWS + 4);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    vmc_assert_contains(table, "(3 records are in the total only: more than 100000 keys)");
+    g_autofree char *json = vmc_report_format_json(r, 0, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpint(json_object_get_int_member(root, "records_not_in_a_row"), ==, 3);
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(root, "rows")), ==,
+                     VMC_REPORT_MAX_ROWS);
 }
 
 static void
@@ -308,14 +337,14 @@ test_table(void)
     g_autoptr(VmcReport) r = hostile_report(tz);
     g_autofree char *table = vmc_report_format_table(r, tz);
     assert_printable(table);
-    g_assert_nonnull(strstr(table, "ev\\e[2J\\e]0;x\\x07il"));
-    g_assert_nonnull(strstr(table, "1.2 GiB"));
-    g_assert_nonnull(strstr(table, "1.11")); /* hours */
-    g_assert_nonnull(strstr(table, "1 (!)"));
-    g_assert_nonnull(strstr(table, "UNTERMINATED (!): 1 session(s)"));
-    g_assert_nonnull(strstr(table, "s2\\e[31m"));
-    g_assert_nonnull(strstr(table, "2026-11-29 11:00:00"));
-    g_assert_nonnull(strstr(table, "(total)"));
+    vmc_assert_contains(table, "ev\\e[2J\\e]0;x\\x07il");
+    vmc_assert_contains(table, "1.2 GiB");
+    vmc_assert_contains(table, "1.11"); /* hours */
+    vmc_assert_contains(table, "1 (!)");
+    vmc_assert_contains(table, "UNTERMINATED (!): 1 session(s)");
+    vmc_assert_contains(table, "s2\\e[31m");
+    vmc_assert_contains(table, "2026-11-29 11:00:00");
+    vmc_assert_contains(table, "(total)");
 }
 
 static void
@@ -457,7 +486,7 @@ test_streams_saturate(void)
     g_assert_cmpint(total->audio_bytes, ==, G_MAXINT64);
     g_assert_cmpint(row(r, 0)->x11_bytes, ==, G_MAXINT64);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "8.0 EiB"));
+    vmc_assert_contains(table, "8.0 EiB");
 }
 
 static void
@@ -467,7 +496,7 @@ test_streams_outputs(void)
     g_autoptr(VmcReport) r = streams_report(tz);
     g_autofree char *table = vmc_report_format_table(r, tz);
     assert_printable(table);
-    g_assert_nonnull(strstr(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n"));
+    vmc_assert_contains(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n");
     g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
     const char *want[] = {
         "alice     2         0.03   200 B  2 B/s      -          0       0             13 KiB     "
@@ -636,6 +665,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/filters", test_filters);
     g_test_add_func("/report/end-without-start", test_end_without_start);
     g_test_add_func("/report/open-cap", test_open_cap);
+    g_test_add_func("/report/row-cap", test_row_cap);
     g_test_add_func("/report/by-parse", test_by_parse);
     g_test_add_func("/report/denied-summary", test_denied_summary);
     g_test_add_func("/report/streams-and-sandbox", test_streams_and_sandbox);

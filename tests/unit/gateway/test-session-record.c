@@ -6,6 +6,7 @@
 #include "../sessionlog/golden-records.h"
 #include "denied-priv.h"
 #include "session-priv.h"
+#include "vmc-assert.h"
 
 static VmcRelayStats *
 sample_stats(void)
@@ -65,7 +66,7 @@ test_record(void)
     g_assert_cmpuint(json_array_get_length(series), ==, 3);
     gsize length;
     g_autofree char *line = vmc_record_to_line(record, &length);
-    g_assert_nonnull(strstr(line, "\"channels\""));
+    vmc_assert_contains(line, "\"channels\"");
 }
 
 static guint64

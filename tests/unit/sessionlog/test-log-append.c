@@ -2,7 +2,9 @@
  * missing directory), a short write, many writers at once, and the journal
  * entry (its native protocol, parsed back from a real datagram socket). */
 #include "vmc-sessionlog.h"
+#include "log-priv.h"
 #include "record-priv.h"
+#include "vmc-assert.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -54,7 +56,7 @@ open_ok(const char *path)
     VmcSessionLog *log = vmc_sessionlog_open(path, &error);
     g_assert_no_error(error);
     g_assert_nonnull(log);
-    vmc_sessionlog_set_syslog(log, FALSE);
+    vmc_sessionlog_set_mirror(log, NULL, NULL); /* no syslog from tests */
     return log;
 }
 
@@ -143,9 +145,9 @@ assert_open_fails(const char *path, const char *cause)
     g_assert_null(log);
     g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN);
     g_test_message("%s", error->message);
-    g_assert_nonnull(strstr(error->message, path));
-    g_assert_nonnull(strstr(error->message, cause));
-    g_assert_nonnull(strstr(error->message, "vmconsole-admin check"));
+    vmc_assert_contains(error->message, path);
+    vmc_assert_contains(error->message, cause);
+    vmc_assert_contains(error->message, "vmconsole-admin check");
 }
 
 static void
@@ -205,7 +207,7 @@ short_write_child(const char *path)
     g_autoptr(GError) error = NULL;
     g_assert_false(vmc_sessionlog_append(log, record, &error));
     g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_WRITE);
-    g_assert_nonnull(strstr(error->message, "short write"));
+    vmc_assert_contains(error->message, "short write");
 
     g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old), ==, 0);
     append_ok(log, record);
@@ -266,7 +268,7 @@ mirror_child(const char *path)
     g_assert_cmpuint(m.lines->len, ==, 1);
     g_assert_cmpint(g_array_index(m.priorities, int, 0), ==, LOG_NOTICE);
     g_assert_true(g_str_has_prefix(m.lines->pdata[0], "denied identity=mallory"));
-    g_assert_null(strstr(m.lines->pdata[0], VMC_SESSIONLOG_MIRROR_NOT_IN_FILE));
+    vmc_assert_lacks(m.lines->pdata[0], VMC_SESSIONLOG_MIRROR_NOT_IN_FILE);
 
     struct stat st;
     g_assert_cmpint(stat(path, &st), ==, 0);
@@ -284,9 +286,9 @@ mirror_child(const char *path)
     g_test_message("mirror: %s", line);
     g_assert_cmpint(g_array_index(m.priorities, int, 1), ==, LOG_WARNING);
     g_assert_true(g_str_has_prefix(line, "start session=0123abcd identity=alice"));
-    g_assert_nonnull(strstr(line, VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (cannot write to the "
-                                                                    "session log"));
-    g_assert_nonnull(strstr(line, g_strerror(EFBIG)));
+    vmc_assert_contains(line, VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (cannot write to the "
+                                                                "session log");
+    vmc_assert_contains(line, g_strerror(EFBIG));
     g_ptr_array_unref(m.lines);
     g_array_unref(m.priorities);
 }
@@ -438,7 +440,6 @@ receive_journal(int fd)
 static void
 journal_child(const char *dir, const char *path)
 {
-    g_unsetenv("VMC_NO_SYSLOG");
     g_autofree char *socket_path = NULL;
     int fd = bind_journal(dir, &socket_path);
     g_autoptr(GError) error = NULL;
@@ -562,7 +563,6 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_setenv("VMC_NO_SYSLOG", "1", TRUE);
     umask(022);
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)

@@ -5,7 +5,9 @@
  * records written by vmc_record_to_line() read back equal, and gzip'd logs
  * (several members, cut short, corrupt, a bomb: memory stays bounded). */
 #include "vmc-sessionlog.h"
+#include "log-priv.h"
 #include "record-priv.h"
+#include "vmc-assert.h"
 
 #include <gio/gio.h>
 #include <math.h>
@@ -558,7 +560,7 @@ test_open_missing(void)
     g_autoptr(VmcLogReader) reader = vmc_log_reader_open("/nonexistent/\033[31mlog", &error);
     g_assert_null(reader);
     g_assert_error(error, VMC_SESSIONLOG_ERROR, VMC_SESSIONLOG_ERROR_OPEN);
-    g_assert_nonnull(strstr(error->message, "\\e[31mlog"));
+    vmc_assert_contains(error->message, "\\e[31mlog");
     g_assert_null(strchr(error->message, '\033'));
 }
 

@@ -4,6 +4,7 @@
 #include "record-priv.h"
 
 #include "vmc-common.h"
+#include "vmc-assert.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,8 +30,8 @@ parse_line(const char *line, gsize len)
             g_assert_cmpuint((guchar)line[i + 1], >, 0x9f);
     }
     /* ...nor a raw U+2028 or U+2029. */
-    g_assert_null(strstr(line, "\xe2\x80\xa8"));
-    g_assert_null(strstr(line, "\xe2\x80\xa9"));
+    vmc_assert_lacks(line, "\xe2\x80\xa8");
+    vmc_assert_lacks(line, "\xe2\x80\xa9");
 
     JsonParser *parser = json_parser_new();
     g_autoptr(GError) error = NULL;
@@ -318,7 +319,7 @@ test_summary_bounded(void)
 
     assert_summary_clean(summary);
     g_assert_true(g_str_has_suffix(summary, " ..."));
-    g_assert_nonnull(strstr(summary, " session=\\e\\e"));
+    vmc_assert_contains(summary, " session=\\e\\e");
     /* A value is capped at VMC_RECORD_SUMMARY_VALUE_MAX (plus "..."). */
     g_autofree char *capped = vmc_text_escape(hostile, -1, VMC_RECORD_SUMMARY_VALUE_MAX);
     g_autofree char *field = g_strdup_printf("denied session=%s ", capped);
