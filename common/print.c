@@ -114,7 +114,7 @@ static void
 append_text(GString *out, const Spec *spec, const char *text, gssize length)
 {
     gsize cap = spec->precision >= 0 ? (gsize)spec->precision : VMC_PRINT_ARG_MAX;
-    g_autofree char *escaped = vmc_text_escape_with(text, length, cap, VMC_ESCAPE_KEEP_BACKSLASH);
+    g_autofree char *escaped = vmc_text_for_message(text, length, cap);
     append_padded(out, spec, escaped);
 }
 

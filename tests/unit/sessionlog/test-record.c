@@ -68,7 +68,9 @@ test_new(void)
     g_assert_cmpstr(json_object_get_string_member(object, "event"), ==, "start");
     g_assert_true(
         g_regex_match_simple(TIME_PATTERN, json_object_get_string_member(object, "time"), 0, 0));
-    g_assert_cmpuint(json_object_get_size(object), ==, 3);
+    /* every record names the host it was written on */
+    g_assert_cmpstr(json_object_get_string_member(object, "host"), ==, g_get_host_name());
+    g_assert_cmpuint(json_object_get_size(object), ==, 4);
 }
 
 static void
@@ -242,7 +244,8 @@ test_cap_truncates(void)
     g_assert_cmpstr(json_object_get_string_member(object, "identity"), ==, "alice");
     g_assert_cmpstr(json_object_get_string_member(object, "vm"), ==, "debianx");
     g_assert_true(json_object_has_member(object, "time"));
-    g_assert_cmpuint(json_object_get_size(object), ==, 7);
+    g_assert_cmpstr(json_object_get_string_member(object, "host"), ==, g_get_host_name());
+    g_assert_cmpuint(json_object_get_size(object), ==, 8);
 }
 
 typedef struct {
