@@ -1,8 +1,9 @@
 /* admin-priv.h — vmconsole-admin's parts: pure helpers (tables, name sets, the
  * access matrix rows) and the commands built on them.
  *
- * The pure parts (admin-table.c, access-matrix.c) are a static library of
- * their own that the unit tests link alone; access.c and main.c do the I/O.
+ * The pure parts (admin-table.c, access-matrix.c, …) are in the module's
+ * static library, vmcadmin, that the unit tests link; access.c and main.c
+ * do the I/O.
  */
 #pragma once
 
@@ -122,7 +123,7 @@ void vmc_admin_json_add_rate(JsonBuilder *builder, const char *member, double va
  * not take (vmc_admin_args_only()). Strings are the admin's argv. */
 typedef struct {
     char *config_path; /* -c, --config FILE (NULL: VMC_DEFAULT_CONFIG) */
-    char *log_path;    /* --log FILE: overrides the config's log */
+    char **log_paths;  /* --log FILE|PATTERN, repeatable: override the config's log */
     char **identities; /* -i, --identity NAME, repeatable */
     char **vms;        /* --vm NAME, repeatable */
     gboolean json;     /* --json */
@@ -168,8 +169,13 @@ gboolean vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guin
  * error once (escaped) and return NULL. */
 VmcConfig *vmc_admin_load_config(const VmcAdminArgs *args);
 
-/* The session log to read: --log, else the config's log. */
+/* The session log: the first --log, else the config's log (check). */
 const char *vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config);
+
+/* The logs the audit commands read (vmc_audit_logs_open()): every --log,
+ * else the config's log alone. Points into args or config. */
+const char *const *vmc_admin_log_patterns(const VmcAdminArgs *args, const VmcConfig *config,
+                                          const char *ret_one[2]);
 
 /* One line on stderr, "vmconsole-admin: " and the message through
  * vmc_print_escaped() (every %s escaped and capped): text from logs, NSS
@@ -401,11 +407,12 @@ typedef enum {
     VMC_REPORT_BY_VM,
     VMC_REPORT_BY_DAY,   /* local date the session started (YYYY-MM-DD) */
     VMC_REPORT_BY_MONTH, /* local month the session started (YYYY-MM) */
+    VMC_REPORT_BY_HOST,  /* the records' "host" ("" in records older than it) */
     VMC_REPORT_BY_MODE,  /* the start record's "mode" ("x11" without one; denials too) */
 } VmcReportBy;
 
 #define VMC_REPORT_MODE_DEFAULT "x11" /* the mode of a start record without one */
-/* "identity", "vm", "day", "month", "mode" (NULL: identity); FALSE for anything else. */
+/* "identity", "vm", "day", "month", "host", "mode" (NULL: identity); FALSE for anything else. */
 gboolean vmc_report_by_parse(const char *text, VmcReportBy *ret_by);
 
 /* What goes into a report. A session counts when its start time is in
@@ -421,7 +428,9 @@ typedef struct {
 } VmcReportQuery;
 
 /* One row (or the total). Sessions = ended + open (live or unterminated);
- * seconds and bytes (Spice's) add up ended sessions; rate_peak: NAN when
+ * seconds and bytes (Spice's) add up ended sessions, length_us their exact
+ * lengths (the mean rate is vmc_log_mean_rate(bytes, length_us), the one
+ * definition show uses for one session); rate_peak: NAN when
  * none. x11_bytes and audio_bytes add up the ended sessions' streams of that
  * name (both ways; saturating at G_MAXINT64), -1 when no ended session of
  * the row recorded one. sandbox_off counts the sessions (ended or open)
@@ -431,6 +440,7 @@ typedef struct {
     guint64 sessions;
     guint64 ended;
     gint64 seconds;
+    gint64 length_us; /* sum of vmc_log_session_length_us(): the mean rate's time */
     gint64 bytes;
     double rate_peak;
     gint64 rate_peak_time_us;
@@ -446,6 +456,7 @@ typedef struct {
  * unterminated (the gateway died). Strings as in the log (escape them). */
 typedef struct {
     char *session;
+    char *host; /* NULL in records older than "host" */
     char *identity;
     char *vm;
     gint64 start_us;
@@ -461,18 +472,19 @@ VmcReport *vmc_report_new(const VmcReportQuery *query);
 void vmc_report_add(VmcReport *report, const VmcLogEntry *entry);
 
 /* After the last record: classify the open sessions (is_live: held by a
- * console lock now; NULL: none is) and count them in their rows. */
-typedef gboolean (*VmcReportLiveFunc)(const char *session, gpointer user_data);
+ * console lock now; NULL: none is) and count them in their rows. A session
+ * is its host's and id's (the same id on two hosts: two sessions). */
+typedef gboolean (*VmcReportLiveFunc)(const char *host, const char *session, gpointer user_data);
 void vmc_report_finish(VmcReport *report, VmcReportLiveFunc is_live, gpointer user_data);
 
 /* After finish: rows (of VmcReportRow*) sorted by key, the total, the open
- * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED),
- * starts not tracked (open set full) and records not in a row (row cap). */
+ * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED) and
+ * the starts not tracked (open set full). Records not in a row (row cap)
+ * are said in the table and the JSON. */
 const GPtrArray *vmc_report_get_rows(const VmcReport *report);
 const VmcReportRow *vmc_report_get_total(const VmcReport *report);
 const GPtrArray *vmc_report_get_open(const VmcReport *report);
 guint64 vmc_report_get_n_untracked(const VmcReport *report);
-guint64 vmc_report_get_n_unrowed(const VmcReport *report);
 
 void vmc_report_free(VmcReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcReport, vmc_report_free)

@@ -95,6 +95,7 @@ add_identity_fields(GString *out, const VmcAuditSession *s)
 {
     add_field(out, "session", s->session);
     add_field(out, "state", vmc_audit_state_word(s->state));
+    add_field(out, "host", s->host);
     add_field(out, "vm", s->vm);
     add_field(out, "identity", s->identity);
     add_field(out, "account", s->account);
@@ -399,6 +400,7 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
         {n->takeover_of, s->takeover_of},
         {n->taken_over_by, s->taken_over_by},
         {n->viewer_signal, s->viewer_signal},
+        {n->host, s->host},
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         vmc_admin_json_add_string(builder, strings[i].name, strings[i].value);

@@ -86,8 +86,6 @@ main(int argc, char **argv)
     setlocale(LC_ALL, "C");
     umask(077);
     signal(SIGPIPE, SIG_IGN); /* a closed SSH connection is seen by poll, not by dying */
-    /* The environment is not ours: never let it switch the syslog mirror off. */
-    g_unsetenv("VMC_NO_SYSLOG");
 
     if (!parse_args(argc, argv, &args, &error)) {
         vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);

@@ -269,3 +269,9 @@ vmc_record_counts_add(GPtrArray *counts, const char *name, gint64 count)
     if (member != NULL)
         member->count = count;
 }
+
+/* Every record starts with "time" and "host", at the same place in each
+ * member of VmcRecordFields' union. */
+G_STATIC_ASSERT(offsetof(VmcRecordStart, host) == offsetof(VmcRecordEnd, host));
+G_STATIC_ASSERT(offsetof(VmcRecordStart, host) == offsetof(VmcRecordDenied, host));
+G_STATIC_ASSERT(offsetof(VmcRecordStart, host) == offsetof(VmcRecordDeniedSummary, host));

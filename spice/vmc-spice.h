@@ -202,10 +202,6 @@ typedef gboolean (*VmcRelayPeerCheck)(pid_t pid, uid_t uid, gpointer user_data);
 VmcRelay *vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t peer_pid,
                         VmcRelayCallback callback, gpointer user_data);
 
-/* Change the pid allowed to connect (the viewer is started after the relay);
- * connections already accepted are kept. Replaces a peer check. */
-void vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid);
-
 /* Let check decide who may connect, to Spice and to every stream, instead
  * of a pid (e.g. "any process in the viewer's sandbox"); connections already
  * accepted are kept. */

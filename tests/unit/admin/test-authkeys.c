@@ -1,6 +1,7 @@
 /* authkeys.c: authorized_keys lines parsed as sshd does, the authorize line,
  * identities, dates, --from lists, gateway commands. */
 #include "admin-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -85,7 +86,7 @@ test_parse_limits(void)
     g_string_prepend(line, "restrict,");
     g_autoptr(GError) error = NULL;
     g_assert_null(vmc_authkey_parse(line->str, &error));
-    g_assert_nonnull(strstr(error->message, "more than"));
+    vmc_assert_contains(error->message, "more than");
     g_clear_error(&error);
     g_string_free(line, TRUE);
 
@@ -93,7 +94,7 @@ test_parse_limits(void)
     g_autofree char *pad = g_strnfill(VMC_AUTHKEYS_LINE_MAX, 'c');
     g_autofree char *long_line = g_strconcat("ssh-ed25519 " ED_BLOB " ", pad, NULL);
     g_assert_null(vmc_authkey_parse(long_line, &error));
-    g_assert_nonnull(strstr(error->message, "longer than"));
+    vmc_assert_contains(error->message, "longer than");
     long_line[VMC_AUTHKEYS_LINE_MAX] = '\0';
     g_autoptr(VmcAuthKey) at_limit = vmc_authkey_parse(long_line, NULL);
     g_assert_nonnull(at_limit);
@@ -254,7 +255,7 @@ test_format_line(void)
     spec.audio_port = 4713;
     spec.from = spec.expiry = NULL;
     g_autofree char *fixed = vmc_authkey_format_line(&spec, key);
-    g_assert_nonnull(strstr(fixed, ",port-forwarding,permitlisten=\"localhost:4713\" "));
+    vmc_assert_contains(fixed, ",port-forwarding,permitlisten=\"localhost:4713\" ");
 
     /* The line parses back to the same key with the gateway's identity. */
     g_autoptr(VmcAuthKey) back = vmc_authkey_parse(fixed, NULL);

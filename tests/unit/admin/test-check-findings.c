@@ -1,5 +1,6 @@
 /* check-findings.c: findings as lines, and the review of authorized_keys files. */
 #include "admin-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -79,15 +80,19 @@ test_keys_each_mistake(void)
          "key option permitopen undoes"},
         {"ssh-ed25519 garbage!", "a line sshd may not read as a key: the key is not base64"},
     };
+    /* each mistake is the one finding: said once, and nothing else is said */
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *out = review(cases[i].text);
-        if (strstr(out, cases[i].says) == NULL)
-            g_error("case %u: '%s' lacks '%s'", i, out, cases[i].says);
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+        if (g_strv_length(lines) != 2 || strstr(lines[0], cases[i].says) == NULL)
+            g_error("case %u: want only a finding with '%s', got:\n%s", i, cases[i].says, out);
     }
-    /* a key without restrict nor command: both said */
+    /* a key without restrict nor command: both said, and only those */
     g_autofree char *bare = review("ssh-ed25519 " ED_BLOB "\n");
-    g_assert_nonnull(strstr(bare, "without restrict"));
-    g_assert_nonnull(strstr(bare, "without command="));
+    g_auto(GStrv) lines = g_strsplit(bare, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 3);
+    vmc_assert_contains(lines[0], "without restrict");
+    vmc_assert_contains(lines[1], "without command=");
 }
 
 static void

@@ -1,5 +1,6 @@
 /* test-config-parse.c — config text to VmcConfig (config/config-parse.c). */
 #include "vmc-config.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -313,7 +314,7 @@ test_nul_byte(void)
     g_autoptr(VmcConfig) config = vmc_config_load_data(text, sizeof(text) - 1, SOURCE, &error);
     g_assert_null(config);
     g_assert_error(error, VMC_CONFIG_ERROR, VMC_CONFIG_ERROR_SYNTAX);
-    g_assert_nonnull(strstr(error->message, SOURCE ":2: control character 0x00"));
+    vmc_assert_contains(error->message, SOURCE ":2: control character 0x00");
 }
 
 static void
@@ -323,7 +324,7 @@ test_escaped_in_message(void)
     g_autoptr(VmcConfig) config = parse("[vm a]\nt\xc3\xa9tle = x\n", &error);
     g_assert_null(config);
     g_assert_error(error, VMC_CONFIG_ERROR, VMC_CONFIG_ERROR_UNKNOWN);
-    g_assert_nonnull(strstr(error->message, "'t\\xc3\\xa9tle'"));
+    vmc_assert_contains(error->message, "'t\\xc3\\xa9tle'");
 }
 
 static void
@@ -358,7 +359,7 @@ test_max_vms(void)
     g_autoptr(VmcConfig) over = parse(text->str, &error);
     g_assert_null(over);
     g_assert_error(error, VMC_CONFIG_ERROR, VMC_CONFIG_ERROR_VALUE);
-    g_assert_nonnull(strstr(error->message, ":4097: more than 4096 [vm] sections"));
+    vmc_assert_contains(error->message, ":4097: more than 4096 [vm] sections");
 }
 
 int

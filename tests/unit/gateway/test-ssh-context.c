@@ -105,8 +105,13 @@ test_context_from_env(void)
     context = vmc_ssh_context_from_env(env);
     g_assert_null(context->key_fingerprint);
     vmc_ssh_context_free(context);
+    /* "auth" names the good file from where we stand: only the rule refuses it. */
+    g_autofree char *cwd = g_get_current_dir();
+    g_assert_cmpint(chdir(dir), ==, 0);
+    g_assert_true(g_file_test("auth", G_FILE_TEST_IS_REGULAR));
     env = g_environ_setenv(env, "SSH_USER_AUTH", "auth", TRUE);
     context = vmc_ssh_context_from_env(env);
+    g_assert_cmpint(chdir(cwd), ==, 0);
     g_assert_null(context->key_fingerprint);
     vmc_ssh_context_free(context);
     g_strfreev(env);

@@ -3,6 +3,7 @@
  * I/O while the test's main loop runs the relay. Plus the rate series (pure)
  * with synthetic times. */
 #include "relay-priv.h"
+#include "vmc-assert.h"
 
 #include <spice/enums.h>
 #include <spice/protocol.h>
@@ -435,11 +436,11 @@ test_bad_headers(Fixture *f, gconstpointer data)
                                        2,   0,   0,   0,   0xaa, 0xaa, 0xaa, 0xaa};
 
     expect_refused(f, link, length, 0);
-    g_assert_nonnull(strstr(f->last_detail, "usbredir"));
+    vmc_assert_contains(f->last_detail, "usbredir");
     expect_refused(f, known_bad, sizeof known_bad, 1);
-    g_assert_nonnull(strstr(f->last_detail, "size"));
+    vmc_assert_contains(f->last_detail, "size");
     expect_refused(f, (const guint8 *)"GET / HTTP/1.0\r\n\r\n", 18, 2);
-    g_assert_nonnull(strstr(f->last_detail, "REDQ"));
+    vmc_assert_contains(f->last_detail, "REDQ");
     /* a bad header with a good one after it is still bad */
     guint8 two[128];
     gsize bad = make_link(two, 0);
@@ -447,7 +448,7 @@ test_bad_headers(Fixture *f, gconstpointer data)
     expect_refused(f, two, bad + good, 3);
     /* gone before the header was complete */
     expect_refused_full(f, link, 10, TRUE, 4);
-    g_assert_nonnull(strstr(f->last_detail, "left"));
+    vmc_assert_contains(f->last_detail, "left");
 
     assert_vm_saw_nothing(f);
     g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
@@ -479,7 +480,7 @@ test_link_deadline(Fixture *f, gconstpointer data)
 
     gint64 start = g_get_monotonic_time();
     expect_refused(f, link, length - 1, 0); /* stalls one byte short */
-    g_assert_nonnull(strstr(f->last_detail, "300 ms"));
+    vmc_assert_contains(f->last_detail, "300 ms");
     g_assert_cmpint(g_get_monotonic_time() - start, >=, 280 * 1000);
 
     int fd = connect_to(f->relay_path);
@@ -682,7 +683,7 @@ test_vm_gone(Fixture *f, gconstpointer data)
     int client = connect_to(f->relay_path);
     write_all(client, link, length);
     run_until(f, vm_closed_seen, NULL);
-    g_assert_nonnull(strstr(f->last_detail, "cannot connect"));
+    vmc_assert_contains(f->last_detail, "cannot connect");
     run_until(f, fd_hung_up, GINT_TO_POINTER(client));
     g_assert_cmpuint(read_to_end(client), ==, 0);
     close(client);
@@ -699,7 +700,7 @@ test_max_connections(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->rejected, ==, 0);
     int extra = connect_to(f->relay_path);
     run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
-    g_assert_nonnull(strstr(f->last_detail, "connections at once"));
+    vmc_assert_contains(f->last_detail, "connections at once");
     g_assert_cmpuint(read_to_end(extra), ==, 0);
     close(extra);
     g_assert_cmpuint(vmc_relay_get_n_connections(f->relay), ==, VMC_RELAY_MAX_CONNECTIONS);
@@ -1373,8 +1374,8 @@ test_agent_refused(Fixture *f, gconstpointer data)
     /* the client speaks before the server's reply */
     write_all(fd, (const guint8 *)"early", 5);
     run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
-    g_assert_nonnull(strstr(f->last_detail, "agent policy"));
-    g_assert_nonnull(strstr(f->last_detail, "before the server's link reply"));
+    vmc_assert_contains(f->last_detail, "agent policy");
+    vmc_assert_contains(f->last_detail, "before the server's link reply");
     g_assert_cmpuint(read_to_end(fd), ==, 0);
     close(fd);
     close(vm);
@@ -1512,7 +1513,7 @@ test_add_client_refused(Fixture *f, gconstpointer data)
     g_assert_cmpuint(closed, ==, 1);
     g_assert_cmpuint(read_to_end(out_pipe[0]), ==, 0);
     assert_vm_saw_nothing(f);
-    g_assert_nonnull(strstr(f->last_detail, "usbredir"));
+    vmc_assert_contains(f->last_detail, "usbredir");
     close(in_pipe[1]);
     close(out_pipe[0]);
 }
