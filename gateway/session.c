@@ -7,6 +7,7 @@
  * released.
  */
 #include "session-priv.h"
+#include "session-deadline.h"
 #include "vmc-build-config.h"
 
 #include <errno.h>
@@ -31,6 +32,9 @@ typedef enum {
     END_SIGNAL,
     END_TAKEOVER,
     END_FAILED,
+    END_MAX_DURATION, /* the ends by policy: session-deadline.h */
+    END_IDLE,
+    END_CERTIFICATE,
 } EndReason;
 
 static const char *const end_reason_names[] = {
@@ -41,6 +45,9 @@ static const char *const end_reason_names[] = {
     [END_SIGNAL] = "signal",
     [END_TAKEOVER] = "takeover",
     [END_FAILED] = "start-failed",
+    [END_MAX_DURATION] = VMC_RECORD_REASON_MAX_DURATION,
+    [END_IDLE] = VMC_RECORD_REASON_IDLE,
+    [END_CERTIFICATE] = VMC_RECORD_REASON_CERTIFICATE,
 };
 
 typedef struct {
@@ -77,6 +84,8 @@ typedef struct {
     char *taken_over_by;
     guint sources[8];
     guint n_sources;
+    VmcDeadlinePolicy limits;
+    VmcDeadlineTimer *deadline; /* NULL: no limit */
 } Session;
 
 static void
@@ -171,6 +180,39 @@ on_relay_event(VmcRelay *relay, VmcRelayEvent event, const char *detail, gpointe
     else
         vmc_print_escaped(stderr, "vmconsole: refused a connection to the console relay: %s\n",
                           detail);
+}
+
+/* ---- the ends by policy (session-deadline.h) ---- */
+
+static gint64
+last_input(gpointer data)
+{
+    Session *session = data;
+    return session->relay != NULL
+               ? vmc_relay_get_last_to_vm(session->relay, VMC_SPICE_CHANNEL_INPUTS)
+               : 0;
+}
+
+static void
+on_deadline(VmcDeadlineKind kind, gpointer data)
+{
+    Session *session = data;
+    EndReason reason = kind == VMC_DEADLINE_MAX_DURATION ? END_MAX_DURATION
+                       : kind == VMC_DEADLINE_IDLE       ? END_IDLE
+                                                         : END_CERTIFICATE;
+    session_finish(session, reason, vmc_deadline_end_text(&session->limits, kind));
+}
+
+static void
+session_limits(Session *session)
+{
+    guint max_s = 0, idle_s = 0;
+    vmc_config_session_limits(session->gateway->config, session->request->vm, &max_s, &idle_s);
+    session->limits = (VmcDeadlinePolicy){
+        .start_us = session->start_mono_us,
+        .max_duration_us = (gint64)max_s * G_USEC_PER_SEC,
+        .idle_timeout_us = (gint64)idle_s * G_USEC_PER_SEC,
+    };
 }
 
 /* ---- setting up ---- */
@@ -481,6 +523,10 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
         session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
     vmc_session_record_sandbox(start, session->sandbox != NULL, (const char *const *)protections);
     start->takeover_of = g_strdup(session->takeover_of);
+    if (session->limits.max_duration_us > 0)
+        start->max_duration_s = session->limits.max_duration_us / G_USEC_PER_SEC;
+    if (session->limits.idle_timeout_us > 0)
+        start->idle_timeout_s = session->limits.idle_timeout_us / G_USEC_PER_SEC;
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
     if (session->swept != NULL && session->swept->len > 0) {
@@ -727,6 +773,7 @@ release_session_files(Session *session)
 static VmcExit
 session_end(Session *session)
 {
+    g_clear_pointer(&session->deadline, vmc_deadline_timer_free);
     stop_viewer(session);
     /* The child watch and the stdout watch may be gone already (they fired). */
     for (guint i = 0; i < session->n_sources; i++) {
@@ -870,6 +917,7 @@ session_start(Session *session)
                           stale->session, session->request->vm, stale->identity);
     vmc_sound_setup(&session->sound, session->request, session->dir,
                     session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
+    session_limits(session);
     if (!write_start_record(session, stale, &error)) {
         code = vmc_gateway_refuse_no_log();
         release_session_files(session);
@@ -899,9 +947,11 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         vmc_print_escaped(stderr, "vmconsole: opening %s for %s...\n", request->vm, identity->name);
         vmc_sound_tell(&session.sound);
         watch_for_the_end(&session);
-        if (start_relay(&session, &error) && start_viewer(&session, &error))
+        if (start_relay(&session, &error) && start_viewer(&session, &error)) {
+            session.deadline =
+                vmc_deadline_timer_start(&session.limits, last_input, on_deadline, &session);
             g_main_loop_run(session.loop);
-        else
+        } else
             session_finish(&session, END_FAILED,
                            g_strdup_printf("the console could not be started: %s", error->message));
         code = session_end(&session);

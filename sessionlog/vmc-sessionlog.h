@@ -51,6 +51,7 @@ typedef enum {
     /* start */                                                                              \
     N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(viewer)      \
     N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
+    N(max_duration_s) N(idle_timeout_s)                                                      \
     /* end */                                                                                \
     N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
     N(viewer_signal) N(viewer_log) N(channels) N(bytes_total) N(rate_mean) N(rate_peak)      \
@@ -80,6 +81,12 @@ extern const VmcRecordNames vmc_record_names;
 #define VMC_RECORD_SANDBOX_OFF "off"    /* the admin's sandbox = off */
 #define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
 #define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
+/* End reasons of the sessions that end by policy ("max_duration_s" and
+ * "idle_timeout_s" of the start record give the limits; "certificate" the
+ * certificate's valid_before). */
+#define VMC_RECORD_REASON_MAX_DURATION "max-duration"
+#define VMC_RECORD_REASON_IDLE "idle"
+#define VMC_RECORD_REASON_CERTIFICATE "certificate-expired"
 
 /* The records' events ("event": "start", "end", "denied", "denied-summary"). */
 typedef enum {
@@ -166,7 +173,8 @@ typedef struct {
     F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
     F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
-    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
+    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(COUNT, max_duration_s, )      \
+    F(COUNT, idle_timeout_s, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)

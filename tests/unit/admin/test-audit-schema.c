@@ -25,6 +25,8 @@ static const char *const not_shown[] = {
     "start.viewer",
     "start.stale_session",
     "start.swept_sessions",
+    "start.max_duration_s",
+    "start.idle_timeout_s",
     "start.truncated",
     "end.viewer_log",
     "end.audio_authenticated",

@@ -275,6 +275,8 @@ test_golden_start(void)
     start->takeover_of = g_strdup("fedcba9876543210fedcba9876543210");
     start->stale_session = g_strdup("00112233445566778899aabbccddeeff");
     start->swept_sessions = g_strsplit("aaaa0000 bbbb1111", " ", -1);
+    start->max_duration_s = 28800;
+    start->idle_timeout_s = 1800;
     assert_golden(&fields, GOLDEN_START);
 }
 

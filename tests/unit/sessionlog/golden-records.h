@@ -24,7 +24,7 @@
     "\"mount-ns\",\"seccomp\",\"landlock-abi-4\"],"                                                \
     "\"takeover_of\":\"fedcba9876543210fedcba9876543210\","                                        \
     "\"stale_session\":\"00112233445566778899aabbccddeeff\",\"swept_sessions\":[\"aaaa0000\","     \
-    "\"bbbb1111\"]}"
+    "\"bbbb1111\"],\"max_duration_s\":28800,\"idle_timeout_s\":1800}"
 
 /* every field at once (the gateway writes viewer_exit or viewer_signal) */
 #define GOLDEN_END                                                                                 \

@@ -1,0 +1,214 @@
+#!/bin/bash
+# Sessions that end by policy, end to end: a real sshd with the gateway as
+# forced command, `ssh -X` from a "laptop" Xvfb, QEMU's Spice server and
+# remote-viewer started by the gateway (as test-session.sh).
+#
+#   m. max-duration = 3s: the session ends by itself, reason max-duration;
+#      the person was warned on ssh's stderr before; the start record
+#      carries max_duration_s
+#   i. idle-timeout = 3s and no input: reason idle, warned before
+#   k. idle-timeout = 3s with the person typing (XTEST key events on the
+#      laptop's display, into the viewer's window): the session outlives
+#      the timeout several times over; once the typing stops it ends, idle;
+#      the inputs channel carried the keys
+#
+# Usage: test-session-limits.sh GATEWAY-BINARY      (TAP; needs root, else exit 77)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/sshd-lib.sh"
+need_root
+GW=$(realpath "$1")
+
+for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth \
+            setfacl python3 xwininfo; do
+    if ! command -v "$prog" >/dev/null; then
+        echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
+        exit 77
+    fi
+done
+
+P=$(vmc_prefix l)
+VMC_T_DIR=$(mktemp -d /tmp/vmc-limits-XXXXXX)
+chmod 0755 "$VMC_T_DIR"
+D=$VMC_T_DIR
+SSH_PIDS="" TYPIST=""
+
+cleanup() {
+    local p
+    [ -n "$TYPIST" ] && kill "$TYPIST" 2>/dev/null
+    for p in $SSH_PIDS; do kill "$p" 2>/dev/null; done
+    sshd_cleanup
+    stop_all_qemu 2>/dev/null
+    stop_all_xvfb 2>/dev/null
+    for p in $SSH_PIDS; do wait "$p" 2>/dev/null; done
+    cleanup_common
+}
+trap cleanup EXIT
+
+ACCOUNT=${P}gw ALICE=${P}al SPICEX=${P}sx
+TITLE="Limits test VM"
+CONF=$D/gateway.conf
+LOG=$D/log/sessions.jsonl
+RUN=$D/run
+
+# ---- helpers ----
+
+diag() { # diag TAG: what the person saw, what sshd said, the last records
+    {
+        echo "--- $1: ssh stderr (the gateway's messages)"
+        cat "$D/$1.err" 2>/dev/null
+        echo "--- sshd log (tail)"
+        sshd_log_tail 10
+        echo "--- last records"
+        tail -n 2 "$LOG" 2>/dev/null
+    } | sed 's/^/# /'
+}
+checkd() { # checkd TAG DESCRIPTION COMMAND... (diagnostics on failure)
+    local tag=$1 desc=$2; shift 2
+    if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
+}
+jl() { # jl PYTHON-EXPRESSION over R, the records
+    python3 -c '
+import json, sys
+R = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+def rec(event, session):
+    m = [r for r in R if r.get("event") == event and r.get("session") == session]
+    return m[-1] if m else {}
+def get(r, path):
+    for k in path.split("."):
+        r = r.get(k, {}) if isinstance(r, dict) else {}
+    return "" if r == {} else r
+print(eval(sys.argv[2]))' "$LOG" "$1"
+}
+last_start() { jl "[r['session'] for r in R if r['event']=='start'][-1]"; }
+field() { jl "get(rec('$1', '$2'), '$3')"; } # field EVENT SESSION PATH
+
+open_bg() { # open_bg TAG REQUEST: ssh -X in the background, $D/TAG.{out,err,rc}
+    local tag=$1 request=$2
+    rm -f "$D/$tag.rc"
+    ( DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth \
+        ssh_as alice -- "$request" </dev/null >"$D/$tag.out" 2>"$D/$tag.err"
+      echo $? > "$D/$tag.rc" ) &
+    eval "PID_$tag=$!"
+    SSH_PIDS="$SSH_PIDS $!"
+}
+ssh_done() { [ -e "$D/$1.rc" ]; }
+wait_until() { # wait_until TENTHS COMMAND...
+    local n=$1; shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+set_limits() { # set_limits KEY=VALUE... : the [vm] section's limits, nothing else
+    sed -i '/^max-duration = /d; /^idle-timeout = /d' "$CONF"
+    local kv
+    for kv in "$@"; do
+        sed -i "s/^\[vm debianx\]\$/[vm debianx]\n${kv%%=*} = ${kv#*=}/" "$CONF"
+    done
+}
+
+# The person at the laptop: focus the viewer's window, point into it and
+# press and release Shift every 0.3 s, through XTEST (libXtst by ctypes).
+cat > "$D/typist.py" <<'PY'
+import ctypes, sys, time
+x11, xtst = ctypes.CDLL("libX11.so.6"), ctypes.CDLL("libXtst.so.6")
+x11.XOpenDisplay.restype = ctypes.c_void_p
+x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
+x11.XWarpPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong] + [ctypes.c_int] * 2 \
+    + [ctypes.c_uint] * 2 + [ctypes.c_int] * 2
+x11.XFlush.argtypes = [ctypes.c_void_p]
+xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+display = x11.XOpenDisplay(sys.argv[1].encode())
+if not display:
+    sys.exit("typist: cannot open display " + sys.argv[1])
+window = int(sys.argv[2], 16)
+shift = x11.XKeysymToKeycode(display, 0xffe1)  # Shift_L
+x11.XWarpPointer(display, 0, window, 0, 0, 0, 0, 200, 200)
+x11.XSetInputFocus(display, window, 2, 0)  # RevertToParent, CurrentTime
+x11.XFlush(display)
+while True:
+    xtst.XTestFakeKeyEvent(display, shift, 1, 0)
+    xtst.XTestFakeKeyEvent(display, shift, 0, 0)
+    x11.XFlush(display)
+    time.sleep(0.3)
+PY
+
+# ---- setup ----
+
+add_group "$SPICEX" && add_user "$ALICE" "$SPICEX" || exit 1
+sshd_add_account "$ACCOUNT" || exit 1
+gateway_prepare_dirs || exit 1
+install -d -m 0755 "$D/spicex"
+cat > "$CONF" <<EOF
+[gateway]
+socket-pattern = $D/spicex/%s.sock
+viewer = /usr/bin/remote-viewer
+log = $LOG
+run-dir = $RUN
+
+[vm debianx]
+title = $TITLE
+acl = group:$SPICEX:rw
+EOF
+chmod 0644 "$CONF"
+start_qemu debianx "$D/spicex/debianx.sock" &&
+    setfacl -m "u:$ACCOUNT:rw,g:$SPICEX:rw" "$D/spicex/debianx.sock" || exit 1
+start_xvfb laptop || exit 1
+LAPTOP=$XVFB_DISPLAY
+: > "$D/laptop.xauth"
+sshd_start || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
+sshd_add_key alice "$GW --config $CONF --identity $ALICE" || exit 1
+
+# ---- m. max-duration ----
+echo "# case m: max-duration = 3s"
+set_limits max-duration=3s
+open_bg m debianx
+checkd m "m: the session ends by itself (ssh returns)" wait_until 300 ssh_done m
+SM=$(last_start)
+checkd m "m: end record reason max-duration (is '$(field end "$SM" reason)')" \
+    [ "$(field end "$SM" reason)" = max-duration ]
+checkd m "m: the start record carries max_duration_s 3" [ "$(field start "$SM" max_duration_s)" = 3 ]
+checkd m "m: ssh exit 0" [ "$(cat "$D/m.rc")" = 0 ]
+checkd m "m: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: this console session ends in 1s: the host's max-duration is 3s$" "$D/m.err"
+checkd m "m: ... and told why it ended" grep -q "the session reached the host's max-duration (3s)" "$D/m.err"
+
+# ---- i. idle-timeout, no input ----
+echo "# case i: idle-timeout = 3s, nobody at the laptop"
+set_limits idle-timeout=3s
+open_bg i debianx
+checkd i "i: the session ends by itself (ssh returns)" wait_until 300 ssh_done i
+SI=$(last_start)
+checkd i "i: end record reason idle (is '$(field end "$SI" reason)')" [ "$(field end "$SI" reason)" = idle ]
+checkd i "i: the start record carries idle_timeout_s 3 and no max_duration_s" \
+    [ "$(field start "$SI" idle_timeout_s)/$(field start "$SI" max_duration_s)" = 3/ ]
+checkd i "i: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: this console session ends in 1s without input from you" "$D/i.err"
+
+# ---- k. idle-timeout, the person types ----
+echo "# case k: idle-timeout = 3s, the person types"
+open_bg k debianx
+if wait_for_window "$LAPTOP" "$TITLE" 30; then
+    WIN=$(window_id "$LAPTOP" "$TITLE")
+    python3 "$D/typist.py" "$LAPTOP" "$WIN" 2>"$D/typist.err" &
+    TYPIST=$!
+    ok 0 "k: the window appears; typing into it"
+else
+    ok 1 "k: the window appears"; diag k
+fi
+sleep 12 # 4 times the idle timeout
+checkd k "k: the session is still open after 12 s of typing (idle-timeout 3s)" eval '! ssh_done k'
+kill "$TYPIST" 2>/dev/null; wait "$TYPIST" 2>/dev/null; TYPIST=""
+checkd k "k: the typing stops: the session ends by itself" wait_until 300 ssh_done k
+SK=$(last_start)
+checkd k "k: end record reason idle (is '$(field end "$SK" reason)')" [ "$(field end "$SK" reason)" = idle ]
+checkd k "k: it lasted over 12 s (duration_s $(field end "$SK" duration_s))" \
+    [ "$(field end "$SK" duration_s)" -ge 12 ]
+IN_K=$(field end "$SK" channels.inputs.to_vm) IN_I=$(field end "$SI" channels.inputs.to_vm)
+checkd k "k: the keys went to the VM on the inputs channel ($IN_K bytes; $IN_I without typing)" \
+    [ "${IN_K:-0}" -gt $(( ${IN_I:-0} + 100 )) ]
+
+finish

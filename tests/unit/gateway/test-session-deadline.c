@@ -1,0 +1,199 @@
+/* test-session-deadline.c — when a session ends by policy and when the
+ * person is warned: max-duration, idle-timeout, the certificate, on a clock
+ * the test moves. */
+#include <string.h>
+
+#include "session-deadline.h"
+
+#define S G_GINT64_CONSTANT(1000000)
+#define MINUTE (60 * S)
+#define T0 (1000 * S) /* the session's start on the monotonic clock */
+
+static void
+test_warnings(void)
+{
+    static const struct {
+        gint64 span;
+        guint n;
+        gint64 offsets[VMC_DEADLINE_WARNINGS_MAX];
+    } cases[] = {
+        {8 * 60 * MINUTE, 2, {5 * MINUTE, MINUTE}},
+        {10 * MINUTE, 2, {5 * MINUTE, MINUTE}},
+        {10 * MINUTE - 1, 1, {MINUTE}},
+        {2 * MINUTE, 1, {MINUTE}},
+        {2 * MINUTE - 1, 1, {39 * S}},
+        {90 * S, 1, {30 * S}},
+        {3 * S, 1, {S}},
+        {3 * S - 1, 0, {0}},
+        {0, 0, {0}},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        gint64 offsets[VMC_DEADLINE_WARNINGS_MAX] = {0};
+        guint n = vmc_deadline_warnings(cases[i].span, offsets);
+        g_assert_cmpuint(n, ==, cases[i].n);
+        for (guint k = 0; k < n; k++)
+            g_assert_cmpint(offsets[k], ==, cases[i].offsets[k]);
+    }
+}
+
+static VmcDeadlineStep
+step(const VmcDeadlinePolicy *policy, gint64 input, gint64 now, VmcDeadlineWarned *warned)
+{
+    VmcDeadlineStep result;
+    vmc_deadline_step(policy, input, now, warned, &result);
+    return result;
+}
+
+/* No limit: nothing to wait for. */
+static void
+test_none(void)
+{
+    VmcDeadlinePolicy policy = {.start_us = T0};
+    VmcDeadlineWarned warned = {0};
+    VmcDeadlineStep s = step(&policy, 0, T0 + 100 * 3600 * S, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_NONE);
+    g_assert_cmpint(s.wake_us, ==, 0);
+}
+
+/* max-duration 8h: wake at 5 min before, warn once there, wake at 1 min
+ * before, warn, wake at the end, end; input changes nothing. */
+static void
+test_max_duration(void)
+{
+    const gint64 end = T0 + 8 * 3600 * S;
+    VmcDeadlinePolicy policy = {.start_us = T0, .max_duration_us = 8 * 3600 * S};
+    VmcDeadlineWarned warned = {0};
+    VmcDeadlineStep s = step(&policy, 0, T0, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_MAX_DURATION);
+    g_assert_cmpint(s.wake_us, ==, end - 5 * MINUTE);
+    s = step(&policy, end - 6 * MINUTE, end - 5 * MINUTE, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WARN);
+    g_assert_cmpint(s.left_us, ==, 5 * MINUTE);
+    s = step(&policy, 0, end - 5 * MINUTE, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    g_assert_cmpint(s.wake_us, ==, end - MINUTE);
+    s = step(&policy, 0, end - MINUTE + 5, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WARN);
+    g_assert_cmpint(s.left_us, ==, MINUTE - 5);
+    s = step(&policy, 0, end - MINUTE + 5, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    g_assert_cmpint(s.wake_us, ==, end);
+    s = step(&policy, end - 1, end - 1, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    s = step(&policy, end - 1, end, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_END);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_MAX_DURATION);
+}
+
+/* Woken late, past both warnings: one warning (the last one's), not two. */
+static void
+test_late_wake(void)
+{
+    const gint64 end = T0 + 3600 * S;
+    VmcDeadlinePolicy policy = {.start_us = T0, .max_duration_us = 3600 * S};
+    VmcDeadlineWarned warned = {0};
+    VmcDeadlineStep s = step(&policy, 0, end - 30 * S, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WARN);
+    g_assert_cmpint(s.left_us, ==, 30 * S);
+    s = step(&policy, 0, end - 30 * S, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    g_assert_cmpint(s.wake_us, ==, end);
+}
+
+/* idle-timeout 3s: the deadline follows the last input; a warning 1 s
+ * before; input after the warning moves the end and warns afresh. */
+static void
+test_idle(void)
+{
+    VmcDeadlinePolicy policy = {.start_us = T0, .idle_timeout_us = 3 * S};
+    VmcDeadlineWarned warned = {0};
+    /* no input yet: counted from the start */
+    VmcDeadlineStep s = step(&policy, 0, T0, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_IDLE);
+    g_assert_cmpint(s.end_us, ==, T0 + 3 * S);
+    g_assert_cmpint(s.wake_us, ==, T0 + 2 * S);
+    s = step(&policy, 0, T0 + 2 * S, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WARN);
+    /* input: the end moves, nothing now, the warning is due again later */
+    s = step(&policy, T0 + 2500000, T0 + 2600000, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WAIT);
+    g_assert_cmpint(s.end_us, ==, T0 + 5500000);
+    g_assert_cmpint(s.wake_us, ==, T0 + 4500000);
+    s = step(&policy, T0 + 2500000, T0 + 4500000, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_WARN);
+    s = step(&policy, T0 + 2500000, T0 + 5500000, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_END);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_IDLE);
+}
+
+/* The earliest deadline is in force; a tie goes to the certificate, then
+ * max-duration. */
+static void
+test_earliest(void)
+{
+    VmcDeadlinePolicy policy = {.start_us = T0,
+                                .max_duration_us = 60 * MINUTE,
+                                .idle_timeout_us = 30 * MINUTE,
+                                .expires_us = T0 + 45 * MINUTE};
+    VmcDeadlineWarned warned = {0};
+    VmcDeadlineStep s = step(&policy, T0, T0, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_IDLE);
+    s = step(&policy, T0 + 20 * MINUTE, T0 + 20 * MINUTE, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_CERTIFICATE);
+    g_assert_cmpint(s.end_us, ==, T0 + 45 * MINUTE);
+    policy.expires_us = T0 + 60 * MINUTE;
+    s = step(&policy, T0 + 40 * MINUTE, T0 + 40 * MINUTE, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_CERTIFICATE);
+    policy.expires_us = 0;
+    s = step(&policy, T0 + 30 * MINUTE, T0 + 40 * MINUTE, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_MAX_DURATION);
+}
+
+/* A certificate that has expired already (the clock said so at start): the
+ * end at once, no warning first. */
+static void
+test_expired_certificate(void)
+{
+    VmcDeadlinePolicy policy = {.start_us = T0, .expires_us = T0 - S};
+    VmcDeadlineWarned warned = {0};
+    VmcDeadlineStep s = step(&policy, 0, T0, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_END);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_CERTIFICATE);
+}
+
+static void
+test_texts(void)
+{
+    VmcDeadlinePolicy policy = {
+        .start_us = T0, .max_duration_us = 8 * 3600 * S, .idle_timeout_us = 30 * MINUTE};
+    g_autofree char *max =
+        vmc_deadline_warning_text(&policy, VMC_DEADLINE_MAX_DURATION, 5 * MINUTE);
+    g_assert_cmpstr(max, ==,
+                    "this console session ends in 5m00s: the host's max-duration is 8h00m");
+    g_autofree char *idle = vmc_deadline_warning_text(&policy, VMC_DEADLINE_IDLE, MINUTE - 1);
+    g_assert_true(g_str_has_prefix(idle, "this console session ends in 1m00s without input from "
+                                         "you (the host's idle-timeout is 30m00s)"));
+    g_autofree char *cert = vmc_deadline_warning_text(&policy, VMC_DEADLINE_CERTIFICATE, 1);
+    g_assert_cmpstr(cert, ==, "your SSH certificate expires in 1s: this console session ends then");
+    g_autofree char *end = vmc_deadline_end_text(&policy, VMC_DEADLINE_IDLE);
+    g_assert_cmpstr(end, ==, "no input for 30m00s (the host's idle-timeout)");
+    g_autofree char *end_max = vmc_deadline_end_text(&policy, VMC_DEADLINE_MAX_DURATION);
+    g_assert_cmpstr(end_max, ==, "the session reached the host's max-duration (8h00m)");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gateway/deadline/warnings", test_warnings);
+    g_test_add_func("/gateway/deadline/none", test_none);
+    g_test_add_func("/gateway/deadline/max-duration", test_max_duration);
+    g_test_add_func("/gateway/deadline/late-wake", test_late_wake);
+    g_test_add_func("/gateway/deadline/idle", test_idle);
+    g_test_add_func("/gateway/deadline/earliest", test_earliest);
+    g_test_add_func("/gateway/deadline/expired-certificate", test_expired_certificate);
+    g_test_add_func("/gateway/deadline/texts", test_texts);
+    return g_test_run();
+}
