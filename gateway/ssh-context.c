@@ -50,34 +50,47 @@ vmc_ssh_parse_connection(const char *value)
     return g_strdup_printf("%s %s", words[0], words[1]);
 }
 
+static gboolean
+is_base64(const char *text)
+{
+    for (const char *p = text; *p != '\0'; p++)
+        if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' && *p != '=')
+            return FALSE;
+    return TRUE;
+}
+
+/* The key of one "publickey TYPE BASE64" line: its fingerprint, and for a
+ * certificate the certificate (or why not). */
 static char *
-fingerprint_of_blob(const char *base64)
+key_of_line(const char *type, const char *base64, VmcSshCert **ret_cert, char **ret_cert_error)
 {
     gsize blob_length = 0;
-    if (strlen(base64) > VMC_SSH_KEY_BLOB_MAX)
+    if (strlen(base64) > VMC_SSH_KEY_BLOB_MAX || !is_base64(base64))
         return NULL;
-    for (const char *p = base64; *p != '\0'; p++)
-        if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' && *p != '=')
-            return NULL;
     g_autofree guchar *blob = g_base64_decode(base64, &blob_length);
     if (blob == NULL || blob_length == 0)
         return NULL;
-
-    guint8 digest[32];
-    gsize digest_length = sizeof digest;
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(sum, blob, blob_length);
-    g_checksum_get_digest(sum, digest, &digest_length);
-
-    g_autofree char *encoded = g_base64_encode(digest, digest_length);
-    char *end = encoded + strlen(encoded);
-    while (end > encoded && end[-1] == '=')
-        *--end = '\0';
-    return g_strconcat("SHA256:", encoded, NULL);
+    if (!g_str_has_suffix(type, "-cert-v01@openssh.com"))
+        return vmc_ssh_fingerprint(blob, blob_length);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcSshCert) cert = vmc_ssh_cert_parse(blob, blob_length, &error);
+    if (cert != NULL && strcmp(cert->type, type) != 0)
+        g_set_error(&error, VMC_SSH_CERT_ERROR, VMC_SSH_CERT_ERROR_INVALID,
+                    "the certificate's type is not the one sshd named");
+    if (error != NULL) {
+        if (ret_cert_error != NULL)
+            *ret_cert_error = g_strdup(error->message);
+        return vmc_ssh_fingerprint(blob, blob_length);
+    }
+    char *fingerprint = g_strdup(cert->key_fingerprint);
+    if (ret_cert != NULL)
+        *ret_cert = g_steal_pointer(&cert);
+    return fingerprint;
 }
 
 gboolean
-vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint, char **ret_type)
+vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint, char **ret_type,
+                        VmcSshCert **ret_cert, char **ret_cert_error)
 {
     g_autofree char *copy = g_strndup(text, length);
     g_auto(GStrv) lines = g_strsplit(copy, "\n", 0);
@@ -88,7 +101,7 @@ vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint, 
             continue;
         if (strlen(words[1]) > 64 || !is_all(words[1], is_graph))
             continue;
-        char *fingerprint = fingerprint_of_blob(words[2]);
+        char *fingerprint = key_of_line(words[1], words[2], ret_cert, ret_cert_error);
         if (fingerprint == NULL)
             continue;
         *ret_fingerprint = fingerprint;
@@ -113,7 +126,8 @@ vmc_ssh_context_from_env(char **env)
         g_autofree char *text =
             vmc_file_read(AT_FDCWD, auth_path, auth_path, &rules, &length, NULL);
         if (text != NULL)
-            vmc_ssh_parse_user_auth(text, length, &context->key_fingerprint, &context->key_type);
+            vmc_ssh_parse_user_auth(text, length, &context->key_fingerprint, &context->key_type,
+                                    &context->certificate, &context->certificate_error);
     }
     return context;
 }
@@ -126,5 +140,7 @@ vmc_ssh_context_free(VmcSshContext *context)
     g_free(context->client);
     g_free(context->key_fingerprint);
     g_free(context->key_type);
+    vmc_ssh_cert_free(context->certificate);
+    g_free(context->certificate_error);
     g_free(context);
 }

@@ -56,7 +56,7 @@ test_user_auth(void)
     const char *text = "password\npublickey ssh-ed25519 " KEY_BLOB "\n";
     g_autofree char *fingerprint = NULL;
     g_autofree char *type = NULL;
-    g_assert_true(vmc_ssh_parse_user_auth(text, strlen(text), &fingerprint, &type));
+    g_assert_true(vmc_ssh_parse_user_auth(text, strlen(text), &fingerprint, &type, NULL, NULL));
     g_assert_cmpstr(type, ==, "ssh-ed25519");
     g_assert_cmpstr(fingerprint, ==, KEY_FINGERPRINT);
 }
@@ -76,7 +76,8 @@ test_user_auth_refused(void)
         char *fingerprint = (char *)"untouched";
         char *type = (char *)"untouched";
         g_test_message("case %u", i);
-        g_assert_false(vmc_ssh_parse_user_auth(bad[i], strlen(bad[i]), &fingerprint, &type));
+        g_assert_false(
+            vmc_ssh_parse_user_auth(bad[i], strlen(bad[i]), &fingerprint, &type, NULL, NULL));
         g_assert_cmpstr(fingerprint, ==, "untouched");
         g_assert_cmpstr(type, ==, "untouched");
     }
