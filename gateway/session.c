@@ -203,6 +203,26 @@ on_deadline(VmcDeadlineKind kind, gpointer data)
     session_finish(session, reason, vmc_deadline_end_text(&session->limits, kind));
 }
 
+/* Seconds since the epoch as a record's time; -1 (absent) past its range. */
+static gint64
+cert_time_us(guint64 seconds)
+{
+    return seconds <= (guint64)(G_MAXINT64 / G_USEC_PER_SEC) ? (gint64)seconds * G_USEC_PER_SEC
+                                                             : -1;
+}
+
+/* The certificate's valid-before on the monotonic clock (0: it never ends),
+ * by the wall clock at the session's start. */
+static gint64
+cert_expires_us(const Session *session)
+{
+    const VmcSshCert *cert = session->gateway->ssh->certificate;
+    gint64 before_us = cert != NULL ? cert_time_us(cert->valid_before) : -1;
+    if (before_us < 0)
+        return 0;
+    return MAX(1, session->start_mono_us + (before_us - session->start_real_us));
+}
+
 static void
 session_limits(Session *session)
 {
@@ -212,7 +232,22 @@ session_limits(Session *session)
         .start_us = session->start_mono_us,
         .max_duration_us = (gint64)max_s * G_USEC_PER_SEC,
         .idle_timeout_us = (gint64)idle_s * G_USEC_PER_SEC,
+        .expires_us = cert_expires_us(session),
     };
+}
+
+static void
+record_certificate(const Session *session, VmcRecordCertificate *record)
+{
+    const VmcSshCert *cert = session->gateway->ssh->certificate;
+    if (cert == NULL)
+        return;
+    record->key_id = g_strdup(cert->key_id);
+    record->serial = g_strdup_printf("%" G_GUINT64_FORMAT, cert->serial);
+    record->ca = g_strdup(cert->ca_fingerprint);
+    record->valid_after = cert_time_us(cert->valid_after);
+    if (cert->valid_before != VMC_SSH_CERT_FOREVER)
+        record->valid_before = cert_time_us(cert->valid_before);
 }
 
 /* ---- setting up ---- */
@@ -527,6 +562,7 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
         start->max_duration_s = session->limits.max_duration_us / G_USEC_PER_SEC;
     if (session->limits.idle_timeout_us > 0)
         start->idle_timeout_s = session->limits.idle_timeout_us / G_USEC_PER_SEC;
+    record_certificate(session, &start->certificate);
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
     if (session->swept != NULL && session->swept->len > 0) {
@@ -824,6 +860,15 @@ static VmcExit
 check_preconditions(Session *session)
 {
     const char *display = g_getenv("DISPLAY");
+    /* a certificate whose validity cannot be read could outlive it */
+    if (session->gateway->ssh->certificate_error != NULL) {
+        session->refusal = g_strdup_printf("the SSH certificate cannot be read: %s",
+                                           session->gateway->ssh->certificate_error);
+        return vmc_gateway_refuse(VMC_EXIT_INTERNAL,
+                                  "no console with this SSH certificate: the gateway cannot "
+                                  "read it (%s); tell the host's admin",
+                                  session->gateway->ssh->certificate_error);
+    }
     if (!vmc_viewer_display_is_valid(display))
         return vmc_gateway_refuse(VMC_EXIT_NO_X11,
                                   "no X11 forward: connect with ssh -X (or -Y), "

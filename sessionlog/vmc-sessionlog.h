@@ -51,7 +51,9 @@ typedef enum {
     /* start */                                                                              \
     N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(viewer)      \
     N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
-    N(max_duration_s) N(idle_timeout_s)                                                      \
+    N(max_duration_s) N(idle_timeout_s) N(certificate)                                       \
+    /* start: the certificate */                                                             \
+    N(key_id) N(serial) N(ca) N(valid_after) N(valid_before)                                 \
     /* end */                                                                                \
     N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
     N(viewer_signal) N(viewer_log) N(channels) N(bytes_total) N(rate_mean) N(rate_peak)      \
@@ -166,6 +168,19 @@ typedef struct {
     VMC_RECORD_SOUND_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordSound;
 
+/* The OpenSSH certificate the person logged in with: its key id, serial
+ * (decimal text: it is an unsigned 64-bit number), the CA key's fingerprint
+ * ("SHA256:...", as ssh-keygen -l prints it) and the validity (valid_before
+ * absent: it never expires). */
+/* clang-format off */
+#define VMC_RECORD_CERTIFICATE_FIELDS(F)                                                     \
+    F(STRING, key_id, ) F(STRING, serial, ) F(STRING, ca, ) F(TIME, valid_after, )           \
+    F(TIME, valid_before, )
+/* clang-format on */
+typedef struct {
+    VMC_RECORD_CERTIFICATE_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordCertificate;
+
 /* "truncated": true only in what vmc_record_to_line() keeps of a record too long. */
 /* clang-format off */
 #define VMC_RECORD_START_FIELDS(F)                                                           \
@@ -174,7 +189,8 @@ typedef struct {
     F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, viewer, )               \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
     F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(COUNT, max_duration_s, )      \
-    F(COUNT, idle_timeout_s, ) F(FLAG, truncated, )
+    F(COUNT, idle_timeout_s, ) F(OBJECT, certificate, VmcRecordCertificate)                  \
+    F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)

@@ -11,6 +11,13 @@
 #      laptop's display, into the viewer's window): the session outlives
 #      the timeout several times over; once the typing stops it ends, idle;
 #      the inputs channel carried the keys
+#   c. an OpenSSH certificate (TrustedUserCAKeys, an AuthorizedPrincipalsFile
+#      line with the forced command) valid for a few seconds more: the
+#      session opens and ends when the certificate does, reason
+#      certificate-expired, warned before; the start record names the
+#      certificate (key id, serial, CA fingerprint, valid_before) and the
+#      certified key's fingerprint
+#   x. an expired certificate: sshd refuses it, no session starts
 #
 # Usage: test-session-limits.sh GATEWAY-BINARY      (TAP; needs root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -83,11 +90,11 @@ print(eval(sys.argv[2]))' "$LOG" "$1"
 last_start() { jl "[r['session'] for r in R if r['event']=='start'][-1]"; }
 field() { jl "get(rec('$1', '$2'), '$3')"; } # field EVENT SESSION PATH
 
-open_bg() { # open_bg TAG REQUEST: ssh -X in the background, $D/TAG.{out,err,rc}
-    local tag=$1 request=$2
+open_bg() { # open_bg TAG REQUEST [PERSON]: ssh -X in the background, $D/TAG.{out,err,rc}
+    local tag=$1 request=$2 person=${3:-alice}
     rm -f "$D/$tag.rc"
     ( DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth \
-        ssh_as alice -- "$request" </dev/null >"$D/$tag.out" 2>"$D/$tag.err"
+        ssh_as "$person" -- "$request" </dev/null >"$D/$tag.out" 2>"$D/$tag.err"
       echo $? > "$D/$tag.rc" ) &
     eval "PID_$tag=$!"
     SSH_PIDS="$SSH_PIDS $!"
@@ -158,9 +165,25 @@ start_qemu debianx "$D/spicex/debianx.sock" &&
 start_xvfb laptop || exit 1
 LAPTOP=$XVFB_DISPLAY
 : > "$D/laptop.xauth"
-sshd_start || exit 1
+# a test CA: sshd trusts it, and its principals file names carol's principal
+ssh-keygen -q -t ed25519 -N '' -C vmc-test-ca -f "$D/ca" || exit 1
+CA_FP=$(ssh-keygen -lf "$D/ca.pub" | awk '{print $2}')
+printf 'TrustedUserCAKeys %s\nAuthorizedPrincipalsFile %s\n' "$D/ca.pub" "$D/principals" \
+    > "$D/sshd-ca.conf"
+VMC_T_SSHD_APPEND=$D/sshd-ca.conf sshd_start || exit 1
 GW=$(install_gateway "$GW" "$D") || exit 1
 sshd_add_key alice "$GW --config $CONF --identity $ALICE" || exit 1
+printf 'restrict,command="%s",X11-forwarding carol-principal\n' \
+    "$GW --config $CONF --identity $ALICE" > "$D/principals"
+chmod 0644 "$D/principals"
+# carol's key is known to sshd only through certificates
+ssh-keygen -q -t ed25519 -N '' -C carol@laptop -f "$D/keys/carol" || exit 1
+CAROL_FP=$(ssh-keygen -lf "$D/keys/carol.pub" | awk '{print $2}')
+sign_carol() { # sign_carol VALIDITY: carol's certificate, serial 42
+    rm -f "$D/keys/carol-cert.pub"
+    ssh-keygen -q -s "$D/ca" -I "carol's test cert" -n carol-principal -z 42 -V "$1" \
+        "$D/keys/carol.pub"
+}
 
 # ---- m. max-duration ----
 echo "# case m: max-duration = 3s"
@@ -210,5 +233,36 @@ checkd k "k: it lasted over 12 s (duration_s $(field end "$SK" duration_s))" \
 IN_K=$(field end "$SK" channels.inputs.to_vm) IN_I=$(field end "$SI" channels.inputs.to_vm)
 checkd k "k: the keys went to the VM on the inputs channel ($IN_K bytes; $IN_I without typing)" \
     [ "${IN_K:-0}" -gt $(( ${IN_I:-0} + 100 )) ]
+
+# ---- c. a certificate that expires during the session ----
+echo "# case c: a certificate valid for 8 s more"
+set_limits
+sign_carol -1m:+8s || exit 1
+open_bg c debianx carol
+checkd c "c: the session ends by itself (ssh returns)" wait_until 300 ssh_done c
+SC=$(last_start)
+checkd c "c: carol's session started (the start record's key is her key: $CAROL_FP)" \
+    [ "$(field start "$SC" key)" = "$CAROL_FP" ]
+checkd c "c: end record reason certificate-expired (is '$(field end "$SC" reason)')" \
+    [ "$(field end "$SC" reason)" = certificate-expired ]
+CERT=$(field start "$SC" certificate.key_id)\|$(field start "$SC" certificate.serial)\|$(field start "$SC" certificate.ca)
+checkd c "c: the start record names the certificate: key id, serial, CA ($CERT)" \
+    [ "$CERT" = "carol's test cert|42|$CA_FP" ]
+VB=$(ssh-keygen -Lf "$D/keys/carol-cert.pub" | sed -n 's/.* to \([0-9T:-]*\)$/\1/p')
+checkd c "c: ... and its valid_before ($VB, local time)" \
+    [ "$(date -d "$(field start "$SC" certificate.valid_before)" +%Y-%m-%dT%H:%M:%S)" = "$VB" ]
+checkd c "c: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: your SSH certificate expires in [0-9]s: this console session ends then$" "$D/c.err"
+checkd c "c: the session lasted until the certificate's end (duration_s $(field end "$SC" duration_s))" \
+    [ "$(field end "$SC" duration_s)" -ge 3 ]
+
+# ---- x. an expired certificate ----
+echo "# case x: an expired certificate"
+sign_carol -2m:-1m || exit 1
+N_BEFORE=$(wc -l < "$LOG")
+DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth ssh_as carol -- debianx </dev/null >"$D/x.out" 2>"$D/x.err"
+RC=$?
+checkd x "x: sshd refuses it (ssh exit $RC)" [ "$RC" = 255 ]
+checkd x "x: no record: the gateway never ran" [ "$(wc -l < "$LOG")" = "$N_BEFORE" ]
 
 finish

@@ -277,6 +277,11 @@ test_golden_start(void)
     start->swept_sessions = g_strsplit("aaaa0000 bbbb1111", " ", -1);
     start->max_duration_s = 28800;
     start->idle_timeout_s = 1800;
+    start->certificate =
+        (VmcRecordCertificate){g_strdup("alice@laptop key"), g_strdup("18446744073709551615"),
+                               g_strdup("SHA256:pTzeeuvLQQMkftDQPn2x8v24SxwE8B8RvFzzqCzT//0"),
+                               G_GINT64_CONSTANT(1796083200) * G_USEC_PER_SEC,
+                               G_GINT64_CONSTANT(1798761599) * G_USEC_PER_SEC};
     assert_golden(&fields, GOLDEN_START);
 }
 
