@@ -18,13 +18,18 @@
 #      certificate (key id, serial, CA fingerprint, valid_before) and the
 #      certified key's fingerprint
 #   x. an expired certificate: sshd refuses it, no session starts
+#   p. the principals line is the one `vmconsole-admin authorize IDENTITY
+#      --principal NAME` writes (its gateway path replaced by the test's
+#      copy); `check` reports the CA and principals setup, and a
+#      TrustedUserCAKeys without AuthorizedPrincipalsFile as a problem
 #
-# Usage: test-session-limits.sh GATEWAY-BINARY      (TAP; needs root, else exit 77)
+# Usage: test-session-limits.sh GATEWAY-BINARY ADMIN-BINARY   (TAP; needs root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/sshd-lib.sh"
 need_root
 GW=$(realpath "$1")
+ADMIN=$(realpath "$2")
 
 for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth \
             setfacl python3 xwininfo; do
@@ -173,8 +178,10 @@ printf 'TrustedUserCAKeys %s\nAuthorizedPrincipalsFile %s\n' "$D/ca.pub" "$D/pri
 VMC_T_SSHD_APPEND=$D/sshd-ca.conf sshd_start || exit 1
 GW=$(install_gateway "$GW" "$D") || exit 1
 sshd_add_key alice "$GW --config $CONF --identity $ALICE" || exit 1
-printf 'restrict,command="%s",X11-forwarding carol-principal\n' \
-    "$GW --config $CONF --identity $ALICE" > "$D/principals"
+"$ADMIN" --config "$CONF" authorize "$ALICE" --principal carol-principal > "$D/principals.line" ||
+    exit 1
+sed "s|command=\"[^ ]* --identity |command=\"$GW --config $CONF --identity |" "$D/principals.line" \
+    > "$D/principals"
 chmod 0644 "$D/principals"
 # carol's key is known to sshd only through certificates
 ssh-keygen -q -t ed25519 -N '' -C carol@laptop -f "$D/keys/carol" || exit 1
@@ -264,5 +271,24 @@ DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth ssh_as carol -- debianx </dev/null >"
 RC=$?
 checkd x "x: sshd refuses it (ssh exit $RC)" [ "$RC" = 255 ]
 checkd x "x: no record: the gateway never ran" [ "$(wc -l < "$LOG")" = "$N_BEFORE" ]
+
+# ---- p. authorize --principal and check ----
+echo "# case p: the principals line and check"
+checkd p "p: authorize --principal wrote the line sshd used (restricted, forced command, principal)" \
+    grep -q "^restrict,command=\".* --identity $ALICE\",X11-forwarding carol-principal\$" "$D/principals.line"
+"$ADMIN" --config "$CONF" check --no-probe --gateway "$GW" \
+    --sshd-config "$VMC_SSHD_DIR/sshd_config" > "$D/p.check" 2>&1
+checkd p "p: check reports the certificates setup" \
+    grep -q "certificates: CA keys $D/ca.pub, principals $D/principals" "$D/p.check"
+checkd p "p: ... with no problem on the principals lines" eval '! grep -q "$D/principals line" "$D/p.check"'
+grep -v '^AuthorizedPrincipalsFile' "$VMC_SSHD_DIR/sshd_config" > "$D/sshd-noprincipals.conf"
+"$ADMIN" --config "$CONF" check --no-probe --gateway "$GW" \
+    --sshd-config "$D/sshd-noprincipals.conf" > "$D/p2.check" 2>&1
+checkd p "p: TrustedUserCAKeys without AuthorizedPrincipalsFile is a problem" \
+    grep -q "has no AuthorizedPrincipalsFile" "$D/p2.check"
+"$ADMIN" --config "$CONF" authorize "$ALICE" --principal carol-principal --append "$D/principals" \
+    > "$D/p3.out" 2>&1
+checkd p "p: authorize --append refuses a principal the file holds already" \
+    grep -q "already holds this principal (line 1)" "$D/p3.out"
 
 finish
