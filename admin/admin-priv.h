@@ -290,7 +290,7 @@ typedef struct {
 } VmcAuthorizeSpec;
 
 /* The locked-down authorized_keys line for key, without its old options:
- * restrict,command="GATEWAY --identity NAME",X11-forwarding[,port-forwarding,
+ * restrict,command="GATEWAY --identity NAME[ --expires EXPIRY]",X11-forwarding[,port-forwarding,
  * permitlisten="localhost:PORT|*"][,from="..."][,expiry-time="..."] TYPE BLOB
  * [COMMENT] (the comment only when printable ASCII). No newline. */
 char *vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key);

@@ -304,8 +304,9 @@ vmc_authkey_identity_is_valid(const char *identity)
 }
 
 /* The gateway's argv as the key's command= gives it: TRUE when it is the
- * gateway with only --config FILE and --identity NAME (each at most once);
- * *ret_identity points into words (NULL without --identity). */
+ * gateway with only --config FILE, --identity NAME and --expires DIGITS
+ * (each at most once); *ret_identity points into words (NULL without
+ * --identity). */
 static gboolean
 split_gateway_command(char **words, const char **ret_identity)
 {
@@ -314,7 +315,7 @@ split_gateway_command(char **words, const char **ret_identity)
     if (n < 1 || !g_path_is_absolute(words[0]) ||
         strcmp(strrchr(words[0], '/') + 1, GATEWAY_BASENAME) != 0)
         return FALSE;
-    gboolean config = FALSE;
+    gboolean config = FALSE, expires = FALSE;
     for (guint i = 1; i < n; i += 2) {
         if (i + 1 >= n)
             return FALSE;
@@ -322,6 +323,9 @@ split_gateway_command(char **words, const char **ret_identity)
             *ret_identity = words[i + 1];
         else if (strcmp(words[i], "--config") == 0 && !config && g_path_is_absolute(words[i + 1]))
             config = TRUE;
+        else if (strcmp(words[i], "--expires") == 0 && !expires && words[i + 1][0] != '\0' &&
+                 strspn(words[i + 1], "0123456789") == strlen(words[i + 1]))
+            expires = TRUE;
         else
             return FALSE;
     }
@@ -476,8 +480,11 @@ vmc_authkey_format_principal_line(const VmcAuthorizeSpec *spec, const char *prin
 static void
 append_options(GString *line, const VmcAuthorizeSpec *spec)
 {
-    g_string_append_printf(line, "restrict,command=\"%s --identity %s\",X11-forwarding",
-                           spec->gateway_path, spec->identity);
+    /* the expiry goes to the gateway too: sshd's only stops new logins */
+    g_string_append_printf(line, "restrict,command=\"%s --identity %s%s%s\",X11-forwarding",
+                           spec->gateway_path, spec->identity,
+                           spec->expiry != NULL ? " --expires " : "",
+                           spec->expiry != NULL ? spec->expiry : "");
     if (spec->audio && spec->audio_port == 0)
         g_string_append(line, ",port-forwarding,permitlisten=\"localhost:*\"");
     else if (spec->audio)

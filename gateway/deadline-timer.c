@@ -57,7 +57,8 @@ vmc_deadline_timer_start(const VmcDeadlinePolicy *policy, VmcDeadlineInputFunc l
                          VmcDeadlineEndFunc on_end, gpointer user_data)
 {
     g_return_val_if_fail(policy != NULL && last_input != NULL && on_end != NULL, NULL);
-    if (policy->max_duration_us <= 0 && policy->idle_timeout_us <= 0 && policy->expires_us == 0)
+    if (policy->max_duration_us <= 0 && policy->idle_timeout_us <= 0 && policy->expires_us == 0 &&
+        policy->key_expires_us == 0)
         return NULL;
     VmcDeadlineTimer *timer = g_new0(VmcDeadlineTimer, 1);
     timer->policy = *policy;

@@ -37,6 +37,8 @@ earliest(const VmcDeadlinePolicy *policy, gint64 last_input_us, VmcDeadlineKind 
         /* in the order that wins a tie */
         {VMC_DEADLINE_CERTIFICATE, policy->expires_us != 0, policy->expires_us,
          policy->expires_us - policy->start_us},
+        {VMC_DEADLINE_KEY, policy->key_expires_us != 0, policy->key_expires_us,
+         policy->key_expires_us - policy->start_us},
         {VMC_DEADLINE_MAX_DURATION, policy->max_duration_us > 0,
          policy->start_us + policy->max_duration_us, policy->max_duration_us},
         {VMC_DEADLINE_IDLE, policy->idle_timeout_us > 0, input_us + policy->idle_timeout_us,
@@ -122,6 +124,10 @@ vmc_deadline_warning_text(const VmcDeadlinePolicy *policy, VmcDeadlineKind kind,
         return g_strdup_printf("your SSH certificate expires in %s: this console session ends "
                                "then",
                                left);
+    case VMC_DEADLINE_KEY:
+        return g_strdup_printf("your SSH key's access expires in %s: this console session ends "
+                               "then",
+                               left);
     case VMC_DEADLINE_NONE:
         break;
     }
@@ -141,6 +147,8 @@ vmc_deadline_end_text(const VmcDeadlinePolicy *policy, VmcDeadlineKind kind)
         return g_strdup_printf("no input for %s (the host's idle-timeout)", idle);
     case VMC_DEADLINE_CERTIFICATE:
         return g_strdup("the SSH certificate's validity ended");
+    case VMC_DEADLINE_KEY:
+        return g_strdup("the SSH key's access expired (its expiry-time)");
     case VMC_DEADLINE_NONE:
         break;
     }

@@ -14,6 +14,7 @@ typedef enum {
     VMC_DEADLINE_MAX_DURATION,
     VMC_DEADLINE_IDLE,
     VMC_DEADLINE_CERTIFICATE,
+    VMC_DEADLINE_KEY, /* the key line's expiry-time (the gateway's --expires) */
 } VmcDeadlineKind;
 
 /* Warnings: 5 and 1 minutes before the end, those of them that are at most
@@ -27,6 +28,7 @@ typedef struct {
     gint64 max_duration_us; /* max-duration */
     gint64 idle_timeout_us; /* idle-timeout: this long after the last input */
     gint64 expires_us;      /* the certificate's valid-before; 0: none */
+    gint64 key_expires_us;  /* the key's expiry-time; 0: none */
 } VmcDeadlinePolicy;
 
 /* What has been said of the deadline in force (keep it between steps;
@@ -57,7 +59,7 @@ guint vmc_deadline_warnings(gint64 span_us, gint64 ret_offsets[VMC_DEADLINE_WARN
 
 /* Pure: what to do at now_us, the person's last input having been at
  * last_input_us (at most now; the session's start when there was none). The
- * earliest deadline is in force (on a tie: certificate, max-duration, idle);
+ * earliest deadline is in force (on a tie: certificate, key, max-duration, idle);
  * a WARN is given once per offset of that deadline (warned remembers it; a
  * later input moves the idle deadline and starts its warnings afresh), the
  * smallest offset passed when several are. */

@@ -35,6 +35,7 @@ typedef enum {
     END_MAX_DURATION, /* the ends by policy: session-deadline.h */
     END_IDLE,
     END_CERTIFICATE,
+    END_KEY,
 } EndReason;
 
 static const char *const end_reason_names[] = {
@@ -48,6 +49,7 @@ static const char *const end_reason_names[] = {
     [END_MAX_DURATION] = VMC_RECORD_REASON_MAX_DURATION,
     [END_IDLE] = VMC_RECORD_REASON_IDLE,
     [END_CERTIFICATE] = VMC_RECORD_REASON_CERTIFICATE,
+    [END_KEY] = VMC_RECORD_REASON_KEY,
 };
 
 typedef struct {
@@ -199,6 +201,7 @@ on_deadline(VmcDeadlineKind kind, gpointer data)
     Session *session = data;
     EndReason reason = kind == VMC_DEADLINE_MAX_DURATION ? END_MAX_DURATION
                        : kind == VMC_DEADLINE_IDLE       ? END_IDLE
+                       : kind == VMC_DEADLINE_KEY        ? END_KEY
                                                          : END_CERTIFICATE;
     session_finish(session, reason, vmc_deadline_end_text(&session->limits, kind));
 }
@@ -211,16 +214,20 @@ cert_time_us(guint64 seconds)
                                                              : -1;
 }
 
-/* The certificate's valid-before on the monotonic clock (0: it never ends),
- * by the wall clock at the session's start. */
+/* A wall-clock time (us; <= 0: none) on the monotonic clock (0: none), by
+ * the wall clock at the session's start. */
+static gint64
+wall_to_mono(const Session *session, gint64 real_us)
+{
+    return real_us > 0 ? MAX(1, session->start_mono_us + (real_us - session->start_real_us)) : 0;
+}
+
+/* The certificate's valid-before on the monotonic clock (0: it never ends). */
 static gint64
 cert_expires_us(const Session *session)
 {
     const VmcSshCert *cert = session->gateway->ssh->certificate;
-    gint64 before_us = cert != NULL ? cert_time_us(cert->valid_before) : -1;
-    if (before_us < 0)
-        return 0;
-    return MAX(1, session->start_mono_us + (before_us - session->start_real_us));
+    return wall_to_mono(session, cert != NULL ? cert_time_us(cert->valid_before) : -1);
 }
 
 static void
@@ -233,6 +240,7 @@ session_limits(Session *session)
         .max_duration_us = (gint64)max_s * G_USEC_PER_SEC,
         .idle_timeout_us = (gint64)idle_s * G_USEC_PER_SEC,
         .expires_us = cert_expires_us(session),
+        .key_expires_us = wall_to_mono(session, session->gateway->key_expires_us),
     };
 }
 
@@ -563,6 +571,8 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
     if (session->limits.idle_timeout_us > 0)
         start->idle_timeout_s = session->limits.idle_timeout_us / G_USEC_PER_SEC;
     record_certificate(session, &start->certificate);
+    if (session->gateway->key_expires_us > 0)
+        start->key_expires = session->gateway->key_expires_us;
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
     if (session->swept != NULL && session->swept->len > 0) {

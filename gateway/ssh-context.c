@@ -132,6 +132,25 @@ vmc_ssh_context_from_env(char **env)
     return context;
 }
 
+gboolean
+vmc_ssh_parse_expiry_time(const char *text, GTimeZone *tz, gint64 *ret_us)
+{
+    g_return_val_if_fail(text != NULL && tz != NULL && ret_us != NULL, FALSE);
+    gsize length = strlen(text);
+    if ((length != 8 && length != 12 && length != 14) || strspn(text, "0123456789") != length)
+        return FALSE;
+    int f[6] = {0, 0, 0, 0, 0, 0};
+    static const int width[6] = {4, 2, 2, 2, 2, 2};
+    for (gsize i = 0, at = 0; at < length; at += width[i], i++)
+        for (int k = 0; k < width[i]; k++)
+            f[i] = f[i] * 10 + (text[at + k] - '0');
+    g_autoptr(GDateTime) time = g_date_time_new(tz, f[0], f[1], f[2], f[3], f[4], f[5]);
+    if (time == NULL || f[3] > 23)
+        return FALSE;
+    *ret_us = g_date_time_to_unix(time) * G_USEC_PER_SEC;
+    return TRUE;
+}
+
 void
 vmc_ssh_context_free(VmcSshContext *context)
 {

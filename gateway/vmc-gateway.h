@@ -62,6 +62,11 @@ char *vmc_ssh_parse_connection(const char *value);
 gboolean vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint,
                                  char **ret_type, VmcSshCert **ret_cert, char **ret_cert_error);
 
+/* Pure: an OpenSSH expiry-time ("YYYYMMDD[HHMM[SS]]", as authorized_keys
+ * and authorize --expires write it) in tz, as microseconds since the epoch;
+ * FALSE when it is not one. */
+gboolean vmc_ssh_parse_expiry_time(const char *text, GTimeZone *tz, gint64 *ret_us);
+
 void vmc_ssh_context_free(VmcSshContext *context);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSshContext, vmc_ssh_context_free)
 

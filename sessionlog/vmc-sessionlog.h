@@ -51,7 +51,7 @@ typedef enum {
     /* start */                                                                              \
     N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(viewer)      \
     N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
-    N(max_duration_s) N(idle_timeout_s) N(certificate)                                       \
+    N(max_duration_s) N(idle_timeout_s) N(certificate) N(key_expires)                        \
     /* start: the certificate */                                                             \
     N(key_id) N(serial) N(ca) N(valid_after) N(valid_before)                                 \
     /* end */                                                                                \
@@ -89,6 +89,7 @@ extern const VmcRecordNames vmc_record_names;
 #define VMC_RECORD_REASON_MAX_DURATION "max-duration"
 #define VMC_RECORD_REASON_IDLE "idle"
 #define VMC_RECORD_REASON_CERTIFICATE "certificate-expired"
+#define VMC_RECORD_REASON_KEY "key-expired" /* "key_expires": the key line's expiry-time */
 
 /* The records' events ("event": "start", "end", "denied", "denied-summary"). */
 typedef enum {
@@ -190,7 +191,7 @@ typedef struct {
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
     F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(COUNT, max_duration_s, )      \
     F(COUNT, idle_timeout_s, ) F(OBJECT, certificate, VmcRecordCertificate)                  \
-    F(FLAG, truncated, )
+    F(TIME, key_expires, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)

@@ -18,6 +18,10 @@
 #      certificate (key id, serial, CA fingerprint, valid_before) and the
 #      certified key's fingerprint
 #   x. an expired certificate: sshd refuses it, no session starts
+#   e. a plain key whose line `vmconsole-admin authorize --expires` wrote
+#      (expiry-time for sshd, --expires for the gateway) 8 s ahead: the
+#      session ends then, reason key-expired, warned before; the start
+#      record carries key_expires
 #   p. the principals line is the one `vmconsole-admin authorize IDENTITY
 #      --principal NAME` writes (its gateway path replaced by the test's
 #      copy); `check` reports the CA and principals setup, and a
@@ -271,6 +275,24 @@ DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth ssh_as carol -- debianx </dev/null >"
 RC=$?
 checkd x "x: sshd refuses it (ssh exit $RC)" [ "$RC" = 255 ]
 checkd x "x: no record: the gateway never ran" [ "$(wc -l < "$LOG")" = "$N_BEFORE" ]
+
+# ---- e. a plain key's expiry-time ----
+echo "# case e: a key line whose expiry-time is 8 s ahead"
+ssh-keygen -q -t ed25519 -N '' -C dave@laptop -f "$D/keys/dave" || exit 1
+"$ADMIN" --config "$CONF" authorize "$ALICE" "$D/keys/dave.pub" \
+    --expires "$(date -d '+8 seconds' +%Y-%m-%dT%H:%M:%S)" > "$D/dave.line" || exit 1
+checkd e "e: authorize --expires gives the gateway --expires beside sshd's expiry-time" \
+    grep -q -- '--expires [0-9]\{14\}",X11-forwarding,expiry-time="[0-9]\{14\}" ' "$D/dave.line"
+sed "s|command=\"[^ ]* --identity |command=\"$GW --config $CONF --identity |" "$D/dave.line" \
+    >> "$VMC_SSHD_DIR/authorized_keys"
+open_bg e debianx dave
+checkd e "e: the session ends by itself (ssh returns)" wait_until 300 ssh_done e
+SE=$(last_start)
+checkd e "e: end record reason key-expired (is '$(field end "$SE" reason)')" \
+    [ "$(field end "$SE" reason)" = key-expired ]
+checkd e "e: the start record carries key_expires" [ -n "$(field start "$SE" key_expires)" ]
+checkd e "e: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: your SSH key's access expires in [0-9]s: this console session ends then$" "$D/e.err"
 
 # ---- p. authorize --principal and check ----
 echo "# case p: the principals line and check"

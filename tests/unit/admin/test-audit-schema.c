@@ -32,6 +32,7 @@ static const char *const not_shown[] = {
     "start.certificate.ca",
     "start.certificate.valid_after",
     "start.certificate.valid_before",
+    "start.key_expires",
     "start.truncated",
     "end.viewer_log",
     "end.audio_authenticated",

@@ -247,7 +247,8 @@ test_format_line(void)
     spec.expiry = "20300102000000";
     g_autofree char *audio = vmc_authkey_format_line(&spec, key);
     g_assert_cmpstr(audio, ==,
-                    "restrict,command=\"" GW " --identity alice\",X11-forwarding,port-forwarding,"
+                    "restrict,command=\"" GW
+                    " --identity alice --expires 20300102000000\",X11-forwarding,port-forwarding,"
                     "permitlisten=\"localhost:*\",from=\"192.0.2.0/24\","
                     "expiry-time=\"20300102000000\" ssh-ed25519 " ED_BLOB " alice@lap");
 
@@ -331,7 +332,8 @@ test_format_principal_line(void)
     VmcAuthorizeSpec spec = {GW, "alice", TRUE, 4713, NULL, "20300102000000"};
     g_autofree char *line = vmc_authkey_format_principal_line(&spec, "alice@corp");
     g_assert_cmpstr(line, ==,
-                    "restrict,command=\"" GW " --identity alice\",X11-forwarding,port-forwarding,"
+                    "restrict,command=\"" GW
+                    " --identity alice --expires 20300102000000\",X11-forwarding,port-forwarding,"
                     "permitlisten=\"localhost:4713\",expiry-time=\"20300102000000\" alice@corp");
     g_autoptr(VmcAuthKey) back = vmc_authkey_parse_principal(line, NULL);
     g_assert_nonnull(back);

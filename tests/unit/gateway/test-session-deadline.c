@@ -149,6 +149,15 @@ test_earliest(void)
     policy.expires_us = 0;
     s = step(&policy, T0 + 30 * MINUTE, T0 + 40 * MINUTE, &warned);
     g_assert_cmpint(s.kind, ==, VMC_DEADLINE_MAX_DURATION);
+    /* the key's expiry-time: after a certificate, before max-duration on a tie */
+    policy.key_expires_us = T0 + 60 * MINUTE;
+    s = step(&policy, T0 + 30 * MINUTE, T0 + 40 * MINUTE, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_KEY);
+    policy.expires_us = T0 + 60 * MINUTE;
+    s = step(&policy, T0 + 30 * MINUTE, T0 + 40 * MINUTE, &warned);
+    g_assert_cmpint(s.kind, ==, VMC_DEADLINE_CERTIFICATE);
+    s = step(&policy, T0 + 30 * MINUTE, T0 + 60 * MINUTE, &warned);
+    g_assert_cmpint(s.action, ==, VMC_DEADLINE_END);
 }
 
 /* A certificate that has expired already (the clock said so at start): the
@@ -179,6 +188,9 @@ test_texts(void)
     g_assert_cmpstr(cert, ==, "your SSH certificate expires in 1s: this console session ends then");
     g_autofree char *end = vmc_deadline_end_text(&policy, VMC_DEADLINE_IDLE);
     g_assert_cmpstr(end, ==, "no input for 30m00s (the host's idle-timeout)");
+    g_autofree char *key = vmc_deadline_warning_text(&policy, VMC_DEADLINE_KEY, 5 * MINUTE);
+    g_assert_cmpstr(key, ==,
+                    "your SSH key's access expires in 5m00s: this console session ends then");
     g_autofree char *end_max = vmc_deadline_end_text(&policy, VMC_DEADLINE_MAX_DURATION);
     g_assert_cmpstr(end_max, ==, "the session reached the host's max-duration (8h00m)");
 }

@@ -282,6 +282,7 @@ test_golden_start(void)
                                g_strdup("SHA256:pTzeeuvLQQMkftDQPn2x8v24SxwE8B8RvFzzqCzT//0"),
                                G_GINT64_CONSTANT(1796083200) * G_USEC_PER_SEC,
                                G_GINT64_CONSTANT(1798761599) * G_USEC_PER_SEC};
+    start->key_expires = G_GINT64_CONSTANT(1893542400) * G_USEC_PER_SEC;
     assert_golden(&fields, GOLDEN_START);
 }
 

@@ -29,7 +29,7 @@
     "\"certificate\":{\"serial\":\"18446744073709551615\",\"key_id\":\"alice@laptop key\","        \
     "\"valid_before\":\"2026-12-31T23:59:59.000Z\","                                               \
     "\"ca\":\"SHA256:pTzeeuvLQQMkftDQPn2x8v24SxwE8B8RvFzzqCzT//0\","                               \
-    "\"valid_after\":\"2026-12-01T00:00:00.000Z\"}}"
+    "\"valid_after\":\"2026-12-01T00:00:00.000Z\"},\"key_expires\":\"2030-01-02T00:00:00.000Z\"}"
 
 /* every field at once (the gateway writes viewer_exit or viewer_signal) */
 #define GOLDEN_END                                                                                 \
