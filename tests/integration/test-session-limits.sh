@@ -206,6 +206,9 @@ checkd m "m: end record reason max-duration (is '$(field end "$SM" reason)')" \
     [ "$(field end "$SM" reason)" = max-duration ]
 checkd m "m: the start record carries max_duration_s 3" [ "$(field start "$SM" max_duration_s)" = 3 ]
 checkd m "m: ssh exit 0" [ "$(cat "$D/m.rc")" = 0 ]
+"$ADMIN" --config "$CONF" show "$SM" > "$D/m.show" 2>&1
+checkd m "m: vmconsole-admin show gives the limit and the reason" \
+    eval 'grep -q "^limits      max-duration 3s$" "$D/m.show" && grep -q "^reason      max-duration" "$D/m.show"'
 checkd m "m: the person was warned on stderr before the end" \
     grep -q "^vmconsole: this console session ends in 1s: the host's max-duration is 3s$" "$D/m.err"
 checkd m "m: ... and told why it ended" grep -q "the session reached the host's max-duration (3s)" "$D/m.err"
@@ -262,6 +265,9 @@ checkd c "c: the start record names the certificate: key id, serial, CA ($CERT)"
 VB=$(ssh-keygen -Lf "$D/keys/carol-cert.pub" | sed -n 's/.* to \([0-9T:-]*\)$/\1/p')
 checkd c "c: ... and its valid_before ($VB, local time)" \
     [ "$(date -d "$(field start "$SC" certificate.valid_before)" +%Y-%m-%dT%H:%M:%S)" = "$VB" ]
+"$ADMIN" --config "$CONF" show "$SC" > "$D/c.show" 2>&1
+checkd c "c: vmconsole-admin show names the certificate" \
+    grep -q "^certificate id \"carol's test cert\", serial 42, CA $CA_FP, valid " "$D/c.show"
 checkd c "c: the person was warned on stderr before the end" \
     grep -q "^vmconsole: your SSH certificate expires in [0-9]s: this console session ends then$" "$D/c.err"
 checkd c "c: the session lasted until the certificate's end (duration_s $(field end "$SC" duration_s))" \
