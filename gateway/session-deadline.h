@@ -7,6 +7,10 @@
 
 #include <glib.h>
 
+#include "ssh-cert.h"
+#include "vmc-config.h"
+#include "vmc-sessionlog.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -74,6 +78,23 @@ char *vmc_deadline_warning_text(const VmcDeadlinePolicy *policy, VmcDeadlineKind
 /* Pure: the end's words for the person and the record's reason_text, e.g.
  * "no input for 30m00s (the host's idle-timeout)". */
 char *vmc_deadline_end_text(const VmcDeadlinePolicy *policy, VmcDeadlineKind kind);
+
+/* ---- a session's limits (session-limits.c, pure) ---- */
+
+/* The limits of a session of vm that began at start_mono_us (monotonic) and
+ * start_real_us (wall clock): the config's max-duration and idle-timeout
+ * (the VM's, else [gateway]'s), cert's valid-before (NULL: none) and the
+ * key's expiry-time key_expires_us (us since the epoch, 0: none), these two
+ * moved to the monotonic clock by the clocks at the start. */
+void vmc_deadline_policy_for(VmcDeadlinePolicy *ret_policy, const VmcConfig *config, const char *vm,
+                             const VmcSshCert *cert, gint64 key_expires_us, gint64 start_mono_us,
+                             gint64 start_real_us);
+
+/* What the start record says of them: "max_duration_s", "idle_timeout_s"
+ * (when set), "key_expires", and "certificate" (key_id, serial as decimal
+ * text, ca, valid_after, valid_before unless it never expires). */
+void vmc_deadline_record_start(VmcRecordStart *start, const VmcDeadlinePolicy *policy,
+                               const VmcSshCert *cert, gint64 key_expires_us);
 
 /* ---- the timer (deadline-timer.c) ---- */
 

@@ -206,56 +206,13 @@ on_deadline(VmcDeadlineKind kind, gpointer data)
     session_finish(session, reason, vmc_deadline_end_text(&session->limits, kind));
 }
 
-/* Seconds since the epoch as a record's time; -1 (absent) past its range. */
-static gint64
-cert_time_us(guint64 seconds)
-{
-    return seconds <= (guint64)(G_MAXINT64 / G_USEC_PER_SEC) ? (gint64)seconds * G_USEC_PER_SEC
-                                                             : -1;
-}
-
-/* A wall-clock time (us; <= 0: none) on the monotonic clock (0: none), by
- * the wall clock at the session's start. */
-static gint64
-wall_to_mono(const Session *session, gint64 real_us)
-{
-    return real_us > 0 ? MAX(1, session->start_mono_us + (real_us - session->start_real_us)) : 0;
-}
-
-/* The certificate's valid-before on the monotonic clock (0: it never ends). */
-static gint64
-cert_expires_us(const Session *session)
-{
-    const VmcSshCert *cert = session->gateway->ssh->certificate;
-    return wall_to_mono(session, cert != NULL ? cert_time_us(cert->valid_before) : -1);
-}
-
 static void
 session_limits(Session *session)
 {
-    guint max_s = 0, idle_s = 0;
-    vmc_config_session_limits(session->gateway->config, session->request->vm, &max_s, &idle_s);
-    session->limits = (VmcDeadlinePolicy){
-        .start_us = session->start_mono_us,
-        .max_duration_us = (gint64)max_s * G_USEC_PER_SEC,
-        .idle_timeout_us = (gint64)idle_s * G_USEC_PER_SEC,
-        .expires_us = cert_expires_us(session),
-        .key_expires_us = wall_to_mono(session, session->gateway->key_expires_us),
-    };
-}
-
-static void
-record_certificate(const Session *session, VmcRecordCertificate *record)
-{
-    const VmcSshCert *cert = session->gateway->ssh->certificate;
-    if (cert == NULL)
-        return;
-    record->key_id = g_strdup(cert->key_id);
-    record->serial = g_strdup_printf("%" G_GUINT64_FORMAT, cert->serial);
-    record->ca = g_strdup(cert->ca_fingerprint);
-    record->valid_after = cert_time_us(cert->valid_after);
-    if (cert->valid_before != VMC_SSH_CERT_FOREVER)
-        record->valid_before = cert_time_us(cert->valid_before);
+    const VmcGateway *gateway = session->gateway;
+    vmc_deadline_policy_for(&session->limits, gateway->config, session->request->vm,
+                            gateway->ssh->certificate, gateway->key_expires_us,
+                            session->start_mono_us, session->start_real_us);
 }
 
 /* ---- setting up ---- */
@@ -566,13 +523,8 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
         session->sandbox != NULL ? vmc_sandbox_protections(session->sandbox) : NULL;
     vmc_session_record_sandbox(start, session->sandbox != NULL, (const char *const *)protections);
     start->takeover_of = g_strdup(session->takeover_of);
-    if (session->limits.max_duration_us > 0)
-        start->max_duration_s = session->limits.max_duration_us / G_USEC_PER_SEC;
-    if (session->limits.idle_timeout_us > 0)
-        start->idle_timeout_s = session->limits.idle_timeout_us / G_USEC_PER_SEC;
-    record_certificate(session, &start->certificate);
-    if (session->gateway->key_expires_us > 0)
-        start->key_expires = session->gateway->key_expires_us;
+    vmc_deadline_record_start(start, &session->limits, session->gateway->ssh->certificate,
+                              session->gateway->key_expires_us);
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
     if (session->swept != NULL && session->swept->len > 0) {

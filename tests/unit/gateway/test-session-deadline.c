@@ -195,6 +195,59 @@ test_texts(void)
     g_assert_cmpstr(end_max, ==, "the session reached the host's max-duration (8h00m)");
 }
 
+/* A session's limits from the config, the certificate and the key's
+ * --expires: wall-clock ends moved to the monotonic clock by the clocks at
+ * the start; and what the start record says. */
+static void
+test_policy_for(void)
+{
+    static const char text[] = "[gateway]\nmax-duration = 8h\n[vm a]\nidle-timeout = 90s\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcConfig) config = vmc_config_load_data(text, strlen(text), "t", &error);
+    g_assert_no_error(error);
+    const gint64 real0 = G_GINT64_CONSTANT(1796083200) * S; /* 2026-12-01T00:00:00Z */
+    VmcSshCert cert = {.key_id = (char *)"alice laptop",
+                       .serial = G_MAXUINT64,
+                       .ca_fingerprint = (char *)"SHA256:ca",
+                       .valid_after = 1796083200 - 60,
+                       .valid_before = 1796083200 + 600};
+    VmcDeadlinePolicy policy;
+    vmc_deadline_policy_for(&policy, config, "a", &cert, real0 + 300 * S, T0, real0);
+    g_assert_cmpint(policy.start_us, ==, T0);
+    g_assert_cmpint(policy.max_duration_us, ==, 8 * 3600 * S);
+    g_assert_cmpint(policy.idle_timeout_us, ==, 90 * S);
+    g_assert_cmpint(policy.expires_us, ==, T0 + 600 * S);
+    g_assert_cmpint(policy.key_expires_us, ==, T0 + 300 * S);
+
+    g_auto(VmcRecordFields) fields = {0};
+    vmc_record_fields_init(&fields, VMC_LOG_EVENT_START);
+    vmc_deadline_record_start(&fields.start, &policy, &cert, real0 + 300 * S);
+    g_assert_cmpint(fields.start.max_duration_s, ==, 8 * 3600);
+    g_assert_cmpint(fields.start.idle_timeout_s, ==, 90);
+    g_assert_cmpint(fields.start.key_expires, ==, real0 + 300 * S);
+    g_assert_cmpstr(fields.start.certificate.serial, ==, "18446744073709551615");
+    g_assert_cmpstr(fields.start.certificate.key_id, ==, "alice laptop");
+    g_assert_cmpint(fields.start.certificate.valid_before, ==, real0 + 600 * S);
+
+    /* never expires, no key expiry, another VM: max-duration only */
+    cert.valid_before = VMC_SSH_CERT_FOREVER;
+    vmc_deadline_policy_for(&policy, config, "b", &cert, 0, T0, real0);
+    g_assert_cmpint(policy.expires_us, ==, 0);
+    g_assert_cmpint(policy.key_expires_us, ==, 0);
+    g_assert_cmpint(policy.idle_timeout_us, ==, 0);
+    g_auto(VmcRecordFields) forever = {0};
+    vmc_record_fields_init(&forever, VMC_LOG_EVENT_START);
+    vmc_deadline_record_start(&forever.start, &policy, &cert, 0);
+    g_assert_cmpint(forever.start.certificate.valid_before, <, 0);
+    g_assert_cmpint(forever.start.key_expires, <, 0);
+    g_assert_cmpint(forever.start.idle_timeout_s, <, 0);
+
+    /* past already (a clock that moved): the end is due at once */
+    cert.valid_before = 1796083200 - 1;
+    vmc_deadline_policy_for(&policy, config, "a", &cert, 0, 5, real0);
+    g_assert_cmpint(policy.expires_us, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,5 +260,6 @@ main(int argc, char **argv)
     g_test_add_func("/gateway/deadline/earliest", test_earliest);
     g_test_add_func("/gateway/deadline/expired-certificate", test_expired_certificate);
     g_test_add_func("/gateway/deadline/texts", test_texts);
+    g_test_add_func("/gateway/deadline/policy-for", test_policy_for);
     return g_test_run();
 }
