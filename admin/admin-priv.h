@@ -136,6 +136,7 @@ typedef struct {
     gboolean audio;    /* authorize --audio */
     char *audio_port;  /* authorize --audio-port PORT (a fixed port instead of localhost:*) */
     char *from;        /* authorize --from CIDR[,CIDR...] */
+    char *principal;   /* authorize --principal NAME: a principals file line */
     char *expires;     /* authorize --expires DATE */
     gboolean no_probe; /* check --no-probe: do not connect to the VMs' Spice servers */
     char *sshd_config; /* check --sshd-config FILE: sshd -T -f FILE (default: sshd's own) */
@@ -154,7 +155,8 @@ typedef enum {
     VMC_ADMIN_OPT_BY = 1 << 4,
     VMC_ADMIN_OPT_SINCE_UNTIL = 1 << 5,
     VMC_ADMIN_OPT_OUTPUT = 1 << 6,
-    VMC_ADMIN_OPT_AUTHORIZE = 1 << 7, /* --append --audio --audio-port --from --expires */
+    VMC_ADMIN_OPT_AUTHORIZE = 1 << 7, /* --append --audio --audio-port --from --expires
+                                       * --principal */
     VMC_ADMIN_OPT_LOG = 1 << 8,
     VMC_ADMIN_OPT_NO_PROBE = 1 << 9,
     VMC_ADMIN_OPT_SSHD_CONFIG = 1 << 10,
@@ -235,7 +237,10 @@ typedef struct {
     char *type;         /* a known key type, e.g. "ssh-ed25519" */
     char *blob;         /* base64, checked: it decodes and names `type` */
     char *comment;      /* or NULL */
+    char *principal;    /* an AuthorizedPrincipalsFile line's (type and blob NULL) */
 } VmcAuthKey;
+
+#define VMC_AUTHKEYS_PRINCIPAL_MAX 256 /* bytes of a certificate principal */
 
 /* TRUE for a line with nothing to parse: empty, blanks, or a # comment. */
 gboolean vmc_authkey_line_is_blank(const char *line);
@@ -247,6 +252,16 @@ gboolean vmc_authkey_line_is_blank(const char *line);
 VmcAuthKey *vmc_authkey_parse(const char *line, GError **error);
 void vmc_authkey_free(VmcAuthKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAuthKey, vmc_authkey_free)
+
+/* Parse one AuthorizedPrincipalsFile line as sshd does: [OPTIONS] PRINCIPAL,
+ * the principal after the last blank, the options (as above) before it. A
+ * principal is 1 to VMC_AUTHKEYS_PRINCIPAL_MAX printable ASCII bytes. NULL
+ * with VMC_ADMIN_ERROR_INVALID otherwise. */
+VmcAuthKey *vmc_authkey_parse_principal(const char *line, GError **error);
+
+/* TRUE for a principal authorize writes: [A-Za-z0-9_@.+=:-], at most
+ * VMC_AUTHKEYS_PRINCIPAL_MAX bytes, not starting with '-'. */
+gboolean vmc_authkey_principal_is_valid(const char *principal);
 
 /* The option called name (case-insensitive), or NULL. */
 const VmcAuthKeyOption *vmc_authkey_find_option(const VmcAuthKey *key, const char *name);
@@ -281,10 +296,14 @@ typedef struct {
 } VmcAuthorizeSpec;
 
 /* The locked-down authorized_keys line for key, without its old options:
- * restrict,command="GATEWAY --identity NAME",X11-forwarding[,port-forwarding,
+ * restrict,command="GATEWAY --identity NAME[ --expires EXPIRY]",X11-forwarding[,port-forwarding,
  * permitlisten="localhost:PORT|*"][,from="..."][,expiry-time="..."] TYPE BLOB
  * [COMMENT] (the comment only when printable ASCII). No newline. */
 char *vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key);
+
+/* The same options for an AuthorizedPrincipalsFile line: a certificate
+ * naming principal (valid) opens consoles as spec's identity. No newline. */
+char *vmc_authkey_format_principal_line(const VmcAuthorizeSpec *spec, const char *principal);
 
 /* ---- findings of `check` (check-findings.c, pure) ---- */
 
@@ -318,6 +337,14 @@ void vmc_admin_keys_review(const char *text, gsize length, const char *where,
 /* The line number (1-based) of the first line of text whose key blob is
  * blob, or 0. Lines that do not parse are skipped. */
 guint vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob);
+
+/* The same review of an AuthorizedPrincipalsFile (each line [OPTIONS]
+ * PRINCIPAL; a principal listed twice instead of a key), and the line of a
+ * principal in one (0: none). */
+void vmc_admin_principals_review(const char *text, gsize length, const char *where,
+                                 VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
+                                 GPtrArray *findings);
+guint vmc_admin_principals_find(const char *text, gsize length, const char *principal);
 
 /* ---- the effective sshd config (sshd-config.c, pure) ---- */
 

@@ -85,7 +85,12 @@ typedef struct {
     GPtrArray *streams;  /* of VmcAuditStream*, in record order (none in older records) */
     char *sandbox;       /* the start record's "on" / "off"; NULL in older records */
     GStrv protections;   /* the start record's, or NULL (at most VMC_AUDIT_MAX_PROTECTIONS) */
-    guint64 start_line;  /* line numbers in the log (0: no such record) */
+    /* The ends by policy (start record): the limits, the key's expiry-time,
+     * the certificate's fields (strings NULL, numbers -1 when absent). */
+    gint64 max_duration_s, idle_timeout_s, key_expires_us;
+    char *cert_key_id, *cert_serial, *cert_ca;
+    gint64 cert_valid_after_us, cert_valid_before_us;
+    guint64 start_line; /* line numbers in the log (0: no such record) */
     guint64 end_line;
     VmcAuditState state; /* ENDED when end_line; else set by the caller (locks) */
 } VmcAuditSession;

@@ -42,6 +42,8 @@ vmc_audit_session_new(const char *id)
     session->duration_s = session->bytes_total = session->viewer_exit = session->rejected = -1;
     session->rate_mean = session->rate_peak = NAN;
     session->rate_peak_time_us = -1;
+    session->max_duration_s = session->idle_timeout_s = session->key_expires_us = -1;
+    session->cert_valid_after_us = session->cert_valid_before_us = -1;
     session->channels = g_ptr_array_new_with_free_func((GDestroyNotify)audit_channel_free);
     session->streams = g_ptr_array_new_with_free_func((GDestroyNotify)audit_stream_free);
     session->state = VMC_AUDIT_STATE_UNTERMINATED;
@@ -61,7 +63,8 @@ vmc_audit_session_free(VmcAuditSession *session)
                         &session->audio,       &session->reason,
                         &session->reason_text, &session->taken_over_by,
                         &session->takeover_of, &session->viewer_signal,
-                        &session->sandbox};
+                        &session->sandbox,     &session->cert_key_id,
+                        &session->cert_serial, &session->cert_ca};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_free(*strings[i]);
     g_clear_pointer(&session->total, g_array_unref);
@@ -152,6 +155,14 @@ take_start(VmcAuditSession *session, const VmcRecordStart *start)
     take_string(&session->mode, start->mode);
     take_string(&session->takeover_of, start->takeover_of);
     take_string(&session->sandbox, start->sandbox);
+    take_number(&session->max_duration_s, start->max_duration_s);
+    take_number(&session->idle_timeout_s, start->idle_timeout_s);
+    take_number(&session->key_expires_us, start->key_expires);
+    take_string(&session->cert_key_id, start->certificate.key_id);
+    take_string(&session->cert_serial, start->certificate.serial);
+    take_string(&session->cert_ca, start->certificate.ca);
+    take_number(&session->cert_valid_after_us, start->certificate.valid_after);
+    take_number(&session->cert_valid_before_us, start->certificate.valid_before);
     if (start->protections == NULL)
         return;
     g_strfreev(session->protections);

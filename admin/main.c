@@ -44,6 +44,7 @@ admin_args_clear(VmcAdminArgs *args)
     g_clear_pointer(&args->audio_port, g_free);
     g_clear_pointer(&args->from, g_free);
     g_clear_pointer(&args->expires, g_free);
+    g_clear_pointer(&args->principal, g_free);
     g_clear_pointer(&args->sshd_config, g_free);
     g_clear_pointer(&args->gateway, g_free);
     g_clear_pointer(&args->words, g_strfreev);
@@ -63,6 +64,9 @@ print_usage(FILE *out)
         "  authorize IDENTITY KEYFILE [--audio [--audio-port PORT]] [--from CIDR[,CIDR]]\n"
         "            [--expires DATE] [--append FILE]\n"
         "                 the locked-down authorized_keys line for a person's key\n"
+        "  authorize IDENTITY --principal NAME [same options]\n"
+        "                 the AuthorizedPrincipalsFile line: OpenSSH certificates\n"
+        "                 naming principal NAME open consoles as IDENTITY\n"
         "  acl apply [VM...]\n"
         "                 put each VM's stored ACL policy (config acl =) and the\n"
         "                 gateway account's entry on its socket (after each VM start)\n"
@@ -125,6 +129,7 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
         {"audio-port", 0, 0, G_OPTION_ARG_STRING, &args->audio_port, NULL, NULL},
         {"from", 0, 0, G_OPTION_ARG_STRING, &args->from, NULL, NULL},
         {"expires", 0, 0, G_OPTION_ARG_STRING, &args->expires, NULL, NULL},
+        {"principal", 0, 0, G_OPTION_ARG_STRING, &args->principal, NULL, NULL},
         {"no-probe", 0, 0, G_OPTION_ARG_NONE, &args->no_probe, NULL, NULL},
         {"sshd-config", 0, 0, G_OPTION_ARG_FILENAME, &args->sshd_config, NULL, NULL},
         {"gateway", 0, 0, G_OPTION_ARG_FILENAME, &args->gateway, NULL, NULL},
@@ -185,6 +190,7 @@ vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guint allowed
         {args->audio_port != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--audio-port"},
         {args->from != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--from"},
         {args->expires != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--expires"},
+        {args->principal != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--principal"},
         {args->log_paths != NULL, VMC_ADMIN_OPT_LOG, "--log"},
         {args->no_probe, VMC_ADMIN_OPT_NO_PROBE, "--no-probe"},
         {args->sshd_config != NULL, VMC_ADMIN_OPT_SSHD_CONFIG, "--sshd-config"},

@@ -80,6 +80,9 @@ SCHEMA(VmcRecordWho, VMC_RECORD_WHO_FIELDS)
 #define STRUCT VmcRecordSound
 SCHEMA(VmcRecordSound, VMC_RECORD_SOUND_FIELDS)
 #undef STRUCT
+#define STRUCT VmcRecordCertificate
+SCHEMA(VmcRecordCertificate, VMC_RECORD_CERTIFICATE_FIELDS)
+#undef STRUCT
 #define STRUCT VmcRecordStart
 SCHEMA(VmcRecordStart, VMC_RECORD_START_FIELDS)
 #undef STRUCT

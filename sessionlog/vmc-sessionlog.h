@@ -50,7 +50,10 @@ typedef enum {
     N(audio) N(audio_authenticated) N(audio_server) N(audio_error)                           \
     /* start */                                                                              \
     N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(usb)         \
-    N(viewer) N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
+    N(viewer) N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)    \
+    N(max_duration_s) N(idle_timeout_s) N(certificate) N(key_expires)                        \
+    /* start: the certificate */                                                             \
+    N(key_id) N(serial) N(ca) N(valid_after) N(valid_before)                                 \
     /* end */                                                                                \
     N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
     N(viewer_signal) N(viewer_log) N(channels) N(bytes_total) N(rate_mean) N(rate_peak)      \
@@ -80,6 +83,13 @@ extern const VmcRecordNames vmc_record_names;
 #define VMC_RECORD_SANDBOX_OFF "off"    /* the admin's sandbox = off */
 #define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
 #define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
+/* End reasons of the sessions that end by policy ("max_duration_s" and
+ * "idle_timeout_s" of the start record give the limits; "certificate" the
+ * certificate's valid_before). */
+#define VMC_RECORD_REASON_MAX_DURATION "max-duration"
+#define VMC_RECORD_REASON_IDLE "idle"
+#define VMC_RECORD_REASON_CERTIFICATE "certificate-expired"
+#define VMC_RECORD_REASON_KEY "key-expired" /* "key_expires": the key line's expiry-time */
 
 /* The records' events ("event": "start", "end", "denied", "denied-summary"). */
 typedef enum {
@@ -159,6 +169,19 @@ typedef struct {
     VMC_RECORD_SOUND_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordSound;
 
+/* The OpenSSH certificate the person logged in with: its key id, serial
+ * (decimal text: it is an unsigned 64-bit number), the CA key's fingerprint
+ * ("SHA256:...", as ssh-keygen -l prints it) and the validity (valid_before
+ * absent: it never expires). */
+/* clang-format off */
+#define VMC_RECORD_CERTIFICATE_FIELDS(F)                                                     \
+    F(STRING, key_id, ) F(STRING, serial, ) F(STRING, ca, ) F(TIME, valid_after, )           \
+    F(TIME, valid_before, )
+/* clang-format on */
+typedef struct {
+    VMC_RECORD_CERTIFICATE_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordCertificate;
+
 /* "truncated": true only in what vmc_record_to_line() keeps of a record too long.
  * "host": in every record, after "time": the host the gateway ran on (its
  * own when the fields leave it NULL, see vmc_record_new_from_fields): a
@@ -171,7 +194,9 @@ typedef struct {
     F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, usb, )                  \
     F(STRING, viewer, )                                                                      \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
-    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
+    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(COUNT, max_duration_s, )      \
+    F(COUNT, idle_timeout_s, ) F(OBJECT, certificate, VmcRecordCertificate)                  \
+    F(TIME, key_expires, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)

@@ -243,6 +243,12 @@ gboolean vmc_relay_add_client(VmcRelay *relay, int in_fd, int out_fd, VmcRelayCl
 /* Counters so far (a copy; free with vmc_relay_stats_free). */
 VmcRelayStats *vmc_relay_get_stats(VmcRelay *relay);
 void vmc_relay_stats_free(VmcRelayStats *stats);
+
+/* When a client last sent anything on a channel of type (e.g. the inputs
+ * channel: the person's keyboard and mouse): the monotonic time
+ * (g_get_monotonic_time) at which its last byte went to the VM, link
+ * message included; 0 while none did. */
+gint64 vmc_relay_get_last_to_vm(VmcRelay *relay, guint type);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRelayStats, vmc_relay_stats_free)
 
 /* Close every connection and the listener. */

@@ -56,6 +56,38 @@ test_show_ended(void)
     vmc_assert_contains(shifted, "|\xe2\x96\x81\xe2\x96\x88\xe2\x96\x81\xe2\x96\x83|");
 }
 
+/* The ends by policy: the limits, the certificate (a hostile key id
+ * escaped), a key's expiry-time; in JSON too. */
+static void
+test_show_policy(void)
+{
+    static const char start[] =
+        "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:00:00.000Z\","
+        "\"session\":\"" SESSION_ID "\",\"identity\":\"alice\",\"vm\":\"debianx\","
+        "\"max_duration_s\":28800,\"idle_timeout_s\":1800,"
+        "\"certificate\":{\"key_id\":\"alice\\u001b[2J\",\"serial\":\"42\","
+        "\"ca\":\"SHA256:abc\",\"valid_after\":\"2026-11-29T00:00:00.000Z\","
+        "\"valid_before\":\"2026-11-29T18:00:00.000Z\"},"
+        "\"key_expires\":\"2026-12-31T00:00:00.000Z\"}";
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(VmcAuditSession) s = session_of(SESSION_ID, (const char *const[]){start, NULL});
+    g_autofree char *text = vmc_audit_show_format(s, utc, FALSE);
+    g_assert_true(is_printable_text(text));
+    vmc_assert_contains(text, "limits      max-duration 8h00m, idle-timeout 30m00s\n");
+    vmc_assert_contains(text, "key expires 2026-12-31 00:00:00\n");
+    vmc_assert_contains(text, "certificate id \"alice\\e[2J\", serial 42, CA SHA256:abc, "
+                              "valid 2026-11-29 00:00:00 to 2026-11-29 18:00:00\n");
+    g_autofree char *json = vmc_audit_session_to_json(s);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpint(json_object_get_int_member(o, "idle_timeout_s"), ==, 1800);
+    JsonObject *cert = json_object_get_object_member(o, "certificate");
+    g_assert_cmpstr(json_object_get_string_member(cert, "serial"), ==, "42");
+    g_assert_cmpstr(json_object_get_string_member(o, "key_expires"), ==,
+                    "2026-12-31T00:00:00.000Z");
+}
+
 /* A record from before the sandbox and the streams shows exactly as it did:
  * no sandbox line, no stream table, no extra sparkline, no empty line. */
 static const char old_show[] =
@@ -310,6 +342,7 @@ main(int argc, char **argv)
     g_test_add_func("/audit/format/show-streams", test_show_streams);
     g_test_add_func("/audit/format/show-sandbox-off-hostile", test_show_sandbox_off_hostile);
     g_test_add_func("/audit/format/show-unterminated-hostile", test_show_unterminated_hostile);
+    g_test_add_func("/audit/format/show-policy", test_show_policy);
     g_test_add_func("/audit/format/json", test_json_full);
     g_test_add_func("/audit/format/json-streams", test_json_streams);
     g_test_add_func("/audit/format/csv", test_csv);

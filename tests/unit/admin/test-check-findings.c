@@ -37,6 +37,36 @@ review(const char *text)
     return g_string_free(out, FALSE);
 }
 
+/* An AuthorizedPrincipalsFile: the same rules per line, a principal twice,
+ * a line without the gateway; and finding a principal's line. */
+static void
+test_principals(void)
+{
+    static const char text[] =
+        "# certificates\n"
+        "restrict,command=\"/usr/bin/vmconsole-gateway --identity alice\",X11-forwarding alice\n"
+        "restrict,command=\"/usr/bin/vmconsole-gateway --identity bob\",X11-forwarding bob\n"
+        "restrict,command=\"/usr/bin/vmconsole-gateway --identity ghost\",X11-forwarding alice\n"
+        "carol\n";
+    g_autoptr(GPtrArray) findings =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
+    vmc_admin_principals_review(text, strlen(text), "/p", identity_problem, NULL, findings);
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < findings->len; i++) {
+        g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(findings, i));
+        g_string_append_printf(out, "%s\n", line);
+    }
+    g_autofree char *said = g_string_free(out, FALSE);
+    vmc_assert_contains(said, "/p line 4");
+    vmc_assert_contains(said, "--identity ghost is not a known user");
+    vmc_assert_contains(said, "the same principal as on line 2");
+    vmc_assert_contains(said, "/p line 5");
+    vmc_assert_contains(said, "without command=");
+    vmc_assert_lacks(said, "line 3");
+    g_assert_cmpuint(vmc_admin_principals_find(text, strlen(text), "bob"), ==, 3);
+    g_assert_cmpuint(vmc_admin_principals_find(text, strlen(text), "dave"), ==, 0);
+}
+
 static void
 test_keys_clean(void)
 {
@@ -155,6 +185,7 @@ main(int argc, char **argv)
     g_test_add_func("/admin/check/keys-clean", test_keys_clean);
     g_test_add_func("/admin/check/keys-each-mistake", test_keys_each_mistake);
     g_test_add_func("/admin/check/find-blob", test_find_blob);
+    g_test_add_func("/admin/check/principals", test_principals);
     g_test_add_func("/admin/check/finding-format", test_finding_format);
     g_test_add_func("/check-findings/caps-ptrace", test_caps_ptrace);
     return g_test_run();

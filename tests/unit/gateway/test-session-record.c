@@ -278,6 +278,14 @@ test_golden_start(void)
     start->takeover_of = g_strdup("fedcba9876543210fedcba9876543210");
     start->stale_session = g_strdup("00112233445566778899aabbccddeeff");
     start->swept_sessions = g_strsplit("aaaa0000 bbbb1111", " ", -1);
+    start->max_duration_s = 28800;
+    start->idle_timeout_s = 1800;
+    start->certificate =
+        (VmcRecordCertificate){g_strdup("alice@laptop key"), g_strdup("18446744073709551615"),
+                               g_strdup("SHA256:pTzeeuvLQQMkftDQPn2x8v24SxwE8B8RvFzzqCzT//0"),
+                               G_GINT64_CONSTANT(1796083200) * G_USEC_PER_SEC,
+                               G_GINT64_CONSTANT(1798761599) * G_USEC_PER_SEC};
+    start->key_expires = G_GINT64_CONSTANT(1893542400) * G_USEC_PER_SEC;
     assert_golden(&fields, GOLDEN_START);
 }
 

@@ -31,7 +31,8 @@ golden_on_this_host(const char *golden)
                            at + strlen(GOLDEN_HOST_MEMBER));
 }
 
-/* sound asked for, the sandbox on, a takeover, a stale and two swept sessions */
+/* sound asked for, the sandbox on, a takeover, a stale and two swept
+ * sessions, both limits, a certificate */
 #define GOLDEN_START                                                                               \
     "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:00:04.500Z\","                          \
     "\"host\":\"kvm1\","                                                                           \
@@ -47,7 +48,11 @@ golden_on_this_host(const char *golden)
     "\"mount-ns\",\"seccomp\",\"landlock-abi-4\"],"                                                \
     "\"takeover_of\":\"fedcba9876543210fedcba9876543210\","                                        \
     "\"stale_session\":\"00112233445566778899aabbccddeeff\",\"swept_sessions\":[\"aaaa0000\","     \
-    "\"bbbb1111\"]}"
+    "\"bbbb1111\"],\"max_duration_s\":28800,\"idle_timeout_s\":1800,"                              \
+    "\"certificate\":{\"serial\":\"18446744073709551615\",\"key_id\":\"alice@laptop key\","        \
+    "\"valid_before\":\"2026-12-31T23:59:59.000Z\","                                               \
+    "\"ca\":\"SHA256:pTzeeuvLQQMkftDQPn2x8v24SxwE8B8RvFzzqCzT//0\","                               \
+    "\"valid_after\":\"2026-12-01T00:00:00.000Z\"},\"key_expires\":\"2030-01-02T00:00:00.000Z\"}"
 
 /* every field at once (the gateway writes viewer_exit or viewer_signal) */
 #define GOLDEN_END                                                                                 \

@@ -398,6 +398,30 @@ test_forward(Fixture *f, gconstpointer data)
     g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), <=, 2 * VMC_RELAY_BUFFER_SIZE);
 }
 
+/* The last byte to the VM per channel type: 0 until a client sent one on
+ * that type; other channels' traffic does not move it. */
+static void
+test_last_to_vm(Fixture *f, gconstpointer data)
+{
+    Exchange display_x = {.type = VMC_SPICE_CHANNEL_DISPLAY, .up_bytes = 5, .down_bytes = 3000};
+    Exchange inputs_x = {.type = VMC_SPICE_CHANNEL_INPUTS, .up_bytes = 10, .down_bytes = 10};
+
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_INPUTS), ==, 0);
+    gint64 before_display = g_get_monotonic_time();
+    run_exchange(f, &display_x);
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_INPUTS), ==, 0);
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_DISPLAY), >=,
+                    before_display);
+    gint64 before_inputs = g_get_monotonic_time();
+    run_exchange(f, &inputs_x);
+    gint64 inputs = vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_INPUTS);
+    g_assert_cmpint(inputs, >=, before_inputs);
+    g_assert_cmpint(inputs, <=, g_get_monotonic_time());
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_DISPLAY), <,
+                    before_inputs);
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_MAX + 1), ==, 0);
+}
+
 /* Connect, send `bytes`, expect the relay to hang up without a word. */
 static void
 expect_refused_full(Fixture *f, const guint8 *bytes, gsize length, gboolean hang_up,
@@ -1545,6 +1569,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
     ADD("/spice/relay/forward", test_forward);
+    ADD("/spice/relay/last-to-vm", test_last_to_vm);
     ADD("/spice/relay/bad-headers", test_bad_headers);
     ADD("/spice/relay/link-deadline", test_link_deadline);
     ADD("/spice/relay/wrong-pid", test_wrong_pid);
