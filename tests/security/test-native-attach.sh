@@ -217,7 +217,10 @@ try:
 except OSError as e:  # refused before the message: the connection is closed at once
     print("n(closed before the message: %s)" % e.strerror)
     sys.exit(0)
-print(s.recv(256).decode(errors="replace"))
+try:
+    print(s.recv(256).decode(errors="replace"))
+except OSError as e:  # refused as the message arrived: closed with it unread (ECONNRESET)
+    print("n(closed at the message: %s)" % e.strerror)
 PYEOF
 GW_PID=$(pgrep -u "$ACCOUNT" -f "^$GW " | head -n 1)
 for c in no-fds one-fd three-fds wrong-connection garbage; do
