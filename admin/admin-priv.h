@@ -1,8 +1,9 @@
 /* admin-priv.h — vmconsole-admin's parts: pure helpers (tables, name sets, the
  * access matrix rows) and the commands built on them.
  *
- * The pure parts (admin-table.c, access-matrix.c) are a static library of
- * their own that the unit tests link alone; access.c and main.c do the I/O.
+ * The pure parts (admin-table.c, access-matrix.c, …) are in the module's
+ * static library, vmcadmin, that the unit tests link; access.c and main.c
+ * do the I/O.
  */
 #pragma once
 
@@ -122,7 +123,7 @@ void vmc_admin_json_add_rate(JsonBuilder *builder, const char *member, double va
  * not take (vmc_admin_args_only()). Strings are the admin's argv. */
 typedef struct {
     char *config_path; /* -c, --config FILE (NULL: VMC_DEFAULT_CONFIG) */
-    char *log_path;    /* --log FILE: overrides the config's log */
+    char **log_paths;  /* --log FILE|PATTERN, repeatable: override the config's log */
     char **identities; /* -i, --identity NAME, repeatable */
     char **vms;        /* --vm NAME, repeatable */
     gboolean json;     /* --json */
@@ -135,6 +136,7 @@ typedef struct {
     gboolean audio;    /* authorize --audio */
     char *audio_port;  /* authorize --audio-port PORT (a fixed port instead of localhost:*) */
     char *from;        /* authorize --from CIDR[,CIDR...] */
+    char *principal;   /* authorize --principal NAME: a principals file line */
     char *expires;     /* authorize --expires DATE */
     gboolean no_probe; /* check --no-probe: do not connect to the VMs' Spice servers */
     char *sshd_config; /* check --sshd-config FILE: sshd -T -f FILE (default: sshd's own) */
@@ -153,7 +155,8 @@ typedef enum {
     VMC_ADMIN_OPT_BY = 1 << 4,
     VMC_ADMIN_OPT_SINCE_UNTIL = 1 << 5,
     VMC_ADMIN_OPT_OUTPUT = 1 << 6,
-    VMC_ADMIN_OPT_AUTHORIZE = 1 << 7, /* --append --audio --audio-port --from --expires */
+    VMC_ADMIN_OPT_AUTHORIZE = 1 << 7, /* --append --audio --audio-port --from --expires
+                                       * --principal */
     VMC_ADMIN_OPT_LOG = 1 << 8,
     VMC_ADMIN_OPT_NO_PROBE = 1 << 9,
     VMC_ADMIN_OPT_SSHD_CONFIG = 1 << 10,
@@ -168,8 +171,13 @@ gboolean vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guin
  * error once (escaped) and return NULL. */
 VmcConfig *vmc_admin_load_config(const VmcAdminArgs *args);
 
-/* The session log to read: --log, else the config's log. */
+/* The session log: the first --log, else the config's log (check). */
 const char *vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config);
+
+/* The logs the audit commands read (vmc_audit_logs_open()): every --log,
+ * else the config's log alone. Points into args or config. */
+const char *const *vmc_admin_log_patterns(const VmcAdminArgs *args, const VmcConfig *config,
+                                          const char *ret_one[2]);
 
 /* One line on stderr, "vmconsole-admin: " and the message through
  * vmc_print_escaped() (every %s escaped and capped): text from logs, NSS
@@ -229,7 +237,10 @@ typedef struct {
     char *type;         /* a known key type, e.g. "ssh-ed25519" */
     char *blob;         /* base64, checked: it decodes and names `type` */
     char *comment;      /* or NULL */
+    char *principal;    /* an AuthorizedPrincipalsFile line's (type and blob NULL) */
 } VmcAuthKey;
+
+#define VMC_AUTHKEYS_PRINCIPAL_MAX 256 /* bytes of a certificate principal */
 
 /* TRUE for a line with nothing to parse: empty, blanks, or a # comment. */
 gboolean vmc_authkey_line_is_blank(const char *line);
@@ -241,6 +252,16 @@ gboolean vmc_authkey_line_is_blank(const char *line);
 VmcAuthKey *vmc_authkey_parse(const char *line, GError **error);
 void vmc_authkey_free(VmcAuthKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAuthKey, vmc_authkey_free)
+
+/* Parse one AuthorizedPrincipalsFile line as sshd does: [OPTIONS] PRINCIPAL,
+ * the principal after the last blank, the options (as above) before it. A
+ * principal is 1 to VMC_AUTHKEYS_PRINCIPAL_MAX printable ASCII bytes. NULL
+ * with VMC_ADMIN_ERROR_INVALID otherwise. */
+VmcAuthKey *vmc_authkey_parse_principal(const char *line, GError **error);
+
+/* TRUE for a principal authorize writes: [A-Za-z0-9_@.+=:-], at most
+ * VMC_AUTHKEYS_PRINCIPAL_MAX bytes, not starting with '-'. */
+gboolean vmc_authkey_principal_is_valid(const char *principal);
 
 /* The option called name (case-insensitive), or NULL. */
 const VmcAuthKeyOption *vmc_authkey_find_option(const VmcAuthKey *key, const char *name);
@@ -275,10 +296,14 @@ typedef struct {
 } VmcAuthorizeSpec;
 
 /* The locked-down authorized_keys line for key, without its old options:
- * restrict,command="GATEWAY --identity NAME",X11-forwarding[,port-forwarding,
+ * restrict,command="GATEWAY --identity NAME[ --expires EXPIRY]",X11-forwarding[,port-forwarding,
  * permitlisten="localhost:PORT|*"][,from="..."][,expiry-time="..."] TYPE BLOB
  * [COMMENT] (the comment only when printable ASCII). No newline. */
 char *vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key);
+
+/* The same options for an AuthorizedPrincipalsFile line: a certificate
+ * naming principal (valid) opens consoles as spec's identity. No newline. */
+char *vmc_authkey_format_principal_line(const VmcAuthorizeSpec *spec, const char *principal);
 
 /* ---- findings of `check` (check-findings.c, pure) ---- */
 
@@ -312,6 +337,14 @@ void vmc_admin_keys_review(const char *text, gsize length, const char *where,
 /* The line number (1-based) of the first line of text whose key blob is
  * blob, or 0. Lines that do not parse are skipped. */
 guint vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob);
+
+/* The same review of an AuthorizedPrincipalsFile (each line [OPTIONS]
+ * PRINCIPAL; a principal listed twice instead of a key), and the line of a
+ * principal in one (0: none). */
+void vmc_admin_principals_review(const char *text, gsize length, const char *where,
+                                 VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
+                                 GPtrArray *findings);
+guint vmc_admin_principals_find(const char *text, gsize length, const char *principal);
 
 /* ---- the effective sshd config (sshd-config.c, pure) ---- */
 
@@ -401,11 +434,12 @@ typedef enum {
     VMC_REPORT_BY_VM,
     VMC_REPORT_BY_DAY,   /* local date the session started (YYYY-MM-DD) */
     VMC_REPORT_BY_MONTH, /* local month the session started (YYYY-MM) */
+    VMC_REPORT_BY_HOST,  /* the records' "host" ("" in records older than it) */
     VMC_REPORT_BY_MODE,  /* the start record's "mode" ("x11" without one; denials too) */
 } VmcReportBy;
 
 #define VMC_REPORT_MODE_DEFAULT "x11" /* the mode of a start record without one */
-/* "identity", "vm", "day", "month", "mode" (NULL: identity); FALSE for anything else. */
+/* "identity", "vm", "day", "month", "host", "mode" (NULL: identity); FALSE for anything else. */
 gboolean vmc_report_by_parse(const char *text, VmcReportBy *ret_by);
 
 /* What goes into a report. A session counts when its start time is in
@@ -421,7 +455,9 @@ typedef struct {
 } VmcReportQuery;
 
 /* One row (or the total). Sessions = ended + open (live or unterminated);
- * seconds and bytes (Spice's) add up ended sessions; rate_peak: NAN when
+ * seconds and bytes (Spice's) add up ended sessions, length_us their exact
+ * lengths (the mean rate is vmc_log_mean_rate(bytes, length_us), the one
+ * definition show uses for one session); rate_peak: NAN when
  * none. x11_bytes and audio_bytes add up the ended sessions' streams of that
  * name (both ways; saturating at G_MAXINT64), -1 when no ended session of
  * the row recorded one. sandbox_off counts the sessions (ended or open)
@@ -431,6 +467,7 @@ typedef struct {
     guint64 sessions;
     guint64 ended;
     gint64 seconds;
+    gint64 length_us; /* sum of vmc_log_session_length_us(): the mean rate's time */
     gint64 bytes;
     double rate_peak;
     gint64 rate_peak_time_us;
@@ -446,6 +483,7 @@ typedef struct {
  * unterminated (the gateway died). Strings as in the log (escape them). */
 typedef struct {
     char *session;
+    char *host; /* NULL in records older than "host" */
     char *identity;
     char *vm;
     gint64 start_us;
@@ -461,18 +499,19 @@ VmcReport *vmc_report_new(const VmcReportQuery *query);
 void vmc_report_add(VmcReport *report, const VmcLogEntry *entry);
 
 /* After the last record: classify the open sessions (is_live: held by a
- * console lock now; NULL: none is) and count them in their rows. */
-typedef gboolean (*VmcReportLiveFunc)(const char *session, gpointer user_data);
+ * console lock now; NULL: none is) and count them in their rows. A session
+ * is its host's and id's (the same id on two hosts: two sessions). */
+typedef gboolean (*VmcReportLiveFunc)(const char *host, const char *session, gpointer user_data);
 void vmc_report_finish(VmcReport *report, VmcReportLiveFunc is_live, gpointer user_data);
 
 /* After finish: rows (of VmcReportRow*) sorted by key, the total, the open
- * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED),
- * starts not tracked (open set full) and records not in a row (row cap). */
+ * sessions (of VmcReportOpen*, by start, at most VMC_REPORT_MAX_LISTED) and
+ * the starts not tracked (open set full). Records not in a row (row cap)
+ * are said in the table and the JSON. */
 const GPtrArray *vmc_report_get_rows(const VmcReport *report);
 const VmcReportRow *vmc_report_get_total(const VmcReport *report);
 const GPtrArray *vmc_report_get_open(const VmcReport *report);
 guint64 vmc_report_get_n_untracked(const VmcReport *report);
-guint64 vmc_report_get_n_unrowed(const VmcReport *report);
 
 void vmc_report_free(VmcReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcReport, vmc_report_free)

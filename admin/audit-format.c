@@ -90,11 +90,51 @@ add_sandbox_field(GString *out, const VmcAuditSession *s)
     add_field(out, "sandbox", value);
 }
 
+/* "max-duration 8h00m, idle-timeout 30m00s"; nothing without limits. */
+static void
+add_limits_field(GString *out, const VmcAuditSession *s)
+{
+    g_autoptr(GString) value = g_string_new(NULL);
+    if (s->max_duration_s >= 0) {
+        g_autofree char *max = vmc_format_duration(s->max_duration_s);
+        g_string_append_printf(value, "max-duration %s", max);
+    }
+    if (s->idle_timeout_s >= 0) {
+        g_autofree char *idle = vmc_format_duration(s->idle_timeout_s);
+        g_string_append_printf(value, "%sidle-timeout %s", value->len > 0 ? ", " : "", idle);
+    }
+    if (value->len > 0)
+        add_field(out, "limits", value->str);
+}
+
+/* The certificate the person logged in with, and a key's expiry-time. */
+static void
+add_access_fields(GString *out, const VmcAuditSession *s, GTimeZone *tz)
+{
+    g_autofree char *expires =
+        s->key_expires_us >= 0 ? vmc_audit_format_time(s->key_expires_us, tz) : NULL;
+    add_field(out, "key expires", expires);
+    if (s->cert_key_id == NULL && s->cert_serial == NULL && s->cert_ca == NULL &&
+        s->cert_valid_before_us < 0 && s->cert_valid_after_us < 0)
+        return;
+    g_autofree char *after = s->cert_valid_after_us >= 0
+                                 ? vmc_audit_format_time(s->cert_valid_after_us, tz)
+                                 : g_strdup("-");
+    g_autofree char *before = s->cert_valid_before_us >= 0
+                                  ? vmc_audit_format_time(s->cert_valid_before_us, tz)
+                                  : g_strdup("forever");
+    g_autofree char *value = g_strdup_printf(
+        "id \"%s\", serial %s, CA %s, valid %s to %s", s->cert_key_id ? s->cert_key_id : "-",
+        s->cert_serial ? s->cert_serial : "-", s->cert_ca ? s->cert_ca : "-", after, before);
+    add_field(out, "certificate", value);
+}
+
 static void
 add_identity_fields(GString *out, const VmcAuditSession *s)
 {
     add_field(out, "session", s->session);
     add_field(out, "state", vmc_audit_state_word(s->state));
+    add_field(out, "host", s->host);
     add_field(out, "vm", s->vm);
     add_field(out, "identity", s->identity);
     add_field(out, "account", s->account);
@@ -129,6 +169,8 @@ add_time_fields(GString *out, const VmcAuditSession *s, GTimeZone *tz)
     else if (s->viewer_exit >= 0)
         viewer = g_strdup_printf("exit %" G_GINT64_FORMAT, s->viewer_exit);
     add_field(out, "viewer", viewer);
+    add_limits_field(out, s);
+    add_access_fields(out, s, tz);
 }
 
 static void
@@ -251,6 +293,28 @@ vmc_audit_show_format(const VmcAuditSession *session, GTimeZone *tz, gboolean un
 }
 
 /* ---- JSON ---- */
+
+static void json_int(JsonBuilder *builder, const char *member, gint64 value);
+
+/* "certificate": {key_id, serial, ca, valid_after, valid_before}, or null. */
+static void
+json_certificate(JsonBuilder *builder, const VmcAuditSession *s)
+{
+    const VmcRecordNames *n = &vmc_record_names;
+    json_builder_set_member_name(builder, n->certificate);
+    if (s->cert_key_id == NULL && s->cert_serial == NULL && s->cert_ca == NULL &&
+        s->cert_valid_before_us < 0 && s->cert_valid_after_us < 0) {
+        json_builder_add_null_value(builder);
+        return;
+    }
+    json_builder_begin_object(builder);
+    vmc_admin_json_add_string(builder, n->key_id, s->cert_key_id);
+    vmc_admin_json_add_string(builder, n->serial, s->cert_serial);
+    vmc_admin_json_add_string(builder, n->ca, s->cert_ca);
+    vmc_admin_json_add_time(builder, n->valid_after, s->cert_valid_after_us);
+    vmc_admin_json_add_time(builder, n->valid_before, s->cert_valid_before_us);
+    json_builder_end_object(builder);
+}
 
 /* An integer member, null when negative (absent). */
 static void
@@ -399,6 +463,7 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
         {n->takeover_of, s->takeover_of},
         {n->taken_over_by, s->taken_over_by},
         {n->viewer_signal, s->viewer_signal},
+        {n->host, s->host},
     };
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         vmc_admin_json_add_string(builder, strings[i].name, strings[i].value);
@@ -412,6 +477,10 @@ vmc_audit_session_summary_node(const VmcAuditSession *s, gboolean with_series)
     json_int(builder, n->viewer_exit, s->viewer_exit);
     json_int(builder, n->rejected_connections, s->rejected);
     vmc_admin_json_add_string(builder, n->sandbox, s->sandbox);
+    json_int(builder, n->max_duration_s, s->max_duration_s);
+    json_int(builder, n->idle_timeout_s, s->idle_timeout_s);
+    vmc_admin_json_add_time(builder, n->key_expires, s->key_expires_us);
+    json_certificate(builder, s);
     json_int(builder, "start_line", s->start_line > 0 ? (gint64)s->start_line : -1);
     json_int(builder, "end_line", s->end_line > 0 ? (gint64)s->end_line : -1);
     if (with_series) {

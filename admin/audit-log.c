@@ -31,7 +31,8 @@ vmc_audit_report_damaged(const VmcLogReader *reader, const char *log_path)
     g_string_free(numbers, TRUE);
 }
 
-/* Mark sessions without an end LIVE when a held console lock names them. */
+/* Mark sessions without an end LIVE when a held console lock names them
+ * (sessions of this host: the locks are this host's). */
 static void
 mark_live(GPtrArray *sessions, const char *run_dir)
 {
@@ -39,7 +40,7 @@ mark_live(GPtrArray *sessions, const char *run_dir)
     g_autoptr(GPtrArray) held = vmc_console_locks_held(run_dir, &vms, NULL);
     for (guint i = 0; i < sessions->len; i++) {
         VmcAuditSession *s = sessions->pdata[i];
-        if (s->end_line != 0)
+        if (s->end_line != 0 || !vmc_audit_host_is_here(s->host))
             continue;
         for (guint l = 0; l < held->len; l++) {
             const VmcLockInfo *info = held->pdata[l];
@@ -50,7 +51,7 @@ mark_live(GPtrArray *sessions, const char *run_dir)
 }
 
 typedef struct {
-    GHashTable *by_id; /* id -> VmcAuditSession* (owned by list) */
+    GHashTable *by_key; /* vmc_audit_session_key() -> VmcAuditSession* (owned by list) */
     GPtrArray *list;
     guint max;
     gboolean more;
@@ -61,7 +62,8 @@ collect_entry(Collection *c, const VmcLogEntry *entry)
 {
     if (entry->session == NULL || strlen(entry->session) > VMC_AUDIT_ID_MAX)
         return;
-    VmcAuditSession *session = g_hash_table_lookup(c->by_id, entry->session);
+    g_autofree char *key = vmc_audit_session_key(entry->host, entry->session);
+    VmcAuditSession *session = g_hash_table_lookup(c->by_key, key);
     if (session == NULL) {
         if (c->list->len >= c->max) {
             c->more = TRUE;
@@ -69,37 +71,32 @@ collect_entry(Collection *c, const VmcLogEntry *entry)
         }
         session = vmc_audit_session_new(entry->session);
         g_ptr_array_add(c->list, session);
-        g_hash_table_insert(c->by_id, session->session, session);
+        g_hash_table_insert(c->by_key, g_steal_pointer(&key), session);
     }
     vmc_audit_session_add_line(session, entry->line, entry->line_length, entry->line_number);
 }
 
 GPtrArray *
-vmc_audit_collect(const char *log_path, const char *run_dir, VmcAuditFilterFunc filter,
+vmc_audit_collect(const char *const *patterns, const char *run_dir, VmcAuditFilterFunc filter,
                   gpointer user_data, guint max, gboolean *ret_more)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VmcLogReader) reader = vmc_log_reader_open(log_path, &error);
-    if (reader == NULL) {
-        vmc_admin_complain("%s", error->message);
+    g_autoptr(VmcAuditLogs) logs = vmc_audit_logs_open(patterns);
+    if (logs == NULL)
         return NULL;
-    }
     Collection c = {
-        .by_id = g_hash_table_new(g_str_hash, g_str_equal),
+        .by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
         .list = g_ptr_array_new_with_free_func((GDestroyNotify)vmc_audit_session_free),
         .max = max,
     };
     const VmcLogEntry *entry;
-    while ((entry = vmc_log_reader_next(reader, &error)) != NULL) {
+    while ((entry = vmc_audit_logs_next(logs)) != NULL) {
         if (entry->event == VMC_LOG_EVENT_DENIED || entry->event == VMC_LOG_EVENT_DENIED_SUMMARY)
             continue;
         if (filter == NULL || filter(entry, user_data))
             collect_entry(&c, entry);
     }
-    g_hash_table_unref(c.by_id);
-    vmc_audit_report_damaged(reader, log_path);
-    if (error != NULL) {
-        vmc_admin_complain("%s", error->message);
+    g_hash_table_unref(c.by_key);
+    if (vmc_audit_logs_failed(logs)) {
         g_ptr_array_unref(c.list);
         return NULL;
     }
@@ -137,21 +134,22 @@ complain_ambiguous(const char *query, const GPtrArray *sessions, gboolean more)
     for (guint i = 0; i < sessions->len && i < VMC_AUDIT_MATCHES_LISTED; i++) {
         const VmcAuditSession *s = sessions->pdata[i];
         g_autofree char *start = vmc_audit_format_time(s->start_us, tz);
-        vmc_print_escaped(stderr, "  %s  %s  %s  %s\n", s->session, s->vm ? s->vm : "-",
-                          s->identity ? s->identity : "-", start);
+        vmc_print_escaped(stderr, "  %s  %s  %s  %s  %s\n", s->session, s->host ? s->host : "-",
+                          s->vm ? s->vm : "-", s->identity ? s->identity : "-", start);
     }
 }
 
 VmcAuditSession *
-vmc_audit_find_session(const char *log_path, const char *run_dir, const char *query)
+vmc_audit_find_session(const char *const *patterns, const char *run_dir, const char *query)
 {
     gboolean more = FALSE;
     g_autoptr(GPtrArray) sessions = vmc_audit_collect(
-        log_path, run_dir, matches_query, (gpointer)query, VMC_AUDIT_MAX_MATCHES, &more);
+        patterns, run_dir, matches_query, (gpointer)query, VMC_AUDIT_MAX_MATCHES, &more);
     if (sessions == NULL)
         return NULL;
     if (sessions->len == 0) {
-        vmc_admin_complain("no session '%s' in %s (see `vmconsole-admin report`)", query, log_path);
+        g_autofree char *where = g_strjoinv(", ", (char **)patterns);
+        vmc_admin_complain("no session '%s' in %s (see `vmconsole-admin report`)", query, where);
         return NULL;
     }
     if (sessions->len > 1) {

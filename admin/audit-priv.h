@@ -2,8 +2,8 @@
  * sessions rebuilt from log records, their text and JSON for people and
  * machines, the terminal sparkline, and the plot's maths (scales, ticks,
  * downsampling). audit-session.c, audit-format.c, sparkline.c and
- * plot-scale.c are a static library the unit tests and the fuzz target link
- * alone; sessions.c, show.c, plot.c (log, locks, files) and plot-draw.c
+ * plot-scale.c are in vmcadmin, the library the unit tests and the fuzz
+ * target link; sessions.c, show.c, plot.c (log, locks, files) and plot-draw.c
  * (cairo) do the I/O.
  */
 #pragma once
@@ -16,19 +16,21 @@
 
 G_BEGIN_DECLS
 
-#define VMC_AUDIT_MAX_CHANNELS 32         /* channels of one record kept (more: ignored) */
-#define VMC_AUDIT_MAX_STREAMS 8           /* streams of one record kept (the gateway: <= 2) */
-#define VMC_AUDIT_MAX_PROTECTIONS 32      /* sandbox protections of a start record kept */
-#define VMC_AUDIT_MAX_SAMPLES (64 * 1024) /* samples of one series kept (the gateway: <= 900) */
-#define VMC_AUDIT_MAX_STEP_S (24 * 3600)  /* a larger series step_s is not believed */
-#define VMC_AUDIT_ID_MAX 64               /* bytes of a session id taken from a record */
-#define VMC_AUDIT_PREFIX_MIN 4            /* hex digits of a session prefix, at least */
-#define VMC_AUDIT_MAX_MATCHES 1000        /* sessions one `show` query may match */
-#define VMC_AUDIT_MAX_OPEN 10000          /* starts without an end remembered while reading */
-#define VMC_AUDIT_PLOT_MAX_SESSIONS 2000  /* sessions on one plot */
-#define VMC_AUDIT_SPARKLINE_WIDTH 60      /* columns of `show`'s sparkline */
-#define VMC_AUDIT_VALUE_MAX 300           /* bytes of an escaped value in `show` */
-#define VMC_AUDIT_CELL_MAX 200            /* bytes of an escaped CSV or title field */
+#define VMC_AUDIT_MAX_CHANNELS 32             /* channels of one record kept (more: ignored) */
+#define VMC_AUDIT_MAX_STREAMS 8               /* streams of one record kept (the gateway: <= 2) */
+#define VMC_AUDIT_MAX_PROTECTIONS 32          /* sandbox protections of a start record kept */
+#define VMC_AUDIT_MAX_SAMPLES (64 * 1024)     /* samples of one series kept (the gateway: <= 900) */
+#define VMC_AUDIT_MAX_STEP_S (24 * 3600)      /* a larger series step_s is not believed */
+#define VMC_AUDIT_ID_MAX 64                   /* bytes of a session id taken from a record */
+#define VMC_AUDIT_PREFIX_MIN 4                /* hex digits of a session prefix, at least */
+#define VMC_AUDIT_MAX_MATCHES 1000            /* sessions one `show` query may match */
+#define VMC_AUDIT_MAX_OPEN 10000              /* starts without an end remembered while reading */
+#define VMC_AUDIT_MAX_LOGS 1000               /* log files one command reads (--log, patterns) */
+#define VMC_AUDIT_MAX_DEDUP (4 * 1024 * 1024) /* records whose keys are kept to find duplicates */
+#define VMC_AUDIT_PLOT_MAX_SESSIONS 2000      /* sessions on one plot */
+#define VMC_AUDIT_SPARKLINE_WIDTH 60          /* columns of `show`'s sparkline */
+#define VMC_AUDIT_VALUE_MAX 300               /* bytes of an escaped value in `show` */
+#define VMC_AUDIT_CELL_MAX 200                /* bytes of an escaped CSV or title field */
 
 /* ---- a session from its records (audit-session.c) ---- */
 
@@ -67,13 +69,15 @@ typedef struct {
     char *session;
     char *identity, *account, *key, *key_type, *client, *vm, *socket, *mode, *audio;
     char *reason, *reason_text, *taken_over_by, *takeover_of, *viewer_signal;
+    char *host;      /* the records' "host"; NULL in records older than it */
     gint64 start_us; /* the start record's time, else the end's "start" */
     gint64 end_us;   /* the end record's time */
     gint64 duration_s;
     gint64 bytes_total;
     gint64 viewer_exit;
     gint64 rejected;
-    double rate_mean, rate_peak;
+    double rate_mean; /* vmc_log_mean_rate() of the end record, as report has it */
+    double rate_peak;
     gint64 rate_peak_time_us;
     gint64 step_s;       /* of the series; 0: none */
     GArray *total;       /* of double, bytes per step, or NULL */
@@ -81,7 +85,12 @@ typedef struct {
     GPtrArray *streams;  /* of VmcAuditStream*, in record order (none in older records) */
     char *sandbox;       /* the start record's "on" / "off"; NULL in older records */
     GStrv protections;   /* the start record's, or NULL (at most VMC_AUDIT_MAX_PROTECTIONS) */
-    guint64 start_line;  /* line numbers in the log (0: no such record) */
+    /* The ends by policy (start record): the limits, the key's expiry-time,
+     * the certificate's fields (strings NULL, numbers -1 when absent). */
+    gint64 max_duration_s, idle_timeout_s, key_expires_us;
+    char *cert_key_id, *cert_serial, *cert_ca;
+    gint64 cert_valid_after_us, cert_valid_before_us;
+    guint64 start_line; /* line numbers in the log (0: no such record) */
     guint64 end_line;
     VmcAuditState state; /* ENDED when end_line; else set by the caller (locks) */
 } VmcAuditSession;
@@ -102,6 +111,21 @@ char *vmc_audit_line_session_id(const char *line, gsize length);
  * The fuzz target's entry point. */
 gboolean vmc_audit_session_add_line(VmcAuditSession *session, const char *line, gsize length,
                                     guint64 line_number);
+
+/* Pure: the key a record is known by across logs: a 64-bit digest
+ * (SHA-256) of its host, session, event, time, identity and client. Two
+ * copies of one record have the same key; two records differ in it but
+ * for a 2^-64 chance. */
+guint64 vmc_audit_entry_key(const VmcLogEntry *entry);
+
+/* Pure: a session's key in logs of several hosts ("HOST\x1fID"; an older
+ * record without a host: "\x1fID"), newly allocated: a session id is
+ * unique per host. */
+char *vmc_audit_session_key(const char *host, const char *session);
+
+/* Pure: TRUE when records of host were written here (or name no host, as
+ * older ones): only then can a console lock here say a session is live. */
+gboolean vmc_audit_host_is_here(const char *host);
 
 /* TRUE for a `show` query: VMC_AUDIT_PREFIX_MIN to VMC_AUDIT_ID_MAX hex digits. */
 gboolean vmc_audit_query_is_valid(const char *query);
@@ -240,25 +264,63 @@ gboolean vmc_plot_format_from_name(const char *path, VmcPlotFormat *ret_format);
 gboolean vmc_plot_draw(const VmcPlotData *data, const char *title, const char *subtitle,
                        GTimeZone *tz, VmcPlotFormat format, int fd, GError **error);
 
+/* ---- the logs to read (audit-logs.c, I/O) ----
+ *
+ * Every --log of the command line, else the config's log: a path, or a
+ * pattern with '*' and '?' in its file name, expanded here (no shell) to the
+ * regular files that match, sorted (an inode named twice is read once; at
+ * most VMC_AUDIT_MAX_LOGS files). gzip'd files are read inflated (the
+ * reader). With several files, they are read from the one whose first
+ * record is oldest (a rotated set: log.2.gz, log.1, log), and a record
+ * found in more than one of them (same vmc_audit_entry_key()) is given
+ * once, at its first file (the keys of at most VMC_AUDIT_MAX_DEDUP records
+ * are kept). Damaged lines are said on stderr per file as they are met. */
+typedef struct _VmcAuditLogs VmcAuditLogs;
+
+/* NULL, after saying why on stderr, when a path cannot be read or a pattern
+ * matches nothing. */
+VmcAuditLogs *vmc_audit_logs_open(const char *const *patterns);
+
+/* The next record of the logs; NULL at the end (then the duplicates skipped
+ * are said on stderr) or when a log could not be read (said;
+ * vmc_audit_logs_failed()). Valid until the next call. */
+const VmcLogEntry *vmc_audit_logs_next(VmcAuditLogs *logs);
+gboolean vmc_audit_logs_failed(const VmcAuditLogs *logs);
+
+/* The file being read (or the last one), for messages. */
+const char *vmc_audit_logs_path(const VmcAuditLogs *logs);
+guint vmc_audit_logs_get_n_files(const VmcAuditLogs *logs);
+/* Damaged lines of the files read so far, and their line numbers when
+ * there is one file (else empty: each file's are said on stderr). */
+guint64 vmc_audit_logs_get_n_damaged(const VmcAuditLogs *logs);
+const GArray *vmc_audit_logs_get_damaged_lines(const VmcAuditLogs *logs);
+guint64 vmc_audit_logs_get_n_duplicates(const VmcAuditLogs *logs);
+
+void vmc_audit_logs_free(VmcAuditLogs *logs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAuditLogs, vmc_audit_logs_free)
+
 /* ---- reading the log for the audit commands (audit-log.c, I/O) ---- */
 
 /* Which records a collection keeps: return TRUE for an entry (a start or end
  * record) whose session belongs in it. */
 typedef gboolean (*VmcAuditFilterFunc)(const VmcLogEntry *entry, gpointer user_data);
 
-/* The sessions of log_path (of VmcAuditSession*, by first record) whose
- * records filter accepts (NULL: all), at most max; *ret_more is set when
- * more matched. Sessions without an end are LIVE when a console lock in
- * run_dir names them, else UNTERMINATED. Damaged lines are reported on
- * stderr (count and line numbers). NULL, after saying why on stderr, when
- * the log cannot be read. */
-GPtrArray *vmc_audit_collect(const char *log_path, const char *run_dir, VmcAuditFilterFunc filter,
-                             gpointer user_data, guint max, gboolean *ret_more);
+/* The sessions of the logs (patterns: see vmc_audit_logs_open(); of
+ * VmcAuditSession*, by first record; a session is its host's and id's)
+ * whose records filter accepts (NULL: all), at most max; *ret_more is set
+ * when more matched. Sessions without an end are LIVE when a console lock
+ * in run_dir names them (records of this host only), else UNTERMINATED.
+ * Damaged lines are reported on stderr (count and line numbers). NULL,
+ * after saying why on stderr, when a log cannot be read. */
+GPtrArray *vmc_audit_collect(const char *const *patterns, const char *run_dir,
+                             VmcAuditFilterFunc filter, gpointer user_data, guint max,
+                             gboolean *ret_more);
 
-/* The one session of log_path whose id is query or starts with it; NULL
+/* The one session of the logs whose id is query or starts with it; NULL
  * after saying on stderr that there is none, or listing the ids when there
- * are several. query: vmc_audit_query_is_valid(). */
-VmcAuditSession *vmc_audit_find_session(const char *log_path, const char *run_dir,
+ * are several (the same id on two hosts too). query:
+ * vmc_audit_query_is_valid(). */
+VmcAuditSession *vmc_audit_find_session(const char *const *patterns, const char *run_dir,
                                         const char *query);
 
 /* On stderr: "LOG: skipped N damaged line(s) ... at line 3, 17, ..." (none: nothing). */

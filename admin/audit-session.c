@@ -42,6 +42,8 @@ vmc_audit_session_new(const char *id)
     session->duration_s = session->bytes_total = session->viewer_exit = session->rejected = -1;
     session->rate_mean = session->rate_peak = NAN;
     session->rate_peak_time_us = -1;
+    session->max_duration_s = session->idle_timeout_s = session->key_expires_us = -1;
+    session->cert_valid_after_us = session->cert_valid_before_us = -1;
     session->channels = g_ptr_array_new_with_free_func((GDestroyNotify)audit_channel_free);
     session->streams = g_ptr_array_new_with_free_func((GDestroyNotify)audit_stream_free);
     session->state = VMC_AUDIT_STATE_UNTERMINATED;
@@ -53,22 +55,16 @@ vmc_audit_session_free(VmcAuditSession *session)
 {
     if (session == NULL)
         return;
-    char **strings[] = {&session->session,
-                        &session->identity,
-                        &session->account,
-                        &session->key,
-                        &session->key_type,
-                        &session->client,
-                        &session->vm,
-                        &session->socket,
-                        &session->mode,
-                        &session->audio,
-                        &session->reason,
-                        &session->reason_text,
-                        &session->taken_over_by,
-                        &session->takeover_of,
-                        &session->viewer_signal,
-                        &session->sandbox};
+    char **strings[] = {&session->session,     &session->identity,
+                        &session->account,     &session->key,
+                        &session->key_type,    &session->client,
+                        &session->vm,          &session->host,
+                        &session->socket,      &session->mode,
+                        &session->audio,       &session->reason,
+                        &session->reason_text, &session->taken_over_by,
+                        &session->takeover_of, &session->viewer_signal,
+                        &session->sandbox,     &session->cert_key_id,
+                        &session->cert_serial, &session->cert_ca};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_free(*strings[i]);
     g_clear_pointer(&session->total, g_array_unref);
@@ -153,11 +149,20 @@ static void
 take_start(VmcAuditSession *session, const VmcRecordStart *start)
 {
     take_common(session, &start->who, &start->sound);
+    take_string(&session->host, start->host);
     take_string(&session->key_type, start->key_type);
     take_string(&session->socket, start->socket);
     take_string(&session->mode, start->mode);
     take_string(&session->takeover_of, start->takeover_of);
     take_string(&session->sandbox, start->sandbox);
+    take_number(&session->max_duration_s, start->max_duration_s);
+    take_number(&session->idle_timeout_s, start->idle_timeout_s);
+    take_number(&session->key_expires_us, start->key_expires);
+    take_string(&session->cert_key_id, start->certificate.key_id);
+    take_string(&session->cert_serial, start->certificate.serial);
+    take_string(&session->cert_ca, start->certificate.ca);
+    take_number(&session->cert_valid_after_us, start->certificate.valid_after);
+    take_number(&session->cert_valid_before_us, start->certificate.valid_before);
     if (start->protections == NULL)
         return;
     g_strfreev(session->protections);
@@ -313,6 +318,7 @@ static void
 take_end(VmcAuditSession *session, const VmcRecordEnd *end)
 {
     take_common(session, &end->who, &end->sound);
+    take_string(&session->host, end->host);
     take_string(&session->reason, end->reason);
     take_string(&session->reason_text, end->reason_text);
     take_string(&session->taken_over_by, end->taken_over_by);
@@ -321,7 +327,9 @@ take_end(VmcAuditSession *session, const VmcRecordEnd *end)
     take_number(&session->bytes_total, end->bytes_total);
     take_number(&session->viewer_exit, end->viewer_exit);
     take_number(&session->rejected, end->rejected_connections);
-    take_rate(&session->rate_mean, end->rate_mean);
+    /* the one mean rate (report's too), not the gateway's own "rate_mean" */
+    session->rate_mean = vmc_log_mean_rate(
+        end->bytes_total, vmc_log_session_length_us(end->start, end->time, end->duration_s));
     take_rate(&session->rate_peak, end->rate_peak);
     take_number(&session->rate_peak_time_us, end->rate_peak_time);
     take_channels(session, end->channels);
@@ -371,4 +379,41 @@ vmc_audit_id_matches(const char *id, const char *query)
     g_return_val_if_fail(id != NULL && query != NULL, FALSE);
     gsize length = strlen(query);
     return strlen(id) >= length && g_ascii_strncasecmp(id, query, length) == 0;
+}
+
+guint64
+vmc_audit_entry_key(const VmcLogEntry *entry)
+{
+    g_return_val_if_fail(entry != NULL, 0);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    const char *parts[] = {entry->host, entry->session, vmc_record_event_name(entry->event),
+                           entry->identity, entry->client};
+    for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
+        /* each part with its length first: no two lists of parts run together alike */
+        gsize length = parts[i] != NULL ? strlen(parts[i]) + 1 : 0;
+        guint64 le = GUINT64_TO_LE((guint64)length);
+        g_checksum_update(sum, (const guchar *)&le, sizeof le);
+        if (parts[i] != NULL)
+            g_checksum_update(sum, (const guchar *)parts[i], (gssize)length);
+    }
+    guint64 time = GUINT64_TO_LE((guint64)entry->time_us);
+    g_checksum_update(sum, (const guchar *)&time, sizeof time);
+    guint8 digest[32];
+    gsize digest_length = sizeof digest;
+    g_checksum_get_digest(sum, digest, &digest_length);
+    guint64 key;
+    memcpy(&key, digest, sizeof key);
+    return key;
+}
+
+char *
+vmc_audit_session_key(const char *host, const char *session)
+{
+    return g_strconcat(host != NULL ? host : "", "\x1f", session != NULL ? session : "", NULL);
+}
+
+gboolean
+vmc_audit_host_is_here(const char *host)
+{
+    return host == NULL || g_strcmp0(host, vmc_record_host_name()) == 0;
 }

@@ -63,6 +63,7 @@ vmc_authkey_free(VmcAuthKey *key)
     g_free(key->type);
     g_free(key->blob);
     g_free(key->comment);
+    g_free(key->principal);
     g_free(key);
 }
 
@@ -234,6 +235,51 @@ vmc_authkey_parse(const char *line, GError **error)
     return g_steal_pointer(&key);
 }
 
+gboolean
+vmc_authkey_principal_is_valid(const char *principal)
+{
+    gsize length = strlen(principal);
+    return length > 0 && length <= VMC_AUTHKEYS_PRINCIPAL_MAX && principal[0] != '-' &&
+           strspn(principal, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                             "_@.+=:-") == length;
+}
+
+VmcAuthKey *
+vmc_authkey_parse_principal(const char *line, GError **error)
+{
+    g_return_val_if_fail(line != NULL, NULL);
+    if (!line_is_printable(line, error))
+        return NULL;
+    g_autoptr(VmcAuthKey) key = g_new0(VmcAuthKey, 1);
+    key->options = g_ptr_array_new_with_free_func((GDestroyNotify)option_free);
+    g_autofree char *copy = g_strstrip(g_strdup(line));
+    if (copy[0] == '\0' || copy[0] == '#') {
+        invalid(error, "no principal on the line");
+        return NULL;
+    }
+    /* sshd: the principal is after the last blank, the options before it */
+    char *last = MAX(strrchr(copy, ' '), strrchr(copy, '\t'));
+    const char *principal = last != NULL ? last + 1 : copy;
+    if (last != NULL) {
+        *last = '\0';
+        g_strchomp(copy);
+        g_autofree char *options = g_strconcat(copy, " ", NULL);
+        const char *p = options;
+        if (!parse_options(&p, key->options, error))
+            return NULL;
+        if (*(p + strspn(p, " \t")) != '\0') {
+            invalid(error, "more than one word after the options (OPTIONS PRINCIPAL)");
+            return NULL;
+        }
+    }
+    if (strlen(principal) > VMC_AUTHKEYS_PRINCIPAL_MAX) {
+        invalid(error, "principal longer than %d bytes", VMC_AUTHKEYS_PRINCIPAL_MAX);
+        return NULL;
+    }
+    key->principal = g_strdup(principal);
+    return g_steal_pointer(&key);
+}
+
 const VmcAuthKeyOption *
 vmc_authkey_find_option(const VmcAuthKey *key, const char *name)
 {
@@ -258,8 +304,9 @@ vmc_authkey_identity_is_valid(const char *identity)
 }
 
 /* The gateway's argv as the key's command= gives it: TRUE when it is the
- * gateway with only --config FILE and --identity NAME (each at most once);
- * *ret_identity points into words (NULL without --identity). */
+ * gateway with only --config FILE, --identity NAME and --expires DIGITS
+ * (each at most once); *ret_identity points into words (NULL without
+ * --identity). */
 static gboolean
 split_gateway_command(char **words, const char **ret_identity)
 {
@@ -268,7 +315,7 @@ split_gateway_command(char **words, const char **ret_identity)
     if (n < 1 || !g_path_is_absolute(words[0]) ||
         strcmp(strrchr(words[0], '/') + 1, GATEWAY_BASENAME) != 0)
         return FALSE;
-    gboolean config = FALSE;
+    gboolean config = FALSE, expires = FALSE;
     for (guint i = 1; i < n; i += 2) {
         if (i + 1 >= n)
             return FALSE;
@@ -276,6 +323,9 @@ split_gateway_command(char **words, const char **ret_identity)
             *ret_identity = words[i + 1];
         else if (strcmp(words[i], "--config") == 0 && !config && g_path_is_absolute(words[i + 1]))
             config = TRUE;
+        else if (strcmp(words[i], "--expires") == 0 && !expires && words[i + 1][0] != '\0' &&
+                 strspn(words[i + 1], "0123456789") == strlen(words[i + 1]))
+            expires = TRUE;
         else
             return FALSE;
     }
@@ -392,6 +442,8 @@ comment_is_printable(const char *comment)
     return TRUE;
 }
 
+static void append_options(GString *line, const VmcAuthorizeSpec *spec);
+
 char *
 vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key)
 {
@@ -402,8 +454,37 @@ vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key)
                              strpbrk(spec->gateway_path, "\"\\ \t") == NULL,
                          NULL);
     GString *line = g_string_new(NULL);
-    g_string_append_printf(line, "restrict,command=\"%s --identity %s\",X11-forwarding",
-                           spec->gateway_path, spec->identity);
+    append_options(line, spec);
+    g_string_append_printf(line, " %s %s", key->type, key->blob);
+    if (key->comment != NULL && comment_is_printable(key->comment))
+        g_string_append_printf(line, " %s", key->comment);
+    return g_string_free(line, FALSE);
+}
+
+char *
+vmc_authkey_format_principal_line(const VmcAuthorizeSpec *spec, const char *principal)
+{
+    g_return_val_if_fail(spec != NULL && principal != NULL, NULL);
+    g_return_val_if_fail(vmc_authkey_identity_is_valid(spec->identity), NULL);
+    g_return_val_if_fail(vmc_authkey_principal_is_valid(principal), NULL);
+    g_return_val_if_fail(g_path_is_absolute(spec->gateway_path) &&
+                             strpbrk(spec->gateway_path, "\"\\ \t") == NULL,
+                         NULL);
+    GString *line = g_string_new(NULL);
+    append_options(line, spec);
+    g_string_append_printf(line, " %s", principal);
+    return g_string_free(line, FALSE);
+}
+
+/* restrict,command="GATEWAY --identity NAME",X11-forwarding and what spec adds */
+static void
+append_options(GString *line, const VmcAuthorizeSpec *spec)
+{
+    /* the expiry goes to the gateway too: sshd's only stops new logins */
+    g_string_append_printf(line, "restrict,command=\"%s --identity %s%s%s\",X11-forwarding",
+                           spec->gateway_path, spec->identity,
+                           spec->expiry != NULL ? " --expires " : "",
+                           spec->expiry != NULL ? spec->expiry : "");
     if (spec->audio && spec->audio_port == 0)
         g_string_append(line, ",port-forwarding,permitlisten=\"localhost:*\"");
     else if (spec->audio)
@@ -413,8 +494,4 @@ vmc_authkey_format_line(const VmcAuthorizeSpec *spec, const VmcAuthKey *key)
         g_string_append_printf(line, ",from=\"%s\"", spec->from);
     if (spec->expiry != NULL)
         g_string_append_printf(line, ",expiry-time=\"%s\"", spec->expiry);
-    g_string_append_printf(line, " %s %s", key->type, key->blob);
-    if (key->comment != NULL && comment_is_printable(key->comment))
-        g_string_append_printf(line, " %s", key->comment);
-    return g_string_free(line, FALSE);
 }

@@ -104,9 +104,11 @@ write_all(int fd, const char *data, gsize length, const char *path, GError **err
     return TRUE;
 }
 
-/* Append line to path unless the key is there already. One write(2). */
+/* Append line to path unless the key (or, with no key, the principal) is
+ * there already. One write(2). */
 static gboolean
-append_line(const char *path, const char *line, const VmcAuthKey *key, GError **error)
+append_line(const char *path, const char *line, const VmcAuthKey *key, const char *principal,
+            GError **error)
 {
     int fd = open_key_file(path, error);
     if (fd < 0)
@@ -114,11 +116,13 @@ append_line(const char *path, const char *line, const VmcAuthKey *key, GError **
     gsize length = 0;
     g_autofree char *text = vmc_file_read_fd(fd, path, VMC_AUTHKEYS_FILE_MAX, &length, error);
     gboolean ok = text != NULL;
-    guint dup = ok ? vmc_admin_keys_find_blob(text, length, key->blob) : 0;
+    guint dup = !ok                 ? 0
+                : principal != NULL ? vmc_admin_principals_find(text, length, principal)
+                                    : vmc_admin_keys_find_blob(text, length, key->blob);
     if (dup > 0) {
         g_set_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_DUPLICATE,
-                    "%s already holds this key (line %u); remove that line first to replace it",
-                    path, dup);
+                    "%s already holds this %s (line %u); remove that line first to replace it",
+                    path, principal != NULL ? "principal" : "key", dup);
         ok = FALSE;
     }
     if (ok) {
@@ -186,14 +190,48 @@ identity_allowed(const VmcConfig *config, const char *identity)
     return refusal == NULL;
 }
 
+/* The line to print: printable ASCII, whole; or append it. */
+static VmcAdminExit
+put_line(const VmcAdminArgs *args, const char *line, const VmcAuthKey *key)
+{
+    g_autoptr(GError) error = NULL;
+    if (args->append == NULL) {
+        vmc_print_escaped(stdout, "%.*s\n", VMC_AUTHKEYS_LINE_MAX, line);
+        return VMC_ADMIN_EXIT_OK;
+    }
+    if (!append_line(args->append, line, key, args->principal, &error)) {
+        vmc_admin_complain("%s", error->message);
+        return VMC_ADMIN_EXIT_ERROR;
+    }
+    vmc_print_escaped(stdout, "added to %s: %.*s\n", args->append, VMC_AUTHKEYS_LINE_MAX, line);
+    return VMC_ADMIN_EXIT_OK;
+}
+
+/* An AuthorizedPrincipalsFile line: certificates naming the principal open
+ * consoles as the identity (sshd's TrustedUserCAKeys decides which CA). */
+static VmcAdminExit
+authorize_principal(const VmcAdminArgs *args, const VmcAuthorizeSpec *spec, const char *expiry)
+{
+    warn_if_past(expiry);
+    g_autofree char *line = vmc_authkey_format_principal_line(spec, args->principal);
+    return put_line(args, line, NULL);
+}
+
 VmcAdminExit
 vmc_admin_cmd_authorize(const VmcAdminArgs *args)
 {
     if (!vmc_admin_args_only(args, "authorize", VMC_ADMIN_OPT_AUTHORIZE))
         return VMC_ADMIN_EXIT_USAGE;
-    if (g_strv_length(args->words) != 3) {
-        vmc_admin_complain("usage: authorize IDENTITY KEYFILE [--audio] [--audio-port PORT] "
-                           "[--from CIDR[,CIDR]] [--expires DATE] [--append FILE]");
+    if (g_strv_length(args->words) != (args->principal != NULL ? 2u : 3u)) {
+        vmc_admin_complain("usage: authorize IDENTITY {KEYFILE | --principal NAME} [--audio] "
+                           "[--audio-port PORT] [--from CIDR[,CIDR]] [--expires DATE] "
+                           "[--append FILE]");
+        return VMC_ADMIN_EXIT_USAGE;
+    }
+    if (args->principal != NULL && !vmc_authkey_principal_is_valid(args->principal)) {
+        vmc_admin_complain("'%s' is not a principal authorize writes: 1 to %d of A-Z a-z 0-9 "
+                           "_ @ . + = : -, not starting with -",
+                           args->principal, VMC_AUTHKEYS_PRINCIPAL_MAX);
         return VMC_ADMIN_EXIT_USAGE;
     }
     if (!vmc_authkey_identity_is_valid(args->words[1])) {
@@ -212,6 +250,8 @@ vmc_admin_cmd_authorize(const VmcAdminArgs *args)
     if (!build_spec(args, &spec, &expiry))
         return VMC_ADMIN_EXIT_USAGE;
     g_autoptr(GError) error = NULL;
+    if (args->principal != NULL)
+        return authorize_principal(args, &spec, expiry);
     g_autoptr(VmcAuthKey) key = read_public_key(args->words[2], &error);
     if (key == NULL) {
         vmc_admin_complain("%s", error->message);
@@ -226,14 +266,5 @@ vmc_admin_cmd_authorize(const VmcAdminArgs *args)
                            " for the account, as in sshd_config.vmconsole; check verifies it), "
                            "or use --audio-port PORT for one fixed port");
     g_autofree char *line = vmc_authkey_format_line(&spec, key);
-    if (args->append == NULL) { /* the line is the output: printable ASCII, whole */
-        vmc_print_escaped(stdout, "%.*s\n", VMC_AUTHKEYS_LINE_MAX, line);
-        return VMC_ADMIN_EXIT_OK;
-    }
-    if (!append_line(args->append, line, key, &error)) {
-        vmc_admin_complain("%s", error->message);
-        return VMC_ADMIN_EXIT_ERROR;
-    }
-    vmc_print_escaped(stdout, "added to %s: %.*s\n", args->append, VMC_AUTHKEYS_LINE_MAX, line);
-    return VMC_ADMIN_EXIT_OK;
+    return put_line(args, line, key);
 }

@@ -61,7 +61,8 @@ typedef struct {
     VmcAdminIdentityProblemFunc identity_problem;
     gpointer user_data;
     GPtrArray *findings;
-    GHashTable *blobs; /* blob -> first line number */
+    GHashTable *blobs;   /* blob (or principal) -> first line number */
+    gboolean principals; /* an AuthorizedPrincipalsFile */
 } KeysReview;
 
 static void G_GNUC_PRINTF(4, 5)
@@ -119,13 +120,14 @@ review_key(KeysReview *review, guint line, const VmcAuthKey *key)
         if (vmc_authkey_find_option(key, unsafe_options[i]) != NULL)
             keys_problem(review, line, "remove the option", "key option %s undoes part of restrict",
                          unsafe_options[i]);
-    gpointer first = g_hash_table_lookup(review->blobs, key->blob);
+    const char *what = review->principals ? key->principal : key->blob;
+    gpointer first = g_hash_table_lookup(review->blobs, what);
     if (first != NULL)
         keys_problem(review, line, "remove one of the two lines",
-                     "the same key as on line %u (sshd uses only the first)",
-                     GPOINTER_TO_UINT(first));
+                     "the same %s as on line %u (sshd uses only the first)",
+                     review->principals ? "principal" : "key", GPOINTER_TO_UINT(first));
     else
-        g_hash_table_insert(review->blobs, g_strdup(key->blob), GUINT_TO_POINTER(line));
+        g_hash_table_insert(review->blobs, g_strdup(what), GUINT_TO_POINTER(line));
 }
 
 /* Call func for each line of text (without its newline), at most
@@ -158,12 +160,11 @@ review_line(const char *line, guint number, gpointer data)
     if (vmc_authkey_line_is_blank(line))
         return TRUE;
     g_autoptr(GError) error = NULL;
-    g_autoptr(VmcAuthKey) key = vmc_authkey_parse(line, &error);
+    g_autoptr(VmcAuthKey) key = review->principals ? vmc_authkey_parse_principal(line, &error)
+                                                   : vmc_authkey_parse(line, &error);
     if (key == NULL)
-        keys_problem(review, number, "fix or remove the line",
-                     "a line sshd may not read as "
-                     "a key: %s",
-                     error->message);
+        keys_problem(review, number, "fix or remove the line", "a line sshd may not read as %s: %s",
+                     review->principals ? "[OPTIONS] PRINCIPAL" : "a key", error->message);
     else
         review_key(review, number, key);
     return TRUE;
@@ -175,15 +176,36 @@ vmc_admin_keys_review(const char *text, gsize length, const char *where,
                       GPtrArray *findings)
 {
     g_return_if_fail(text != NULL && where != NULL && findings != NULL);
-    KeysReview review = {where, identity_problem, user_data, findings,
-                         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    KeysReview review = {where,
+                         identity_problem,
+                         user_data,
+                         findings,
+                         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+                         FALSE};
+    for_each_line(text, length, review_line, &review);
+    g_hash_table_unref(review.blobs);
+}
+
+void
+vmc_admin_principals_review(const char *text, gsize length, const char *where,
+                            VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
+                            GPtrArray *findings)
+{
+    g_return_if_fail(text != NULL && where != NULL && findings != NULL);
+    KeysReview review = {where,
+                         identity_problem,
+                         user_data,
+                         findings,
+                         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+                         TRUE};
     for_each_line(text, length, review_line, &review);
     g_hash_table_unref(review.blobs);
 }
 
 typedef struct {
-    const char *blob;
+    const char *blob; /* or the principal */
     guint found;
+    gboolean principals;
 } BlobSearch;
 
 static gboolean
@@ -192,8 +214,10 @@ search_line(const char *line, guint number, gpointer data)
     BlobSearch *search = data;
     if (vmc_authkey_line_is_blank(line))
         return TRUE;
-    g_autoptr(VmcAuthKey) key = vmc_authkey_parse(line, NULL);
-    if (key != NULL && strcmp(key->blob, search->blob) == 0) {
+    g_autoptr(VmcAuthKey) key = search->principals ? vmc_authkey_parse_principal(line, NULL)
+                                                   : vmc_authkey_parse(line, NULL);
+    const char *what = key == NULL ? NULL : search->principals ? key->principal : key->blob;
+    if (what != NULL && strcmp(what, search->blob) == 0) {
         search->found = number;
         return FALSE;
     }
@@ -204,7 +228,16 @@ guint
 vmc_admin_keys_find_blob(const char *text, gsize length, const char *blob)
 {
     g_return_val_if_fail(text != NULL && blob != NULL, 0);
-    BlobSearch search = {blob, 0};
+    BlobSearch search = {blob, 0, FALSE};
+    for_each_line(text, length, search_line, &search);
+    return search.found;
+}
+
+guint
+vmc_admin_principals_find(const char *text, gsize length, const char *principal)
+{
+    g_return_val_if_fail(text != NULL && principal != NULL, 0);
+    BlobSearch search = {principal, 0, TRUE};
     for_each_line(text, length, search_line, &search);
     return search.found;
 }

@@ -61,9 +61,10 @@ identity_problem(const char *name, gpointer user_data)
     return vmc_console_identity_refusal(&candidate);
 }
 
-/* One key file: safe from everyone but root, and every line locked down. */
+/* One key file (or principals file): safe from everyone but root, and
+ * every line locked down. */
 static void
-check_key_file(VmcAdminCheck *check, const char *path)
+check_key_file(VmcAdminCheck *check, const char *path, gboolean principals)
 {
     g_autofree char *unsafe = vmc_admin_path_unsafe(path);
     if (unsafe != NULL)
@@ -85,7 +86,10 @@ check_key_file(VmcAdminCheck *check, const char *path)
                               "%s", error->message);
         return;
     }
-    vmc_admin_keys_review(text, length, path, identity_problem, check, check->findings);
+    if (principals)
+        vmc_admin_principals_review(text, length, path, identity_problem, check, check->findings);
+    else
+        vmc_admin_keys_review(text, length, path, identity_problem, check, check->findings);
     vmc_admin_check_ok(check, "keys", "%s reviewed", path);
 }
 
@@ -109,12 +113,67 @@ check_key_files(VmcAdminCheck *check, const char *sshd_out)
         if (path == NULL || lstat(path, &st) != 0)
             continue; /* sshd tries the next one */
         found++;
-        check_key_file(check, path);
+        check_key_file(check, path, FALSE);
     }
     if (found == 0)
         vmc_admin_finding_add(check->findings, "keys", "AuthorizedKeysFile",
                               "add the people's keys with `vmconsole-admin authorize --append`",
                               "no authorized_keys file of %s exists: nobody can log in", account);
+}
+
+/* The first value of keyword in sshd -T output, unless it is "none". */
+static char *
+sshd_setting(const char *sshd_out, const char *keyword)
+{
+    g_auto(GStrv) values = vmc_admin_sshd_values(sshd_out, strlen(sshd_out), keyword);
+    return values[0] != NULL && strcmp(values[0], "none") != 0 ? g_strdup(values[0]) : NULL;
+}
+
+/* OpenSSH certificates: the CA keys sshd trusts and the principals file
+ * whose lines carry the gateway as forced command. Without certificates
+ * (no TrustedUserCAKeys) nothing is said. */
+static void
+check_certificates(VmcAdminCheck *check, const char *sshd_out)
+{
+    g_autofree char *cas = sshd_setting(sshd_out, "trustedusercakeys");
+    if (cas == NULL)
+        return;
+    const char *account = vmc_admin_check_account_name(check);
+    g_autofree char *unsafe = vmc_admin_path_unsafe(cas);
+    if (unsafe != NULL)
+        vmc_admin_finding_add(check->findings, "keys", cas,
+                              "make it and every directory above it root-owned and not "
+                              "group/world-writable",
+                              "the CA keys sshd trusts could be changed by others than root: %s",
+                              unsafe);
+    g_autofree char *command = sshd_setting(sshd_out, "authorizedprincipalscommand");
+    g_autofree char *file = sshd_setting(sshd_out, "authorizedprincipalsfile");
+    if (command != NULL) {
+        vmc_admin_finding_add(check->findings, "keys", "AuthorizedPrincipalsCommand",
+                              "use an AuthorizedPrincipalsFile with lines from `vmconsole-admin "
+                              "authorize IDENTITY --principal NAME`",
+                              "check cannot review the principals %s prints", command);
+        return;
+    }
+    if (file == NULL) {
+        vmc_admin_finding_add(check->findings, "keys", "TrustedUserCAKeys",
+                              "add AuthorizedPrincipalsFile to the account's Match block, with "
+                              "lines from `vmconsole-admin authorize IDENTITY --principal NAME`",
+                              "sshd trusts certificates signed by the keys in %s but has no "
+                              "AuthorizedPrincipalsFile: a certificate naming %s as principal "
+                              "logs in without the gateway as forced command",
+                              cas, account);
+        return;
+    }
+    g_autoptr(VmcNssUser) user = NULL;
+    vmc_nss_get_user_by_name(account, &user);
+    guint32 uid = check->account != NULL ? check->account->uid : G_MAXUINT32;
+    g_autofree char *path = vmc_admin_sshd_expand_keys_path(
+        file, user != NULL ? user->home : "/nonexistent", account, uid);
+    if (path == NULL)
+        return;
+    check_key_file(check, path, TRUE);
+    vmc_admin_check_ok(check, "keys", "certificates: CA keys %s, principals %s", cas, path);
 }
 
 void
@@ -133,4 +192,5 @@ vmc_admin_check_sshd(VmcAdminCheck *check)
         vmc_admin_check_ok(check, "sshd", "the effective config for %s is locked down", account);
     vmc_admin_check_flush(check);
     check_key_files(check, out);
+    check_certificates(check, out);
 }

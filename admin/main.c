@@ -33,7 +33,7 @@ static void
 admin_args_clear(VmcAdminArgs *args)
 {
     g_clear_pointer(&args->config_path, g_free);
-    g_clear_pointer(&args->log_path, g_free);
+    g_clear_pointer(&args->log_paths, g_strfreev);
     g_clear_pointer(&args->identities, g_strfreev);
     g_clear_pointer(&args->vms, g_strfreev);
     g_clear_pointer(&args->by, g_free);
@@ -44,6 +44,7 @@ admin_args_clear(VmcAdminArgs *args)
     g_clear_pointer(&args->audio_port, g_free);
     g_clear_pointer(&args->from, g_free);
     g_clear_pointer(&args->expires, g_free);
+    g_clear_pointer(&args->principal, g_free);
     g_clear_pointer(&args->sshd_config, g_free);
     g_clear_pointer(&args->gateway, g_free);
     g_clear_pointer(&args->words, g_strfreev);
@@ -63,6 +64,9 @@ print_usage(FILE *out)
         "  authorize IDENTITY KEYFILE [--audio [--audio-port PORT]] [--from CIDR[,CIDR]]\n"
         "            [--expires DATE] [--append FILE]\n"
         "                 the locked-down authorized_keys line for a person's key\n"
+        "  authorize IDENTITY --principal NAME [same options]\n"
+        "                 the AuthorizedPrincipalsFile line: OpenSSH certificates\n"
+        "                 naming principal NAME open consoles as IDENTITY\n"
         "  acl apply [VM...]\n"
         "                 put each VM's stored ACL policy (config acl =) and the\n"
         "                 gateway account's entry on its socket (after each VM start)\n"
@@ -71,10 +75,10 @@ print_usage(FILE *out)
         "  sessions [--vm VM]... [--identity NAME]... [--json|--csv]\n"
         "                 who is on which VM now (console locks), since when, from\n"
         "                 where, bytes so far; sessions the log never ended: UNTERMINATED\n"
-        "  report [--by identity|vm|day|month|mode] [--since DATE] [--until DATE]\n"
+        "  report [--by identity|vm|day|month|host|mode] [--since DATE] [--until DATE]\n"
         "         [--identity NAME]... [--vm VM]... [--json|--csv]\n"
         "                 sessions, hours, bytes, mean and peak rate, denials per\n"
-        "                 person, VM, day or month (local time): what to bill from;\n"
+        "                 person, VM, day, month (local time) or host: what to bill from;\n"
         "                 sessions the log never ended are flagged UNTERMINATED\n"
         "  show SESSION [--json|--csv]\n"
         "                 one session in full (an id or a unique prefix of 4+ hex\n"
@@ -86,7 +90,9 @@ print_usage(FILE *out)
         "\n"
         "Options (before or after the command):\n"
         "  -c, --config FILE     configuration file (default %s)\n"
-        "      --log FILE        the session log to read (default: the config's log)\n"
+        "      --log FILE        a session log to read (default: the config's log);\n"
+        "                        repeatable; '*' and '?' in the file name match\n"
+        "                        (sessions.jsonl*: the rotated and gzip'd ones too)\n"
         "  -i, --identity NAME   only this person (repeatable)\n"
         "      --vm NAME         only this VM (repeatable)\n"
         "      --json            JSON instead of a table\n"
@@ -109,7 +115,7 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
 {
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &args->config_path, NULL, NULL},
-        {"log", 0, 0, G_OPTION_ARG_FILENAME, &args->log_path, NULL, NULL},
+        {"log", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->log_paths, NULL, NULL},
         {"identity", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &args->identities, NULL, NULL},
         {"vm", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->vms, NULL, NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &args->json, NULL, NULL},
@@ -123,6 +129,7 @@ parse_args(int argc, char **argv, VmcAdminArgs *args, GError **error)
         {"audio-port", 0, 0, G_OPTION_ARG_STRING, &args->audio_port, NULL, NULL},
         {"from", 0, 0, G_OPTION_ARG_STRING, &args->from, NULL, NULL},
         {"expires", 0, 0, G_OPTION_ARG_STRING, &args->expires, NULL, NULL},
+        {"principal", 0, 0, G_OPTION_ARG_STRING, &args->principal, NULL, NULL},
         {"no-probe", 0, 0, G_OPTION_ARG_NONE, &args->no_probe, NULL, NULL},
         {"sshd-config", 0, 0, G_OPTION_ARG_FILENAME, &args->sshd_config, NULL, NULL},
         {"gateway", 0, 0, G_OPTION_ARG_FILENAME, &args->gateway, NULL, NULL},
@@ -183,7 +190,8 @@ vmc_admin_args_only(const VmcAdminArgs *args, const char *command, guint allowed
         {args->audio_port != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--audio-port"},
         {args->from != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--from"},
         {args->expires != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--expires"},
-        {args->log_path != NULL, VMC_ADMIN_OPT_LOG, "--log"},
+        {args->principal != NULL, VMC_ADMIN_OPT_AUTHORIZE, "--principal"},
+        {args->log_paths != NULL, VMC_ADMIN_OPT_LOG, "--log"},
         {args->no_probe, VMC_ADMIN_OPT_NO_PROBE, "--no-probe"},
         {args->sshd_config != NULL, VMC_ADMIN_OPT_SSHD_CONFIG, "--sshd-config"},
         {args->gateway != NULL, VMC_ADMIN_OPT_GATEWAY, "--gateway"},
@@ -215,9 +223,19 @@ vmc_admin_load_config(const VmcAdminArgs *args)
 const char *
 vmc_admin_log_path(const VmcAdminArgs *args, const VmcConfig *config)
 {
-    if (args->log_path != NULL)
-        return args->log_path;
+    if (args->log_paths != NULL)
+        return args->log_paths[0];
     return config != NULL ? config->log : NULL;
+}
+
+const char *const *
+vmc_admin_log_patterns(const VmcAdminArgs *args, const VmcConfig *config, const char *ret_one[2])
+{
+    if (args->log_paths != NULL)
+        return (const char *const *)args->log_paths;
+    ret_one[0] = config != NULL ? config->log : NULL;
+    ret_one[1] = NULL;
+    return ret_one;
 }
 
 void

@@ -54,8 +54,10 @@ static GPtrArray *
 collect_vm(const VmcAdminArgs *args, const VmcConfig *config, VmFilter *filter)
 {
     gboolean more = FALSE;
-    GPtrArray *sessions = vmc_audit_collect(vmc_admin_log_path(args, config), config->run_dir,
-                                            matches_vm, filter, VMC_AUDIT_PLOT_MAX_SESSIONS, &more);
+    const char *one[2];
+    GPtrArray *sessions =
+        vmc_audit_collect(vmc_admin_log_patterns(args, config, one), config->run_dir, matches_vm,
+                          filter, VMC_AUDIT_PLOT_MAX_SESSIONS, &more);
     if (sessions != NULL && more)
         vmc_admin_complain("more than %d sessions of %s: only the first are drawn; narrow the "
                            "time with --since and --until",
@@ -169,7 +171,8 @@ vmc_admin_cmd_plot(const VmcAdminArgs *args)
         return VMC_ADMIN_EXIT_ERROR;
     g_autoptr(GPtrArray) sessions = NULL;
     if (args->words[1] != NULL) {
-        VmcAuditSession *one = vmc_audit_find_session(vmc_admin_log_path(args, config),
+        const char *log[2];
+        VmcAuditSession *one = vmc_audit_find_session(vmc_admin_log_patterns(args, config, log),
                                                       config->run_dir, args->words[1]);
         if (one == NULL)
             return VMC_ADMIN_EXIT_ERROR;

@@ -13,6 +13,8 @@
 
 /* A started session not ended yet. */
 typedef struct {
+    char *session;
+    char *host;
     char *identity;
     char *vm;
     gint64 start_us;
@@ -32,14 +34,14 @@ struct _VmcReport {
     GHashTable *rows;  /* key -> VmcReportRow* */
     GPtrArray *sorted; /* after finish */
     VmcReportRow total;
-    GHashTable *open;     /* session id -> OpenStart* */
+    GHashTable *open;     /* vmc_audit_session_key() -> OpenStart* */
     GPtrArray *open_list; /* after finish: VmcReportOpen* */
     guint64 n_untracked;
     guint64 n_unrowed;
     KeyCache cache;
 };
 
-static const char *const by_names[] = {"identity", "vm", "day", "month", "mode"};
+static const char *const by_names[] = {"identity", "vm", "day", "month", "host", "mode"};
 
 gboolean
 vmc_report_by_parse(const char *text, VmcReportBy *ret_by)
@@ -72,6 +74,8 @@ row_free(VmcReportRow *row)
 static void
 open_start_free(OpenStart *start)
 {
+    g_free(start->session);
+    g_free(start->host);
     g_free(start->identity);
     g_free(start->vm);
     g_free(start->mode);
@@ -82,6 +86,7 @@ static void
 report_open_free(VmcReportOpen *open)
 {
     g_free(open->session);
+    g_free(open->host);
     g_free(open->identity);
     g_free(open->vm);
     g_free(open);
@@ -164,9 +169,12 @@ time_key(VmcReport *report, gint64 time_us)
 }
 
 static const char *
-key_of(VmcReport *report, const char *identity, const char *vm, const char *mode, gint64 time_us)
+key_of(VmcReport *report, const char *host, const char *identity, const char *vm, const char *mode,
+       gint64 time_us)
 {
     switch (report->query.by) {
+    case VMC_REPORT_BY_HOST:
+        return host != NULL ? host : "";
     case VMC_REPORT_BY_MODE: /* records from before native mode are X11 sessions */
         return mode != NULL ? mode : VMC_REPORT_MODE_DEFAULT;
     case VMC_REPORT_BY_IDENTITY:
@@ -222,6 +230,8 @@ add_end_to(VmcReportRow *row, const VmcLogEntry *e, gboolean sandbox_off)
     row->sessions++;
     row->ended++;
     row->seconds += MAX(e->duration_s, 0);
+    row->length_us = add_saturating(
+        row->length_us, MAX(vmc_log_session_length_us(e->start_us, e->time_us, e->duration_s), 0));
     row->bytes += MAX(e->bytes_total, 0);
     if (!isnan(e->rate_peak) && (isnan(row->rate_peak) || e->rate_peak > row->rate_peak)) {
         row->rate_peak = e->rate_peak;
@@ -238,18 +248,21 @@ add_start(VmcReport *report, const VmcLogEntry *e)
     /* tracked whether wanted or not: its end is judged by this start's time */
     if (e->session == NULL)
         return;
+    g_autofree char *key = vmc_audit_session_key(e->host, e->session);
     if (g_hash_table_size(report->open) >= VMC_REPORT_MAX_OPEN &&
-        !g_hash_table_contains(report->open, e->session)) {
+        !g_hash_table_contains(report->open, key)) {
         report->n_untracked++;
         return;
     }
     OpenStart *start = g_new0(OpenStart, 1);
+    start->session = g_strdup(e->session);
+    start->host = g_strdup(e->host);
     start->identity = g_strdup(e->identity);
     start->vm = g_strdup(e->vm);
     start->start_us = e->time_us;
     start->sandbox_off = g_strcmp0(e->sandbox, VMC_RECORD_SANDBOX_OFF) == 0;
     start->mode = g_strdup(e->mode);
-    g_hash_table_replace(report->open, g_strdup(e->session), start);
+    g_hash_table_replace(report->open, g_steal_pointer(&key), start);
 }
 
 void
@@ -264,18 +277,20 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
         /* a session belongs where it started: its start record's time (the
          * end's "start" can differ by a few ms), else the end's "start",
          * else (neither) the end's own time */
-        const OpenStart *start =
-            e->session != NULL ? g_hash_table_lookup(report->open, e->session) : NULL;
+        g_autofree char *key =
+            e->session != NULL ? vmc_audit_session_key(e->host, e->session) : NULL;
+        const OpenStart *start = key != NULL ? g_hash_table_lookup(report->open, key) : NULL;
         gint64 start_us = start != NULL      ? start->start_us
                           : e->start_us >= 0 ? e->start_us
                                              : e->time_us;
         gboolean sandbox_off = start != NULL && start->sandbox_off;
         g_autofree char *mode = start != NULL ? g_strdup(start->mode) : NULL;
-        if (e->session != NULL)
-            g_hash_table_remove(report->open, e->session);
+        if (key != NULL)
+            g_hash_table_remove(report->open, key);
         if (!wanted(report, e->identity, e->vm, start_us))
             return;
-        VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, mode, start_us));
+        VmcReportRow *row =
+            row_for(report, key_of(report, e->host, e->identity, e->vm, mode, start_us));
         if (row != NULL)
             add_end_to(row, e, sandbox_off);
         add_end_to(&report->total, e, sandbox_off);
@@ -287,7 +302,7 @@ vmc_report_add(VmcReport *report, const VmcLogEntry *e)
     gint64 time_us = summary && e->first_us >= 0 ? e->first_us : e->time_us;
     if (n == 0 || !wanted(report, e->identity, e->vm, time_us))
         return;
-    VmcReportRow *row = row_for(report, key_of(report, e->identity, e->vm, NULL, time_us));
+    VmcReportRow *row = row_for(report, key_of(report, e->host, e->identity, e->vm, NULL, time_us));
     if (row != NULL)
         row->denied += n;
     report->total.denied += n;
@@ -309,10 +324,10 @@ compare_open(gconstpointer a, gconstpointer b)
 }
 
 static void
-count_open(VmcReport *report, const char *session, const OpenStart *start, gboolean live)
+count_open(VmcReport *report, const OpenStart *start, gboolean live)
 {
-    VmcReportRow *row =
-        row_for(report, key_of(report, start->identity, start->vm, start->mode, start->start_us));
+    VmcReportRow *row = row_for(report, key_of(report, start->host, start->identity, start->vm,
+                                               start->mode, start->start_us));
     VmcReportRow *rows[] = {row, &report->total};
     for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
         if (rows[i] == NULL)
@@ -325,7 +340,8 @@ count_open(VmcReport *report, const char *session, const OpenStart *start, gbool
             rows[i]->unterminated++;
     }
     VmcReportOpen *open = g_new0(VmcReportOpen, 1);
-    open->session = g_strdup(session);
+    open->session = g_strdup(start->session);
+    open->host = g_strdup(start->host);
     open->identity = g_strdup(start->identity);
     open->vm = g_strdup(start->vm);
     open->start_us = start->start_us;
@@ -339,12 +355,13 @@ vmc_report_finish(VmcReport *report, VmcReportLiveFunc is_live, gpointer user_da
     g_return_if_fail(report != NULL && report->sorted == NULL);
     report->open_list = g_ptr_array_new_with_free_func((GDestroyNotify)report_open_free);
     GHashTableIter iter;
-    gpointer id, value;
+    gpointer value;
     g_hash_table_iter_init(&iter, report->open);
-    while (g_hash_table_iter_next(&iter, &id, &value)) {
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
         const OpenStart *start = value;
         if (wanted(report, start->identity, start->vm, start->start_us))
-            count_open(report, id, start, is_live != NULL && is_live(id, user_data));
+            count_open(report, start,
+                       is_live != NULL && is_live(start->host, start->session, user_data));
     }
     g_ptr_array_sort(report->open_list, compare_open);
     if (report->open_list->len > VMC_REPORT_MAX_LISTED)
@@ -384,22 +401,16 @@ vmc_report_get_n_untracked(const VmcReport *report)
     return report->n_untracked;
 }
 
-guint64
-vmc_report_get_n_unrowed(const VmcReport *report)
-{
-    g_return_val_if_fail(report != NULL, 0);
-    return report->n_unrowed;
-}
-
 /* ---- for people ---- */
 
-static const char *const key_headers[] = {"IDENTITY", "VM", "DAY", "MONTH"};
+static const char *const key_headers[] = {"IDENTITY", "VM", "DAY", "MONTH", "HOST"};
 
-/* Mean rate over the sessions' time: bytes / seconds; NAN without time. */
+/* Mean rate over the sessions' time, as show gives it for one session
+ * (vmc_log_mean_rate); NAN without time. */
 static double
 mean_rate(const VmcReportRow *row)
 {
-    return row->seconds > 0 ? (double)row->bytes / (double)row->seconds : NAN;
+    return vmc_log_mean_rate(row->bytes, row->length_us);
 }
 
 /* "0", or "N (!)": flagged, not just counted */
@@ -415,7 +426,8 @@ add_table_row(VmcAdminTable *table, const char *key, const VmcReportRow *row)
     g_autofree char *sessions = g_strdup_printf("%" G_GUINT64_FORMAT, row->sessions);
     g_autofree char *hours = g_strdup_printf("%.2f", (double)row->seconds / 3600.0);
     g_autofree char *bytes = vmc_format_bytes((guint64)row->bytes);
-    g_autofree char *mean = row->seconds > 0 ? vmc_format_rate(mean_rate(row)) : g_strdup("-");
+    g_autofree char *mean =
+        !isnan(mean_rate(row)) ? vmc_format_rate(mean_rate(row)) : g_strdup("-");
     g_autofree char *peak =
         !isnan(row->rate_peak) ? vmc_format_rate(row->rate_peak) : g_strdup("-");
     g_autofree char *denied = g_strdup_printf("%" G_GUINT64_FORMAT, row->denied);
@@ -581,6 +593,7 @@ json_add_open(JsonBuilder *b, const GPtrArray *open)
         vmc_admin_json_add_string(b, "state", o->live ? "live" : "unterminated");
         json_builder_set_member_name(b, "unterminated");
         json_builder_add_boolean_value(b, !o->live);
+        vmc_admin_json_add_string(b, "host", o->host); /* after the older members */
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

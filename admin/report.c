@@ -36,9 +36,10 @@ parse_range(const VmcAdminArgs *args, GTimeZone *tz, gint64 *ret_since, gint64 *
 }
 
 static gboolean
-session_is_live(const char *session, gpointer live_ids)
+session_is_live(const char *host, const char *session, gpointer live_ids)
 {
-    return g_hash_table_contains(live_ids, session);
+    /* the locks are this host's: a session of another host is never live here */
+    return vmc_audit_host_is_here(host) && g_hash_table_contains(live_ids, session);
 }
 
 /* The ids of the sessions whose console lock is held now. */
@@ -56,27 +57,21 @@ live_session_ids(const VmcConfig *config)
     return ids;
 }
 
-/* Read the whole log into report; FALSE (said on stderr) when it cannot be read. */
+/* Read every log into report; FALSE (said on stderr) when one cannot be read. */
 static gboolean
-read_log(const char *log_path, VmcReport *report, guint64 *ret_n_damaged, GArray **ret_damaged)
+read_logs(const char *const *patterns, VmcReport *report, guint64 *ret_n_damaged,
+          GArray **ret_damaged)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VmcLogReader) reader = vmc_log_reader_open(log_path, &error);
-    if (reader == NULL) {
-        vmc_admin_complain("%s", error->message);
+    g_autoptr(VmcAuditLogs) logs = vmc_audit_logs_open(patterns);
+    if (logs == NULL)
         return FALSE;
-    }
     const VmcLogEntry *entry;
-    while ((entry = vmc_log_reader_next(reader, &error)) != NULL)
+    while ((entry = vmc_audit_logs_next(logs)) != NULL)
         vmc_report_add(report, entry);
-    vmc_audit_report_damaged(reader, log_path);
-    if (error != NULL) {
-        vmc_admin_complain("%s", error->message);
+    if (vmc_audit_logs_failed(logs))
         return FALSE;
-    }
-    const GArray *damaged = vmc_log_reader_get_damaged_lines(reader);
-    *ret_n_damaged = vmc_log_reader_get_n_damaged(reader);
-    *ret_damaged = g_array_copy((GArray *)damaged);
+    *ret_n_damaged = vmc_audit_logs_get_n_damaged(logs);
+    *ret_damaged = g_array_copy((GArray *)vmc_audit_logs_get_damaged_lines(logs));
     return TRUE;
 }
 
@@ -99,14 +94,14 @@ vmc_admin_cmd_report(const VmcAdminArgs *args)
     if (!vmc_admin_args_only(args, "report", allowed))
         return VMC_ADMIN_EXIT_USAGE;
     if (g_strv_length(args->words) > 1 || (args->json && args->csv)) {
-        vmc_admin_complain("usage: report [--by identity|vm|day|month|mode] [--since DATE] "
+        vmc_admin_complain("usage: report [--by identity|vm|day|month|host|mode] [--since DATE] "
                            "[--until DATE] [--identity NAME]... [--vm VM]... [--json|--csv]");
         return VMC_ADMIN_EXIT_USAGE;
     }
     VmcReportQuery query = {.identities = (const char *const *)args->identities,
                             .vms = (const char *const *)args->vms};
     if (!vmc_report_by_parse(args->by, &query.by)) {
-        vmc_admin_complain("--by '%s': give identity, vm, day, month or mode", args->by);
+        vmc_admin_complain("--by '%s': give identity, vm, day, month, host or mode", args->by);
         return VMC_ADMIN_EXIT_USAGE;
     }
     g_autoptr(GTimeZone) tz = vmc_audit_local_tz();
@@ -120,7 +115,8 @@ vmc_admin_cmd_report(const VmcAdminArgs *args)
     g_autoptr(VmcReport) report = vmc_report_new(&query);
     guint64 n_damaged = 0;
     g_autoptr(GArray) damaged = NULL;
-    if (!read_log(vmc_admin_log_path(args, config), report, &n_damaged, &damaged))
+    const char *one[2];
+    if (!read_logs(vmc_admin_log_patterns(args, config, one), report, &n_damaged, &damaged))
         return VMC_ADMIN_EXIT_ERROR;
     g_autoptr(GHashTable) live = live_session_ids(config);
     vmc_report_finish(report, session_is_live, live);

@@ -18,6 +18,7 @@
 
 typedef struct {
     char *vm, *identity, *client, *session;
+    char *host;    /* the records' (unterminated rows; NULL: this host's lock, or older) */
     char *sandbox; /* the start record's "on" / "off" (NULL: not said, or no start seen) */
     gint64 since_us;
     gint64 bytes; /* -1: unknown */
@@ -32,6 +33,7 @@ session_row_free(SessionRow *row)
     g_free(row->identity);
     g_free(row->client);
     g_free(row->session);
+    g_free(row->host);
     g_free(row->sandbox);
     g_free(row);
 }
@@ -85,17 +87,18 @@ add_live_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows
     return problems->len == 0;
 }
 
-/* Sessions with a start and no end yet, by id (bounded). */
+/* Sessions with a start and no end yet, by host and id (bounded). */
 static void
 track_entry(GHashTable *open, const VmcLogEntry *entry, gboolean *more)
 {
     if (entry->session == NULL || strlen(entry->session) > VMC_AUDIT_ID_MAX)
         return;
+    g_autofree char *key = vmc_audit_session_key(entry->host, entry->session);
     if (entry->event == VMC_LOG_EVENT_END) {
-        g_hash_table_remove(open, entry->session);
+        g_hash_table_remove(open, key);
         return;
     }
-    if (entry->event != VMC_LOG_EVENT_START || g_hash_table_contains(open, entry->session))
+    if (entry->event != VMC_LOG_EVENT_START || g_hash_table_contains(open, key))
         return;
     if (g_hash_table_size(open) >= VMC_AUDIT_MAX_OPEN) {
         *more = TRUE;
@@ -106,37 +109,40 @@ track_entry(GHashTable *open, const VmcLogEntry *entry, gboolean *more)
     row->identity = g_strdup(entry->identity);
     row->client = g_strdup(entry->client);
     row->session = g_strdup(entry->session);
+    row->host = g_strdup(entry->host);
     row->sandbox = g_strdup(entry->sandbox);
     row->since_us = entry->time_us;
     row->bytes = -1;
     row->state = VMC_AUDIT_STATE_UNTERMINATED;
-    g_hash_table_insert(open, row->session, row);
+    g_hash_table_insert(open, g_steal_pointer(&key), row);
 }
 
-/* Add the log's unterminated sessions to rows; FALSE when the log cannot be read. */
+/* Add the logs' unterminated sessions to rows; FALSE when a log cannot be read. */
 static gboolean
-add_unterminated_rows(const VmcAdminArgs *args, const char *log_path, GPtrArray *rows,
+add_unterminated_rows(const VmcAdminArgs *args, const VmcConfig *config, GPtrArray *rows,
                       GHashTable *live_ids)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VmcLogReader) reader = vmc_log_reader_open(log_path, &error);
-    if (reader == NULL) {
-        vmc_admin_complain("%s (unterminated sessions are not shown)", error->message);
+    const char *one[2];
+    g_autoptr(VmcAuditLogs) logs = vmc_audit_logs_open(vmc_admin_log_patterns(args, config, one));
+    if (logs == NULL) {
+        vmc_admin_complain("unterminated sessions are not shown");
         return FALSE;
     }
     g_autoptr(GHashTable) open =
-        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)session_row_free);
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)session_row_free);
     gboolean more = FALSE;
     const VmcLogEntry *entry;
-    while ((entry = vmc_log_reader_next(reader, &error)) != NULL)
+    while ((entry = vmc_audit_logs_next(logs)) != NULL)
         track_entry(open, entry, &more);
     GHashTableIter iter;
-    gpointer key, value;
+    gpointer value;
     g_hash_table_iter_init(&iter, open);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
         SessionRow *row = value;
         SessionRow *live_row = NULL;
-        if (g_hash_table_lookup_extended(live_ids, key, NULL, (gpointer *)&live_row)) {
+        /* a lock here says the session of this host is running */
+        if (vmc_audit_host_is_here(row->host) &&
+            g_hash_table_lookup_extended(live_ids, row->session, NULL, (gpointer *)&live_row)) {
             /* running: the lock says the rest, its start record the sandbox */
             if (live_row != NULL) {
                 g_free(live_row->sandbox);
@@ -150,14 +156,9 @@ add_unterminated_rows(const VmcAdminArgs *args, const char *log_path, GPtrArray 
         g_ptr_array_add(rows, row);
     }
     if (more)
-        vmc_admin_complain("%s: more than %d sessions without an end; only the first are shown",
-                           log_path, VMC_AUDIT_MAX_OPEN);
-    vmc_audit_report_damaged(reader, log_path);
-    if (error != NULL) {
-        vmc_admin_complain("%s", error->message);
-        return FALSE;
-    }
-    return TRUE;
+        vmc_admin_complain("more than %d sessions without an end; only the first are shown",
+                           VMC_AUDIT_MAX_OPEN);
+    return !vmc_audit_logs_failed(logs);
 }
 
 static gint
@@ -235,6 +236,7 @@ format_json(const GPtrArray *rows)
         s->start_us = r->since_us;
         s->bytes_total = r->bytes;
         s->sandbox = g_strdup(r->sandbox);
+        s->host = g_strdup(r->host);
         s->state = r->state;
         JsonNode *node = vmc_audit_session_summary_node(s, FALSE);
         json_object_set_int_member(json_node_get_object(node), "pid", r->pid);
@@ -286,7 +288,7 @@ vmc_admin_cmd_sessions(const VmcAdminArgs *args)
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)session_row_free);
     g_autoptr(GHashTable) live_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gboolean locks_ok = add_live_rows(args, config, rows, live_ids);
-    gboolean log_ok = add_unterminated_rows(args, vmc_admin_log_path(args, config), rows, live_ids);
+    gboolean log_ok = add_unterminated_rows(args, config, rows, live_ids);
     g_ptr_array_sort(rows, compare_rows);
 
     g_autoptr(GTimeZone) tz = vmc_audit_local_tz();

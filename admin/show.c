@@ -73,8 +73,9 @@ vmc_admin_cmd_show(const VmcAdminArgs *args)
     g_autoptr(VmcConfig) config = vmc_admin_load_config(args);
     if (config == NULL)
         return VMC_ADMIN_EXIT_ERROR;
+    const char *one[2];
     g_autoptr(VmcAuditSession) session =
-        vmc_audit_find_session(vmc_admin_log_path(args, config), config->run_dir, query);
+        vmc_audit_find_session(vmc_admin_log_patterns(args, config, one), config->run_dir, query);
     if (session == NULL)
         return VMC_ADMIN_EXIT_ERROR;
     g_autoptr(GTimeZone) tz = vmc_audit_local_tz();

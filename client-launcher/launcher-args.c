@@ -68,7 +68,7 @@ is_word(const char *s, gsize max)
 static gboolean
 check_destination(const char *destination, GError **error)
 {
-    g_autofree char *shown = vmc_text_escape(destination, -1, QUOTE_MAX);
+    g_autofree char *shown = vmc_text_for_message(destination, -1, QUOTE_MAX);
     if (destination[0] == '-')
         return usage_error(error, "'%s' is not a host: a host does not start with '-'", shown);
     if (!is_word(destination, VMC_LAUNCHER_DESTINATION_MAX))
@@ -93,7 +93,7 @@ check_ssh_options(char **options, const char *identity_file, GError **error)
             if ((guchar)options[i][j] < 0x20 || options[i][j] == 0x7f)
                 printable = FALSE;
         if (length == 0 || length > VMC_LAUNCHER_SSH_OPTION_MAX || !printable) {
-            g_autofree char *shown = vmc_text_escape(options[i], -1, QUOTE_MAX);
+            g_autofree char *shown = vmc_text_for_message(options[i], -1, QUOTE_MAX);
             return usage_error(error,
                                "-o '%s': an ssh option is 1 to %d characters without "
                                "control characters",
@@ -159,7 +159,7 @@ parse_options(char ***words, RawArgs *raw, GError **error)
     g_autoptr(GError) local = NULL;
     if (!g_option_context_parse_strv(context, words, &local)) {
         /* GOption quotes the word as given */
-        g_autofree char *message = vmc_text_escape(local->message, -1, 2 * QUOTE_MAX);
+        g_autofree char *message = vmc_text_for_message(local->message, -1, 2 * QUOTE_MAX);
         return usage_error(error, "%s", message);
     }
     /* GOption keeps a "--" that precedes a word starting with '-' */
@@ -182,7 +182,7 @@ check_positionals(char **words, const RawArgs *raw, GError **error)
     if (n < 2)
         return usage_error(error, "which host? usage: vmconsole [options] [user@]host VM");
     if (n > want) {
-        g_autofree char *shown = vmc_text_escape(words[want], -1, QUOTE_MAX);
+        g_autofree char *shown = vmc_text_for_message(words[want], -1, QUOTE_MAX);
         return usage_error(error, "unexpected '%s'%s", shown,
                            raw->list ? " (--list takes only the host)" : "");
     }
@@ -194,7 +194,7 @@ check_positionals(char **words, const RawArgs *raw, GError **error)
         return usage_error(error, "which VM? usage: vmconsole [options] [user@]host VM "
                                   "(vmconsole HOST --list shows the VMs you may open)");
     if (!vmc_launcher_vm_name_is_valid(words[2])) {
-        g_autofree char *shown = vmc_text_escape(words[2], -1, QUOTE_MAX);
+        g_autofree char *shown = vmc_text_for_message(words[2], -1, QUOTE_MAX);
         return usage_error(error,
                            "'%s' is not a VM name: 1 to %d letters, digits, '.', '_' "
                            "or '-', starting with a letter or digit",

@@ -114,7 +114,7 @@ static void
 append_text(GString *out, const Spec *spec, const char *text, gssize length)
 {
     gsize cap = spec->precision >= 0 ? (gsize)spec->precision : VMC_PRINT_ARG_MAX;
-    g_autofree char *escaped = vmc_text_escape_with(text, length, cap, VMC_ESCAPE_KEEP_BACKSLASH);
+    g_autofree char *escaped = vmc_text_for_message(text, length, cap);
     append_padded(out, spec, escaped);
 }
 
@@ -304,13 +304,4 @@ vmc_vprint_line(FILE *out, const char *prefix, const char *format, va_list args)
     g_return_if_fail(out != NULL && prefix != NULL && format != NULL);
     g_autofree char *text = vmc_strdup_vprintf_escaped(format, args);
     fprintf(out, "%s%s\n", prefix, text); /* one write on an unbuffered stderr */
-}
-
-void
-vmc_print_line(FILE *out, const char *prefix, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vmc_vprint_line(out, prefix, format, args);
-    va_end(args);
 }

@@ -56,6 +56,29 @@ append_capped(GString *out, const char *piece, gsize piece_len, gsize max_bytes)
     return TRUE;
 }
 
+/* Line separators and the bidirectional overrides and isolates: they
+ * rearrange what a terminal shows. */
+static gboolean
+is_layout_control(gunichar c)
+{
+    return c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+/* The length of the non-ASCII character at p when it is valid UTF-8 and
+ * no control character (C1), line separator or bidirectional control; else
+ * 0 (the byte is escaped on its own). */
+static gsize
+printable_utf8_length(const char *p, gsize left)
+{
+    if ((guchar)*p < 0x80)
+        return 0;
+    gunichar c = g_utf8_get_char_validated(p, (gssize)left);
+    if (c == (gunichar)-1 || c == (gunichar)-2 || g_unichar_iscntrl(c) || is_layout_control(c))
+        return 0;
+    return (gsize)(g_utf8_next_char(p) - p);
+}
+
 char *
 vmc_text_escape_with(const char *s, gssize length, gsize max_bytes, VmcEscapeFlags flags)
 {
@@ -64,13 +87,27 @@ vmc_text_escape_with(const char *s, gssize length, gsize max_bytes, VmcEscapeFla
     gsize len = length < 0 ? strlen(s) : (gsize)length;
     GString *out = g_string_sized_new(MIN(len, max_bytes) + sizeof(ELLIPSIS));
 
-    for (gsize i = 0; i < len; i++) {
+    for (gsize i = 0; i < len;) {
+        gsize n = (flags & VMC_ESCAPE_UTF8) != 0 ? printable_utf8_length(s + i, len - i) : 0;
+        if (n > 0) {
+            if (!append_capped(out, s + i, n, max_bytes))
+                break;
+            i += n;
+            continue;
+        }
         char piece[5];
         gsize piece_len = escape_byte((guchar)s[i], piece, flags);
         if (!append_capped(out, piece, piece_len, max_bytes))
             break;
+        i++;
     }
     return g_string_free(out, FALSE);
+}
+
+char *
+vmc_text_for_message(const char *s, gssize length, gsize max_bytes)
+{
+    return vmc_text_escape_with(s, length, max_bytes, VMC_ESCAPE_MESSAGE);
 }
 
 char *
@@ -113,15 +150,6 @@ vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes)
             break;
     }
     return g_string_free(out, FALSE);
-}
-
-/* Line separators and the bidirectional overrides and isolates: they
- * rearrange what a terminal shows. */
-static gboolean
-is_layout_control(gunichar c)
-{
-    return c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-           (c >= 0x2066 && c <= 0x2069);
 }
 
 char *

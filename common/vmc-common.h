@@ -34,10 +34,22 @@ typedef enum {
                                          * passes unchanged: for messages on a terminal (as
                                          * OpenSSH's VIS_NOSLASH), never for logs */
     VMC_ESCAPE_QUOTES = 1 << 2,         /* ' and \ as \xNN too: text shown between quotes */
+    VMC_ESCAPE_UTF8 = 1 << 3,           /* valid UTF-8 passes whole (GLib's own messages quote
+                                         * with U+201C/U+201D): only control characters (C0,
+                                         * DEL, C1), line separators, bidirectional overrides
+                                         * and invalid or cut-short sequences are escaped, byte
+                                         * by byte; a character is never cut in half */
 } VmcEscapeFlags;
 
 /* vmc_text_escape() with flags. */
 char *vmc_text_escape_with(const char *s, gssize length, gsize max_bytes, VmcEscapeFlags flags);
+
+/* Text for a message a program prints (VMC_ESCAPE_KEEP_BACKSLASH |
+ * VMC_ESCAPE_UTF8): what vmc_print_escaped() makes of a %s argument, so
+ * text escaped with it passes vmc_print_escaped() unchanged — escaped once,
+ * never twice. */
+#define VMC_ESCAPE_MESSAGE (VMC_ESCAPE_KEEP_BACKSLASH | VMC_ESCAPE_UTF8)
+char *vmc_text_for_message(const char *s, gssize length, gsize max_bytes);
 
 /* A line from another host (the gateway's words relayed by ssh) made safe
  * for the person's own terminal, which takes UTF-8: valid UTF-8 without
@@ -62,9 +74,10 @@ char *vmc_text_to_utf8(const char *s, gssize length, gsize max_bytes);
 /* printf for every message a program prints that may hold untrusted text
  * (one output path per program). The format is trusted: a literal, checked
  * by the compiler, printed as it is, newlines and all. Every %s and %c
- * argument is escaped on its way in (vmc_text_escape_with(...,
- * VMC_ESCAPE_KEEP_BACKSLASH): only printable ASCII reaches the terminal;
- * text a producer escaped already passes unchanged) and capped at its
+ * argument is escaped on its way in (vmc_text_for_message(): printable
+ * ASCII and valid UTF-8 without control characters reach the terminal,
+ * everything else as \xNN; text a producer escaped already passes
+ * unchanged) and capped at its
  * precision ("%.80s": 80 bytes, then "...") or VMC_PRINT_ARG_MAX bytes; a
  * width pads the escaped text. The other conversions (d i o u x X f F e E
  * g G a A p %, with flags, width, precision, '*', and hh h l ll z j t L)
@@ -76,7 +89,6 @@ void vmc_vprint_escaped(FILE *out, const char *format, va_list args) G_GNUC_PRIN
 
 /* One line: prefix (trusted, e.g. "vmconsole: "), the message as
  * vmc_print_escaped() makes it, '\n'; a program's complaints and refusals. */
-void vmc_print_line(FILE *out, const char *prefix, const char *format, ...) G_GNUC_PRINTF(3, 4);
 void vmc_vprint_line(FILE *out, const char *prefix, const char *format, va_list args)
     G_GNUC_PRINTF(3, 0);
 

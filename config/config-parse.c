@@ -30,6 +30,7 @@ typedef enum {
     VALUE_CLIPBOARD,
     VALUE_DENIED_RATE,
     VALUE_SIZE,
+    VALUE_DURATION,
 } ValueKind;
 
 typedef struct {
@@ -55,6 +56,8 @@ static const KeySpec gateway_keys[] = {
     {"clipboard", VALUE_CLIPBOARD, offsetof(VmcConfig, clipboard)},
     {"denied-records-per-minute", VALUE_DENIED_RATE, offsetof(VmcConfig, denied_per_minute)},
     {"log-reserve", VALUE_SIZE, offsetof(VmcConfig, log_reserve)},
+    {"max-duration", VALUE_DURATION, offsetof(VmcConfig, max_duration_s)},
+    {"idle-timeout", VALUE_DURATION, offsetof(VmcConfig, idle_timeout_s)},
     {NULL, 0, 0},
 };
 
@@ -69,6 +72,8 @@ static const KeySpec vm_keys[] = {
     {"record", VALUE_RECORD_RENAMED, 0},
     {"file-transfer", VALUE_FILE_TRANSFER, offsetof(VmcVmConfig, file_transfer)},
     {"clipboard", VALUE_CLIPBOARD, offsetof(VmcVmConfig, clipboard)},
+    {"max-duration", VALUE_DURATION, offsetof(VmcVmConfig, max_duration_s)},
+    {"idle-timeout", VALUE_DURATION, offsetof(VmcVmConfig, idle_timeout_s)},
     {NULL, 0, 0},
 };
 
@@ -81,7 +86,7 @@ typedef struct {
     char *name; /* as in the file: "gateway" or "vm NAME" */
     guint line;
     const KeySpec *specs; /* gateway_keys or vm_keys */
-    ScanKey keys[16];     /* each known key at most once */
+    ScanKey keys[32];     /* each known key at most once */
     guint n_keys;
 } ScanGroup;
 
@@ -317,6 +322,8 @@ apply_value(const KeySpec *spec, void *target, const char *value, char **ret_why
         return vmc_config_parse_denied_rate(value, field, ret_why);
     case VALUE_SIZE:
         return vmc_config_parse_size(value, field, ret_why);
+    case VALUE_DURATION:
+        return vmc_config_parse_duration(value, field, ret_why);
     }
     g_free(*(char **)field);
     *(char **)field = copy;
@@ -389,7 +396,16 @@ group_has_key(const ScanGroup *group, ValueKind kind)
     return FALSE;
 }
 
-/* A [vm] section without its own agent keys takes the [gateway] ones,
+static gboolean
+group_has_spec(const ScanGroup *group, const char *name)
+{
+    for (guint k = 0; k < group->n_keys; k++)
+        if (strcmp(group->keys[k].spec->name, name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* A [vm] section without its own agent keys or session limits takes the [gateway] ones,
  * wherever [gateway] stands in the file. */
 static void
 inherit_gateway_keys(const Scan *scan, VmcConfig *config)
@@ -404,6 +420,10 @@ inherit_gateway_keys(const Scan *scan, VmcConfig *config)
             vm->file_transfer = config->file_transfer;
         if (!group_has_key(group, VALUE_CLIPBOARD))
             vm->clipboard = config->clipboard;
+        if (!group_has_spec(group, "max-duration"))
+            vm->max_duration_s = config->max_duration_s;
+        if (!group_has_spec(group, "idle-timeout"))
+            vm->idle_timeout_s = config->idle_timeout_s;
     }
 }
 

@@ -446,3 +446,29 @@ vmc_config_parse_size(const char *value, guint64 *ret_bytes, char **ret_why)
     *ret_bytes = number << shift;
     return TRUE;
 }
+
+gboolean
+vmc_config_parse_duration(const char *value, guint *ret_seconds, char **ret_why)
+{
+    g_return_val_if_fail(value != NULL && ret_seconds != NULL && ret_why != NULL, FALSE);
+    static const char units[] = "smhd";
+    static const guint unit_seconds[] = {1, 60, 3600, 86400};
+    if (strcmp(value, "off") == 0) {
+        *ret_seconds = 0;
+        return TRUE;
+    }
+    gsize digits = strspn(value, "0123456789");
+    const char *unit = digits > 0 && value[digits] != '\0' ? strchr(units, value[digits]) : NULL;
+    char text[9] = "";
+    guint64 number = 0;
+    if (digits > 0 && digits < sizeof(text))
+        memcpy(text, value, digits);
+    if (unit == NULL || digits >= sizeof(text) || strlen(value) != digits + 1 ||
+        !g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT32, &number, NULL) ||
+        number > VMC_CONFIG_DURATION_MAX / unit_seconds[unit - units])
+        return fail(ret_why,
+                    "must be off or a duration with its unit: s, m, h or d (e.g. 90s, 30m, 8h), "
+                    "from 1s to 366d");
+    *ret_seconds = (guint)number * unit_seconds[unit - units];
+    return TRUE;
+}

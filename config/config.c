@@ -195,6 +195,17 @@ vmc_config_list_vm_names(const VmcConfig *config)
     return unique;
 }
 
+void
+vmc_config_session_limits(const VmcConfig *config, const char *name, guint *ret_max_duration_s,
+                          guint *ret_idle_timeout_s)
+{
+    g_return_if_fail(config != NULL && name != NULL);
+    g_return_if_fail(ret_max_duration_s != NULL && ret_idle_timeout_s != NULL);
+    const VmcVmConfig *vm = vmc_config_find_vm(config, name);
+    *ret_max_duration_s = vm != NULL ? vm->max_duration_s : config->max_duration_s;
+    *ret_idle_timeout_s = vm != NULL ? vm->idle_timeout_s : config->idle_timeout_s;
+}
+
 gboolean
 vmc_config_usb_allowed(const VmcConfig *config, const char *name)
 {

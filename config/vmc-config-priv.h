@@ -54,6 +54,11 @@ gboolean vmc_config_parse_denied_rate(const char *value, guint *ret_rate, char *
  * followed by K, M or G (powers of 1024), at most VMC_CONFIG_SIZE_MAX. */
 gboolean vmc_config_parse_size(const char *value, guint64 *ret_bytes, char **ret_why);
 
+/* A duration: "off" (0), or a decimal number of at most 8 digits followed
+ * by s, m, h or d (seconds, minutes, hours, days), from 1 s to
+ * VMC_CONFIG_DURATION_MAX; *ret_seconds is it in seconds. */
+gboolean vmc_config_parse_duration(const char *value, guint *ret_seconds, char **ret_why);
+
 /* s with every byte outside printable ASCII (and \ and ') escaped as \xNN,
  * capped at 80 bytes ("..." marks a cut, never inside an escape): safe to
  * put in a message between quotes (vmc_text_escape_with). */

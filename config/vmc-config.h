@@ -86,6 +86,10 @@ typedef struct {
     VmcFileTransferPolicy file_transfer;
     VmcClipboardPolicy clipboard;
     VmcUsbPolicy usb; /* usb = allow|deny, else the [gateway] value */
+    /* max-duration and idle-timeout in seconds (0: none): the VM's own key,
+     * else the [gateway] one. */
+    guint max_duration_s;
+    guint idle_timeout_s;
 } VmcVmConfig;
 
 typedef struct {
@@ -108,7 +112,9 @@ typedef struct {
     VmcClipboardPolicy clipboard;
     guint denied_per_minute; /* denied records written per identity and client address */
     guint64 log_reserve;     /* bytes kept free on the log's filesystem for start/end records */
-    GPtrArray *vms;          /* of VmcVmConfig*, in file order */
+    guint max_duration_s;    /* max-duration: a session ends this long after it began (0: never) */
+    guint idle_timeout_s; /* idle-timeout: ... this long after the person's last input (0: never) */
+    GPtrArray *vms;       /* of VmcVmConfig*, in file order */
 } VmcConfig;
 
 /* Defaults (DESIGN.md): used for every key that a file does not set. */
@@ -126,6 +132,7 @@ typedef struct {
 #define VMC_CONFIG_DEFAULT_CHANNELS "main display inputs cursor playback record"
 #define VMC_CONFIG_DEFAULT_FILE_TRANSFER VMC_FILE_TRANSFER_DENY
 #define VMC_CONFIG_DEFAULT_CLIPBOARD VMC_CLIPBOARD_BOTH
+#define VMC_CONFIG_DURATION_MAX (366u * 24 * 3600) /* a duration key: 366 days */
 
 /* TRUE for a VM name of the request grammar: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. Pure. */
 gboolean vmc_vm_name_is_valid(const char *name);
@@ -164,6 +171,10 @@ gboolean vmc_config_microphone_allowed(const VmcConfig *config, const char *name
 /* TRUE when VM name's usbredir channels may pass (its [vm] usb =, else the
  * [gateway] one, else deny). */
 gboolean vmc_config_usb_allowed(const VmcConfig *config, const char *name);
+/* The session limits in force for VM name, in seconds (0: none): its [vm]
+ * section's max-duration and idle-timeout, else the [gateway] ones. */
+void vmc_config_session_limits(const VmcConfig *config, const char *name, guint *ret_max_duration_s,
+                               guint *ret_idle_timeout_s);
 
 /* The [vm NAME] section for name, or NULL. */
 const VmcVmConfig *vmc_config_find_vm(const VmcConfig *config, const char *name);

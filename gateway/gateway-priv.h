@@ -17,6 +17,7 @@ typedef struct {
     const VmcSshContext *ssh;
     const char *raw_request; /* SSH_ORIGINAL_COMMAND as received (may be NULL) */
     gsize raw_length;
+    gint64 key_expires_us; /* --expires: the key line's expiry-time (us since the epoch), or 0 */
 } VmcGateway;
 
 /* Tell the person why their request is refused — "vmconsole: " and the

@@ -16,6 +16,7 @@
 typedef struct {
     char *config_path;
     char *identity;
+    char *expires;
     gboolean version;
 } GatewayArgs;
 
@@ -27,6 +28,10 @@ parse_args(int argc, char **argv, GatewayArgs *args, GError **error)
          "Configuration file (default " VMC_DEFAULT_CONFIG ")", "FILE"},
         {"identity", 'i', 0, G_OPTION_ARG_FILENAME, &args->identity,
          "The person behind this key (default: the account running the gateway)", "NAME"},
+        {"expires", 0, 0, G_OPTION_ARG_STRING, &args->expires,
+         "The key's expiry-time (its line's, as vmconsole-admin authorize --expires writes "
+         "both): a session ends then",
+         "YYYYMMDD[HHMM[SS]]"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &args->version, "Print the version and exit", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -80,14 +85,12 @@ dispatch(const VmcGateway *gateway)
 int
 main(int argc, char **argv)
 {
-    GatewayArgs args = {NULL, NULL, FALSE};
+    GatewayArgs args = {NULL, NULL, NULL, FALSE};
     g_autoptr(GError) error = NULL;
 
     setlocale(LC_ALL, "C");
     umask(077);
     signal(SIGPIPE, SIG_IGN); /* a closed SSH connection is seen by poll, not by dying */
-    /* The environment is not ours: never let it switch the syslog mirror off. */
-    g_unsetenv("VMC_NO_SYSLOG");
 
     if (!parse_args(argc, argv, &args, &error)) {
         vmc_print_escaped(stderr, "vmconsole-gateway: %s\n", error->message);
@@ -97,7 +100,21 @@ main(int argc, char **argv)
         fputs("vmconsole-gateway " VMC_VERSION "\n", stdout);
         g_free(args.config_path);
         g_free(args.identity);
+        g_free(args.expires);
         return VMC_EXIT_OK;
+    }
+    g_autofree char *expires = args.expires;
+    gint64 key_expires_us = 0;
+    g_autoptr(GTimeZone) local = g_time_zone_new_local();
+    if (expires != NULL && !vmc_ssh_parse_expiry_time(expires, local, &key_expires_us)) {
+        vmc_print_escaped(stderr,
+                          "vmconsole-gateway: --expires %s is not YYYYMMDD[HHMM[SS]]\n"
+                          "vmconsole-gateway: the gateway is misconfigured; tell the host's "
+                          "admin\n",
+                          expires);
+        g_free(args.config_path);
+        g_free(args.identity);
+        return VMC_EXIT_INTERNAL;
     }
     g_autofree char *config_path =
         args.config_path ? args.config_path : g_strdup(VMC_DEFAULT_CONFIG);
@@ -126,6 +143,7 @@ main(int argc, char **argv)
         .ssh = ssh,
         .raw_request = raw,
         .raw_length = raw != NULL ? strlen(raw) : 0,
+        .key_expires_us = key_expires_us,
     };
     int code = dispatch(&gateway);
     fflush(stdout);

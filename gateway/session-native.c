@@ -87,12 +87,15 @@ answer(Attach *attach, const char *text)
 static gboolean
 receive_message(int fd, char *text, gsize size, gsize *ret_length, int *ret_fds)
 {
-    int fds_space[CMSG_SPACE(sizeof(int) * 2) / sizeof(int) + 1];
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * 2)];
+        struct cmsghdr align;
+    } control;
     struct iovec iov = {text, size};
     struct msghdr msg = {.msg_iov = &iov,
                          .msg_iovlen = 1,
-                         .msg_control = fds_space,
-                         .msg_controllen = CMSG_SPACE(sizeof(int) * 2)};
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
     ret_fds[0] = ret_fds[1] = -1;
     ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     if (n <= 0)

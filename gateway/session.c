@@ -7,6 +7,7 @@
  * released.
  */
 #include "session-priv.h"
+#include "session-deadline.h"
 #include "vmc-build-config.h"
 
 #include <errno.h>
@@ -31,6 +32,10 @@ typedef enum {
     END_SIGNAL,
     END_TAKEOVER,
     END_FAILED,
+    END_MAX_DURATION, /* the ends by policy: session-deadline.h */
+    END_IDLE,
+    END_CERTIFICATE,
+    END_KEY,
 } EndReason;
 
 static const char *const end_reason_names[] = {
@@ -41,6 +46,10 @@ static const char *const end_reason_names[] = {
     [END_SIGNAL] = "signal",
     [END_TAKEOVER] = "takeover",
     [END_FAILED] = "start-failed",
+    [END_MAX_DURATION] = VMC_RECORD_REASON_MAX_DURATION,
+    [END_IDLE] = VMC_RECORD_REASON_IDLE,
+    [END_CERTIFICATE] = VMC_RECORD_REASON_CERTIFICATE,
+    [END_KEY] = VMC_RECORD_REASON_KEY,
 };
 
 typedef struct {
@@ -78,6 +87,8 @@ typedef struct {
     char *taken_over_by;
     guint sources[8];
     guint n_sources;
+    VmcDeadlinePolicy limits;
+    VmcDeadlineTimer *deadline; /* NULL: no limit */
 } Session;
 
 static void
@@ -185,6 +196,37 @@ on_relay_event(VmcRelay *relay, VmcRelayEvent event, const char *detail, gpointe
     else
         vmc_print_escaped(stderr, "vmconsole: refused a connection to the console relay: %s\n",
                           detail);
+}
+
+/* ---- the ends by policy (session-deadline.h) ---- */
+
+static gint64
+last_input(gpointer data)
+{
+    Session *session = data;
+    return session->relay != NULL
+               ? vmc_relay_get_last_to_vm(session->relay, VMC_SPICE_CHANNEL_INPUTS)
+               : 0;
+}
+
+static void
+on_deadline(VmcDeadlineKind kind, gpointer data)
+{
+    Session *session = data;
+    EndReason reason = kind == VMC_DEADLINE_MAX_DURATION ? END_MAX_DURATION
+                       : kind == VMC_DEADLINE_IDLE       ? END_IDLE
+                       : kind == VMC_DEADLINE_KEY        ? END_KEY
+                                                         : END_CERTIFICATE;
+    session_finish(session, reason, vmc_deadline_end_text(&session->limits, kind));
+}
+
+static void
+session_limits(Session *session)
+{
+    const VmcGateway *gateway = session->gateway;
+    vmc_deadline_policy_for(&session->limits, gateway->config, session->request->vm,
+                            gateway->ssh->certificate, gateway->key_expires_us,
+                            session->start_mono_us, session->start_real_us);
 }
 
 /* ---- setting up ---- */
@@ -536,6 +578,8 @@ write_start_record(const Session *session, const VmcLockInfo *stale, GError **er
                                    (const char *const *)protections);
     }
     start->takeover_of = g_strdup(session->takeover_of);
+    vmc_deadline_record_start(start, &session->limits, session->gateway->ssh->certificate,
+                              session->gateway->key_expires_us);
     if (stale != NULL)
         start->stale_session = g_strdup(stale->session);
     if (session->swept != NULL && session->swept->len > 0) {
@@ -782,6 +826,7 @@ release_session_files(Session *session)
 static VmcExit
 session_end(Session *session)
 {
+    g_clear_pointer(&session->deadline, vmc_deadline_timer_free);
     stop_viewer(session);
     /* The child watch and the stdout watch may be gone already (they fired). */
     for (guint i = 0; i < session->n_sources; i++) {
@@ -856,6 +901,15 @@ check_preconditions(Session *session)
     if (session->request->native)
         return check_native(session);
     const char *display = g_getenv("DISPLAY");
+    /* a certificate whose validity cannot be read could outlive it */
+    if (session->gateway->ssh->certificate_error != NULL) {
+        session->refusal = g_strdup_printf("the SSH certificate cannot be read: %s",
+                                           session->gateway->ssh->certificate_error);
+        return vmc_gateway_refuse(VMC_EXIT_INTERNAL,
+                                  "no console with this SSH certificate: the gateway cannot "
+                                  "read it (%s); tell the host's admin",
+                                  session->gateway->ssh->certificate_error);
+    }
     if (!vmc_viewer_display_is_valid(display))
         return vmc_gateway_refuse(VMC_EXIT_NO_X11,
                                   "no X11 forward: connect with ssh -X (or -Y), "
@@ -949,6 +1003,7 @@ session_start(Session *session)
                           stale->session, session->request->vm, stale->identity);
     vmc_sound_setup(&session->sound, session->request, session->dir,
                     session->gateway->config->tunnel_check == VMC_SANDBOX_ON);
+    session_limits(session);
     if (!write_start_record(session, stale, &error)) {
         code = vmc_gateway_refuse_no_log();
         release_session_files(session);
@@ -979,9 +1034,11 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
         vmc_sound_tell(&session.sound);
         watch_for_the_end(&session);
         if (start_relay(&session, &error) &&
-            (request->native ? start_native(&session, &error) : start_viewer(&session, &error)))
+            (request->native ? start_native(&session, &error) : start_viewer(&session, &error))) {
+            session.deadline =
+                vmc_deadline_timer_start(&session.limits, last_input, on_deadline, &session);
             g_main_loop_run(session.loop);
-        else
+        } else
             session_finish(&session, END_FAILED,
                            g_strdup_printf("the console could not be started: %s", error->message));
         code = session_end(&session);

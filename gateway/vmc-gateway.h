@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "request.h"
+#include "ssh-cert.h"
 #include "vmc-acl.h"
 #include "vmc-common.h"
 #include "vmc-config.h"
@@ -34,10 +35,12 @@ typedef enum {
 /* What sshd tells the forced command about the connection (untrusted text,
  * kept only after validation). */
 typedef struct {
-    char *client;          /* "ADDR PORT" from SSH_CONNECTION, or NULL */
-    char *connection;      /* all of SSH_CONNECTION (both ends), when each word is sane */
-    char *key_fingerprint; /* "SHA256:..." of the key that logged in, or NULL */
-    char *key_type;        /* e.g. "ssh-ed25519", or NULL */
+    char *client;            /* "ADDR PORT" from SSH_CONNECTION, or NULL */
+    char *connection;        /* all of SSH_CONNECTION (both ends), when each word is sane */
+    char *key_fingerprint;   /* "SHA256:..." of the key that logged in, or NULL */
+    char *key_type;          /* e.g. "ssh-ed25519", or NULL */
+    VmcSshCert *certificate; /* when the key was an OpenSSH certificate, or NULL */
+    char *certificate_error; /* a certificate that could not be read: why (raw) */
 } VmcSshContext;
 
 /* Read SSH_CONNECTION and SSH_USER_AUTH from env (a g_get_environ() style
@@ -58,9 +61,18 @@ char *vmc_ssh_parse_connection(const char *value);
 char *vmc_ssh_parse_connection_full(const char *value);
 
 /* Pure: the SHA256 fingerprint ("SHA256:base64-without-padding") and type of
- * the first "publickey TYPE BASE64" line of an ExposeAuthInfo file. */
+ * the first "publickey TYPE BASE64" line of an ExposeAuthInfo file. When
+ * TYPE is a certificate type (ssh-cert.h) the blob is parsed as one: the
+ * fingerprint is then the certified key's (as sshd logs it), the
+ * certificate goes to *ret_cert, or why it could not be read to
+ * *ret_cert_error (both may be NULL when not wanted). */
 gboolean vmc_ssh_parse_user_auth(const char *text, gsize length, char **ret_fingerprint,
-                                 char **ret_type);
+                                 char **ret_type, VmcSshCert **ret_cert, char **ret_cert_error);
+
+/* Pure: an OpenSSH expiry-time ("YYYYMMDD[HHMM[SS]]", as authorized_keys
+ * and authorize --expires write it) in tz, as microseconds since the epoch;
+ * FALSE when it is not one. */
+gboolean vmc_ssh_parse_expiry_time(const char *text, GTimeZone *tz, gint64 *ret_us);
 
 void vmc_ssh_context_free(VmcSshContext *context);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcSshContext, vmc_ssh_context_free)

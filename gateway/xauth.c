@@ -1,53 +1,43 @@
 /* xauth.c — the viewer's private X authority file, without running xauth(1).
  *
- * The account's authority file (written by sshd for each session's display)
- * is read once, bounded, and the entries for our display are copied verbatim
- * into the session's own file. Pure apart from vmc_xauth_copy_for_display().
+ * The account's authority file (written by sshd's xauth for each session's
+ * display) is read once, and the entries for our display are copied into the
+ * session's own file. The Xau format is read and written by libXau
+ * (XauReadAuth, XauWriteAuth) over memory streams; the rest is ours, for
+ * reasons measured on Debian 12 (libXau 1.0.9, xauth 1.1.2):
  *
- * Format (Xau): records of  u16 family, then four counted strings (u16
- * big-endian length + bytes): address, display number, auth name, auth data.
+ * - The file is opened and read by common/'s bounded reader (no link
+ *   followed, a regular file of the account with one link, at most
+ *   VMC_XAUTH_FILE_MAX), not by XauGetAuthByAddr: that one fopen()s whatever
+ *   XAUTHORITY names and reads to the end with no bound. A FIFO there blocked
+ *   it forever, XAUTHORITY=/dev/zero never returned, a symlink was followed,
+ *   a 256 MiB file was read whole. It also returns only the first match (and
+ *   treats an empty display number as matching any); we want every entry for
+ *   the display, as `xauth nextract` gives them.
+ * - No XauLockAuth: it makes FILE-c and FILE-l beside the account's
+ *   ~/.Xauthority, and a holder killed meanwhile leaves them: the next
+ *   `xauth add` (sshd's, at every login) then waited 20 s and failed
+ *   ("timeout in locking authority file"), i.e. no X11 for anyone until the
+ *   600 s dead time. We only read, and xauth replaces the file by rename(2)
+ *   (strace: FILE-n written, renamed over FILE), so a reader sees a whole
+ *   file, old or new. Our own file is created O_EXCL in the private session
+ *   dir that nobody else writes: nothing to lock against.
  */
 #include "session-priv.h"
 
+#include <X11/Xauth.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#define FAMILY_LOCAL 256  /* address: the host name */
-#define FAMILY_WILD 65535 /* any address */
-
-typedef struct {
-    const guint8 *p;
-    gsize left;
-} Reader;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Xauth, XauDisposeAuth)
 
 static gboolean
-read_u16(Reader *r, guint *ret)
+counted_is(const char *bytes, guint length, const char *text)
 {
-    if (r->left < 2)
-        return FALSE;
-    *ret = (guint)r->p[0] << 8 | r->p[1];
-    r->p += 2;
-    r->left -= 2;
-    return TRUE;
-}
-
-static gboolean
-read_counted(Reader *r, const guint8 **ret_bytes, guint *ret_length)
-{
-    if (!read_u16(r, ret_length) || r->left < *ret_length)
-        return FALSE;
-    *ret_bytes = r->p;
-    r->p += *ret_length;
-    r->left -= *ret_length;
-    return TRUE;
-}
-
-static gboolean
-counted_is(const guint8 *bytes, guint length, const char *text)
-{
-    return length == strlen(text) && memcmp(bytes, text, length) == 0;
+    return length == strlen(text) && (length == 0 || memcmp(bytes, text, length) == 0);
 }
 
 gboolean
@@ -67,11 +57,67 @@ vmc_xauth_parse_display(const char *display, char **ret_host, char **ret_number)
 
 /* Is an entry of this family and address one for our own host? */
 static gboolean
-address_is_local(guint family, const guint8 *address, guint length, const char *hostname)
+entry_is_local(const Xauth *entry, const char *hostname)
 {
-    if (family == FAMILY_WILD)
+    if (entry->family == FamilyWild)
         return TRUE;
-    return family == FAMILY_LOCAL && counted_is(address, length, hostname);
+    return entry->family == FamilyLocal &&
+           counted_is(entry->address, entry->address_length, hostname);
+}
+
+/* The entries of data (up to a damaged one, at most max) that keep() wants,
+ * each passed through rewrite() when it is not NULL, as Xau bytes; NULL when
+ * none is wanted. Memory streams only: pure. */
+typedef gboolean (*EntryFilter)(const Xauth *entry, gconstpointer data);
+typedef void (*EntryRewrite)(Xauth *entry, gconstpointer data);
+
+static GBytes *
+transcribe(const guint8 *data, gsize length, guint max, EntryFilter keep, EntryRewrite rewrite,
+           gconstpointer user_data)
+{
+    if (length == 0)
+        return NULL;
+    FILE *in = fmemopen((void *)data, length, "rb");
+    char *buffer = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buffer, &size);
+    if (in == NULL || out == NULL)
+        g_error("xauth: no memory stream: %s", g_strerror(errno));
+    guint kept = 0;
+    for (guint seen = 0; seen < max; seen++) {
+        g_autoptr(Xauth) entry = XauReadAuth(in); /* NULL: the end, or a damaged tail */
+        if (entry == NULL)
+            break;
+        if (!keep(entry, user_data))
+            continue;
+        if (rewrite != NULL)
+            rewrite(entry, user_data);
+        if (XauWriteAuth(out, entry) != 1)
+            g_error("xauth: cannot write to memory");
+        kept++;
+    }
+    fclose(in);
+    if (fclose(out) != 0)
+        g_error("xauth: cannot write to memory");
+    if (kept == 0) {
+        free(buffer);
+        return NULL;
+    }
+    GBytes *entries = g_bytes_new(buffer, size);
+    free(buffer);
+    return entries;
+}
+
+typedef struct {
+    const char *number, *hostname;
+} DisplayOf;
+
+static gboolean
+entry_is_for_display(const Xauth *entry, gconstpointer data)
+{
+    const DisplayOf *display = data;
+    return counted_is(entry->number, entry->number_length, display->number) &&
+           entry_is_local(entry, display->hostname);
 }
 
 GBytes *
@@ -85,62 +131,42 @@ vmc_xauth_select(const guint8 *data, gsize length, const char *display, const ch
     if (host[0] != '\0' && strcmp(host, "localhost") != 0 && strcmp(host, "unix") != 0 &&
         strcmp(host, hostname) != 0)
         return NULL;
-
-    GByteArray *out = g_byte_array_new();
-    Reader r = {data, length};
-    guint entries = 0;
-    while (r.left > 0 && entries < VMC_XAUTH_ENTRIES_MAX) {
-        const guint8 *start = r.p, *address, *num, *name, *secret;
-        guint family, address_len, num_len, name_len, secret_len;
-        if (!read_u16(&r, &family) || !read_counted(&r, &address, &address_len) ||
-            !read_counted(&r, &num, &num_len) || !read_counted(&r, &name, &name_len) ||
-            !read_counted(&r, &secret, &secret_len))
-            break; /* a damaged tail: keep what came before, as libXau does */
-        entries++;
-        (void)name;
-        (void)secret;
-        if (counted_is(num, num_len, number) &&
-            address_is_local(family, address, address_len, hostname))
-            g_byte_array_append(out, start, (guint)(r.p - start));
-    }
-    if (out->len == 0) {
-        g_byte_array_unref(out);
-        return NULL;
-    }
-    return g_byte_array_free_to_bytes(out);
+    const DisplayOf wanted = {number, hostname};
+    return transcribe(data, length, VMC_XAUTH_ENTRIES_MAX, entry_is_for_display, NULL, &wanted);
 }
 
-static void
-put_counted(GByteArray *out, const guint8 *bytes, guint length)
+static gboolean
+any_entry(const Xauth *entry, gconstpointer data)
 {
-    guint8 size[2] = {(guint8)(length >> 8), (guint8)(length & 0xff)};
-    g_byte_array_append(out, size, 2);
-    g_byte_array_append(out, bytes, length);
+    return TRUE;
+}
+
+/* The entry for display `number` on any host. The fields replaced are
+ * libXau's to free (XauDisposeAuth): they are given malloc'd copies. */
+static void
+entry_retarget(Xauth *entry, gconstpointer data)
+{
+    const char *number = data;
+    free(entry->address);
+    free(entry->number);
+    entry->family = FamilyWild;
+    entry->address = NULL;
+    entry->address_length = 0;
+    entry->number_length = (unsigned short)strlen(number);
+    entry->number = malloc(entry->number_length + 1);
+    if (entry->number == NULL)
+        g_error("xauth: out of memory");
+    memcpy(entry->number, number, entry->number_length + 1);
 }
 
 GBytes *
 vmc_xauth_retarget(GBytes *entries, const char *number)
 {
-    g_return_val_if_fail(entries != NULL && number != NULL, NULL);
+    g_return_val_if_fail(entries != NULL && number != NULL && strlen(number) <= 5, NULL);
     gsize length = 0;
     const guint8 *data = g_bytes_get_data(entries, &length);
-    GByteArray *out = g_byte_array_new();
-    Reader r = {data, length};
-    while (r.left > 0) {
-        const guint8 *address, *num, *name, *secret;
-        guint family, address_len, num_len, name_len, secret_len;
-        if (!read_u16(&r, &family) || !read_counted(&r, &address, &address_len) ||
-            !read_counted(&r, &num, &num_len) || !read_counted(&r, &name, &name_len) ||
-            !read_counted(&r, &secret, &secret_len))
-            break;
-        guint8 wild[2] = {FAMILY_WILD >> 8, FAMILY_WILD & 0xff};
-        g_byte_array_append(out, wild, 2);
-        put_counted(out, (const guint8 *)"", 0);
-        put_counted(out, (const guint8 *)number, (guint)strlen(number));
-        put_counted(out, name, name_len);
-        put_counted(out, secret, secret_len);
-    }
-    return g_byte_array_free_to_bytes(out);
+    GBytes *out = transcribe(data, length, G_MAXUINT, any_entry, entry_retarget, number);
+    return out != NULL ? out : g_bytes_new(NULL, 0);
 }
 
 gboolean

@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+/* TRUE when the endpoint's cookie is checked by this process's guard
+ * (vmc_pulse_endpoint_is_authenticated): for the tests that look. */
+gboolean vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint);
+
 #define VMC_PULSE_SERVER_MAX 256       /* bytes of a server string we pass on */
 #define VMC_PULSE_INFO_MAX 128         /* bytes kept of the server's name / version */
 #define VMC_PULSE_DESCRIBE_PART_MAX 64 /* bytes of each name / version in a describe() line */

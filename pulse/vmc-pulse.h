@@ -89,8 +89,6 @@ const char *vmc_pulse_endpoint_get_cookie_hex(const VmcPulseEndpoint *endpoint);
  * that checks the cookie in the client's first packet and relays only then
  * to the server: it works while the caller runs GLib's default main context. */
 gboolean vmc_pulse_endpoint_is_authenticated(const VmcPulseEndpoint *endpoint);
-/* TRUE when the cookie is checked by this process's guard (see above). */
-gboolean vmc_pulse_endpoint_is_guarded(const VmcPulseEndpoint *endpoint);
 /* Connections the guard turned away so far (0 without a guard). */
 guint vmc_pulse_endpoint_get_refused(const VmcPulseEndpoint *endpoint);
 /* The commands it refused so far, "N commands (load-module 1, …)"; NULL: none. */

@@ -1,8 +1,9 @@
 /* confine-priv.h — vmconsole-confine's parts: the argv parser, Landlock, seccomp.
  *
  * Plain C and libc (plus libseccomp in seccomp.c): the program runs inside
- * bubblewrap, just before the viewer, where nothing else is wanted. The
- * gateway may link vmc_landlock_dep alone to learn the Landlock ABI. */
+ * bubblewrap, just before the viewer, where nothing else is wanted (it is
+ * linked from these objects of vmcsandbox alone). The gateway learns the
+ * Landlock ABI from vmc_landlock_abi(). */
 #pragma once
 
 #include <limits.h>

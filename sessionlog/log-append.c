@@ -2,14 +2,17 @@
  * write(2) each on an O_APPEND fd, fsync, and mirror a summary to syslog —
  * whether or not the file took the record: on a full disk the mirror is
  * where the record survives, and it says that the file write failed. */
-#include "vmc-sessionlog.h"
+#include "log-priv.h"
 
 #include "vmc-common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -24,6 +27,8 @@ struct _VmcSessionLog {
     VmcSessionLogMirrorFunc mirror; /* NULL: no mirror */
     gpointer mirror_data;
     gboolean after_partial; /* a short write left a line without its '\n' */
+    char *journal_socket;   /* NULL: no journal (the default mirror uses syslog alone) */
+    int journal_fd;         /* a datagram socket, made at the first send; -1 */
 };
 
 static void mirror_to_syslog(int priority, const char *line, gpointer user_data);
@@ -82,15 +87,10 @@ vmc_sessionlog_open(const char *path, GError **error)
     VmcSessionLog *log = g_new0(VmcSessionLog, 1);
     log->fd = fd;
     log->path = g_steal_pointer(&shown);
-    if (g_strcmp0(g_getenv("VMC_NO_SYSLOG"), "1") != 0)
-        log->mirror = mirror_to_syslog;
+    log->journal_socket = g_strdup(VMC_JOURNAL_SOCKET);
+    log->journal_fd = -1;
+    log->mirror = mirror_to_syslog;
     return log;
-}
-
-void
-vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled)
-{
-    vmc_sessionlog_set_mirror(log, enabled ? mirror_to_syslog : NULL, NULL);
 }
 
 void
@@ -99,6 +99,40 @@ vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func, gpoi
     g_return_if_fail(log != NULL);
     log->mirror = func;
     log->mirror_data = user_data;
+}
+
+void
+vmc_sessionlog_set_journal_socket(VmcSessionLog *log, const char *path)
+{
+    g_return_if_fail(log != NULL);
+    g_free(log->journal_socket);
+    log->journal_socket = g_strdup(path);
+}
+
+/* The record's journal entry to the journal's socket, without blocking:
+ * TRUE when the journal took it whole. */
+static gboolean
+send_to_journal(VmcSessionLog *log, const VmcRecord *record, int priority, const char *line)
+{
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    gsize path_length = strlen(log->journal_socket);
+    if (path_length >= sizeof address.sun_path)
+        return FALSE;
+    memcpy(address.sun_path, log->journal_socket, path_length);
+    if (log->journal_fd < 0)
+        log->journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (log->journal_fd < 0)
+        return FALSE;
+    g_autoptr(GBytes) entry = vmc_journal_entry_new(record, priority, line);
+    gsize length = 0;
+    const void *data = g_bytes_get_data(entry, &length);
+    ssize_t n;
+    do {
+        n = sendto(log->journal_fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL,
+                   (const struct sockaddr *)&address,
+                   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_length + 1));
+    } while (n < 0 && errno == EINTR);
+    return n >= 0 && (gsize)n == length;
 }
 
 static void
@@ -115,22 +149,26 @@ mirror_to_syslog(int priority, const char *line, gpointer user_data)
 /* The record's summary to the mirror; with failure (the file did not take
  * the record) at LOG_WARNING and saying so. */
 static void
-mirror_record(const VmcSessionLog *log, const VmcRecord *record, const GError *failure)
+mirror_record(VmcSessionLog *log, const VmcRecord *record, const GError *failure)
 {
     if (log->mirror == NULL)
         return;
     const char *event =
         json_object_get_string_member_with_default(vmc_record_get_object(record), "event", "");
     int priority = g_str_has_prefix(event, "denied") ? LOG_NOTICE : LOG_INFO;
-    g_autofree char *summary = vmc_record_summary(record);
-    if (failure == NULL) {
-        log->mirror(priority, summary, log->mirror_data);
-        return;
+    g_autofree char *line = vmc_record_summary(record);
+    if (failure != NULL) {
+        g_autofree char *why = vmc_text_escape(failure->message, -1, MIRROR_ERROR_MAX);
+        g_autofree char *summary = g_steal_pointer(&line);
+        line = g_strdup_printf("%s " VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (%s)", summary, why);
+        priority = LOG_WARNING;
     }
-    g_autofree char *why = vmc_text_escape(failure->message, -1, MIRROR_ERROR_MAX);
-    g_autofree char *line =
-        g_strdup_printf("%s " VMC_SESSIONLOG_MIRROR_NOT_IN_FILE " (%s)", summary, why);
-    log->mirror(LOG_WARNING, line, log->mirror_data);
+    /* the default mirror: the journal, with the record's fields; syslog
+     * where there is no journal (or it did not take the entry) */
+    if (log->mirror == mirror_to_syslog && log->journal_socket != NULL &&
+        send_to_journal(log, record, priority, line))
+        return;
+    log->mirror(priority, line, log->mirror_data);
 }
 
 /* All of data with one write(2), or an error: a short write is not completed,
@@ -225,6 +263,9 @@ vmc_sessionlog_close(VmcSessionLog *log)
     if (log == NULL)
         return;
     close(log->fd);
+    if (log->journal_fd >= 0)
+        close(log->journal_fd);
+    g_free(log->journal_socket);
     g_free(log->path);
     g_free(log);
 }

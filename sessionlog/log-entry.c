@@ -68,6 +68,7 @@ static const KeptMember stream_members[] = {
 
 static const KeptMember kept_members[] = {
     KEEP(session, KEEP_STRING, session),
+    KEEP(host, KEEP_STRING, host),
     KEEP(identity, KEEP_STRING, identity),
     KEEP(account, KEEP_STRING, account),
     KEEP(key, KEEP_STRING, key),
@@ -686,4 +687,22 @@ vmc_log_parse_time(const char *text)
     gint64 seconds =
         days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
     return seconds < 0 ? -1 : seconds * G_USEC_PER_SEC + us;
+}
+
+gint64
+vmc_log_session_length_us(gint64 start_us, gint64 end_us, gint64 duration_s)
+{
+    if (start_us >= 0 && end_us >= start_us)
+        return end_us - start_us;
+    if (duration_s >= 0 && duration_s <= G_MAXINT64 / G_USEC_PER_SEC)
+        return duration_s * G_USEC_PER_SEC;
+    return -1;
+}
+
+double
+vmc_log_mean_rate(gint64 bytes, gint64 length_us)
+{
+    if (bytes < 0 || length_us <= 0)
+        return NAN;
+    return (double)bytes * (double)G_USEC_PER_SEC / (double)length_us;
 }

@@ -80,6 +80,9 @@ SCHEMA(VmcRecordWho, VMC_RECORD_WHO_FIELDS)
 #define STRUCT VmcRecordSound
 SCHEMA(VmcRecordSound, VMC_RECORD_SOUND_FIELDS)
 #undef STRUCT
+#define STRUCT VmcRecordCertificate
+SCHEMA(VmcRecordCertificate, VMC_RECORD_CERTIFICATE_FIELDS)
+#undef STRUCT
 #define STRUCT VmcRecordStart
 SCHEMA(VmcRecordStart, VMC_RECORD_START_FIELDS)
 #undef STRUCT
@@ -269,3 +272,9 @@ vmc_record_counts_add(GPtrArray *counts, const char *name, gint64 count)
     if (member != NULL)
         member->count = count;
 }
+
+/* Every record starts with "time" and "host", at the same place in each
+ * member of VmcRecordFields' union. */
+G_STATIC_ASSERT(offsetof(VmcRecordStart, host) == offsetof(VmcRecordEnd, host));
+G_STATIC_ASSERT(offsetof(VmcRecordStart, host) == offsetof(VmcRecordDenied, host));
+G_STATIC_ASSERT(offsetof(VmcRecordStart, host) == offsetof(VmcRecordDeniedSummary, host));

@@ -13,7 +13,8 @@ struct _VmcRecord {
 };
 
 /* Members kept when a record is too long even without its "series". */
-static const char *const truncated_keep[] = {"v", "event", "time", "session", "identity", "vm"};
+static const char *const truncated_keep[] = {"v",       "event",    "time", "host",
+                                             "session", "identity", "vm"};
 
 /* Members shown by vmc_record_summary(), in this order. */
 static const char *const summary_keys[] = {
@@ -45,7 +46,14 @@ vmc_record_new(const char *event)
     vmc_record_set_int(record, "v", VMC_RECORD_VERSION);
     vmc_record_set_string(record, "event", event);
     vmc_record_set_string(record, "time", time);
+    vmc_record_set_string(record, "host", vmc_record_host_name());
     return record;
+}
+
+const char *
+vmc_record_host_name(void)
+{
+    return g_get_host_name();
 }
 
 JsonObject *

@@ -1,6 +1,6 @@
 /* vmc-sessionlog.h — the session record: build, append to the log, mirror to syslog, read back.
  *
- * The record format lives here alone, for the writer and (later) the reader.
+ * The record schema lives here alone, for the writer and the readers.
  * One JSON object per line ("v": 1), written with one write(2) on an O_APPEND
  * fd and fsync'd. Strings from outside survive as data: invalid UTF-8 becomes
  * "\xNN" text, and JSON escaping keeps newlines and ESC from breaking a line.
@@ -44,13 +44,16 @@ typedef enum {
 /* clang-format off */
 #define VMC_RECORD_NAMES(N)                                                                  \
     /* every record */                                                                       \
-    N(v) N(event) N(time) N(truncated)                                                       \
+    N(v) N(event) N(time) N(host) N(truncated)                                               \
     /* start and end: who, and the sound */                                                  \
     N(session) N(identity) N(account) N(key) N(client) N(vm)                                 \
     N(audio) N(audio_authenticated) N(audio_server) N(audio_error)                           \
     /* start */                                                                              \
     N(key_type) N(socket) N(mode) N(file_transfer) N(clipboard) N(microphone) N(usb)         \
-    N(viewer) N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)              \
+    N(viewer) N(sandbox) N(protections) N(takeover_of) N(stale_session) N(swept_sessions)    \
+    N(max_duration_s) N(idle_timeout_s) N(certificate) N(key_expires)                        \
+    /* start: the certificate */                                                             \
+    N(key_id) N(serial) N(ca) N(valid_after) N(valid_before)                                 \
     /* end */                                                                                \
     N(start) N(duration_s) N(reason) N(reason_text) N(taken_over_by) N(viewer_exit)          \
     N(viewer_signal) N(viewer_log) N(channels) N(bytes_total) N(rate_mean) N(rate_peak)      \
@@ -80,6 +83,13 @@ extern const VmcRecordNames vmc_record_names;
 #define VMC_RECORD_SANDBOX_OFF "off"    /* the admin's sandbox = off */
 #define VMC_RECORD_STREAM_X11 "x11"     /* the viewer's X11 drawing, across the SSH connection */
 #define VMC_RECORD_STREAM_AUDIO "audio" /* the sound, through the tunnel to the laptop */
+/* End reasons of the sessions that end by policy ("max_duration_s" and
+ * "idle_timeout_s" of the start record give the limits; "certificate" the
+ * certificate's valid_before). */
+#define VMC_RECORD_REASON_MAX_DURATION "max-duration"
+#define VMC_RECORD_REASON_IDLE "idle"
+#define VMC_RECORD_REASON_CERTIFICATE "certificate-expired"
+#define VMC_RECORD_REASON_KEY "key-expired" /* "key_expires": the key line's expiry-time */
 
 /* The records' events ("event": "start", "end", "denied", "denied-summary"). */
 typedef enum {
@@ -159,15 +169,34 @@ typedef struct {
     VMC_RECORD_SOUND_FIELDS(VMC_RECORD_DECLARE_)
 } VmcRecordSound;
 
-/* "truncated": true only in what vmc_record_to_line() keeps of a record too long. */
+/* The OpenSSH certificate the person logged in with: its key id, serial
+ * (decimal text: it is an unsigned 64-bit number), the CA key's fingerprint
+ * ("SHA256:...", as ssh-keygen -l prints it) and the validity (valid_before
+ * absent: it never expires). */
+/* clang-format off */
+#define VMC_RECORD_CERTIFICATE_FIELDS(F)                                                     \
+    F(STRING, key_id, ) F(STRING, serial, ) F(STRING, ca, ) F(TIME, valid_after, )           \
+    F(TIME, valid_before, )
+/* clang-format on */
+typedef struct {
+    VMC_RECORD_CERTIFICATE_FIELDS(VMC_RECORD_DECLARE_)
+} VmcRecordCertificate;
+
+/* "truncated": true only in what vmc_record_to_line() keeps of a record too long.
+ * "host": in every record, after "time": the host the gateway ran on (its
+ * own when the fields leave it NULL, see vmc_record_new_from_fields): a
+ * session id is unique per host, so readers of several hosts' logs key
+ * sessions by host and id. */
 /* clang-format off */
 #define VMC_RECORD_START_FIELDS(F)                                                           \
-    F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, ) F(STRING, socket, )   \
-    F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )                      \
+    F(TIME, time, ) F(STRING, host, ) F(INLINE, who, VmcRecordWho) F(STRING, key_type, )     \
+    F(STRING, socket, ) F(STRING, mode, ) F(STRING, file_transfer, ) F(STRING, clipboard, )  \
     F(INLINE, sound, VmcRecordSound) F(FLAG, microphone, ) F(STRING, usb, )                  \
     F(STRING, viewer, )                                                                      \
     F(STRING, sandbox, ) F(STRINGS, protections, ) F(STRING, takeover_of, )                  \
-    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(FLAG, truncated, )
+    F(STRING, stale_session, ) F(STRINGS, swept_sessions, ) F(COUNT, max_duration_s, )      \
+    F(COUNT, idle_timeout_s, ) F(OBJECT, certificate, VmcRecordCertificate)                  \
+    F(TIME, key_expires, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_START_FIELDS(VMC_RECORD_DECLARE_)
@@ -231,12 +260,12 @@ typedef struct {
 
 /* clang-format off */
 #define VMC_RECORD_END_FIELDS(F)                                                             \
-    F(TIME, time, ) F(INLINE, who, VmcRecordWho) F(TIME, start, ) F(COUNT, duration_s, )     \
-    F(STRING, reason, ) F(STRING, reason_text, ) F(STRING, taken_over_by, )                  \
-    F(COUNT, viewer_exit, ) F(STRING, viewer_signal, ) F(STRING, viewer_log, )               \
-    F(INLINE, sound, VmcRecordSound) F(NAMED, channels, VmcRecordChannel)                    \
-    F(COUNT, bytes_total, ) F(RATE, rate_mean, ) F(RATE, rate_peak, )                        \
-    F(TIME, rate_peak_time, ) F(OBJECT, series, VmcRecordSeries)                             \
+    F(TIME, time, ) F(STRING, host, ) F(INLINE, who, VmcRecordWho) F(TIME, start, )          \
+    F(COUNT, duration_s, ) F(STRING, reason, ) F(STRING, reason_text, )                      \
+    F(STRING, taken_over_by, ) F(COUNT, viewer_exit, ) F(STRING, viewer_signal, )            \
+    F(STRING, viewer_log, ) F(INLINE, sound, VmcRecordSound)                                 \
+    F(NAMED, channels, VmcRecordChannel) F(COUNT, bytes_total, ) F(RATE, rate_mean, )        \
+    F(RATE, rate_peak, ) F(TIME, rate_peak_time, ) F(OBJECT, series, VmcRecordSeries)        \
     F(COUNT, rejected_connections, ) F(NAMED, streams, VmcRecordStream)                      \
     F(OBJECT, agent, VmcRecordAgent) F(FLAG, truncated, )
 /* clang-format on */
@@ -246,9 +275,9 @@ typedef struct {
 
 /* clang-format off */
 #define VMC_RECORD_DENIED_FIELDS(F)                                                          \
-    F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, key, )              \
-    F(STRING, key_type, ) F(STRING, client, ) F(STRING, request, ) F(STRING, vm, )           \
-    F(STRING, reason, ) F(COUNT, exit, ) F(FLAG, truncated, )
+    F(TIME, time, ) F(STRING, host, ) F(STRING, identity, ) F(STRING, account, )             \
+    F(STRING, key, ) F(STRING, key_type, ) F(STRING, client, ) F(STRING, request, )          \
+    F(STRING, vm, ) F(STRING, reason, ) F(COUNT, exit, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_DENIED_FIELDS(VMC_RECORD_DECLARE_)
@@ -261,10 +290,10 @@ typedef struct {
  * "last" of them, the rate: "limit" records per "window_s". */
 /* clang-format off */
 #define VMC_RECORD_DENIED_SUMMARY_FIELDS(F)                                                  \
-    F(TIME, time, ) F(STRING, identity, ) F(STRING, account, ) F(STRING, client, )           \
-    F(FLAG, other_clients, ) F(COUNT, suppressed, ) F(COUNT, over_rate, )                    \
-    F(COUNT, low_space, ) F(NAMED_COUNTS, exits, ) F(TIME, first, ) F(TIME, last, )          \
-    F(COUNT, window_s, ) F(COUNT, limit, ) F(FLAG, truncated, )
+    F(TIME, time, ) F(STRING, host, ) F(STRING, identity, ) F(STRING, account, )             \
+    F(STRING, client, ) F(FLAG, other_clients, ) F(COUNT, suppressed, )                      \
+    F(COUNT, over_rate, ) F(COUNT, low_space, ) F(NAMED_COUNTS, exits, ) F(TIME, first, )    \
+    F(TIME, last, ) F(COUNT, window_s, ) F(COUNT, limit, ) F(FLAG, truncated, )
 /* clang-format on */
 typedef struct {
     VMC_RECORD_DENIED_SUMMARY_FIELDS(VMC_RECORD_DECLARE_)
@@ -334,11 +363,16 @@ gboolean vmc_record_fields_parse(const char *line, gsize length, guint max_depth
 typedef struct _VmcRecord VmcRecord;
 
 /* fields as the JSON object of a record: "v", "event", "time" (fields' own,
- * or now when it has none), then each field that is set, in the schema's
+ * or now when it has none), "host" (fields' own, or this host's name,
+ * vmc_record_host_name()), then each field that is set, in the schema's
  * order. Strings (member names in it too) are made valid UTF-8 (invalid
  * bytes as "\xNN") and capped at VMC_RECORD_MAX_STRING; a rate that is not
  * finite is written as null. */
 VmcRecord *vmc_record_new_from_fields(const VmcRecordFields *fields);
+
+/* This host's name (g_get_host_name(): gethostname(), "localhost" when it
+ * has none), as records carry it in "host". */
+const char *vmc_record_host_name(void);
 
 /* The underlying object (for tests). */
 JsonObject *vmc_record_get_object(const VmcRecord *record);
@@ -385,7 +419,8 @@ typedef struct _VmcSessionLog VmcSessionLog;
 VmcSessionLog *vmc_sessionlog_open(const char *path, GError **error);
 
 /* Append one record: a single write(2) of the whole line, then fsync; then
- * mirror the summary (syslog, LOG_AUTHPRIV, by default) — also when the
+ * mirror the summary (by default to the journal with the record's fields,
+ * else to syslog, LOG_AUTHPRIV; see below) — also when the
  * write or fsync failed (a full disk): the mirror line then ends with
  * VMC_SESSIONLOG_MIRROR_NOT_IN_FILE and the error, at LOG_WARNING, and the
  * error is returned as before. */
@@ -399,18 +434,28 @@ gboolean vmc_sessionlog_append(VmcSessionLog *log, const VmcRecord *record, GErr
 
 #define VMC_SESSIONLOG_MIRROR_NOT_IN_FILE "log_write=failed"
 
-/* Where the summaries go: func(priority, line, user_data) for each append
- * (priority as syslog(3)'s, line printable ASCII). NULL: no mirror. The
- * default is syslog; tests capture it here. */
-typedef void (*VmcSessionLogMirrorFunc)(int priority, const char *line, gpointer user_data);
-void vmc_sessionlog_set_mirror(VmcSessionLog *log, VmcSessionLogMirrorFunc func,
-                               gpointer user_data);
+/* ---- the journal (record-journal.c pure, log-append.c sends) ----
+ *
+ * By default each append mirrors the record to systemd's journal, through
+ * its native protocol (one datagram to VMC_JOURNAL_SOCKET, sent without
+ * blocking), with structured fields for central logging; where that socket
+ * is not there (no systemd) or the journal does not take the datagram, the
+ * summary goes to syslog as before. */
 
-/* Mirror records to syslog (TRUE, the default) or not at all. */
-/* The environment variable VMC_NO_SYSLOG=1, read by vmc_sessionlog_open(),
- * turns it off too: for tests only; programs must not pass it on from
- * untrusted environments. */
-void vmc_sessionlog_set_syslog(VmcSessionLog *log, gboolean enabled);
+#define VMC_JOURNAL_SOCKET "/run/systemd/journal/socket"
+#define VMC_JOURNAL_IDENTIFIER "vmconsole" /* SYSLOG_IDENTIFIER, syslog's ident */
+
+/* Pure: the journal entry of a record, as the datagram of the native
+ * protocol: MESSAGE (message: the summary, printable ASCII), PRIORITY
+ * (priority, 0..7), SYSLOG_FACILITY=10 (authpriv), SYSLOG_IDENTIFIER,
+ * then those of VMCONSOLE_EVENT, _HOST, _SESSION, _IDENTITY, _VM,
+ * _REASON (the record's "event", "host", "session", "identity", "vm",
+ * "reason", when it has them as strings: as stored, valid UTF-8, at most
+ * VMC_RECORD_MAX_STRING bytes) and VMCONSOLE_BYTES ("bytes_total", end
+ * records). A value holding a newline is sent in the protocol's binary
+ * form (KEY\n, 64-bit little-endian length, value, \n), every other as
+ * KEY=value\n. An entry is at most a few KiB (no memfd is needed). */
+GBytes *vmc_journal_entry_new(const VmcRecord *record, int priority, const char *message);
 
 /* TRUE when the log's filesystem has less than reserve bytes available to
  * the account (statvfs f_bavail); FALSE when reserve is 0 or it cannot
@@ -454,8 +499,9 @@ typedef struct {
     const char *line;    /* the raw line, without '\n' */
     gsize line_length;
     VmcLogEvent event;
-    gint64 time_us;  /* "time", microseconds since the epoch (UTC) */
-    gint64 start_us; /* end: "start"; -1 otherwise */
+    gint64 time_us;   /* "time", microseconds since the epoch (UTC) */
+    const char *host; /* "host"; NULL in records older than it */
+    gint64 start_us;  /* end: "start"; -1 otherwise */
     const char *session;
     const char *identity;
     const char *account;
@@ -484,11 +530,13 @@ typedef struct {
 typedef struct _VmcLogReader VmcLogReader;
 
 /* Open a log for reading (O_RDONLY|O_CLOEXEC). Fails naming the path and
- * what to do. */
+ * what to do. A log (file or fd) that starts with gzip's magic (1f 8b) is
+ * read through GIO's GZlibDecompressor (several members one after the
+ * other too): the same records, the same bounds (what it inflates to goes
+ * through the same fixed buffer, so a gzip bomb costs time, not memory).
+ * Compressed data that ends early or is corrupt ends the log there, with
+ * one damaged line (not a read error). */
 VmcLogReader *vmc_log_reader_open(const char *path, GError **error);
-
-/* Read from an fd the caller keeps owning (tests, stdin). */
-VmcLogReader *vmc_log_reader_new_for_fd(int fd);
 
 /* The next good record, or NULL at the end of the log (or on a read error,
  * then set in error). Damaged lines — not strict JSON, not an object, no
@@ -518,6 +566,16 @@ gboolean vmc_log_entry_parse(const char *line, gsize length, GString *scratch,
  * object. (Whether it is a record — "v", "event", "time" — is the caller's
  * to check.) A new reference. */
 JsonObject *vmc_log_parse_object(const char *line, gsize length, guint max_depth);
+
+/* Pure: the one definition of a session's mean rate, for every reader
+ * (report, show, sessions, plot): its Spice bytes ("bytes_total") over its
+ * length — the end record's "time" minus "start" (ms precision) when both
+ * are known and in order, else "duration_s" whole seconds. The gateway's own
+ * "rate_mean" (over the relay's lifetime) stays in the record, but readers
+ * show this. Length in microseconds; -1 when neither is known. */
+gint64 vmc_log_session_length_us(gint64 start_us, gint64 end_us, gint64 duration_s);
+/* bytes / (length_us / 1e6) in bytes/s; NAN when bytes < 0 or length_us <= 0. */
+double vmc_log_mean_rate(gint64 bytes, gint64 length_us);
 
 /* Pure: an RFC 3339 time as written by vmc_record_format_time() (or with an
  * offset) to microseconds since the epoch; -1 when it is not one. */

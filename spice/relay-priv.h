@@ -6,6 +6,10 @@
 
 G_BEGIN_DECLS
 
+/* Change the pid allowed to connect; connections already accepted are kept.
+ * Replaces a peer check (the gateway sets a check: vmc_relay_set_peer_check). */
+void vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid);
+
 /* Bytes per second since a start time: a running bucket for the second in
  * progress, completed seconds pushed into a bounded series (samples of
  * step_s seconds, merged pairwise when the series is full). */

@@ -154,6 +154,7 @@ struct _VmcRelay {
     guint rejected;
     VmcRelayRate rate;
     VmcRelayRate channel_rate[VMC_SPICE_CHANNEL_MAX + 1]; /* [0]: before the link header */
+    gint64 last_to_vm_us[VMC_SPICE_CHANNEL_MAX + 1];      /* monotonic; 0: no byte yet */
     Stream streams[VMC_RELAY_STREAMS_MAX];
     guint n_streams;
     gsize buffered_peak;
@@ -362,10 +363,12 @@ count_bytes(Conn *conn, gboolean to_vm, gsize n, gint64 now_us)
         return;
     }
     VmcRelayChannelStats *channel = &conn->relay->channels[conn->type];
-    if (to_vm)
+    if (to_vm) {
         channel->bytes_to_vm += n;
-    else
+        conn->relay->last_to_vm_us[conn->type] = now_us;
+    } else {
         channel->bytes_from_vm += n;
+    }
     vmc_relay_rate_add(&conn->relay->rate, now_us, n);
     vmc_relay_rate_add(&conn->relay->channel_rate[conn->type], now_us, n);
 }
@@ -1164,6 +1167,13 @@ vmc_relay_get_stats(VmcRelay *relay)
             agent_stats_add(&stats->agent, vmc_agent_filter_get_stats(conn->agent->filter));
     }
     return stats;
+}
+
+gint64
+vmc_relay_get_last_to_vm(VmcRelay *relay, guint type)
+{
+    g_return_val_if_fail(relay != NULL, 0);
+    return type <= VMC_SPICE_CHANNEL_MAX ? relay->last_to_vm_us[type] : 0;
 }
 
 void

@@ -202,10 +202,6 @@ typedef gboolean (*VmcRelayPeerCheck)(pid_t pid, uid_t uid, gpointer user_data);
 VmcRelay *vmc_relay_new(int listen_fd, int vm_pinned_fd, const gboolean *allowed, pid_t peer_pid,
                         VmcRelayCallback callback, gpointer user_data);
 
-/* Change the pid allowed to connect (the viewer is started after the relay);
- * connections already accepted are kept. Replaces a peer check. */
-void vmc_relay_set_peer_pid(VmcRelay *relay, pid_t peer_pid);
-
 /* Let check decide who may connect, to Spice and to every stream, instead
  * of a pid (e.g. "any process in the viewer's sandbox"); connections already
  * accepted are kept. */
@@ -247,6 +243,12 @@ gboolean vmc_relay_add_client(VmcRelay *relay, int in_fd, int out_fd, VmcRelayCl
 /* Counters so far (a copy; free with vmc_relay_stats_free). */
 VmcRelayStats *vmc_relay_get_stats(VmcRelay *relay);
 void vmc_relay_stats_free(VmcRelayStats *stats);
+
+/* When a client last sent anything on a channel of type (e.g. the inputs
+ * channel: the person's keyboard and mouse): the monotonic time
+ * (g_get_monotonic_time) at which its last byte went to the VM, link
+ * message included; 0 while none did. */
+gint64 vmc_relay_get_last_to_vm(VmcRelay *relay, guint type);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRelayStats, vmc_relay_stats_free)
 
 /* Close every connection and the listener. */

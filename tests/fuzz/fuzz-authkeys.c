@@ -2,7 +2,10 @@
  * bytes as one line (vmc_authkey_parse) and as a whole file (the review of
  * `check`, the duplicate search of `authorize --append`). A parsed key must
  * have a known type and a blob; the locked-down line built from it must parse
- * back to the same key with the same identity; every finding is printable. */
+ * back to the same key with the same identity; every finding is printable.
+ * The same bytes as an AuthorizedPrincipalsFile line and file: a parsed line
+ * has a principal within bounds; a valid principal's locked-down line parses
+ * back to it with the identity. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,25 @@ review_file(const char *text, gsize length)
     (void)vmc_admin_keys_find_blob(text, length, "AAAA");
 }
 
+static void
+principal_line(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcAuthKey) line = vmc_authkey_parse_principal(text, &error);
+    check((line == NULL) == (error != NULL));
+    if (line == NULL)
+        return;
+    check(line->principal != NULL && line->principal[0] != '\0' &&
+          strlen(line->principal) <= VMC_AUTHKEYS_PRINCIPAL_MAX && line->blob == NULL);
+    if (!vmc_authkey_principal_is_valid(line->principal))
+        return;
+    VmcAuthorizeSpec spec = {"/usr/bin/vmconsole-gateway", "alice", FALSE, 0, NULL, NULL};
+    g_autofree char *formatted = vmc_authkey_format_principal_line(&spec, line->principal);
+    g_autoptr(VmcAuthKey) back = vmc_authkey_parse_principal(formatted, NULL);
+    check(back != NULL && strcmp(back->principal, line->principal) == 0);
+    check(vmc_admin_principals_find(formatted, strlen(formatted), line->principal) == 1);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,6 +81,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check((key == NULL) == (error != NULL));
         if (key != NULL)
             round_trip(key);
+        principal_line(text);
     }
+    g_autoptr(GPtrArray) findings =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
+    vmc_admin_principals_review(text, size, "fuzz", NULL, NULL, findings);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* fuzz-log-reader.c — libFuzzer target for the session-log reader. The input
  * is a whole log: every line goes through the strict scanner, and the whole
- * through the streaming reader (a memfd).
+ * through the streaming reader (a memfd), as it is and gzip'd.
  *
  * What the scanner accepts must be a JSON object that json-glib accepts too,
  * with no repeated member (vmc_log_parse_object(), what show and plot read),
@@ -13,6 +13,7 @@
  * must see each non-empty line as exactly one good or damaged record — good
  * exactly where the scanner said so (and the line is complete and not too
  * long) — numbered as the lines are. */
+#include <gio/gio.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "log-priv.h"
 #include "record-fill.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -192,27 +194,70 @@ check_line(const char *line, gsize length, GString *scratch)
     return TRUE;
 }
 
+/* data as one gzip member. */
+static GByteArray *
+gzip_bytes(const uint8_t *data, size_t size)
+{
+    g_autoptr(GConverter) gz = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1));
+    GByteArray *out = g_byte_array_new();
+    guint8 buffer[65536];
+    for (;;) {
+        gsize used = 0, made = 0;
+        GConverterResult r = g_converter_convert(gz, data, size, buffer, sizeof buffer,
+                                                 G_CONVERTER_INPUT_AT_END, &used, &made, NULL);
+        check(r != G_CONVERTER_ERROR);
+        g_byte_array_append(out, buffer, (guint)made);
+        data += used;
+        size -= used;
+        if (r == G_CONVERTER_FINISHED)
+            return out;
+    }
+}
+
+/* The streaming reader over data: the good lines (by number, ascending,
+ * each LINE_GOOD in states when given), counted; the damaged count. */
 static void
-check_stream(const uint8_t *data, size_t size, const GArray *states)
+read_stream(const uint8_t *data, size_t size, const GArray *states, guint64 *ret_good,
+            guint64 *ret_damaged)
 {
     int fd = memfd_create("log", MFD_CLOEXEC);
     check(fd >= 0 && write(fd, data, size) == (ssize_t)size && lseek(fd, 0, SEEK_SET) == 0);
     g_autoptr(VmcLogReader) reader = vmc_log_reader_new_for_fd(fd);
     const VmcLogEntry *entry;
-    guint64 good = 0, last = 0, expected_good = 0, expected_damaged = 0;
+    guint64 good = 0, last = 0;
     while ((entry = vmc_log_reader_next(reader, NULL)) != NULL) {
-        check(entry->line_number > last && entry->line_number <= states->len);
-        check(g_array_index(states, guint8, entry->line_number - 1) == LINE_GOOD);
+        check(entry->line_number > last);
+        if (states != NULL)
+            check(entry->line_number <= states->len &&
+                  g_array_index(states, guint8, entry->line_number - 1) == LINE_GOOD);
         last = entry->line_number;
         good++;
     }
+    *ret_good = good;
+    *ret_damaged = vmc_log_reader_get_n_damaged(reader);
+    close(fd);
+}
+
+/* The reader over the input as it is and gzip'd gives what the lines say;
+ * input that starts with gzip's magic is read as a (hostile) gzip'd log. */
+static void
+check_stream(const uint8_t *data, size_t size, const GArray *states)
+{
+    guint64 good = 0, damaged = 0, expected_good = 0, expected_damaged = 0;
+    if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+        read_stream(data, size, NULL, &good, &damaged);
+        return;
+    }
+    read_stream(data, size, states, &good, &damaged);
     for (guint i = 0; i < states->len; i++) {
         guint8 state = g_array_index(states, guint8, i);
         expected_good += state == LINE_GOOD;
         expected_damaged += state == LINE_DAMAGED;
     }
-    check(good == expected_good && vmc_log_reader_get_n_damaged(reader) == expected_damaged);
-    close(fd);
+    check(good == expected_good && damaged == expected_damaged);
+    g_autoptr(GByteArray) gz = gzip_bytes(data, size);
+    read_stream(gz->data, gz->len, states, &good, &damaged);
+    check(good == expected_good && damaged == expected_damaged);
 }
 
 int

@@ -56,7 +56,7 @@ expect "$A" "vmconsole-admin " "access acl authorize check help plot report sess
 expect "$A" "vmconsole-admin ch" "check"
 expect "$A" "vmconsole-admin --v" "--version"
 expect "$A" "vmconsole-admin check --" "--config --gateway --log --no-probe --sshd-config"
-expect "$A" "vmconsole-admin report --by " "day identity mode month vm"
+expect "$A" "vmconsole-admin report --by " "day host identity mode month vm"
 expect "$A" "vmconsole-admin report --by m" "mode month"
 expect "$A" "vmconsole-admin $C access " "debianx win10 winx"
 expect "$A" "vmconsole-admin $C acl " "apply"

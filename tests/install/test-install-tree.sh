@@ -60,6 +60,9 @@ for page in vmconsole-gateway vmconsole-admin vmconsole-confine; do
 done
 mode_is "$DOCDIR/sshd_config.vmconsole" 644
 mode_is "$DOCDIR/gateway.conf.example" 644
+for f in rsyslog-vmconsole.conf fluentd-vmconsole.conf journal-upload-vmconsole.conf; do
+    mode_is "$DOCDIR/central-logging/$f" 644
+done
 check "nothing executable under $DOCDIR ($(find "$R$DOCDIR" -type f -perm /111 | tr '\n' ' '))" \
     eval '[ -z "$(find "$R$DOCDIR" -type f -perm /111)" ]'
 for unit in vmconsole-acl@.path vmconsole-acl@.service; do

@@ -5,12 +5,16 @@
 # account's owner and mode 0640 and the next gateway appends to it; a writer
 # that opened the log before the rotation (as a running session's gateway
 # holds it) writes into the rotated file, which stays plain until the next
-# rotation (delaycompress), and nothing it wrote is lost.
-# Usage: test-logrotate.sh GATEWAY LOGROTATE-FILE   (TAP; root)
+# rotation (delaycompress), and nothing it wrote is lost. Then logrotate -f
+# runs again and again while gateways keep writing records, and
+# `vmconsole-admin report --log 'sessions.jsonl*'` over the rotated set
+# (the log, .1, and the gzip'd .2.gz, .3.gz, ...) counts every record the
+# gateways wrote exactly once.
+# Usage: test-logrotate.sh GATEWAY LOGROTATE-FILE ADMIN   (TAP; root)
 . "$(dirname "$0")/../integration/lib.sh"
 need_root
 command -v logrotate >/dev/null || { echo "1..0 # SKIP logrotate is not installed"; exit 77; }
-GW=$(realpath "$1") SHIPPED=$(realpath "$2")
+GW=$(realpath "$1") SHIPPED=$(realpath "$2") ADMIN=$(realpath "$3")
 P=$(vmc_prefix r)
 VMC_T_DIR=$(mktemp -d /tmp/vmc-logrotate-XXXXXX)
 trap 'exec 3>&-; cleanup_common' EXIT
@@ -88,4 +92,44 @@ check "now sessions.jsonl.2.gz holds the first file (5 records), sessions.jsonl.
     eval '[ "$(lines "$LOG.2.gz")" = 5 ] && [ "$(lines "$LOG.1")" = 2 ]'
 check "every record is kept, once: 7 across the set ($(ls "$D/log" | tr '\n' ' '))" \
     test "$(lines "$LOG" "$LOG.1" "$LOG.2.gz")" = 7
+# ---- rotations while records are written, then report over the set ----
+( n=0
+  for i in $(seq 40); do denied 1 && n=$((n + 1)); done
+  echo "$n" > "$D/written" ) &
+WRITER=$!
+ROTATIONS=0 ROTATE_FAILS=0
+# at most 8 rotations: the shipped "rotate 24" deletes the files beyond (the
+# set would lose its oldest records by design, not by a race)
+while kill -0 "$WRITER" 2>/dev/null && [ "$ROTATIONS" -lt 8 ]; do
+    if rotate; then ROTATIONS=$((ROTATIONS + 1)); else ROTATE_FAILS=$((ROTATE_FAILS + 1)); fi
+done
+wait "$WRITER"
+WRITTEN=$(cat "$D/written")
+check "40 gateways wrote their denied records while logrotate -f ran $ROTATIONS time(s) (failed: $ROTATE_FAILS: $(head -c 200 "$D/logrotate.err"))" \
+    eval '[ "$WRITTEN" = 40 ] && [ "$ROTATIONS" -ge 1 ] && [ "$ROTATE_FAILS" = 0 ]'
+denied 1
+ok $? "and one more after the last rotation"
+echo "# the set: $(ls "$D/log" | tr '\n' ' ')"
+check "the set has a plain .1 and gzip'd older files" \
+    eval '[ -f "$LOG.1" ] && [ -f "$LOG.2.gz" ]'
+printf '[gateway]\nlog = %s\nrun-dir = %s/run\n' "$LOG" "$D" > "$D/admin.conf"
+"$ADMIN" --config "$D/admin.conf" report --json --log "$LOG*" > "$D/report.json" 2> "$D/report.err"
+ok $? "vmconsole-admin report --log 'sessions.jsonl*' reads the rotated set (stderr: $(head -c 200 "$D/report.err"))"
+# every denied record in the files, counted by python over the plain and gzip'd files
+IN_FILES=$(for f in "$D"/log/sessions.jsonl*; do
+    case $f in *.gz) zcat "$f" ;; *) cat "$f" ;; esac
+done | python3 -c '
+import json, sys
+n = 0
+for line in sys.stdin:
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    n += r.get("event") == "denied"
+print(n)')
+REPORTED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["denied"])' "$D/report.json")
+check "every denied record written (3 + 2 + 40 + 1 = 46) is in the files once ($IN_FILES) and report counts each once ($REPORTED)" \
+    eval '[ "$IN_FILES" = 46 ] && [ "$REPORTED" = 46 ]'
+check "report found no record in two files (no duplicates said)" eval '! grep -q "more than one" "$D/report.err"'
 finish

@@ -15,7 +15,7 @@
  *       print "server DESCRIPTION" and "kind pulseaudio|pipewire|other";
  *       exit 0, or 1 with the error on stderr.
  */
-#include "vmc-pulse.h"
+#include "pulse-priv.h"
 
 #include <glib-unix.h>
 #include <stdio.h>

@@ -11,6 +11,8 @@
 # N1 (function) the viewer on the laptop      the probe gets the VM's display (720x400) through
 #                                                attach channels; start record mode "native",
 #                                                no viewer; end record per-channel bytes
+#    and remote-viewer on a "laptop" Xvfb shows
+#    the VM's window (title from the line)
 # N2 a guessed or wrong token                 exit 4, the one refusal text, a denied record
 #                                                "wrong token"-like reason, no token in the log
 # N3 a stolen token used from another SSH     exit 4, same text; denied record names "another
@@ -23,6 +25,12 @@
 #                                                record is written (reason ssh-closed), no
 #                                                gateway process and nothing in the run dir
 # N6 the token after the session ended        exit 4, same text, denied record
+# N8 a process of the account (or root)       attach.sock answers "n" to a description
+#    talks to attach.sock itself: no fds, one     without exactly two fds, to a mismatching one,
+#    fd, three, a wrong connection, garbage       to garbage and to another uid; the session
+#                                                 lives on and still serves the real client
+# N7 the SSH connection drops (the master      the session ends (one end record), its attach
+#    ends) with an attach live                   processes with it; nothing left
 #
 # Usage: test-native-attach.sh GATEWAY-BINARY PROBE-TOOL  (TAP; needs root, else exit 77)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,11 +55,12 @@ BG_PIDS=""
 cleanup() {
     local p
     for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
-    for c in "$D/ctl1" "$D/ctl2"; do
+    for c in "$D/ctl1" "$D/ctl2" "$D/ctl3"; do
         [ -S "$c" ] && ssh -F /dev/null -o ControlPath="$c" -O exit x 2>/dev/null
     done
     sshd_cleanup
     stop_all_qemu 2>/dev/null
+    stop_all_xvfb 2>/dev/null
     for p in $BG_PIDS; do wait "$p" 2>/dev/null; done
     cleanup_common
 }
@@ -167,11 +176,60 @@ ok "$([ "$PROBE_RC" = 0 ] && grep -q '^720x400 ' "$D/probe.out"; echo $?)" \
     "N1: a Spice client through attach channels gets the VM's display (720x400)"
 ok "$(grep -q 'channels=.*main.*display' "$D/probe.out"; echo $?)" "N1: main and display channels came up"
 
+if command -v remote-viewer >/dev/null && command -v Xvfb >/dev/null &&
+   command -v xwininfo >/dev/null && start_xvfb laptop; then
+    DISPLAY=$XVFB_DISPLAY remote-viewer --title "${LINE##* title=}" \
+        "spice+unix://$D/laptop.sock" >"$D/viewer.log" 2>&1 &
+    VIEWER=$!
+    BG_PIDS="$BG_PIDS $VIEWER"
+    if wait_for_window "$XVFB_DISPLAY" "Native test VM" 30; then W=0; else W=1; fi
+    ok $W "N1: remote-viewer on the laptop's display shows the window 'Native test VM'"
+    kill "$VIEWER" 2>/dev/null
+    wait "$VIEWER" 2>/dev/null
+    sec_wait_until 50 test "$(pgrep -u "$ACCOUNT" -fc "^$GW .*")" -le 1
+else
+    echo "# remote-viewer, Xvfb or xwininfo missing: the probe alone stands for the viewer"
+fi
+
 # ---- N2, N3: wrong token; the right token from another connection ----
 WRONG=$(printf '%s' "$TOKEN" | tr '0-9a-f' '1-9a-f0')
 refused N2 "$D/ctl1" "$WRONG" "wrong token\|no live native session"
 master "$D/ctl2" || exit 1
 refused N3 "$D/ctl2" "$TOKEN" "another SSH connection"
+
+# ---- N8: attach.sock spoken to directly ----
+SDIR=$RUN/session-$SESSION
+cat > "$D/spoof.py" <<'PYEOF'
+import os, socket, sys
+sdir, case = sys.argv[1], sys.argv[2]
+text = open(os.path.join(sdir, "native")).read()
+if case == "wrong-connection":
+    text = "\n".join("connection=10.9.9.9 1 127.0.0.1 22" if l.startswith("connection=") else l
+                     for l in text.split("\n"))
+if case == "garbage":
+    text = "GET / HTTP/1.0\r\n\r\n"
+fds = {"no-fds": [], "one-fd": [0], "three-fds": [0, 1, 2]}.get(case, [0, 1])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.path.join(sdir, "attach.sock"))
+s.settimeout(10)
+try:
+    socket.send_fds(s, [text.encode()], fds)
+except OSError as e:  # refused before the message: the connection is closed at once
+    print("n(closed before the message: %s)" % e.strerror)
+    sys.exit(0)
+try:
+    print(s.recv(256).decode(errors="replace"))
+except OSError as e:  # refused as the message arrived: closed with it unread (ECONNRESET)
+    print("n(closed at the message: %s)" % e.strerror)
+PYEOF
+GW_PID=$(pgrep -u "$ACCOUNT" -f "^$GW " | head -n 1)
+for c in no-fds one-fd three-fds wrong-connection garbage; do
+    ANSWER=$(runuser -u "$ACCOUNT" -- python3 "$D/spoof.py" "$SDIR" "$c" </dev/null 2>&1)
+    ok "$([ "${ANSWER:0:1}" = n ]; echo $?)" "N8: $c: refused ($ANSWER)"
+done
+ANSWER=$(python3 "$D/spoof.py" "$SDIR" right </dev/null 2>&1)
+ok "$([ "${ANSWER:0:1}" = n ]; echo $?)" "N8: another uid (root) with the right description: refused ($ANSWER)"
+ok "$(pid_alive "$GW_PID"; echo $?)" "N8: the session lives on"
 
 # ---- N4: usbredir under usb = deny ----
 usb_link() { # the client's link message for a usbredir channel (type 9)
@@ -251,4 +309,32 @@ ok "$([ "$(jl "$E2['channels'].get('usbredir', {}).get('to_vm', 0) > 0 and $E2.g
     "N4: under usb = allow the same link goes on to the VM, counted as usbredir ($(jl "$E2['channels'].get('usbredir')"))"
 ok "$([ "$(jl 'last("start", vm="vmn").get("usb")')" = allow ]; echo $?)" \
     "N4: the start record names the usb policy"
+# ---- N7: the whole connection drops while an attach is live ----
+master "$D/ctl3" || exit 1
+mkfifo "$D/ch3.in"
+( over "$D/ctl3" vmn --native --microphone <"$D/ch3.in" >"$D/ch3.out" 2>"$D/ch3.err" ) &
+BG_PIDS="$BG_PIDS $!"
+sleep 600 >"$D/ch3.in" &
+BG_PIDS="$BG_PIDS $!"
+sec_wait_until 100 grep -q '^vmconsole-native 1 ' "$D/ch3.out"
+TOKEN3=$(sed -n 's/^vmconsole-native 1 token=\([0-9a-f]*\) .*/\1/p' "$D/ch3.out")
+SESSION3=$(jl 'last("start", vm="vmn").get("session")')
+mkfifo "$D/live3.in"
+( python3 -c '
+import struct, sys
+mess = struct.pack("<IBBIII", 0, 2, 0, 1, 0, 18) + struct.pack("<I", 0x0b)
+sys.stdout.buffer.write(b"REDQ" + struct.pack("<III", 2, 2, len(mess)) + mess)' ; exec sleep 600 ) \
+    >"$D/live3.in" &
+BG_PIDS="$BG_PIDS $!"
+( over "$D/ctl3" attach "$TOKEN3" <"$D/live3.in" >"$D/live3.out" 2>"$D/live3.err" ) &
+BG_PIDS="$BG_PIDS $!"
+sec_wait_until 100 test -s "$D/live3.out"
+ok "$([ "$(head -c 4 "$D/live3.out")" = REDQ ]; echo $?)" "N7: an attach is live"
+"${SSH_BASE[@]}" -o ControlPath="$D/ctl3" -O exit "$HOST" 2>/dev/null
+sec_wait_until 100 test -n "$(jl "last('end', session='$SESSION3').get('reason') or ''")"
+ok "$([ "$(jl "last('end', session='$SESSION3').get('reason')")" = ssh-closed ]; echo $?)" \
+    "N7: the connection dropped: one end record, reason ssh-closed"
+sec_wait_until 50 test -z "$(account_pids)"
+ok "$([ -z "$(account_pids)" ] && [ -z "$(ls "$RUN" | grep '^session-')" ]; echo $?)" \
+    "N7: no gateway process and no session dir left ($(account_pids))"
 finish

@@ -95,8 +95,24 @@ client_of_bystander() {
 run_server() { # run_server KIND: the cases against the running server
     local kind=$1 out base_modules base_default rc
     mkdir -p "$D/host-home"
-    base_modules=$(modules)
+    # A default sink set on purpose, and another one the attack would pick:
+    # PipeWire's session manager chooses its own default some time after the
+    # server answers (later still on a loaded machine), so a default read at
+    # once may change by itself under the test.
+    sound_pactl load-module module-null-sink sink_name=othersink >/dev/null || return 1
+    if [ "$kind" = pipewire ]; then
+        sound_pactl load-module module-null-sink sink_name=guardsink >/dev/null || return 1
+        sound_pactl set-default-sink guardsink || return 1
+    fi
+    local want=nullsink
+    [ "$kind" = pipewire ] && want=guardsink
+    for _ in $(seq 100); do
+        [ "$(sound_pactl get-default-sink)" = "$want" ] && break
+        sleep 0.1
+    done
     base_default=$(sound_pactl get-default-sink)
+    echo "# $kind: the default sink is $base_default"
+    base_modules=$(modules)
     # another program on the laptop, playing
     # shellcheck disable=SC2046
     env $(sound_env) paplay "$D/long.wav" </dev/null >/dev/null 2>&1 &
@@ -127,7 +143,7 @@ run_server() { # run_server KIND: the cases against the running server
     check "$kind b. nothing listens on port $lport" \
         eval '! (exec 3<>"/dev/tcp/127.0.0.1/$lport") 2>/dev/null'
     # c. set-default-sink
-    out=$(host pactl set-default-sink "$base_default" 2>&1)
+    out=$(host pactl set-default-sink othersink 2>&1)
     check "$kind c. set-default-sink is refused" grep -qi "access denied" <<<"$out"
     check "$kind c. the default sink is unchanged" [ "$(sound_pactl get-default-sink)" = "$base_default" ]
     # d. the other program

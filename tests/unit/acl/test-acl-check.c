@@ -1,5 +1,6 @@
 /* test-acl-check.c — the access check, case by case, and ACL validity. */
 #include "acl-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -148,7 +149,7 @@ assert_invalid(const VmcAclEntry *entries, guint n, const char *fragment)
     g_autoptr(VmcAcl) acl = vmc_acl_new(OWNER, GROUP, entries, n, &error);
     g_assert_null(acl);
     g_assert_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID);
-    g_assert_nonnull(strstr(error->message, fragment));
+    vmc_assert_contains(error->message, fragment);
 }
 
 static void
@@ -216,7 +217,7 @@ assert_bad_text(const char *text, const char *fragment)
     g_autoptr(VmcAcl) acl = vmc_acl_from_text(text, OWNER, GROUP, &error);
     g_assert_null(acl);
     g_assert_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_INVALID);
-    g_assert_nonnull(strstr(error->message, fragment));
+    vmc_assert_contains(error->message, fragment);
 }
 
 static void

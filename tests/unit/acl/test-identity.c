@@ -1,5 +1,6 @@
 /* test-identity.c — identities resolved through NSS, and group sets. */
 #include "acl-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -36,7 +37,7 @@ test_resolve_unprintable(void)
         g_autoptr(VmcIdentity) nobody = vmc_identity_resolve(names[i], &error);
         g_assert_null(nobody);
         g_assert_error(error, VMC_ACL_ERROR, VMC_ACL_ERROR_UNKNOWN_IDENTITY);
-        g_assert_nonnull(strstr(error->message, "not printable"));
+        vmc_assert_contains(error->message, "not printable");
         g_assert_null(strchr(error->message, '\''));
     }
 }

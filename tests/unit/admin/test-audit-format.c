@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit-test-data.h"
+#include "vmc-assert.h"
 
 static VmcAuditSession *
 session_of(const char *id, const char *const *lines)
@@ -34,25 +35,57 @@ test_show_ended(void)
         session_of(SESSION_ID, (const char *const[]){START_LINE, END_LINE, NULL});
     g_autofree char *text = vmc_audit_show_format(s, utc, FALSE);
     g_assert_true(is_printable_text(text));
-    g_assert_nonnull(strstr(text, "session     " SESSION_ID "\n"));
-    g_assert_nonnull(strstr(text, "state       ended\n"));
-    g_assert_nonnull(strstr(text, "identity    alice\n"));
-    g_assert_nonnull(strstr(text, "start       2026-11-29 10:00:00\n"));
-    g_assert_nonnull(strstr(text, "end         2026-11-29 10:00:04\n"));
-    g_assert_nonnull(strstr(text, "duration    4s\n"));
-    g_assert_nonnull(strstr(text, "bytes       3.0 MiB\n"));
-    g_assert_nonnull(strstr(text, "rate        mean 768.5 KiB/s, peak 2.9 MiB/s at "
-                                  "2026-11-29 10:00:01\n"));
-    g_assert_nonnull(strstr(text, "CHANNEL  TO VM  FROM VM  CONNECTIONS\n"));
-    g_assert_nonnull(strstr(text, "display  10 B   3.0 MiB  1\n"));
+    vmc_assert_contains(text, "session     " SESSION_ID "\n");
+    vmc_assert_contains(text, "state       ended\n");
+    vmc_assert_contains(text, "identity    alice\n");
+    vmc_assert_contains(text, "start       2026-11-29 10:00:00\n");
+    vmc_assert_contains(text, "end         2026-11-29 10:00:04\n");
+    vmc_assert_contains(text, "duration    4s\n");
+    vmc_assert_contains(text, "bytes       3.0 MiB\n");
+    vmc_assert_contains(text, "rate        mean 768.5 KiB/s, peak 2.9 MiB/s at "
+                              "2026-11-29 10:00:01\n");
+    vmc_assert_contains(text, "CHANNEL  TO VM  FROM VM  CONNECTIONS\n");
+    vmc_assert_contains(text, "display  10 B   3.0 MiB  1\n");
     /* 4 samples, peak 3000000: levels 1, 8, 1, 3 */
-    g_assert_nonnull(strstr(text, "\n|_#_-|\n"));
+    vmc_assert_contains(text, "\n|_#_-|\n");
 
     /* a time zone moves the times, not the durations */
     g_autoptr(GTimeZone) plus2 = g_time_zone_new_identifier("+02:00");
     g_autofree char *shifted = vmc_audit_show_format(s, plus2, TRUE);
-    g_assert_nonnull(strstr(shifted, "start       2026-11-29 12:00:00\n"));
-    g_assert_nonnull(strstr(shifted, "|\xe2\x96\x81\xe2\x96\x88\xe2\x96\x81\xe2\x96\x83|"));
+    vmc_assert_contains(shifted, "start       2026-11-29 12:00:00\n");
+    vmc_assert_contains(shifted, "|\xe2\x96\x81\xe2\x96\x88\xe2\x96\x81\xe2\x96\x83|");
+}
+
+/* The ends by policy: the limits, the certificate (a hostile key id
+ * escaped), a key's expiry-time; in JSON too. */
+static void
+test_show_policy(void)
+{
+    static const char start[] =
+        "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:00:00.000Z\","
+        "\"session\":\"" SESSION_ID "\",\"identity\":\"alice\",\"vm\":\"debianx\","
+        "\"max_duration_s\":28800,\"idle_timeout_s\":1800,"
+        "\"certificate\":{\"key_id\":\"alice\\u001b[2J\",\"serial\":\"42\","
+        "\"ca\":\"SHA256:abc\",\"valid_after\":\"2026-11-29T00:00:00.000Z\","
+        "\"valid_before\":\"2026-11-29T18:00:00.000Z\"},"
+        "\"key_expires\":\"2026-12-31T00:00:00.000Z\"}";
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(VmcAuditSession) s = session_of(SESSION_ID, (const char *const[]){start, NULL});
+    g_autofree char *text = vmc_audit_show_format(s, utc, FALSE);
+    g_assert_true(is_printable_text(text));
+    vmc_assert_contains(text, "limits      max-duration 8h00m, idle-timeout 30m00s\n");
+    vmc_assert_contains(text, "key expires 2026-12-31 00:00:00\n");
+    vmc_assert_contains(text, "certificate id \"alice\\e[2J\", serial 42, CA SHA256:abc, "
+                              "valid 2026-11-29 00:00:00 to 2026-11-29 18:00:00\n");
+    g_autofree char *json = vmc_audit_session_to_json(s);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpint(json_object_get_int_member(o, "idle_timeout_s"), ==, 1800);
+    JsonObject *cert = json_object_get_object_member(o, "certificate");
+    g_assert_cmpstr(json_object_get_string_member(cert, "serial"), ==, "42");
+    g_assert_cmpstr(json_object_get_string_member(o, "key_expires"), ==,
+                    "2026-12-31T00:00:00.000Z");
 }
 
 /* A record from before the sandbox and the streams shows exactly as it did:
@@ -95,20 +128,20 @@ test_show_streams(void)
         session_of(STREAMS_ID, (const char *const[]){STREAMS_START_LINE, STREAMS_END_LINE, NULL});
     g_autofree char *text = vmc_audit_show_format(s, utc, FALSE);
     g_assert_true(is_printable_text(text));
-    g_assert_nonnull(strstr(text, "audio       tcp:47113\n"
-                                  "sandbox     on: user-ns, mount-ns, pid-ns, net-ns, ipc-ns, "
-                                  "uts-ns, dies-with-gateway, no-new-privs, seccomp, "
-                                  "landlock-abi-4\n"
-                                  "start       "));
-    g_assert_nonnull(strstr(text, "\n\nCHANNEL  TO VM  FROM VM  CONNECTIONS\n"
-                                  "display  10 B   3.0 MiB  1\n"
-                                  "\n"
-                                  "STREAM  TO LAPTOP  FROM LAPTOP  CONNECTIONS  FAILED  PEAK RATE"
-                                  "    PEAK AT\n"
-                                  "x11     31 MiB     1000 B       1            0       19.1 MiB/s"
-                                  "   2026-11-29 10:00:01\n"
-                                  "audio   517 KiB    0 B          2            1       "
-                                  "172.3 KiB/s  2026-11-29 10:00:00\n"));
+    vmc_assert_contains(text, "audio       tcp:47113\n"
+                              "sandbox     on: user-ns, mount-ns, pid-ns, net-ns, ipc-ns, "
+                              "uts-ns, dies-with-gateway, no-new-privs, seccomp, "
+                              "landlock-abi-4\n"
+                              "start       ");
+    vmc_assert_contains(text, "\n\nCHANNEL  TO VM  FROM VM  CONNECTIONS\n"
+                              "display  10 B   3.0 MiB  1\n"
+                              "\n"
+                              "STREAM  TO LAPTOP  FROM LAPTOP  CONNECTIONS  FAILED  PEAK RATE"
+                              "    PEAK AT\n"
+                              "x11     31 MiB     1000 B       1            0       19.1 MiB/s"
+                              "   2026-11-29 10:00:01\n"
+                              "audio   517 KiB    0 B          2            1       "
+                              "172.3 KiB/s  2026-11-29 10:00:00\n");
     /* each with its own scale: x11 peaks at the second sample, Spice too */
     g_assert_true(g_str_has_suffix(
         text, "\nthroughput  4 samples of 1 s, peak 2.9 MiB/s (each column the peak of its "
@@ -118,7 +151,7 @@ test_show_streams(void)
               "|_#.:|\n"
               "audio stream  4 samples of 1 s, peak 172.3 KiB/s\n"
               "|### |\n"));
-    g_assert_null(strstr(text, "\n\n\n"));
+    vmc_assert_lacks(text, "\n\n\n");
 }
 
 /* sandbox = off is a warning line; a stream without a series has no
@@ -131,9 +164,9 @@ test_show_sandbox_off_hostile(void)
     g_autoptr(VmcAuditSession) off =
         session_of(SANDBOX_OFF_ID, (const char *const[]){SANDBOX_OFF_START_LINE, NULL});
     g_autofree char *text = vmc_audit_show_format(off, utc, TRUE);
-    g_assert_nonnull(strstr(text, "\nsandbox     OFF (!): the viewer ran on the host without its "
-                                  "sandbox (sandbox = off in the config)\n"));
-    g_assert_null(strstr(text, "STREAM"));
+    vmc_assert_contains(text, "\nsandbox     OFF (!): the viewer ran on the host without its "
+                              "sandbox (sandbox = off in the config)\n");
+    vmc_assert_lacks(text, "STREAM");
 
     /* (the sandbox in its start record, the streams in its end record) */
     const char *hostile_start =
@@ -148,11 +181,11 @@ test_show_sandbox_off_hostile(void)
         session_of("abcdabcd", (const char *const[]){hostile_start, hostile_end, NULL});
     g_autofree char *shown = vmc_audit_show_format(h, utc, FALSE);
     g_assert_true(is_printable_text(shown));
-    g_assert_nonnull(strstr(shown, "\nsandbox     m\\e[2Jaybe: user-ns, \\xc2\\x9b31mx\\n\n"));
-    g_assert_nonnull(strstr(shown, "\nx\\e]0;t\\x07  5 B        -            -            -       -"
-                                   "          -\n"));
-    g_assert_nonnull(strstr(shown, "\nx\\e]0;t\\x07 stream  2 samples of 2 s, peak 4 B/s\n"
-                                   "| #|\n"));
+    vmc_assert_contains(shown, "\nsandbox     m\\e[2Jaybe: user-ns, \\xc2\\x9b31mx\\n\n");
+    vmc_assert_contains(shown, "\nx\\e]0;t\\x07  5 B        -            -            -       -"
+                               "          -\n");
+    vmc_assert_contains(shown, "\nx\\e]0;t\\x07 stream  2 samples of 2 s, peak 4 B/s\n"
+                               "| #|\n");
 
     g_autofree char *json = vmc_audit_session_to_json(h);
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -177,18 +210,18 @@ test_show_unterminated_hostile(void)
     g_autoptr(VmcAuditSession) s = session_of("abcdabcd", (const char *const[]){hostile, NULL});
     g_autofree char *text = vmc_audit_show_format(s, utc, TRUE);
     g_assert_true(is_printable_text(text));
-    g_assert_nonnull(strstr(text, "state       UNTERMINATED (the gateway died?)\n"));
-    g_assert_nonnull(strstr(text, "identity    ev\\e[2Jil\\nroot\n"));
-    g_assert_nonnull(strstr(text, "vm          x\\xc2\\x9b1m\n"));
-    g_assert_nonnull(strstr(text, "client      \\r\\x07\n"));
-    g_assert_null(strstr(text, "\nend "));
+    vmc_assert_contains(text, "state       UNTERMINATED (the gateway died?)\n");
+    vmc_assert_contains(text, "identity    ev\\e[2Jil\\nroot\n");
+    vmc_assert_contains(text, "vm          x\\xc2\\x9b1m\n");
+    vmc_assert_contains(text, "client      \\r\\x07\n");
+    vmc_assert_lacks(text, "\nend ");
 
     g_autofree char *json = vmc_audit_session_to_json(s);
     g_assert_true(is_printable_text(json));
-    g_assert_nonnull(strstr(json, "\"identity\" : \"ev\\u001b[2Jil\\nroot\""));
-    g_assert_nonnull(strstr(json, "\"vm\" : \"x\\u009b1m\""));
-    g_assert_nonnull(strstr(json, "\"unterminated\" : true"));
-    g_assert_nonnull(strstr(json, "\"end\" : null"));
+    vmc_assert_contains(json, "\"identity\" : \"ev\\u001b[2Jil\\nroot\"");
+    vmc_assert_contains(json, "\"vm\" : \"x\\u009b1m\"");
+    vmc_assert_contains(json, "\"unterminated\" : true");
+    vmc_assert_contains(json, "\"end\" : null");
     g_autoptr(JsonParser) parser = json_parser_new();
     g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
 }
@@ -309,6 +342,7 @@ main(int argc, char **argv)
     g_test_add_func("/audit/format/show-streams", test_show_streams);
     g_test_add_func("/audit/format/show-sandbox-off-hostile", test_show_sandbox_off_hostile);
     g_test_add_func("/audit/format/show-unterminated-hostile", test_show_unterminated_hostile);
+    g_test_add_func("/audit/format/show-policy", test_show_policy);
     g_test_add_func("/audit/format/json", test_json_full);
     g_test_add_func("/audit/format/json-streams", test_json_streams);
     g_test_add_func("/audit/format/csv", test_csv);

@@ -1,6 +1,7 @@
 /* authkeys.c: authorized_keys lines parsed as sshd does, the authorize line,
  * identities, dates, --from lists, gateway commands. */
 #include "admin-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -85,7 +86,7 @@ test_parse_limits(void)
     g_string_prepend(line, "restrict,");
     g_autoptr(GError) error = NULL;
     g_assert_null(vmc_authkey_parse(line->str, &error));
-    g_assert_nonnull(strstr(error->message, "more than"));
+    vmc_assert_contains(error->message, "more than");
     g_clear_error(&error);
     g_string_free(line, TRUE);
 
@@ -93,7 +94,7 @@ test_parse_limits(void)
     g_autofree char *pad = g_strnfill(VMC_AUTHKEYS_LINE_MAX, 'c');
     g_autofree char *long_line = g_strconcat("ssh-ed25519 " ED_BLOB " ", pad, NULL);
     g_assert_null(vmc_authkey_parse(long_line, &error));
-    g_assert_nonnull(strstr(error->message, "longer than"));
+    vmc_assert_contains(error->message, "longer than");
     long_line[VMC_AUTHKEYS_LINE_MAX] = '\0';
     g_autoptr(VmcAuthKey) at_limit = vmc_authkey_parse(long_line, NULL);
     g_assert_nonnull(at_limit);
@@ -247,14 +248,15 @@ test_format_line(void)
     spec.expiry = "20300102000000";
     g_autofree char *audio = vmc_authkey_format_line(&spec, key);
     g_assert_cmpstr(audio, ==,
-                    "restrict,command=\"" GW " --identity alice\",X11-forwarding,port-forwarding,"
+                    "restrict,command=\"" GW
+                    " --identity alice --expires 20300102000000\",X11-forwarding,port-forwarding,"
                     "permitlisten=\"localhost:*\",from=\"192.0.2.0/24\","
                     "expiry-time=\"20300102000000\" ssh-ed25519 " ED_BLOB " alice@lap");
 
     spec.audio_port = 4713;
     spec.from = spec.expiry = NULL;
     g_autofree char *fixed = vmc_authkey_format_line(&spec, key);
-    g_assert_nonnull(strstr(fixed, ",port-forwarding,permitlisten=\"localhost:4713\" "));
+    vmc_assert_contains(fixed, ",port-forwarding,permitlisten=\"localhost:4713\" ");
 
     /* The line parses back to the same key with the gateway's identity. */
     g_autoptr(VmcAuthKey) back = vmc_authkey_parse(fixed, NULL);
@@ -273,6 +275,75 @@ test_format_line(void)
     g_assert_true(g_str_has_suffix(nocomment, ED_BLOB));
 }
 
+/* AuthorizedPrincipalsFile lines: [OPTIONS] PRINCIPAL, the principal after
+ * the last blank (as sshd reads them). */
+static void
+test_parse_principal(void)
+{
+    g_autoptr(VmcAuthKey) line = vmc_authkey_parse_principal(
+        "restrict,command=\"" GW " --identity alice\",X11-forwarding  alice@corp ", NULL);
+    g_assert_nonnull(line);
+    g_assert_cmpstr(line->principal, ==, "alice@corp");
+    g_assert_null(line->blob);
+    g_assert_nonnull(vmc_authkey_find_option(line, "restrict"));
+    g_autofree char *identity =
+        vmc_authkey_gateway_identity(vmc_authkey_find_option(line, "command")->value);
+    g_assert_cmpstr(identity, ==, "alice");
+
+    g_autoptr(VmcAuthKey) bare = vmc_authkey_parse_principal("alice", NULL);
+    g_assert_nonnull(bare);
+    g_assert_cmpstr(bare->principal, ==, "alice");
+    g_assert_cmpuint(bare->options->len, ==, 0);
+
+    static const char *const bad[] = {
+        "",
+        "   ",
+        "# alice",
+        "restrict,command=\"x alice",
+        "restrict bob alice",
+        "restrict,\x01 alice",
+        "restrict,command=\"/x\"junk alice",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmcAuthKey) refused = vmc_authkey_parse_principal(bad[i], &error);
+        if (refused != NULL)
+            g_error("'%s' parsed", bad[i]);
+        g_assert_error(error, VMC_ADMIN_ERROR, VMC_ADMIN_ERROR_INVALID);
+    }
+    g_autofree char *long_name = g_strnfill(VMC_AUTHKEYS_PRINCIPAL_MAX + 1, 'p');
+    g_autoptr(VmcAuthKey) too_long = vmc_authkey_parse_principal(long_name, NULL);
+    g_assert_null(too_long);
+    g_autofree char *max_name = g_strnfill(VMC_AUTHKEYS_PRINCIPAL_MAX, 'p');
+    g_autoptr(VmcAuthKey) at_max = vmc_authkey_parse_principal(max_name, NULL);
+    g_assert_nonnull(at_max);
+
+    g_assert_true(vmc_authkey_principal_is_valid("alice@corp.example"));
+    g_assert_false(vmc_authkey_principal_is_valid("-alice"));
+    g_assert_false(vmc_authkey_principal_is_valid("alice bob"));
+    g_assert_false(vmc_authkey_principal_is_valid(""));
+    g_assert_false(vmc_authkey_principal_is_valid("al\"ice"));
+}
+
+/* authorize --principal's line: the key line's options, then the principal;
+ * it parses back to the same principal and identity. */
+static void
+test_format_principal_line(void)
+{
+    VmcAuthorizeSpec spec = {GW, "alice", TRUE, 4713, NULL, "20300102000000"};
+    g_autofree char *line = vmc_authkey_format_principal_line(&spec, "alice@corp");
+    g_assert_cmpstr(line, ==,
+                    "restrict,command=\"" GW
+                    " --identity alice --expires 20300102000000\",X11-forwarding,port-forwarding,"
+                    "permitlisten=\"localhost:4713\",expiry-time=\"20300102000000\" alice@corp");
+    g_autoptr(VmcAuthKey) back = vmc_authkey_parse_principal(line, NULL);
+    g_assert_nonnull(back);
+    g_assert_cmpstr(back->principal, ==, "alice@corp");
+    g_autofree char *identity =
+        vmc_authkey_gateway_identity(vmc_authkey_find_option(back, "command")->value);
+    g_assert_cmpstr(identity, ==, "alice");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -287,5 +358,7 @@ main(int argc, char **argv)
     g_test_add_func("/admin/authkeys/expiry", test_expiry);
     g_test_add_func("/admin/authkeys/from", test_from);
     g_test_add_func("/admin/authkeys/format-line", test_format_line);
+    g_test_add_func("/admin/authkeys/parse-principal", test_parse_principal);
+    g_test_add_func("/admin/authkeys/format-principal-line", test_format_principal_line);
     return g_test_run();
 }

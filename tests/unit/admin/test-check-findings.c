@@ -1,5 +1,6 @@
 /* check-findings.c: findings as lines, and the review of authorized_keys files. */
 #include "admin-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -34,6 +35,36 @@ review(const char *text)
         g_string_append_printf(out, "%s\n", line);
     }
     return g_string_free(out, FALSE);
+}
+
+/* An AuthorizedPrincipalsFile: the same rules per line, a principal twice,
+ * a line without the gateway; and finding a principal's line. */
+static void
+test_principals(void)
+{
+    static const char text[] =
+        "# certificates\n"
+        "restrict,command=\"/usr/bin/vmconsole-gateway --identity alice\",X11-forwarding alice\n"
+        "restrict,command=\"/usr/bin/vmconsole-gateway --identity bob\",X11-forwarding bob\n"
+        "restrict,command=\"/usr/bin/vmconsole-gateway --identity ghost\",X11-forwarding alice\n"
+        "carol\n";
+    g_autoptr(GPtrArray) findings =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
+    vmc_admin_principals_review(text, strlen(text), "/p", identity_problem, NULL, findings);
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < findings->len; i++) {
+        g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(findings, i));
+        g_string_append_printf(out, "%s\n", line);
+    }
+    g_autofree char *said = g_string_free(out, FALSE);
+    vmc_assert_contains(said, "/p line 4");
+    vmc_assert_contains(said, "--identity ghost is not a known user");
+    vmc_assert_contains(said, "the same principal as on line 2");
+    vmc_assert_contains(said, "/p line 5");
+    vmc_assert_contains(said, "without command=");
+    vmc_assert_lacks(said, "line 3");
+    g_assert_cmpuint(vmc_admin_principals_find(text, strlen(text), "bob"), ==, 3);
+    g_assert_cmpuint(vmc_admin_principals_find(text, strlen(text), "dave"), ==, 0);
 }
 
 static void
@@ -79,15 +110,19 @@ test_keys_each_mistake(void)
          "key option permitopen undoes"},
         {"ssh-ed25519 garbage!", "a line sshd may not read as a key: the key is not base64"},
     };
+    /* each mistake is the one finding: said once, and nothing else is said */
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *out = review(cases[i].text);
-        if (strstr(out, cases[i].says) == NULL)
-            g_error("case %u: '%s' lacks '%s'", i, out, cases[i].says);
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+        if (g_strv_length(lines) != 2 || strstr(lines[0], cases[i].says) == NULL)
+            g_error("case %u: want only a finding with '%s', got:\n%s", i, cases[i].says, out);
     }
-    /* a key without restrict nor command: both said */
+    /* a key without restrict nor command: both said, and only those */
     g_autofree char *bare = review("ssh-ed25519 " ED_BLOB "\n");
-    g_assert_nonnull(strstr(bare, "without restrict"));
-    g_assert_nonnull(strstr(bare, "without command="));
+    g_auto(GStrv) lines = g_strsplit(bare, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 3);
+    vmc_assert_contains(lines[0], "without restrict");
+    vmc_assert_contains(lines[1], "without command=");
 }
 
 static void
@@ -150,6 +185,7 @@ main(int argc, char **argv)
     g_test_add_func("/admin/check/keys-clean", test_keys_clean);
     g_test_add_func("/admin/check/keys-each-mistake", test_keys_each_mistake);
     g_test_add_func("/admin/check/find-blob", test_find_blob);
+    g_test_add_func("/admin/check/principals", test_principals);
     g_test_add_func("/admin/check/finding-format", test_finding_format);
     g_test_add_func("/check-findings/caps-ptrace", test_caps_ptrace);
     return g_test_run();

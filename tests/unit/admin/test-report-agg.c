@@ -4,6 +4,8 @@
  * and the three outputs (no control byte in the table, JSON that parses
  * back, CSV that a spreadsheet cannot run). */
 #include "admin-priv.h"
+#include "audit-priv.h"
+#include "vmc-assert.h"
 
 #include <math.h>
 #include <string.h>
@@ -74,7 +76,7 @@ add_summary(VmcReport *r, const char *identity, const char *first, const char *t
 }
 
 static gboolean
-live_if_named(const char *session, gpointer name)
+live_if_named(const char *host, const char *session, gpointer name)
 {
     return strcmp(session, name) == 0;
 }
@@ -264,7 +266,35 @@ test_open_cap(void)
     g_assert_cmpuint(vmc_report_get_total(r)->unterminated, ==, VMC_REPORT_MAX_OPEN);
     g_assert_cmpuint(vmc_report_get_open(r)->len, ==, VMC_REPORT_MAX_LISTED);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "5 starts were not tracked"));
+    vmc_assert_contains(table, "5 starts were not tracked");
+}
+
+/* At the row cap, the records of later keys are in the total only, and the
+ * table and the JSON say how many. */
+static void
+test_row_cap(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_IDENTITY, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    for (guint i = 0; i < VMC_REPORT_MAX_ROWS + 3; i++) {
+        char identity[32];
+        g_snprintf(identity, sizeof(identity), "u%u", i);
+        add_denied(r, identity, "debianx", "2026-11-29T10:00:00Z");
+    }
+    add_denied(r, "u0", "debianx", "2026-11-29T10:00:01Z"); /* a key with a row still counts */
+    vmc_report_finish(r, NULL, NULL);
+    g_assert_cmpuint(vmc_report_get_rows(r)->len, ==, VMC_REPORT_MAX_ROWS);
+    g_assert_cmpuint(vmc_report_get_total(r)->denied, ==, VMC_REPORT_MAX_ROWS + 4);
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    vmc_assert_contains(table, "(3 records are in the total only: more than 100000 keys)");
+    g_autofree char *json = vmc_report_format_json(r, 0, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    g_assert_cmpint(json_object_get_int_member(root, "records_not_in_a_row"), ==, 3);
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(root, "rows")), ==,
+                     VMC_REPORT_MAX_ROWS);
 }
 
 /* By mode: the start record's "mode" decides the row of its end and of an
@@ -352,14 +382,14 @@ test_table(void)
     g_autoptr(VmcReport) r = hostile_report(tz);
     g_autofree char *table = vmc_report_format_table(r, tz);
     assert_printable(table);
-    g_assert_nonnull(strstr(table, "ev\\e[2J\\e]0;x\\x07il"));
-    g_assert_nonnull(strstr(table, "1.2 GiB"));
-    g_assert_nonnull(strstr(table, "1.11")); /* hours */
-    g_assert_nonnull(strstr(table, "1 (!)"));
-    g_assert_nonnull(strstr(table, "UNTERMINATED (!): 1 session(s)"));
-    g_assert_nonnull(strstr(table, "s2\\e[31m"));
-    g_assert_nonnull(strstr(table, "2026-11-29 11:00:00"));
-    g_assert_nonnull(strstr(table, "(total)"));
+    vmc_assert_contains(table, "ev\\e[2J\\e]0;x\\x07il");
+    vmc_assert_contains(table, "1.2 GiB");
+    vmc_assert_contains(table, "1.11"); /* hours */
+    vmc_assert_contains(table, "1 (!)");
+    vmc_assert_contains(table, "UNTERMINATED (!): 1 session(s)");
+    vmc_assert_contains(table, "s2\\e[31m");
+    vmc_assert_contains(table, "2026-11-29 11:00:00");
+    vmc_assert_contains(table, "(total)");
 }
 
 static void
@@ -501,7 +531,7 @@ test_streams_saturate(void)
     g_assert_cmpint(total->audio_bytes, ==, G_MAXINT64);
     g_assert_cmpint(row(r, 0)->x11_bytes, ==, G_MAXINT64);
     g_autofree char *table = vmc_report_format_table(r, tz);
-    g_assert_nonnull(strstr(table, "8.0 EiB"));
+    vmc_assert_contains(table, "8.0 EiB");
 }
 
 static void
@@ -511,7 +541,7 @@ test_streams_outputs(void)
     g_autoptr(VmcReport) r = streams_report(tz);
     g_autofree char *table = vmc_report_format_table(r, tz);
     assert_printable(table);
-    g_assert_nonnull(strstr(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n"));
+    vmc_assert_contains(table, "DENIED  UNTERMINATED  X11 BYTES  AUDIO BYTES  SANDBOX OFF\n");
     g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
     const char *want[] = {
         "alice     2         0.03   200 B  2 B/s      -          0       0             13 KiB     "
@@ -561,6 +591,116 @@ test_streams_outputs(void)
     g_assert_true(g_str_has_suffix(csv_lines[3], ",0,0,0,11,,0"));        /* carol */
 }
 
+/* live for kvm1's s1 only */
+static gboolean
+live_if_kvm1_s1(const char *host, const char *session, gpointer data)
+{
+    return g_strcmp0(host, "kvm1") == 0 && strcmp(session, "s1") == 0;
+}
+
+/* Records of several hosts: a session is its host's and id's (the same id
+ * on two hosts is two sessions, ended or open), --by host keys rows by the
+ * record's "host" ("" for records older than it). */
+static void
+test_hosts(void)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_utc();
+    VmcReportQuery q = {.by = VMC_REPORT_BY_HOST, .since_us = -1, .until_us = -1, .tz = tz};
+    g_autoptr(VmcReport) r = vmc_report_new(&q);
+    const char *hosts[] = {"kvm1", "kvm2"};
+    for (guint h = 0; h < 2; h++) {
+        VmcLogEntry s =
+            entry(VMC_LOG_EVENT_START, "s1", "alice", "debianx", "2026-11-29T09:00:00.000Z");
+        s.host = hosts[h];
+        vmc_report_add(r, &s);
+    }
+    /* kvm2's s1 ends; kvm1's s1 stays open (live: its lock) */
+    VmcLogEntry e = entry(VMC_LOG_EVENT_END, "s1", "alice", "debianx", "2026-11-29T10:00:00.000Z");
+    e.host = "kvm2";
+    e.start_us = T("2026-11-29T09:00:00.000Z");
+    e.duration_s = 3600;
+    e.bytes_total = 3600;
+    vmc_report_add(r, &e);
+    /* an older record without a host, and a denial on kvm3 */
+    VmcLogEntry old = entry(VMC_LOG_EVENT_END, "s9", "bob", "winxp", "2026-11-28T10:00:00.000Z");
+    old.duration_s = 10;
+    old.bytes_total = 10;
+    vmc_report_add(r, &old);
+    VmcLogEntry denied =
+        entry(VMC_LOG_EVENT_DENIED, NULL, "mallory", "debianx", "2026-11-29T11:00:00.000Z");
+    denied.host = "kvm3";
+    vmc_report_add(r, &denied);
+    vmc_report_finish(r, live_if_kvm1_s1, NULL);
+
+    const GPtrArray *rows = vmc_report_get_rows(r);
+    g_assert_cmpuint(rows->len, ==, 4);
+    const VmcReportRow *none = rows->pdata[0], *kvm1 = rows->pdata[1], *kvm2 = rows->pdata[2],
+                       *kvm3 = rows->pdata[3];
+    g_assert_cmpstr(none->key, ==, "");
+    g_assert_cmpuint(none->ended, ==, 1);
+    g_assert_cmpstr(kvm1->key, ==, "kvm1");
+    g_assert_cmpuint(kvm1->sessions, ==, 1);
+    g_assert_cmpuint(kvm1->ended, ==, 0);
+    g_assert_cmpuint(kvm1->live, ==, 1);
+    g_assert_cmpstr(kvm2->key, ==, "kvm2");
+    g_assert_cmpuint(kvm2->sessions, ==, 1);
+    g_assert_cmpuint(kvm2->ended, ==, 1);
+    g_assert_cmpuint(kvm2->unterminated + kvm2->live, ==, 0);
+    g_assert_cmpstr(kvm3->key, ==, "kvm3");
+    g_assert_cmpuint(kvm3->denied, ==, 1);
+    const GPtrArray *open = vmc_report_get_open(r);
+    g_assert_cmpuint(open->len, ==, 1);
+    g_assert_cmpstr(((const VmcReportOpen *)open->pdata[0])->host, ==, "kvm1");
+    g_autofree char *json = vmc_report_format_json(r, 0, NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    JsonObject *first =
+        json_array_get_object_element(json_object_get_array_member(root, "open_sessions"), 0);
+    g_assert_cmpstr(json_object_get_string_member(first, "host"), ==, "kvm1");
+    g_autofree char *table = vmc_report_format_table(r, tz);
+    g_assert_true(g_str_has_prefix(table, "report by host"));
+    vmc_assert_contains(table, "\nHOST ");
+}
+
+/* The key of a record across logs: copies alike, any field apart differs. */
+static void
+test_entry_key(void)
+{
+    VmcLogEntry a = entry(VMC_LOG_EVENT_END, "s1", "alice", "debianx", "2026-11-29T10:00:00.000Z");
+    a.host = "kvm1";
+    a.client = "192.0.2.7 50000";
+    VmcLogEntry copy = a;
+    copy.line_number = 99;
+    copy.bytes_total = 5; /* not part of the key: a copy is the same record */
+    g_assert_cmpuint(vmc_audit_entry_key(&a), ==, vmc_audit_entry_key(&copy));
+    VmcLogEntry other[6];
+    for (guint i = 0; i < G_N_ELEMENTS(other); i++)
+        other[i] = a;
+    other[0].host = "kvm2";
+    other[1].session = "s2";
+    other[2].event = VMC_LOG_EVENT_START;
+    other[3].time_us += 1000;
+    other[4].host = NULL;
+    other[5].identity = "alicf";
+    for (guint i = 0; i < G_N_ELEMENTS(other); i++)
+        g_assert_cmpuint(vmc_audit_entry_key(&a), !=, vmc_audit_entry_key(&other[i]));
+    /* parts do not run together: ("ab", "c") is not ("a", "bc") */
+    VmcLogEntry x = a, y = a;
+    x.host = "kvm1s";
+    x.session = "1";
+    y.host = "kvm1";
+    y.session = "s1";
+    g_assert_cmpuint(vmc_audit_entry_key(&x), !=, vmc_audit_entry_key(&y));
+    g_autofree char *key = vmc_audit_session_key("kvm1", "s1");
+    g_autofree char *no_host = vmc_audit_session_key(NULL, "s1");
+    g_assert_cmpstr(key, ==, "kvm1\x1fs1");
+    g_assert_cmpstr(no_host, ==, "\x1fs1");
+    g_assert_true(vmc_audit_host_is_here(NULL));
+    g_assert_true(vmc_audit_host_is_here(g_get_host_name()));
+    g_assert_false(vmc_audit_host_is_here("another-host.example"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +710,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/filters", test_filters);
     g_test_add_func("/report/end-without-start", test_end_without_start);
     g_test_add_func("/report/open-cap", test_open_cap);
+    g_test_add_func("/report/row-cap", test_row_cap);
     g_test_add_func("/report/by-parse", test_by_parse);
     g_test_add_func("/report/by-mode", test_by_mode);
     g_test_add_func("/report/denied-summary", test_denied_summary);
@@ -579,5 +720,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/table", test_table);
     g_test_add_func("/report/json", test_json);
     g_test_add_func("/report/csv", test_csv);
+    g_test_add_func("/report/hosts", test_hosts);
+    g_test_add_func("/report/entry-key", test_entry_key);
     return g_test_run();
 }

@@ -1,6 +1,7 @@
 /* sshd-config.c: the review of `sshd -T` output, its values, and the
  * expansion of AuthorizedKeysFile entries. */
 #include "admin-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -113,17 +114,51 @@ test_hostile(void)
     /* nothing at all: every rule says it cannot tell */
     g_autoptr(GPtrArray) empty = review("");
     g_assert_cmpuint(empty->len, ==, 11);
-    /* binary and overlong lines do not crash; the output stays printable */
+    /* one binary line longer than the bound sets nothing: the same findings as
+     * no output at all, word for word */
     g_autofree char *junk = g_strnfill(VMC_SSHD_OUTPUT_MAX + 10, '\x01');
-    g_autoptr(GPtrArray) findings =
-        g_ptr_array_new_with_free_func((GDestroyNotify)vmc_admin_finding_free);
-    vmc_admin_sshd_review(junk, strlen(junk), "x", findings);
+    g_autoptr(GPtrArray) findings = review(junk);
+    g_assert_cmpuint(findings->len, ==, empty->len);
+    for (guint i = 0; i < empty->len; i++) {
+        g_autofree char *want = vmc_admin_finding_format(g_ptr_array_index(empty, i));
+        g_autofree char *got = vmc_admin_finding_format(g_ptr_array_index(findings, i));
+        g_assert_cmpstr(got, ==, want);
+    }
     g_autofree char *tricky = with_line("permittty", "permittty no\x1b[2J");
     g_autoptr(GPtrArray) f2 = review(tricky);
     g_assert_cmpuint(f2->len, ==, 1);
     g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(f2, 0));
     for (const char *p = line; *p != '\0'; p++)
         g_assert_true(g_ascii_isprint(*p));
+}
+
+/* good, a comment line of padding, then tail: the tail's last byte at
+ * VMC_SSHD_OUTPUT_MAX - 1 + shift. */
+static char *
+padded(const char *tail, gsize shift)
+{
+    gsize fixed = strlen(good) + strlen("#\n") + strlen(tail);
+    g_assert_cmpuint(fixed, <, VMC_SSHD_OUTPUT_MAX);
+    g_autofree char *pad = g_strnfill(VMC_SSHD_OUTPUT_MAX - fixed + shift, 'x');
+    char *text = g_strconcat(good, "#", pad, "\n", tail, NULL);
+    g_assert_cmpuint(strlen(text), ==, VMC_SSHD_OUTPUT_MAX + shift);
+    return text;
+}
+
+/* Output past VMC_SSHD_OUTPUT_MAX bytes is not read: a setting that ends at
+ * the bound counts, the same setting starting at it does not. */
+static void
+test_output_bound(void)
+{
+    g_autofree char *within = padded("acceptenv X", 0);
+    g_autoptr(GPtrArray) found = review(within);
+    g_assert_cmpuint(found->len, ==, 1);
+    g_autofree char *line = vmc_admin_finding_format(g_ptr_array_index(found, 0));
+    vmc_assert_contains(line, "AcceptEnv X:");
+
+    g_autofree char *beyond = padded("acceptenv X", strlen("acceptenv X"));
+    g_autoptr(GPtrArray) none = review(beyond);
+    g_assert_cmpuint(none->len, ==, 0);
 }
 
 static void
@@ -164,6 +199,7 @@ main(int argc, char **argv)
     g_test_add_func("/admin/sshd/good", test_good);
     g_test_add_func("/admin/sshd/each-mistake", test_each_mistake);
     g_test_add_func("/admin/sshd/hostile", test_hostile);
+    g_test_add_func("/admin/sshd/output-bound", test_output_bound);
     g_test_add_func("/admin/sshd/values", test_values);
     g_test_add_func("/admin/sshd/expand", test_expand);
     return g_test_run();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vmc-common.h"
+#include "vmc-assert.h"
 
 #define REMEDY "remove it"
 
@@ -85,8 +86,8 @@ assert_refused_by(const Fixture *f, const char *name, int flags, const VmcFileRu
     g_test_message("%s: %s", name, error->message);
     g_assert_cmpint(got, ==, err);
     g_assert_true(g_error_matches(error, G_FILE_ERROR, g_file_error_from_errno(err)));
-    g_assert_nonnull(strstr(error->message, path));
-    g_assert_nonnull(strstr(error->message, want));
+    vmc_assert_contains(error->message, path);
+    vmc_assert_contains(error->message, want);
     if (rules->remedy != NULL)
         g_assert_true(g_str_has_suffix(error->message, ": " REMEDY));
 }
@@ -252,7 +253,7 @@ test_size_bound(Fixture *f, gconstpointer data)
     g_assert_null(grown);
     g_assert_cmpint(errno, ==, EFBIG);
     g_assert_cmpuint(untouched, ==, 7);
-    g_assert_nonnull(strstr(error->message, "at.lock is larger than 100 bytes"));
+    vmc_assert_contains(error->message, "at.lock is larger than 100 bytes");
     close(fd);
 
     /* an empty file, and one holding NULs: all of it, its length said */

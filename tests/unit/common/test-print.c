@@ -19,7 +19,16 @@ static void
 test_strings(void)
 {
     g_autofree char *control = vmc_strdup_printf_escaped("<%s>", "a\x1b[31mb\n\t\x7f\xc3\xa9");
-    g_assert_cmpstr(control, ==, "<a\\e[31mb\\n\\t\\x7f\\xc3\\xa9>");
+    g_assert_cmpstr(control, ==, "<a\\e[31mb\\n\\t\\x7f\xc3\xa9>");
+    /* GLib's own messages quote with U+201C/U+201D: kept readable; a C1
+     * control and an invalid byte escaped */
+    g_autofree char *glib = vmc_strdup_printf_escaped(
+        "%s", "Unknown option \xe2\x80\x9c--x\xe2\x80\x9d \xc2\x9b \xe2\x80");
+    g_assert_cmpstr(glib, ==, "Unknown option \xe2\x80\x9c--x\xe2\x80\x9d \\xc2\\x9b \\xe2\\x80");
+    /* escaped by vmc_text_for_message() first: passes unchanged (once, not twice) */
+    g_autofree char *pre = vmc_text_for_message("de$b\\ian \xe2\x80\x9c\x01", -1, 100);
+    g_autofree char *twice = vmc_strdup_printf_escaped("%s", pre);
+    g_assert_cmpstr(twice, ==, "de$b\\ian \xe2\x80\x9c\\x01");
     /* escaped once already (a table cell, a quoted request word): unchanged */
     g_autofree char *once = vmc_strdup_printf_escaped("%s", "bad byte '\\x1b' in a\\\\b");
     g_assert_cmpstr(once, ==, "bad byte '\\x1b' in a\\\\b");

@@ -125,6 +125,19 @@ test_escape_flags(void)
         {"a'\\\n", VMC_ESCAPE_HEX_ONLY | VMC_ESCAPE_QUOTES, 100, "a\\x27\\x5c\\x0a"},
         {"ab'", VMC_ESCAPE_QUOTES, 5, "ab..."},
         {"ab'", VMC_ESCAPE_QUOTES, 6, "ab\\x27"},
+        /* UTF-8: GLib's quotes and accents pass, controls and bad bytes do not */
+        {"Unknown \xe2\x80\x9cx\xe2\x80\x9d caf\xc3\xa9", VMC_ESCAPE_UTF8, 100,
+         "Unknown \xe2\x80\x9cx\xe2\x80\x9d caf\xc3\xa9"},
+        {"a\xc2\x9b[2J\x1b\x7f", VMC_ESCAPE_UTF8, 100, "a\\xc2\\x9b[2J\\e\\x7f"}, /* C1 CSI */
+        {"rtl \xe2\x80\xae sep \xe2\x80\xa8", VMC_ESCAPE_UTF8, 100,
+         "rtl \\xe2\\x80\\xae sep \\xe2\\x80\\xa8"},
+        {"cut \xe2\x80", VMC_ESCAPE_UTF8, 100, "cut \\xe2\\x80"},
+        {"over \xc0\xaf \xff", VMC_ESCAPE_UTF8, 100, "over \\xc0\\xaf \\xff"},
+        {"a\\b", VMC_ESCAPE_UTF8, 100, "a\\\\b"},
+        {"a\\b\xc3\xa9", VMC_ESCAPE_MESSAGE, 100, "a\\b\xc3\xa9"},
+        /* a character is never cut in half */
+        {"ab\xe2\x82\xac", VMC_ESCAPE_UTF8, 4, "ab..."},
+        {"ab\xe2\x82\xac", VMC_ESCAPE_UTF8, 5, "ab\xe2\x82\xac"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *got =

@@ -115,6 +115,13 @@ test_load_example(Fixture *f, gconstpointer data)
     g_autoptr(VmcConfig) config = vmc_config_load(path, &error);
     g_assert_no_error(error);
     g_assert_nonnull(vmc_config_find_vm(config, "debianx"));
+    guint max = 0, idle = 0;
+    vmc_config_session_limits(config, "debianx", &max, &idle);
+    g_assert_cmpuint(max, ==, 0);
+    g_assert_cmpuint(idle, ==, 15 * 60);
+    vmc_config_session_limits(config, "win10", &max, &idle);
+    g_assert_cmpuint(max, ==, 8 * 3600);
+    g_assert_cmpuint(idle, ==, 30 * 60);
 }
 
 static void

@@ -1,5 +1,6 @@
 /* test-config-parse.c — config text to VmcConfig (config/config-parse.c). */
 #include "vmc-config.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -146,12 +147,18 @@ static const ErrorCase error_cases[] = {
     {"unknown-key", "[gateway]\nviewer = /x\n\n[vm debianx]\nsokcet = /x\n",
      VMC_CONFIG_ERROR_UNKNOWN, 5,
      "[vm debianx] unknown key 'sokcet' (known: socket, title, acl, channels, microphone, usb, "
-     "file-transfer, clipboard)"},
+     "file-transfer, clipboard, max-duration, idle-timeout)"},
     {"unknown-gateway-key", "[gateway]\nsocket = /x\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "[gateway] unknown key 'socket' (known: socket-pattern, viewer, log, run-dir, account, "
      "takeover, "
      "sandbox, microphone, usb, tunnel-check, max-sessions-per-identity, file-transfer, clipboard, "
-     "denied-records-per-minute, log-reserve)"},
+     "denied-records-per-minute, log-reserve, max-duration, idle-timeout)"},
+    {"bad-max-duration", "[gateway]\nmax-duration = 90\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[gateway] max-duration = '90': must be off or a duration with its unit: s, m, h or d"},
+    {"bad-idle-timeout-vm", "[vm a]\nidle-timeout = 0s\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "[vm a] idle-timeout = '0s': must be off or a duration"},
+    {"long-max-duration", "[vm a]\nmax-duration = 367d\n", VMC_CONFIG_ERROR_VALUE, 2,
+     "from 1s to 366d"},
     {"locale-key", "[vm a]\ntitle[de] = Hallo\n", VMC_CONFIG_ERROR_UNKNOWN, 2,
      "unknown key 'title[de]'"},
     {"unknown-group", "# c\n[gateway]\n[Gateway]\n", VMC_CONFIG_ERROR_UNKNOWN, 3,
@@ -305,6 +312,39 @@ test_agent_inherit(void)
     g_assert_cmpint(clipboard, ==, VMC_CONFIG_DEFAULT_CLIPBOARD);
 }
 
+/* max-duration and idle-timeout: a [vm] section's own, else the [gateway]
+ * ones (wherever [gateway] stands), else none; "off" undoes a [gateway] limit. */
+static void
+test_limits_inherit(void)
+{
+    static const char text[] = "[vm early]\n"
+                               "idle-timeout = 90s\n"
+                               "[gateway]\n"
+                               "max-duration = 8h\n"
+                               "idle-timeout = 30m\n"
+                               "[vm late]\n"
+                               "max-duration = off\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VmcConfig) config = parse(text, &error);
+    g_assert_no_error(error);
+    guint max = 1, idle = 1;
+    vmc_config_session_limits(config, "early", &max, &idle);
+    g_assert_cmpuint(max, ==, 8 * 3600);
+    g_assert_cmpuint(idle, ==, 90);
+    vmc_config_session_limits(config, "late", &max, &idle);
+    g_assert_cmpuint(max, ==, 0);
+    g_assert_cmpuint(idle, ==, 30 * 60);
+    vmc_config_session_limits(config, "unlisted", &max, &idle);
+    g_assert_cmpuint(max, ==, 8 * 3600);
+    g_assert_cmpuint(idle, ==, 30 * 60);
+
+    g_autoptr(VmcConfig) plain = parse("[vm a]\n", &error);
+    g_assert_no_error(error);
+    vmc_config_session_limits(plain, "a", &max, &idle);
+    g_assert_cmpuint(max, ==, 0);
+    g_assert_cmpuint(idle, ==, 0);
+}
+
 static void
 test_nul_byte(void)
 {
@@ -313,7 +353,7 @@ test_nul_byte(void)
     g_autoptr(VmcConfig) config = vmc_config_load_data(text, sizeof(text) - 1, SOURCE, &error);
     g_assert_null(config);
     g_assert_error(error, VMC_CONFIG_ERROR, VMC_CONFIG_ERROR_SYNTAX);
-    g_assert_nonnull(strstr(error->message, SOURCE ":2: control character 0x00"));
+    vmc_assert_contains(error->message, SOURCE ":2: control character 0x00");
 }
 
 static void
@@ -323,7 +363,7 @@ test_escaped_in_message(void)
     g_autoptr(VmcConfig) config = parse("[vm a]\nt\xc3\xa9tle = x\n", &error);
     g_assert_null(config);
     g_assert_error(error, VMC_CONFIG_ERROR, VMC_CONFIG_ERROR_UNKNOWN);
-    g_assert_nonnull(strstr(error->message, "'t\\xc3\\xa9tle'"));
+    vmc_assert_contains(error->message, "'t\\xc3\\xa9tle'");
 }
 
 static void
@@ -358,7 +398,7 @@ test_max_vms(void)
     g_autoptr(VmcConfig) over = parse(text->str, &error);
     g_assert_null(over);
     g_assert_error(error, VMC_CONFIG_ERROR, VMC_CONFIG_ERROR_VALUE);
-    g_assert_nonnull(strstr(error->message, ":4097: more than 4096 [vm] sections"));
+    vmc_assert_contains(error->message, ":4097: more than 4096 [vm] sections");
 }
 
 int
@@ -372,6 +412,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &error_cases[i], test_error);
     }
     g_test_add_func("/config/parse/agent-inherit", test_agent_inherit);
+    g_test_add_func("/config/parse/limits-inherit", test_limits_inherit);
     g_test_add_func("/config/parse/nul-byte", test_nul_byte);
     g_test_add_func("/config/parse/escaped-in-message", test_escaped_in_message);
     g_test_add_func("/config/parse/too-large", test_too_large);

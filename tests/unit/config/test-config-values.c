@@ -1,5 +1,6 @@
 /* test-config-values.c — the value checks of config/config-values.c, by table. */
 #include "vmc-config-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -186,7 +187,7 @@ test_acl_max_entries(void)
     g_string_append(text, "u:5000:r");
     g_autofree char *acl2 = NULL;
     g_assert_false(vmc_config_normalise_acl(text->str, &acl2, &why));
-    g_assert_nonnull(strstr(why, "more than 64"));
+    vmc_assert_contains(why, "more than 64");
     g_assert_null(acl2);
 }
 
@@ -219,8 +220,8 @@ test_channels(void)
     g_auto(GStrv) channels = NULL;
     g_autofree char *why = NULL;
     g_assert_false(vmc_config_parse_channels("display", &channels, &why));
-    g_assert_nonnull(strstr(why, "main"));
-    g_assert_nonnull(strstr(why, "no Spice session"));
+    vmc_assert_contains(why, "main");
+    vmc_assert_contains(why, "no Spice session");
 }
 
 static void
@@ -337,6 +338,51 @@ test_size(void)
     }
 }
 
+/* max-duration, idle-timeout: off, or a number with s, m, h or d, 1s..366d. */
+static void
+test_duration(void)
+{
+    static const struct {
+        const char *value;
+        gint64 expect; /* -1: bad */
+    } cases[] = {
+        {"off", 0},
+        {"1s", 1},
+        {"90s", 90},
+        {"30m", 1800},
+        {"8h", 28800},
+        {"366d", 366 * 86400},
+        {"31622400s", 31622400},
+        {"31622401s", -1},
+        {"367d", -1},
+        {"8784h", 8784 * 3600},
+        {"8785h", -1},
+        {"99999999h", -1},
+        {"123456789s", -1},
+        {"4294967296s", -1},
+        {"0s", -1},
+        {"0", -1},
+        {"90", -1},
+        {"", -1},
+        {"s", -1},
+        {"8H", -1},
+        {"8 h", -1},
+        {"1h30m", -1},
+        {"-5m", -1},
+        {"1.5h", -1},
+        {"Off", -1},
+        {"5w", -1},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint seconds = 77;
+        g_autofree char *why = NULL;
+        gboolean ok = vmc_config_parse_duration(cases[i].value, &seconds, &why);
+        if (ok != (cases[i].expect >= 0))
+            g_error("'%s': %s", cases[i].value, ok ? "accepted" : why);
+        g_assert_cmpint(seconds, ==, ok ? cases[i].expect : 77);
+    }
+}
+
 static void
 test_agent_keys(void)
 {
@@ -418,6 +464,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/values/max-sessions", test_max_sessions);
     g_test_add_func("/config/values/denied-rate", test_denied_rate);
     g_test_add_func("/config/values/size", test_size);
+    g_test_add_func("/config/values/duration", test_duration);
     g_test_add_func("/config/values/agent-keys", test_agent_keys);
     g_test_add_func("/config/values/quote", test_quote);
     return g_test_run();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmc-console.h"
+#include "vmc-assert.h"
 
 static void
 test_identity_refusal(void)
@@ -36,9 +37,9 @@ test_identity_refusal(void)
         if (cases[i].says == NULL)
             g_assert_null(why);
         else
-            g_assert_true(why != NULL && strstr(why, cases[i].says) != NULL);
+            vmc_assert_contains(why, cases[i].says);
         if (why != NULL)
-            g_assert_nonnull(strstr(why, "every VM"));
+            vmc_assert_contains(why, "every VM");
     }
 }
 

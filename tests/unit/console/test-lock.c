@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vmc-console.h"
+#include "vmc-assert.h"
 
 static VmcLockInfo
 sample(const char *session, const char *identity)
@@ -168,7 +169,7 @@ test_missing_run_dir(void)
     g_assert_null(lock);
     g_assert_null(holder);
     g_assert_nonnull(error);
-    g_assert_nonnull(strstr(error->message, "the run dir /nonexistent/run"));
+    vmc_assert_contains(error->message, "the run dir /nonexistent/run");
 }
 
 /* max-sessions-per-identity: exactly max slots, each freed by a release
@@ -225,7 +226,7 @@ test_identity_slots(void)
     g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
     g_assert_null(vmc_console_slot_acquire(dir, 1002, max, &error));
     g_assert_nonnull(error);
-    g_assert_nonnull(strstr(error->message, "identity-1002.slot-0 is a FIFO"));
+    vmc_assert_contains(error->message, "identity-1002.slot-0 is a FIFO");
     g_clear_error(&error);
 
     /* and a lock file that is none is a problem of the listing, not a hang */
@@ -236,7 +237,7 @@ test_identity_slots(void)
     g_autoptr(GPtrArray) held = vmc_console_locks_held(dir, &vms, problems);
     g_assert_cmpuint(held->len, ==, 0);
     g_assert_cmpuint(problems->len, ==, 1);
-    g_assert_nonnull(strstr(problems->pdata[0], "vm.lock is a FIFO"));
+    vmc_assert_contains(problems->pdata[0], "vm.lock is a FIFO");
     g_assert_true(vmc_console_remove_tree_at(AT_FDCWD, dir, VMC_FILE_OWNER_ANY));
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vmc-console.h"
+#include "vmc-assert.h"
 
 typedef struct {
     char *dir; /* the run dir */
@@ -196,7 +197,7 @@ test_sweep(Fixture *f, gconstpointer data)
     g_assert_true(vmc_console_session_dir_remove(live));
     g_autoptr(VmcSessionDir) again = vmc_console_session_dir_create(f->dir, "named", &error);
     g_assert_null(again);
-    g_assert_nonnull(strstr(error->message, "session-named"));
+    vmc_assert_contains(error->message, "session-named");
 }
 
 static void

@@ -5,6 +5,7 @@
  * file in the state file's place, and gateways in parallel whose records
  * and summaries add up to their requests. */
 #include "denied-priv.h"
+#include "log-priv.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "vmc-assert.h"
 
 #define MESSAGE_MAX 200 /* an error message is at most this many bytes */
 
@@ -347,24 +348,24 @@ test_length_bound(void)
 {
     g_autofree char *long_name = g_strnfill(VMC_REQUEST_MAX_BYTES + 1, 'a');
     g_autofree char *too_long = assert_refused(long_name, VMC_REQUEST_MAX_BYTES + 1);
-    g_assert_nonnull(strstr(too_long, "too long"));
+    vmc_assert_contains(too_long, "too long");
 
     /* "vm --takeover --takeover ..." filled to exactly the bound */
     g_autofree char *junk = g_malloc(VMC_REQUEST_MAX_BYTES);
     memset(junk, ' ', VMC_REQUEST_MAX_BYTES);
     memcpy(junk, "vm --takeover --takeover", strlen("vm --takeover --takeover"));
     g_autofree char *at_bound = assert_refused(junk, VMC_REQUEST_MAX_BYTES);
-    g_assert_null(strstr(at_bound, "too long"));
-    g_assert_nonnull(strstr(at_bound, "given twice"));
+    vmc_assert_lacks(at_bound, "too long");
+    vmc_assert_contains(at_bound, "given twice");
 
     g_autofree char *all_a = assert_refused(long_name, VMC_REQUEST_MAX_BYTES);
-    g_assert_null(strstr(all_a, "too long"));
-    g_assert_nonnull(strstr(all_a, "not a VM name"));
+    vmc_assert_lacks(all_a, "too long");
+    vmc_assert_contains(all_a, "not a VM name");
 
     /* the bound is checked before any byte is looked at */
     long_name[VMC_REQUEST_MAX_BYTES] = '\x01';
     g_autofree char *binary = assert_refused(long_name, VMC_REQUEST_MAX_BYTES + 1);
-    g_assert_nonnull(strstr(binary, "too long"));
+    vmc_assert_contains(binary, "too long");
 }
 
 /* Quoted input is escaped and capped at 64 bytes plus "...". */
@@ -375,20 +376,20 @@ test_quoting(void)
     g_autofree char *long_option = g_strconcat("vm --", xs, NULL);
     g_autofree char *capped = assert_refused(long_option, strlen(long_option));
     g_autofree char *expected = g_strdup_printf("'--%.62s...'", xs);
-    g_assert_nonnull(strstr(capped, expected));
+    vmc_assert_contains(capped, expected);
 
     g_autofree char *backslash = assert_refused("vm --a\\b", strlen("vm --a\\b"));
-    g_assert_nonnull(strstr(backslash, "'--a\\\\b'"));
+    vmc_assert_contains(backslash, "'--a\\\\b'");
 
     g_autofree char *control = assert_refused("vm\x1b", 3);
-    g_assert_nonnull(strstr(control, "byte '\\x1b' at offset 2"));
+    vmc_assert_contains(control, "byte '\\x1b' at offset 2");
     g_autofree char *nul = assert_refused("a\0b", 3);
-    g_assert_nonnull(strstr(nul, "byte '\\x00' at offset 1"));
+    vmc_assert_contains(nul, "byte '\\x00' at offset 1");
 
     /* a token is a secret: a refused attach never quotes it back */
     const char *near = "attach 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX";
     g_autofree char *attach = assert_refused(near, strlen(near));
-    g_assert_null(strstr(attach, "0123456789abcdef"));
+    vmc_assert_lacks(attach, "0123456789abcdef");
 }
 
 int

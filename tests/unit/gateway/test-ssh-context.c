@@ -56,7 +56,7 @@ test_user_auth(void)
     const char *text = "password\npublickey ssh-ed25519 " KEY_BLOB "\n";
     g_autofree char *fingerprint = NULL;
     g_autofree char *type = NULL;
-    g_assert_true(vmc_ssh_parse_user_auth(text, strlen(text), &fingerprint, &type));
+    g_assert_true(vmc_ssh_parse_user_auth(text, strlen(text), &fingerprint, &type, NULL, NULL));
     g_assert_cmpstr(type, ==, "ssh-ed25519");
     g_assert_cmpstr(fingerprint, ==, KEY_FINGERPRINT);
 }
@@ -76,7 +76,8 @@ test_user_auth_refused(void)
         char *fingerprint = (char *)"untouched";
         char *type = (char *)"untouched";
         g_test_message("case %u", i);
-        g_assert_false(vmc_ssh_parse_user_auth(bad[i], strlen(bad[i]), &fingerprint, &type));
+        g_assert_false(
+            vmc_ssh_parse_user_auth(bad[i], strlen(bad[i]), &fingerprint, &type, NULL, NULL));
         g_assert_cmpstr(fingerprint, ==, "untouched");
         g_assert_cmpstr(type, ==, "untouched");
     }
@@ -105,8 +106,13 @@ test_context_from_env(void)
     context = vmc_ssh_context_from_env(env);
     g_assert_null(context->key_fingerprint);
     vmc_ssh_context_free(context);
+    /* "auth" names the good file from where we stand: only the rule refuses it. */
+    g_autofree char *cwd = g_get_current_dir();
+    g_assert_cmpint(chdir(dir), ==, 0);
+    g_assert_true(g_file_test("auth", G_FILE_TEST_IS_REGULAR));
     env = g_environ_setenv(env, "SSH_USER_AUTH", "auth", TRUE);
     context = vmc_ssh_context_from_env(env);
+    g_assert_cmpint(chdir(cwd), ==, 0);
     g_assert_null(context->key_fingerprint);
     vmc_ssh_context_free(context);
     g_strfreev(env);
@@ -139,6 +145,32 @@ test_connection_full(void)
     }
 }
 
+/* The gateway's --expires: OpenSSH's expiry-time forms, in the given zone. */
+static void
+test_expiry_time(void)
+{
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(GTimeZone) plus2 = g_time_zone_new_identifier("+02:00");
+    gint64 us = 0;
+    g_assert_true(vmc_ssh_parse_expiry_time("20261231235959", utc, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1798761599) * G_USEC_PER_SEC);
+    g_assert_true(vmc_ssh_parse_expiry_time("202612312359", utc, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1798761540) * G_USEC_PER_SEC);
+    g_assert_true(vmc_ssh_parse_expiry_time("20261231", utc, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1798675200) * G_USEC_PER_SEC);
+    g_assert_true(vmc_ssh_parse_expiry_time("20261231", plus2, &us));
+    g_assert_cmpint(us, ==, G_GINT64_CONSTANT(1798668000) * G_USEC_PER_SEC);
+    static const char *const bad[] = {"",         "2026123",         "2026123123595",
+                                      "20261332", "20261231246000",  "2026-12-31",
+                                      "20260230", "202612312359590", "2026123123595x"};
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        us = 77;
+        if (vmc_ssh_parse_expiry_time(bad[i], utc, &us))
+            g_error("'%s' accepted", bad[i]);
+        g_assert_cmpint(us, ==, 77);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -149,5 +181,6 @@ main(int argc, char **argv)
     g_test_add_func("/ssh-context/user-auth", test_user_auth);
     g_test_add_func("/ssh-context/user-auth-refused", test_user_auth_refused);
     g_test_add_func("/ssh-context/from-env", test_context_from_env);
+    g_test_add_func("/ssh-context/expiry-time", test_expiry_time);
     return g_test_run();
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "session-priv.h"
+#include "vmc-assert.h"
 
 #define COOKIE_A "00112233445566778899aabbccddeeff"
 #define COOKIE_B "ffeeddccbbaa99887766554433221100"
@@ -94,9 +95,9 @@ test_matches_real_xauth(void)
         g_autofree char *listed = NULL;
         const char *list[] = {"list", NULL};
         xauth(written, list, NULL, &listed);
-        g_assert_nonnull(strstr(listed, COOKIE_A));
-        g_assert_null(strstr(listed, "unix:11"));
-        g_assert_null(strstr(listed, "otherhost"));
+        vmc_assert_contains(listed, COOKIE_A);
+        vmc_assert_lacks(listed, "unix:11");
+        vmc_assert_lacks(listed, "otherhost");
         GStatBuf st;
         g_assert_cmpint(g_stat(written, &st), ==, 0);
         g_assert_cmpint(st.st_mode & 0777, ==, 0600);
@@ -111,10 +112,10 @@ test_matches_real_xauth(void)
         const char *list0[] = {"list", ":0", NULL};
         xauth(sandboxed, list0, NULL, &found);
         g_test_message("sandbox entries: %s", found);
-        g_assert_nonnull(strstr(found, "#ffff#"));
-        g_assert_nonnull(strstr(found, "MIT-MAGIC-COOKIE-1  " COOKIE_A));
-        g_assert_nonnull(strstr(found, "XDM-AUTHORIZATION-1"));
-        g_assert_null(strstr(found, "MIT-MAGIC-COOKIE-1  " COOKIE_B));
+        vmc_assert_contains(found, "#ffff#");
+        vmc_assert_contains(found, "MIT-MAGIC-COOKIE-1  " COOKIE_A);
+        vmc_assert_contains(found, "XDM-AUTHORIZATION-1");
+        vmc_assert_lacks(found, "MIT-MAGIC-COOKIE-1  " COOKIE_B);
         g_autofree char *all_entries = NULL;
         xauth(sandboxed, list, NULL, &all_entries);
         g_assert_cmpstr(found, ==, all_entries); /* nothing for another display */

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "vmc-assert.h"
+#include "vmc-common.h"
 #include "vmc-launcher.h"
 
 #define MAX_WORDS 0 /* no limit */
@@ -179,6 +181,26 @@ test_refused(void)
     vmc_launcher_args_clear(&args);
 }
 
+/* A bad VM name and GOption's own words are quoted once: a backslash as
+ * typed, GLib's UTF-8 quotes readable, a control byte escaped. */
+static void
+test_refused_quoted_once(void)
+{
+    const char *const bad_vm[] = {"vmconsole", "kvmhost", "de$b\\ian\x01", NULL};
+    g_autoptr(GError) error = NULL;
+    VmcLauncherArgs args;
+    g_assert_false(vmc_launcher_parse_args(3, (char **)bad_vm, &args, &error));
+    vmc_assert_contains(error->message, "'de$b\\ian\\x01' is not a VM name");
+    g_autofree char *printed = vmc_strdup_printf_escaped("%s", error->message);
+    g_assert_cmpstr(printed, ==, error->message);
+
+    const char *const bad_port[] = {"vmconsole", "-p", "x\xc3\xa9", "kvmhost", "debianx", NULL};
+    g_clear_error(&error);
+    g_assert_false(vmc_launcher_parse_args(5, (char **)bad_port, &args, &error));
+    vmc_assert_lacks(error->message, "\\xe2");
+    vmc_assert_lacks(error->message, "\\xc3");
+}
+
 static void
 test_refused_control_chars(void)
 {
@@ -225,6 +247,7 @@ main(int argc, char **argv)
     g_test_add_func("/launcher-args/help-version", test_help_version);
     g_test_add_func("/launcher-args/refused", test_refused);
     g_test_add_func("/launcher-args/refused-control-chars", test_refused_control_chars);
+    g_test_add_func("/launcher-args/refused-quoted-once", test_refused_quoted_once);
     g_test_add_func("/launcher-args/vm-names", test_vm_names);
     return g_test_run();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vmc-launcher.h"
+#include "vmc-assert.h"
 
 #define HEX "00112233"
 
@@ -76,7 +77,7 @@ test_argv_dynamic(void)
     g_assert_cmpstrv(argv, want);
     /* the cookie never on the command line */
     for (gsize i = 0; argv[i] != NULL; i++)
-        g_assert_null(strstr(argv[i], HEX));
+        vmc_assert_lacks(argv[i], HEX);
 }
 
 static void
@@ -239,14 +240,12 @@ test_env(void)
 static void
 test_exit_hints(void)
 {
-    g_assert_nonnull(strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, TRUE),
-                            "permitlisten=\"localhost:*\""));
-    g_assert_nonnull(
-        strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, FALSE), "--remote-port"));
-    g_assert_null(
-        strstr(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_NONE, FALSE), "forwarding"));
-    g_assert_nonnull(
-        strstr(vmc_launcher_exit_hint(5, VMC_LAUNCHER_SOUND_NONE, FALSE), "--takeover"));
+    vmc_assert_contains(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, TRUE),
+                        "permitlisten=\"localhost:*\"");
+    vmc_assert_contains(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_COOKIE, FALSE),
+                        "--remote-port");
+    vmc_assert_lacks(vmc_launcher_exit_hint(255, VMC_LAUNCHER_SOUND_NONE, FALSE), "forwarding");
+    vmc_assert_contains(vmc_launcher_exit_hint(5, VMC_LAUNCHER_SOUND_NONE, FALSE), "--takeover");
     g_assert_nonnull(vmc_launcher_exit_hint(7, VMC_LAUNCHER_SOUND_NONE, FALSE));
     g_assert_null(vmc_launcher_exit_hint(0, VMC_LAUNCHER_SOUND_NONE, FALSE));
     g_assert_null(vmc_launcher_exit_hint(3, VMC_LAUNCHER_SOUND_COOKIE, TRUE)); /* said enough */

@@ -1,6 +1,7 @@
 /* Cookie files and private directories: modes, refusals (existing file,
  * symlink, wrong size), random cookies, removal. In a temp dir of its own. */
 #include "pulse-priv.h"
+#include "vmc-assert.h"
 
 #include <errno.h>
 #include <string.h>
@@ -52,6 +53,15 @@ test_write_read(Fixture *f, gconstpointer data)
 }
 
 static void
+assert_file_holds(const char *path, const char *text)
+{
+    g_autofree char *contents = NULL;
+    gsize length = 0;
+    g_assert_true(g_file_get_contents(path, &contents, &length, NULL));
+    g_assert_cmpmem(contents, length, text, strlen(text));
+}
+
+static void
 test_write_refuses_existing(Fixture *f, gconstpointer data)
 {
     guint8 cookie[VMC_PULSE_COOKIE_SIZE] = {1};
@@ -62,12 +72,21 @@ test_write_refuses_existing(Fixture *f, gconstpointer data)
     g_assert_true(g_file_set_contents(path, "old", -1, NULL));
     g_assert_false(vmc_pulse_cookie_write(path, cookie, &error));
     g_assert_error(error, VMC_PULSE_ERROR, VMC_PULSE_ERROR_COOKIE);
-    g_assert_nonnull(strstr(error->message, path));
+    vmc_assert_contains(error->message, path);
     g_clear_error(&error);
+    /* the file that was there is left as it was: not removed, not rewritten */
+    assert_file_holds(path, "old");
     /* a symlink, even to a file that does not exist, is not followed */
     g_assert_cmpint(symlink(target, link), ==, 0);
     g_assert_false(vmc_pulse_cookie_write(link, cookie, &error));
     g_assert_false(g_file_test(target, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
+    g_clear_error(&error);
+    /* nor one to a file that exists: the target keeps its bytes */
+    g_assert_true(g_file_set_contents(target, "target's", -1, NULL));
+    g_assert_false(vmc_pulse_cookie_write(link, cookie, &error));
+    assert_file_holds(target, "target's");
+    g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
 }
 
 typedef struct {
@@ -142,7 +161,7 @@ test_private_dir_unsafe_base(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_mkdir(base, 0700), ==, 0);
     g_assert_null(vmc_pulse_private_dir_make(base, &error));
     g_assert_error(error, VMC_PULSE_ERROR, VMC_PULSE_ERROR_COOKIE);
-    g_assert_nonnull(strstr(error->message, "XDG_RUNTIME_DIR"));
+    vmc_assert_contains(error->message, "XDG_RUNTIME_DIR");
     g_rmdir(base);
 }
 

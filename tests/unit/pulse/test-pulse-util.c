@@ -1,6 +1,7 @@
 /* Tables for the pure parts of pulse/: cookie hex text, server kinds and
  * descriptions, module arguments and the paths allowed in them. */
 #include "pulse-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -75,8 +76,8 @@ test_hex_rejects(gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_assert_false(vmc_pulse_cookie_from_hex(text, length, out, &error));
     g_assert_error(error, VMC_PULSE_ERROR, VMC_PULSE_ERROR_INVALID);
-    g_assert_nonnull(strstr(error->message, c->message_part));
-    g_assert_null(strstr(error->message, "aaaa")); /* the secret is never echoed */
+    vmc_assert_contains(error->message, c->message_part);
+    vmc_assert_lacks(error->message, "aaaa"); /* the secret is never echoed */
     for (gsize i = 0; i < sizeof(out); i++)
         g_assert_cmpuint(out[i], ==, 0x5a); /* untouched on failure */
 }
@@ -204,7 +205,7 @@ test_module_argument(void)
                     "listen=127.0.0.1 port=47113 auth-anonymous=0 auth-cookie-enabled=1 "
                     "auth-cookie=/run/user/1/vmc-pulse-x/cookie");
     g_assert_cmpstr(anon, ==, "listen=127.0.0.1 port=1 auth-anonymous=1");
-    g_assert_null(strstr(cookie, "ip-acl"));
+    vmc_assert_lacks(cookie, "ip-acl");
 }
 
 /* ---- the owner file of an endpoint ---- */

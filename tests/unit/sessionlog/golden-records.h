@@ -9,9 +9,33 @@
 
 #define GOLDEN_TIME "2026-11-29T10:00:04.500Z"
 
-/* sound asked for, the sandbox on, a takeover, a stale and two swept sessions */
+/* "host", as a gateway on kvm1 writes it (a writer on another host writes
+ * its own: golden_on_this_host()) */
+#define GOLDEN_HOST_MEMBER "\"host\":\"kvm1\""
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+/* golden as this host's gateway writes it: GOLDEN_HOST_MEMBER with this
+ * host's name (json-glib's escaping of it). */
+static inline char *
+golden_on_this_host(const char *golden)
+{
+    g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), g_get_host_name());
+    g_autofree char *name = json_to_string(node, FALSE);
+    g_autofree char *member = g_strdup_printf("\"host\":%s", name);
+    const char *at = strstr(golden, GOLDEN_HOST_MEMBER);
+    g_assert_nonnull(at);
+    return g_strdup_printf("%.*s%s%s", (int)(at - golden), golden, member,
+                           at + strlen(GOLDEN_HOST_MEMBER));
+}
+
+/* sound asked for, the sandbox on, a takeover, a stale and two swept
+ * sessions, both limits, a certificate */
 #define GOLDEN_START                                                                               \
     "{\"v\":1,\"event\":\"start\",\"time\":\"2026-11-29T10:00:04.500Z\","                          \
+    "\"host\":\"kvm1\","                                                                           \
     "\"session\":\"0123456789abcdef0123456789abcdef\",\"identity\":\"alice\","                     \
     "\"account\":\"vmconsole\","                                                                   \
     "\"key\":\"SHA256:Ufz+YC+PQJOMGRzzapILWj28f2FYQYqSGzkJj1eamvA\","                              \
@@ -24,11 +48,16 @@
     "\"mount-ns\",\"seccomp\",\"landlock-abi-4\"],"                                                \
     "\"takeover_of\":\"fedcba9876543210fedcba9876543210\","                                        \
     "\"stale_session\":\"00112233445566778899aabbccddeeff\",\"swept_sessions\":[\"aaaa0000\","     \
-    "\"bbbb1111\"]}"
+    "\"bbbb1111\"],\"max_duration_s\":28800,\"idle_timeout_s\":1800,"                              \
+    "\"certificate\":{\"serial\":\"18446744073709551615\",\"key_id\":\"alice@laptop key\","        \
+    "\"valid_before\":\"2026-12-31T23:59:59.000Z\","                                               \
+    "\"ca\":\"SHA256:pTzeeuvLQQMkftDQPn2x8v24SxwE8B8RvFzzqCzT//0\","                               \
+    "\"valid_after\":\"2026-12-01T00:00:00.000Z\"},\"key_expires\":\"2030-01-02T00:00:00.000Z\"}"
 
 /* every field at once (the gateway writes viewer_exit or viewer_signal) */
 #define GOLDEN_END                                                                                 \
     "{\"v\":1,\"event\":\"end\",\"time\":\"2026-11-29T10:00:04.500Z\","                            \
+    "\"host\":\"kvm1\","                                                                           \
     "\"session\":\"0123456789abcdef0123456789abcdef\",\"identity\":\"alice\","                     \
     "\"account\":\"vmconsole\","                                                                   \
     "\"key\":\"SHA256:Ufz+YC+PQJOMGRzzapILWj28f2FYQYqSGzkJj1eamvA\","                              \
@@ -61,6 +90,7 @@
 /* a hostile identity and request */
 #define GOLDEN_DENIED                                                                              \
     "{\"v\":1,\"event\":\"denied\",\"time\":\"2026-11-29T10:00:04.500Z\","                         \
+    "\"host\":\"kvm1\","                                                                           \
     "\"identity\":\"mal \\u001b]0;pwned\\u0007\\\"zoe\\u007f\",\"account\":\"vmconsole\","         \
     "\"key\":\"SHA256:hojOFmryc3LjFvJGg56biAmqC/SQPEHDK2QlbINbDp0\",\"key_type\":\"ssh-rsa\","     \
     "\"client\":\"198.51.100.9 48158\","                                                           \
@@ -71,6 +101,7 @@
 /* one client address */
 #define GOLDEN_DENIED_SUMMARY                                                                      \
     "{\"v\":1,\"event\":\"denied-summary\",\"time\":\"2026-11-29T10:00:04.500Z\","                 \
+    "\"host\":\"kvm1\","                                                                           \
     "\"identity\":\"mallory\",\"account\":\"vmconsole\",\"client\":\"192.0.2.7\","                 \
     "\"suppressed\":9997,\"over_rate\":9990,\"low_space\":7,\"exits\":{\"3\":997,\"2\":9000},"     \
     "\"first\":\"2026-11-29T10:02:05.000Z\",\"last\":\"2026-11-29T10:02:59.999Z\","                \
@@ -79,6 +110,7 @@
 /* the bucket of every further address */
 #define GOLDEN_DENIED_SUMMARY_OTHERS                                                               \
     "{\"v\":1,\"event\":\"denied-summary\",\"time\":\"2026-11-29T10:00:04.500Z\","                 \
+    "\"host\":\"kvm1\","                                                                           \
     "\"identity\":\"mallory\",\"account\":\"vmconsole\",\"other_clients\":true,"                   \
     "\"suppressed\":9997,\"over_rate\":9990,\"low_space\":7,\"exits\":{\"3\":997,\"2\":9000},"     \
     "\"first\":\"2026-11-29T10:02:05.000Z\",\"last\":\"2026-11-29T10:02:59.999Z\","                \

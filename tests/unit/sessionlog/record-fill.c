@@ -330,8 +330,8 @@ record_blank(VmcRecordFields *fields, guint index)
 /* ---- what the streaming scanner keeps of a typed record ---- */
 
 const char *const record_entry_string_names[RECORD_ENTRY_N_STRINGS] = {
-    "session", "identity", "account",     "key",           "client", "vm",
-    "reason",  "audio",    "takeover_of", "taken_over_by", "sandbox"};
+    "session", "identity", "account",     "key",           "client",  "vm",
+    "reason",  "audio",    "takeover_of", "taken_over_by", "sandbox", "host"};
 const char *const record_entry_number_names[RECORD_ENTRY_N_NUMBERS] = {"time_us",
                                                                        "start_us",
                                                                        "duration_s",
@@ -408,6 +408,7 @@ record_expected_entry(const VmcRecordFields *f, VmcLogEntry *e)
 {
     record_entry_absent(e);
     e->event = f->event;
+    e->host = f->start.host; /* every record's, at the same place */
     if (f->event == VMC_LOG_EVENT_START) {
         e->time_us = f->start.time;
         expected_who(&f->start.who, &f->start.sound, e);

@@ -29,7 +29,7 @@ char *record_blank(VmcRecordFields *fields, guint index);
 #define RECORD_ENTRY_STRINGS(e)                                                                    \
     {                                                                                              \
         (e)->session, (e)->identity, (e)->account, (e)->key, (e)->client, (e)->vm, (e)->reason,    \
-            (e)->audio, (e)->takeover_of, (e)->taken_over_by, (e)->sandbox                         \
+            (e)->audio, (e)->takeover_of, (e)->taken_over_by, (e)->sandbox, (e)->host              \
     }
 #define RECORD_ENTRY_NUMBERS(e)                                                                    \
     {                                                                                              \
@@ -42,7 +42,7 @@ char *record_blank(VmcRecordFields *fields, guint index);
     {                                                                                              \
         (e)->rate_mean, (e)->rate_peak                                                             \
     }
-#define RECORD_ENTRY_N_STRINGS 11
+#define RECORD_ENTRY_N_STRINGS 12
 #define RECORD_ENTRY_N_NUMBERS 13
 extern const char *const record_entry_string_names[RECORD_ENTRY_N_STRINGS];
 extern const char *const record_entry_number_names[RECORD_ENTRY_N_NUMBERS];

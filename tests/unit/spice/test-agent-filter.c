@@ -3,6 +3,7 @@
  * and agent-message boundaries, tokens and refusals injected, the
  * fail-closed cases and the bounds. */
 #include "agent-filter-priv.h"
+#include "vmc-assert.h"
 
 #include <string.h>
 
@@ -628,7 +629,7 @@ test_full_header(void)
     add_agent(agent, VD_AGENT_FILE_XFER_DATA, 5, 3);
     add_message(in, FALSE, SPICE_MSGC_MAIN_AGENT_DATA, agent->data, agent->len);
     g_assert_false(run_feed(&run, VMC_AGENT_TO_VM, in->data, in->len, 4096));
-    g_assert_nonnull(strstr(run.error->message, "without the Spice mini header"));
+    vmc_assert_contains(run.error->message, "without the Spice mini header");
     run_clear(&run);
 }
 
@@ -743,7 +744,7 @@ test_link(void)
     /* nothing from the client before the server's reply */
     run_init(&run, &deny_files, CAPS_DEFAULT);
     g_assert_false(run_feed(&run, VMC_AGENT_TO_VM, (const guint8 *)"x", 1, 1));
-    g_assert_nonnull(strstr(run.error->message, "before the server's link reply"));
+    vmc_assert_contains(run.error->message, "before the server's link reply");
     run_clear(&run);
 
     /* SASL is not followed */
@@ -751,7 +752,7 @@ test_link(void)
     add_server_reply(server, CAPS_DEFAULT | 1u << SPICE_COMMON_CAP_AUTH_SASL, SPICE_LINK_ERR_OK);
     g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, server->data, server->len, 100));
     g_assert_false(run_feed(&run, VMC_AGENT_TO_VM, (const guint8 *)"\2\0\0\0", 4, 1));
-    g_assert_nonnull(strstr(run.error->message, "SASL"));
+    vmc_assert_contains(run.error->message, "SASL");
     run_clear(&run);
 
     /* without auth selection the ticket comes at once (a 2 is ticket) */
@@ -778,13 +779,13 @@ test_link(void)
     add_server_reply(server, CAPS_DEFAULT, SPICE_LINK_ERR_OK);
     server->data[16 + 166] = 2; /* two common caps: one too many */
     g_assert_false(run_feed(&run, VMC_AGENT_FROM_VM, server->data, server->len, 100));
-    g_assert_nonnull(strstr(run.error->message, "caps"));
+    vmc_assert_contains(run.error->message, "caps");
     run_clear(&run);
     run_init(&run, &deny_files, CAPS_DEFAULT);
     server->data[12] = 0x01;
     server->data[13] = 0x10; /* 4097 */
     g_assert_false(run_feed(&run, VMC_AGENT_FROM_VM, server->data, 16, 100));
-    g_assert_nonnull(strstr(run.error->message, "4097"));
+    vmc_assert_contains(run.error->message, "4097");
     run_clear(&run);
 
     /* a reply of VMC_AGENT_FILTER_LINK_REPLY_MAX bytes is fine */
@@ -806,7 +807,7 @@ test_link(void)
     add32(server, SPICE_LINK_ERR_PERMISSION_DENIED);
     add32(server, 0);
     g_assert_false(run_feed(&run, VMC_AGENT_FROM_VM, server->data, server->len, 1));
-    g_assert_nonnull(strstr(run.error->message, "after the link was refused"));
+    vmc_assert_contains(run.error->message, "after the link was refused");
     run_clear(&run);
 }
 

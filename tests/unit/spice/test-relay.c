@@ -3,6 +3,7 @@
  * I/O while the test's main loop runs the relay. Plus the rate series (pure)
  * with synthetic times. */
 #include "relay-priv.h"
+#include "vmc-assert.h"
 
 #include <spice/enums.h>
 #include <spice/protocol.h>
@@ -397,6 +398,30 @@ test_forward(Fixture *f, gconstpointer data)
     g_assert_cmpuint(vmc_relay_get_buffered_peak(f->relay), <=, 2 * VMC_RELAY_BUFFER_SIZE);
 }
 
+/* The last byte to the VM per channel type: 0 until a client sent one on
+ * that type; other channels' traffic does not move it. */
+static void
+test_last_to_vm(Fixture *f, gconstpointer data)
+{
+    Exchange display_x = {.type = VMC_SPICE_CHANNEL_DISPLAY, .up_bytes = 5, .down_bytes = 3000};
+    Exchange inputs_x = {.type = VMC_SPICE_CHANNEL_INPUTS, .up_bytes = 10, .down_bytes = 10};
+
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_INPUTS), ==, 0);
+    gint64 before_display = g_get_monotonic_time();
+    run_exchange(f, &display_x);
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_INPUTS), ==, 0);
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_DISPLAY), >=,
+                    before_display);
+    gint64 before_inputs = g_get_monotonic_time();
+    run_exchange(f, &inputs_x);
+    gint64 inputs = vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_INPUTS);
+    g_assert_cmpint(inputs, >=, before_inputs);
+    g_assert_cmpint(inputs, <=, g_get_monotonic_time());
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_DISPLAY), <,
+                    before_inputs);
+    g_assert_cmpint(vmc_relay_get_last_to_vm(f->relay, VMC_SPICE_CHANNEL_MAX + 1), ==, 0);
+}
+
 /* Connect, send `bytes`, expect the relay to hang up without a word. */
 static void
 expect_refused_full(Fixture *f, const guint8 *bytes, gsize length, gboolean hang_up,
@@ -435,11 +460,11 @@ test_bad_headers(Fixture *f, gconstpointer data)
                                        2,   0,   0,   0,   0xaa, 0xaa, 0xaa, 0xaa};
 
     expect_refused(f, link, length, 0);
-    g_assert_nonnull(strstr(f->last_detail, "usbredir"));
+    vmc_assert_contains(f->last_detail, "usbredir");
     expect_refused(f, known_bad, sizeof known_bad, 1);
-    g_assert_nonnull(strstr(f->last_detail, "size"));
+    vmc_assert_contains(f->last_detail, "size");
     expect_refused(f, (const guint8 *)"GET / HTTP/1.0\r\n\r\n", 18, 2);
-    g_assert_nonnull(strstr(f->last_detail, "REDQ"));
+    vmc_assert_contains(f->last_detail, "REDQ");
     /* a bad header with a good one after it is still bad */
     guint8 two[128];
     gsize bad = make_link(two, 0);
@@ -447,7 +472,7 @@ test_bad_headers(Fixture *f, gconstpointer data)
     expect_refused(f, two, bad + good, 3);
     /* gone before the header was complete */
     expect_refused_full(f, link, 10, TRUE, 4);
-    g_assert_nonnull(strstr(f->last_detail, "left"));
+    vmc_assert_contains(f->last_detail, "left");
 
     assert_vm_saw_nothing(f);
     g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
@@ -479,7 +504,7 @@ test_link_deadline(Fixture *f, gconstpointer data)
 
     gint64 start = g_get_monotonic_time();
     expect_refused(f, link, length - 1, 0); /* stalls one byte short */
-    g_assert_nonnull(strstr(f->last_detail, "300 ms"));
+    vmc_assert_contains(f->last_detail, "300 ms");
     g_assert_cmpint(g_get_monotonic_time() - start, >=, 280 * 1000);
 
     int fd = connect_to(f->relay_path);
@@ -682,7 +707,7 @@ test_vm_gone(Fixture *f, gconstpointer data)
     int client = connect_to(f->relay_path);
     write_all(client, link, length);
     run_until(f, vm_closed_seen, NULL);
-    g_assert_nonnull(strstr(f->last_detail, "cannot connect"));
+    vmc_assert_contains(f->last_detail, "cannot connect");
     run_until(f, fd_hung_up, GINT_TO_POINTER(client));
     g_assert_cmpuint(read_to_end(client), ==, 0);
     close(client);
@@ -699,7 +724,7 @@ test_max_connections(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->rejected, ==, 0);
     int extra = connect_to(f->relay_path);
     run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
-    g_assert_nonnull(strstr(f->last_detail, "connections at once"));
+    vmc_assert_contains(f->last_detail, "connections at once");
     g_assert_cmpuint(read_to_end(extra), ==, 0);
     close(extra);
     g_assert_cmpuint(vmc_relay_get_n_connections(f->relay), ==, VMC_RELAY_MAX_CONNECTIONS);
@@ -1373,8 +1398,8 @@ test_agent_refused(Fixture *f, gconstpointer data)
     /* the client speaks before the server's reply */
     write_all(fd, (const guint8 *)"early", 5);
     run_until(f, rejected_reaches, GUINT_TO_POINTER(1));
-    g_assert_nonnull(strstr(f->last_detail, "agent policy"));
-    g_assert_nonnull(strstr(f->last_detail, "before the server's link reply"));
+    vmc_assert_contains(f->last_detail, "agent policy");
+    vmc_assert_contains(f->last_detail, "before the server's link reply");
     g_assert_cmpuint(read_to_end(fd), ==, 0);
     close(fd);
     close(vm);
@@ -1512,7 +1537,7 @@ test_add_client_refused(Fixture *f, gconstpointer data)
     g_assert_cmpuint(closed, ==, 1);
     g_assert_cmpuint(read_to_end(out_pipe[0]), ==, 0);
     assert_vm_saw_nothing(f);
-    g_assert_nonnull(strstr(f->last_detail, "usbredir"));
+    vmc_assert_contains(f->last_detail, "usbredir");
     close(in_pipe[1]);
     close(out_pipe[0]);
 }
@@ -1544,6 +1569,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
     ADD("/spice/relay/forward", test_forward);
+    ADD("/spice/relay/last-to-vm", test_last_to_vm);
     ADD("/spice/relay/bad-headers", test_bad_headers);
     ADD("/spice/relay/link-deadline", test_link_deadline);
     ADD("/spice/relay/wrong-pid", test_wrong_pid);

@@ -1,0 +1,322 @@
+#!/bin/bash
+# Sessions that end by policy, end to end: a real sshd with the gateway as
+# forced command, `ssh -X` from a "laptop" Xvfb, QEMU's Spice server and
+# remote-viewer started by the gateway (as test-session.sh).
+#
+#   m. max-duration = 3s: the session ends by itself, reason max-duration;
+#      the person was warned on ssh's stderr before; the start record
+#      carries max_duration_s
+#   i. idle-timeout = 3s and no input: reason idle, warned before
+#   k. idle-timeout = 3s with the person typing (XTEST key events on the
+#      laptop's display, into the viewer's window): the session outlives
+#      the timeout several times over; once the typing stops it ends, idle;
+#      the inputs channel carried the keys
+#   c. an OpenSSH certificate (TrustedUserCAKeys, an AuthorizedPrincipalsFile
+#      line with the forced command) valid for a few seconds more: the
+#      session opens and ends when the certificate does, reason
+#      certificate-expired, warned before; the start record names the
+#      certificate (key id, serial, CA fingerprint, valid_before) and the
+#      certified key's fingerprint
+#   x. an expired certificate: sshd refuses it, no session starts
+#   e. a plain key whose line `vmconsole-admin authorize --expires` wrote
+#      (expiry-time for sshd, --expires for the gateway) 8 s ahead: the
+#      session ends then, reason key-expired, warned before; the start
+#      record carries key_expires
+#   p. the principals line is the one `vmconsole-admin authorize IDENTITY
+#      --principal NAME` writes (its gateway path replaced by the test's
+#      copy); `check` reports the CA and principals setup, and a
+#      TrustedUserCAKeys without AuthorizedPrincipalsFile as a problem
+#
+# Usage: test-session-limits.sh GATEWAY-BINARY ADMIN-BINARY   (TAP; needs root, else exit 77)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/sshd-lib.sh"
+need_root
+GW=$(realpath "$1")
+ADMIN=$(realpath "$2")
+
+for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth \
+            setfacl python3 xwininfo; do
+    if ! command -v "$prog" >/dev/null; then
+        echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
+        exit 77
+    fi
+done
+
+P=$(vmc_prefix l)
+VMC_T_DIR=$(mktemp -d /tmp/vmc-limits-XXXXXX)
+chmod 0755 "$VMC_T_DIR"
+D=$VMC_T_DIR
+SSH_PIDS="" TYPIST=""
+
+cleanup() {
+    local p
+    [ -n "$TYPIST" ] && kill "$TYPIST" 2>/dev/null
+    for p in $SSH_PIDS; do kill "$p" 2>/dev/null; done
+    sshd_cleanup
+    stop_all_qemu 2>/dev/null
+    stop_all_xvfb 2>/dev/null
+    for p in $SSH_PIDS; do wait "$p" 2>/dev/null; done
+    cleanup_common
+}
+trap cleanup EXIT
+
+ACCOUNT=${P}gw ALICE=${P}al SPICEX=${P}sx
+TITLE="Limits test VM"
+CONF=$D/gateway.conf
+LOG=$D/log/sessions.jsonl
+RUN=$D/run
+
+# ---- helpers ----
+
+diag() { # diag TAG: what the person saw, what sshd said, the last records
+    {
+        echo "--- $1: ssh stderr (the gateway's messages)"
+        cat "$D/$1.err" 2>/dev/null
+        echo "--- sshd log (tail)"
+        sshd_log_tail 10
+        echo "--- last records"
+        tail -n 2 "$LOG" 2>/dev/null
+    } | sed 's/^/# /'
+}
+checkd() { # checkd TAG DESCRIPTION COMMAND... (diagnostics on failure)
+    local tag=$1 desc=$2; shift 2
+    if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; diag "$tag"; fi
+}
+jl() { # jl PYTHON-EXPRESSION over R, the records
+    python3 -c '
+import json, sys
+R = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+def rec(event, session):
+    m = [r for r in R if r.get("event") == event and r.get("session") == session]
+    return m[-1] if m else {}
+def get(r, path):
+    for k in path.split("."):
+        r = r.get(k, {}) if isinstance(r, dict) else {}
+    return "" if r == {} else r
+print(eval(sys.argv[2]))' "$LOG" "$1"
+}
+last_start() { jl "[r['session'] for r in R if r['event']=='start'][-1]"; }
+field() { jl "get(rec('$1', '$2'), '$3')"; } # field EVENT SESSION PATH
+
+open_bg() { # open_bg TAG REQUEST [PERSON]: ssh -X in the background, $D/TAG.{out,err,rc}
+    local tag=$1 request=$2 person=${3:-alice}
+    rm -f "$D/$tag.rc"
+    ( DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth \
+        ssh_as "$person" -- "$request" </dev/null >"$D/$tag.out" 2>"$D/$tag.err"
+      echo $? > "$D/$tag.rc" ) &
+    eval "PID_$tag=$!"
+    SSH_PIDS="$SSH_PIDS $!"
+}
+ssh_done() { [ -e "$D/$1.rc" ]; }
+wait_until() { # wait_until TENTHS COMMAND...
+    local n=$1; shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+set_limits() { # set_limits KEY=VALUE... : the [vm] section's limits, nothing else
+    sed -i '/^max-duration = /d; /^idle-timeout = /d' "$CONF"
+    local kv
+    for kv in "$@"; do
+        sed -i "s/^\[vm debianx\]\$/[vm debianx]\n${kv%%=*} = ${kv#*=}/" "$CONF"
+    done
+}
+
+# The person at the laptop: focus the viewer's window, point into it and
+# press and release Shift every 0.3 s, through XTEST (libXtst by ctypes).
+cat > "$D/typist.py" <<'PY'
+import ctypes, sys, time
+x11, xtst = ctypes.CDLL("libX11.so.6"), ctypes.CDLL("libXtst.so.6")
+x11.XOpenDisplay.restype = ctypes.c_void_p
+x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
+x11.XWarpPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong] + [ctypes.c_int] * 2 \
+    + [ctypes.c_uint] * 2 + [ctypes.c_int] * 2
+x11.XFlush.argtypes = [ctypes.c_void_p]
+xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+display = x11.XOpenDisplay(sys.argv[1].encode())
+if not display:
+    sys.exit("typist: cannot open display " + sys.argv[1])
+window = int(sys.argv[2], 16)
+shift = x11.XKeysymToKeycode(display, 0xffe1)  # Shift_L
+x11.XWarpPointer(display, 0, window, 0, 0, 0, 0, 200, 200)
+x11.XSetInputFocus(display, window, 2, 0)  # RevertToParent, CurrentTime
+x11.XFlush(display)
+while True:
+    xtst.XTestFakeKeyEvent(display, shift, 1, 0)
+    xtst.XTestFakeKeyEvent(display, shift, 0, 0)
+    x11.XFlush(display)
+    time.sleep(0.3)
+PY
+
+# ---- setup ----
+
+add_group "$SPICEX" && add_user "$ALICE" "$SPICEX" || exit 1
+sshd_add_account "$ACCOUNT" || exit 1
+gateway_prepare_dirs || exit 1
+install -d -m 0755 "$D/spicex"
+cat > "$CONF" <<EOF
+[gateway]
+socket-pattern = $D/spicex/%s.sock
+viewer = /usr/bin/remote-viewer
+log = $LOG
+run-dir = $RUN
+
+[vm debianx]
+title = $TITLE
+acl = group:$SPICEX:rw
+EOF
+chmod 0644 "$CONF"
+start_qemu debianx "$D/spicex/debianx.sock" &&
+    setfacl -m "u:$ACCOUNT:rw,g:$SPICEX:rw" "$D/spicex/debianx.sock" || exit 1
+start_xvfb laptop || exit 1
+LAPTOP=$XVFB_DISPLAY
+: > "$D/laptop.xauth"
+# a test CA: sshd trusts it, and its principals file names carol's principal
+ssh-keygen -q -t ed25519 -N '' -C vmc-test-ca -f "$D/ca" || exit 1
+CA_FP=$(ssh-keygen -lf "$D/ca.pub" | awk '{print $2}')
+printf 'TrustedUserCAKeys %s\nAuthorizedPrincipalsFile %s\n' "$D/ca.pub" "$D/principals" \
+    > "$D/sshd-ca.conf"
+VMC_T_SSHD_APPEND=$D/sshd-ca.conf sshd_start || exit 1
+GW=$(install_gateway "$GW" "$D") || exit 1
+sshd_add_key alice "$GW --config $CONF --identity $ALICE" || exit 1
+"$ADMIN" --config "$CONF" authorize "$ALICE" --principal carol-principal > "$D/principals.line" ||
+    exit 1
+sed "s|command=\"[^ ]* --identity |command=\"$GW --config $CONF --identity |" "$D/principals.line" \
+    > "$D/principals"
+chmod 0644 "$D/principals"
+# carol's key is known to sshd only through certificates
+ssh-keygen -q -t ed25519 -N '' -C carol@laptop -f "$D/keys/carol" || exit 1
+CAROL_FP=$(ssh-keygen -lf "$D/keys/carol.pub" | awk '{print $2}')
+sign_carol() { # sign_carol VALIDITY: carol's certificate, serial 42
+    rm -f "$D/keys/carol-cert.pub"
+    ssh-keygen -q -s "$D/ca" -I "carol's test cert" -n carol-principal -z 42 -V "$1" \
+        "$D/keys/carol.pub"
+}
+
+# ---- m. max-duration ----
+echo "# case m: max-duration = 3s"
+set_limits max-duration=3s
+open_bg m debianx
+checkd m "m: the session ends by itself (ssh returns)" wait_until 300 ssh_done m
+SM=$(last_start)
+checkd m "m: end record reason max-duration (is '$(field end "$SM" reason)')" \
+    [ "$(field end "$SM" reason)" = max-duration ]
+checkd m "m: the start record carries max_duration_s 3" [ "$(field start "$SM" max_duration_s)" = 3 ]
+checkd m "m: ssh exit 0" [ "$(cat "$D/m.rc")" = 0 ]
+"$ADMIN" --config "$CONF" show "$SM" > "$D/m.show" 2>&1
+checkd m "m: vmconsole-admin show gives the limit and the reason" \
+    eval 'grep -q "^limits      max-duration 3s$" "$D/m.show" && grep -q "^reason      max-duration" "$D/m.show"'
+checkd m "m: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: this console session ends in 1s: the host's max-duration is 3s$" "$D/m.err"
+checkd m "m: ... and told why it ended" grep -q "the session reached the host's max-duration (3s)" "$D/m.err"
+
+# ---- i. idle-timeout, no input ----
+echo "# case i: idle-timeout = 3s, nobody at the laptop"
+set_limits idle-timeout=3s
+open_bg i debianx
+checkd i "i: the session ends by itself (ssh returns)" wait_until 300 ssh_done i
+SI=$(last_start)
+checkd i "i: end record reason idle (is '$(field end "$SI" reason)')" [ "$(field end "$SI" reason)" = idle ]
+checkd i "i: the start record carries idle_timeout_s 3 and no max_duration_s" \
+    [ "$(field start "$SI" idle_timeout_s)/$(field start "$SI" max_duration_s)" = 3/ ]
+checkd i "i: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: this console session ends in 1s without input from you" "$D/i.err"
+
+# ---- k. idle-timeout, the person types ----
+echo "# case k: idle-timeout = 3s, the person types"
+open_bg k debianx
+if wait_for_window "$LAPTOP" "$TITLE" 30; then
+    WIN=$(window_id "$LAPTOP" "$TITLE")
+    python3 "$D/typist.py" "$LAPTOP" "$WIN" 2>"$D/typist.err" &
+    TYPIST=$!
+    ok 0 "k: the window appears; typing into it"
+else
+    ok 1 "k: the window appears"; diag k
+fi
+sleep 12 # 4 times the idle timeout
+checkd k "k: the session is still open after 12 s of typing (idle-timeout 3s)" eval '! ssh_done k'
+kill "$TYPIST" 2>/dev/null; wait "$TYPIST" 2>/dev/null; TYPIST=""
+checkd k "k: the typing stops: the session ends by itself" wait_until 300 ssh_done k
+SK=$(last_start)
+checkd k "k: end record reason idle (is '$(field end "$SK" reason)')" [ "$(field end "$SK" reason)" = idle ]
+checkd k "k: it lasted over 12 s (duration_s $(field end "$SK" duration_s))" \
+    [ "$(field end "$SK" duration_s)" -ge 12 ]
+IN_K=$(field end "$SK" channels.inputs.to_vm) IN_I=$(field end "$SI" channels.inputs.to_vm)
+checkd k "k: the keys went to the VM on the inputs channel ($IN_K bytes; $IN_I without typing)" \
+    [ "${IN_K:-0}" -gt $(( ${IN_I:-0} + 100 )) ]
+
+# ---- c. a certificate that expires during the session ----
+echo "# case c: a certificate valid for 8 s more"
+set_limits
+sign_carol -1m:+8s || exit 1
+open_bg c debianx carol
+checkd c "c: the session ends by itself (ssh returns)" wait_until 300 ssh_done c
+SC=$(last_start)
+checkd c "c: carol's session started (the start record's key is her key: $CAROL_FP)" \
+    [ "$(field start "$SC" key)" = "$CAROL_FP" ]
+checkd c "c: end record reason certificate-expired (is '$(field end "$SC" reason)')" \
+    [ "$(field end "$SC" reason)" = certificate-expired ]
+CERT=$(field start "$SC" certificate.key_id)\|$(field start "$SC" certificate.serial)\|$(field start "$SC" certificate.ca)
+checkd c "c: the start record names the certificate: key id, serial, CA ($CERT)" \
+    [ "$CERT" = "carol's test cert|42|$CA_FP" ]
+VB=$(ssh-keygen -Lf "$D/keys/carol-cert.pub" | sed -n 's/.* to \([0-9T:-]*\)$/\1/p')
+checkd c "c: ... and its valid_before ($VB, local time)" \
+    [ "$(date -d "$(field start "$SC" certificate.valid_before)" +%Y-%m-%dT%H:%M:%S)" = "$VB" ]
+"$ADMIN" --config "$CONF" show "$SC" > "$D/c.show" 2>&1
+checkd c "c: vmconsole-admin show names the certificate" \
+    grep -q "^certificate id \"carol's test cert\", serial 42, CA $CA_FP, valid " "$D/c.show"
+checkd c "c: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: your SSH certificate expires in [0-9]s: this console session ends then$" "$D/c.err"
+checkd c "c: the session lasted until the certificate's end (duration_s $(field end "$SC" duration_s))" \
+    [ "$(field end "$SC" duration_s)" -ge 3 ]
+
+# ---- x. an expired certificate ----
+echo "# case x: an expired certificate"
+sign_carol -2m:-1m || exit 1
+N_BEFORE=$(wc -l < "$LOG")
+DISPLAY=$LAPTOP XAUTHORITY=$D/laptop.xauth ssh_as carol -- debianx </dev/null >"$D/x.out" 2>"$D/x.err"
+RC=$?
+checkd x "x: sshd refuses it (ssh exit $RC)" [ "$RC" = 255 ]
+checkd x "x: no record: the gateway never ran" [ "$(wc -l < "$LOG")" = "$N_BEFORE" ]
+
+# ---- e. a plain key's expiry-time ----
+echo "# case e: a key line whose expiry-time is 8 s ahead"
+ssh-keygen -q -t ed25519 -N '' -C dave@laptop -f "$D/keys/dave" || exit 1
+"$ADMIN" --config "$CONF" authorize "$ALICE" "$D/keys/dave.pub" \
+    --expires "$(date -d '+8 seconds' +%Y-%m-%dT%H:%M:%S)" > "$D/dave.line" || exit 1
+checkd e "e: authorize --expires gives the gateway --expires beside sshd's expiry-time" \
+    grep -q -- '--expires [0-9]\{14\}",X11-forwarding,expiry-time="[0-9]\{14\}" ' "$D/dave.line"
+sed "s|command=\"[^ ]* --identity |command=\"$GW --config $CONF --identity |" "$D/dave.line" \
+    >> "$VMC_SSHD_DIR/authorized_keys"
+open_bg e debianx dave
+checkd e "e: the session ends by itself (ssh returns)" wait_until 300 ssh_done e
+SE=$(last_start)
+checkd e "e: end record reason key-expired (is '$(field end "$SE" reason)')" \
+    [ "$(field end "$SE" reason)" = key-expired ]
+checkd e "e: the start record carries key_expires" [ -n "$(field start "$SE" key_expires)" ]
+checkd e "e: the person was warned on stderr before the end" \
+    grep -q "^vmconsole: your SSH key's access expires in [0-9]s: this console session ends then$" "$D/e.err"
+
+# ---- p. authorize --principal and check ----
+echo "# case p: the principals line and check"
+checkd p "p: authorize --principal wrote the line sshd used (restricted, forced command, principal)" \
+    grep -q "^restrict,command=\".* --identity $ALICE\",X11-forwarding carol-principal\$" "$D/principals.line"
+"$ADMIN" --config "$CONF" check --no-probe --gateway "$GW" \
+    --sshd-config "$VMC_SSHD_DIR/sshd_config" > "$D/p.check" 2>&1
+checkd p "p: check reports the certificates setup" \
+    grep -q "certificates: CA keys $D/ca.pub, principals $D/principals" "$D/p.check"
+checkd p "p: ... with no problem on the principals lines" eval '! grep -q "$D/principals line" "$D/p.check"'
+grep -v '^AuthorizedPrincipalsFile' "$VMC_SSHD_DIR/sshd_config" > "$D/sshd-noprincipals.conf"
+"$ADMIN" --config "$CONF" check --no-probe --gateway "$GW" \
+    --sshd-config "$D/sshd-noprincipals.conf" > "$D/p2.check" 2>&1
+checkd p "p: TrustedUserCAKeys without AuthorizedPrincipalsFile is a problem" \
+    grep -q "has no AuthorizedPrincipalsFile" "$D/p2.check"
+"$ADMIN" --config "$CONF" authorize "$ALICE" --principal carol-principal --append "$D/principals" \
+    > "$D/p3.out" 2>&1
+checkd p "p: authorize --append refuses a principal the file holds already" \
+    grep -q "already holds this principal (line 1)" "$D/p3.out"
+
+finish
