@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define VMC_LOG_JSON_DEPTH_MAX 64 /* nesting of arrays/objects in one line */
-#define VMC_LOG_NUMBER_MAX 64     /* bytes of a number converted to a double */
+#define VMC_LOG_NUMBER_MAX 64     /* bytes of a number converted on the stack */
 #define VMC_LOG_MAX_KEPT 32       /* kept string members of one line (more: damaged) */
 /* objects of up to this many members: names compared pairwise */
 #define VMC_LOG_NAMES_PAIRWISE 16
@@ -294,8 +294,12 @@ static double
 number_to_double(const char *text, gsize length)
 {
     char copy[VMC_LOG_NUMBER_MAX + 1];
-    if (length > VMC_LOG_NUMBER_MAX)
-        return NAN;
+    if (length > VMC_LOG_NUMBER_MAX) {
+        /* as long as JSON allows (the line's cap bounds it): json-glib, and
+         * so `show`, reads "2427.8112999…9" of any length too */
+        g_autofree char *long_copy = g_strndup(text, length);
+        return g_ascii_strtod(long_copy, NULL);
+    }
     memcpy(copy, text, length);
     copy[length] = '\0';
     return g_ascii_strtod(copy, NULL);

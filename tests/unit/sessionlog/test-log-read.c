@@ -85,6 +85,23 @@ test_line_table(void)
     }
 }
 
+/* A rate written with more digits than the scanner converts on the stack is
+ * read as json-glib (and so `show`) reads it, not as absent. */
+static void
+test_long_number(void)
+{
+    g_autoptr(GString) scratch = g_string_new(NULL);
+    g_autofree char *nines = g_strnfill(80, '9');
+    g_autofree char *line =
+        g_strdup_printf("{\"v\":1,\"event\":\"end\",\"time\":\"2026-11-29T10:02:03.123Z\","
+                        "\"rate_mean\":2427.8112%s,\"rate_peak\":8661.0}",
+                        nines);
+    VmcLogEntry entry;
+    g_assert_true(vmc_log_entry_parse(line, strlen(line), scratch, &entry));
+    g_assert_cmpfloat_with_epsilon(entry.rate_mean, 2427.8113, 1e-9);
+    g_assert_cmpfloat(entry.rate_peak, ==, 8661.0);
+}
+
 /* A line that says two things to two readers is damaged: a member repeated
  * (in any object, escaped or not, whatever its type) or U+0000 in a string.
  * The same name in different objects is no repeat. */
@@ -821,6 +838,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/log-read/line-table", test_line_table);
+    g_test_add_func("/log-read/long-number", test_long_number);
     g_test_add_func("/log-read/nesting-limit", test_nesting_limit);
     g_test_add_func("/log-read/repeated-members", test_repeated_members);
     g_test_add_func("/log-read/repeats-at-kept-bound", test_repeats_at_kept_bound);
