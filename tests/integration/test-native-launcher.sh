@@ -341,7 +341,7 @@ qemu_screendump "$D/qmp.sock" "$D/dump.ppm"
 checkd full "... the window shows the VM's screen (QEMU's screendump found in the screenshot)" \
     picture_in_window "$D/dump.ppm" "$D/full.png"
 checkd full "... progress: opened, window up" \
-    eval "has full '$VM opened: \"Native \\xc3\\xa9 test\"' && has full 'window up'"
+    eval "has full '$VM opened: \"Native é test\"' && has full 'window up'"
 n_conn=$(sort -u "$STATE/attaches" 2>/dev/null | wc -l)
 n_att=$(wc -l < "$STATE/attaches" 2>/dev/null)
 checkd full "... every attach came over the one SSH connection of channel 1 ($n_att attaches)" \

@@ -18,6 +18,9 @@
 #   s. sound: a Spice "VM" playing 440 Hz (spice-tone-server): the tone
 #      reaches the laptop's own PulseAudio (the viewer's PULSE_* from the
 #      launcher's environment), no tunnel; the playback channel counted
+#   l. a VM with max-duration = 6s: the gateway's warning reaches the
+#      person's terminal through the launcher, the session ends by itself
+#      (reason max-duration), the launcher ends with it, nothing left
 #   g. every start record has exactly one end record
 #
 # Usage: test-native-session.sh GATEWAY VMCONSOLE SPICE-TONE-SERVER
@@ -114,6 +117,11 @@ title = Not alice's
 
 [vm tonevm]
 title = Tone VM
+
+[vm limited]
+title = Limited
+socket = $D/spicex/debianx.sock
+max-duration = 6s
 EOF
 chmod 0644 "$CONF"
 start_qemu debianx "$D/spicex" -qmp "unix:$D/qmp.sock,server=on,wait=off" &&
@@ -255,6 +263,18 @@ checkd s "s: ... the end record counts playback bytes from the VM ($(jl "last('e
 checkd s "s: ... and no sound tunnel (audio $(jl "last('start', session='$ST').get('audio')"))" \
     test "$(jl "last('start', session='$ST').get('audio')")" = off
 checkd s "s: nothing left on either side" all_clean
+
+# ---- l. a session that ends by policy ----
+launch l kvmhost limited
+checkd l "l: the window is up" wait_for_window "$LAPTOP" "^Limited" 30
+reap l 300
+SL=$(jl 'last("start", vm="limited").get("session", "")')
+checkd l "l: the launcher ended with the session (exit $RC)" test "$RC" = 0
+checkd l "l: the gateway's warning reached the person's terminal ($(grep -m1 'ends in' "$D/l.err"))" \
+    grep -q "this console session ends in .*: the host's max-duration is 6s" "$D/l.err"
+checkd l "l: the end record says max-duration (is $(jl "last('end', session='$SL').get('reason')"))" \
+    test "$(jl "last('end', session='$SL').get('reason')")" = max-duration
+checkd l "l: nothing left on either side" all_clean
 
 # ---- g. the records ----
 checkd g "g: every start record has exactly one end record ($(starts) starts, $(ends) ends)" \
