@@ -203,29 +203,6 @@ on_attach_connect(gint listen_fd, GIOCondition condition, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-static int
-listen_seqpacket(const char *path, GError **error)
-{
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof address.sun_path) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
-                    "the attach socket path %s is too long: choose a shorter run-dir", path);
-        return -1;
-    }
-    strcpy(address.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
-        listen(fd, 16) != 0) {
-        int saved = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot listen on %s: %s",
-                    path, g_strerror(saved));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 VmcNativeServer *
 vmc_native_server_start(const char *dir, const VmcNativePeer *peer, VmcRelay *relay, GError **error)
 {
@@ -233,7 +210,7 @@ vmc_native_server_start(const char *dir, const VmcNativePeer *peer, VmcRelay *re
     g_autofree char *socket_path = g_build_filename(dir, VMC_NATIVE_SOCKET, NULL);
     g_autofree char *text = vmc_native_peer_format(peer);
     /* the socket first: an attach that finds the description finds it listening */
-    int fd = listen_seqpacket(socket_path, error);
+    int fd = vmc_session_listen(socket_path, SOCK_SEQPACKET, error);
     if (fd < 0)
         return NULL;
     if (!g_file_set_contents_full(info_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,

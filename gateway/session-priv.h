@@ -244,4 +244,8 @@ void vmc_native_server_free(VmcNativeServer *server);
 VmcExit vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity *identity,
                         VmcAccessDecision *decision, const VmcRequest *request);
 
+/* A Unix socket of type (SOCK_STREAM, SOCK_SEQPACKET) listening at path,
+ * close-on-exec and non-blocking; -1 with error set. */
+int vmc_session_listen(const char *path, int type, GError **error);
+
 G_END_DECLS

@@ -231,17 +231,17 @@ session_limits(Session *session)
 
 /* ---- setting up ---- */
 
-static int
-listen_in(const char *path, GError **error)
+int
+vmc_session_listen(const char *path, int type, GError **error)
 {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof address.sun_path) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
-                    "the session socket path %s is too long: choose a shorter run-dir", path);
+                    "the socket path %s is too long: choose a shorter run-dir", path);
         return -1;
     }
     strcpy(address.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
         listen(fd, 16) != 0) {
         int saved = errno;
@@ -401,7 +401,7 @@ add_stream(Session *session, const char *name, const char *file,
            const struct sockaddr_storage *target, socklen_t length, GError **error)
 {
     g_autofree char *path = g_build_filename(session->dir, file, NULL);
-    int fd = listen_in(path, error);
+    int fd = vmc_session_listen(path, SOCK_STREAM, error);
     return fd >= 0 && vmc_relay_add_stream(session->relay, name, fd,
                                            (const struct sockaddr *)target, length, error);
 }
@@ -438,7 +438,7 @@ start_relay(Session *session, GError **error)
         allowed[VMC_SPICE_CHANNEL_PLAYBACK] = allowed[VMC_SPICE_CHANNEL_RECORD] = FALSE;
     /* native mode: no listener, the attaches bring the clients */
     g_autofree char *path = g_build_filename(session->dir, "spice.sock", NULL);
-    int fd = session->request->native ? -1 : listen_in(path, error);
+    int fd = session->request->native ? -1 : vmc_session_listen(path, SOCK_STREAM, error);
     if (fd < 0 && !session->request->native)
         return FALSE;
     /* Until the viewer exists nobody may connect (pid -1). */
