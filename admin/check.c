@@ -170,26 +170,6 @@ probe_vm(VmcAdminCheck *check, const char *name, const char *path)
                            result->height);
 }
 
-/* TRUE when nothing listens on the pinned socket: a VM that was stopped
- * leaves its socket file behind (QEMU does not remove it, nor libvirt), and
- * connecting to it is refused. */
-static gboolean
-socket_refused(int pinned_fd)
-{
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
-    g_snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned_fd);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return FALSE;
-    int rc;
-    do
-        rc = connect(fd, (struct sockaddr *)&address, sizeof address);
-    while (rc < 0 && errno == EINTR);
-    gboolean refused = rc < 0 && errno == ECONNREFUSED;
-    close(fd);
-    return refused;
-}
-
 static void
 check_vm(VmcAdminCheck *check, const char *name)
 {
@@ -207,7 +187,9 @@ check_vm(VmcAdminCheck *check, const char *name)
                               error->message);
         return;
     }
-    if (socket_refused(fd)) {
+    /* a VM that was stopped leaves its socket file behind (QEMU does not
+     * remove it, nor libvirt), and connecting to it is refused */
+    if (vmc_console_socket_connect(fd) == ECONNREFUSED) {
         close(fd);
         vmc_admin_check_ok(check, "sockets",
                            "%s is not running (%s is left from its last run "

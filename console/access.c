@@ -60,8 +60,8 @@ vmc_console_decision_free(VmcAccessDecision *decision)
     g_free(decision);
 }
 
-gboolean
-vmc_console_socket_answers(int pinned_fd)
+int
+vmc_console_socket_connect(int pinned_fd)
 {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     g_snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d", pinned_fd);
@@ -70,14 +70,20 @@ vmc_console_socket_answers(int pinned_fd)
      * it is running all the same. */
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return FALSE;
+        return errno;
     int rc;
     do
         rc = connect(fd, (struct sockaddr *)&address, sizeof address);
     while (rc < 0 && errno == EINTR);
-    gboolean answers = rc == 0 || errno == EAGAIN || errno == EINPROGRESS;
+    int result = rc == 0 ? 0 : errno;
     close(fd);
-    return answers;
+    return result == EAGAIN || result == EINPROGRESS ? 0 : result;
+}
+
+gboolean
+vmc_console_socket_answers(int pinned_fd)
+{
+    return vmc_console_socket_connect(pinned_fd) == 0;
 }
 
 GPtrArray *

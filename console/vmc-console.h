@@ -42,6 +42,10 @@ VmcAccessDecision *vmc_console_decide(const VmcConfig *config, const VmcIdentity
 void vmc_console_decision_free(VmcAccessDecision *decision);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcAccessDecision, vmc_console_decision_free)
 
+/* Connect to the pinned socket now: 0 when it accepts (the VM is running;
+ * a full backlog counts), else connect(2)'s errno — ECONNREFUSED: a socket
+ * file that nothing listens on (a VM stopped on purpose leaves it). */
+int vmc_console_socket_connect(int pinned_fd);
 /* TRUE when the pinned socket accepts a connection now (the VM is running). */
 gboolean vmc_console_socket_answers(int pinned_fd);
 
