@@ -170,10 +170,11 @@ review_line(const char *line, guint number, gpointer data)
     return TRUE;
 }
 
-void
-vmc_admin_keys_review(const char *text, gsize length, const char *where,
-                      VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
-                      GPtrArray *findings)
+/* Every line of a key file, or of a principals file (principals). */
+static void
+review_lines(const char *text, gsize length, const char *where,
+             VmcAdminIdentityProblemFunc identity_problem, gpointer user_data, GPtrArray *findings,
+             gboolean principals)
 {
     g_return_if_fail(text != NULL && where != NULL && findings != NULL);
     KeysReview review = {where,
@@ -181,9 +182,17 @@ vmc_admin_keys_review(const char *text, gsize length, const char *where,
                          user_data,
                          findings,
                          g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-                         FALSE};
+                         principals};
     for_each_line(text, length, review_line, &review);
     g_hash_table_unref(review.blobs);
+}
+
+void
+vmc_admin_keys_review(const char *text, gsize length, const char *where,
+                      VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
+                      GPtrArray *findings)
+{
+    review_lines(text, length, where, identity_problem, user_data, findings, FALSE);
 }
 
 void
@@ -191,15 +200,7 @@ vmc_admin_principals_review(const char *text, gsize length, const char *where,
                             VmcAdminIdentityProblemFunc identity_problem, gpointer user_data,
                             GPtrArray *findings)
 {
-    g_return_if_fail(text != NULL && where != NULL && findings != NULL);
-    KeysReview review = {where,
-                         identity_problem,
-                         user_data,
-                         findings,
-                         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-                         TRUE};
-    for_each_line(text, length, review_line, &review);
-    g_hash_table_unref(review.blobs);
+    review_lines(text, length, where, identity_problem, user_data, findings, TRUE);
 }
 
 typedef struct {
