@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 #define VMC_AGENT_FILTER_AGENT_MESSAGE_MAX (256u * 1024 * 1024)
 #define VMC_AGENT_FILTER_ANSWERS_MAX 16         /* file-transfer refusals waiting to go */
 #define VMC_AGENT_FILTER_OUTPUT_MAX (16 * 1024) /* bytes waiting to be sent, per direction */
+#define VMC_AGENT_FILTER_NAME_MAX 1024          /* bytes of a guest name given to the client */
 
 typedef enum {
     VMC_AGENT_TO_VM,   /* client -> server */
@@ -56,6 +57,18 @@ void vmc_agent_filter_output_sent(VmcAgentFilter *filter, VmcAgentDirection dir,
  * header, an AGENT_DATA body being gathered, the link reply). For every
  * direction: taken + injected == output + dropped + held. */
 gsize vmc_agent_filter_held(const VmcAgentFilter *filter, VmcAgentDirection dir);
+
+/* TRUE for a name vmc_agent_filter_set_name takes: valid UTF-8 without
+ * control characters, at most VMC_AGENT_FILTER_NAME_MAX bytes. Pure. */
+gboolean vmc_agent_filter_name_is_valid(const char *name);
+
+/* The guest name the client is given (the viewer's window title without
+ * --title): while set, the VM's SPICE_MSG_MAIN_NAME messages are removed and
+ * this one is sent after the VM's MAIN_INIT, and again at the next message
+ * boundary toward the client each time it changes (a feed of 0 bytes
+ * places it). NULL stops replacing (what was sent stays). Needs the mini
+ * header toward the client; without it nothing is replaced. */
+void vmc_agent_filter_set_name(VmcAgentFilter *filter, const char *name);
 
 /* Counters so far (refused stays 0: the relay counts refusals). */
 const VmcAgentStats *vmc_agent_filter_get_stats(const VmcAgentFilter *filter);

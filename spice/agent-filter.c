@@ -70,7 +70,18 @@
  *   removed or added messages do not disturb SET_ACK/ACK counting.
  * - Removing or adding a message needs the mini header: with the full header
  *   serials would have to be rewritten (spice-gtk tolerates gaps, but the
- *   filter does not rely on that): then the connection is refused. */
+ *   filter does not rely on that): then the connection is refused.
+ *
+ * The guest name (vmc_agent_filter_set_name), as read in spice-server 0.15
+ * (main-channel-client.cpp: main_channel_client_push_name, sent after
+ * SPICE_MSG_MAIN_INIT when the client has SPICE_MAIN_CAP_NAME_AND_UUID;
+ * QEMU always sets one, its -name or "QEMU <version>") and spice-gtk
+ * (channel-main.c: main_handle_name sets the session's "name" each time
+ * one comes): SPICE_MSG_MAIN_NAME is SpiceMsgMainName {name_len u32,
+ * name[name_len]} with the NUL counted. While a name is set the VM's own
+ * are removed and the set one is sent after MAIN_INIT, and again at the
+ * next message boundary whenever it changes. Only with the mini header
+ * toward the client; without it the VM's names pass untouched. */
 #include "agent-filter-priv.h"
 
 #include <string.h>
@@ -113,6 +124,9 @@ G_STATIC_ASSERT(VMC_AGENT_FILTER_LINK_REPLY_MAX <= VMC_SPICE_LINK_MESS_MAX);
     (sizeof(SpiceMiniDataHeader) + AGENT_HEADER_SIZE + sizeof(VDAgentFileXferStatusMessage))
 #define TOKEN_SIZE (sizeof(SpiceMiniDataHeader) + 4)
 #define UNLIMITED_TOKENS G_MAXUINT32 /* what spice-gtk grants in AGENT_START */
+/* a MAIN_NAME message: mini header, name_len, the name and its NUL */
+#define NAME_MESSAGE_MAX (sizeof(SpiceMiniDataHeader) + 4 + VMC_AGENT_FILTER_NAME_MAX + 1)
+G_STATIC_ASSERT(VMC_AGENT_FILTER_OUTPUT_MAX >= 2 * UNIT_MAX + NAME_MESSAGE_MAX);
 
 typedef enum {
     PHASE_LINK_REPLY,     /* server: SpiceLinkHeader + SpiceLinkReply */
@@ -128,6 +142,7 @@ typedef enum {
     MESSAGE_HEADER, /* gathering a message header (nothing of it sent yet) */
     MESSAGE_PASS,   /* sending a body through */
     MESSAGE_AGENT,  /* gathering an AGENT_DATA body */
+    MESSAGE_DROP,   /* removing a body (the VM's MAIN_NAME while a name is set) */
 } MessageState;
 
 typedef enum {
@@ -182,6 +197,9 @@ struct _VmcAgentFilter {
     guint n_answers;
     gboolean agent_started;
     guint32 client_grant; /* AGENT_START's num_tokens */
+    char *name;           /* the guest name the client is given; NULL: the VM's */
+    gboolean name_due;    /* name is to be sent (set or changed since) */
+    gboolean init_passed; /* the VM's MAIN_INIT went to the client */
     VmcAgentStats stats;
     char *failure;
 };
@@ -335,6 +353,24 @@ inject_answers(VmcAgentFilter *filter, Side *side)
     memmove(filter->answers, filter->answers + sent, filter->n_answers * sizeof(guint32));
 }
 
+/* The set name, once the client had MAIN_INIT (as spice-server orders
+ * them). */
+static void
+inject_name(VmcAgentFilter *filter, Side *side)
+{
+    if (!filter->name_due || filter->name == NULL || !filter->init_passed || !side->mini)
+        return;
+    gsize length = strlen(filter->name) + 1;
+    gsize size = 4 + length;
+    if (out_room(side) < sizeof(SpiceMiniDataHeader) + size)
+        return;
+    out_mini_header(side, SPICE_MSG_MAIN_NAME, (guint32)size);
+    put_le32(out_reserve(side, 4), (guint32)length);
+    out_append(side, (const guint8 *)filter->name, length);
+    filter->stats.bytes_injected_from_vm += sizeof(SpiceMiniDataHeader) + size;
+    filter->name_due = FALSE;
+}
+
 /* Injected messages go between two messages of the direction, once it is
  * past its link phase; a refusal also between two agent messages. */
 static void
@@ -343,6 +379,7 @@ inject(VmcAgentFilter *filter, Side *side)
     if (side->phase != PHASE_MESSAGES || side->state != MESSAGE_HEADER)
         return;
     if (side->dir == VMC_AGENT_FROM_VM) {
+        inject_name(filter, side);
         inject_tokens(filter, side, &filter->tokens_to_client, SPICE_MSG_MAIN_AGENT_TOKEN);
         if (agent_at_boundary(&side->agent))
             inject_answers(filter, side);
@@ -607,8 +644,20 @@ message_header_done(VmcAgentFilter *filter, Side *side)
             return agent_message_end(filter, side);
         return TRUE;
     }
+    if (side->dir == VMC_AGENT_FROM_VM && side->type == SPICE_MSG_MAIN_NAME &&
+        filter->name != NULL && side->mini) {
+        /* the VM's name: removed (the client has, or is about to get, the
+         * set one) */
+        count_dropped(filter, side->dir, header_size(side));
+        side->fixed_length = 0;
+        side->body_left = size;
+        side->state = size > 0 ? MESSAGE_DROP : MESSAGE_HEADER;
+        return TRUE;
+    }
     if (side->dir == VMC_AGENT_FROM_VM && side->type == SPICE_MSG_MAIN_AGENT_DISCONNECTED)
         agent_stream_reset(filter, side);
+    if (side->dir == VMC_AGENT_FROM_VM && side->type == SPICE_MSG_MAIN_INIT)
+        filter->init_passed = TRUE; /* its body goes before anything injected */
     out_append(side, side->fixed, header_size(side));
     side->fixed_length = 0;
     side->capture_length = 0;
@@ -648,6 +697,13 @@ messages_step(VmcAgentFilter *filter, Side *side, const guint8 *bytes, gsize len
         n = MIN(MIN(length, side->body_left), out_room(side));
         out_append(side, bytes, n);
         capture_body(filter, side, bytes, n);
+        side->body_left -= (guint32)n;
+        if (side->body_left == 0)
+            side->state = MESSAGE_HEADER;
+        return n;
+    case MESSAGE_DROP:
+        n = MIN(length, side->body_left);
+        count_dropped(filter, side->dir, n);
         side->body_left -= (guint32)n;
         if (side->body_left == 0)
             side->state = MESSAGE_HEADER;
@@ -831,7 +887,32 @@ vmc_agent_filter_free(VmcAgentFilter *filter)
     if (filter == NULL)
         return;
     g_free(filter->failure);
+    g_free(filter->name);
     g_free(filter);
+}
+
+gboolean
+vmc_agent_filter_name_is_valid(const char *name)
+{
+    if (name == NULL || strlen(name) > VMC_AGENT_FILTER_NAME_MAX ||
+        !g_utf8_validate(name, -1, NULL))
+        return FALSE;
+    for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p))
+        if (g_unichar_iscntrl(g_utf8_get_char(p)))
+            return FALSE;
+    return TRUE;
+}
+
+void
+vmc_agent_filter_set_name(VmcAgentFilter *filter, const char *name)
+{
+    g_return_if_fail(filter != NULL);
+    g_return_if_fail(name == NULL || vmc_agent_filter_name_is_valid(name));
+    if (g_strcmp0(filter->name, name) == 0)
+        return;
+    g_free(filter->name);
+    filter->name = g_strdup(name);
+    filter->name_due = name != NULL;
 }
 
 static gboolean

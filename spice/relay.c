@@ -161,6 +161,7 @@ struct _VmcRelay {
     VmcAgentPolicy agent_policy;
     gboolean agent_filtering;   /* the policy denies something */
     VmcAgentStats agent_closed; /* of the filtered connections closed so far */
+    char *main_name;            /* the guest name given to clients; NULL: the VM's */
 };
 
 /* ---- events ---- */
@@ -677,6 +678,7 @@ agent_path_start(Conn *conn)
 {
     AgentPath *agent = g_new0(AgentPath, 1);
     agent->filter = vmc_agent_filter_new(&conn->relay->agent_policy, conn->link, conn->link_total);
+    vmc_agent_filter_set_name(agent->filter, conn->relay->main_name);
     gsize extra = conn->up.end - conn->link_total;
     memcpy(agent->input[VMC_AGENT_TO_VM], conn->link + conn->link_total, extra);
     agent->input_end[VMC_AGENT_TO_VM] = extra;
@@ -688,7 +690,7 @@ static gboolean
 conn_is_filtered(const Conn *conn)
 {
     return conn->listener->stream < 0 && conn->type == VMC_SPICE_CHANNEL_MAIN &&
-           conn->relay->agent_filtering;
+           (conn->relay->agent_filtering || conn->relay->main_name != NULL);
 }
 
 static void
@@ -1053,6 +1055,36 @@ vmc_relay_set_agent_policy(VmcRelay *relay, const VmcAgentPolicy *policy)
 }
 
 gboolean
+vmc_relay_set_main_name(VmcRelay *relay, const char *name, GError **error)
+{
+    g_return_val_if_fail(relay != NULL, FALSE);
+    if (name != NULL && !vmc_agent_filter_name_is_valid(name)) {
+        g_set_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_SIZE,
+                    "a guest name must be UTF-8 without control characters, at most %d bytes",
+                    VMC_AGENT_FILTER_NAME_MAX);
+        return FALSE;
+    }
+    g_free(relay->main_name);
+    relay->main_name = g_strdup(name);
+    /* filtered main channels take it now; a step places and sends it (and
+     * may close the connection: walk a copy) */
+    g_autoptr(GPtrArray) conns = g_ptr_array_new();
+    for (guint i = 0; i < relay->conns->len; i++) {
+        Conn *conn = g_ptr_array_index(relay->conns, i);
+        if (conn->state == CONN_RELAY && conn->agent != NULL)
+            g_ptr_array_add(conns, conn);
+    }
+    for (guint i = 0; i < conns->len; i++) {
+        Conn *conn = g_ptr_array_index(conns, i);
+        if (!g_ptr_array_find(relay->conns, conn, NULL))
+            continue;
+        vmc_agent_filter_set_name(conn->agent->filter, name);
+        conn_agent_step(conn, 0, 0);
+    }
+    return TRUE;
+}
+
+gboolean
 vmc_relay_add_client(VmcRelay *relay, int in_fd, int out_fd, VmcRelayClosedFunc closed,
                      gpointer user_data, GError **error)
 {
@@ -1206,6 +1238,7 @@ vmc_relay_free(VmcRelay *relay)
     for (guint type = 0; type <= VMC_SPICE_CHANNEL_MAX; type++)
         vmc_relay_rate_clear(&relay->channel_rate[type]);
     g_main_context_unref(relay->context);
+    g_free(relay->main_name);
     g_free(relay);
 }
 

@@ -215,6 +215,18 @@ void vmc_relay_set_peer_check(VmcRelay *relay, VmcRelayPeerCheck check, gpointer
  * VmcAgentStats.refused). The default allows everything. */
 void vmc_relay_set_agent_policy(VmcRelay *relay, const VmcAgentPolicy *policy);
 
+/* The guest name main-channel clients are given (SPICE_MSG_MAIN_NAME:
+ * remote-viewer without --title shows it as its window title), in place of
+ * the VM's own: main-channel connections go through the agent filter while
+ * one is set (as under a policy that denies something), the VM's names are
+ * removed and this one is sent after the VM's MAIN_INIT; set again, it goes
+ * to the clients already there at their next message boundary. NULL: new
+ * connections get the VM's names (those filtered already keep the last one
+ * sent). FALSE when name is not UTF-8, has control characters or is longer
+ * than 1024 bytes. Needs the Spice mini header (every spice-gtk and
+ * spice-server uses it); without it the VM's name passes. */
+gboolean vmc_relay_set_main_name(VmcRelay *relay, const char *name, GError **error);
+
 /* Add a plain stream named name (at most VMC_RELAY_STREAM_NAME_MAX - 1
  * bytes, e.g. "x11"): connections accepted on listen_fd (a listening
  * SOCK_STREAM Unix socket, taken over even on failure) from an admitted peer

@@ -3,7 +3,9 @@
  * Input: one byte of settings (policy, caps, raw link phases), then records
  * [flags, length, bytes...]: flags bit 0 the direction (1: from the VM), bit
  * 1 wraps the bytes in one AGENT_DATA message, bit 2 holds the output back
- * (backpressure). Unless the settings ask for raw link phases, the harness
+ * (backpressure), bit 3 sets the guest name instead (bit 4: none; else
+ * "vm-N" for the record's place) before its bytes are fed. Settings bit 7
+ * sets a guest name before the first byte. Unless the settings ask for raw link phases, the harness
  * sends a valid server reply, link result, auth mechanism and ticket first.
  *
  * Checked after every call: bytes taken + injected == output + dropped +
@@ -230,6 +232,10 @@ run_records(Harness *h, const uint8_t *data, size_t size)
         const guint8 *bytes = data + i + 2;
         i += 2 + length;
         VmcAgentDirection dir = flags & 1 ? VMC_AGENT_FROM_VM : VMC_AGENT_TO_VM;
+        if (flags & 8) {
+            g_autofree char *name = flags & 16 ? NULL : g_strdup_printf("vm-%zu", i);
+            vmc_agent_filter_set_name(h->filter, name);
+        }
         if (flags & 2) {
             g_autoptr(GByteArray) message = g_byte_array_new();
             guint16 type =
@@ -277,6 +283,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  {g_byte_array_new(), g_byte_array_new()},
                  FALSE};
     check(h.filter != NULL);
+    if (settings & 128)
+        vmc_agent_filter_set_name(h.filter, "Debian VM \u2014 ends in 5m00s");
     if (!raw)
         link_phases(&h, client_caps, server_caps);
     gsize out_start[2] = {h.out[0]->len, h.out[1]->len};

@@ -877,6 +877,135 @@ test_answers_forgotten(void)
     run_clear(&run);
 }
 
+/* ---- the guest name ---- */
+
+static void
+add_name(GByteArray *a, gboolean mini, const char *name)
+{
+    g_autoptr(GByteArray) body = g_byte_array_new();
+    add32(body, (guint32)strlen(name) + 1);
+    g_byte_array_append(body, (const guint8 *)name, (guint)strlen(name) + 1);
+    add_message(a, mini, SPICE_MSG_MAIN_NAME, body->data, body->len);
+}
+
+/* What spice-server sends a new client: INIT, its name, its uuid. */
+static void
+add_server_start(GByteArray *a, gboolean mini, const char *name)
+{
+    static const guint8 init[32] = {1, 2, 3};
+    static const guint8 uuid[16] = {0xaa, 0xbb};
+    add_message(a, mini, SPICE_MSG_MAIN_INIT, init, sizeof init);
+    if (name != NULL)
+        add_name(a, mini, name);
+    add_message(a, mini, SPICE_MSG_MAIN_UUID, uuid, sizeof uuid);
+}
+
+/* A name set before the client linked replaces the VM's, right after INIT,
+ * however the VM's bytes are split. */
+static void
+test_name_replaced(void)
+{
+    static const gsize chunks[] = {1, 3, 7, 4096};
+    for (guint c = 0; c < G_N_ELEMENTS(chunks); c++) {
+        Run run;
+        run_init(&run, &allow_all, CAPS_DEFAULT);
+        vmc_agent_filter_set_name(run.filter, "Debian VM \u2014 ends in 5m00s");
+        run_link(&run, CAPS_DEFAULT, CAPS_DEFAULT);
+        g_autoptr(GByteArray) down = g_byte_array_new();
+        add_server_start(down, TRUE, "QEMU 7.2.0");
+        g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data, down->len, chunks[c]));
+        g_autoptr(GByteArray) want = g_byte_array_new();
+        add_server_start(want, TRUE, "Debian VM \u2014 ends in 5m00s");
+        g_assert_cmpmem(run.out[VMC_AGENT_FROM_VM]->data, run.out[VMC_AGENT_FROM_VM]->len,
+                        want->data, want->len);
+        const VmcAgentStats *stats = vmc_agent_filter_get_stats(run.filter);
+        g_assert_cmpuint(stats->bytes_dropped_from_vm, ==, 6 + 4 + strlen("QEMU 7.2.0") + 1);
+        g_assert_cmpuint(stats->bytes_injected_from_vm, ==,
+                         6 + 4 + strlen("Debian VM \u2014 ends in 5m00s") + 1);
+        g_assert_cmpuint(run.out[VMC_AGENT_TO_VM]->len, ==, 0);
+        run_clear(&run);
+    }
+}
+
+/* Nothing goes before the VM's INIT; a name set later goes at the next
+ * message boundary, never inside a message; NULL lets the VM's through. */
+static void
+test_name_changed(void)
+{
+    Run run;
+    run_init(&run, &allow_all, CAPS_DEFAULT);
+    run_link(&run, CAPS_DEFAULT, CAPS_DEFAULT);
+    vmc_agent_filter_set_name(run.filter, "A");
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, NULL, 0, 1));
+    g_assert_cmpuint(run.out[VMC_AGENT_FROM_VM]->len, ==, 0); /* no INIT yet */
+
+    g_autoptr(GByteArray) down = g_byte_array_new();
+    add_server_start(down, TRUE, NULL); /* a VM that sends no name */
+    static const guint8 ping[20] = {9};
+    add_message(down, TRUE, SPICE_MSG_PING, ping, sizeof ping);
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data, down->len - 10, 4096));
+    /* half of the ping is out: the new name waits for its end */
+    vmc_agent_filter_set_name(run.filter, "B");
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, NULL, 0, 1));
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data + down->len - 10, 10, 4096));
+    g_autoptr(GByteArray) want = g_byte_array_new();
+    static const guint8 init[32] = {1, 2, 3};
+    static const guint8 uuid[16] = {0xaa, 0xbb};
+    add_message(want, TRUE, SPICE_MSG_MAIN_INIT, init, sizeof init);
+    add_name(want, TRUE, "A");
+    add_message(want, TRUE, SPICE_MSG_MAIN_UUID, uuid, sizeof uuid);
+    add_message(want, TRUE, SPICE_MSG_PING, ping, sizeof ping);
+    add_name(want, TRUE, "B");
+    g_assert_cmpmem(run.out[VMC_AGENT_FROM_VM]->data, run.out[VMC_AGENT_FROM_VM]->len, want->data,
+                    want->len);
+
+    /* the same name again: nothing new; NULL: the VM's own pass */
+    vmc_agent_filter_set_name(run.filter, "B");
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, NULL, 0, 1));
+    g_assert_cmpuint(run.out[VMC_AGENT_FROM_VM]->len, ==, want->len);
+    vmc_agent_filter_set_name(run.filter, NULL);
+    g_autoptr(GByteArray) later = g_byte_array_new();
+    add_name(later, TRUE, "vm-own");
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, later->data, later->len, 4096));
+    g_byte_array_append(want, later->data, later->len);
+    g_assert_cmpmem(run.out[VMC_AGENT_FROM_VM]->data, run.out[VMC_AGENT_FROM_VM]->len, want->data,
+                    want->len);
+    run_clear(&run);
+}
+
+/* Without the mini header nothing is replaced or added. */
+static void
+test_name_full_header(void)
+{
+    Run run;
+    run_init(&run, &allow_all, CAPS_NO_MINI);
+    vmc_agent_filter_set_name(run.filter, "A");
+    run_link(&run, CAPS_NO_MINI, CAPS_NO_MINI);
+    g_autoptr(GByteArray) down = g_byte_array_new();
+    add_server_start(down, FALSE, "QEMU");
+    g_assert_true(run_feed(&run, VMC_AGENT_FROM_VM, down->data, down->len, 5));
+    g_assert_cmpmem(run.out[VMC_AGENT_FROM_VM]->data, run.out[VMC_AGENT_FROM_VM]->len, down->data,
+                    down->len);
+    run_clear(&run);
+}
+
+static void
+test_name_valid(void)
+{
+    g_assert_true(vmc_agent_filter_name_is_valid(""));
+    g_assert_true(vmc_agent_filter_name_is_valid("Customer A \u2014 ends in 1m00s"));
+    g_assert_false(vmc_agent_filter_name_is_valid(NULL));
+    g_assert_false(vmc_agent_filter_name_is_valid("a\nb"));
+    g_assert_false(vmc_agent_filter_name_is_valid("a\x1b[2Jb"));
+    g_assert_false(vmc_agent_filter_name_is_valid("a\xc2\x85"
+                                                  "b")); /* U+0085 */
+    g_assert_false(vmc_agent_filter_name_is_valid("\xff"));
+    g_autofree char *longest = g_strnfill(VMC_AGENT_FILTER_NAME_MAX, 'x');
+    g_assert_true(vmc_agent_filter_name_is_valid(longest));
+    g_autofree char *longer = g_strnfill(VMC_AGENT_FILTER_NAME_MAX + 1, 'x');
+    g_assert_false(vmc_agent_filter_name_is_valid(longer));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -901,5 +1030,9 @@ main(int argc, char **argv)
     g_test_add_func("/spice/agent-filter/link", test_link);
     g_test_add_func("/spice/agent-filter/answers-bound", test_answers_bound);
     g_test_add_func("/spice/agent-filter/answers-forgotten", test_answers_forgotten);
+    g_test_add_func("/spice/agent-filter/name-replaced", test_name_replaced);
+    g_test_add_func("/spice/agent-filter/name-changed", test_name_changed);
+    g_test_add_func("/spice/agent-filter/name-full-header", test_name_full_header);
+    g_test_add_func("/spice/agent-filter/name-valid", test_name_valid);
     return g_test_run();
 }

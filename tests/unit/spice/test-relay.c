@@ -1358,6 +1358,60 @@ test_agent_file_transfer(Fixture *f, gconstpointer data)
     g_assert_cmpuint(after->channels[VMC_SPICE_CHANNEL_MAIN].connections, ==, 2);
 }
 
+static void
+put_mini(GByteArray *a, guint16 type, const guint8 *body, gsize size)
+{
+    guint16 le = GUINT16_TO_LE(type);
+    g_byte_array_append(a, (const guint8 *)&le, 2);
+    put32(a, (guint32)size);
+    g_byte_array_append(a, body, (guint)size);
+}
+
+static void
+put_name(GByteArray *a, const char *name)
+{
+    g_autoptr(GByteArray) body = g_byte_array_new();
+    put32(body, (guint32)strlen(name) + 1);
+    g_byte_array_append(body, (const guint8 *)name, (guint)strlen(name) + 1);
+    put_mini(a, SPICE_MSG_MAIN_NAME, body->data, body->len);
+}
+
+/* A guest name set on the relay: under a policy that allows everything the
+ * main channel is filtered all the same, the VM's MAIN_NAME is replaced by
+ * the set one; a name the viewer could not show as a title is refused. */
+static void
+test_main_name(Fixture *f, gconstpointer data)
+{
+    static const guint8 init[32] = {1, 2, 3};
+    static const guint8 uuid[16] = {0xaa};
+    g_autoptr(GError) error = NULL;
+    g_assert_false(vmc_relay_set_main_name(f->relay, "a\nb", &error));
+    g_assert_error(error, VMC_SPICE_ERROR, VMC_SPICE_ERROR_SIZE);
+    g_assert_true(vmc_relay_set_main_name(f->relay, "Debian VM \u2014 ends in 5m00s", NULL));
+
+    Scenario sc = scenario_new();
+    put_mini(sc.vm_sends, SPICE_MSG_MAIN_INIT, init, sizeof init);
+    put_name(sc.vm_sends, "QEMU 7.2.0");
+    put_mini(sc.vm_sends, SPICE_MSG_MAIN_UUID, uuid, sizeof uuid);
+    put_mini(sc.client_expects, SPICE_MSG_MAIN_INIT, init, sizeof init);
+    put_name(sc.client_expects, "Debian VM \u2014 ends in 5m00s");
+    put_mini(sc.client_expects, SPICE_MSG_MAIN_UUID, uuid, sizeof uuid);
+    run_scenario(f, &sc);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->agent.bytes_dropped_from_vm, ==, 6 + 4 + strlen("QEMU 7.2.0") + 1);
+    g_assert_cmpuint(stats->agent.bytes_injected_from_vm, ==,
+                     6 + 4 + strlen("Debian VM \u2014 ends in 5m00s") + 1);
+    g_assert_cmpuint(stats->rejected, ==, 0);
+
+    /* NULL: spliced again, the VM's name passes */
+    g_assert_true(vmc_relay_set_main_name(f->relay, NULL, NULL));
+    sc = scenario_new();
+    put_mini(sc.vm_sends, SPICE_MSG_MAIN_INIT, init, sizeof init);
+    put_name(sc.vm_sends, "QEMU 7.2.0");
+    g_byte_array_append(sc.client_expects, sc.vm_sends->data, sc.vm_sends->len);
+    run_scenario(f, &sc);
+}
+
 /* Clipboard to the VM only: the laptop's clipboard data reaches the VM, the
  * VM's does not reach the laptop (nor does a request for it reach the VM). */
 static void
@@ -1588,6 +1642,7 @@ main(int argc, char **argv)
     ADD("/spice/relay/agent/file-transfer", test_agent_file_transfer);
     ADD("/spice/relay/agent/clipboard", test_agent_clipboard);
     ADD("/spice/relay/agent/refused", test_agent_refused);
+    ADD("/spice/relay/main-name", test_main_name);
     ADD("/spice/relay/add-client/pipes", test_add_client_pipes);
     ADD("/spice/relay/add-client/refused", test_add_client_refused);
     ADD("/spice/relay/add-client/bound", test_add_client_bound);
