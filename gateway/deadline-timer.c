@@ -12,6 +12,8 @@ struct _VmcDeadlineTimer {
     VmcDeadlineWarned warned;
     VmcDeadlineInputFunc last_input;
     VmcDeadlineEndFunc on_end;
+    VmcDeadlineWarnFunc on_warn;
+    gboolean warning_shown; /* on_warn was told of a warning still in force */
     gpointer user_data;
     guint source;
 };
@@ -31,6 +33,11 @@ timer_step(VmcDeadlineTimer *timer)
             return;
         }
         if (step.action == VMC_DEADLINE_WAIT) {
+            /* an input moved the idle deadline: its warning no longer holds */
+            if (timer->warning_shown && timer->warned.warned_left_us == 0) {
+                timer->warning_shown = FALSE;
+                timer->on_warn(VMC_DEADLINE_NONE, 0, timer->user_data);
+            }
             if (step.wake_us != 0) {
                 /* rounded up, so that the deadline has passed when it fires */
                 guint ms = (guint)MIN((step.wake_us - now_us + 999) / 1000, G_MAXINT);
@@ -40,6 +47,10 @@ timer_step(VmcDeadlineTimer *timer)
         }
         g_autofree char *text = vmc_deadline_warning_text(&timer->policy, step.kind, step.left_us);
         vmc_print_escaped(stderr, "vmconsole: %s\n", text);
+        if (timer->on_warn != NULL) {
+            timer->warning_shown = TRUE;
+            timer->on_warn(step.kind, step.left_us, timer->user_data);
+        }
     }
 }
 
@@ -68,6 +79,13 @@ vmc_deadline_timer_start(const VmcDeadlinePolicy *policy, VmcDeadlineInputFunc l
     /* the first step on the loop: on_end never runs before the loop does */
     timer->source = g_idle_add(on_timeout, timer);
     return timer;
+}
+
+void
+vmc_deadline_timer_set_warn_func(VmcDeadlineTimer *timer, VmcDeadlineWarnFunc on_warn)
+{
+    g_return_if_fail(timer != NULL);
+    timer->on_warn = on_warn;
 }
 
 void

@@ -135,6 +135,15 @@ vmc_deadline_warning_text(const VmcDeadlinePolicy *policy, VmcDeadlineKind kind,
 }
 
 char *
+vmc_deadline_title_text(const char *title, VmcDeadlineKind kind, gint64 left_us)
+{
+    g_return_val_if_fail(title != NULL && kind != VMC_DEADLINE_NONE, NULL);
+    g_autofree char *left = format_us(left_us);
+    return g_strdup_printf("%s \u2014 ends in %s%s", title, left,
+                           kind == VMC_DEADLINE_IDLE ? " without input" : "");
+}
+
+char *
 vmc_deadline_end_text(const VmcDeadlinePolicy *policy, VmcDeadlineKind kind)
 {
     g_return_val_if_fail(policy != NULL, NULL);

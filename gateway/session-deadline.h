@@ -105,12 +105,21 @@ typedef gint64 (*VmcDeadlineInputFunc)(gpointer user_data);
 /* The session must end now, by kind. Called once. */
 typedef void (*VmcDeadlineEndFunc)(VmcDeadlineKind kind, gpointer user_data);
 
+/* Pure: the viewer's title at a warning, title and how long is left, e.g.
+ * "Debian VM — ends in 5m00s" ("… without input" for the idle deadline). */
+char *vmc_deadline_title_text(const char *title, VmcDeadlineKind kind, gint64 left_us);
+
 /* Follow policy on the default main context: warnings go to stderr
  * ("vmconsole: " and the text), and on_end is called when a deadline is
  * reached. NULL when the policy has no limit. */
 VmcDeadlineTimer *vmc_deadline_timer_start(const VmcDeadlinePolicy *policy,
                                            VmcDeadlineInputFunc last_input,
                                            VmcDeadlineEndFunc on_end, gpointer user_data);
+/* Also told of each warning (after stderr), e.g. to retitle the viewer;
+ * kind VMC_DEADLINE_NONE when the last one no longer holds (an input moved
+ * the idle deadline: seen when the timer next fires). */
+typedef void (*VmcDeadlineWarnFunc)(VmcDeadlineKind kind, gint64 left_us, gpointer user_data);
+void vmc_deadline_timer_set_warn_func(VmcDeadlineTimer *timer, VmcDeadlineWarnFunc on_warn);
 void vmc_deadline_timer_free(VmcDeadlineTimer *timer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcDeadlineTimer, vmc_deadline_timer_free)
 

@@ -71,10 +71,11 @@ void vmc_session_record_vm_agent_policy(VmcRecordStart *start, const VmcConfig *
 /* TRUE for a DISPLAY value we pass on: printable, no '/', at most VMC_DISPLAY_MAX. */
 gboolean vmc_viewer_display_is_valid(const char *display);
 
-/* The viewer's fixed argv: viewer --title TITLE --spice-disable-usbredir
- * [--spice-disable-audio] spice+unix://SOCKET. */
-GStrv vmc_viewer_argv(const char *viewer, const char *title, const char *spice_socket,
-                      gboolean audio);
+/* The viewer's fixed argv: viewer --spice-disable-usbredir
+ * [--spice-disable-audio] spice+unix://SOCKET. No --title: remote-viewer
+ * then titles its window with the guest name the relay sends
+ * (vmc_relay_set_main_name), "TITLE (1)" (remote-viewer 11). */
+GStrv vmc_viewer_argv(const char *viewer, const char *spice_socket, gboolean audio);
 
 /* Where the viewer finds things, as the viewer sees them (inside the
  * sandbox, or host paths without it). */

@@ -283,6 +283,26 @@ vm_title(const Session *session)
     return vm_config != NULL && vm_config->title != NULL ? vm_config->title : session->request->vm;
 }
 
+/* The viewer's title: the VM's, or with a warning in force what is left. */
+static void
+set_viewer_title(Session *session, VmcDeadlineKind kind, gint64 left_us)
+{
+    const char *title = vm_title(session);
+    g_autofree char *text =
+        kind == VMC_DEADLINE_NONE ? g_strdup(title) : vmc_deadline_title_text(title, kind, left_us);
+    g_autoptr(GError) error = NULL;
+    if (!vmc_relay_set_main_name(session->relay, text, &error) &&
+        !vmc_relay_set_main_name(session->relay, session->request->vm, NULL))
+        vmc_print_escaped(stderr, "vmconsole: the viewer's title cannot be set: %s\n",
+                          error->message);
+}
+
+static void
+on_deadline_warning(VmcDeadlineKind kind, gint64 left_us, gpointer data)
+{
+    set_viewer_title(data, kind, left_us);
+}
+
 /* The viewer's Spice, X11 and sound sockets, as it sees them. */
 static const char *
 viewer_dir(const Session *session)
@@ -359,7 +379,6 @@ static gboolean
 start_viewer(Session *session, GError **error)
 {
     const VmcConfig *config = session->gateway->config;
-    const char *title = vm_title(session);
     g_auto(GStrv) env = g_get_environ();
     const char *display = g_environ_getenv(env, "DISPLAY");
     g_autofree char *xauthority = g_build_filename(session->dir, "Xauthority", NULL);
@@ -374,7 +393,7 @@ start_viewer(Session *session, GError **error)
     vmc_sound_env(&session->sound, viewer_dir(session), extra);
     VmcViewerPlaces places = viewer_places(session, display, xauthority);
     g_auto(GStrv) viewer_argv =
-        vmc_viewer_argv(config->viewer, title, socket_path, vmc_sound_is_on(&session->sound));
+        vmc_viewer_argv(config->viewer, socket_path, vmc_sound_is_on(&session->sound));
     g_auto(GStrv) viewer_env = vmc_viewer_env(env, &places, extra);
     g_auto(GStrv) argv =
         sandbox ? sandbox_argv(session, viewer_argv, error) : g_strdupv(viewer_argv);
@@ -445,6 +464,8 @@ start_relay(Session *session, GError **error)
     session->relay =
         vmc_relay_new(fd, session->decision->pinned_fd, allowed, -1, on_relay_event, session);
     vmc_session_apply_agent_policy(session->relay, session->gateway->config, session->request->vm);
+    if (!session->request->native)
+        set_viewer_title(session, VMC_DEADLINE_NONE, 0);
     return session->request->native || start_streams(session, error);
 }
 
@@ -1037,6 +1058,8 @@ vmc_session_run(const VmcGateway *gateway, VmcSessionLog *log, const VmcIdentity
             (request->native ? start_native(&session, &error) : start_viewer(&session, &error))) {
             session.deadline =
                 vmc_deadline_timer_start(&session.limits, last_input, on_deadline, &session);
+            if (session.deadline != NULL && !request->native)
+                vmc_deadline_timer_set_warn_func(session.deadline, on_deadline_warning);
             g_main_loop_run(session.loop);
         } else
             session_finish(&session, END_FAILED,

@@ -23,10 +23,12 @@ vmc_viewer_display_is_valid(const char *display)
 }
 
 GStrv
-vmc_viewer_argv(const char *viewer, const char *title, const char *spice_socket, gboolean audio)
+vmc_viewer_argv(const char *viewer, const char *spice_socket, gboolean audio)
 {
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
-    g_strv_builder_add_many(builder, viewer, "--title", title, "--spice-disable-usbredir", NULL);
+    /* no --title: it would win over the guest name the relay gives the
+     * viewer, which is how the title changes at a warning */
+    g_strv_builder_add_many(builder, viewer, "--spice-disable-usbredir", NULL);
     if (!audio)
         g_strv_builder_add(builder, "--spice-disable-audio");
     g_autofree char *uri = g_strconcat("spice+unix://", spice_socket, NULL);

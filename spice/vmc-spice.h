@@ -106,7 +106,8 @@ gboolean vmc_agent_policy_allows_all(const VmcAgentPolicy *policy);
  * removed, counted by the clipboard data flow they belong to (a request for
  * the VM's clipboard is part of the from-VM flow though it travels to the
  * VM). Bytes are those removed from, or added to, each direction of the main
- * channel (added: flow-control tokens and file-transfer refusals). */
+ * channel (added: flow-control tokens, file-transfer refusals and the
+ * relay's guest names; removed: also the VM's guest names it replaced). */
 typedef struct {
     guint64 file_transfer_dropped;
     guint64 clipboard_to_vm_dropped;

@@ -6,6 +6,10 @@
 #   m. max-duration = 3s: the session ends by itself, reason max-duration;
 #      the person was warned on ssh's stderr before; the start record
 #      carries max_duration_s
+#   t. max-duration = 12s: the viewer's window title (what remote-viewer
+#      makes of the guest name the relay sends in place of QEMU's -name)
+#      is the VM's title, then at the warning the title and what is left
+#      ("TITLE — ends in 4s"); never QEMU's own name
 #   i. idle-timeout = 3s and no input: reason idle, warned before
 #   k. idle-timeout = 3s with the person typing (XTEST key events on the
 #      laptop's display, into the viewer's window): the session outlives
@@ -212,6 +216,35 @@ checkd m "m: vmconsole-admin show gives the limit and the reason" \
 checkd m "m: the person was warned on stderr before the end" \
     grep -q "^vmconsole: this console session ends in 1s: the host's max-duration is 3s$" "$D/m.err"
 checkd m "m: ... and told why it ended" grep -q "the session reached the host's max-duration (3s)" "$D/m.err"
+
+# ---- t. the viewer's title ----
+echo "# case t: max-duration = 12s, the viewer's title"
+viewer_titles() { # the display window's title: "NAME (1)" (xwininfo: UTF-8)
+    window_titles "$LAPTOP" | grep -E " \(1\)$"
+}
+set_limits max-duration=12s
+open_bg t debianx
+: > "$D/t.titles"
+for _ in $(seq 600); do
+    ssh_done t && break
+    viewer_titles >> "$D/t.titles"
+    sleep 0.1
+done
+uniq "$D/t.titles" | sed 's/^/# title seen: /'
+window_titles "$LAPTOP" | sed 's/^/# window now: /'
+checkd t "t: the session ends by itself, reason max-duration" \
+    eval 'ssh_done t && [ "$(field end "$(last_start)" reason)" = max-duration ]'
+checkd t "t: the viewer's title was the VM's title" \
+    grep -qxF "$TITLE (1)" "$D/t.titles"
+checkd t "t: at the warning it says when the session ends" \
+    grep -qxE "$TITLE — ends in [0-9]+s \(1\)" "$D/t.titles"
+checkd t "t: ... after the VM's title, not before" \
+    eval '[ "$(grep -nxF "$TITLE (1)" "$D/t.titles" | head -n 1 | cut -d: -f1)" -lt \
+            "$(grep -nE "— ends in" "$D/t.titles" | head -n 1 | cut -d: -f1)" ]'
+checkd t "t: the VM's own name (QEMU's -name) never showed" eval '! grep -q debianx "$D/t.titles"'
+checkd t "t: the warning went to stderr as well" \
+    grep -q "^vmconsole: this console session ends in [0-9]*s: the host's max-duration is 12s$" \
+    "$D/t.err"
 
 # ---- i. idle-timeout, no input ----
 echo "# case i: idle-timeout = 3s, nobody at the laptop"

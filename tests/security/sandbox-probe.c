@@ -6,7 +6,11 @@
  *
  * The gateway runs it as
  *
- *   PROBE --title TITLE --spice-disable-usbredir [--spice-disable-audio] spice+unix:///S
+ *   PROBE --spice-disable-usbredir [--spice-disable-audio] spice+unix:///S
+ *
+ * and the VM's title reaches it as remote-viewer's does: as the guest name
+ * (SPICE_MSG_MAIN_NAME) the relay sends on a main channel (a --title
+ * TITLE in argv is taken first).
  *
  * with DISPLAY, XAUTHORITY and (with sound) PULSE_SERVER, PULSE_COOKIE and
  * PULSE_CLIENTCONFIG in its environment. Once sandboxed it cannot read any
@@ -73,6 +77,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <spice-client.h>
 
 #include <X11/Xatom.h>
 #include <X11/Xlib.h>
@@ -201,19 +207,19 @@ parse_title(Probe *probe, const char *title)
     return 0;
 }
 
-/* The gateway's argv: the title after --title, the Spice URI last. */
+/* The gateway's argv: the Spice URI last (a title after --title, if any). */
 static int
-parse_argv(Probe *probe, int argc, char **argv)
+parse_argv(Probe *probe, int argc, char **argv, const char **ret_title)
 {
-    const char *title = NULL, *uri = NULL;
+    const char *uri = NULL;
+    *ret_title = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--title") == 0 && i + 1 < argc)
-            title = argv[++i];
+            *ret_title = argv[++i];
         else if (strncmp(argv[i], "spice+unix://", 13) == 0)
             uri = argv[i] + 13;
     }
-    if (title == NULL || uri == NULL || parse_title(probe, title) != 0 ||
-        copy_value(probe->spice_socket, sizeof probe->spice_socket, uri) != 0 ||
+    if (uri == NULL || copy_value(probe->spice_socket, sizeof probe->spice_socket, uri) != 0 ||
         copy_value(probe->session_dir, sizeof probe->session_dir, uri) != 0)
         return -1;
     char *slash = strrchr(probe->session_dir, '/');
@@ -691,6 +697,61 @@ get_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The guest name, as remote-viewer gets it: a spice-client-glib session
+ * (the ticket is RSA-encrypted with the server's key even without
+ * ticketing: not worth doing by hand) and its "name" once the server sent
+ * SPICE_MSG_MAIN_NAME. 0 or an errno value. */
+typedef struct {
+    GMainLoop *loop;
+    char *name;
+    guint timer; /* 0 once it fired */
+} NameWait;
+
+static void
+on_spice_name(GObject *session, GParamSpec *pspec, gpointer data)
+{
+    NameWait *wait = data;
+    g_free(wait->name);
+    g_object_get(session, "name", &wait->name, NULL);
+    if (wait->name != NULL)
+        g_main_loop_quit(wait->loop);
+}
+
+static gboolean
+on_spice_timeout(gpointer data)
+{
+    NameWait *wait = data;
+    wait->timer = 0;
+    g_main_loop_quit(wait->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static int
+read_spice_name(const char *socket_path, char *name, size_t size)
+{
+    SpiceSession *session = spice_session_new();
+    char *uri = g_strconcat("spice+unix://", socket_path, NULL);
+    g_object_set(session, "uri", uri, "enable-audio", FALSE, "enable-usbredir", FALSE, NULL);
+    g_free(uri);
+    NameWait wait = {g_main_loop_new(NULL, FALSE), NULL, 0};
+    g_signal_connect(session, "notify::name", G_CALLBACK(on_spice_name), &wait);
+    wait.timer = g_timeout_add(REPLY_TIMEOUT_MS, on_spice_timeout, &wait);
+    int error = spice_session_connect(session) ? 0 : ECONNREFUSED;
+    if (error == 0)
+        g_main_loop_run(wait.loop);
+    if (wait.name == NULL || strlen(wait.name) >= size)
+        error = error != 0 ? error : wait.name == NULL ? ETIMEDOUT : ENAMETOOLONG;
+    else
+        strcpy(name, wait.name);
+    if (wait.timer != 0)
+        g_source_remove(wait.timer);
+    spice_session_disconnect(session);
+    g_object_unref(session);
+    g_free(wait.name);
+    g_main_loop_unref(wait.loop);
+    return error;
+}
+
 /* A main-channel SpiceLinkHeader + SpiceLinkMess (spice/vmc-spice.h) on its
  * own socket, from this process (the relay admits only the viewer's pid). */
 static void
@@ -857,9 +918,24 @@ int
 main(int argc, char **argv)
 {
     static Probe probe;
-    if (parse_argv(&probe, argc, argv) != 0) {
-        fprintf(stderr, "usage: sandbox-probe --title 'vmc-probe d=DIR a=ACCOUNT ssh=PORT "
-                        "tcp=PORT snd=PORT' ... spice+unix:///PATH\n");
+    static char spice_name[1024];
+    const char *title = NULL;
+    if (parse_argv(&probe, argc, argv, &title) != 0) {
+        fprintf(stderr, "usage: sandbox-probe [--title 'vmc-probe d=DIR a=ACCOUNT ssh=PORT "
+                        "tcp=PORT snd=PORT'] ... spice+unix:///PATH\n");
+        return 2;
+    }
+    if (title == NULL) {
+        int error = read_spice_name(probe.spice_socket, spice_name, sizeof spice_name);
+        if (error != 0) {
+            fprintf(stderr, "sandbox-probe: no guest name on %s: %s\n", probe.spice_socket,
+                    strerror(error));
+            return 2;
+        }
+        title = spice_name;
+    }
+    if (parse_title(&probe, title) != 0) {
+        fprintf(stderr, "sandbox-probe: not a probe title: %s\n", title);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -9,7 +9,9 @@
 # runs meanwhile, so there is something of someone else's to reach.
 #
 # The probe learns what to attack from its VM's `title =` (the admin's config,
-# so legitimate input; it can read no file of the test once sandboxed):
+# so legitimate input; it can read no file of the test once sandboxed), which
+# reaches it as it reaches remote-viewer: the guest name the relay sends on
+# the Spice main channel:
 #
 #   title = vmc-probe d=DIR a=ACCOUNT ssh=SSHD-PORT tcp=LISTENER-PORT snd=TUNNEL-PORT
 #

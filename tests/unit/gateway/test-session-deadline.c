@@ -195,6 +195,19 @@ test_texts(void)
     g_assert_cmpstr(end_max, ==, "the session reached the host's max-duration (8h00m)");
 }
 
+/* The viewer's title at a warning: the VM's title and what is left. */
+static void
+test_title_texts(void)
+{
+    g_autofree char *max =
+        vmc_deadline_title_text("Debian VM", VMC_DEADLINE_MAX_DURATION, 5 * MINUTE);
+    g_assert_cmpstr(max, ==, "Debian VM \u2014 ends in 5m00s");
+    g_autofree char *idle = vmc_deadline_title_text("Debian VM", VMC_DEADLINE_IDLE, MINUTE - 1);
+    g_assert_cmpstr(idle, ==, "Debian VM \u2014 ends in 1m00s without input");
+    g_autofree char *key = vmc_deadline_title_text("A", VMC_DEADLINE_KEY, 1);
+    g_assert_cmpstr(key, ==, "A \u2014 ends in 1s");
+}
+
 /* A session's limits from the config, the certificate and the key's
  * --expires: wall-clock ends moved to the monotonic clock by the clocks at
  * the start; and what the start record says. */
@@ -260,6 +273,7 @@ main(int argc, char **argv)
     g_test_add_func("/gateway/deadline/earliest", test_earliest);
     g_test_add_func("/gateway/deadline/expired-certificate", test_expired_certificate);
     g_test_add_func("/gateway/deadline/texts", test_texts);
+    g_test_add_func("/gateway/deadline/title-texts", test_title_texts);
     g_test_add_func("/gateway/deadline/policy-for", test_policy_for);
     return g_test_run();
 }
