@@ -5,7 +5,10 @@
  * Client role: the gateway's `viewer =`. The gateway starts it through its
  * own viewer code path, in the viewer's sandbox, as
  *
- *   hostile-spice --title "vmc-hostile PHASE,PHASE,..." [--spice-...] spice+unix:///S
+ *   hostile-spice [--title "vmc-hostile PHASE,PHASE,..."] [--spice-...] spice+unix:///S
+ *
+ * (without --title, as the gateway runs it now, the title is read from the
+ * X display's root window property VMC_HOSTILE_TITLE, which the test sets)
  *
  * and it attacks the relay on S, one phase after the other (phases[] below
  * says what each does and what it expects).
@@ -66,6 +69,9 @@
 #include <spice/enums.h>
 #include <spice/protocol.h>
 #include <spice/vd_agent.h>
+
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
 
 #define TITLE_PREFIX "vmc-hostile "
 #define HOSTILE_ID 0x564d4300u /* "VMC" in the connection id: a behaviour follows */
@@ -1536,9 +1542,36 @@ client_summary(void)
     marker("%s", text->str);
 }
 
+/* The title, when argv has none: the gateway gives remote-viewer its VM's
+ * title as the Spice guest name, which a hostile VM side never sends; the
+ * test puts the same title on the laptop's root window (VMC_HOSTILE_TITLE),
+ * which the viewer reaches over X11 as any viewer does. */
+static char *
+title_from_x(void)
+{
+    Display *display = XOpenDisplay(NULL);
+    if (display == NULL)
+        return NULL;
+    Atom property = XInternAtom(display, "VMC_HOSTILE_TITLE", True), type;
+    int format;
+    unsigned long n, after;
+    unsigned char *value = NULL;
+    char *title = NULL;
+    if (property != None &&
+        XGetWindowProperty(display, DefaultRootWindow(display), property, 0, 1024, False, XA_STRING,
+                           &type, &format, &n, &after, &value) == Success &&
+        value != NULL && format == 8)
+        title = g_strndup((const char *)value, n);
+    if (value != NULL)
+        XFree(value);
+    XCloseDisplay(display);
+    return title;
+}
+
 static int
 client_main(int argc, char **argv)
 {
+    g_autofree char *x_title = NULL;
     const char *title = NULL, *uri = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--title") == 0 && i + 1 < argc)
@@ -1546,6 +1579,8 @@ client_main(int argc, char **argv)
         else if (g_str_has_prefix(argv[i], "spice+unix://"))
             uri = argv[i] + strlen("spice+unix://");
     }
+    if (title == NULL)
+        title = x_title = title_from_x();
     if (title == NULL || uri == NULL || !g_str_has_prefix(title, TITLE_PREFIX) ||
         strlen(uri) >= sizeof client.path) {
         fprintf(stderr, "usage: hostile-spice --title '" TITLE_PREFIX "PHASE,...' "

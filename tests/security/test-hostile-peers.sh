@@ -82,7 +82,7 @@ need_root
 GW=$(realpath "$1")
 HOSTILE=$(realpath "$2")
 
-for prog in Xvfb xauth setfacl python3 bwrap qemu-system-x86_64 remote-viewer xwininfo; do
+for prog in Xvfb xauth setfacl python3 bwrap qemu-system-x86_64 remote-viewer xwininfo xprop; do
     if ! command -v "$prog" >/dev/null; then
         echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
         exit 77
@@ -166,6 +166,12 @@ start_server "$D/vmclose.sock" close || exit 1
 
 # ---- the gateway, as sshd runs it ----
 run_gateway() { # run_gateway TAG REQUEST [CONF]: sets GW_PID; stderr in $D/TAG.err
+    # The VM's title reaches a viewer as the guest name on the Spice main
+    # channel, which the hostile VM side never sends: hostile-spice reads its
+    # phases from the laptop's root window instead (the same title).
+    XAUTHORITY="$XAUTH" xprop -display "$XVFB_DISPLAY" -root -f VMC_HOSTILE_TITLE 8s \
+        -set VMC_HOSTILE_TITLE \
+        "$(sed -n "/^\[vm $2\]\$/,/^\[/ s/^title = //p" "${3:-$D/gateway.conf}")"
     mkfifo "$D/$1.out"
     cat "$D/$1.out" > /dev/null &
     env -i PATH=/usr/bin:/bin HOME="$D" DISPLAY="$XVFB_DISPLAY" XAUTHORITY="$XAUTH" \
