@@ -300,7 +300,11 @@ set_viewer_title(Session *session, VmcDeadlineKind kind, gint64 left_us)
 static void
 on_deadline_warning(VmcDeadlineKind kind, gint64 left_us, gpointer data)
 {
-    set_viewer_title(data, kind, left_us);
+    Session *session = data;
+    /* native mode: the launcher titles the laptop's viewer and shows the
+     * warning on the person's terminal; the relay leaves the name alone */
+    if (!session->request->native)
+        set_viewer_title(session, kind, left_us);
 }
 
 /* The viewer's Spice, X11 and sound sockets, as it sees them. */
