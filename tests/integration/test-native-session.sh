@@ -7,8 +7,9 @@
 #   a. the window on the laptop shows the VM (QEMU's screendump found in the
 #      screenshot); the progress lines; one start record, "mode": "native",
 #      identity alice; every attach a channel of the one SSH connection
-#   b. the person closes the window: exit 0; one end record with per-channel
-#      bytes (main and display from the VM); nothing left on either side
+#   b. the person closes the window: exit 0; the host's summary shown; one
+#      end record with per-channel bytes (main and display from the VM);
+#      nothing left on either side
 #   c. SIGTERM to the launcher: exit 143; the end record; nothing left
 #   d. SIGKILL to the launcher: the viewer dies with it, the gateway ends
 #      (the connection closed), the end record is written; nothing left on the
@@ -20,16 +21,14 @@
 #      session: the first launcher shows the host's "taken over by" and
 #      exits with the gateway's status (0, as in X11 mode), its viewer, its
 #      socket dir and every gateway process of its session (the session's
-#      and each attach channel's) are gone; its end record says reason
+#      and each attach channel's) are gone, also when the host ends slowly
+#      (its end record's fsync delayed with strace) and the viewer notices
+#      first; its end record says reason
 #      takeover, taken_over_by the second session, whose start record says
 #      takeover_of the first; the second window shows the VM; an `attach`
 #      with the first session's token (read from an attach process's
 #      SSH_ORIGINAL_COMMAND) is refused: exit 4, the one refusal text, a
 #      denied record "no live native session"
-#   x. mixed: an X11-mode session (vmconsole --x11, the viewer on the host)
-#      taken over by a native one: the X11 launcher ends (its ssh exits 0),
-#      the host's viewer is gone, end record reason takeover; the native
-#      window shows the VM
 #   s. sound: a Spice "VM" playing 440 Hz (spice-tone-server): the tone
 #      reaches the laptop's own PulseAudio (the viewer's PULSE_* from the
 #      launcher's environment), no tunnel; the playback channel counted
@@ -202,6 +201,8 @@ checkd a "a: the launcher idles without spinning ($((t1 - t0)) ticks of CPU in 3
 DISPLAY=$LAPTOP timeout 10 xkill -id "$(window_id "$LAPTOP" "^$TITLE")" >/dev/null 2>&1
 reap b 100
 checkd b "b: the window closed: exit 0" test "$RC" = 0
+checkd a "b: the host's summary reached the terminal ($(grep -m1 "channel closed" "$D/a.err"))" \
+    has a "the session's channel closed: session "
 checkd b "b: nothing left on either side (viewer, socket dir, gateway, session dir)" all_clean
 E="last('end', session='$SA')"
 checkd b "b: one end record with main and display bytes from the VM ($(jl "{k: v.get('from_vm') for k, v in $E.get('channels', {}).items()}"))" \
@@ -281,6 +282,18 @@ VIEWER_A=$(pgrep -u "$LAPTOP_USER" -x remote-viewer)
 DIR_A=$(ls -A "$LRUN")
 checkd t "t: the first session's viewer has attach channels ($(wc -w <<<"$ATTACH_A")), token known" \
     eval '[ "$(wc -w <<<"$ATTACH_A")" -ge 3 ] && [ ${#TOKEN_A} = 64 ] && [ -n "$VIEWER_A" ]'
+# The host ends slowly (the first session's end record's fsync delayed
+# 1.5 s, as on a busy disk): its viewer sees its connections close well
+# before the host's last words come on channel 1, which must still be shown.
+SESSION_PID_A=$(sed -n 's/^pid=//p' "$RUN/debianx.lock")
+if command -v strace >/dev/null; then
+    strace -qq -o /dev/null -p "$SESSION_PID_A" -e trace=fsync \
+        -e inject=fsync:delay_enter=1500000 &
+    BG_PIDS="$BG_PIDS $!"
+    wait_until 50 grep -Eq '^TracerPid:[[:space:]]*[1-9]' "/proc/$SESSION_PID_A/status"
+else
+    echo "# strace is not installed: the host's slow end is not forced"
+fi
 launch t2 --takeover kvmhost debianx
 LPID_B=$LPID
 LPID=$LPID_A
