@@ -29,6 +29,10 @@
 #      with the first session's token (read from an attach process's
 #      SSH_ORIGINAL_COMMAND) is refused: exit 4, the one refusal text, a
 #      denied record "no live native session"
+#   x. mixed: an X11-mode session (vmconsole --x11, the viewer on the host)
+#      taken over by a native one: the X11 launcher ends (its ssh exits 0),
+#      the host's viewer is gone, end record reason takeover; the native
+#      window shows the VM
 #   s. sound: a Spice "VM" playing 440 Hz (spice-tone-server): the tone
 #      reaches the laptop's own PulseAudio (the viewer's PULSE_* from the
 #      launcher's environment), no tunnel; the playback channel counted
@@ -49,7 +53,7 @@ GW=$(realpath "$1")
 VMC=$(realpath "$2")
 TONE=$(realpath "$3")
 
-for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen setfacl python3 \
+for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth setfacl python3 \
             xwininfo xkill import compare runuser pulseaudio pactl parec sox; do
     if ! command -v "$prog" >/dev/null; then
         echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
@@ -150,7 +154,8 @@ sshd_start || exit 1
 GW=$(install_gateway "$GW" "$D") || exit 1
 runuser -u "$LAPTOP_USER" -- ssh-keygen -q -t ed25519 -N '' -C laptop -f "$LHOME/.ssh/id_ed25519" ||
     exit 1
-printf 'restrict,command="%s --config %s --identity %s" %s\n' "$GW" "$CONF" "$ALICE" \
+# (X11-forwarding: for case x's X11-mode session)
+printf 'restrict,X11-forwarding,command="%s --config %s --identity %s" %s\n' "$GW" "$CONF" "$ALICE" \
     "$(cat "$LHOME/.ssh/id_ed25519.pub")" >> "$VMC_SSHD_DIR/authorized_keys"
 printf '[127.0.0.1]:%s %s\n' "$VMC_SSHD_PORT" "$(cut -d' ' -f1,2 "$VMC_SSHD_DIR/host_ed25519.pub")" \
     > "$LHOME/.ssh/known_hosts"
@@ -336,6 +341,43 @@ pkill -TERM -u "$LAPTOP_USER" -x vmconsole
 reap t2 100
 checkd t2 "t: the second ends on SIGTERM (exit $RC); nothing left on either side" \
     eval '[ "$RC" = 143 ] && all_clean'
+
+# ---- x. an X11-mode session taken over by a native one ----
+launch x --x11 --no-audio kvmhost debianx
+LPID_X=$LPID
+checkd x "x: the X11-mode window is up, the viewer on the host" \
+    eval 'wait_for_window "$LAPTOP" "^$TITLE" 30 && sleep 2 && # the display settles
+          [ -n "$(pgrep -u "$ACCOUNT" -x remote-viewer)" ]'
+SX=$(session_of)
+checkd x "x: its start record says mode x11" \
+    test "$(jl "last('start', session='$SX').get('mode')")" = x11
+launch x2 --takeover kvmhost debianx
+LPID_X2=$LPID
+LPID=$LPID_X
+reap x 150
+checkd x "x: the X11 launcher ends with the gateway's status 0 (exit $RC), the host's words shown" \
+    eval '[ "$RC" = 0 ] && has x "taken over by $ALICE (session "'
+checkd x "x: the viewer on the host is gone" \
+    wait_until 50 eval '[ -z "$(pgrep -u "$ACCOUNT" -x remote-viewer)" ]'
+LPID=$LPID_X2
+checkd x2 "x: the native window is up" \
+    eval 'wait_for_window "$LAPTOP" "^$TITLE" 30 && wait_until 50 has x2 "window up" && sleep 2'
+SX2=$(session_of)
+screenshot "$LAPTOP" "$D/x2.png" "^$TITLE"
+qemu_screendump "$D/qmp.sock" "$D/x2.ppm"
+checkd x2 "x: the native window shows the VM's screen" picture_in_window "$D/x2.ppm" "$D/x2.png"
+E="last('end', session='$SX')"
+checkd x "x: the X11 session's end record: reason takeover, taken over by the native one ($(jl "$E.get('reason')"))" \
+    eval '[ "$(jl "$E.get(\"reason\")")" = takeover ] && [ -n "$SX2" ] && [ "$SX2" != "$SX" ] &&
+          [ "$(jl "$E.get(\"taken_over_by\")")" = "$SX2" ]'
+checkd x2 "x: the native session's start record: mode native, takeover_of the X11 one" \
+    eval '[ "$(jl "last(\"start\", session=\"$SX2\").get(\"takeover_of\")")" = "$SX" ] &&
+          [ "$(jl "last(\"start\", session=\"$SX2\").get(\"mode\")")" = native ]'
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap x2 100
+checkd x2 "x: the native session ends on SIGTERM (exit $RC); nothing left on either side" \
+    eval '[ "$RC" = 143 ] && all_clean'
+set_takeover deny
 
 # ---- s. sound on the laptop's own sound server ----
 sound_start_pulse "$D/pulse" || exit 1
