@@ -69,6 +69,7 @@ char **vmc_native_viewer_env(const char *const *parent);
  * progress line only; the gateway validates the link header. */
 int vmc_native_link_channel_type(const guint8 *data, gsize length);
 
+#define VMC_NATIVE_SPICE_MAIN 1    /* SPICE_CHANNEL_MAIN */
 #define VMC_NATIVE_SPICE_DISPLAY 2 /* SPICE_CHANNEL_DISPLAY */
 
 /* ---- the program's side (native-session.c, native-ssh.c) ---- */

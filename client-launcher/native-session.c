@@ -2,7 +2,11 @@
  * libssh connection, a private Unix socket for the local remote-viewer, one
  * "attach" exec channel per connection the viewer makes, bytes pumped both
  * ways, and every end (the viewer closes, Ctrl-C/SIGTERM/SIGHUP, the host
- * ends the session, the connection drops) cleaned up the same way.
+ * ends the session, the connection drops) cleaned up the same way. When the
+ * viewer goes, channel 1 gets EOF and its end is awaited (bounded), so that
+ * the host's last words are shown: its summary, or why it ended the session
+ * first (a takeover, the VM gone, a limit) — which the viewer, seeing its
+ * connections close, may notice before channel 1 says so.
  *
  * One thread, one libssh event loop (ssh_event_dopoll). libssh's connectors
  * are not used: they spin at EOF (TEST-STACK.md). Our fd callbacks only note
@@ -36,6 +40,7 @@
 #define POLL_IDLE_MS 1000   /* the loop's longest sleep (all waits are fd events) */
 #define VIEWER_TERM_MS 3000 /* after SIGTERM to the viewer: then SIGKILL */
 #define VIEWER_TERM_STEP_MS 20
+#define CLOSE_WAIT_MS 10000     /* after the viewer: for the host to end the session */
 #define SWEEP_MIN_AGE_S 10      /* a socket dir younger than this is never swept */
 #define STDOUT_DISCARD_MAX 4096 /* channel 1's stdout after the greeting: read, dropped */
 #define DOTS(format) (g_get_charset(NULL) ? format "\u2026" : format "...")
@@ -94,6 +99,11 @@ struct Native {
     gboolean greeted;
     gsize discarded;
     int exit_status; /* channel 1's, -1 while not known */
+    gboolean main_eof_sent;
+    gboolean host_closed_main; /* the host closed the viewer's main connection */
+    gboolean closing;          /* the viewer is gone: awaiting channel 1's end */
+    int close_status;          /* then our exit status; -1: the host's */
+    gint64 close_deadline;     /* monotonic, µs */
     const char *viewer;
     int signal_fd, listen_fd;
     pid_t viewer_pid;
@@ -301,6 +311,8 @@ conn_pump_down(Conn *conn)
         conn->shut_wr = TRUE;
         progress = TRUE;
     }
+    if (conn->host_eof && conn->type == VMC_NATIVE_SPICE_MAIN)
+        conn->native->host_closed_main = TRUE; /* the session is ending there */
     note_window(conn);
     return progress;
 }
@@ -614,6 +626,10 @@ step_main(Native *native)
     drain_stderr(native->main, &native->main_err);
     vmc_launcher_lines_flush(&native->main_err, on_host_line, NULL);
     int status = native->exit_status >= 0 ? native->exit_status : VMC_NATIVE_EXIT_SSH;
+    if (native->closing && native->close_status >= 0) {
+        finish(native, native->close_status); /* the viewer closed: our end */
+        return;
+    }
     if (!native->greeted) {
         if (native->exit_status < 0)
             vmc_launcher_say("the host's gateway ended without an exit status");
@@ -652,6 +668,35 @@ block_signals(Native *native)
 }
 
 static void
+send_main_eof(Native *native)
+{
+    if (!native->main_eof_sent && ssh_is_connected(native->session))
+        ssh_channel_send_eof(native->main);
+    native->main_eof_sent = TRUE;
+}
+
+/* The viewer is gone: channel 1's EOF ends the session on the host; the
+ * loop goes on until channel 1 closes (step_main) or the wait is over. */
+static void
+close_main(Native *native, int status)
+{
+    native->closing = TRUE;
+    native->close_status = status;
+    native->close_deadline = g_get_monotonic_time() + CLOSE_WAIT_MS * 1000;
+    send_main_eof(native);
+}
+
+static void
+check_closing(Native *native)
+{
+    if (!native->closing || native->done || g_get_monotonic_time() < native->close_deadline)
+        return;
+    vmc_launcher_say("the host did not end the session within %d s: closing the connection",
+                     CLOSE_WAIT_MS / 1000);
+    finish(native, native->close_status >= 0 ? native->close_status : VMC_NATIVE_EXIT_SSH);
+}
+
+static void
 check_viewer(Native *native)
 {
     int status = 0;
@@ -659,6 +704,10 @@ check_viewer(Native *native)
         waitpid(native->viewer_pid, &status, WNOHANG) != native->viewer_pid)
         return;
     native->viewer_pid = -1;
+    if (native->host_closed_main) {
+        close_main(native, -1); /* the host ended it first: its words and status follow */
+        return;
+    }
     /* closed by the person, however it ended (xkill, an X error at the end);
      * a viewer that failed before any connection is a failure */
     gboolean clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || native->connections > 0;
@@ -668,7 +717,7 @@ check_viewer(Native *native)
         vmc_launcher_say("the viewer failed (%s %d) before it connected",
                          WIFEXITED(status) ? "exit status" : "signal",
                          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    finish(native, clean ? 0 : VMC_NATIVE_EXIT_LOCAL);
+    close_main(native, clean ? 0 : VMC_NATIVE_EXIT_LOCAL);
 }
 
 static void
@@ -719,13 +768,16 @@ loop(Native *native)
             g_autofree char *who = vmc_native_ssh_describe(native->session);
             vmc_launcher_say("the connection to %s was lost: %.*s", who, SHOWN_MAX,
                              ssh_get_error(native->session));
-            finish(native, VMC_NATIVE_EXIT_SSH);
+            /* the viewer closed already: that end stands */
+            finish(native, native->closing && native->close_status >= 0 ? native->close_status
+                                                                        : VMC_NATIVE_EXIT_SSH);
             break;
         }
         handle_events(native);
         if (native->done)
             break;
         step_main(native);
+        check_closing(native);
         if (native->done)
             break;
         progress = step_conns(native);
@@ -741,8 +793,7 @@ native_close(Native *native)
     native->conns = NULL;
     remove_socket(native);
     if (native->main != NULL) {
-        if (ssh_is_connected(native->session))
-            ssh_channel_send_eof(native->main);
+        send_main_eof(native);
         ssh_channel_free(native->main);
     }
     if (native->signal_fd >= 0) {

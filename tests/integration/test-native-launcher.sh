@@ -25,6 +25,9 @@
 #   9. SIGTERM to the launcher: the viewer is gone, the socket dir removed,
 #      nothing left on the host; exit 143
 #  10. the host ends the session (the stand-in gateway exits 0): viewer gone
+#      10b. the window closed, but the host does not end the session on
+#      channel 1's EOF (the stand-in's reader stopped): the launcher waits
+#      its bound (10 s), says so, exits 0, nothing left on the laptop
 #  11. the connection drops (the sshd serving it killed): exit 255, clean
 #  12. a Wayland laptop with no X server (Weston's headless backend, pixman
 #      renderer): remote-viewer with GDK_BACKEND=wayland shows the VM (Weston's
@@ -416,6 +419,17 @@ reap hostend 100
 checkd hostend "the host ends the session: the launcher ends (exit 0), says so" \
     test "$RC" = 0 -a -n "$(grep -F "the host ended the session" "$D/hostend.err")"
 checkd hostend "... the viewer is gone, the socket dir removed" all_clean
+
+# ---- 10b. the window closed; the host does not end the session ----
+checkd stuck "stuck-host case: the window is up first" open_window stuck
+pkill -STOP -u "$ACCOUNT" -x cat    # channel 1's EOF is never read
+DISPLAY=$LAPTOP timeout 10 xkill -id "$(window_id "$LAPTOP" "^Native é test")" >/dev/null 2>&1
+reap stuck 300
+checkd stuck "the host does not end the session: the launcher gives up after its wait (exit $RC), says so" \
+    test "$RC" = 0 -a -n "$(grep -F "the host did not end the session within 10 s" "$D/stuck.err")"
+checkd stuck "... the viewer is gone, the socket dir removed" eval "no_viewer && no_socket_dir"
+pkill -CONT -u "$ACCOUNT" -x cat
+checkd stuck "... and the host's side ends with the connection" all_clean
 
 # ---- 11. the connection drops ----
 checkd drop "drop case: the window is up first" open_window drop

@@ -7,14 +7,32 @@
 #   a. the window on the laptop shows the VM (QEMU's screendump found in the
 #      screenshot); the progress lines; one start record, "mode": "native",
 #      identity alice; every attach a channel of the one SSH connection
-#   b. the person closes the window: exit 0; one end record with per-channel
-#      bytes (main and display from the VM); nothing left on either side
+#   b. the person closes the window: exit 0; the host's summary shown; one
+#      end record with per-channel bytes (main and display from the VM);
+#      nothing left on either side
 #   c. SIGTERM to the launcher: exit 143; the end record; nothing left
 #   d. SIGKILL to the launcher: the viewer dies with it, the gateway ends
 #      (the connection closed), the end record is written; nothing left on the
 #      host, and the socket dir it could not remove goes with the next run
 #   e. a VM alice may not open: the gateway's refusal shown, exit 3, no viewer
 #   f. the gateway's refusal of a busy console: exit 5, its message shown
+#   t. takeover: --takeover where takeover = deny: exit 5, "not allowed";
+#      with takeover = allow a second launcher's --takeover ends the first
+#      session: the first launcher shows the host's "taken over by" and
+#      exits with the gateway's status (0, as in X11 mode), its viewer, its
+#      socket dir and every gateway process of its session (the session's
+#      and each attach channel's) are gone, also when the host ends slowly
+#      (its end record's fsync delayed with strace) and the viewer notices
+#      first; its end record says reason
+#      takeover, taken_over_by the second session, whose start record says
+#      takeover_of the first; the second window shows the VM; an `attach`
+#      with the first session's token (read from an attach process's
+#      SSH_ORIGINAL_COMMAND) is refused: exit 4, the one refusal text, a
+#      denied record "no live native session"
+#   x. mixed: an X11-mode session (vmconsole --x11, the viewer on the host)
+#      taken over by a native one: the X11 launcher ends (its ssh exits 0),
+#      the host's viewer is gone, end record reason takeover; the native
+#      window shows the VM
 #   s. sound: a Spice "VM" playing 440 Hz (spice-tone-server): the tone
 #      reaches the laptop's own PulseAudio (the viewer's PULSE_* from the
 #      launcher's environment), no tunnel; the playback channel counted
@@ -35,7 +53,7 @@ GW=$(realpath "$1")
 VMC=$(realpath "$2")
 TONE=$(realpath "$3")
 
-for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen setfacl python3 \
+for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth setfacl python3 \
             xwininfo xkill import compare runuser pulseaudio pactl parec sox; do
     if ! command -v "$prog" >/dev/null; then
         echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
@@ -136,7 +154,8 @@ sshd_start || exit 1
 GW=$(install_gateway "$GW" "$D") || exit 1
 runuser -u "$LAPTOP_USER" -- ssh-keygen -q -t ed25519 -N '' -C laptop -f "$LHOME/.ssh/id_ed25519" ||
     exit 1
-printf 'restrict,command="%s --config %s --identity %s" %s\n' "$GW" "$CONF" "$ALICE" \
+# (X11-forwarding: for case x's X11-mode session)
+printf 'restrict,X11-forwarding,command="%s --config %s --identity %s" %s\n' "$GW" "$CONF" "$ALICE" \
     "$(cat "$LHOME/.ssh/id_ed25519.pub")" >> "$VMC_SSHD_DIR/authorized_keys"
 printf '[127.0.0.1]:%s %s\n' "$VMC_SSHD_PORT" "$(cut -d' ' -f1,2 "$VMC_SSHD_DIR/host_ed25519.pub")" \
     > "$LHOME/.ssh/known_hosts"
@@ -187,6 +206,8 @@ checkd a "a: the launcher idles without spinning ($((t1 - t0)) ticks of CPU in 3
 DISPLAY=$LAPTOP timeout 10 xkill -id "$(window_id "$LAPTOP" "^$TITLE")" >/dev/null 2>&1
 reap b 100
 checkd b "b: the window closed: exit 0" test "$RC" = 0
+checkd a "b: the host's summary reached the terminal ($(grep -m1 "channel closed" "$D/a.err"))" \
+    has a "the session's channel closed: session "
 checkd b "b: nothing left on either side (viewer, socket dir, gateway, session dir)" all_clean
 E="last('end', session='$SA')"
 checkd b "b: one end record with main and display bytes from the VM ($(jl "{k: v.get('from_vm') for k, v in $E.get('channels', {}).items()}"))" \
@@ -236,6 +257,127 @@ pkill -TERM -u "$LAPTOP_USER" -x vmconsole
 LPID=$(pgrep -u "$LAPTOP_USER" -x vmconsole | head -n 1)
 wait_until 100 eval '[ -z "$(pgrep -u "$LAPTOP_USER" -x vmconsole)" ]'
 checkd f "f: ... the first session ends cleanly" all_clean
+
+# ---- t. takeover ----
+set_takeover() { sed -i "s/^takeover = .*/takeover = $1/" "$CONF"; } # set_takeover deny|allow
+gateway_pids() { # the account's gateway processes (not sshd's own)
+    local p
+    for p in $(pgrep -u "$ACCOUNT" -f "^$GW " 2>/dev/null); do pid_alive "$p" && printf '%s ' "$p"; done
+}
+request_of() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | sed -n 's/^SSH_ORIGINAL_COMMAND=//p'; }
+attach_pids() { # those serving an attach channel
+    local p
+    for p in $(gateway_pids); do
+        case "$(request_of "$p")" in attach\ *) printf '%s ' "$p" ;; esac
+    done
+}
+checkd t "t: the first window is up" open_window t
+LPID_A=$LPID
+SA=$(session_of)
+launch t0 --takeover kvmhost debianx
+reap t0 300
+checkd t0 "t: --takeover where takeover = deny: exit 5, told it is not allowed (exit $RC)" \
+    eval '[ "$RC" = 5 ] && has t0 "taking over is not allowed"'
+set_takeover allow
+PIDS_A=$(gateway_pids)
+ATTACH_A=$(attach_pids)
+read -r first _ <<<"$ATTACH_A"
+TOKEN_A=$(request_of "${first:-0}" | sed -n 's/^attach \([0-9a-f]\{64\}\)$/\1/p')
+VIEWER_A=$(pgrep -u "$LAPTOP_USER" -x remote-viewer)
+DIR_A=$(ls -A "$LRUN")
+checkd t "t: the first session's viewer has attach channels ($(wc -w <<<"$ATTACH_A")), token known" \
+    eval '[ "$(wc -w <<<"$ATTACH_A")" -ge 3 ] && [ ${#TOKEN_A} = 64 ] && [ -n "$VIEWER_A" ]'
+# The host ends slowly (the first session's end record's fsync delayed
+# 1.5 s, as on a busy disk): its viewer sees its connections close well
+# before the host's last words come on channel 1, which must still be shown.
+SESSION_PID_A=$(sed -n 's/^pid=//p' "$RUN/debianx.lock")
+if command -v strace >/dev/null; then
+    strace -qq -o /dev/null -p "$SESSION_PID_A" -e trace=fsync \
+        -e inject=fsync:delay_enter=1500000 &
+    BG_PIDS="$BG_PIDS $!"
+    wait_until 50 grep -Eq '^TracerPid:[[:space:]]*[1-9]' "/proc/$SESSION_PID_A/status"
+else
+    echo "# strace is not installed: the host's slow end is not forced"
+fi
+launch t2 --takeover kvmhost debianx
+LPID_B=$LPID
+LPID=$LPID_A
+reap t 150
+checkd t "t: the first launcher ends with the gateway's status 0, as in X11 mode (exit $RC)" \
+    test "$RC" = 0
+checkd t "t: ... and shows the host's words: taken over by $ALICE" \
+    eval 'has t "taken over by $ALICE (session " && has t "the host ended the session"'
+checkd t "t: its viewer and its socket dir are gone" \
+    eval '! pid_alive "$VIEWER_A" && [ ! -e "$LRUN/$DIR_A" ]'
+checkd t "t: every gateway process of the first session is gone (were: $PIDS_A; now: $(gateway_pids))" \
+    wait_gone 50 $PIDS_A
+LPID=$LPID_B
+checkd t2 "t: the second window is up" \
+    eval 'wait_for_window "$LAPTOP" "^$TITLE" 30 && wait_until 50 has t2 "window up" && sleep 2'
+SB=$(session_of)
+screenshot "$LAPTOP" "$D/t2.png" "^$TITLE"
+qemu_screendump "$D/qmp.sock" "$D/t2.ppm"
+checkd t2 "t: the second window shows the VM's screen" picture_in_window "$D/t2.ppm" "$D/t2.png"
+checkd t2 "t: the second launcher said it took over" has t2 "took over debianx from session"
+E="last('end', session='$SA')"
+checkd t "t: the first's end record: reason takeover, taken over by the second ($(jl "$E.get('reason')"): $(jl "$E.get('reason_text')"))" \
+    eval '[ "$(jl "$E.get(\"reason\")")" = takeover ] && [ -n "$SB" ] && [ "$SB" != "$SA" ] &&
+          [ "$(jl "$E.get(\"taken_over_by\")")" = "$SB" ]'
+checkd t2 "t: the second's start record: mode native, takeover_of the first" \
+    eval '[ "$(jl "last(\"start\", session=\"$SB\").get(\"takeover_of\")")" = "$SA" ] &&
+          [ "$(jl "last(\"start\", session=\"$SB\").get(\"mode\")")" = native ]'
+n_denied=$(jl 'len([r for r in R if r.get("event") == "denied"])')
+runuser -u "$LAPTOP_USER" -- env -i PATH="$PATH" HOME="$LHOME" \
+    ssh -o BatchMode=yes kvmhost attach "${TOKEN_A:-none}" </dev/null >"$D/t3.out" 2>"$D/t3.err"
+RC=$?
+checkd t3 "t: a late attach with the first session's token: exit 4 (got $RC), the one refusal text" \
+    eval '[ "$RC" = 4 ] && [ "$(cat "$D/t3.err")" = "vmconsole: no such console session" ] &&
+          [ ! -s "$D/t3.out" ]'
+checkd t3 "t: ... a denied record: $(jl 'last("denied").get("reason")')" \
+    eval '[ "$(jl "len([r for r in R if r.get(\"event\") == \"denied\"])")" -gt "$n_denied" ] &&
+          jl "last(\"denied\")[\"reason\"]" | grep -q "no live native session"'
+checkd t2 "t: the second session goes on" pid_alive "$LPID_B"
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap t2 100
+checkd t2 "t: the second ends on SIGTERM (exit $RC); nothing left on either side" \
+    eval '[ "$RC" = 143 ] && all_clean'
+
+# ---- x. an X11-mode session taken over by a native one ----
+launch x --x11 --no-audio kvmhost debianx
+LPID_X=$LPID
+checkd x "x: the X11-mode window is up, the viewer on the host" \
+    eval 'wait_for_window "$LAPTOP" "^$TITLE" 30 && sleep 2 && # the display settles
+          [ -n "$(pgrep -u "$ACCOUNT" -x remote-viewer)" ]'
+SX=$(session_of)
+checkd x "x: its start record says mode x11" \
+    test "$(jl "last('start', session='$SX').get('mode')")" = x11
+launch x2 --takeover kvmhost debianx
+LPID_X2=$LPID
+LPID=$LPID_X
+reap x 150
+checkd x "x: the X11 launcher ends with the gateway's status 0 (exit $RC), the host's words shown" \
+    eval '[ "$RC" = 0 ] && has x "taken over by $ALICE (session "'
+checkd x "x: the viewer on the host is gone" \
+    wait_until 50 eval '[ -z "$(pgrep -u "$ACCOUNT" -x remote-viewer)" ]'
+LPID=$LPID_X2
+checkd x2 "x: the native window is up" \
+    eval 'wait_for_window "$LAPTOP" "^$TITLE" 30 && wait_until 50 has x2 "window up" && sleep 2'
+SX2=$(session_of)
+screenshot "$LAPTOP" "$D/x2.png" "^$TITLE"
+qemu_screendump "$D/qmp.sock" "$D/x2.ppm"
+checkd x2 "x: the native window shows the VM's screen" picture_in_window "$D/x2.ppm" "$D/x2.png"
+E="last('end', session='$SX')"
+checkd x "x: the X11 session's end record: reason takeover, taken over by the native one ($(jl "$E.get('reason')"))" \
+    eval '[ "$(jl "$E.get(\"reason\")")" = takeover ] && [ -n "$SX2" ] && [ "$SX2" != "$SX" ] &&
+          [ "$(jl "$E.get(\"taken_over_by\")")" = "$SX2" ]'
+checkd x2 "x: the native session's start record: mode native, takeover_of the X11 one" \
+    eval '[ "$(jl "last(\"start\", session=\"$SX2\").get(\"takeover_of\")")" = "$SX" ] &&
+          [ "$(jl "last(\"start\", session=\"$SX2\").get(\"mode\")")" = native ]'
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap x2 100
+checkd x2 "x: the native session ends on SIGTERM (exit $RC); nothing left on either side" \
+    eval '[ "$RC" = 143 ] && all_clean'
+set_takeover deny
 
 # ---- s. sound on the laptop's own sound server ----
 sound_start_pulse "$D/pulse" || exit 1
