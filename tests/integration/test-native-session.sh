@@ -54,7 +54,7 @@ VMC=$(realpath "$2")
 TONE=$(realpath "$3")
 
 for prog in qemu-system-x86_64 remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen xauth setfacl python3 \
-            xwininfo xkill import compare runuser pulseaudio pactl parec sox; do
+            xwininfo xkill import compare runuser pulseaudio pactl parec sox strace; do
     if ! command -v "$prog" >/dev/null; then
         echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
         exit 77
@@ -291,14 +291,10 @@ checkd t "t: the first session's viewer has attach channels ($(wc -w <<<"$ATTACH
 # 1.5 s, as on a busy disk): its viewer sees its connections close well
 # before the host's last words come on channel 1, which must still be shown.
 SESSION_PID_A=$(sed -n 's/^pid=//p' "$RUN/debianx.lock")
-if command -v strace >/dev/null; then
-    strace -qq -o /dev/null -p "$SESSION_PID_A" -e trace=fsync \
-        -e inject=fsync:delay_enter=1500000 &
-    BG_PIDS="$BG_PIDS $!"
-    wait_until 50 grep -Eq '^TracerPid:[[:space:]]*[1-9]' "/proc/$SESSION_PID_A/status"
-else
-    echo "# strace is not installed: the host's slow end is not forced"
-fi
+strace -qq -o /dev/null -p "$SESSION_PID_A" -e trace=fsync \
+    -e inject=fsync:delay_enter=1500000 &
+BG_PIDS="$BG_PIDS $!"
+wait_until 50 grep -Eq '^TracerPid:[[:space:]]*[1-9]' "/proc/$SESSION_PID_A/status"
 launch t2 --takeover kvmhost debianx
 LPID_B=$LPID
 LPID=$LPID_A
