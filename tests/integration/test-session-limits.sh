@@ -322,17 +322,27 @@ checkd k "k: the keys went to the VM on the inputs channel ($IN_K bytes; $IN_I w
     [ "${IN_K:-0}" -gt $(( ${IN_I:-0} + 100 )) ]
 
 # ---- y. idle-timeout, the person's pointer over the menu bar ----
+open_with_pointer() { # open_with_pointer TAG MODE WHAT: park, open, then pointer.py MODE
+    python3 "$D/pointer.py" park "$LAPTOP"
+    open_bg "$1" debianx
+    if wait_for_window "$LAPTOP" "$TITLE" 30; then
+        python3 "$D/pointer.py" "$2" "$LAPTOP" "$(window_id "$LAPTOP" "$TITLE")" \
+            2>"$D/$1.pointer.err" &
+        TYPIST=$!
+        ok 0 "$1: the window appears; $3"
+    else
+        ok 1 "$1: the window appears"; diag "$1"
+    fi
+}
+inputs_flat() { # inputs_flat TAG SESSION: its inputs channel carried no more than case i's
+    local bytes
+    bytes=$(field end "$2" channels.inputs.to_vm)
+    checkd "$1" "$1: the inputs channel carried no more than without input ($bytes bytes; $IN_I in case i)" \
+        [ "${bytes:-0}" -le "${IN_I:-0}" ]
+}
 echo "# case y: idle-timeout = 6s, the pointer moves over the viewer's menu bar"
 set_limits idle-timeout=6s
-python3 "$D/pointer.py" park "$LAPTOP"
-open_bg y debianx
-if wait_for_window "$LAPTOP" "$TITLE" 30; then
-    python3 "$D/pointer.py" move "$LAPTOP" "$(window_id "$LAPTOP" "$TITLE")" 2>"$D/pointer.err" &
-    TYPIST=$!
-    ok 0 "y: the window appears; the pointer moves over its menu bar"
-else
-    ok 1 "y: the window appears"; diag y
-fi
+open_with_pointer y move "the pointer moves over its menu bar"
 sleep 18 # 3 times the idle timeout
 checkd y "y: the session is still open after 18 s of pointer motion (idle-timeout 6s)" \
     eval '! ssh_done y'
@@ -342,29 +352,17 @@ SY=$(last_start)
 checkd y "y: end record reason idle (is '$(field end "$SY" reason)')" [ "$(field end "$SY" reason)" = idle ]
 checkd y "y: it lasted over 18 s (duration_s $(field end "$SY" duration_s))" \
     [ "$(field end "$SY" duration_s)" -ge 18 ]
-IN_Y=$(field end "$SY" channels.inputs.to_vm)
-checkd y "y: the inputs channel carried no more than without input ($IN_Y bytes; $IN_I in case i)" \
-    [ "${IN_Y:-0}" -le "${IN_I:-0}" ]
+inputs_flat y "$SY"
 
 # ---- z. idle-timeout, another client's SendEvent fakes ----
 echo "# case z: idle-timeout = 6s, XSendEvent fakes to the viewer's window"
-python3 "$D/pointer.py" park "$LAPTOP"
-open_bg z debianx
-if wait_for_window "$LAPTOP" "$TITLE" 30; then
-    python3 "$D/pointer.py" fake "$LAPTOP" "$(window_id "$LAPTOP" "$TITLE")" 2>"$D/fake.err" &
-    TYPIST=$!
-    ok 0 "z: the window appears; fake motion events sent to it"
-else
-    ok 1 "z: the window appears"; diag z
-fi
+open_with_pointer z fake "fake motion events sent to it"
 checkd z "z: the session ends by itself while the fakes go on" wait_until 300 ssh_done z
 checkd z "z: ... the faker was still running then" kill -0 "$TYPIST"
 kill "$TYPIST" 2>/dev/null; wait "$TYPIST" 2>/dev/null; TYPIST=""
 SZ=$(last_start)
 checkd z "z: end record reason idle (is '$(field end "$SZ" reason)')" [ "$(field end "$SZ" reason)" = idle ]
-IN_Z=$(field end "$SZ" channels.inputs.to_vm)
-checkd z "z: the inputs channel carried no more than without input ($IN_Z bytes; $IN_I in case i)" \
-    [ "${IN_Z:-0}" -le "${IN_I:-0}" ]
+inputs_flat z "$SZ"
 
 # ---- c. a certificate that expires during the session ----
 echo "# case c: a certificate valid for 8 s more"
