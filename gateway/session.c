@@ -200,13 +200,17 @@ on_relay_event(VmcRelay *relay, VmcRelayEvent event, const char *detail, gpointe
 
 /* ---- the ends by policy (session-deadline.h) ---- */
 
+/* The person's last input: on the Spice inputs channel, or (with the
+ * sandbox, where the viewer's X11 connection goes through the relay) an
+ * input event their X server reported to the viewer, e.g. over its menus. */
 static gint64
 last_input(gpointer data)
 {
     Session *session = data;
-    return session->relay != NULL
-               ? vmc_relay_get_last_to_vm(session->relay, VMC_SPICE_CHANNEL_INPUTS)
-               : 0;
+    if (session->relay == NULL)
+        return 0;
+    return MAX(vmc_relay_get_last_to_vm(session->relay, VMC_SPICE_CHANNEL_INPUTS),
+               vmc_relay_get_last_x11_input(session->relay));
 }
 
 static void
@@ -418,15 +422,19 @@ start_viewer(Session *session, GError **error)
 }
 
 /* A plain stream of the relay: a socket NAME in the session dir, relayed
- * to target. */
+ * to target; an X11 one also followed for the person's input. */
 static gboolean
 add_stream(Session *session, const char *name, const char *file,
-           const struct sockaddr_storage *target, socklen_t length, GError **error)
+           const struct sockaddr_storage *target, socklen_t length, gboolean x11, GError **error)
 {
     g_autofree char *path = g_build_filename(session->dir, file, NULL);
     int fd = vmc_session_listen(path, SOCK_STREAM, error);
-    return fd >= 0 && vmc_relay_add_stream(session->relay, name, fd,
-                                           (const struct sockaddr *)target, length, error);
+    if (fd < 0)
+        return FALSE;
+    return x11 ? vmc_relay_add_x11_stream(session->relay, name, fd, (const struct sockaddr *)target,
+                                          length, error)
+               : vmc_relay_add_stream(session->relay, name, fd, (const struct sockaddr *)target,
+                                      length, error);
 }
 
 /* The X11 connection (with the sandbox: the viewer's only way to the
@@ -439,10 +447,11 @@ start_streams(Session *session, GError **error)
     if (session->sandbox != NULL &&
         (!vmc_viewer_x11_target(g_getenv("DISPLAY"), &target, &length, error) ||
          !add_stream(session, VMC_RECORD_STREAM_X11, "X" G_STRINGIFY(VMC_SANDBOX_DISPLAY_NUMBER),
-                     &target, length, error)))
+                     &target, length, TRUE, error)))
         return FALSE;
     if (vmc_sound_target(&session->sound, &target, &length) &&
-        !add_stream(session, VMC_RECORD_STREAM_AUDIO, VMC_SOUND_SOCKET, &target, length, error))
+        !add_stream(session, VMC_RECORD_STREAM_AUDIO, VMC_SOUND_SOCKET, &target, length, FALSE,
+                    error))
         return FALSE;
     return TRUE;
 }

@@ -16,9 +16,15 @@
  * Under an agent policy that denies something, main-channel connections are
  * not spliced: each direction is read into a bounded buffer, fed to the agent
  * filter (agent-filter.c) and sent from the filter's bounded output, the
- * same polling rules giving backpressure. The main channel carries little. */
+ * same polling rules giving backpressure. The main channel carries little.
+ *
+ * An X11 stream's connections are still spliced, but each read is peeked
+ * first (MSG_PEEK into one relay-wide buffer) and exactly the bytes the
+ * splice then moved are fed to an X11 input follower (x11/): the person's
+ * key, button and motion events give the stream its last-input time. */
 #include "relay-priv.h"
 #include "agent-filter-priv.h"
+#include "vmc-x11.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +73,9 @@ typedef struct {
     guint connections;
     guint failed;
     VmcRelayRate rate;
+    gboolean x11_input; /* follow its connections for the person's input */
+    guint64 input_events;
+    guint unfollowed;
 } Stream;
 
 /* The link message, plus whatever came with it, read before relaying. */
@@ -125,6 +134,7 @@ typedef struct {
     Pipe up;          /* client -> VM */
     Pipe down;        /* VM -> client */
     AgentPath *agent; /* a filtered main channel; NULL when spliced */
+    VmcX11Input *x11; /* an X11 stream's follower; NULL for everything else */
     gsize link_total; /* bytes of the link message in link[] */
     guint8 link[LINK_READ_MAX];
 } Conn;
@@ -162,6 +172,8 @@ struct _VmcRelay {
     gboolean agent_filtering;   /* the policy denies something */
     VmcAgentStats agent_closed; /* of the filtered connections closed so far */
     char *main_name;            /* the guest name given to clients; NULL: the VM's */
+    gint64 last_x11_input_us;   /* monotonic; 0: no input event seen yet */
+    guint8 *peek;               /* VMC_RELAY_BUFFER_SIZE bytes once an X11 stream exists */
 };
 
 /* ---- events ---- */
@@ -223,6 +235,11 @@ conn_close(Conn *conn)
                         vmc_agent_filter_get_stats(conn->agent->filter));
         vmc_agent_filter_free(conn->agent->filter);
         g_free(conn->agent);
+    }
+    if (conn->x11 != NULL) {
+        if (vmc_x11_input_stopped(conn->x11) != NULL)
+            conn->relay->streams[conn->listener->stream].unfollowed++;
+        vmc_x11_input_free(conn->x11);
     }
     g_ptr_array_remove_fast(conn->relay->conns, conn);
     g_source_destroy(conn->source);
@@ -443,6 +460,32 @@ pipe_flush(Conn *conn, Pipe *pipe, int to, gboolean to_vm, gboolean *can_write, 
     return TRUE;
 }
 
+/* An X11 connection still followed: look at what a read would take, so that
+ * exactly what the splice moves can be fed to the follower. Returns what
+ * recv returned (0 at the end, -1 with errno). */
+static ssize_t
+x11_peek(Conn *conn, int from, gsize length)
+{
+    return recv(from, conn->relay->peek, length, MSG_PEEK | MSG_DONTWAIT);
+}
+
+static void
+x11_follow(Conn *conn, gboolean to_target, gsize moved, gint64 now_us)
+{
+    guint events = vmc_x11_input_feed(
+        conn->x11, to_target ? VMC_X11_FROM_CLIENT : VMC_X11_FROM_SERVER, conn->relay->peek, moved);
+    if (events > 0) {
+        conn->relay->streams[conn->listener->stream].input_events += events;
+        conn->relay->last_x11_input_us = now_us;
+    }
+}
+
+static gboolean
+x11_followed(const Conn *conn)
+{
+    return conn->x11 != NULL && vmc_x11_input_stopped(conn->x11) == NULL;
+}
+
 /* EAGAIN from splice is either side: input waiting means the pipe is full. */
 static gboolean
 input_waiting(int fd)
@@ -460,9 +503,17 @@ pipe_move(Conn *conn, Pipe *pipe, int from, int to, gboolean to_vm, gboolean can
             return;
         if (!can_read || !pipe_has_room(pipe) || round == READS_PER_DISPATCH)
             return;
-        ssize_t n = splice(from, NULL, pipe->fds[1], NULL, VMC_RELAY_BUFFER_SIZE - pipe->in_pipe,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        gsize room = VMC_RELAY_BUFFER_SIZE - pipe->in_pipe;
+        /* followed: nothing moves that was not peeked (bytes that arrive
+         * between the two calls wait for the next read) */
+        gboolean followed = x11_followed(conn);
+        ssize_t n = followed ? x11_peek(conn, from, room) : 1;
+        if (n > 0)
+            n = splice(from, NULL, pipe->fds[1], NULL, followed ? (gsize)n : room,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
+            if (followed)
+                x11_follow(conn, to_vm, (gsize)n, now_us);
             pipe->in_pipe += (gsize)n;
             can_write = TRUE; /* try at once: the output usually takes it */
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -703,6 +754,8 @@ conn_start_relaying(Conn *conn)
         return;
     }
     conn->state = CONN_RELAY;
+    if (conn->listener->stream >= 0 && conn->relay->streams[conn->listener->stream].x11_input)
+        conn->x11 = vmc_x11_input_new();
     if (conn->listener->stream >= 0)
         conn->relay->streams[conn->listener->stream].connections++;
     else
@@ -1132,9 +1185,9 @@ target_is_usable(const struct sockaddr *target, socklen_t length)
     }
 }
 
-gboolean
-vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
-                     const struct sockaddr *target, socklen_t target_length, GError **error)
+static gboolean
+add_stream(VmcRelay *relay, const char *name, int listen_fd, const struct sockaddr *target,
+           socklen_t target_length, gboolean x11_input, GError **error)
 {
     g_return_val_if_fail(relay != NULL, FALSE);
     g_return_val_if_fail(name != NULL && strlen(name) < VMC_RELAY_STREAM_NAME_MAX, FALSE);
@@ -1155,11 +1208,28 @@ vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
     }
     Stream *stream = &relay->streams[relay->n_streams];
     g_strlcpy(stream->name, name, sizeof stream->name);
+    stream->x11_input = x11_input;
+    if (x11_input && relay->peek == NULL)
+        relay->peek = g_malloc(VMC_RELAY_BUFFER_SIZE);
     /* the Spice relay's clock: every series has the same seconds */
     vmc_relay_rate_init(&stream->rate, relay->rate.start_us, relay->rate.start_real_us);
     listener_new(relay, listen_fd, (int)relay->n_streams, target, target_length);
     relay->n_streams++;
     return TRUE;
+}
+
+gboolean
+vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
+                     const struct sockaddr *target, socklen_t target_length, GError **error)
+{
+    return add_stream(relay, name, listen_fd, target, target_length, FALSE, error);
+}
+
+gboolean
+vmc_relay_add_x11_stream(VmcRelay *relay, const char *name, int listen_fd,
+                         const struct sockaddr *target, socklen_t target_length, GError **error)
+{
+    return add_stream(relay, name, listen_fd, target, target_length, TRUE, error);
 }
 
 VmcRelayStats *
@@ -1186,6 +1256,14 @@ vmc_relay_get_stats(VmcRelay *relay)
         out->bytes_from_target = stream->bytes_from_target;
         out->connections = stream->connections;
         out->failed = stream->failed;
+        out->input_events = stream->input_events;
+        out->unfollowed = stream->unfollowed;
+        for (guint c = 0; c < relay->conns->len; c++) {
+            const Conn *conn = g_ptr_array_index(relay->conns, c);
+            if (conn->listener->stream == (int)i && conn->x11 != NULL &&
+                vmc_x11_input_stopped(conn->x11) != NULL)
+                out->unfollowed++;
+        }
         vmc_relay_rate_fill(&stream->rate, now_us, &out->peak_rate, &out->peak_time_us,
                             &out->mean_rate);
         out->series = vmc_relay_rate_copy_series(&stream->rate, now_us);
@@ -1206,6 +1284,13 @@ vmc_relay_get_last_to_vm(VmcRelay *relay, guint type)
 {
     g_return_val_if_fail(relay != NULL, 0);
     return type <= VMC_SPICE_CHANNEL_MAX ? relay->last_to_vm_us[type] : 0;
+}
+
+gint64
+vmc_relay_get_last_x11_input(VmcRelay *relay)
+{
+    g_return_val_if_fail(relay != NULL, 0);
+    return relay->last_x11_input_us;
 }
 
 void
@@ -1239,6 +1324,7 @@ vmc_relay_free(VmcRelay *relay)
         vmc_relay_rate_clear(&relay->channel_rate[type]);
     g_main_context_unref(relay->context);
     g_free(relay->main_name);
+    g_free(relay->peek);
     g_free(relay);
 }
 

@@ -140,10 +140,12 @@ typedef struct {
     char name[VMC_RELAY_STREAM_NAME_MAX];
     guint64 bytes_to_target;
     guint64 bytes_from_target;
-    guint connections;   /* that reached the target */
-    guint failed;        /* that could not be connected to the target */
-    double peak_rate;    /* bytes/s (both ways) over its busiest whole second */
-    gint64 peak_time_us; /* wall-clock start of that second; 0 if none */
+    guint connections;    /* that reached the target */
+    guint failed;         /* that could not be connected to the target */
+    guint64 input_events; /* an X11 stream's: the person's input events seen */
+    guint unfollowed;     /* an X11 stream's connections its follower gave up on */
+    double peak_rate;     /* bytes/s (both ways) over its busiest whole second */
+    gint64 peak_time_us;  /* wall-clock start of that second; 0 if none */
     double mean_rate;
     GArray *series; /* of guint64: same step and length as VmcRelayStats.series */
 } VmcRelayStreamStats;
@@ -239,6 +241,15 @@ gboolean vmc_relay_add_stream(VmcRelay *relay, const char *name, int listen_fd,
                               const struct sockaddr *target, socklen_t target_length,
                               GError **error);
 
+/* The same for an X11 stream (clients are X clients, the target an X
+ * server): its connections are also followed (x11/, vmc-x11.h) for the
+ * person's input events, which vmc_relay_get_last_x11_input reports. A
+ * connection the follower cannot follow is still relayed, no longer
+ * watched (VmcRelayStreamStats.unfollowed). */
+gboolean vmc_relay_add_x11_stream(VmcRelay *relay, const char *name, int listen_fd,
+                                  const struct sockaddr *target, socklen_t target_length,
+                                  GError **error);
+
 /* Told once when a connection added by vmc_relay_add_client closes (never
  * from vmc_relay_free). */
 typedef void (*VmcRelayClosedFunc)(gpointer user_data);
@@ -262,6 +273,12 @@ void vmc_relay_stats_free(VmcRelayStats *stats);
  * (g_get_monotonic_time) at which its last byte went to the VM, link
  * message included; 0 while none did. */
 gint64 vmc_relay_get_last_to_vm(VmcRelay *relay, guint type);
+
+/* When an X11 stream last carried an input event of the person (a key, a
+ * button, pointer motion or touch the X server reported to the viewer; not
+ * one another client sent): the monotonic time its bytes were relayed; 0
+ * while none was. */
+gint64 vmc_relay_get_last_x11_input(VmcRelay *relay);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmcRelayStats, vmc_relay_stats_free)
 
 /* Close every connection and the listener. */

@@ -15,6 +15,16 @@
 #      laptop's display, into the viewer's window): the session outlives
 #      the timeout several times over; once the typing stops it ends, idle;
 #      the inputs channel carried the keys
+#   y. idle-timeout = 6s with the person moving the pointer over the
+#      viewer's menu bar (XTEST motion: X11 input the viewer gets, outside
+#      the Spice display, so nothing on the inputs channel): the session
+#      outlives the timeout three times over (the gateway follows the
+#      sandboxed viewer's X11 connection); once the pointer rests it ends,
+#      idle; the inputs channel carried no more than without any input
+#   z. idle-timeout = 6s and another X client on the laptop sending the
+#      same motion as fake MotionNotify events to the viewer's window
+#      (XSendEvent): not the person's input, the session ends idle while
+#      the fakes go on
 #   c. an OpenSSH certificate (TrustedUserCAKeys, an AuthorizedPrincipalsFile
 #      line with the forced command) valid for a few seconds more: the
 #      session opens and ends when the certificate does, reason
@@ -155,6 +165,69 @@ while True:
     time.sleep(0.3)
 PY
 
+# The person's pointer over the viewer's menu bar (outside the Spice
+# display): XTEST motion between two points 10 px below the window's top
+# edge every 0.3 s ("move"). Another client's fakes of the same motion
+# ("fake"): MotionNotify sent to the window with XSendEvent (send_event
+# set), which the X server delivers to the viewer, the window's owner.
+# Before either, "park": keyboard focus to nobody (with no window manager
+# Xvfb's focus follows the pointer, and a viewer that gets the focus syncs
+# the keyboard's modifiers to the VM on the inputs channel) and the pointer
+# to a corner.
+cat > "$D/pointer.py" <<'PY'
+import ctypes, sys, time
+x11, xtst = ctypes.CDLL("libX11.so.6"), ctypes.CDLL("libXtst.so.6")
+x11.XOpenDisplay.restype = ctypes.c_void_p
+x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+x11.XDefaultRootWindow.restype = ctypes.c_ulong
+x11.XTranslateCoordinates.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong,
+    ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+    ctypes.POINTER(ctypes.c_ulong)]
+x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+x11.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
+    ctypes.c_void_p]
+x11.XFlush.argtypes = [ctypes.c_void_p]
+xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+    ctypes.c_int, ctypes.c_ulong]
+class KeyEvent(ctypes.Structure):  # XKeyEvent and XButtonEvent share this layout
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
+                ("root", ctypes.c_ulong), ("subwindow", ctypes.c_ulong), ("time", ctypes.c_ulong),
+                ("x", ctypes.c_int), ("y", ctypes.c_int), ("x_root", ctypes.c_int),
+                ("y_root", ctypes.c_int), ("state", ctypes.c_uint), ("keycode", ctypes.c_uint),
+                ("same_screen", ctypes.c_int), ("pad", ctypes.c_long * 16)]
+display = x11.XOpenDisplay(sys.argv[2].encode())
+if not display:
+    sys.exit("pointer: cannot open display " + sys.argv[2])
+root = x11.XDefaultRootWindow(display)
+x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
+if sys.argv[1] == "park":  # keyboard focus to nobody, the pointer to the screen's corner
+    x11.XSetInputFocus(display, 0, 0, 0)  # None, RevertToNone, CurrentTime
+    xtst.XTestFakeMotionEvent(display, -1, 1023, 767, 0)
+    x11.XFlush(display)
+    sys.exit(0)
+window = int(sys.argv[3], 16)
+x, y, child = ctypes.c_int(), ctypes.c_int(), ctypes.c_ulong()
+x11.XTranslateCoordinates(display, window, root, 0, 0, ctypes.byref(x), ctypes.byref(y),
+                          ctypes.byref(child))
+step = 0
+while True:
+    if sys.argv[1] == "move":
+        xtst.XTestFakeMotionEvent(display, -1, x.value + 20 + 40 * (step % 2), y.value + 10, 0)
+    else:  # fake: the same motion as a MotionNotify (6) with send_event
+        ev = KeyEvent(type=6, send_event=1, display=display, window=window, root=root,
+                      x=20 + 40 * (step % 2), y=10, x_root=x.value + 20 + 40 * (step % 2),
+                      y_root=y.value + 10, same_screen=1)
+        # no propagation, empty mask: to the client that made the window (the
+        # viewer), whatever it selected
+        x11.XSendEvent(display, window, 0, 0, ctypes.byref(ev))
+    x11.XFlush(display)
+    step += 1
+    time.sleep(0.3)
+PY
+
 # ---- setup ----
 
 add_group "$SPICEX" && add_user "$ALICE" "$SPICEX" || exit 1
@@ -280,6 +353,49 @@ checkd k "k: it lasted over 12 s (duration_s $(field end "$SK" duration_s))" \
 IN_K=$(field end "$SK" channels.inputs.to_vm) IN_I=$(field end "$SI" channels.inputs.to_vm)
 checkd k "k: the keys went to the VM on the inputs channel ($IN_K bytes; $IN_I without typing)" \
     [ "${IN_K:-0}" -gt $(( ${IN_I:-0} + 100 )) ]
+
+# ---- y. idle-timeout, the person's pointer over the menu bar ----
+open_with_pointer() { # open_with_pointer TAG MODE WHAT: park, open, then pointer.py MODE
+    python3 "$D/pointer.py" park "$LAPTOP"
+    open_bg "$1" debianx
+    if wait_for_window "$LAPTOP" "$TITLE" 30; then
+        python3 "$D/pointer.py" "$2" "$LAPTOP" "$(window_id "$LAPTOP" "$TITLE")" \
+            2>"$D/$1.pointer.err" &
+        TYPIST=$!
+        ok 0 "$1: the window appears; $3"
+    else
+        ok 1 "$1: the window appears"; diag "$1"
+    fi
+}
+inputs_flat() { # inputs_flat TAG SESSION: its inputs channel carried no more than case i's
+    local bytes
+    bytes=$(field end "$2" channels.inputs.to_vm)
+    checkd "$1" "$1: the inputs channel carried no more than without input ($bytes bytes; $IN_I in case i)" \
+        [ "${bytes:-0}" -le "${IN_I:-0}" ]
+}
+echo "# case y: idle-timeout = 6s, the pointer moves over the viewer's menu bar"
+set_limits idle-timeout=6s
+open_with_pointer y move "the pointer moves over its menu bar"
+sleep 18 # 3 times the idle timeout
+checkd y "y: the session is still open after 18 s of pointer motion (idle-timeout 6s)" \
+    eval '! ssh_done y'
+kill "$TYPIST" 2>/dev/null; wait "$TYPIST" 2>/dev/null; TYPIST=""
+checkd y "y: the pointer rests: the session ends by itself" wait_until 300 ssh_done y
+SY=$(last_start)
+checkd y "y: end record reason idle (is '$(field end "$SY" reason)')" [ "$(field end "$SY" reason)" = idle ]
+checkd y "y: it lasted over 18 s (duration_s $(field end "$SY" duration_s))" \
+    [ "$(field end "$SY" duration_s)" -ge 18 ]
+inputs_flat y "$SY"
+
+# ---- z. idle-timeout, another client's SendEvent fakes ----
+echo "# case z: idle-timeout = 6s, XSendEvent fakes to the viewer's window"
+open_with_pointer z fake "fake motion events sent to it"
+checkd z "z: the session ends by itself while the fakes go on" wait_until 300 ssh_done z
+checkd z "z: ... the faker was still running then" kill -0 "$TYPIST"
+kill "$TYPIST" 2>/dev/null; wait "$TYPIST" 2>/dev/null; TYPIST=""
+SZ=$(last_start)
+checkd z "z: end record reason idle (is '$(field end "$SZ" reason)')" [ "$(field end "$SZ" reason)" = idle ]
+inputs_flat z "$SZ"
 
 # ---- c. a certificate that expires during the session ----
 echo "# case c: a certificate valid for 8 s more"

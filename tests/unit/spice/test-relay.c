@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -1038,6 +1039,125 @@ test_stream_tcp(Fixture *f, gconstpointer data)
     g_unlink(stream_path);
 }
 
+/* ---- an X11 stream: its connections followed for the person's input ---- */
+
+typedef struct {
+    int client;
+    int server;
+} X11Pair;
+
+typedef struct {
+    int fd;
+    gsize length;
+} Waiting;
+
+static gboolean
+bytes_waiting(Fixture *f, gpointer data)
+{
+    const Waiting *w = data;
+    int available = 0;
+    return ioctl(w->fd, FIONREAD, &available) == 0 && (gsize)available >= w->length;
+}
+
+/* Bytes from one end to the other through the relay, arriving unchanged. */
+static void
+x11_pass(Fixture *f, int from, int to, const guint8 *bytes, gsize length)
+{
+    guint8 in[256];
+    g_assert_cmpuint(length, <=, sizeof in);
+    write_all(from, bytes, length);
+    Waiting w = {to, length};
+    run_until(f, bytes_waiting, &w);
+    read_exact(to, in, length);
+    g_assert_true(memcmp(in, bytes, length) == 0);
+}
+
+static X11Pair
+x11_connect(Fixture *f, const char *stream_path, int target_fd, guint n_connections)
+{
+    X11Pair pair = {.client = connect_to(stream_path)};
+    run_until(f, has_connections, GUINT_TO_POINTER(n_connections));
+    pair.server = accept4(target_fd, NULL, NULL, SOCK_CLOEXEC);
+    g_assert_cmpint(pair.server, >=, 0);
+    return pair;
+}
+
+/* 32 bytes of a server packet (LSB first): type, byte 1, sequence, the
+ * 32-bit length, then bytes 8 and 9. */
+static void
+x11_packet(guint8 *out, guint8 type, guint8 byte1, guint16 sequence, guint32 length, guint8 byte8,
+           guint8 byte9)
+{
+    memset(out, 0, 32);
+    out[0] = type;
+    out[1] = byte1;
+    out[2] = sequence & 0xff;
+    out[3] = sequence >> 8;
+    memcpy(out + 4, &length, 4); /* the test machine is LSB first, as the client */
+    out[8] = byte8;
+    out[9] = byte9;
+}
+
+static void
+test_stream_x11_input(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *target_path = g_build_filename(f->dir, "x11-target.sock", NULL);
+    g_autofree char *stream_path = g_build_filename(f->dir, "x11.sock", NULL);
+    int target_fd = listen_at(target_path, 0);
+    struct sockaddr_un target;
+    fill_address(&target, target_path);
+    g_assert_true(vmc_relay_add_x11_stream(f->relay, "x11", listen_at(stream_path, SOCK_NONBLOCK),
+                                           (struct sockaddr *)&target, sizeof target, &error));
+    g_assert_no_error(error);
+    X11Pair x = x11_connect(f, stream_path, target_fd, 1);
+    static const guint8 setup[12] = {'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const guint8 setup_reply[8] = {1, 0, 11, 0, 0, 0, 0, 0};
+    static const guint8 query[24] = {98,  0,   6,   0,   15,  0,   0,   0,   'X', 'I', 'n', 'p',
+                                     'u', 't', 'E', 'x', 't', 'e', 'n', 's', 'i', 'o', 'n', 0};
+    guint8 packet[80];
+    x11_pass(f, x.client, x.server, setup, sizeof setup);
+    x11_pass(f, x.server, x.client, setup_reply, sizeof setup_reply);
+    x11_pass(f, x.client, x.server, query, sizeof query);
+    x11_packet(packet, 1, 0, 1, 0, 1, 131); /* XInput is major opcode 131 */
+    x11_pass(f, x.server, x.client, packet, 32);
+    x11_packet(packet, 2 | 0x80, 38, 1, 0, 0, 0); /* a KeyPress sent by another client */
+    x11_pass(f, x.server, x.client, packet, 32);
+    g_assert_cmpint(vmc_relay_get_last_x11_input(f->relay), ==, 0);
+
+    gint64 before = g_get_monotonic_time();
+    x11_packet(packet, 2, 38, 1, 0, 0, 0); /* a KeyPress of the person */
+    x11_pass(f, x.server, x.client, packet, 32);
+    g_assert_cmpint(vmc_relay_get_last_x11_input(f->relay), >=, before);
+    x11_packet(packet, 35, 131, 1, 12, 6, 0); /* XI_Motion */
+    memset(packet + 32, 0, 48);
+    x11_pass(f, x.server, x.client, packet, 80);
+    g_autoptr(VmcRelayStats) stats = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(stats->streams[0].input_events, ==, 2);
+    g_assert_cmpuint(stats->streams[0].unfollowed, ==, 0);
+
+    /* a connection it cannot follow is still relayed, no longer watched */
+    X11Pair bad = x11_connect(f, stream_path, target_fd, 2);
+    static const guint8 garbage[12] = {'X', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    x11_pass(f, bad.client, bad.server, garbage, sizeof garbage);
+    x11_packet(packet, 2, 38, 0, 0, 0, 0);
+    gint64 last = vmc_relay_get_last_x11_input(f->relay);
+    x11_pass(f, bad.server, bad.client, packet, 32);
+    g_assert_cmpint(vmc_relay_get_last_x11_input(f->relay), ==, last);
+    g_autoptr(VmcRelayStats) after = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(after->streams[0].input_events, ==, 2);
+    g_assert_cmpuint(after->streams[0].unfollowed, ==, 1);
+    g_assert_cmpuint(after->streams[0].connections, ==, 2);
+    int fds[] = {x.client, x.server, bad.client, bad.server, target_fd};
+    for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
+        close(fds[i]);
+    run_until(f, no_connections, NULL);
+    g_autoptr(VmcRelayStats) closed = vmc_relay_get_stats(f->relay);
+    g_assert_cmpuint(closed->streams[0].unfollowed, ==, 1);
+    g_unlink(target_path);
+    g_unlink(stream_path);
+}
+
 /* A target that refuses: the client sees the end at once; counted as failed. */
 static void
 test_stream_refused(Fixture *f, gconstpointer data)
@@ -1636,6 +1756,7 @@ main(int argc, char **argv)
     ADD("/spice/relay/series", test_series);
     ADD("/spice/relay/stream/unix", test_stream_unix);
     ADD("/spice/relay/stream/tcp", test_stream_tcp);
+    ADD("/spice/relay/stream/x11-input", test_stream_x11_input);
     ADD("/spice/relay/stream/refused", test_stream_refused);
     ADD("/spice/relay/stream/bounds", test_stream_bounds);
     ADD("/spice/relay/peer-check", test_peer_check);
