@@ -355,6 +355,7 @@ screenshot() { # screenshot DISPLAY FILE [TITLE-REGEX]
 #                                  QEMU's own picture of its screen (QMP
 #                                  screendump, a PPM); start_qemu with
 #                                  -qmp unix:QMP-SOCKET,server=on,wait=off
+#   qemu_send_key QMP-SOCKET QCODE a key press for the VM (QMP send-key)
 #   picture_in_window DUMP SHOT    TRUE when DUMP appears in SHOT (a screenshot
 #                                  of a window or a whole screen) nearly
 #                                  unchanged: found at a quarter of the size,
@@ -376,6 +377,24 @@ def call(cmd, **args):
 json.loads(f.readline())  # the greeting
 call("qmp_capabilities")
 sys.exit("error" in call("screendump", filename=sys.argv[2]))
+PYEOF
+}
+
+qemu_send_key() { # qemu_send_key QMP-SOCKET QCODE (e.g. spc, ret)
+    timeout 20 python3 - "$1" "$2" <<'PYEOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+json.loads(f.readline())  # the greeting
+call("qmp_capabilities")
+sys.exit("error" in call("send-key", keys=[{"type": "qcode", "data": sys.argv[2]}]))
 PYEOF
 }
 

@@ -20,7 +20,9 @@
 #   7. ProxyJump through a second sshd (the config names it)
 #   8. the whole path with the stand-in gateway: the window on the laptop shows
 #      the VM (screenshot vs QEMU's screendump), one SSH connection carries
-#      every channel, the progress lines; the viewer closed: exit 0, the
+#      every channel, compressed by default (its bytes: a fraction of the
+#      screen's raw bitmap; "Compression no" in ~/.ssh/config: at least that
+#      bitmap), the progress lines; the viewer closed: exit 0, the
 #      socket dir is gone, channel 1 ended on the host
 #   9. SIGTERM to the launcher: the viewer is gone, the socket dir removed,
 #      nothing left on the host; exit 143
@@ -42,7 +44,7 @@ need_root
 VMC=$(realpath "$1")
 
 for prog in remote-viewer Xvfb /usr/sbin/sshd ssh ssh-keygen ssh-agent ssh-add socat python3 \
-            xwininfo import compare qemu-system-x86_64 runuser setfacl xxd; do
+            xwininfo import compare qemu-system-x86_64 runuser setfacl xxd as ld ss; do
     if ! command -v "$prog" >/dev/null; then
         echo "1..0 # SKIP $prog is not installed (scripts/install-deps installs it)"
         exit 77
@@ -103,7 +105,11 @@ install -d -m 0700 -o "$ACCOUNT" "$STATE"
 
 start_xvfb laptop || exit 1
 LAPTOP=$VMC_T_DISPLAY
-start_qemu "$VM" "$D" -qmp "unix:$D/qmp.sock,server=on,wait=off" || exit 1
+# the VM: a boot sector's still picture (pattern-boot.S), every pixel drawn
+as --32 -o "$D/pattern.o" "$HERE/pattern-boot.S" &&
+    ld -m elf_i386 -Ttext 0x7c00 --oformat binary -o "$D/pattern.img" "$D/pattern.o" || exit 1
+VM_DISK=(-drive "file=$D/pattern.img,format=raw,if=ide,snapshot=on")
+start_qemu "$VM" "$D" -qmp "unix:$D/qmp.sock,server=on,wait=off" "${VM_DISK[@]}" || exit 1
 setfacl -m "u:$ACCOUNT:rw" "$D/$VM.sock"
 
 # The stand-in gateway: the native protocol of /work/notes/native-protocol.md
@@ -332,17 +338,35 @@ kill "$SSHD2_PID" 2>/dev/null; wait "$SSHD2_PID" 2>/dev/null; SSHD2_PID=""
 ssh_config "# none"
 known_hosts "$TRUSTED"
 
+# the bytes of the laptop's SSH connection(s) to the sshd, both ways (ss)
+wire_bytes() {
+    ss -tniH state established "( sport = :$VMC_SSHD_PORT )" |
+        awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^bytes_(sent|received):/) { split($i, a, ":"); s += a[2] } }
+             END { print s + 0 }'
+}
+
 # ---- 8. the whole path with the stand-in gateway ----
 : > "$STATE/log"; rm -f "$STATE/attaches"
 launch full --native -i "$D/lkey" -p "$VMC_SSHD_PORT" "$ACCOUNT@127.0.0.1" "$VM"
 checkd full "the viewer's window appears on the laptop, titled as the greeting says" \
     wait_for_window "$LAPTOP" "^Native é test" 30
-sleep 3   # SeaBIOS's "No bootable device" screen settles
+# the next picture: every pixel changes while the viewer watches (a drawing
+# update: spice-server sends it to a Unix-socket client as a raw bitmap)
+checkd full "... a key for the VM (QMP send-key): it draws its next picture" \
+    qemu_send_key "$D/qmp.sock" spc
+sleep 3   # the picture settles
 screenshot "$LAPTOP" "$D/full.png" "^Native é test"
 qemu_screendump "$D/qmp.sock" "$D/dump.ppm"
 [ -n "${VMC_T_KEEP_SHOTS:-}" ] && cp "$D/full.png" "$D/dump.ppm" "$VMC_T_KEEP_SHOTS/"
 checkd full "... the window shows the VM's screen (QEMU's screendump found in the screenshot)" \
     picture_in_window "$D/dump.ppm" "$D/full.png"
+# spice-server sends a client on a Unix socket its drawing as raw bitmaps;
+# the launcher compresses the SSH connection by default, so the VM's two
+# pictures (the second one alone a raw bitmap of 1024000 bytes) take a
+# fraction of that on the wire
+wire=$(wire_bytes)
+checkd full "... compressed by default: the connection carried less than a quarter of one raw picture ($wire bytes)" \
+    test "$wire" -gt 0 -a "$wire" -lt 256000
 checkd full "... progress: opened, window up" \
     eval "has full '$VM opened: \"Native é test\"' && has full 'window up'"
 n_conn=$(sort -u "$STATE/attaches" 2>/dev/null | wc -l)
@@ -369,7 +393,7 @@ ensure_vm() {
     pid_alive "$(qemu_pid "$VM")" && return 0
     echo "# the VM's QEMU died (spice-server: $(dmesg 2>/dev/null | grep -c 'SPICE Worker.*segfault') segfaults in dmesg); starting it again"
     kill_qemu "$VM" 2>/dev/null
-    start_qemu "$VM" "$D" -qmp "unix:$D/qmp.sock,server=on,wait=off" &&
+    start_qemu "$VM" "$D" -qmp "unix:$D/qmp.sock,server=on,wait=off" "${VM_DISK[@]}" &&
         setfacl -m "u:$ACCOUNT:rw" "$D/$VM.sock"
 }
 open_window() { # open_window TAG
@@ -380,6 +404,20 @@ open_window() { # open_window TAG
         sleep 2 # the display settled (see ensure_vm)
 }
 all_clean() { no_viewer && no_socket_dir && wait_until 50 no_session_on_host; }
+
+# ---- 8b. "Compression no" in ~/.ssh/config: the raw bitmaps on the wire ----
+ssh_config "Host 127.0.0.1
+    Compression no"
+checkd raw "Compression no case: the window is up first" open_window raw
+checkd raw "... a key for the VM: its next picture" qemu_send_key "$D/qmp.sock" spc
+sleep 3
+wire=$(wire_bytes)
+checkd raw "... uncompressed: the connection carried at least one raw picture ($wire bytes)" \
+    test "$wire" -ge 1024000
+pkill -TERM -u "$LAPTOP_USER" -x vmconsole
+reap raw 100
+checkd raw "... SIGTERM: ended, nothing left" all_clean
+ssh_config "# none"
 
 # ---- 9. SIGTERM (and SIGINT) to the launcher ----
 for sig in TERM INT; do
