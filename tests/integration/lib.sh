@@ -362,40 +362,31 @@ screenshot() { # screenshot DISPLAY FILE [TITLE-REGEX]
 #                                  then compared pixel by pixel around there
 #                                  (normalized RMSE < 0.02, printed)
 
-qemu_screendump() { # qemu_screendump QMP-SOCKET FILE
-    timeout 20 python3 - "$1" "$2" <<'PYEOF'
+# qemu_qmp QMP-SOCKET COMMAND ARGS-JSON: one QMP command; fails on its error.
+qemu_qmp() {
+    timeout 20 python3 - "$1" "$2" "$3" <<'PYEOF'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 f = s.makefile("rw")
-def call(cmd, **args):
+def call(cmd, args):
     f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
     while True:
         r = json.loads(f.readline())
         if "return" in r or "error" in r:
             return r
 json.loads(f.readline())  # the greeting
-call("qmp_capabilities")
-sys.exit("error" in call("screendump", filename=sys.argv[2]))
+call("qmp_capabilities", {})
+sys.exit("error" in call(sys.argv[2], json.loads(sys.argv[3])))
 PYEOF
 }
 
+qemu_screendump() { # qemu_screendump QMP-SOCKET FILE
+    qemu_qmp "$1" screendump "$(jq -cn --arg f "$2" '{filename: $f}')"
+}
+
 qemu_send_key() { # qemu_send_key QMP-SOCKET QCODE (e.g. spc, ret)
-    timeout 20 python3 - "$1" "$2" <<'PYEOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def call(cmd, **args):
-    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            return r
-json.loads(f.readline())  # the greeting
-call("qmp_capabilities")
-sys.exit("error" in call("send-key", keys=[{"type": "qcode", "data": sys.argv[2]}]))
-PYEOF
+    qemu_qmp "$1" send-key "$(jq -cn --arg k "$2" '{keys: [{type: "qcode", data: $k}]}')"
 }
 
 picture_in_window() { # picture_in_window DUMP SHOT
